@@ -1,0 +1,362 @@
+"""Whole-problem validation: every error at once, each with its JSON path.
+
+Pydantic checks each field (types, ranges, naive times, windows that end before they start);
+`check_problem` checks what spans fields: ids, references, the horizon, crews, dependency
+cycles, shift overlaps and the travel model. `load_problem` runs both and raises one
+`InvalidInput` listing everything found.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import networkx as nx
+from pydantic import BaseModel, ValidationError
+
+from models.common import LatLon, Location, NodeRef, Window, XY
+from models.geo import nearest_nodes
+from models.problem import Euclidean, Haversine, Matrix, Problem, RoadNetwork
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One input error: where (JSON path) and what (one line)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class InvalidInput(ValueError):
+    """Bad input, with every error found."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def format_path(loc: Iterable[Any]) -> str:
+    """Render a pydantic location as a JSON path such as `orders[3].duration`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "$"
+
+
+def pydantic_errors(exc: ValidationError, data: Any = None) -> list[FieldError]:
+    """Convert a pydantic error into field errors with JSON paths into `data`.
+
+    Pydantic puts union tags and validator names into locations; a part that is not a key
+    of the input at that point (and not the last part, a missing field) is such a tag.
+    """
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        path: list[Any] = []
+        node = data
+        for n, part in enumerate(loc):
+            last = n == len(loc) - 1
+            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+                node = node[part]
+                path.append(part)
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+                path.append(part)
+            elif last or data is None:
+                path.append(part)
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        out.append(FieldError(format_path(path), msg))
+    return _dedupe(out)
+
+
+def _dedupe(errors: list[FieldError]) -> list[FieldError]:
+    seen: set[FieldError] = set()
+    out = []
+    for e in errors:
+        if e not in seen:
+            seen.add(e)
+            out.append(e)
+    return out
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    """Validate `data` as `model`, raising `InvalidInput` with every field error."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(pydantic_errors(exc, data)) from None
+
+
+def load_problem(data: Any) -> Problem:
+    """Parse and fully validate a problem; raise `InvalidInput` listing every error.
+
+    When some fields are malformed, the list items holding them are set aside and the
+    cross-field checks still run on the rest, so one run reports errors of every kind.
+    """
+    try:
+        problem = Problem.model_validate(data)
+    except ValidationError as exc:
+        errors = pydantic_errors(exc, data)
+        salvaged, dropped, index_maps = _salvage(data, exc)
+        if salvaged is not None:
+            errors += [
+                _remap(e, index_maps)
+                for e in check_problem(salvaged)
+                if not any(d in e.message for d in dropped)
+            ]
+        raise InvalidInput(_dedupe(errors)) from None
+    errors = check_problem(problem)
+    if errors:
+        raise InvalidInput(errors)
+    return problem
+
+
+def _salvage(
+    data: Any, exc: ValidationError
+) -> tuple[Problem | None, set[str], dict[str, list[int]]]:
+    """Drop the list items that failed field validation; return what still parses, the ids
+    dropped, and for each section the original index of every kept item."""
+    index_maps: dict[str, list[int]] = {}
+    dropped: set[str] = set()
+    if not isinstance(data, dict):
+        return None, dropped, index_maps
+    data = copy.deepcopy(data)
+    for section in ("technicians", "orders", "depots"):
+        if isinstance(data.get(section), list):
+            index_maps[section] = list(range(len(data[section])))
+    for _ in range(3):
+        bad: dict[str, set[int]] = {}
+        for err in exc.errors():
+            loc = err["loc"]
+            if len(loc) >= 2 and loc[0] in index_maps and isinstance(loc[1], int):
+                bad.setdefault(str(loc[0]), set()).add(loc[1])
+            else:
+                return None, dropped, index_maps
+        for section, idxs in bad.items():
+            items = data[section]
+            for i in idxs:
+                item = items[i] if i < len(items) else None
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    dropped.add(f"'{item['id']}'")
+            data[section] = [it for i, it in enumerate(items) if i not in idxs]
+            index_maps[section] = [o for i, o in enumerate(index_maps[section]) if i not in idxs]
+        try:
+            return Problem.model_validate(data), dropped, index_maps
+        except ValidationError as again:
+            exc = again
+    return None, dropped, index_maps
+
+
+def _remap(error: FieldError, index_maps: dict[str, list[int]]) -> FieldError:
+    """Rewrite a path into a salvaged problem as a path into the original input."""
+
+    def fix(match: re.Match[str]) -> str:
+        section, idx = match.group(1), int(match.group(2))
+        return f"{section}[{index_maps[section][idx]}]"
+
+    pattern = r"\b(technicians|orders|depots)\[(\d+)\]"
+    return FieldError(re.sub(pattern, fix, error.path), re.sub(pattern, fix, error.message))
+
+
+def check_problem(problem: Problem) -> list[FieldError]:
+    """Every cross-field error of a parsed problem (empty when it is valid)."""
+    return list(_check(problem))
+
+
+def _duplicates(ids: Iterable[tuple[str, str]], what: str) -> Iterator[FieldError]:
+    seen: dict[str, str] = {}
+    for path, ident in ids:
+        if ident in seen:
+            yield FieldError(path, f"duplicate {what} id '{ident}' (first at {seen[ident]})")
+        else:
+            seen[ident] = path
+
+
+def _inside(window: Window, horizon: Window) -> bool:
+    return horizon.start <= window.start and window.end <= horizon.end
+
+
+def _check(p: Problem) -> Iterator[FieldError]:
+    h = p.horizon
+    tech_ids = {t.id for t in p.technicians}
+    order_ids = {o.id for o in p.orders}
+
+    yield from _duplicates(((f"technicians[{i}].id", t.id) for i, t in enumerate(p.technicians)),
+                           "technician")
+    yield from _duplicates(((f"orders[{i}].id", o.id) for i, o in enumerate(p.orders)), "order")
+    yield from _duplicates(((f"depots[{i}].id", d.id) for i, d in enumerate(p.depots)), "depot")
+    yield from _duplicates(
+        (
+            (f"technicians[{i}].shifts[{k}].id", s.id or "")
+            for i, t in enumerate(p.technicians)
+            for k, s in enumerate(t.shifts)
+        ),
+        "shift",
+    )
+
+    for i, t in enumerate(p.technicians):
+        base = f"technicians[{i}]"
+        shifts = sorted(enumerate(t.shifts), key=lambda ks: ks[1].start)
+        for (_, a), (k, b) in zip(shifts, shifts[1:], strict=False):
+            if b.start < a.end + a.max_overtime:
+                yield FieldError(f"{base}.shifts[{k}]", f"shift overlaps shift '{a.id}'")
+        for k, s in enumerate(t.shifts):
+            spath = f"{base}.shifts[{k}]"
+            if s.start < h.start or s.end + s.max_overtime > h.end:
+                yield FieldError(spath, "shift (with its overtime) lies outside the horizon")
+            for b, br in enumerate(s.breaks):
+                if br.earliest_start < s.start or br.latest_end > s.end + s.max_overtime:
+                    yield FieldError(f"{spath}.breaks[{b}]", "break window lies outside the shift")
+
+    for i, o in enumerate(p.orders):
+        base = f"orders[{i}]"
+        for w, win in enumerate(o.time_windows):
+            if not _inside(win, h):
+                yield FieldError(f"{base}.time_windows[{w}]", "time window lies outside the horizon")
+        if o.crew_size > len(p.technicians):
+            yield FieldError(
+                f"{base}.crew_size",
+                f"crew of {o.crew_size} is larger than the {len(p.technicians)} technicians",
+            )
+        for a, ref in enumerate(o.after):
+            if ref not in order_ids:
+                yield FieldError(f"{base}.after[{a}]", f"unknown order '{ref}'")
+            elif ref == o.id:
+                yield FieldError(f"{base}.after[{a}]", "an order cannot come after itself")
+        for a, ref in enumerate(o.preferred_technicians):
+            if ref not in tech_ids:
+                yield FieldError(f"{base}.preferred_technicians[{a}]", f"unknown technician '{ref}'")
+        if o.pinned is not None:
+            if o.pinned.technician is not None and o.pinned.technician not in tech_ids:
+                yield FieldError(
+                    f"{base}.pinned.technician", f"unknown technician '{o.pinned.technician}'"
+                )
+            if o.pinned.start is not None and not (h.start <= o.pinned.start <= h.end):
+                yield FieldError(f"{base}.pinned.start", "pinned start lies outside the horizon")
+            if o.pinned.technician is None and o.pinned.start is None:
+                yield FieldError(f"{base}.pinned", "a pin names a technician, a start, or both")
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(order_ids)
+    graph.add_edges_from((ref, o.id) for o in p.orders for ref in o.after if ref in order_ids)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = []
+    if cycle:
+        ids = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        index = {o.id: i for i, o in enumerate(p.orders)}
+        yield FieldError(f"orders[{index[cycle[0][1]]}].after", f"dependency cycle {ids}")
+
+    for i, d in enumerate(p.depots):
+        if d.opening is not None and not _inside(d.opening, h):
+            yield FieldError(f"depots[{i}].opening", "opening lies outside the horizon")
+        if d.opening is not None and d.opening.end - d.opening.start < d.visit_duration:
+            yield FieldError(f"depots[{i}].visit_duration", "visit is longer than the opening")
+
+    yield from _check_travel(p)
+
+
+def used_locations(p: Problem) -> list[tuple[str, Location]]:
+    """Every location the problem uses, with its JSON path."""
+    out: list[tuple[str, Location]] = []
+    for i, t in enumerate(p.technicians):
+        for k, s in enumerate(t.shifts):
+            out.append((f"technicians[{i}].shifts[{k}].start_location", s.start_location))
+            if s.end_location is not None:
+                out.append((f"technicians[{i}].shifts[{k}].end_location", s.end_location))
+    out += [(f"orders[{i}].location", o.location) for i, o in enumerate(p.orders)]
+    out += [(f"depots[{i}].location", d.location) for i, d in enumerate(p.depots)]
+    return out
+
+
+def _check_travel(p: Problem) -> Iterator[FieldError]:
+    travel = p.travel
+    locations = used_locations(p)
+    if isinstance(travel, Haversine | Euclidean):
+        kind = LatLon if isinstance(travel, Haversine) else XY
+        word = "lat/lon" if kind is LatLon else "x/y"
+        for path, loc in locations:
+            if not isinstance(loc, kind):
+                yield FieldError(path, f"the {travel.model} travel model needs a {word} location")
+        return
+
+    if isinstance(travel, Matrix):
+        yield from _duplicates(((f"travel.nodes[{i}]", n) for i, n in enumerate(travel.nodes)),
+                               "node")
+        n = len(travel.nodes)
+        if len(travel.seconds) != n:
+            yield FieldError("travel.seconds", f"matrix has {len(travel.seconds)} rows for {n} nodes")
+        for r, row in enumerate(travel.seconds):
+            if len(row) != n:
+                yield FieldError(f"travel.seconds[{r}]", f"row has {len(row)} entries, not {n}")
+        nodes = set(travel.nodes)
+        for path, loc in locations:
+            if not isinstance(loc, NodeRef):
+                yield FieldError(path, "the matrix travel model needs a node location")
+            elif loc.node not in nodes:
+                yield FieldError(f"{path}.node", f"unknown matrix node '{loc.node}'")
+        return
+
+    assert isinstance(travel, RoadNetwork)
+    yield from _duplicates(((f"travel.nodes[{i}].id", n.id) for i, n in enumerate(travel.nodes)),
+                           "node")
+    node_ids = [n.id for n in travel.nodes]
+    known = set(node_ids)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(node_ids)
+    for e, edge in enumerate(travel.edges):
+        for end, ref in (("from", edge.from_), ("to", edge.to)):
+            if ref not in known:
+                yield FieldError(f"travel.edges[{e}].{end}", f"unknown road node '{ref}'")
+        graph.add_edge(edge.from_, edge.to)
+    if not node_ids:
+        yield FieldError("travel.nodes", "a road network needs at least one node")
+        return
+    used: list[tuple[str, str]] = []
+    latlon = [(path, loc) for path, loc in locations if isinstance(loc, LatLon)]
+    snapped = nearest_nodes(
+        [n.lat for n in travel.nodes],
+        [n.lon for n in travel.nodes],
+        [loc.lat for _, loc in latlon],
+        [loc.lon for _, loc in latlon],
+    )
+    used += [(path, node_ids[k]) for (path, _), k in zip(latlon, snapped, strict=True)]
+    for path, loc in locations:
+        if isinstance(loc, XY):
+            yield FieldError(path, "the road_network travel model needs a lat/lon or node location")
+        elif isinstance(loc, NodeRef):
+            if loc.node not in known:
+                yield FieldError(f"{path}.node", f"unknown road node '{loc.node}'")
+            else:
+                used.append((path, loc.node))
+    if not used:
+        return
+    component_of: dict[str, int] = {}
+    for c, comp in enumerate(nx.strongly_connected_components(graph)):
+        for node in comp:
+            component_of[node] = c
+    counts: dict[int, int] = {}
+    for _, node in used:
+        counts[component_of[node]] = counts.get(component_of[node], 0) + 1
+    main = max(counts, key=lambda c: counts[c])
+    for path, node in used:
+        if component_of[node] != main:
+            yield FieldError(
+                path, f"road node '{node}' cannot reach or be reached from the other locations"
+            )
+
+
