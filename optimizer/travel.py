@@ -1,0 +1,131 @@
+"""Travel times between the problem's locations, in whole seconds per leg.
+
+Every travel model of the contract ends up as one dense integer matrix over the distinct
+locations the problem uses (plus any extra ones, such as a technician's reported position).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from models.common import LatLon, Location, NodeRef, XY
+from models.geo import haversine_km, nearest_nodes
+from models.problem import Euclidean, Haversine, Matrix, Problem, RoadNetwork
+from models.validation import used_locations
+
+LocationKey = tuple[str, float | str, float | str]
+
+
+def location_key(loc: Location) -> LocationKey:
+    """A hashable identity for a location."""
+    if isinstance(loc, LatLon):
+        return ("latlon", loc.lat, loc.lon)
+    if isinstance(loc, XY):
+        return ("xy", loc.x, loc.y)
+    return ("node", loc.node, "")
+
+
+def round_half_up(seconds: np.ndarray) -> np.ndarray:
+    """Round to whole seconds, halves up, as the contract prescribes per leg."""
+    return np.floor(np.asarray(seconds, dtype=float) + 0.5).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class TravelMatrix:
+    """Seconds between every pair of known locations; `index` maps a location to its row."""
+
+    keys: tuple[LocationKey, ...]
+    seconds: np.ndarray  # int64, shape (n, n)
+
+    def index(self, loc: Location) -> int:
+        """Row of a location."""
+        return self._index[location_key(loc)]
+
+    def time(self, a: Location, b: Location) -> int:
+        """Seconds from a to b."""
+        return int(self.seconds[self.index(a), self.index(b)])
+
+    @property
+    def _index(self) -> dict[LocationKey, int]:
+        cached = self.__dict__.get("_index_cache")
+        if cached is None:
+            cached = {k: i for i, k in enumerate(self.keys)}
+            object.__setattr__(self, "_index_cache", cached)
+        return cached
+
+    @classmethod
+    def from_problem(cls, problem: Problem, extra: Iterable[Location] = ()) -> TravelMatrix:
+        """Build the matrix over every location of the problem and the extra ones."""
+        locs: dict[LocationKey, Location] = {}
+        for _, loc in used_locations(problem):
+            locs.setdefault(location_key(loc), loc)
+        for loc in extra:
+            locs.setdefault(location_key(loc), loc)
+        keys = tuple(locs)
+        values = list(locs.values())
+        return cls(keys, _compute(problem, values))
+
+
+def _compute(problem: Problem, locs: list[Location]) -> np.ndarray:
+    travel = problem.travel
+    n = len(locs)
+    if n == 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    if isinstance(travel, Haversine):
+        lat = np.array([loc.lat for loc in locs])  # type: ignore[union-attr]
+        lon = np.array([loc.lon for loc in locs])  # type: ignore[union-attr]
+        km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        return round_half_up(km * travel.detour_factor / travel.speed_kmh * 3600.0)
+    if isinstance(travel, Euclidean):
+        x = np.array([loc.x for loc in locs])  # type: ignore[union-attr]
+        y = np.array([loc.y for loc in locs])  # type: ignore[union-attr]
+        dist = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+        return round_half_up(dist / travel.speed * 60.0)
+    if isinstance(travel, Matrix):
+        row = {node: i for i, node in enumerate(travel.nodes)}
+        idx = np.array([row[loc.node] for loc in locs])  # type: ignore[union-attr]
+        full = np.asarray(travel.seconds, dtype=float)
+        return round_half_up(full[np.ix_(idx, idx)])
+    assert isinstance(travel, RoadNetwork)
+    return _road_network(travel, locs)
+
+
+def _road_network(travel: RoadNetwork, locs: list[Location]) -> np.ndarray:
+    node_ids = [n.id for n in travel.nodes]
+    nodes: list[str] = [""] * len(locs)
+    latlon = [i for i, loc in enumerate(locs) if isinstance(loc, LatLon)]
+    snapped = nearest_nodes(
+        [n.lat for n in travel.nodes],
+        [n.lon for n in travel.nodes],
+        [locs[i].lat for i in latlon],  # type: ignore[union-attr]
+        [locs[i].lon for i in latlon],  # type: ignore[union-attr]
+    )
+    for i, k in zip(latlon, snapped, strict=True):
+        nodes[i] = node_ids[k]
+    for i, loc in enumerate(locs):
+        if isinstance(loc, NodeRef):
+            nodes[i] = loc.node
+    graph = nx.DiGraph()
+    graph.add_nodes_from(node_ids)
+    for e in travel.edges:
+        # Parallel edges: the fastest one counts.
+        if not graph.has_edge(e.from_, e.to) or graph[e.from_][e.to]["w"] > e.seconds:
+            graph.add_edge(e.from_, e.to, w=e.seconds)
+    distinct = sorted(set(nodes))
+    col = {node: j for j, node in enumerate(distinct)}
+    dist = np.full((len(distinct), len(distinct)), np.inf)
+    for i, src in enumerate(distinct):
+        lengths = nx.single_source_dijkstra_path_length(graph, src, weight="w")
+        for dst, j in col.items():
+            if dst in lengths:
+                dist[i, j] = lengths[dst]
+    idx = np.array([col[node] for node in nodes])
+    sub = dist[np.ix_(idx, idx)]
+    # Validation guarantees the used locations are strongly connected; an extra location
+    # (a reported position) that is not gets a prohibitive time rather than an error.
+    sub[~np.isfinite(sub)] = 10 * 365 * 86400
+    return round_half_up(sub)
