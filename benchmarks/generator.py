@@ -1,0 +1,582 @@
+"""Seeded generator of realistic telecom field-service days in the contract format.
+
+A day has technicians on early (08:00-17:00) and late (10:00-19:00) shifts with a lunch break
+and sometimes overtime, each with a trade (fiber splicing, FTTH installation, copper, radio,
+power, core transport) at levels, a van with equipment and parts; depots with special equipment
+(OTDR, fusion splicer, bucket truck, generator) and stock; and an order mix of installations
+with 4-hour appointment windows, repairs with SLA deadlines, maintenance with wide windows,
+emergencies (priority 1, due within 2-4 hours, some for a crew of two), a few dependencies and
+preferred technicians.
+
+Every order is given a designated technician (two for a crew) who has the skills and a shift
+that fits it, so each order is servable by someone; with `vans_cover_orders` that technician's
+van also holds the equipment and parts, so no depot trip is needed. The same arguments always
+give the same day.
+
+    python -m benchmarks.generator 30 8 --seed 11 --vans-cover-orders -o day.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SKILLS = ("fiber", "copper", "radio", "power", "cpe", "core")
+DEPOT_ONLY_EQUIPMENT = ("otdr", "fusion-splicer", "bucket-truck", "generator")
+
+FIRST_NAMES = (
+    "Wei", "Fang", "Lei", "Jing", "Rui", "Min", "Tao", "Yan", "Hao", "Li", "Jun", "Xin",
+    "Bo", "Ling", "Peng", "Qing", "Yu", "Hui", "Kai", "Na",
+)
+FAMILY_NAMES = (
+    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun",
+    "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Luo", "Gao",
+)
+
+
+@dataclass(frozen=True)
+class Trade:
+    """A technician profile: main skill, side skills, van equipment and van parts."""
+
+    main: str
+    side: tuple[str, ...]
+    equipment: tuple[str, ...]
+    parts: dict[str, tuple[int, int]]
+
+
+TRADES: dict[str, Trade] = {
+    "installer": Trade("cpe", ("fiber", "copper"), ("ladder", "toolkit", "optical-power-meter"),
+                       {"ont": (2, 4), "drop-cable": (1, 3), "sc-apc-connector": (4, 8)}),
+    "fiber": Trade("fiber", ("cpe", "core"), ("ladder", "toolkit", "optical-power-meter"),
+                   {"sc-apc-connector": (8, 16), "splice-protector": (6, 12)}),
+    "copper": Trade("copper", ("cpe", "power"), ("ladder", "toolkit", "line-tester"),
+                    {"dsl-splitter": (2, 4), "copper-jumper": (4, 8)}),
+    "radio": Trade("radio", ("power", "fiber"), ("toolkit", "climbing-kit", "multimeter"),
+                   {"sfp-1g": (1, 3), "rf-connector": (2, 6)}),
+    "power": Trade("power", ("radio", "copper"), ("toolkit", "multimeter", "ladder"),
+                   {"battery-48v": (1, 3), "fuse-63a": (2, 4)}),
+    "core": Trade("core", ("fiber", "radio"), ("toolkit", "optical-power-meter", "console-laptop"),
+                  {"sfp-10g": (2, 3), "sfp-1g": (1, 2)}),
+}
+# The first technicians cover every trade; more come in proportion to the usual demand.
+TRADE_SEQUENCE = ("installer", "fiber", "copper", "installer", "radio", "fiber", "core", "power")
+TRADE_WEIGHTS = {"installer": 4, "fiber": 3, "copper": 2, "radio": 1, "power": 1, "core": 1}
+
+
+@dataclass(frozen=True)
+class Job:
+    """An order template: skills as (min, max) level, equipment, parts as (min, max)."""
+
+    name: str
+    kind: str
+    skills: dict[str, tuple[int, int]]
+    equipment: tuple[str, ...]
+    parts: dict[str, tuple[int, int]]
+    minutes: tuple[int, int]
+    crew_of_two: float = 0.0
+
+
+JOBS: dict[str, list[tuple[Job, int]]] = {
+    "installation": [
+        (Job("ftth", "installation", {"cpe": (1, 2), "fiber": (1, 1)}, ("ladder",),
+             {"ont": (1, 1), "drop-cable": (1, 1), "sc-apc-connector": (2, 2)}, (45, 100)), 6),
+        (Job("business-fiber", "installation", {"cpe": (2, 3), "fiber": (2, 2)},
+             ("ladder", "optical-power-meter"), {"ont": (1, 1), "sfp-1g": (1, 2)}, (60, 120)), 2),
+        (Job("dsl", "installation", {"copper": (1, 2)}, ("toolkit",),
+             {"dsl-splitter": (1, 1)}, (40, 75)), 2),
+    ],
+    "repair": [
+        (Job("fiber-fault", "repair", {"fiber": (2, 3)}, ("optical-power-meter", "otdr"),
+             {"sc-apc-connector": (2, 4)}, (45, 120)), 4),
+        (Job("copper-fault", "repair", {"copper": (1, 3)}, ("toolkit", "line-tester"),
+             {"copper-jumper": (1, 2)}, (30, 90)), 3),
+        (Job("cpe-swap", "repair", {"cpe": (1, 2)}, ("toolkit",), {"ont": (1, 1)}, (30, 60)), 3),
+        (Job("radio-link", "repair", {"radio": (2, 3)}, ("climbing-kit",), {"sfp-1g": (1, 1)},
+             (60, 120)), 1),
+        (Job("power-alarm", "repair", {"power": (2, 3)}, ("multimeter",),
+             {"battery-48v": (1, 2)}, (45, 90)), 1),
+    ],
+    "maintenance": [
+        (Job("cabinet-inspection", "maintenance", {"fiber": (1, 2)}, ("toolkit",),
+             {"sc-apc-connector": (2, 2)}, (60, 150)), 3),
+        (Job("battery-check", "maintenance", {"power": (2, 2)}, ("multimeter",), {},
+             (60, 120)), 1),
+        (Job("mast-inspection", "maintenance", {"radio": (2, 2)}, ("climbing-kit", "bucket-truck"),
+             {}, (90, 180)), 1),
+        (Job("core-upgrade", "maintenance", {"core": (2, 3)}, ("console-laptop",),
+             {"sfp-10g": (1, 2)}, (60, 120)), 1),
+    ],
+    "emergency": [
+        (Job("fiber-cut", "emergency", {"fiber": (3, 3)},
+             ("optical-power-meter", "otdr", "fusion-splicer"),
+             {"sc-apc-connector": (4, 4), "splice-protector": (6, 6)}, (90, 150), 1.0), 2),
+        (Job("site-down", "emergency", {"power": (3, 3)}, ("multimeter", "generator"),
+             {"battery-48v": (2, 2)}, (60, 120), 0.5), 1),
+        (Job("core-outage", "emergency", {"core": (3, 3)}, ("optical-power-meter",),
+             {"sfp-10g": (1, 1)}, (45, 90)), 1),
+    ],
+}
+
+EARLY = (8 * 60, 17 * 60)
+LATE = (10 * 60, 19 * 60)
+HORIZON = (6 * 60, 22 * 60)
+APPOINTMENT_SLOTS = ((8 * 60, 12 * 60), (12 * 60, 16 * 60), (14 * 60, 18 * 60))
+SLA_HOURS = {2: (4, 6), 3: (6, 8), 4: (8, 10)}
+KM_PER_DEGREE_LAT = 111.32
+
+
+@dataclass
+class _Tech:
+    id: str
+    name: str
+    trade: str
+    region: int
+    skills: dict[str, int]
+    shift: tuple[int, int]
+    max_overtime: int
+    home: tuple[float, float]
+    equipment: list[str]
+    parts: dict[str, int]
+    load: int = 0
+
+
+@dataclass
+class _Order:
+    id: str
+    job: Job
+    region: int
+    location: tuple[float, float]
+    minutes: int
+    skills: dict[str, int]
+    equipment: list[str]
+    parts: dict[str, int]
+    priority: int
+    windows: list[tuple[int, int]] = field(default_factory=list)
+    created_at: int | None = None
+    due: int | None = None
+    crew_size: int = 1
+    after: list[str] = field(default_factory=list)
+    preferred: list[str] = field(default_factory=list)
+    crew: list[_Tech] = field(default_factory=list)
+
+
+def generate_day(
+    num_orders: int,
+    num_technicians: int,
+    seed: int,
+    *,
+    regions: int = 1,
+    city: str = "hefei",
+    center: tuple[float, float] = (31.8206, 117.2272),
+    date: str = "2026-12-01",
+    utc_offset: str = "+08:00",
+    vans_cover_orders: bool = False,
+    time_limit: str = "PT10S",
+) -> dict[str, Any]:
+    """A realistic telecom field-service day as a JSON-ready contract problem.
+
+    Parameters
+    ----------
+    num_orders, num_technicians
+        Size of the day (at least 1 technician).
+    seed
+        Everything random comes from `random.Random(seed)`: same arguments, same day.
+    regions
+        Service areas around the city, each with a depot and its own technicians and orders.
+    city, center, date, utc_offset
+        Where and when: the problem id, the city centre (lat, lon), the day and its offset.
+    vans_cover_orders
+        Put every order's equipment and parts in its designated technician's van, so each
+        order is servable without a depot trip; otherwise special equipment (OTDR, fusion
+        splicer, bucket truck, generator) and some parts must be fetched from a depot.
+    time_limit
+        The problem's `options.time_limit` (ISO 8601).
+    """
+    if num_technicians < 1:
+        raise ValueError("a day needs at least one technician")
+    if num_orders < 0 or regions < 1:
+        raise ValueError("num_orders must be >= 0 and regions >= 1")
+    rng = random.Random(seed)
+    centres = _region_centres(rng, center, regions)
+    depots = [_depot_location(rng, c) for c in centres]
+    techs = [_technician(rng, i, centres, depots) for i in range(num_technicians)]
+    orders = _orders(rng, num_orders, centres, techs)
+    _add_dependencies(rng, orders)
+    for order in orders:
+        _designate(rng, order, techs)
+    _add_preferences(rng, orders)
+    _stock_vans(rng, orders, techs, vans_cover_orders)
+
+    def at(minute: int) -> str:
+        return _instant(date, utc_offset, minute)
+
+    return {
+        "id": f"{city}-{date}-s{seed}",
+        "horizon": {"start": at(HORIZON[0]), "end": at(HORIZON[1])},
+        "technicians": [_technician_json(t, at) for t in techs],
+        "orders": [_order_json(o, at) for o in orders],
+        "depots": [_depot_json(d, i, orders, techs, at) for i, d in enumerate(depots)],
+        "travel": {"model": "haversine", "speed_kmh": 30.0, "detour_factor": 1.35},
+        "options": {"time_limit": time_limit, "seed": 0, "workers": 2},
+    }
+
+
+# --------------------------------------------------------------------------- geography
+
+
+def _offset(center: tuple[float, float], north_km: float, east_km: float) -> tuple[float, float]:
+    lat, lon = center
+    dlat = north_km / KM_PER_DEGREE_LAT
+    dlon = east_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat)))
+    return round(lat + dlat, 6), round(lon + dlon, 6)
+
+
+def _scatter(rng: random.Random, center: tuple[float, float], sd_km: float,
+             max_km: float) -> tuple[float, float]:
+    """A point around a centre: normal in each direction, at most `max_km` away."""
+    north, east = rng.gauss(0, sd_km), rng.gauss(0, sd_km)
+    norm = math.hypot(north, east)
+    if norm > max_km:
+        north, east = north * max_km / norm, east * max_km / norm
+    return _offset(center, north, east)
+
+
+def _region_centres(rng: random.Random, center: tuple[float, float],
+                    regions: int) -> list[tuple[float, float]]:
+    if regions == 1:
+        return [center]
+    turn = rng.uniform(0, 2 * math.pi)
+    out = []
+    for r in range(regions):
+        angle = turn + 2 * math.pi * r / regions
+        dist = rng.uniform(16, 24)
+        out.append(_offset(center, dist * math.sin(angle), dist * math.cos(angle)))
+    return out
+
+
+def _depot_location(rng: random.Random, centre: tuple[float, float]) -> tuple[float, float]:
+    return _scatter(rng, centre, 1.5, 3.0)
+
+
+# --------------------------------------------------------------------------- technicians
+
+
+def _technician(rng: random.Random, i: int, centres: list[tuple[float, float]],
+                depots: list[tuple[float, float]]) -> _Tech:
+    if i < len(TRADE_SEQUENCE):
+        trade_name = TRADE_SEQUENCE[i]
+    else:
+        trade_name = rng.choices(list(TRADE_WEIGHTS), weights=list(TRADE_WEIGHTS.values()))[0]
+    trade = TRADES[trade_name]
+    skills = {trade.main: rng.choice((3, 3, 4, 4, 5))}
+    for side in rng.sample(trade.side, rng.choice((1, 1, 2))):
+        skills[side] = rng.choice((1, 2, 2, 3))
+    region = i % len(centres)
+    # Some technicians start from the depot, most from home.
+    home = depots[region] if rng.random() < 0.25 else _scatter(rng, centres[region], 5.0, 10.0)
+    shift = EARLY if rng.random() < 0.7 else LATE
+    max_overtime = rng.choice((0, 0, 30, 30, 60))
+    name = f"{rng.choice(FAMILY_NAMES)} {rng.choice(FIRST_NAMES)}"
+    parts = {p: rng.randint(lo, hi) for p, (lo, hi) in trade.parts.items()}
+    return _Tech(f"T{i + 1:02d}", name, trade_name, region, skills, shift, max_overtime, home,
+                 list(trade.equipment), parts)
+
+
+# --------------------------------------------------------------------------- orders
+
+
+def _kind_counts(rng: random.Random, num_orders: int) -> list[str]:
+    """The kinds of the day's orders: about 40% installations, 35% repairs, 15% maintenance,
+    and a few emergencies."""
+    num_emergency = 0 if num_orders < 4 else max(1, round(0.07 * num_orders))
+    rest = num_orders - num_emergency
+    num_install = round(0.45 * rest)
+    num_repair = round(0.38 * rest)
+    num_maint = rest - num_install - num_repair
+    kinds = (["installation"] * num_install + ["repair"] * num_repair
+             + ["maintenance"] * num_maint + ["emergency"] * num_emergency)
+    rng.shuffle(kinds)
+    return kinds
+
+
+def _pick_job(rng: random.Random, kind: str) -> Job:
+    jobs, weights = zip(*JOBS[kind], strict=True)
+    return rng.choices(jobs, weights=weights)[0]
+
+
+def _orders(rng: random.Random, num_orders: int, centres: list[tuple[float, float]],
+            techs: list[_Tech]) -> list[_Order]:
+    prefix = {"installation": "INS", "repair": "REP", "maintenance": "MNT", "emergency": "EMG"}
+    out = []
+    crew_of_two_done = False
+    for n, kind in enumerate(_kind_counts(rng, num_orders), start=1):
+        job = _pick_job(rng, kind)
+        if kind == "emergency" and not crew_of_two_done and len(techs) >= 2:
+            # Every day with emergencies has at least one that needs a crew of two.
+            job = next(j for j, _ in JOBS["emergency"] if j.crew_of_two > 0)
+        region = rng.randrange(len(centres))
+        minutes = 5 * round(rng.randint(*job.minutes) / 5)
+        order = _Order(
+            id=f"{prefix[kind]}-{n:04d}",
+            job=job,
+            region=region,
+            location=_scatter(rng, centres[region], 4.0, 9.0),
+            minutes=minutes,
+            skills={s: rng.randint(lo, hi) for s, (lo, hi) in job.skills.items()},
+            equipment=list(job.equipment),
+            parts={p: rng.randint(lo, hi) for p, (lo, hi) in job.parts.items()},
+            priority=3,
+        )
+        if kind == "installation":
+            order.priority = rng.choice((3, 3, 3, 4))
+            order.windows = [rng.choice(APPOINTMENT_SLOTS)]
+            order.created_at = -rng.randint(1, 10) * 1440 + rng.randint(8 * 60, 20 * 60)
+        elif kind == "repair":
+            order.priority = rng.choice((2, 3, 3, 4))
+            order.created_at = rng.randint(-8 * 60, 11 * 60)  # since last evening
+            lo, hi = SLA_HOURS[order.priority]
+            # The SLA clock runs in business hours: overnight faults count from 08:00.
+            clock = max(order.created_at, 8 * 60)
+            order.due = min(clock + 60 * rng.randint(lo, hi), 18 * 60)
+            if rng.random() < 0.3:  # the customer is only home part of the day
+                order.windows = [(9 * 60, 17 * 60)]
+        elif kind == "maintenance":
+            order.priority = rng.choice((4, 4, 5))
+            order.created_at = -rng.randint(7, 30) * 1440 + 10 * 60
+            if rng.random() < 0.3:
+                order.windows = [(8 * 60, 11 * 60 + 30), (13 * 60 + 30, 17 * 60)]
+            else:
+                order.windows = [(8 * 60, 17 * 60)]
+        else:
+            order.priority = 1
+            order.created_at = rng.randint(6 * 60 + 30, 9 * 60)
+            order.due = order.created_at + 60 * rng.randint(2, 4)
+            wants_crew = not crew_of_two_done or rng.random() < job.crew_of_two
+            if wants_crew and job.crew_of_two > 0 and len(techs) >= 2:
+                order.crew_size = 2
+                crew_of_two_done = True
+        out.append(order)
+    return out
+
+
+def _start_range(order: _Order, tech: _Tech) -> tuple[int, int] | None:
+    """Earliest and latest service start for this technician (30 minutes of travel), or None."""
+    lo = tech.shift[0] + 30
+    hi = tech.shift[1] + tech.max_overtime - 30 - order.minutes
+    windows = order.windows or [HORIZON]
+    best = None
+    for w_lo, w_hi in windows:
+        a, b = max(lo, w_lo), min(hi, w_hi)
+        if order.due is not None:
+            b = min(b, order.due)
+        if a <= b:
+            best = (a, b) if best is None else (min(best[0], a), max(best[1], b))
+    return best
+
+
+def _qualified(order: _Order, tech: _Tech) -> bool:
+    return all(tech.skills.get(s, 0) >= lvl for s, lvl in order.skills.items())
+
+
+def _designate(rng: random.Random, order: _Order, techs: list[_Tech]) -> None:
+    """Choose who could serve the order (fitting technicians with room left, qualified ones
+    first) and make sure they are qualified, so every order is servable by someone."""
+    fits = [t for t in techs if _start_range(order, t) is not None]
+    if len(fits) < order.crew_size:
+        # No shift fits the window or SLA: open the order to the whole day.
+        order.windows, order.due = [], None
+        fits = list(techs)
+
+    def rank(t: _Tech) -> tuple[bool, bool, int, float]:
+        # Technicians with room left first, then the qualified, then the closest match.
+        capacity = t.shift[1] + t.max_overtime - t.shift[0] - 60
+        full = t.load + order.minutes + 20 > capacity
+        matched = sum(min(t.skills.get(s, 0), lvl) for s, lvl in order.skills.items())
+        return (full, not _qualified(order, t), -matched, t.load + rng.random())
+
+    crew = sorted(fits, key=rank)[: order.crew_size]
+    for tech in crew:
+        for skill, level in order.skills.items():
+            if tech.skills.get(skill, 0) < level:
+                tech.skills[skill] = level  # trained for it: keeps the day servable
+        tech.load += order.minutes + 20
+    order.crew = crew
+
+
+def _add_dependencies(rng: random.Random, orders: list[_Order]) -> None:
+    """A few follow-ups: an installation that needs a morning fiber job in its area done first."""
+    wanted = max(0, round(0.05 * len(orders)))
+    firsts = [o for o in orders if o.job.kind in ("repair", "maintenance") and "fiber" in o.skills]
+    thens = [o for o in orders if o.job.kind == "installation" and o.windows
+             and o.windows[0][0] >= 12 * 60]
+    rng.shuffle(firsts)
+    rng.shuffle(thens)
+    for first, then in zip(firsts, thens, strict=False):
+        if wanted == 0:
+            break
+        if first.region != then.region or first.after:
+            continue
+        first.windows = [(8 * 60, 11 * 60)]
+        first.due = None if first.due is None else max(first.due, 11 * 60)
+        then.after.append(first.id)
+        wanted -= 1
+
+
+def _add_preferences(rng: random.Random, orders: list[_Order]) -> None:
+    """Some customers ask for the technician who came last time."""
+    for order in orders:
+        if order.job.kind in ("installation", "maintenance") and rng.random() < 0.12:
+            order.preferred = [order.crew[0].id]
+
+
+def _stock_vans(rng: random.Random, orders: list[_Order], techs: list[_Tech],
+                vans_cover_orders: bool) -> None:
+    """Put each order's equipment and parts in its first crew member's van: always the van
+    tools, and with `vans_cover_orders` also depot equipment and every part needed."""
+    need: dict[str, dict[str, int]] = {t.id: {} for t in techs}
+    for order in orders:
+        provider = order.crew[0]
+        for item in order.equipment:
+            if item in provider.equipment:
+                continue
+            if vans_cover_orders or item not in DEPOT_ONLY_EQUIPMENT:
+                provider.equipment.append(item)
+        for part, qty in order.parts.items():
+            need[provider.id][part] = need[provider.id].get(part, 0) + qty
+    for tech in techs:
+        for part, qty in need[tech.id].items():
+            have = tech.parts.get(part, 0)
+            # Without full cover, some technicians leave the morning short and must restock.
+            if vans_cover_orders or rng.random() < 0.6:
+                tech.parts[part] = max(have, qty + rng.randint(0, 1))
+            else:
+                tech.parts[part] = min(have, max(qty - 1, 0))
+        tech.parts = {p: q for p, q in tech.parts.items() if q > 0}
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _instant(date: str, utc_offset: str, minute: int) -> str:
+    """`date` plus `minute` minutes (negative = days before) as an ISO 8601 instant."""
+    from datetime import date as date_type
+    from datetime import timedelta
+
+    day = date_type.fromisoformat(date) + timedelta(days=minute // 1440)
+    minute %= 1440
+    return f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}:00{utc_offset}"
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{rest}M" if rest or not hours else "")
+
+
+def _latlon(point: tuple[float, float]) -> dict[str, float]:
+    return {"lat": point[0], "lon": point[1]}
+
+
+def _technician_json(t: _Tech, at: Any) -> dict[str, Any]:
+    lunch = 11 * 60 + 30 if t.shift == EARLY else 12 * 60 + 30
+    return {
+        "id": t.id,
+        "name": t.name,
+        "skills": t.skills,
+        "shifts": [{
+            "id": f"{t.id}-1",
+            "start": at(t.shift[0]),
+            "end": at(t.shift[1]),
+            "start_location": _latlon(t.home),
+            "max_overtime": _duration(t.max_overtime) if t.max_overtime else "PT0S",
+            "breaks": [{"earliest_start": at(lunch), "latest_end": at(lunch + 120),
+                        "duration": "PT30M"}],
+        }],
+        "equipment": t.equipment,
+        "parts": dict(sorted(t.parts.items())),
+    }
+
+
+def _order_json(o: _Order, at: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": o.id,
+        "kind": o.job.kind,
+        "location": _latlon(o.location),
+        "duration": _duration(o.minutes),
+        "required_skills": o.skills,
+    }
+    if o.equipment:
+        out["required_equipment"] = o.equipment
+    if o.parts:
+        out["required_parts"] = o.parts
+    if o.windows:
+        out["time_windows"] = [{"start": at(a), "end": at(b)} for a, b in o.windows]
+    out["priority"] = o.priority
+    if o.created_at is not None:
+        out["created_at"] = at(o.created_at)
+    if o.due is not None:
+        out["due"] = at(o.due)
+    if o.crew_size > 1:
+        out["crew_size"] = o.crew_size
+    if o.after:
+        out["after"] = o.after
+    if o.preferred:
+        out["preferred_technicians"] = o.preferred
+    return out
+
+
+def _depot_json(location: tuple[float, float], i: int, orders: list[_Order], techs: list[_Tech],
+                at: Any) -> dict[str, Any]:
+    """A depot with enough special equipment and parts for its region's day, and some slack."""
+    region_orders = [o for o in orders if o.region == i]
+    equipment: dict[str, int | None] = {}
+    for item in DEPOT_ONLY_EQUIPMENT:
+        used = sum(item in o.equipment for o in region_orders)
+        equipment[item] = max(1, min(used, 3)) + (1 if item in ("otdr", "fusion-splicer") else 0)
+    equipment["optical-power-meter"] = 2
+    equipment["climbing-kit"] = None
+    parts: dict[str, int | None] = {}
+    for o in region_orders:
+        for part, qty in o.parts.items():
+            parts[part] = (parts.get(part) or 0) + qty
+    parts = {p: q + 4 if q is not None else None for p, q in sorted(parts.items())}
+    parts["sc-apc-connector"] = None  # bulk stock
+    return {
+        "id": f"DEP-{i + 1}",
+        "location": _latlon(location),
+        "opening": {"start": at(7 * 60), "end": at(19 * 60)},
+        "visit_duration": "PT10M",
+        "equipment": equipment,
+        "parts": parts,
+    }
+
+
+def dump_day(day: dict[str, Any]) -> str:
+    """The JSON text of a generated day, as committed in `examples/` (stable formatting)."""
+    return json.dumps(day, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: write a generated day to a file or stdout."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("num_orders", type=int)
+    parser.add_argument("num_technicians", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--regions", type=int, default=1)
+    parser.add_argument("--vans-cover-orders", action="store_true")
+    parser.add_argument("-o", "--output", type=Path)
+    args = parser.parse_args(argv)
+    text = dump_day(generate_day(args.num_orders, args.num_technicians, args.seed,
+                                 regions=args.regions, vans_cover_orders=args.vans_cover_orders))
+    if args.output is None:
+        print(text, end="")
+    else:
+        args.output.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
