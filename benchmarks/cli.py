@@ -1,0 +1,114 @@
+"""Command line: solve benchmark suites and report on runs.
+
+python -m benchmarks run --suite trsp|solomon|solomon-hier|gh200 [--instances A,B]
+    [--time-limit S] [--seed N] [--workers N] [--deterministic-limit D]
+    [--max-customers N] --out DIR
+python -m benchmarks report DIR [--against DIR2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from benchmarks.report import compare_tables, plot_gaps, single_tables
+from benchmarks.run import read_records, run_case, write_record
+from benchmarks.suites import SUITES, instance_names, load_case, resolve_name
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Solve benchmark suites and report on runs."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="solve the instances of a suite, one JSON record each")
+    run.add_argument("--suite", required=True, choices=SUITES)
+    run.add_argument("--instances", help="comma-separated names (default: the whole suite)")
+    run.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--workers", type=int, default=8)
+    run.add_argument(
+        "--deterministic-limit",
+        type=float,
+        default=None,
+        help="CP-SAT deterministic seconds (reproducible with --workers 1)",
+    )
+    run.add_argument(
+        "--max-customers",
+        type=int,
+        default=None,
+        help="keep only the first customers/requests (no best-known value then)",
+    )
+    run.add_argument("--out", required=True, type=Path, help="folder for <instance>.json")
+    report = sub.add_parser("report", help="tables and a gap plot of a run")
+    report.add_argument("dir", type=Path)
+    report.add_argument("--against", type=Path, default=None, help="a second run to compare")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    """Solve each instance and write its record; print a one-line summary per instance."""
+    from tqdm import tqdm
+
+    from optimizer.params import SolveParams
+
+    names = (
+        [resolve_name(args.suite, n.strip()) for n in args.instances.split(",") if n.strip()]
+        if args.instances
+        else instance_names(args.suite)
+    )
+    params = SolveParams(
+        time_limit=args.time_limit,
+        seed=args.seed,
+        workers=args.workers,
+        deterministic_limit=args.deterministic_limit,
+    )
+    failures = 0
+    bar = tqdm(names, desc=args.suite, unit="inst", file=sys.stderr)
+    for name in bar:
+        bar.set_postfix_str(name)
+        case = load_case(args.suite, name, args.max_customers)
+        record = run_case(case, params)
+        write_record(args.out, case, record)
+        failures += not record["feasible"]
+        gap = record["gap"]
+        tqdm.write(
+            f"{record['instance']}: {'feasible' if record['feasible'] else 'INFEASIBLE'} "
+            f"obj={record['objective'] if record['objective'] is None else round(record['objective'], 3)} "  # noqa: E501
+            f"routes={record['routes_used']} "
+            f"gap={'-' if gap is None else f'{100 * gap:.2f}%'} {record['wall_time']:.1f}s",
+            file=sys.stderr,
+        )
+    console.print(f"{len(names) - failures}/{len(names)} feasible; records in {args.out}")
+    return 0 if failures == 0 else 1
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """Print tables of a run (or two) and write the gap plot into the run's folder."""
+    records = read_records(args.dir)
+    if not records:
+        console.print(f"no run records in {args.dir}")
+        return 2
+    if args.against is None:
+        single_tables(records, console)
+        path = plot_gaps(records, args.dir / "gaps.png")
+    else:
+        other = read_records(args.against)
+        names = (args.dir.name or str(args.dir), args.against.name or str(args.against))
+        compare_tables(records, other, console, names)
+        path = plot_gaps(records, args.dir / f"gaps_vs_{names[1]}.png", other, names)
+    console.print(f"plot: {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m benchmarks`."""
+    args = _parser().parse_args(argv)
+    console = Console()
+    if args.command == "run":
+        return cmd_run(args, console)
+    return cmd_report(args, console)

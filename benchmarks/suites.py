@@ -1,0 +1,156 @@
+"""The four benchmark suites behind one interface: instances, problems, best-known values,
+the literature's objective of a plan, and the double-precision re-check.
+
+| suite | instances | objective | best known |
+|---|---|---|---|
+| `trsp` | Pillac TRSP (56) | total tour duration | `best_published_duration` |
+| `solomon` | Solomon (56) | distance truncated to one decimal | `dist_trunc1` (optimal) |
+| `solomon-hier` | Solomon (56) | routes, then exact distance | `hier_veh`, `hier_dist` |
+| `gh200` | Gehring-Homberger 200 (60) | routes, then exact distance | `routes`, `distance` |
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import solomon, trsp
+from benchmarks.check import Check
+from benchmarks.solomon import VrptwInstance, VrptwObjective
+from benchmarks.trsp import TrspInstance
+from models.plan import Plan
+from models.problem import Problem
+
+SUITES = ("trsp", "solomon", "solomon-hier", "gh200")
+HIERARCHICAL = ("solomon-hier", "gh200")
+_VRPTW: dict[str, tuple[str, VrptwObjective]] = {
+    "solomon": (solomon.SOLOMON, "distance"),
+    "solomon-hier": (solomon.SOLOMON, "hierarchical"),
+    "gh200": (solomon.GH200, "hierarchical"),
+}
+
+
+def _check_suite(suite: str) -> None:
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}; one of {', '.join(SUITES)}")
+
+
+def instance_names(suite: str) -> list[str]:
+    """Every instance of a suite, in class order (C1, C2, R1, R2, RC1, RC2)."""
+    _check_suite(suite)
+    if suite == "trsp":
+        return sorted(trsp.instance_names(), key=sort_key)
+    return sorted(solomon.instance_names(_VRPTW[suite][0]), key=sort_key)
+
+
+def instance_class(name: str) -> str:
+    """Solomon class of an instance name: `C101`, `c1_2_1`, `RC204.100_25-5-5-5` -> C1, C1, RC2."""
+    m = re.match(r"([A-Za-z]+)(\d)", name)
+    return (m.group(1).upper() + m.group(2)) if m else "?"
+
+
+def sort_key(name: str) -> tuple[int, str, int]:
+    """Sort key of an instance name: class (C1 .. RC2), then number."""
+    classes = ["C1", "C2", "R1", "R2", "RC1", "RC2"]
+    cls = instance_class(name)
+    numbers = [int(v) for v in re.findall(r"\d+", name.split(".")[0])]
+    return (classes.index(cls) if cls in classes else 99, cls, numbers[-1] if numbers else 0)
+
+
+def resolve_name(suite: str, name: str) -> str:
+    """The canonical instance name for a user's spelling (`c101` -> `C101`, TRSP short names)."""
+    for full in instance_names(suite):
+        if name.lower() in (full.lower(), full.split(".")[0].lower()):
+            return full
+    raise ValueError(f"no instance {name!r} in suite {suite!r}")
+
+
+@dataclass
+class Case:
+    """One instance of a suite as a contract problem, with its best-known value."""
+
+    suite: str
+    name: str
+    instance: TrspInstance | VrptwInstance
+    problem: Problem
+    bks: float | None
+    """Best-known objective (duration for TRSP, distance otherwise); None when trimmed."""
+    bks_routes: int | None
+    """Routes of the best-known solution."""
+
+    @property
+    def hierarchical(self) -> bool:
+        """Whether routes are minimised first."""
+        return self.suite in HIERARCHICAL
+
+    @property
+    def objective_kind(self) -> VrptwObjective:
+        """`distance` or `hierarchical` (VRPTW suites)."""
+        return _VRPTW[self.suite][1]
+
+    @property
+    def scale(self) -> int:
+        """Seconds per instance time unit."""
+        return trsp.SCALE if self.suite == "trsp" else solomon.SCALES[self.objective_kind]
+
+    @property
+    def metric(self) -> str:
+        """Distance convention of the literature's value: `trunc1` or `exact`."""
+        return "trunc1" if self.suite == "solomon" else "exact"
+
+    def routes(self, plan: Plan) -> list[list[int]]:
+        """The plan's routes in instance node ids (TRSP: home first, 0 for the depot)."""
+        if self.suite == "trsp":
+            return trsp.plan_routes(self.problem, plan)
+        return solomon.plan_routes(plan)
+
+    def plan_objective(self, plan: Plan) -> float:
+        """The literature's objective read off the plan's own times (whole seconds / scale)."""
+        if self.suite == "trsp":
+            return trsp.plan_duration(plan)
+        return solomon.plan_distance(plan, self.objective_kind)
+
+    def recheck(self, routes: list[list[int]]) -> Check:
+        """Feasibility and literature value of routes in double precision, evaluator-free."""
+        if isinstance(self.instance, TrspInstance):
+            return trsp.recheck(self.instance, routes)
+        return solomon.recheck(self.instance, routes, self.metric)
+
+    def bks_solution(self) -> list[list[int]] | None:
+        """Routes of the staged best-known solution, if any (same format as `routes`)."""
+        if self.suite == "trsp":
+            sol = trsp.read_solutions().get(self.name)
+            return sol.routes if sol else None
+        if self.suite == "solomon":
+            return None  # the trunc1 optima are published as values only
+        path = solomon.solution_path(_VRPTW[self.suite][0], self.name)
+        return solomon.read_routes(path) if path else None
+
+    def to_plan(self, routes: list[list[int]]) -> Plan:
+        """A contract plan of routes in instance ids (TRSP tours leave as late as they can)."""
+        if isinstance(self.instance, TrspInstance):
+            return trsp.routes_to_plan(self.instance, self.problem, routes)
+        return solomon.routes_to_plan(self.problem, routes)
+
+
+def load_case(suite: str, name: str, max_customers: int | None = None) -> Case:
+    """Read an instance of a suite as a `Case`; `max_customers` keeps only the first ones."""
+    name = resolve_name(suite, name)
+    if suite == "trsp":
+        tinst = trsp.load(name)
+        bks, bks_routes = trsp.bks_value(name)
+        if max_customers is not None:
+            tinst, bks, bks_routes = tinst.head(max_customers), None, None
+        return Case(suite, name, tinst, trsp.to_problem(tinst), bks, bks_routes)
+    folder, objective = _VRPTW[suite]
+    vinst = solomon.load(folder, name)
+    bks, bks_routes = solomon.bks_value(folder, name, objective)
+    if max_customers is not None:
+        vinst, bks, bks_routes = vinst.head(max_customers), None, None
+    return Case(suite, name, vinst, solomon.to_problem(vinst, objective), bks, bks_routes)
+
+
+def case_file(out: Path, case: Case) -> Path:
+    """Where a run writes the record of a case."""
+    return out / f"{case.instance.name}.json"
