@@ -31,7 +31,7 @@ class SolveParams(BaseModel):
         ),
     )
     lns_routes: int = Field(default=3, ge=1, description="Routes re-optimized per LNS step.")
-    lns_step_time: float = Field(default=2.0, gt=0, description="Seconds per LNS sub-solve.")
+    lns_step_time: float = Field(default=0.5, gt=0, description="Seconds per LNS sub-solve.")
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
     def resolved(self, problem: Problem) -> SolveParams:

@@ -1,0 +1,1 @@
+"""The optimizer: CP-SAT search, the solver-free evaluator, and re-planning."""

@@ -1,0 +1,82 @@
+"""The objective: named weighted terms, in SCALE units (see `optimizer.instance`)."""
+
+from __future__ import annotations
+
+from optimizer.cp.variables import Model
+from optimizer.instance import Instance
+
+MUST_SERVE_FACTOR = 1000
+"""A mandatory or pinned order left out costs this many times the largest unassigned weight."""
+
+
+def unassigned_cost(inst: Instance, o: int) -> int:
+    """Cost of leaving order o out (mandatory and pinned orders cost far more than any other)."""
+    order = inst.orders[o]
+    cost = inst.c_unassigned[order.priority - 1]
+    if order.mandatory or order.pin_tech is not None or order.pin_start is not None:
+        cost += MUST_SERVE_FACTOR * max(max(inst.c_unassigned), 1)
+    return cost
+
+
+def objective(m: Model) -> None:
+    """Build every weighted term and minimise their sum."""
+    inst, cp = m.inst, m.cp
+    terms = m.terms
+    terms["travel"] = inst.c_travel * sum(rv.travel for rv in m.routes.values())
+    terms["overtime"] = inst.c_overtime * sum(rv.overtime for rv in m.routes.values())
+    terms["technician_used"] = inst.c_used * sum(rv.used for rv in m.routes.values())
+    if inst.c_idle:
+        idle = []
+        for s, rv in m.routes.items():
+            service = sum(
+                inst.orders[o].duration * m.orders[o].visit[s] for o in rv.nodes
+            )
+            breaks = sum(br.duration for br in inst.shifts[s].breaks) * rv.used
+            idle.append(rv.ret - rv.depart - rv.travel - service - breaks)
+        terms["idle"] = inst.c_idle * sum(idle)
+    pref = []
+    for o, ov in m.orders.items():
+        preferred = inst.orders[o].preferred
+        if preferred:
+            pref += [v for s, v in ov.visit.items() if inst.shifts[s].tech not in preferred]
+    terms["preference"] = inst.c_preference * sum(pref)
+    terms["unassigned"] = sum(
+        unassigned_cost(inst, o) * (1 - m.orders[o].served) for o in m.scope.orders
+    )
+    late = []
+    for o in m.scope.orders:
+        order, ov = inst.orders[o], m.orders[o]
+        if order.due is None or not ov.visit:
+            continue
+        ov.late = cp.new_int_var(0, inst.horizon, f"late_{o}")
+        cp.add(ov.late >= ov.start - order.due).only_enforce_if(ov.served)
+        late.append(inst.c_lateness[order.priority - 1] * ov.late)
+    terms["lateness"] = sum(late)
+    cp.minimize(sum(terms.values()))
+
+
+def solution_cost(inst: Instance, sol) -> int:  # noqa: ANN001 - Solution, avoids a cycle
+    """The objective of a whole solution in SCALE units, as the model would count it."""
+    served = sol.shifts_of()
+    cost = 0
+    for s, r in sol.routes.items():
+        if not r.orders:
+            continue
+        sh = inst.shifts[s]
+        locs = [sh.start_loc] + [inst.orders[o].loc for o in r.orders] + [sh.end_loc]
+        travel = sum(inst.t(a, b) for a, b in zip(locs, locs[1:], strict=False))
+        service = sum(inst.orders[o].duration for o in r.orders)
+        brk = sum(b.duration for b in sh.breaks)
+        cost += inst.c_travel * travel + inst.c_used
+        cost += inst.c_overtime * max(0, r.ret - sh.end)
+        cost += inst.c_idle * (r.ret - r.depart - travel - service - brk)
+        for o in r.orders:
+            pref = inst.orders[o].preferred
+            if pref and sh.tech not in pref:
+                cost += inst.c_preference
+    for o, order in enumerate(inst.orders):
+        if o not in served:
+            cost += unassigned_cost(inst, o)
+        elif order.due is not None:
+            cost += inst.c_lateness[order.priority - 1] * max(0, sol.start[o] - order.due)
+    return cost

@@ -1,0 +1,231 @@
+"""The problem compiled to dense integer indices: the one place where ids become indices.
+
+Times are whole seconds from the horizon start; locations are rows of the travel matrix;
+orders, technicians and shifts are numbered in input order (shifts across technicians).
+The solver works on an `Instance` only; `ids` on it map indices back to contract ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from models.problem import Problem
+from optimizer.travel import TravelMatrix
+
+SCALE = 100
+"""Objective units per weight-second (per-minute weights) and per weight-minute / 60."""
+
+
+@dataclass
+class OrderData:
+    """One order in solver units."""
+
+    id: str
+    loc: int
+    duration: int
+    windows: list[tuple[int, int]]
+    priority: int
+    due: int | None
+    created: int | None
+    mandatory: bool
+    crew: int
+    after: list[int]
+    pin_tech: int | None
+    pin_start: int | None
+    preferred: frozenset[int]
+    skills: dict[str, int]
+    equipment: frozenset[str]
+    parts: dict[str, int]
+
+
+@dataclass
+class BreakData:
+    """A break rule of a shift, in solver units."""
+
+    earliest: int
+    latest_end: int
+    duration: int
+
+
+@dataclass
+class ShiftData:
+    """One shift (a potential route) in solver units."""
+
+    id: str
+    tech: int
+    start: int
+    end: int
+    max_overtime: int
+    start_loc: int
+    end_loc: int
+    breaks: list[BreakData]
+    max_depot_visits: int | None
+
+
+@dataclass
+class TechData:
+    """A technician's skills and van."""
+
+    id: str
+    skills: dict[str, int]
+    equipment: frozenset[str]
+    parts: dict[str, int]
+    shifts: list[int]
+
+
+@dataclass
+class Instance:
+    """Everything the solver needs, indexed densely."""
+
+    problem: Problem
+    travel: TravelMatrix
+    origin: datetime
+    horizon: int
+    orders: list[OrderData]
+    shifts: list[ShiftData]
+    techs: list[TechData]
+    order_idx: dict[str, int]
+    tech_idx: dict[str, int]
+    shift_idx: dict[str, int]
+    # Objective coefficients in SCALE units.
+    c_travel: int = 0
+    c_idle: int = 0
+    c_overtime: int = 0
+    c_used: int = 0
+    c_preference: int = 0
+    c_change: int = 0
+    c_unassigned: list[int] = field(default_factory=list)
+    c_lateness: list[int] = field(default_factory=list)
+    # qualified[o, t]: t meets every required skill level of o.
+    qualified: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    # van_ok[o, t]: t's van holds o's equipment and enough parts for o alone.
+    van_ok: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    def seconds(self, when: datetime) -> int:
+        """Seconds from the horizon start."""
+        return int(round((when - self.origin).total_seconds()))
+
+    def instant(self, seconds: int) -> datetime:
+        """The instant `seconds` after the horizon start (in the horizon's offset)."""
+        return self.origin + timedelta(seconds=int(seconds))
+
+    def t(self, a: int, b: int) -> int:
+        """Travel seconds between two location rows."""
+        return int(self.travel.seconds[a, b])
+
+
+def _secs(d: timedelta) -> int:
+    return int(round(d.total_seconds()))
+
+
+def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Instance:
+    """Compile a validated problem into solver units."""
+    travel = travel or TravelMatrix.from_problem(problem)
+    origin = problem.horizon.start
+    horizon = _secs(problem.horizon.end - origin)
+
+    def sec(when: datetime) -> int:
+        return _secs(when - origin)
+
+    tech_idx = {t.id: i for i, t in enumerate(problem.technicians)}
+    order_idx = {o.id: i for i, o in enumerate(problem.orders)}
+    shifts: list[ShiftData] = []
+    techs: list[TechData] = []
+    for ti, t in enumerate(problem.technicians):
+        own: list[int] = []
+        for s in sorted(t.shifts, key=lambda s: s.start):
+            own.append(len(shifts))
+            shifts.append(
+                ShiftData(
+                    id=s.id or "",
+                    tech=ti,
+                    start=sec(s.start),
+                    end=sec(s.end),
+                    max_overtime=_secs(s.max_overtime),
+                    start_loc=travel.index(s.start_location),
+                    end_loc=travel.index(s.final_location),
+                    breaks=sorted(
+                        (
+                            BreakData(sec(b.earliest_start), sec(b.latest_end), _secs(b.duration))
+                            for b in s.breaks
+                        ),
+                        key=lambda b: (b.earliest, b.latest_end),
+                    ),
+                    max_depot_visits=s.max_depot_visits,
+                )
+            )
+        techs.append(TechData(t.id, dict(t.skills), frozenset(t.equipment), dict(t.parts), own))
+
+    orders: list[OrderData] = []
+    for o in problem.orders:
+        windows = [(sec(w.start), sec(w.end)) for w in o.time_windows] or [(0, horizon)]
+        orders.append(
+            OrderData(
+                id=o.id,
+                loc=travel.index(o.location),
+                duration=_secs(o.duration),
+                windows=sorted(windows),
+                priority=o.priority,
+                due=sec(o.due) if o.due is not None else None,
+                created=sec(o.created_at) if o.created_at is not None else None,
+                mandatory=o.mandatory,
+                crew=o.crew_size,
+                after=[order_idx[a] for a in o.after],
+                pin_tech=(
+                    tech_idx[o.pinned.technician]
+                    if o.pinned is not None and o.pinned.technician is not None
+                    else None
+                ),
+                pin_start=(
+                    sec(o.pinned.start)
+                    if o.pinned is not None and o.pinned.start is not None
+                    else None
+                ),
+                preferred=frozenset(tech_idx[t] for t in o.preferred_technicians),
+                skills=dict(o.required_skills),
+                equipment=frozenset(o.required_equipment),
+                parts=dict(o.required_parts),
+            )
+        )
+
+    w = problem.weights
+    inst = Instance(
+        problem=problem,
+        travel=travel,
+        origin=origin,
+        horizon=horizon,
+        orders=orders,
+        shifts=shifts,
+        techs=techs,
+        order_idx=order_idx,
+        tech_idx=tech_idx,
+        shift_idx={s.id: i for i, s in enumerate(shifts)},
+        c_travel=round(w.travel * SCALE),
+        c_idle=round(w.idle * SCALE),
+        c_overtime=round(w.overtime * SCALE),
+        c_used=round(w.technician_used * 60 * SCALE),
+        c_preference=round(w.preference * 60 * SCALE),
+        c_change=round(w.change * 60 * SCALE),
+        c_unassigned=[round(w.unassigned[str(p)] * 60 * SCALE) for p in range(1, 6)],
+        c_lateness=[round(w.lateness[str(p)] * SCALE) for p in range(1, 6)],
+    )
+    inst.qualified = np.array(
+        [[all(t.skills.get(k, 0) >= lvl for k, lvl in o.skills.items()) for t in techs]
+         for o in orders],
+        dtype=bool,
+    ).reshape(len(orders), len(techs))
+    inst.van_ok = np.array(
+        [
+            [
+                o.equipment <= t.equipment
+                and all(t.parts.get(k, 0) >= q for k, q in o.parts.items())
+                for t in techs
+            ]
+            for o in orders
+        ],
+        dtype=bool,
+    ).reshape(len(orders), len(techs))
+    return inst

@@ -1,0 +1,127 @@
+"""Why an order is not served: static reasons found before solving, and the reasons found
+after it (`dependency`, `capacity`, `not_worth_it`)."""
+
+from __future__ import annotations
+
+from models.plan import Reason
+from optimizer.cp.constraints import fit_windows
+from optimizer.instance import Instance
+
+
+def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
+    """Orders that no plan can serve, each with every reason that alone rules it out."""
+    out: dict[int, list[Reason]] = {}
+    for o, order in enumerate(inst.orders):
+        reasons = _order_reasons(inst, o)
+        if reasons:
+            out[o] = reasons
+    # An order waiting for an order that can never be served cannot be served either.
+    changed = True
+    while changed:
+        changed = False
+        for o, order in enumerate(inst.orders):
+            if o in out:
+                continue
+            blocked = [inst.orders[p].id for p in order.after if p in out]
+            if blocked:
+                out[o] = [
+                    Reason(
+                        code="dependency",
+                        detail=f"It must follow {', '.join(blocked)}, which cannot be served.",
+                    )
+                ]
+                changed = True
+    return out
+
+
+def _order_reasons(inst: Instance, o: int) -> list[Reason]:
+    order = inst.orders[o]
+    reasons: list[Reason] = []
+    qualified = [t for t in range(len(inst.techs)) if inst.qualified[o, t]]
+    if order.pin_tech is not None and order.pin_tech not in qualified:
+        name = inst.techs[order.pin_tech].id
+        return [
+            Reason(
+                code="no_qualified_technician",
+                detail=f"The pinned technician {name} lacks a required skill level.",
+            )
+        ]
+    if not qualified:
+        need = ", ".join(f"{k} {v}" for k, v in sorted(order.skills.items()))
+        return [
+            Reason(code="no_qualified_technician", detail=f"No technician holds {need}.")
+        ]
+    if len(qualified) < order.crew:
+        reasons.append(
+            Reason(
+                code="crew",
+                detail=f"It needs a crew of {order.crew}; only {len(qualified)} are qualified.",
+            )
+        )
+    has_equipment = [t for t in qualified if order.equipment <= inst.techs[t].equipment]
+    if order.equipment and not has_equipment:
+        reasons.append(
+            Reason(
+                code="no_equipment",
+                detail="No qualified technician carries "
+                + ", ".join(sorted(order.equipment))
+                + ".",
+            )
+        )
+    has_parts = [
+        t
+        for t in qualified
+        if all(inst.techs[t].parts.get(k, 0) >= q for k, q in order.parts.items())
+    ]
+    if order.parts and not has_parts:
+        need = ", ".join(f"{q} {k}" for k, q in sorted(order.parts.items()))
+        reasons.append(
+            Reason(code="no_parts", detail=f"No qualified technician's van holds {need}.")
+        )
+    if reasons:
+        return reasons
+    providers = [t for t in qualified if inst.van_ok[o, t]]
+    if order.pin_start is not None and not any(
+        ws <= order.pin_start <= we for ws, we in order.windows
+    ):
+        return [Reason(code="time_window", detail="Its pinned start lies outside its windows.")]
+    members = qualified if order.crew > 1 else providers
+    if order.pin_tech is not None and order.crew == 1:
+        members = [t for t in members if t == order.pin_tech]
+    shifts = [s for t in members for s in inst.techs[t].shifts]
+    if not any(_overlaps(inst, o, s) for s in shifts):
+        return [
+            Reason(
+                code="outside_shifts",
+                detail="None of its windows meets a shift of a technician who could do it.",
+            )
+        ]
+    fitting = {inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)}
+    if not fitting:
+        return [
+            Reason(
+                code="time_window",
+                detail="No qualified technician can reach it, do it and get back within a "
+                "window and a shift.",
+            )
+        ]
+    if order.crew > 1:
+        fit_providers = [t for t in fitting if inst.van_ok[o, t]]
+        if len(fitting) < order.crew or not fit_providers:
+            return [
+                Reason(
+                    code="crew",
+                    detail=f"Only {len(fitting)} qualified technicians can be there in a window; "
+                    f"it needs {order.crew}"
+                    + ("" if fit_providers else ", one of them with its equipment and parts")
+                    + ".",
+                )
+            ]
+    return []
+
+
+def _overlaps(inst: Instance, o: int, s: int) -> bool:
+    sh = inst.shifts[s]
+    return any(
+        ws <= sh.end + sh.max_overtime and we >= sh.start for ws, we in inst.orders[o].windows
+    )

@@ -1,0 +1,217 @@
+"""Search: one exact CP-SAT model when the problem is small, large neighbourhood search
+(Shaw 1998) otherwise: free a few related routes and the unserved orders near them, let
+CP-SAT re-decide them with everything else fixed, warm-started from the incumbent."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimizer.cp.build import build, add_hint, eligible_shifts, make_scope, run
+from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.insertion import construct
+from optimizer.instance import Instance
+from optimizer.params import SolveParams
+from optimizer.solution import Solution
+
+FULL_MODEL_ARCS = 4000
+"""A problem whose pruned arcs number at most this is solved as one model."""
+MAX_FREE_ORDERS = 20
+DEBUG = bool(os.environ.get("DISPATCH_DEBUG"))
+"""Most orders a neighbourhood frees (route orders plus candidates)."""
+
+
+@dataclass
+class SearchStats:
+    """What the search did, for the plan's `solver` section."""
+
+    mode: str = "lns"
+    iterations: int = 0
+    improvements: int = 0
+    deterministic_time: float = 0.0
+    proven_optimal: bool = False
+    bound: float | None = None
+    history: list[tuple[float, int]] = field(default_factory=list)
+
+
+def search(
+    inst: Instance,
+    params: SolveParams,
+    deadline: float,
+    initial: Solution | None = None,
+) -> tuple[Solution, SearchStats]:
+    """Best solution found by the deadline (a `time.monotonic()` instant)."""
+    eligible = eligible_shifts(inst)
+    incumbent = construct(inst, eligible, initial)
+    incumbent.cost = solution_cost(inst, incumbent)
+    stats = SearchStats()
+    seed = params.seed or 0
+    workers = params.workers or 1
+    det_budget = params.deterministic_limit
+    all_shifts = list(range(len(inst.shifts)))
+    arcs = sum(len(v) for v in eligible.values())
+    per_shift = np.zeros(len(inst.shifts))
+    for shifts in eligible.values():
+        per_shift[shifts] += 1
+    if float((per_shift**2).sum()) <= FULL_MODEL_ARCS or len(all_shifts) <= 1:
+        stats.mode = "full"
+        scope = make_scope(inst, incumbent, all_shifts, list(range(len(inst.orders))), eligible)
+        model = build(inst, scope)
+        add_hint(model, incumbent)
+        out = run(
+            model,
+            incumbent,
+            time_limit=deadline - time.monotonic(),
+            workers=workers,
+            seed=seed,
+            deterministic_limit=det_budget,
+            log=params.log,
+        )
+        stats.iterations = 1
+        stats.deterministic_time = out.deterministic_time
+        if out.solution is not None:
+            out.solution.cost = solution_cost(inst, out.solution)
+            if out.solution.cost <= incumbent.cost:
+                incumbent = out.solution
+                stats.improvements = 1
+            stats.proven_optimal = out.status == "optimal"
+            stats.bound = out.bound
+        return incumbent, stats
+    del arcs
+    return _lns(inst, params, deadline, incumbent, eligible, stats)
+
+
+def _lns(
+    inst: Instance,
+    params: SolveParams,
+    deadline: float,
+    incumbent: Solution,
+    eligible: dict[int, list[int]],
+    stats: SearchStats,
+) -> tuple[Solution, SearchStats]:
+    rng = random.Random(params.seed or 0)
+    workers = params.workers or 1
+    det_budget = params.deterministic_limit
+    k_routes = max(1, min(params.lns_routes, len(inst.shifts)))
+    cap = MAX_FREE_ORDERS
+    sym = (inst.travel.seconds + inst.travel.seconds.T) / 2.0
+    shift_home = np.array([sh.start_loc for sh in inst.shifts])
+    order_loc = np.array([o.loc for o in inst.orders]) if inst.orders else np.zeros(0, int)
+    by_value = sorted(range(len(inst.orders)), key=lambda o: -unassigned_cost(inst, o))
+    t_start = time.monotonic()
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining < 0.05:
+            break
+        if det_budget is not None and stats.deterministic_time >= det_budget:
+            break
+        served = incumbent.shifts_of()
+        unserved = [o for o in by_value if o not in served and eligible[o]]
+        shifts = _pick_routes(inst, incumbent, unserved, eligible, k_routes, rng, sym, shift_home)
+        shift_set = set(shifts)
+        anchor = _anchor_locs(inst, incumbent, shifts)
+        cand = [o for o in unserved if shift_set.intersection(eligible[o])]
+        in_routes = sum(len(incumbent.routes[s].orders) for s in shifts if s in incumbent.routes)
+        room = max(cap - in_routes, 5)
+        if len(cand) > room:
+            dist = sym[np.ix_(order_loc[cand], anchor)].min(axis=1)
+            value = np.array([unassigned_cost(inst, o) for o in cand], dtype=float)
+            rank = np.lexsort((dist, -value))
+            cand = [cand[i] for i in rank[:room]]
+        scope = make_scope(inst, incumbent, shifts, cand, eligible)
+        model = build(inst, scope)
+        add_hint(model, incumbent)
+        step = min(params.lns_step_time, deadline - time.monotonic())
+        if step <= 0.01:
+            break
+        det_step = None
+        if det_budget is not None:
+            det_step = min(params.lns_step_time, det_budget - stats.deterministic_time)
+        out = run(
+            model,
+            incumbent,
+            time_limit=step,
+            workers=workers,
+            seed=rng.randrange(1 << 30),
+            deterministic_limit=det_step,
+        )
+        stats.iterations += 1
+        stats.deterministic_time += out.deterministic_time
+        if DEBUG:
+            print(f"lns {stats.iterations} shifts={shifts} free={len(scope.orders)} "
+                  f"fixed={len(scope.fixed)} {out.status} t={time.monotonic() - t_start:.2f}",
+                  file=sys.stderr)
+        if out.solution is None:
+            continue
+        out.solution.cost = solution_cost(inst, out.solution)
+        if out.solution.cost < incumbent.cost or (
+            out.solution.cost == incumbent.cost and rng.random() < 0.5
+        ):
+            if out.solution.cost < incumbent.cost:
+                stats.improvements += 1
+                stats.history.append((time.monotonic() - t_start, out.solution.cost))
+            incumbent = out.solution
+    return incumbent, stats
+
+
+def _anchor_locs(inst: Instance, sol: Solution, shifts: list[int]) -> list[int]:
+    """Locations that stand for where the chosen routes are: homes and visited orders."""
+    locs = [inst.shifts[s].start_loc for s in shifts]
+    for s in shifts:
+        route = sol.routes.get(s)
+        if route:
+            locs += [inst.orders[o].loc for o in route.orders]
+    return locs
+
+
+def _pick_routes(
+    inst: Instance,
+    sol: Solution,
+    unserved: list[int],
+    eligible: dict[int, list[int]],
+    k: int,
+    rng: random.Random,
+    sym: np.ndarray,
+    shift_home: np.ndarray,
+) -> list[int]:
+    """A related set of k shifts: around an unserved valuable order, or around a route."""
+    n = len(inst.shifts)
+    if unserved and rng.random() < 0.5:
+        o = unserved[min(int(rng.expovariate(0.3)), len(unserved) - 1)]
+        loc = inst.orders[o].loc
+        options = sorted(eligible[o], key=lambda s: (_route_dist(inst, sol, s, loc, sym), s))
+        chosen = options[: max(1, k - 1)]
+        # Plus a neighbour of the closest one, for room to move its work.
+        if len(chosen) < k:
+            chosen += _nearest_shifts(inst, sol, chosen[0], k - len(chosen), chosen, sym)
+        return chosen[:k]
+    seed_shift = rng.randrange(n)
+    return [seed_shift] + _nearest_shifts(inst, sol, seed_shift, k - 1, [seed_shift], sym)
+
+
+def _route_dist(inst: Instance, sol: Solution, s: int, loc: int, sym: np.ndarray) -> float:
+    route = sol.routes.get(s)
+    locs = [inst.shifts[s].start_loc] + (
+        [inst.orders[o].loc for o in route.orders] if route else []
+    )
+    return float(sym[loc, locs].min())
+
+
+def _nearest_shifts(
+    inst: Instance, sol: Solution, s: int, k: int, exclude: list[int], sym: np.ndarray
+) -> list[int]:
+    if k <= 0:
+        return []
+    route = sol.routes.get(s)
+    locs = [inst.shifts[s].start_loc] + (
+        [inst.orders[o].loc for o in route.orders] if route else []
+    )
+    others = [x for x in range(len(inst.shifts)) if x not in exclude]
+    others.sort(key=lambda x: (_route_dist(inst, sol, x, locs[0], sym) if len(locs) == 1 else
+                               min(_route_dist(inst, sol, x, loc, sym) for loc in locs[:5]), x))
+    return others[:k]

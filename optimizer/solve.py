@@ -1,0 +1,229 @@
+"""The one entry point: `solve(problem, params) -> Result`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from models.common import format_duration
+from models.plan import Objective, Plan, Reason, Unassigned
+from models.problem import Problem
+from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
+from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.instance import Instance, compile_problem
+from optimizer.params import SolveParams
+from optimizer.plan_builder import build_routes
+from optimizer.reasons import static_reasons
+from optimizer.search import SearchStats, search
+from optimizer.solution import Solution
+
+RESERVE = 0.15
+"""Seconds kept back from the time limit for reasons, plan building and evaluation."""
+
+
+@dataclass
+class Result:
+    """A solve's outcome: the plan (always), and what the search did."""
+
+    plan: Plan
+    stats: SearchStats
+    instance: Instance = field(repr=False)
+    solution: Solution = field(repr=False)
+
+    @property
+    def status(self) -> str:
+        """The plan's status."""
+        return self.plan.status
+
+
+def solve(
+    problem: Problem, params: SolveParams | None = None, initial: Solution | None = None
+) -> Result:
+    """Plan the problem within the time limit; always returns a plan with a status.
+
+    Raises only for invalid input (`models.InvalidInput` from loading).
+    """
+    began = time.monotonic()
+    params = (params or SolveParams()).resolved(problem)
+    limit = float(params.time_limit or 0.0)
+    deadline = began + max(0.0, limit - RESERVE - 0.0002 * len(problem.orders))
+    inst = compile_problem(problem)
+    static = static_reasons(inst)
+    sol, stats = search(inst, params, deadline, initial)
+    reasons = post_reasons(inst, sol, static, deadline=began + limit - RESERVE / 3, params=params)
+    plan = to_plan(inst, sol, stats, reasons, static, params, began)
+    return Result(plan=plan, stats=stats, instance=inst, solution=sol)
+
+
+def post_reasons(
+    inst: Instance,
+    sol: Solution,
+    static: dict[int, list[Reason]],
+    *,
+    deadline: float,
+    params: SolveParams,
+) -> dict[int, list[Reason]]:
+    """Reasons for every unserved order; probes may still insert an order the search missed
+    (the solution is updated in place then)."""
+    eligible = eligible_shifts(inst)
+    out = {o: list(r) for o, r in static.items()}
+    served = sol.shifts_of()
+    pending = [o for o in range(len(inst.orders)) if o not in served and o not in out]
+    pending.sort(key=lambda o: -unassigned_cost(inst, o))
+    for o in pending:
+        served = sol.shifts_of()
+        if o in served:
+            continue
+        blocked = [inst.orders[p].id for p in inst.orders[o].after if p not in served]
+        if blocked:
+            out[o] = [
+                Reason(
+                    code="dependency",
+                    detail=f"It must follow {', '.join(blocked)}, which is not served.",
+                )
+            ]
+            continue
+        out[o] = [_probe(inst, sol, o, eligible, deadline, params)]
+    return {o: r for o, r in out.items() if o not in sol.shifts_of()}
+
+
+def _probe(
+    inst: Instance,
+    sol: Solution,
+    o: int,
+    eligible: dict[int, list[int]],
+    deadline: float,
+    params: SolveParams,
+) -> Reason:
+    """Try to fit order o into its nearest routes without dropping anything served."""
+    remaining = deadline - time.monotonic()
+    if remaining < 0.02:
+        return Reason(
+            code="capacity",
+            detail="No route had room for it without dropping more valuable work "
+            "in the time given.",
+        )
+    loc = inst.orders[o].loc
+    sym = inst.travel.seconds
+    shifts = sorted(
+        eligible[o],
+        key=lambda s: min(
+            [sym[inst.shifts[s].start_loc, loc]]
+            + [sym[inst.orders[x].loc, loc] for x in sol.routes.get(s, _EMPTY).orders]
+        ),
+    )[: max(3, inst.orders[o].crew + 1)]
+    scope = make_scope(inst, sol, shifts, [o], eligible)
+    model = build(inst, scope)
+    for x in scope.orders:
+        model.cp.add(model.orders[x].served == 1)
+    add_hint(model, sol)
+    out = run(
+        model,
+        sol,
+        time_limit=min(0.5, remaining),
+        workers=params.workers or 1,
+        seed=params.seed or 0,
+    )
+    if out.solution is None:
+        detail = (
+            "No nearby route can take it without dropping work already planned."
+            if out.status == "infeasible"
+            else "No route had room for it without dropping more valuable work in the time given."
+        )
+        return Reason(code="capacity", detail=detail)
+    before = solution_cost(inst, sol)
+    after = solution_cost(inst, out.solution)
+    if after < before:
+        sol.routes, sol.start, sol.provider = (
+            out.solution.routes,
+            out.solution.start,
+            out.solution.provider,
+        )
+        sol.cost = after
+        return Reason(code="capacity", detail="(served)")
+    extra = (after - before + unassigned_cost(inst, o)) / (60 * 100)
+    weight = unassigned_cost(inst, o) / (60 * 100)
+    return Reason(
+        code="not_worth_it",
+        detail=f"Serving it would cost about {extra:.0f}, more than its weight of {weight:.0f}.",
+    )
+
+
+class _Empty:
+    orders: list[int] = []
+
+
+_EMPTY = _Empty()
+
+
+def to_plan(
+    inst: Instance,
+    sol: Solution,
+    stats: SearchStats,
+    reasons: dict[int, list[Reason]],
+    static: dict[int, list[Reason]],
+    params: SolveParams,
+    began: float,
+) -> Plan:
+    """The contract plan of a solution, scored by the evaluator."""
+    from optimizer.evaluate import evaluate  # the specification scores every plan
+
+    served = sol.shifts_of()
+    must = [
+        o
+        for o, order in enumerate(inst.orders)
+        if (order.mandatory or order.pin_tech is not None or order.pin_start is not None)
+        and o not in served
+    ]
+    if must:
+        proven = any(o in static for o in must)
+        status = "infeasible" if proven else "no_solution"
+        names = ", ".join(inst.orders[o].id for o in must[:5])
+        routes = []
+        unassigned = []
+        for o, order in enumerate(inst.orders):
+            rs = reasons.get(o) or [
+                Reason(
+                    code="capacity",
+                    detail=f"No plan was found that serves every mandatory or pinned order "
+                    f"({names}).",
+                )
+            ]
+            unassigned.append(Unassigned(order=order.id, reasons=rs))
+    else:
+        status = "optimal" if stats.proven_optimal else "feasible"
+        routes = build_routes(inst, sol)
+        unassigned = [
+            Unassigned(order=inst.orders[o].id, reasons=reasons[o])
+            for o in range(len(inst.orders))
+            if o not in served
+        ]
+    plan = Plan(
+        status=status,  # type: ignore[arg-type]
+        objective=Objective(value=0.0),
+        routes=routes,
+        unassigned=unassigned,
+    )
+    ev = evaluate(inst.problem, plan, inst.travel)
+    bound = None
+    if stats.bound is not None and stats.mode == "full":
+        bound = float(stats.bound) / (60 * 100)
+    plan.objective = Objective(value=ev.objective.value, bound=bound, terms=ev.objective.terms)
+    plan.kpis = ev.kpis
+    solver: dict[str, Any] = {
+        "wall_time": format_duration(timedelta(seconds=time.monotonic() - began)),
+        "seed": params.seed,
+        "workers": params.workers,
+        "time_limit": params.time_limit,
+        "search": stats.mode,
+        "iterations": stats.iterations,
+        "improvements": stats.improvements,
+        "deterministic_time": round(stats.deterministic_time, 3),
+        "engine": "ortools-cp-sat",
+    }
+    if not ev.feasible:
+        solver["evaluator_violations"] = [f"{v.where}: {v.message}" for v in ev.violations[:20]]
+    plan.solver = solver
+    return plan
