@@ -305,8 +305,8 @@ def _kind_counts(rng: random.Random, num_orders: int) -> list[str]:
 
 
 def _pick_job(rng: random.Random, kind: str) -> Job:
-    jobs, weights = zip(*JOBS[kind], strict=True)
-    return rng.choices(jobs, weights=weights)[0]
+    jobs = [job for job, _ in JOBS[kind]]
+    return rng.choices(jobs, weights=[weight for _, weight in JOBS[kind]])[0]
 
 
 def _orders(rng: random.Random, num_orders: int, centres: list[tuple[float, float]],
