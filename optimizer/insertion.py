@@ -8,6 +8,7 @@ insertion moves. Crew orders are left to the CP-SAT search.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from optimizer.cp.objective import unassigned_cost
@@ -160,7 +161,7 @@ class Inserter:
             starts = [self.sol.start[o] for o in seq]
             sh = self.inst.shifts[s]
             locs = [sh.start_loc] + [self.inst.orders[o].loc for o in seq] + [sh.end_loc]
-            travel = sum(self.inst.t(a, b) for a, b in zip(locs, locs[1:], strict=False))
+            travel = sum(self.inst.t(a, b) for a, b in itertools.pairwise(locs))
             timed = Timed(route, starts, travel)
         self.timed[s] = timed
         self.cost[s] = route_cost(self.inst, timed)
@@ -194,9 +195,9 @@ class Inserter:
             if any(left.get(k, 0) < q for k, q in order.parts.items()):
                 continue
             seq = self.sol.routes[s].orders if s in self.sol.routes else []
-            lower = self._lower(seq + [o])
+            lower = self._lower([*seq, o])
             for pos in range(len(seq) + 1):
-                cand = seq[:pos] + [o] + seq[pos:]
+                cand = [*seq[:pos], o, *seq[pos:]]
                 timed = schedule(inst, s, cand, lower)
                 if timed is None or not self._dependents_ok(cand, timed):
                     continue

@@ -106,7 +106,7 @@ class Instance:
 
     def seconds(self, when: datetime) -> int:
         """Seconds from the horizon start."""
-        return int(round((when - self.origin).total_seconds()))
+        return round((when - self.origin).total_seconds())
 
     def instant(self, seconds: int) -> datetime:
         """The instant `seconds` after the horizon start (in the horizon's offset)."""
@@ -118,7 +118,7 @@ class Instance:
 
 
 def _secs(d: timedelta) -> int:
-    return int(round(d.total_seconds()))
+    return round(d.total_seconds())
 
 
 def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Instance:
@@ -213,8 +213,10 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         c_lateness=[round(w.lateness[str(p)] * SCALE) for p in range(1, 6)],
     )
     inst.qualified = np.array(
-        [[all(t.skills.get(k, 0) >= lvl for k, lvl in o.skills.items()) for t in techs]
-         for o in orders],
+        [
+            [all(t.skills.get(k, 0) >= lvl for k, lvl in o.skills.items()) for t in techs]
+            for o in orders
+        ],
         dtype=bool,
     ).reshape(len(orders), len(techs))
     inst.van_ok = np.array(

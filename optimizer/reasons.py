@@ -11,7 +11,7 @@ from optimizer.instance import Instance
 def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
     """Orders that no plan can serve, each with every reason that alone rules it out."""
     out: dict[int, list[Reason]] = {}
-    for o, order in enumerate(inst.orders):
+    for o in range(len(inst.orders)):
         reasons = _order_reasons(inst, o)
         if reasons:
             out[o] = reasons
@@ -48,9 +48,7 @@ def _order_reasons(inst: Instance, o: int) -> list[Reason]:
         ]
     if not qualified:
         need = ", ".join(f"{k} {v}" for k, v in sorted(order.skills.items()))
-        return [
-            Reason(code="no_qualified_technician", detail=f"No technician holds {need}.")
-        ]
+        return [Reason(code="no_qualified_technician", detail=f"No technician holds {need}.")]
     if len(qualified) < order.crew:
         reasons.append(
             Reason(

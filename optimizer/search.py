@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.cp.build import build, add_hint, eligible_shifts, make_scope, run
+from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.insertion import construct
 from optimizer.instance import Instance
@@ -104,6 +104,13 @@ def _lns(
     order_loc = np.array([o.loc for o in inst.orders]) if inst.orders else np.zeros(0, int)
     by_value = sorted(range(len(inst.orders)), key=lambda o: -unassigned_cost(inst, o))
     t_start = time.monotonic()
+    urgent = [
+        o
+        for o in by_value
+        if eligible[o]
+        and o not in incumbent.shifts_of()
+        and (inst.orders[o].crew > 1 or unassigned_cost(inst, o) >= inst.c_unassigned[1])
+    ]
     while True:
         remaining = deadline - time.monotonic()
         if remaining < 0.05:
@@ -112,7 +119,18 @@ def _lns(
             break
         served = incumbent.shifts_of()
         unserved = [o for o in by_value if o not in served and eligible[o]]
-        shifts = _pick_routes(inst, incumbent, unserved, eligible, k_routes, rng, sym, shift_home)
+        # First give each unserved must-serve, crew or urgent order a neighbourhood of its own.
+        while urgent and urgent[0] in served:
+            urgent.pop(0)
+        if urgent:
+            o = urgent.pop(0)
+            shifts = _around_order(
+                inst, incumbent, o, eligible, max(k_routes, inst.orders[o].crew + 1), sym
+            )
+        else:
+            shifts = _pick_routes(
+                inst, incumbent, unserved, eligible, k_routes, rng, sym, shift_home
+            )
         shift_set = set(shifts)
         anchor = _anchor_locs(inst, incumbent, shifts)
         cand = [o for o in unserved if shift_set.intersection(eligible[o])]
@@ -143,9 +161,11 @@ def _lns(
         stats.iterations += 1
         stats.deterministic_time += out.deterministic_time
         if DEBUG:
-            print(f"lns {stats.iterations} shifts={shifts} free={len(scope.orders)} "
-                  f"fixed={len(scope.fixed)} {out.status} t={time.monotonic() - t_start:.2f}",
-                  file=sys.stderr)
+            print(
+                f"lns {stats.iterations} shifts={shifts} free={len(scope.orders)} "
+                f"fixed={len(scope.fixed)} {out.status} t={time.monotonic() - t_start:.2f}",
+                file=sys.stderr,
+            )
         if out.solution is None:
             continue
         out.solution.cost = solution_cost(inst, out.solution)
@@ -157,6 +177,19 @@ def _lns(
                 stats.history.append((time.monotonic() - t_start, out.solution.cost))
             incumbent = out.solution
     return incumbent, stats
+
+
+def _around_order(
+    inst: Instance,
+    sol: Solution,
+    o: int,
+    eligible: dict[int, list[int]],
+    k: int,
+    sym: np.ndarray,
+) -> list[int]:
+    """The k eligible shifts whose routes pass closest to order o."""
+    loc = inst.orders[o].loc
+    return sorted(eligible[o], key=lambda s: (_route_dist(inst, sol, s, loc, sym), s))[:k]
 
 
 def _anchor_locs(inst: Instance, sol: Solution, shifts: list[int]) -> list[int]:
@@ -183,15 +216,13 @@ def _pick_routes(
     n = len(inst.shifts)
     if unserved and rng.random() < 0.5:
         o = unserved[min(int(rng.expovariate(0.3)), len(unserved) - 1)]
-        loc = inst.orders[o].loc
-        options = sorted(eligible[o], key=lambda s: (_route_dist(inst, sol, s, loc, sym), s))
-        chosen = options[: max(1, k - 1)]
+        chosen = _around_order(inst, sol, o, eligible, max(1, k - 1), sym)
         # Plus a neighbour of the closest one, for room to move its work.
         if len(chosen) < k:
             chosen += _nearest_shifts(inst, sol, chosen[0], k - len(chosen), chosen, sym)
         return chosen[:k]
     seed_shift = rng.randrange(n)
-    return [seed_shift] + _nearest_shifts(inst, sol, seed_shift, k - 1, [seed_shift], sym)
+    return [seed_shift, *_nearest_shifts(inst, sol, seed_shift, k - 1, [seed_shift], sym)]
 
 
 def _route_dist(inst: Instance, sol: Solution, s: int, loc: int, sym: np.ndarray) -> float:
@@ -212,6 +243,12 @@ def _nearest_shifts(
         [inst.orders[o].loc for o in route.orders] if route else []
     )
     others = [x for x in range(len(inst.shifts)) if x not in exclude]
-    others.sort(key=lambda x: (_route_dist(inst, sol, x, locs[0], sym) if len(locs) == 1 else
-                               min(_route_dist(inst, sol, x, loc, sym) for loc in locs[:5]), x))
+    others.sort(
+        key=lambda x: (
+            _route_dist(inst, sol, x, locs[0], sym)
+            if len(locs) == 1
+            else min(_route_dist(inst, sol, x, loc, sym) for loc in locs[:5]),
+            x,
+        )
+    )
     return others[:k]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from models.common import LatLon, Location, NodeRef, XY
+from models.common import XY, LatLon, Location, NodeRef
 from models.geo import haversine_km, nearest_nodes
 from models.problem import Euclidean, Haversine, Matrix, Problem, RoadNetwork
 from models.validation import used_locations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -119,7 +120,7 @@ def add_hint(m: Model, sol: Solution) -> None:
         cp.add_hint(rv.used, bool(seq))
         node_of = {o: k for k, o in enumerate(rv.nodes, start=1)}
         path = [0] + [node_of[o] for o in seq] + [0]
-        on = set(zip(path, path[1:], strict=False)) if seq else {(0, 0)}
+        on = set(itertools.pairwise(path)) if seq else {(0, 0)}
         for (i, j), lit in rv.arcs.items():
             if i == j:
                 continue

@@ -191,7 +191,9 @@ def breaks(m: Model) -> None:
         intervals = []
         for b, br in enumerate(sh.breaks):
             start = cp.new_int_var(br.earliest, br.latest_end - br.duration, f"b_{s}_{b}")
-            bv = BreakVars(start, cp.new_fixed_size_interval_var(start, br.duration, f"bi_{s}_{b}"))
+            bv = BreakVars(
+                start, cp.new_fixed_size_interval_var(start, br.duration, f"bi_{s}_{b}")
+            )
             for node in range(len(rv.nodes) + 1):
                 lit = cp.new_bool_var(f"y_{s}_{b}_{node}")
                 bv.after[node] = lit

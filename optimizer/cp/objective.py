@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from optimizer.cp.variables import Model
 from optimizer.instance import Instance
 
@@ -28,9 +30,7 @@ def objective(m: Model) -> None:
     if inst.c_idle:
         idle = []
         for s, rv in m.routes.items():
-            service = sum(
-                inst.orders[o].duration * m.orders[o].visit[s] for o in rv.nodes
-            )
+            service = sum(inst.orders[o].duration * m.orders[o].visit[s] for o in rv.nodes)
             breaks = sum(br.duration for br in inst.shifts[s].breaks) * rv.used
             idle.append(rv.ret - rv.depart - rv.travel - service - breaks)
         terms["idle"] = inst.c_idle * sum(idle)
@@ -55,7 +55,7 @@ def objective(m: Model) -> None:
     cp.minimize(sum(terms.values()))
 
 
-def solution_cost(inst: Instance, sol) -> int:  # noqa: ANN001 - Solution, avoids a cycle
+def solution_cost(inst: Instance, sol) -> int:
     """The objective of a whole solution in SCALE units, as the model would count it."""
     served = sol.shifts_of()
     cost = 0
@@ -64,7 +64,7 @@ def solution_cost(inst: Instance, sol) -> int:  # noqa: ANN001 - Solution, avoid
             continue
         sh = inst.shifts[s]
         locs = [sh.start_loc] + [inst.orders[o].loc for o in r.orders] + [sh.end_loc]
-        travel = sum(inst.t(a, b) for a, b in zip(locs, locs[1:], strict=False))
+        travel = sum(inst.t(a, b) for a, b in itertools.pairwise(locs))
         service = sum(inst.orders[o].duration for o in r.orders)
         brk = sum(b.duration for b in sh.breaks)
         cost += inst.c_travel * travel + inst.c_used

@@ -1,0 +1,106 @@
+"""Tiny hand-checkable problems for solver tests (euclidean travel: 1 unit = 1 minute)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models import Plan, Problem, load_problem
+from optimizer.evaluate import Evaluation, evaluate
+from optimizer.params import SolveParams
+from optimizer.solve import Result, solve
+
+DAY = "2026-12-01"
+
+
+def at(hhmm: str) -> str:
+    """An instant on the test day, UTC."""
+    return f"{DAY}T{hhmm}:00+00:00"
+
+
+def tech(
+    tid: str,
+    x: float = 0,
+    y: float = 0,
+    *,
+    skills: dict[str, int] | None = None,
+    start: str = "08:00",
+    end: str = "17:00",
+    shifts: list[dict[str, Any]] | None = None,
+    equipment: list[str] | None = None,
+    parts: dict[str, int] | None = None,
+    **shift_fields: Any,
+) -> dict[str, Any]:
+    """A technician with one shift at (x, y) unless `shifts` is given."""
+    return {
+        "id": tid,
+        "skills": skills if skills is not None else {"fiber": 3},
+        "shifts": shifts
+        if shifts is not None
+        else [
+            {
+                "start": at(start),
+                "end": at(end),
+                "start_location": {"x": x, "y": y},
+                **shift_fields,
+            }
+        ],
+        "equipment": equipment or [],
+        "parts": parts or {},
+    }
+
+
+def order(oid: str, x: float, y: float, minutes: int = 30, **fields: Any) -> dict[str, Any]:
+    """An order at (x, y) lasting `minutes`."""
+    return {
+        "id": oid,
+        "location": {"x": x, "y": y},
+        "duration": f"PT{minutes}M",
+        "required_skills": {"fiber": 1},
+        **fields,
+    }
+
+
+def problem(technicians: list[dict], orders: list[dict], **fields: Any) -> Problem:
+    """A problem on the test day with euclidean travel at one unit per minute."""
+    data = {
+        "horizon": {"start": at("00:00"), "end": f"{DAY}T23:59:00+00:00"},
+        "technicians": technicians,
+        "orders": orders,
+        "travel": {"model": "euclidean", "speed": 1.0},
+        "options": {"time_limit": "PT10S", "seed": 0, "workers": 1},
+        **fields,
+    }
+    return load_problem(data)
+
+
+def solve_checked(p: Problem, **params: Any) -> tuple[Result, Evaluation]:
+    """Solve and hold the plan against the evaluator: feasible, objective as recomputed."""
+    result = solve(p, SolveParams(**params))
+    ev = evaluate(p, result.plan)
+    if result.plan.status in ("optimal", "feasible"):
+        assert ev.feasible, [str(v) for v in ev.violations]
+    else:  # only the unserved must-serve orders may be wrong with an infeasible answer
+        assert {v.code for v in ev.violations} <= {"mandatory", "pinned"}
+        assert result.plan.routes == []
+    assert abs(ev.objective.value - result.plan.objective.value) < 1e-6
+    plan = result.plan
+    served = {i.order for r in plan.routes for i in r.items if i.type == "visit"}
+    assert served.isdisjoint(u.order for u in plan.unassigned)
+    assert served | {u.order for u in plan.unassigned} == {o.id for o in p.orders}
+    assert all(u.reasons for u in plan.unassigned)
+    return result, ev
+
+
+def visits(plan: Plan) -> dict[str, list[tuple[str, Any]]]:
+    """Order id -> [(technician, visit item)] over the plan's routes."""
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for r in plan.routes:
+        for item in r.items:
+            if item.type == "visit":
+                out.setdefault(item.order, []).append((r.technician, item))
+    return out
+
+
+def reasons(plan: Plan) -> dict[str, set[str]]:
+    """Order id -> reason codes of the unassigned orders."""
+    return {u.order: {r.code for r in u.reasons} for u in plan.unassigned}
