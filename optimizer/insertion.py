@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from optimizer.cp.objective import unassigned_cost
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol, Solution
+from optimizer.supply import DepotStock, Pickup, tech_supply
 
 
 @dataclass
@@ -42,11 +43,14 @@ def schedule(
     seq: list[int],
     lower: dict[int, int] | None = None,
     depart: int | None = None,
+    depot: tuple[int, int] | None = None,
 ) -> Timed | None:
     """Earliest feasible timing of visiting `seq` in shift s, or None.
 
     `lower` gives a lower bound on an order's start (its predecessors' ends); `depart` an
-    earliest departure (re-planning: when the frozen part lets the technician go on).
+    earliest departure (re-planning: when the frozen part lets the technician go on);
+    `depot` = (depot, k) adds a depot stop before the k-th order (k = len(seq): at the end).
+    Breaks are taken at the start location or after a visit, never right after a depot stop.
     """
     sh = inst.shifts[s]
     lower = lower or {}
@@ -58,9 +62,38 @@ def schedule(
     loc = sh.start_loc
     starts: list[int] = []
     travel = 0
+    depot_stop: tuple[int, int, int] | None = None
     latest = sh.end + sh.max_overtime
+
+    def through_depot(t: int, loc: int, k: int) -> tuple[int, int, int] | None:
+        """(time, location, travel) after the depot stop if it comes before order k."""
+        if depot is None or depot[1] != k:
+            return t, loc, 0
+        dep = inst.depots[depot[0]]
+        leg = inst.t(loc, dep.loc)
+        ds = max(t + leg, dep.open_start)
+        if ds + dep.duration > dep.open_end:
+            return None
+        return ds + dep.duration, dep.loc, leg
+
+    def next_start(t: int, loc: int, k: int) -> int | None:
+        moved = through_depot(t, loc, k)
+        if moved is None or k >= len(seq):
+            return None if moved is None else moved[0]
+        t2, loc2, _ = moved
+        o = seq[k]
+        return _start_at(inst, o, t2 + inst.t(loc2, inst.orders[o].loc), lower.get(o, 0))
+
     for pos in range(-1, len(seq)):
         if pos >= 0:
+            moved = through_depot(t, loc, pos)
+            if moved is None:
+                return None
+            if depot is not None and depot[1] == pos:
+                dep = inst.depots[depot[0]]
+                depot_stop = (depot[0], pos, moved[0] - dep.duration)
+                travel += moved[2]
+            t, loc = moved[0], moved[1]
             o = seq[pos]
             leg = inst.t(loc, inst.orders[o].loc)
             st = _start_at(inst, o, t + leg, lower.get(o, 0))
@@ -71,19 +104,19 @@ def schedule(
             t = st + inst.orders[o].duration
             loc = inst.orders[o].loc
         # Breaks taken here, at this stop's location, before moving on.
-        nxt = seq[pos + 1] if pos + 1 < len(seq) else None
+        last = pos + 1 >= len(seq)
         while pending:
             b = pending[0]
             rule = rules[b]
             bstart = max(t, rule.earliest)
             if bstart + rule.duration > rule.latest_end:
                 return None
-            if nxt is None:
+            if last:
                 take = True
             else:
-                leg = inst.t(loc, inst.orders[nxt].loc)
-                s0 = _start_at(inst, nxt, t + leg, lower.get(nxt, 0))
-                s1 = _start_at(inst, nxt, bstart + rule.duration + leg, lower.get(nxt, 0))
+                nxt = seq[pos + 1]
+                s0 = next_start(t, loc, pos + 1)
+                s1 = next_start(bstart + rule.duration, loc, pos + 1)
                 if s0 is None:
                     return None
                 later = s0 + inst.orders[nxt].duration
@@ -94,10 +127,20 @@ def schedule(
             taken[b] = (pos, bstart)
             t = bstart + rule.duration
             pending.pop(0)
-    ret = t + inst.t(loc, sh.end_loc)
+    moved = through_depot(t, loc, len(seq))
+    if moved is None:
+        return None
+    if depot is not None and depot[1] == len(seq):
+        depot_stop = (depot[0], len(seq), moved[0] - inst.depots[depot[0]].duration)
+        travel += moved[2]
+    t, loc = moved[0], moved[1]
+    leg = inst.t(loc, sh.end_loc)
+    travel += leg
+    ret = t + leg
     if ret > latest or pending:
         return None
-    return Timed(RouteSol(s, list(seq), start_time, ret, [x for x in taken if x]), starts, travel)
+    route = RouteSol(s, list(seq), start_time, ret, [x for x in taken if x], depot_stop)
+    return Timed(route, starts, travel)
 
 
 def route_cost(inst: Instance, timed: Timed) -> int:
@@ -111,7 +154,8 @@ def route_cost(inst: Instance, timed: Timed) -> int:
     if inst.c_idle:
         service = sum(inst.orders[o].duration for o in r.orders)
         brk = sum(b.duration for b in sh.breaks)
-        cost += inst.c_idle * (r.ret - r.depart - timed.travel - service - brk)
+        stop = inst.depots[r.depot[0]].duration if r.depot else 0
+        cost += inst.c_idle * (r.ret - r.depart - timed.travel - service - brk - stop)
     for o, st in zip(r.orders, timed.starts, strict=True):
         order = inst.orders[o]
         if order.due is not None and st > order.due:
@@ -133,38 +177,59 @@ class Insertion:
 
 
 class Inserter:
-    """Cheapest feasible insertion of single-technician orders into a solution."""
+    """Cheapest feasible insertion of single-technician orders into a solution, adding a
+    depot stop where the van lacks what the order needs."""
 
     def __init__(self, inst: Instance, sol: Solution, eligible: dict[int, list[int]]):
         self.inst = inst
         self.sol = sol
         self.eligible = eligible
-        self.timed: dict[int, Timed] = {}
         self.cost: dict[int, int] = {}
-        self.parts_left: dict[int, dict[str, int]] = {
-            t: dict(tech.parts) for t, tech in enumerate(inst.techs)
-        }
+        self.dependents: dict[int, list[int]] = {}
+        for q, order in enumerate(inst.orders):
+            for p in order.after:
+                self.dependents.setdefault(p, []).append(q)
+        self.provided: dict[int, set[int]] = {t: set() for t in range(len(inst.techs))}
         for o, s in sol.provider.items():
-            self._consume(inst.shifts[s].tech, o, -1)
+            self.provided[inst.shifts[s].tech].add(o)
+        # Depot stock left after every technician's pick-ups, and each one's pick-ups.
+        self.stock = DepotStock.full(inst)
+        self.picks: dict[int, dict[int, Pickup]] = {}
+        for t in range(len(inst.techs)):
+            got = tech_supply(inst, t, self._routes_of(t), self.provided[t], self.stock)
+            self.picks[t] = got or {}
         for s, route in sol.routes.items():
-            self._retime(s, route.orders)
+            self.cost[s] = route_cost(inst, self._timed_as_is(s, route))
 
-    def _consume(self, tech: int, o: int, sign: int) -> None:
-        left = self.parts_left[tech]
-        for part, qty in self.inst.orders[o].parts.items():
-            left[part] = left.get(part, 0) + sign * qty
+    def _timed_as_is(self, s: int, route: RouteSol) -> Timed:
+        sh = self.inst.shifts[s]
+        locs = [sh.start_loc] + [self.inst.orders[o].loc for o in route.orders] + [sh.end_loc]
+        if route.depot is not None:
+            locs.insert(route.depot[1] + 1, self.inst.depots[route.depot[0]].loc)
+        travel = sum(self.inst.t(a, b) for a, b in itertools.pairwise(locs))
+        return Timed(route, [self.sol.start[o] for o in route.orders], travel)
 
-    def _retime(self, s: int, seq: list[int]) -> None:
-        timed = schedule(self.inst, s, seq, self._lower(seq))
-        if timed is None:  # keep the solver's own timing when the greedy one cannot hold it
-            route = self.sol.routes[s]
-            starts = [self.sol.start[o] for o in seq]
-            sh = self.inst.shifts[s]
-            locs = [sh.start_loc] + [self.inst.orders[o].loc for o in seq] + [sh.end_loc]
-            travel = sum(self.inst.t(a, b) for a, b in itertools.pairwise(locs))
-            timed = Timed(route, starts, travel)
-        self.timed[s] = timed
-        self.cost[s] = route_cost(self.inst, timed)
+    def _routes_of(self, t: int, replace: RouteSol | None = None) -> list[RouteSol]:
+        out = []
+        for s in self.inst.techs[t].shifts:
+            if replace is not None and replace.shift == s:
+                out.append(replace)
+            elif s in self.sol.routes:
+                out.append(self.sol.routes[s])
+        return out
+
+    def _stock_without(self, t: int) -> DepotStock:
+        """Depot stock as if technician t had taken nothing."""
+        stock = self.stock.copy()
+        for s, pick in self.picks[t].items():
+            d = self.sol.routes[s].depot[0]  # type: ignore[index]
+            for e in pick.equipment:
+                if stock.equipment.get((d, e)) is not None:
+                    stock.equipment[(d, e)] += 1  # type: ignore[operator]
+            for k, q in pick.parts.items():
+                if stock.parts.get((d, k)) is not None:
+                    stock.parts[(d, k)] += q  # type: ignore[operator]
+        return stock
 
     def _lower(self, seq: list[int]) -> dict[int, int]:
         out = {}
@@ -178,81 +243,94 @@ class Inserter:
                 out[o] = max(ends)
         return out
 
-    def _deps_ok(self, o: int, s: int) -> bool:
-        """Predecessors of o are served (their timing is checked by `schedule`)."""
-        return all(p in self.sol.start for p in self.inst.orders[o].after)
+    def _depot_options(self, s: int, pos: int, o: int) -> list[tuple[int, int] | None]:
+        """Depot stops to try when inserting o at pos: the route's own, moved along, or none;
+        with no stop yet, none or a new one at the start or right before o."""
+        route = self.sol.routes.get(s)
+        inst = self.inst
+        if route is not None and route.depot is not None:
+            d, k = route.depot[0], route.depot[1]
+            if pos < k:
+                return [(d, k + 1)]
+            if pos > k:
+                return [(d, k)]
+            return [(d, k), (d, k + 1)]
+        options: list[tuple[int, int] | None] = [None]
+        tech = inst.shifts[s].tech
+        limit = inst.shifts[s].max_depot_visits
+        if inst.depots and (limit is None or limit > 0) and inst.needs_depot(o, tech):
+            for d in range(len(inst.depots)):
+                if inst.depot_supplies(o, tech, d) or not inst.van_ok[o, tech]:
+                    options += [(d, 0)] + ([(d, pos)] if pos > 0 else [])
+        return options
 
     def best(self, o: int, shifts: list[int] | None = None) -> Insertion | None:
         """The cheapest feasible insertion of unserved order o."""
         inst = self.inst
         order = inst.orders[o]
-        if order.crew != 1 or not self._deps_ok(o, -1):
+        if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
         best: Insertion | None = None
         for s in shifts if shifts is not None else self.eligible[o]:
             tech = inst.shifts[s].tech
-            left = self.parts_left[tech]
-            if any(left.get(k, 0) < q for k, q in order.parts.items()):
-                continue
             seq = self.sol.routes[s].orders if s in self.sol.routes else []
             lower = self._lower([*seq, o])
+            supplied = bool(order.parts) or not order.equipment <= inst.techs[tech].equipment
+            stock = self._stock_without(tech) if supplied else None
             for pos in range(len(seq) + 1):
                 cand = [*seq[:pos], o, *seq[pos:]]
-                timed = schedule(inst, s, cand, lower)
-                if timed is None or not self._dependents_ok(cand, timed):
-                    continue
-                delta = route_cost(inst, timed) - self.cost.get(s, 0)
-                if best is None or delta < best.delta:
+                for depot in self._depot_options(s, pos, o):
+                    timed = schedule(inst, s, cand, lower, depot=depot)
+                    if timed is None or not self._dependents_ok(cand, timed):
+                        continue
+                    delta = route_cost(inst, timed) - self.cost.get(s, 0)
+                    if best is not None and delta >= best.delta:
+                        continue
+                    if stock is not None and not self._supplied(tech, timed.route, o, stock):
+                        continue
                     best = Insertion(o, s, pos, delta, timed)
         return best
 
+    def _supplied(self, tech: int, route: RouteSol, o: int, stock: DepotStock) -> bool:
+        provided = self.provided[tech] | {o}
+        routes = self._routes_of(tech, replace=route)
+        return tech_supply(self.inst, tech, routes, provided, stock.copy()) is not None
+
     def _dependents_ok(self, seq: list[int], timed: Timed) -> bool:
-        """Orders elsewhere that wait for an order of this route still start after it ends."""
-        for o, st in zip(seq, timed.starts, strict=True):
-            end = st + self.inst.orders[o].duration
+        """Every `after` relation touching this route holds with its new starts."""
+        inst = self.inst
+        new = dict(zip(seq, timed.starts, strict=True))
+
+        def start(o: int) -> int | None:
+            return new[o] if o in new else self.sol.start.get(o)
+
+        for o, st in new.items():
+            for p in inst.orders[o].after:
+                sp = start(p)
+                if sp is None or sp + inst.orders[p].duration > st:
+                    return False
+            end = st + inst.orders[o].duration
             for q in self.dependents.get(o, ()):
-                if q in self.sol.start and q not in seq and self.sol.start[q] < end:
+                sq = start(q)
+                if sq is not None and sq < end:
                     return False
         return True
 
-    @property
-    def dependents(self) -> dict[int, list[int]]:
-        """Order -> orders that must come after it."""
-        if not hasattr(self, "_dependents"):
-            deps: dict[int, list[int]] = {}
-            for q, order in enumerate(self.inst.orders):
-                for p in order.after:
-                    deps.setdefault(p, []).append(q)
-            self._dependents = deps
-        return self._dependents
-
     def apply(self, ins: Insertion) -> None:
         """Commit an insertion into the solution."""
-        sol, s = self.sol, ins.shift
+        sol, s, inst = self.sol, ins.shift, self.inst
+        tech = inst.shifts[s].tech
+        stock = self._stock_without(tech)
         sol.routes[s] = ins.timed.route
         for o, st in zip(ins.timed.route.orders, ins.timed.starts, strict=True):
             sol.start[o] = st
         sol.provider[ins.order] = s
-        self._consume(self.inst.shifts[s].tech, ins.order, -1)
-        self.timed[s] = ins.timed
-        self.cost[s] = route_cost(self.inst, ins.timed)
-
-    def remove(self, o: int) -> None:
-        """Take a single-technician order out of its route."""
-        s = self.sol.provider.pop(o)
-        seq = [x for x in self.sol.routes[s].orders if x != o]
-        self.sol.start.pop(o, None)
-        self._consume(self.inst.shifts[s].tech, o, +1)
-        timed = schedule(self.inst, s, seq, self._lower(seq))
-        if timed is not None:
-            self.sol.routes[s] = timed.route
-            for x, st in zip(seq, timed.starts, strict=True):
-                self.sol.start[x] = st
-            self.timed[s] = timed
-            self.cost[s] = route_cost(self.inst, timed)
-        else:
-            self.sol.routes[s].orders = seq
-            self._retime(s, seq)
+        self.provided[tech].add(ins.order)
+        self.cost[s] = route_cost(inst, ins.timed)
+        self.picks[tech] = (
+            tech_supply(inst, tech, self._routes_of(tech), self.provided[tech], stock) or {}
+        )
+        self.stock = stock
 
 
 def construct(

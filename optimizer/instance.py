@@ -66,6 +66,30 @@ class ShiftData:
 
 
 @dataclass
+class DepotData:
+    """A depot in solver units; None = unlimited."""
+
+    id: str
+    loc: int
+    open_start: int
+    open_end: int
+    duration: int
+    equipment: dict[str, int | None]
+    parts: dict[str, int | None]
+
+    def has_equipment(self, kind: str) -> bool:
+        """True when the depot lends this equipment type at all."""
+        return kind in self.equipment and self.equipment[kind] != 0
+
+    def part_limit(self, kind: str) -> float:
+        """Total of a part type the depot can give (inf = unlimited)."""
+        if kind not in self.parts:
+            return 0
+        qty = self.parts[kind]
+        return float("inf") if qty is None else qty
+
+
+@dataclass
 class TechData:
     """A technician's skills and van."""
 
@@ -87,6 +111,7 @@ class Instance:
     orders: list[OrderData]
     shifts: list[ShiftData]
     techs: list[TechData]
+    depots: list[DepotData]
     order_idx: dict[str, int]
     tech_idx: dict[str, int]
     shift_idx: dict[str, int]
@@ -103,6 +128,21 @@ class Instance:
     qualified: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     # van_ok[o, t]: t's van holds o's equipment and enough parts for o alone.
     van_ok: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    # supply_ok[o, t]: t can provide o from the van, or with one depot stop.
+    supply_ok: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    def depot_supplies(self, o: int, t: int, d: int) -> bool:
+        """Depot d makes up everything t's van lacks for order o alone."""
+        order, tech, depot = self.orders[o], self.techs[t], self.depots[d]
+        if any(not depot.has_equipment(e) for e in order.equipment - tech.equipment):
+            return False
+        return all(tech.parts.get(k, 0) + depot.part_limit(k) >= q for k, q in order.parts.items())
+
+    def needs_depot(self, o: int, t: int) -> bool:
+        """Order o would draw on a depot for t: it needs equipment or parts t's van lacks,
+        or parts at all (van stock runs down over the day)."""
+        order = self.orders[o]
+        return bool(order.parts) or not order.equipment <= self.techs[t].equipment
 
     def seconds(self, when: datetime) -> int:
         """Seconds from the horizon start."""
@@ -132,6 +172,18 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
 
     tech_idx = {t.id: i for i, t in enumerate(problem.technicians)}
     order_idx = {o.id: i for i, o in enumerate(problem.orders)}
+    depots = [
+        DepotData(
+            id=d.id,
+            loc=travel.index(d.location),
+            open_start=sec(d.opening.start) if d.opening else 0,
+            open_end=sec(d.opening.end) if d.opening else horizon,
+            duration=_secs(d.visit_duration),
+            equipment=dict(d.equipment),
+            parts=dict(d.parts),
+        )
+        for d in problem.depots
+    ]
     shifts: list[ShiftData] = []
     techs: list[TechData] = []
     for ti, t in enumerate(problem.technicians):
@@ -200,6 +252,7 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         orders=orders,
         shifts=shifts,
         techs=techs,
+        depots=depots,
         order_idx=order_idx,
         tech_idx=tech_idx,
         shift_idx={s.id: i for i, s in enumerate(shifts)},
@@ -230,4 +283,11 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         ],
         dtype=bool,
     ).reshape(len(orders), len(techs))
+    inst.supply_ok = inst.van_ok.copy()
+    for o in range(len(orders)):
+        for t in range(len(techs)):
+            if not inst.supply_ok[o, t]:
+                inst.supply_ok[o, t] = any(
+                    inst.depot_supplies(o, t, d) for d in range(len(depots))
+                )
     return inst

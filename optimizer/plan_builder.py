@@ -1,55 +1,49 @@
 """Turn a solver `Solution` into the contract's routes, with canonical times.
 
-Service starts and break starts are the solver's; the route leaves its start location as late
-as that allows, leaves each stop as early as it may, and returns as early as it can, so that no
-idle time is invented.
+Service, depot and break starts are the solver's; the route leaves its start location as late
+as they allow, leaves each stop as early as it may, and returns as early as it can, so that no
+idle time is invented. Depot pick-ups are the just-in-time ones of `optimizer.supply`.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from models.plan import BreakItem, EndItem, Route, StartItem, VisitItem
+from models.plan import BreakItem, DepotItem, EndItem, Item, Route, StartItem, VisitItem
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol, Solution
+from optimizer.supply import Pickup, supply_plan
+
+Stop = tuple[str, int, int, int, int]  # (kind "o"/"d", index, location, start, duration)
 
 
-def normalize(inst: Instance, route: RouteSol, start: dict[int, int]) -> RouteSol:
-    """The same route with departure as late and return as early as the starts allow."""
-    sh = inst.shifts[route.shift]
-    if not route.orders:
-        return route
-    first_breaks = [b for pos, b in route.breaks if pos < 0]
-    first = route.orders[0]
-    latest = start[first] - inst.t(sh.start_loc, inst.orders[first].loc)
-    if first_breaks:
-        latest = min(first_breaks)
-    depart = max(sh.start, min(latest, start[first]))
-    depart = max(depart, route.depart)
-    leave = _leave_times(inst, route, start, depart)
-    last = route.orders[-1]
-    ret = leave[len(route.orders) - 1] + inst.t(inst.orders[last].loc, sh.end_loc)
-    return RouteSol(route.shift, list(route.orders), depart, ret, list(route.breaks))
+def _stops(inst: Instance, route: RouteSol, start: dict[int, int]) -> list[Stop]:
+    """The route's visits and depot stop in order (breaks aside)."""
+    out: list[Stop] = []
+    for pos, o in enumerate(route.orders):
+        if route.depot is not None and route.depot[1] == pos:
+            out.append(_depot_stop(inst, route.depot))
+        order = inst.orders[o]
+        out.append(("o", o, order.loc, start[o], order.duration))
+    if route.depot is not None and route.depot[1] >= len(route.orders):
+        out.append(_depot_stop(inst, route.depot))
+    return out
 
 
-def _leave_times(
-    inst: Instance, route: RouteSol, start: dict[int, int], depart: int
-) -> dict[int, int]:
-    """When the route leaves each stop (-1 = the start location): after the service and
-    after every break taken there."""
-    rules = inst.shifts[route.shift].breaks
-    leave: dict[int, int] = {}
-    for pos in range(-1, len(route.orders)):
-        if pos < 0:
-            done = depart
-        else:
-            o = route.orders[pos]
-            done = start[o] + inst.orders[o].duration
-        for k, (bpos, bstart) in enumerate(route.breaks):
-            if bpos == pos:
-                done = max(done, bstart + rules[k].duration)
-        leave[pos] = done
-    return leave
+def _depot_stop(inst: Instance, depot: tuple[int, int, int]) -> Stop:
+    dep = inst.depots[depot[0]]
+    return ("d", depot[0], dep.loc, depot[2], dep.duration)
+
+
+def _breaks_after(route: RouteSol, stops: list[Stop], idx: int) -> list[int]:
+    """Break rules taken after stop idx (-1 = the start location)."""
+    if idx < 0:
+        key = -1
+    elif stops[idx][0] == "o":
+        key = sum(1 for s in stops[: idx + 1] if s[0] == "o") - 1
+    else:
+        return []
+    return [k for k, (pos, _) in enumerate(route.breaks) if pos == key]
 
 
 def build_routes(inst: Instance, sol: Solution) -> list[Route]:
@@ -62,55 +56,82 @@ def build_routes(inst: Instance, sol: Solution) -> list[Route]:
             pid = inst.techs[inst.shifts[prov].tech].id
             techs = [pid] + [t for t in techs if t != pid]
         crews[o] = techs
+    pickups = supply_plan(inst, sol) or {}
     routes = []
     for s in sorted(sol.routes):
         route = sol.routes[s]
-        if not route.orders:
-            continue
-        routes.append(_route(inst, normalize(inst, route, sol.start), sol.start, crews))
+        if route.orders:
+            routes.append(_route(inst, route, sol.start, crews, pickups.get(s, Pickup())))
     return routes
 
 
-def _route(inst: Instance, r: RouteSol, start: dict[int, int], crews: dict) -> Route:
+def _route(
+    inst: Instance,
+    r: RouteSol,
+    start: dict[int, int],
+    crews: dict[int, list[str]],
+    pickup: Pickup,
+) -> Route:
     sh = inst.shifts[r.shift]
+    rules = sh.breaks
     at = inst.instant
-    items: list = [StartItem(type="start", time=at(r.depart))]
-    leave = _leave_times(inst, r, start, r.depart)
-    # Break entries are in rule order; each keeps its rule's duration.
-    brk = [(pos, b, sh.breaks[k].duration) for k, (pos, b) in enumerate(r.breaks)]
-    travel = 0
-    loc = sh.start_loc
+    stops = _stops(inst, r, start)
+    # Leave as late as the first stop (or a break at the start location) allows.
+    first_breaks = [r.breaks[k][1] for k in _breaks_after(r, stops, -1)]
+    depart = min(first_breaks) if first_breaks else stops[0][3] - inst.t(sh.start_loc, stops[0][2])
+    depart = max(sh.start, r.depart, depart)
 
-    def add_breaks(pos: int) -> None:
-        for _, bstart, dur in sorted(x for x in brk if x[0] == pos):
-            items.append(BreakItem(type="break", start=at(bstart), end=at(bstart + dur)))
+    items: list[Item] = [StartItem(type="start", time=at(depart))]
+    loc, t, travel = sh.start_loc, depart, 0
 
-    add_breaks(-1)
-    for pos, o in enumerate(r.orders):
-        order = inst.orders[o]
-        leg = inst.t(loc, order.loc)
-        travel += leg
-        arrival = leave[pos - 1] + leg
-        items.append(
-            VisitItem(
-                type="visit",
-                order=order.id,
-                arrival=at(arrival),
-                start=at(start[o]),
-                end=at(start[o] + order.duration),
-                crew=crews[o],
+    def take_breaks(idx: int) -> None:
+        nonlocal t
+        for k in sorted(_breaks_after(r, stops, idx), key=lambda k: r.breaks[k][1]):
+            bstart = r.breaks[k][1]
+            items.append(
+                BreakItem(type="break", start=at(bstart), end=at(bstart + rules[k].duration))
             )
-        )
-        loc = order.loc
-        add_breaks(pos)
+            t = max(t, bstart + rules[k].duration)
+
+    take_breaks(-1)
+    for idx, (kind, index, where, begin, duration) in enumerate(stops):
+        leg = inst.t(loc, where)
+        travel += leg
+        arrival = t + leg
+        if kind == "o":
+            items.append(
+                VisitItem(
+                    type="visit",
+                    order=inst.orders[index].id,
+                    arrival=at(arrival),
+                    start=at(begin),
+                    end=at(begin + duration),
+                    crew=crews[index],
+                )
+            )
+        else:
+            items.append(
+                DepotItem(
+                    type="depot",
+                    depot=inst.depots[index].id,
+                    arrival=at(arrival),
+                    start=at(begin),
+                    end=at(begin + duration),
+                    equipment=sorted(pickup.equipment),
+                    parts=dict(sorted(pickup.parts.items())),
+                )
+            )
+        loc, t = where, begin + duration
+        take_breaks(idx)
     leg = inst.t(loc, sh.end_loc)
     travel += leg
-    items.append(EndItem(type="end", arrival=at(r.ret)))
+    ret = t + leg
+    items.append(EndItem(type="end", arrival=at(ret)))
     return Route(
         technician=inst.techs[sh.tech].id,
         shift=sh.id,
         items=items,
         travel_time=timedelta(seconds=travel),
-        working_time=timedelta(seconds=r.ret - r.depart),
-        overtime=timedelta(seconds=max(0, r.ret - sh.end)),
+        working_time=timedelta(seconds=ret - depart),
+        overtime=timedelta(seconds=max(0, ret - sh.end)),
     )

@@ -19,6 +19,8 @@ class RouteSol:
     # Entry k is break rule k of the shift: (position of the order it follows, -1 = the
     # start location; break start).
     breaks: list[tuple[int, int]] = field(default_factory=list)
+    # A depot stop: (depot, number of orders before it, start of the stop), or None.
+    depot: tuple[int, int, int] | None = None
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Solution:
         """A deep copy."""
         return Solution(
             routes={
-                s: RouteSol(r.shift, list(r.orders), r.depart, r.ret, list(r.breaks))
+                s: RouteSol(r.shift, list(r.orders), r.depart, r.ret, list(r.breaks), r.depot)
                 for s, r in self.routes.items()
             },
             start=dict(self.start),

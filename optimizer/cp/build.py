@@ -12,12 +12,13 @@ from optimizer.cp.objective import objective
 from optimizer.cp.variables import FixedVisit, Model, Scope
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol, Solution
+from optimizer.supply import supply_plan
 
 
 def eligible_shifts(inst: Instance) -> dict[int, list[int]]:
     """Order -> shifts whose technician is qualified and can reach it inside the shift.
 
-    A single-technician order also needs a van that holds its equipment and parts.
+    A single-technician order also needs its equipment and parts from the van or a depot.
     """
     out: dict[int, list[int]] = {}
     for o, order in enumerate(inst.orders):
@@ -25,7 +26,9 @@ def eligible_shifts(inst: Instance) -> dict[int, list[int]]:
         for s, sh in enumerate(inst.shifts):
             if not inst.qualified[o, sh.tech]:
                 continue
-            if order.crew == 1 and not inst.van_ok[o, sh.tech]:
+            depot_only = not inst.van_ok[o, sh.tech]
+            supplied = inst.supply_ok[o, sh.tech] and sh.max_depot_visits != 0
+            if order.crew == 1 and depot_only and not supplied:
                 continue
             if order.crew == 1 and order.pin_tech is not None and sh.tech != order.pin_tech:
                 continue
@@ -62,29 +65,11 @@ def make_scope(
                     provider=prov if prov in shift_set else None,
                 )
     free += [o for o in extra if o not in where and o not in free]
-    parts_used: dict[int, dict[str, int]] = {}
-    free_set = set(free)
-    for o, prov in incumbent.provider.items():
-        if o in free_set or not inst.orders[o].parts:
-            continue
-        if o in fixed and fixed[o].provider is not None:
-            continue  # counted by the model itself
-        tech = inst.shifts[prov].tech
-        acc = parts_used.setdefault(tech, {})
-        for part, qty in inst.orders[o].parts.items():
-            acc[part] = acc.get(part, 0) + qty
-    for o, fx in fixed.items():
-        if fx.provider is not None:
-            tech = inst.shifts[fx.provider].tech
-            acc = parts_used.setdefault(tech, {})
-            for part, qty in inst.orders[o].parts.items():
-                acc[part] = acc.get(part, 0) + qty
     return Scope(
         shifts=list(shifts),
         orders=free,
         fixed=fixed,
         outside=incumbent,
-        parts_used=parts_used,
         eligible={o: [s for s in eligible[o] if s in shift_set] for o in free},
     )
 
@@ -99,45 +84,113 @@ def build(inst: Instance, scope: Scope) -> Model:
 
 
 def add_hint(m: Model, sol: Solution) -> None:
-    """Hint every variable of the model with the incumbent's values."""
-    cp = m.cp
+    """Hint every variable of the model with the incumbent's values (a complete hint lets
+    CP-SAT start from the incumbent at once)."""
+    inst = m.inst
+    cp = _OnceHints(m.cp)
     where = sol.shifts_of()
+    plan = supply_plan(inst, sol) or {}
+    starts: dict[int, int] = {}
     for o, ov in m.orders.items():
         if o in m.scope.fixed:
+            starts[o] = m.scope.fixed[o].start
             continue
         served = o in where
         cp.add_hint(ov.served, served)
-        if served:
-            cp.add_hint(ov.start, sol.start[o])
+        start = sol.start[o] if served else _domain_min(ov.start)
+        starts[o] = start
+        cp.add_hint(ov.start, start)
+        if ov.late is not None:
+            due = inst.orders[o].due or 0
+            cp.add_hint(ov.late, max(0, start - due) if served else 0)
         for s, v in ov.visit.items():
             cp.add_hint(v, s in where.get(o, []))
-        if inst_crew(m, o) > 1:
+        if inst.orders[o].crew > 1:
             for s, p in ov.provide.items():
                 cp.add_hint(p, sol.provider.get(o) == s)
     for s, rv in m.routes.items():
+        sh = inst.shifts[s]
         route = sol.routes.get(s)
         seq = route.orders if route else []
         cp.add_hint(rv.used, bool(seq))
         node_of = {o: k for k, o in enumerate(rv.nodes, start=1)}
-        path = [0] + [node_of[o] for o in seq] + [0]
+        path = [node_of[o] for o in seq]
+        stop = route.depot if route and seq else None
+        if stop is not None and stop[0] in rv.depots:
+            path.insert(stop[1], rv.depot_node(rv.depots.index(stop[0])))
+        else:
+            stop = None
+        path = [0, *path, 0]
         on = set(itertools.pairwise(path)) if seq else {(0, 0)}
         for (i, j), lit in rv.arcs.items():
-            if i == j:
-                continue
-            cp.add_hint(lit, (i, j) in on)
-        if route and seq:
-            cp.add_hint(rv.depart, route.depart)
-            cp.add_hint(rv.ret, route.ret)
-            for b, (pos, bstart) in enumerate(route.breaks):
-                if b < len(rv.breaks):
-                    node = 0 if pos < 0 else node_of[seq[pos]]
-                    cp.add_hint(rv.breaks[b].start, bstart)
-                    for k, lit in rv.breaks[b].after.items():
-                        cp.add_hint(lit, k == node)
-        else:
-            for bv in rv.breaks:
-                for lit in bv.after.values():
-                    cp.add_hint(lit, False)
+            if i != j:
+                cp.add_hint(lit, (i, j) in on)
+        for d in rv.depots:
+            visited = stop is not None and stop[0] == d
+            cp.add_hint(rv.depot_visit[d], visited)
+            cp.add_hint(rv.depot_start[d], stop[2] if visited else _domain_min(rv.depot_start[d]))
+        depart = route.depart if seq else sh.start
+        ret = route.ret if seq else sh.start
+        cp.add_hint(rv.depart, depart)
+        cp.add_hint(rv.ret, ret)
+        cp.add_hint(rv.overtime, max(0, ret - sh.end))
+        # Leave times: after the service, or after the breaks taken there.
+        leave = {0: depart}
+        for k, o in enumerate(rv.nodes, start=1):
+            leave[k] = starts[o] + inst.orders[o].duration
+        entries = route.breaks if seq else []
+        for b, bv in enumerate(rv.breaks):
+            if b < len(entries):
+                pos, bstart = entries[b]
+                node = 0 if pos < 0 else node_of[seq[pos]]
+                leave[node] = max(leave[node], bstart + sh.breaks[b].duration)
+                cp.add_hint(bv.start, bstart)
+            else:
+                node = -1
+                cp.add_hint(bv.start, _domain_min(bv.start))
+            for k, lit in bv.after.items():
+                cp.add_hint(lit, k == node)
+        for k, expr in rv.leave.items():
+            if isinstance(expr, cp_model.IntVar) and k in leave:
+                lo, hi = _domain_min(expr), int(expr.proto.domain[-1])
+                cp.add_hint(expr, min(max(leave[k], lo), hi))
+    # Depot supply: orders after the stop, what is picked up.
+    for (o, s, d), lit in m.after_stop.items():
+        route = sol.routes.get(s)
+        on = (
+            route is not None
+            and route.depot is not None
+            and route.depot[0] == d
+            and sol.provider.get(o) == s
+            and o in route.orders
+            and route.orders.index(o) >= route.depot[1]
+        )
+        cp.add_hint(lit, on)
+    for (s, d, e), lit in m.pick.items():
+        cp.add_hint(lit, s in plan and sol.routes[s].depot[0] == d and e in plan[s].equipment)
+    for (s, d, k), var in m.pick_parts.items():
+        got = plan[s].parts.get(k, 0) if s in plan and sol.routes[s].depot[0] == d else 0
+        cp.add_hint(var, got)
+
+
+class _OnceHints:
+    """Adds each variable's hint once (some variables stand for several roles)."""
+
+    def __init__(self, cp: cp_model.CpModel):
+        self.cp = cp
+        self.seen: set[int] = set()
+
+    def add_hint(self, var: cp_model.IntVar, value: int | bool) -> None:
+        index = var.index
+        if index < 0:  # a negated literal: hint its variable
+            var, value, index = var.Not(), not value, var.Not().index
+        if index not in self.seen:
+            self.seen.add(index)
+            self.cp.add_hint(var, int(value))
+
+
+def _domain_min(var: cp_model.IntVar) -> int:
+    return int(var.proto.domain[0])
 
 
 def inst_crew(m: Model, o: int) -> int:
@@ -208,7 +261,11 @@ def extract(m: Model, solver: cp_model.CpSolver, incumbent: Solution) -> Solutio
             }
             node = succ[0]
             while node != 0:
-                route.orders.append(rv.nodes[node - 1])
+                if node > len(rv.nodes):
+                    d = rv.depots[node - len(rv.nodes) - 1]
+                    route.depot = (d, len(route.orders), solver.value(rv.depot_start[d]))
+                else:
+                    route.orders.append(rv.nodes[node - 1])
                 node = succ[node]
             route.depart = solver.value(rv.depart)
             route.ret = solver.value(rv.ret)

@@ -8,6 +8,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.cp.variables import BreakVars, Model, OrderVars, RouteVars
 from optimizer.instance import Instance
+from optimizer.supply import supply_plan
 
 
 def fit_windows(inst: Instance, o: int, s: int) -> list[tuple[int, int]]:
@@ -51,7 +52,7 @@ def order_variables(m: Model) -> None:
         for s in sc.eligible.get(o, []):
             ov.visit[s] = cp.new_bool_var(f"v_{o}_{s}")
             tech = inst.shifts[s].tech
-            if inst.van_ok[o, tech]:
+            if inst.supply_ok[o, tech]:
                 ov.provide[s] = ov.visit[s] if order.crew == 1 else cp.new_bool_var(f"p_{o}_{s}")
         m.orders[o] = ov
     for o, fx in sc.fixed.items():
@@ -93,8 +94,20 @@ def assignment(m: Model) -> None:
             cp.add(ov.start <= wins[-1][1]).only_enforce_if(v)
 
 
+def _depot_window(m: Model, s: int, d: int) -> tuple[int, int] | None:
+    """Earliest and latest start of a stop at depot d in shift s, if it fits at all."""
+    inst = m.inst
+    sh, dep = inst.shifts[s], inst.depots[d]
+    lo = max(dep.open_start, sh.start + inst.t(sh.start_loc, dep.loc))
+    hi = min(
+        dep.open_end - dep.duration,
+        sh.end + sh.max_overtime - dep.duration - inst.t(dep.loc, sh.end_loc),
+    )
+    return (lo, hi) if lo <= hi else None
+
+
 def route_variables(m: Model) -> None:
-    """Per route: used, depart, return, overtime, and the pruned arc literals."""
+    """Per route: used, depart, return, overtime, optional depot stops, pruned arc literals."""
     inst, cp = m.inst, m.cp
     for s in m.scope.shifts:
         sh = inst.shifts[s]
@@ -110,21 +123,38 @@ def route_variables(m: Model) -> None:
         # Earliest / latest start of each node in this route, to prune arcs.
         early = {0: sh.start}
         late = {0: latest}
+        dur = {0: 0}
+        loc = {0: sh.start_loc}
         for k, o in enumerate(nodes, start=1):
             wins = fit_windows(inst, o, s) if o not in m.scope.fixed else None
             if wins:
                 early[k], late[k] = wins[0][0], wins[-1][1]
             else:
-                fx = m.scope.fixed[o]
-                early[k] = late[k] = fx.start
-        dur = {0: 0, **{k: inst.orders[o].duration for k, o in enumerate(nodes, start=1)}}
-        loc = {0: sh.start_loc, **{k: inst.orders[o].loc for k, o in enumerate(nodes, start=1)}}
+                early[k] = late[k] = m.scope.fixed[o].start
+            dur[k], loc[k] = inst.orders[o].duration, inst.orders[o].loc
+        if sh.max_depot_visits != 0 and any(
+            s in m.orders[o].provide and inst.needs_depot(o, sh.tech) for o in nodes
+        ):
+            for d in range(len(inst.depots)):
+                window = _depot_window(m, s, d)
+                if window is None:
+                    continue
+                k = rv.depot_node(len(rv.depots))
+                rv.depots.append(d)
+                rv.depot_visit[d] = cp.new_bool_var(f"dv_{s}_{d}")
+                rv.depot_start[d] = cp.new_int_var(window[0], window[1], f"ds_{s}_{d}")
+                early[k], late[k] = window
+                dur[k], loc[k] = inst.depots[d].duration, inst.depots[d].loc
         rv.arcs[(0, 0)] = rv.used.Not()
-        for k, o in enumerate(nodes, start=1):
-            rv.arcs[(k, k)] = m.orders[o].visit[s].Not()
+        count = len(nodes) + len(rv.depots)
+        for k in range(1, count + 1):
+            if k <= len(nodes):
+                rv.arcs[(k, k)] = m.orders[nodes[k - 1]].visit[s].Not()
+            else:
+                rv.arcs[(k, k)] = rv.depot_visit[rv.depots[k - len(nodes) - 1]].Not()
             rv.arcs[(0, k)] = cp.new_bool_var(f"x_{s}_0_{k}")
             rv.arcs[(k, 0)] = cp.new_bool_var(f"x_{s}_{k}_0")
-            for j in range(1, len(nodes) + 1):
+            for j in range(1, count + 1):
                 if j != k and early[k] + dur[k] + inst.t(loc[k], loc[j]) <= late[j]:
                     rv.arcs[(k, j)] = cp.new_bool_var(f"x_{s}_{k}_{j}")
         m.routes[s] = rv
@@ -136,13 +166,27 @@ def circuit(m: Model) -> None:
         m.cp.add_circuit([(i, j, lit) for (i, j), lit in rv.arcs.items()])
         for o in rv.nodes:
             m.cp.add_implication(m.orders[o].visit[s], rv.used)
+        if rv.depots:
+            # One stop per route at most (and never more than the shift allows).
+            m.cp.add(sum(rv.depot_visit.values()) <= 1)
+            for lit in rv.depot_visit.values():
+                m.cp.add_implication(lit, rv.used)
 
 
 def _node_loc(m: Model, s: int, node: int, end: bool = False) -> int:
-    sh = m.inst.shifts[s]
+    sh, rv = m.inst.shifts[s], m.routes[s]
     if node == 0:
         return sh.end_loc if end else sh.start_loc
-    return m.inst.orders[m.routes[s].nodes[node - 1]].loc
+    if node > len(rv.nodes):
+        return m.inst.depots[rv.depots[node - len(rv.nodes) - 1]].loc
+    return m.inst.orders[rv.nodes[node - 1]].loc
+
+
+def _node_start(m: Model, s: int, node: int) -> cp_model.IntVar:
+    rv = m.routes[s]
+    if node > len(rv.nodes):
+        return rv.depot_start[rv.depots[node - len(rv.nodes) - 1]]
+    return m.orders[rv.nodes[node - 1]].start
 
 
 def timing(m: Model) -> None:
@@ -164,10 +208,17 @@ def timing(m: Model) -> None:
                 done = m.orders[o].start + inst.orders[o].duration
             if with_breaks:
                 leave = cp.new_int_var(sh.start, horizon, f"leave_{s}_{node}")
-                cp.add(leave >= done)
+                if node == 0:
+                    cp.add(leave >= done)
+                else:
+                    # Only binding when this route visits the order (it may be served by
+                    # another shift, at a time outside this one).
+                    cp.add(leave >= done).only_enforce_if(m.orders[o].visit[s])
                 rv.leave[node] = leave
             else:
                 rv.leave[node] = done
+        for j, d in enumerate(rv.depots):
+            rv.leave[rv.depot_node(j)] = rv.depot_start[d] + inst.depots[d].duration
         travel_terms = []
         for (i, j), lit in rv.arcs.items():
             if i == j:
@@ -176,8 +227,7 @@ def timing(m: Model) -> None:
             if j == 0:
                 cp.add(rv.ret >= rv.leave[i] + t).only_enforce_if(lit)
             else:
-                start_j = m.orders[rv.nodes[j - 1]].start
-                cp.add(start_j >= rv.leave[i] + t).only_enforce_if(lit)
+                cp.add(_node_start(m, s, j) >= rv.leave[i] + t).only_enforce_if(lit)
             if t:
                 travel_terms.append(t * lit)
         rv.travel = sum(travel_terms)
@@ -239,19 +289,131 @@ def dependencies(m: Model) -> None:
                 cp.add(m.orders[p].start + inst.orders[p].duration <= sc.outside.start[q])
 
 
-def parts(m: Model) -> None:
-    """Parts taken from a van never exceed its stock less what is used outside the scope."""
-    inst, cp = m.inst, m.cp
-    use: dict[int, dict[str, list[cp_model.LinearExprT]]] = {}
+def supplies(m: Model) -> None:
+    """Equipment and parts: from the van, or picked up at the route's depot stop before the
+    order. Parts run down over the technician's shifts in time order; depots give no more
+    than they have."""
+    inst, cp, sc = m.inst, m.cp, m.scope
+    plan = supply_plan(inst, sc.outside) or {}
+    in_scope = set(sc.shifts)
+    # Which provided orders come after which depot stop.
     for o, ov in m.orders.items():
-        for part, qty in inst.orders[o].parts.items():
-            for s, p in ov.provide.items():
-                use.setdefault(inst.shifts[s].tech, {}).setdefault(part, []).append(qty * p)
-    for tech, by_part in use.items():
-        stock = inst.techs[tech].parts
-        used = m.scope.parts_used.get(tech, {})
-        for part, terms in by_part.items():
-            cp.add(sum(terms) <= stock.get(part, 0) - used.get(part, 0))
+        order = inst.orders[o]
+        for s, prov in ov.provide.items():
+            rv = m.routes[s]
+            tech = inst.shifts[s].tech
+            missing = order.equipment - inst.techs[tech].equipment
+            if not rv.depots or not inst.needs_depot(o, tech):
+                if missing:
+                    cp.add(prov == 0)
+                continue
+            for d in rv.depots:
+                a = cp.new_bool_var(f"a_{o}_{s}_{d}")
+                m.after_stop[(o, s, d)] = a
+                cp.add_implication(a, prov)
+                cp.add_implication(a, rv.depot_visit[d])
+                dep = inst.depots[d]
+                cp.add(ov.start >= rv.depot_start[d] + dep.duration).only_enforce_if(a)
+            for e in missing:
+                lits = [
+                    m.after_stop[(o, s, d)] for d in rv.depots if inst.depots[d].has_equipment(e)
+                ]
+                cp.add(sum(lits) >= prov)
+                for d in rv.depots:
+                    if inst.depots[d].has_equipment(e):
+                        key = (s, d, e)
+                        if key not in m.pick:
+                            m.pick[key] = cp.new_bool_var(f"pick_{s}_{d}_{e}")
+                            cp.add_implication(m.pick[key], rv.depot_visit[d])
+                        cp.add_implication(m.after_stop[(o, s, d)], m.pick[key])
+    # Depot equipment: shifts taking one over the horizon.
+    taken_outside: dict[tuple[int, str], int] = {}
+    parts_outside: dict[tuple[int, str], int] = {}
+    for s, pick in plan.items():
+        if s in in_scope:
+            continue
+        d = sc.outside.routes[s].depot[0]  # type: ignore[index]
+        for e in pick.equipment:
+            taken_outside[(d, e)] = taken_outside.get((d, e), 0) + 1
+        for k, q in pick.parts.items():
+            parts_outside[(d, k)] = parts_outside.get((d, k), 0) + q
+    by_depot: dict[tuple[int, str], list[cp_model.IntVar]] = {}
+    for (_, d, e), lit in m.pick.items():
+        by_depot.setdefault((d, e), []).append(lit)
+    for (d, e), lits in by_depot.items():
+        count = inst.depots[d].equipment.get(e)
+        if count is not None:
+            cp.add(sum(lits) <= count - taken_outside.get((d, e), 0))
+    _parts(m, plan, parts_outside)
+
+
+def _parts(m: Model, plan: dict, parts_outside: dict[tuple[int, str], int]) -> None:
+    """Cumulative parts balance of every technician with a route in scope."""
+    inst, cp, sc = m.inst, m.cp, m.scope
+    in_scope = set(sc.shifts)
+    techs = sorted({inst.shifts[s].tech for s in sc.shifts})
+    provided_outside: dict[int, list[int]] = {}
+    for o, s in sc.outside.provider.items():
+        if s not in in_scope:
+            provided_outside.setdefault(s, []).append(o)
+    picks_by: dict[tuple[int, str], list[cp_model.IntVar]] = {}
+    for t in techs:
+        kinds: set[str] = set()
+        for s in inst.techs[t].shifts:
+            if s in in_scope:
+                kinds |= {k for o in m.routes[s].nodes for k in inst.orders[o].parts}
+            else:
+                kinds |= {k for o in provided_outside.get(s, []) for k in inst.orders[o].parts}
+        for kind in sorted(kinds):
+            stock = inst.techs[t].parts.get(kind, 0)
+            used: list = []  # everything used in earlier shifts
+            got: list = []  # everything picked up in earlier shifts
+            for s in inst.techs[t].shifts:
+                if s in in_scope:
+                    rv = m.routes[s]
+                    full, before, pick = [], [], []
+                    for o in rv.nodes:
+                        q = inst.orders[o].parts.get(kind, 0)
+                        prov = m.orders[o].provide.get(s)
+                        if not q or prov is None:
+                            continue
+                        full.append(q * prov)
+                        after = [
+                            m.after_stop[(o, s, d)] for d in rv.depots if (o, s, d) in m.after_stop
+                        ]
+                        before.append(q * prov - q * sum(after))
+                    for d in rv.depots:
+                        if inst.depots[d].part_limit(kind) > 0:
+                            var = cp.new_int_var(0, 10**6, f"pq_{s}_{d}_{kind}")
+                            cp.add(var == 0).only_enforce_if(rv.depot_visit[d].Not())
+                            m.pick_parts[(s, d, kind)] = var
+                            picks_by.setdefault((d, kind), []).append(var)
+                            pick.append(var)
+                    if before and pick:
+                        cp.add(sum(used) + sum(before) <= stock + sum(got))
+                    used += full
+                    got += pick
+                else:
+                    route = sc.outside.routes.get(s)
+                    if route is None or not route.orders:
+                        continue
+                    cut = route.depot[1] if route.depot is not None else len(route.orders)
+                    mine = set(provided_outside.get(s, []))
+                    pre = sum(
+                        inst.orders[o].parts.get(kind, 0) for o in route.orders[:cut] if o in mine
+                    )
+                    full_q = sum(
+                        inst.orders[o].parts.get(kind, 0) for o in route.orders if o in mine
+                    )
+                    if pre:
+                        cp.add(sum(used) + pre <= stock + sum(got))
+                    used.append(full_q)
+                    got.append(plan.get(s).parts.get(kind, 0) if s in plan else 0)
+                cp.add(sum(used) <= stock + sum(got))
+    for (d, kind), vars_ in picks_by.items():
+        limit = inst.depots[d].parts.get(kind)
+        if limit is not None:
+            cp.add(sum(vars_) <= limit - parts_outside.get((d, kind), 0))
 
 
 ConstraintFamily = Callable[[Model], None]
@@ -264,6 +426,6 @@ CONSTRAINTS: list[ConstraintFamily] = [
     timing,  # defines leave times and route travel, used by breaks and the objective
     breaks,
     dependencies,
-    parts,
+    supplies,
 ]
 """The model, family by family, in the order they must be added."""

@@ -32,7 +32,8 @@ def objective(m: Model) -> None:
         for s, rv in m.routes.items():
             service = sum(inst.orders[o].duration * m.orders[o].visit[s] for o in rv.nodes)
             breaks = sum(br.duration for br in inst.shifts[s].breaks) * rv.used
-            idle.append(rv.ret - rv.depart - rv.travel - service - breaks)
+            stops = sum(inst.depots[d].duration * lit for d, lit in rv.depot_visit.items())
+            idle.append(rv.ret - rv.depart - rv.travel - service - breaks - stops)
         terms["idle"] = inst.c_idle * sum(idle)
     pref = []
     for o, ov in m.orders.items():

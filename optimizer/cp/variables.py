@@ -30,7 +30,6 @@ class Scope:
     orders: list[int]  # free: may be served by any of `shifts`, or not at all
     fixed: dict[int, FixedVisit]  # kept in place in the sub-problem's routes
     outside: Solution  # the incumbent, for everything outside the scope
-    parts_used: dict[int, dict[str, int]]  # tech -> parts consumed outside the scope
     eligible: dict[int, list[int]]  # order -> shifts of the scope that may visit it (free)
 
 
@@ -63,10 +62,17 @@ class RouteVars:
     ret: IntVar
     overtime: IntVar
     nodes: list[int]  # order index of node k+1
+    depots: list[int] = field(default_factory=list)  # depot index of node len(nodes)+1+j
+    depot_visit: dict[int, IntVar] = field(default_factory=dict)  # depot -> literal
+    depot_start: dict[int, IntVar] = field(default_factory=dict)  # depot -> start of the stop
     arcs: dict[tuple[int, int], IntVar] = field(default_factory=dict)  # (node, node) -> lit
     leave: dict[int, LinearExpr] = field(default_factory=dict)  # node -> departure time
     breaks: list[BreakVars] = field(default_factory=list)
     travel: LinearExpr = 0
+
+    def depot_node(self, j: int) -> int:
+        """Circuit node of the route's j-th depot."""
+        return len(self.nodes) + 1 + j
 
 
 @dataclass
@@ -79,3 +85,9 @@ class Model:
     orders: dict[int, OrderVars] = field(default_factory=dict)
     routes: dict[int, RouteVars] = field(default_factory=dict)
     terms: dict[str, LinearExpr] = field(default_factory=dict)  # weight key -> cost expr
+    # (order, shift, depot) -> the order is served after that depot stop, supplied from it.
+    after_stop: dict[tuple[int, int, int], IntVar] = field(default_factory=dict)
+    # (shift, depot, equipment type) -> picked up there.
+    pick: dict[tuple[int, int, str], IntVar] = field(default_factory=dict)
+    # (shift, depot, part type) -> quantity picked up there.
+    pick_parts: dict[tuple[int, int, str], IntVar] = field(default_factory=dict)
