@@ -100,6 +100,10 @@ def _load_problem(path: Path) -> Problem:
         return load_problem(data)
     except InvalidInput as exc:
         _fail_errors(str(path), exc.errors)
+    except (OverflowError, RecursionError) as exc:
+        # A number too large for a duration or an instant; validation should catch it with
+        # its path, this keeps the promise of no traceback until it does.
+        _fail([f"{path}: 1 input error", f"$: a number is out of range ({exc})"])
 
 
 def _load_plan(path: Path) -> Plan:

@@ -84,6 +84,14 @@ def test_unparseable_file_exits_2(tmp_path: Path, content: str | bytes, fragment
     assert fragment in done.stderr and "Traceback" not in done.stderr
 
 
+def test_out_of_range_number_exits_2(tmp_path: Path) -> None:
+    """A duration too large for any clock exits 2 without a traceback."""
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["orders"][0]["duration"] = 1e300
+    done = dispatch("validate", write_json(tmp_path / "huge.json", data))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     """A directory given as the problem exits 2 with one line."""
     done = dispatch("validate", tmp_path)
