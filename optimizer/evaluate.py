@@ -69,10 +69,11 @@ from models.plan import (
     StartItem,
     VisitItem,
 )
-from models.problem import Depot, Order, Problem, Shift, Technician
+from models.problem import Depot, Order, PriorityKey, Problem, Shift, Technician
 from optimizer.travel import TravelMatrix
 
-PRIORITIES = ("1", "2", "3", "4", "5")
+PRIORITIES: tuple[PriorityKey, ...] = ("1", "2", "3", "4", "5")
+PRIORITY_KEY: dict[int, PriorityKey] = {int(p): p for p in PRIORITIES}
 ZERO = timedelta(0)
 
 
@@ -257,7 +258,7 @@ def evaluate(
 
     changed = None
     if previous is not None:
-        changed = changed_orders(problem, plan, previous, change_tolerance, frozen_before)
+        changed = _changed(problem, served, previous, change_tolerance, frozen_before)
     totals = [v.totals for v in views]
     return Evaluation(
         feasible=not violations,
@@ -307,8 +308,20 @@ def changed_orders(
     not mention at all (new orders) and orders whose old or new start is before
     `frozen_before` never count.
     """
+    return _changed(
+        problem, _summarise(_visits_by_order(plan)), previous, tolerance, frozen_before
+    )
+
+
+def _changed(
+    problem: Problem,
+    new: dict[str, _Served],
+    previous: Plan,
+    tolerance: timedelta,
+    frozen_before: datetime | None,
+) -> list[str]:
+    """`changed_orders`, given how the new plan serves its orders."""
     old = _summarise(_visits_by_order(previous))
-    new = _summarise(_visits_by_order(plan))
     known = set(old) | {u.order for u in previous.unassigned}
     out = []
     for order in problem.orders:
@@ -836,7 +849,7 @@ def _order_rules(ctx: _Context, served: dict[str, _Served]) -> Iterator[Violatio
             before = served.get(ref)
             if before is None:
                 yield Violation("after", where, f"served although '{ref}' is not")
-            elif False:
+            elif s.start < before.end:
                 yield Violation(
                     "after",
                     where,
@@ -879,7 +892,7 @@ def _objective(
     weights = ctx.problem.weights
     orders = ctx.problem.orders
     late = sum(
-        weights.lateness[str(o.priority)] * _minutes(served[o.id].start - o.due)
+        weights.lateness[PRIORITY_KEY[o.priority]] * _minutes(served[o.id].start - o.due)
         for o in orders
         if o.id in served and o.due is not None and served[o.id].start > o.due
     )
@@ -891,7 +904,7 @@ def _objective(
                 unpreferred += view.route.technician not in order.preferred_technicians
     terms = {
         "unassigned": sum(
-            weights.unassigned[str(o.priority)] for o in orders if o.id not in served
+            weights.unassigned[PRIORITY_KEY[o.priority]] for o in orders if o.id not in served
         ),
         "lateness": late,
         "overtime": weights.overtime * sum(_minutes(v.totals.overtime) for v in views),
@@ -920,7 +933,7 @@ def _kpis(ctx: _Context, views: list[_RouteView], served: dict[str, _Served]) ->
     due_met = dict.fromkeys(PRIORITIES, 0)
     responses = []
     for o in orders:
-        p, s = str(o.priority), served.get(o.id)
+        p, s = PRIORITY_KEY[o.priority], served.get(o.id)
         (served_by if s else unassigned_by)[p] += 1
         if o.due is not None:
             due_all[p] += 1
