@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from statistics import mean
@@ -68,13 +69,13 @@ def class_summary(records: Sequence[Record]) -> list[dict[str, Any]]:
 
 def single_tables(records: Sequence[Record], console: Console) -> None:
     """Print per-instance and per-class tables of one run."""
-    table = Table(title="Instances")
-    for col in ("suite", "instance", "ok", "routes", "objective", "bks", "gap", "time (s)"):
-        table.add_column(col, justify="right" if col not in ("suite", "instance") else "left")
+    suites = {r["suite"] for r in records}
+    table = Table(title=", ".join(sorted(suites)))
+    for col in ("instance", "ok", "routes", "objective", "bks", "gap", "time (s)"):
+        table.add_column(col, justify="left" if col == "instance" else "right")
     for r in _sorted(records):
         table.add_row(
-            r["suite"],
-            r["instance"],
+            _label(r, suites),
             "yes" if r["feasible"] else "[red]no[/red]",
             _routes(r),
             _num(r["objective"]),
@@ -83,22 +84,12 @@ def single_tables(records: Sequence[Record], console: Console) -> None:
             _num(r.get("wall_time"), 1),
         )
     console.print(table)
-    summary = Table(title="Classes")
-    for col in (
-        "suite",
-        "class",
-        "n",
-        "feasible",
-        "mean objective",
-        "mean gap",
-        "mean routes gap",
-        "mean time (s)",
-    ):
-        summary.add_column(col, justify="left" if col in ("suite", "class") else "right")
+    summary = Table(title="Classes (means)")
+    for col in ("class", "n", "feasible", "objective", "gap", "routes gap", "time (s)"):
+        summary.add_column(col, justify="left" if col == "class" else "right")
     for row in class_summary(records):
         summary.add_row(
-            row["suite"],
-            row["class"],
+            row["class"] if len(suites) == 1 else f"{row['suite']}:{row['class']}",
             str(row["n"]),
             str(row["feasible"]),
             _num(row["objective"]),
@@ -114,28 +105,31 @@ def single_tables(records: Sequence[Record], console: Console) -> None:
     )
 
 
+def short_name(instance: str) -> str:
+    """An instance name without the TRSP suffix (`C101.100_25-5-5-5` -> `C101`)."""
+    return re.sub(r"\.\d+_\d+(?:-\d+)+$", "", instance)
+
+
+def _label(r: Record, suites: set[str]) -> str:
+    name = short_name(r["instance"])
+    return name if len(suites) == 1 else f"{r['suite']}:{name}"
+
+
+def _pair(x: str, y: str) -> str:
+    return f"{x} | {y}"
+
+
 def compare_tables(
     a: Sequence[Record], b: Sequence[Record], console: Console, names: tuple[str, str] = ("A", "B")
 ) -> None:
     """Print two runs side by side, per instance and per class."""
     na, nb = names
     by_b = {_key(r): r for r in b}
-    table = Table(title=f"{na} against {nb}")
-    cols = (
-        "suite",
-        "instance",
-        f"obj {na}",
-        f"obj {nb}",
-        f"gap {na}",
-        f"gap {nb}",
-        "Δgap",
-        f"routes {na}",
-        f"routes {nb}",
-        f"time {na}",
-        f"time {nb}",
-    )
+    suites = {r["suite"] for r in [*a, *b]}
+    table = Table(title=f"{', '.join(sorted(suites))}: {na} | {nb}")
+    cols = ("instance", "objective", f"gap {na}", f"gap {nb}", "Δgap", "routes", "time (s)")
     for col in cols:
-        table.add_column(col, justify="left" if col in ("suite", "instance") else "right")
+        table.add_column(col, justify="left" if col == "instance" else "right")
     for ra in _sorted(a):
         rb = by_b.get(_key(ra))
         ga, gb = ra["gap"], rb["gap"] if rb else None
@@ -144,44 +138,31 @@ def compare_tables(
         if delta is not None and abs(delta) > 1e-9:
             style = "green" if delta < 0 else "red"
         table.add_row(
-            ra["suite"],
-            ra["instance"],
-            _num(ra["objective"]),
-            _num(rb and rb["objective"]),
+            _label(ra, suites),
+            _pair(_num(ra["objective"]), _num(rb and rb["objective"])),
             _pct(ga),
             _pct(gb),
             f"[{style}]{_pct(delta)}[/{style}]" if style else _pct(delta),
-            _routes(ra),
-            _routes(rb),
-            _num(ra.get("wall_time"), 1),
-            _num(rb.get("wall_time") if rb else None, 1),
+            _pair(_routes(ra), _routes(rb)),
+            _pair(_num(ra.get("wall_time"), 1), _num(rb.get("wall_time") if rb else None, 1)),
         )
     console.print(table)
     summary = Table(title="Classes")
-    for col in (
-        "suite",
-        "class",
-        f"gap {na}",
-        f"gap {nb}",
-        f"feasible {na}",
-        f"feasible {nb}",
-        f"time {na}",
-        f"time {nb}",
-    ):
-        summary.add_column(col, justify="left" if col in ("suite", "class") else "right")
+    for col in ("class", f"gap {na}", f"gap {nb}", "feasible", "time (s)"):
+        summary.add_column(col, justify="left" if col == "class" else "right")
     sa = {(s["suite"], s["class"]): s for s in class_summary(a)}
     sb = {(s["suite"], s["class"]): s for s in class_summary(b)}
     for key in sorted(set(sa) | set(sb), key=lambda k: (k[0], sort_key(k[1] + "01"))):
         x, y = sa.get(key), sb.get(key)
         summary.add_row(
-            key[0],
-            key[1],
+            key[1] if len(suites) == 1 else f"{key[0]}:{key[1]}",
             _pct(x and x["gap"]),
             _pct(y and y["gap"]),
-            f"{x['feasible']}/{x['n']}" if x else "-",
-            f"{y['feasible']}/{y['n']}" if y else "-",
-            _num(x and x["wall_time"], 1),
-            _num(y and y["wall_time"], 1),
+            _pair(
+                f"{x['feasible']}/{x['n']}" if x else "-",
+                f"{y['feasible']}/{y['n']}" if y else "-",
+            ),
+            _pair(_num(x and x["wall_time"], 1), _num(y and y["wall_time"], 1)),
         )
     console.print(summary)
     console.print(
@@ -203,7 +184,7 @@ def plot_gaps(
     import matplotlib.pyplot as plt
 
     rows = _sorted(records)
-    labels = [r["instance"].split(".")[0] for r in rows]
+    labels = [short_name(r["instance"]) for r in rows]
     ga = [100 * r["gap"] if r["gap"] is not None else float("nan") for r in rows]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.22 * len(rows) + 2), 4))
     xs = list(range(len(rows)))

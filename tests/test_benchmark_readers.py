@@ -279,3 +279,42 @@ def test_every_suite_loads() -> None:
         assert check_problem(case.problem) == []
         assert case.bks is not None and case.bks > 0 and case.bks_routes
         assert all(o.mandatory for o in case.problem.orders)
+
+
+# --- run records and reports, without the solver --------------------------------------------
+
+
+@needs_evaluator
+@pytest.mark.parametrize("suite", ["trsp", "solomon-hier"])
+def test_assess_bks_plan(suite: str) -> None:
+    """A best-known plan assessed like a solver's is feasible with a gap of about zero."""
+    from benchmarks.run import assess
+
+    case = load_case(suite, "RC105")
+    record = assess(case, case.to_plan(case.bks_solution()))
+    assert record["feasible"] and record["evaluator_feasible"] and record["recheck_feasible"]
+    assert abs(record["gap"]) < 1e-5
+    assert record["routes"] == case.bks_solution()
+    assert record["routes_used"] == case.bks_routes
+
+
+def test_report_cli(tmp_path, capsys) -> None:
+    """`report` prints both runs and writes the gap plots."""
+    import json
+
+    from benchmarks.cli import main
+
+    for run, gap in (("a", 0.01), ("b", 0.02)):
+        folder = tmp_path / run
+        folder.mkdir()
+        for name in ("C101", "R205"):
+            record = {
+                "suite": "solomon", "instance": name, "feasible": True, "objective": 1.0,
+                "bks": 1.0, "gap": gap, "wall_time": 1.0, "routes_used": 3, "routes": [],
+            }  # fmt: skip
+            (folder / f"{name}.json").write_text(json.dumps(record))
+    assert main(["report", str(tmp_path / "a")]) == 0
+    assert main(["report", str(tmp_path / "a"), "--against", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "R205" in out and "R2" in out and "1.00%" in out
+    assert (tmp_path / "a" / "gaps.png").exists() and (tmp_path / "a" / "gaps_vs_b.png").exists()
