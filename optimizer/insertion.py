@@ -140,7 +140,51 @@ def schedule(
     if ret > latest or pending:
         return None
     route = RouteSol(s, list(seq), start_time, ret, [x for x in taken if x], depot_stop)
-    return Timed(route, starts, travel)
+    timed = Timed(route, starts, travel)
+    if depart is None and seq:
+        # Leave later by as much waiting as can be avoided without moving a start past its
+        # window (Savelsbergh's forward slack), so that idle time is what it must be.
+        delay = _avoidable_wait(inst, s, seq, timed, lower)
+        if delay > 0:
+            later = schedule(inst, s, seq, lower, depart=start_time + delay, depot=depot)
+            if later is not None and later.route.ret <= ret:
+                return later
+    return timed
+
+
+def _avoidable_wait(
+    inst: Instance, s: int, seq: list[int], timed: Timed, lower: dict[int, int]
+) -> int:
+    """How much later the route may leave without delaying its return."""
+    sh = inst.shifts[s]
+    if sh.breaks:
+        return 0  # breaks make waiting useful; keep the greedy timing
+    slack = None
+    waited = 0
+    t = timed.route.depart
+    loc = sh.start_loc
+    stops = list(zip(seq, timed.starts, strict=True))
+    depot = timed.route.depot
+    for pos, (o, st) in enumerate(stops):
+        if depot is not None and depot[1] == pos:
+            dep = inst.depots[depot[0]]
+            arrival = t + inst.t(loc, dep.loc)
+            waited += depot[2] - arrival
+            room = dep.open_end - dep.duration - depot[2]
+            slack = room + waited if slack is None else min(slack, room + waited)
+            t, loc = depot[2] + dep.duration, dep.loc
+        order = inst.orders[o]
+        arrival = t + inst.t(loc, order.loc)
+        waited += st - arrival
+        latest = (
+            order.pin_start
+            if order.pin_start is not None
+            else next(we for ws, we in order.windows if ws <= st <= we)
+        )
+        room = latest - st
+        slack = room + waited if slack is None else min(slack, room + waited)
+        t, loc = st + order.duration, order.loc
+    return max(0, min(slack or 0, waited))
 
 
 def route_cost(inst: Instance, timed: Timed) -> int:
@@ -180,10 +224,17 @@ class Inserter:
     """Cheapest feasible insertion of single-technician orders into a solution, adding a
     depot stop where the van lacks what the order needs."""
 
-    def __init__(self, inst: Instance, sol: Solution, eligible: dict[int, list[int]]):
+    def __init__(
+        self,
+        inst: Instance,
+        sol: Solution,
+        eligible: dict[int, list[int]],
+        granularity: int = 10,
+    ):
         self.inst = inst
         self.sol = sol
         self.eligible = eligible
+        self.granularity = granularity
         self.cost: dict[int, int] = {}
         self.dependents: dict[int, list[int]] = {}
         for q, order in enumerate(inst.orders):
@@ -271,13 +322,20 @@ class Inserter:
         if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
         best: Insertion | None = None
-        for s in shifts if shifts is not None else self.eligible[o]:
+        for s in shifts if shifts is not None else self._nearest_routes(o):
             tech = inst.shifts[s].tech
             seq = self.sol.routes[s].orders if s in self.sol.routes else []
             lower = self._lower([*seq, o])
             supplied = bool(order.parts) or not order.equipment <= inst.techs[tech].equipment
             stock = self._stock_without(tech) if supplied else None
+            latest = order.windows[-1][1] if order.pin_start is None else order.pin_start
             for pos in range(len(seq) + 1):
+                if pos > 0:
+                    # Later positions only start later: stop once o's windows have closed.
+                    prev = seq[pos - 1]
+                    ready = self.sol.start[prev] + inst.orders[prev].duration
+                    if ready + inst.t(inst.orders[prev].loc, order.loc) > latest:
+                        break
                 cand = [*seq[:pos], o, *seq[pos:]]
                 for depot in self._depot_options(s, pos, o):
                     timed = schedule(inst, s, cand, lower, depot=depot)
@@ -290,6 +348,24 @@ class Inserter:
                         continue
                     best = Insertion(o, s, pos, delta, timed)
         return best
+
+    def _nearest_routes(self, o: int) -> list[int]:
+        """The eligible shifts whose routes pass nearest to o (all of them when few)."""
+        shifts = self.eligible[o]
+        if len(shifts) <= self.granularity:
+            return shifts
+        inst = self.inst
+        loc = inst.orders[o].loc
+        seconds = inst.travel.seconds
+
+        def gap(s: int) -> int:
+            route = self.sol.routes.get(s)
+            best = int(seconds[inst.shifts[s].start_loc, loc])
+            for x in route.orders if route else ():
+                best = min(best, int(seconds[inst.orders[x].loc, loc]))
+            return best
+
+        return sorted(shifts, key=lambda s: (gap(s), s))[: self.granularity]
 
     def _supplied(self, tech: int, route: RouteSol, o: int, stock: DepotStock) -> bool:
         provided = self.provided[tech] | {o}
@@ -315,6 +391,60 @@ class Inserter:
                 if sq is not None and sq < end:
                     return False
         return True
+
+    def remove(self, o: int) -> bool:
+        """Take a single-technician order out of its route; False (nothing changed) when the
+        rest of the route cannot be re-timed without it."""
+        inst, sol = self.inst, self.sol
+        s = sol.provider[o]
+        route = sol.routes[s]
+        pos = route.orders.index(o)
+        seq = route.orders[:pos] + route.orders[pos + 1 :]
+        depot = None
+        if route.depot is not None:
+            k = route.depot[1]
+            depot = (route.depot[0], k - 1 if pos < k else k)
+        tech = inst.shifts[s].tech
+        timed = schedule(inst, s, seq, self._lower(seq), depot=depot) if seq else None
+        if seq and (timed is None or not self._dependents_ok(seq, timed)):
+            return False
+        stock = self._stock_without(tech)
+        provided = self.provided[tech] - {o}
+        new_route = timed.route if timed is not None else RouteSol(s)
+        picks = tech_supply(inst, tech, self._routes_of(tech, replace=new_route), provided, stock)
+        if picks is None:
+            return False
+        sol.routes[s] = new_route
+        sol.start.pop(o, None)
+        sol.provider.pop(o, None)
+        if timed is not None:
+            for x, st in zip(seq, timed.starts, strict=True):
+                sol.start[x] = st
+        self.provided[tech] = provided
+        self.cost[s] = route_cost(inst, timed) if timed is not None else 0
+        self.picks[tech], self.stock = picks, stock
+        return True
+
+    def drop_idle_depot_stop(self, s: int) -> None:
+        """Remove a route's depot stop when the orders no longer need it."""
+        inst, sol = self.inst, self.sol
+        route = sol.routes.get(s)
+        if route is None or route.depot is None or not route.orders:
+            return
+        tech = inst.shifts[s].tech
+        timed = schedule(inst, s, route.orders, self._lower(route.orders))
+        if timed is None or not self._dependents_ok(route.orders, timed):
+            return
+        stock = self._stock_without(tech)
+        routes = self._routes_of(tech, replace=timed.route)
+        picks = tech_supply(inst, tech, routes, self.provided[tech], stock)
+        if picks is None or route_cost(inst, timed) > self.cost.get(s, 0):
+            return
+        sol.routes[s] = timed.route
+        for x, st in zip(route.orders, timed.starts, strict=True):
+            sol.start[x] = st
+        self.cost[s] = route_cost(inst, timed)
+        self.picks[tech], self.stock = picks, stock
 
     def apply(self, ins: Insertion) -> None:
         """Commit an insertion into the solution."""
@@ -345,7 +475,9 @@ def construct(
     def urgency(o: int) -> tuple:
         order = inst.orders[o]
         close = min(order.due or inst.horizon, order.windows[-1][1])
-        return (-unassigned_cost(inst, o), len(eligible[o]), close)
+        width = sum(we - ws for ws, we in order.windows)
+        # Most valuable first; then the hardest to place: tight windows, few technicians.
+        return (-unassigned_cost(inst, o), width * len(eligible[o]), close)
 
     for o in sorted(range(len(inst.orders)), key=urgency):
         if o in served or not eligible[o]:

@@ -17,11 +17,14 @@ from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.insertion import construct
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
+from optimizer.ruin import anneal
 from optimizer.solution import Solution
 
 FULL_MODEL_ARCS = 4000
 """A problem whose pruned arcs number at most this is solved as one model."""
 MAX_FREE_ORDERS = 20
+RR_MOVES_PER_DET_SECOND = 100
+"""Ruin-and-recreate moves per deterministic second when the limit is deterministic."""
 DEBUG = bool(os.environ.get("DISPATCH_DEBUG"))
 """Most orders a neighbourhood frees (route orders plus candidates)."""
 
@@ -32,6 +35,7 @@ class SearchStats:
 
     mode: str = "lns"
     iterations: int = 0
+    moves: int = 0
     improvements: int = 0
     deterministic_time: float = 0.0
     proven_optimal: bool = False
@@ -45,48 +49,76 @@ def search(
     deadline: float,
     initial: Solution | None = None,
 ) -> tuple[Solution, SearchStats]:
-    """Best solution found by the deadline (a `time.monotonic()` instant)."""
+    """Best solution found by the deadline (a `time.monotonic()` instant).
+
+    Construction, then ruin and recreate, then CP-SAT: one exact model for a small day, or
+    neighbourhoods (the unserved urgent and crew orders first) for a large one. With a
+    deterministic limit every phase is bounded by work, not by the clock.
+    """
     eligible = eligible_shifts(inst)
     incumbent = construct(inst, eligible, initial)
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
-    seed = params.seed or 0
-    workers = params.workers or 1
-    det_budget = params.deterministic_limit
-    all_shifts = list(range(len(inst.shifts)))
-    arcs = sum(len(v) for v in eligible.values())
+    rng = random.Random(params.seed or 0)
+    began = time.monotonic()
+    total = max(deadline - began, 0.0)
+    det = params.deterministic_limit
     per_shift = np.zeros(len(inst.shifts))
     for shifts in eligible.values():
         per_shift[shifts] += 1
-    if float((per_shift**2).sum()) <= FULL_MODEL_ARCS or len(all_shifts) <= 1:
-        stats.mode = "full"
-        scope = make_scope(inst, incumbent, all_shifts, list(range(len(inst.orders))), eligible)
-        model = build(inst, scope)
-        add_hint(model, incumbent)
-        out = run(
-            model,
+    small = float((per_shift**2).sum()) <= FULL_MODEL_ARCS or len(inst.shifts) <= 1
+    if not small:
+        incumbent = _cp_lns(
+            inst,
+            params,
+            began + 0.3 * total,
             incumbent,
-            time_limit=deadline - time.monotonic(),
-            workers=workers,
-            seed=seed,
-            deterministic_limit=det_budget,
-            log=params.log,
+            eligible,
+            stats,
+            rng,
+            urgent_only=True,
+            det_budget=None if det is None else 0.3 * det,
         )
-        stats.iterations = 1
-        stats.deterministic_time = out.deterministic_time
-        if out.solution is not None:
-            out.solution.cost = solution_cost(inst, out.solution)
-            if out.solution.cost <= incumbent.cost:
-                incumbent = out.solution
-                stats.improvements = 1
-            stats.proven_optimal = out.status == "optimal"
-            stats.bound = out.bound
-        return incumbent, stats
-    del arcs
-    return _lns(inst, params, deadline, incumbent, eligible, stats)
+    incumbent = _ruin_recreate(
+        inst, params, began + (0.25 if small else 0.75) * total, incumbent, eligible, stats, rng
+    )
+    if small:
+        return _full_model(inst, params, deadline, incumbent, eligible, stats)
+    incumbent = _cp_lns(
+        inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
+    )
+    return incumbent, stats
 
 
-def _lns(
+def _ruin_recreate(
+    inst: Instance,
+    params: SolveParams,
+    until: float,
+    incumbent: Solution,
+    eligible: dict[int, list[int]],
+    stats: SearchStats,
+    rng: random.Random,
+) -> Solution:
+    began = time.monotonic()
+    span = max(until - began, 1e-9)
+    iterations = None
+    if params.deterministic_limit is not None:
+        iterations = int(RR_MOVES_PER_DET_SECOND * params.deterministic_limit)
+
+    def clock(n: int) -> float:
+        if iterations is not None:
+            return n / max(iterations, 1)
+        return (time.monotonic() - began) / span
+
+    best, moves = anneal(inst, eligible, incumbent, rng, iterations=iterations, clock=clock)
+    stats.moves += moves
+    if best.cost < incumbent.cost:
+        stats.improvements += 1
+        stats.history.append((time.monotonic() - began, best.cost))
+    return best
+
+
+def _full_model(
     inst: Instance,
     params: SolveParams,
     deadline: float,
@@ -94,28 +126,68 @@ def _lns(
     eligible: dict[int, list[int]],
     stats: SearchStats,
 ) -> tuple[Solution, SearchStats]:
-    rng = random.Random(params.seed or 0)
+    stats.mode = "full"
+    everything = list(range(len(inst.shifts)))
+    scope = make_scope(inst, incumbent, everything, list(range(len(inst.orders))), eligible)
+    model = build(inst, scope)
+    add_hint(model, incumbent)
+    out = run(
+        model,
+        incumbent,
+        time_limit=deadline - time.monotonic(),
+        workers=params.workers or 1,
+        seed=params.seed or 0,
+        deterministic_limit=params.deterministic_limit,
+        log=params.log,
+    )
+    stats.iterations += 1
+    stats.deterministic_time += out.deterministic_time
+    if out.solution is not None:
+        out.solution.cost = solution_cost(inst, out.solution)
+        if out.solution.cost <= incumbent.cost:
+            if out.solution.cost < incumbent.cost:
+                stats.improvements += 1
+            incumbent = out.solution
+        stats.proven_optimal = out.status == "optimal"
+        stats.bound = out.bound
+    return incumbent, stats
+
+
+def _cp_lns(
+    inst: Instance,
+    params: SolveParams,
+    deadline: float,
+    incumbent: Solution,
+    eligible: dict[int, list[int]],
+    stats: SearchStats,
+    rng: random.Random,
+    *,
+    urgent_only: bool,
+    det_budget: float | None,
+) -> Solution:
+    """CP-SAT neighbourhoods until the deadline (or the deterministic budget)."""
     workers = params.workers or 1
-    det_budget = params.deterministic_limit
     k_routes = max(1, min(params.lns_routes, len(inst.shifts)))
     cap = MAX_FREE_ORDERS
     sym = (inst.travel.seconds + inst.travel.seconds.T) / 2.0
-    shift_home = np.array([sh.start_loc for sh in inst.shifts])
     order_loc = np.array([o.loc for o in inst.orders]) if inst.orders else np.zeros(0, int)
     by_value = sorted(range(len(inst.orders)), key=lambda o: -unassigned_cost(inst, o))
     t_start = time.monotonic()
+    spent = 0.0
     urgent = [
         o
         for o in by_value
         if eligible[o]
         and o not in incumbent.shifts_of()
-        and (inst.orders[o].crew > 1 or unassigned_cost(inst, o) >= inst.c_unassigned[1])
+        and (
+            inst.orders[o].crew > 1
+            or (not urgent_only and unassigned_cost(inst, o) >= inst.c_unassigned[1])
+        )
     ]
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining < 0.05:
+        if deadline - time.monotonic() < 0.05:
             break
-        if det_budget is not None and stats.deterministic_time >= det_budget:
+        if det_budget is not None and spent >= det_budget:
             break
         served = incumbent.shifts_of()
         unserved = [o for o in by_value if o not in served and eligible[o]]
@@ -124,13 +196,12 @@ def _lns(
             urgent.pop(0)
         if urgent:
             o = urgent.pop(0)
-            shifts = _around_order(
-                inst, incumbent, o, eligible, max(k_routes, inst.orders[o].crew + 1), sym
-            )
+            k = max(k_routes, inst.orders[o].crew + 1)
+            shifts = _around_order(inst, incumbent, o, eligible, k, sym)
+        elif urgent_only:
+            break
         else:
-            shifts = _pick_routes(
-                inst, incumbent, unserved, eligible, k_routes, rng, sym, shift_home
-            )
+            shifts = _pick_routes(inst, incumbent, unserved, eligible, k_routes, rng, sym)
         shift_set = set(shifts)
         anchor = _anchor_locs(inst, incumbent, shifts)
         cand = [o for o in unserved if shift_set.intersection(eligible[o])]
@@ -149,7 +220,7 @@ def _lns(
             break
         det_step = None
         if det_budget is not None:
-            det_step = min(params.lns_step_time, det_budget - stats.deterministic_time)
+            det_step = min(params.lns_step_time, det_budget - spent)
         out = run(
             model,
             incumbent,
@@ -157,9 +228,11 @@ def _lns(
             workers=workers,
             seed=rng.randrange(1 << 30),
             deterministic_limit=det_step,
+            light_presolve=True,
         )
         stats.iterations += 1
         stats.deterministic_time += out.deterministic_time
+        spent += out.deterministic_time
         if DEBUG:
             print(
                 f"lns {stats.iterations} shifts={shifts} free={len(scope.orders)} "
@@ -176,7 +249,7 @@ def _lns(
                 stats.improvements += 1
                 stats.history.append((time.monotonic() - t_start, out.solution.cost))
             incumbent = out.solution
-    return incumbent, stats
+    return incumbent
 
 
 def _around_order(
@@ -210,7 +283,6 @@ def _pick_routes(
     k: int,
     rng: random.Random,
     sym: np.ndarray,
-    shift_home: np.ndarray,
 ) -> list[int]:
     """A related set of k shifts: around an unserved valuable order, or around a route."""
     n = len(inst.shifts)

@@ -152,7 +152,7 @@ def add_hint(m: Model, sol: Solution) -> None:
                 cp.add_hint(lit, k == node)
         for k, expr in rv.leave.items():
             if isinstance(expr, cp_model.IntVar) and k in leave:
-                lo, hi = _domain_min(expr), int(expr.proto.domain[-1])
+                lo, hi = _domain_min(expr), _domain_max(expr)
                 cp.add_hint(expr, min(max(leave[k], lo), hi))
     # Depot supply: orders after the stop, what is picked up.
     for (o, s, d), lit in m.after_stop.items():
@@ -193,6 +193,11 @@ def _domain_min(var: cp_model.IntVar) -> int:
     return int(var.proto.domain[0])
 
 
+def _domain_max(var: cp_model.IntVar) -> int:
+    domain = var.proto.domain  # a proto view: negative indices do not work
+    return int(domain[len(domain) - 1])
+
+
 def inst_crew(m: Model, o: int) -> int:
     """Crew size of order o."""
     return m.inst.orders[o].crew
@@ -218,6 +223,7 @@ def run(
     seed: int,
     deterministic_limit: float | None = None,
     log: bool = False,
+    light_presolve: bool = False,
 ) -> SolveOutcome:
     """Solve the model within the limits and merge its answer into the incumbent."""
     solver = cp_model.CpSolver()
@@ -230,6 +236,10 @@ def run(
         prm.max_deterministic_time = max(deterministic_limit, 0.001)
     if workers == 1:
         prm.interleave_search = False
+    if light_presolve:
+        # Short neighbourhood solves: probing in presolve would eat the whole step.
+        prm.cp_model_probing_level = 0
+        prm.symmetry_level = 0
     code = solver.solve(m.cp)
     status = {
         cp_model.OPTIMAL: "optimal",
