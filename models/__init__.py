@@ -1,6 +1,6 @@
 """The public contract: problem in, plan out, re-planning events (pydantic v2)."""
 
-from models.common import Duration, Instant, LatLon, Location, NodeRef, Window, XY
+from models.common import XY, Duration, Instant, LatLon, Location, NodeRef, Window
 from models.events import Event
 from models.plan import (
     BreakItem,
@@ -10,6 +10,7 @@ from models.plan import (
     Objective,
     Plan,
     Reason,
+    Recommendation,
     Route,
     StartItem,
     Unassigned,
@@ -29,9 +30,38 @@ from models.problem import (
 from models.validation import FieldError, InvalidInput, check_problem, load_problem, parse_model
 
 __all__ = [
-    "Break", "BreakItem", "Change", "Depot", "DepotItem", "Duration", "EndItem", "Event",
-    "FieldError", "Instant", "InvalidInput", "LatLon", "Location", "NodeRef", "Objective",
-    "Options", "Order", "Pin", "Plan", "Problem", "Reason", "Route", "Shift", "StartItem",
-    "Technician", "Unassigned", "VisitItem", "Weights", "Window", "XY", "check_problem",
-    "load_problem", "parse_model",
+    "XY",
+    "Break",
+    "BreakItem",
+    "Change",
+    "Depot",
+    "DepotItem",
+    "Duration",
+    "EndItem",
+    "Event",
+    "FieldError",
+    "Instant",
+    "InvalidInput",
+    "LatLon",
+    "Location",
+    "NodeRef",
+    "Objective",
+    "Options",
+    "Order",
+    "Pin",
+    "Plan",
+    "Problem",
+    "Reason",
+    "Recommendation",
+    "Route",
+    "Shift",
+    "StartItem",
+    "Technician",
+    "Unassigned",
+    "VisitItem",
+    "Weights",
+    "Window",
+    "check_problem",
+    "load_problem",
+    "parse_model",
 ]

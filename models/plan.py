@@ -133,3 +133,20 @@ class Plan(StrictModel):
     changes: list[Change] | None = Field(
         default=None, description="Re-planning only: every change against the previous plan."
     )
+
+
+class Recommendation(StrictModel):
+    """One way to fit a new order into a running plan (re-planning's recommendations)."""
+
+    technician: Id = Field(description="Who would serve it.")
+    shift: Id = Field(description="In which shift.")
+    arrival: Instant = Field(description="When the technician would get there.")
+    start: Instant = Field(description="When service would start.")
+    end: Instant = Field(description="When service would end.")
+    sla_met: bool | None = Field(
+        description="Whether the start is by the order's due (null when it has none)."
+    )
+    cost_delta: float = Field(description="Change of the plan's objective if chosen.")
+    changes: list[Change] = Field(
+        default_factory=list, description="Other orders that would move or be dropped."
+    )

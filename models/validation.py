@@ -9,16 +9,16 @@ cycles, shift overlaps and the travel model. `load_problem` runs both and raises
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 
-from models.common import LatLon, Location, NodeRef, Window, XY
+from models.common import XY, LatLon, Location, NodeRef, Window
 from models.geo import nearest_nodes
 from models.problem import Euclidean, Haversine, Matrix, Problem, RoadNetwork
 
@@ -66,10 +66,9 @@ def pydantic_errors(exc: ValidationError, data: Any = None) -> list[FieldError]:
         node = data
         for n, part in enumerate(loc):
             last = n == len(loc) - 1
-            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-                node = node[part]
-                path.append(part)
-            elif isinstance(node, dict) and part in node:
+            if (isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node)) or (
+                isinstance(node, dict) and part in node
+            ):
                 node = node[part]
                 path.append(part)
             elif last or data is None:
@@ -194,8 +193,9 @@ def _check(p: Problem) -> Iterator[FieldError]:
     tech_ids = {t.id for t in p.technicians}
     order_ids = {o.id for o in p.orders}
 
-    yield from _duplicates(((f"technicians[{i}].id", t.id) for i, t in enumerate(p.technicians)),
-                           "technician")
+    yield from _duplicates(
+        ((f"technicians[{i}].id", t.id) for i, t in enumerate(p.technicians)), "technician"
+    )
     yield from _duplicates(((f"orders[{i}].id", o.id) for i, o in enumerate(p.orders)), "order")
     yield from _duplicates(((f"depots[{i}].id", d.id) for i, d in enumerate(p.depots)), "depot")
     yield from _duplicates(
@@ -210,7 +210,7 @@ def _check(p: Problem) -> Iterator[FieldError]:
     for i, t in enumerate(p.technicians):
         base = f"technicians[{i}]"
         shifts = sorted(enumerate(t.shifts), key=lambda ks: ks[1].start)
-        for (_, a), (k, b) in zip(shifts, shifts[1:], strict=False):
+        for (_, a), (k, b) in itertools.pairwise(shifts):
             if b.start < a.end + a.max_overtime:
                 yield FieldError(f"{base}.shifts[{k}]", f"shift overlaps shift '{a.id}'")
         for k, s in enumerate(t.shifts):
@@ -225,7 +225,9 @@ def _check(p: Problem) -> Iterator[FieldError]:
         base = f"orders[{i}]"
         for w, win in enumerate(o.time_windows):
             if not _inside(win, h):
-                yield FieldError(f"{base}.time_windows[{w}]", "time window lies outside the horizon")
+                yield FieldError(
+                    f"{base}.time_windows[{w}]", "time window lies outside the horizon"
+                )
         if o.crew_size > len(p.technicians):
             yield FieldError(
                 f"{base}.crew_size",
@@ -238,7 +240,9 @@ def _check(p: Problem) -> Iterator[FieldError]:
                 yield FieldError(f"{base}.after[{a}]", "an order cannot come after itself")
         for a, ref in enumerate(o.preferred_technicians):
             if ref not in tech_ids:
-                yield FieldError(f"{base}.preferred_technicians[{a}]", f"unknown technician '{ref}'")
+                yield FieldError(
+                    f"{base}.preferred_technicians[{a}]", f"unknown technician '{ref}'"
+                )
         if o.pinned is not None:
             if o.pinned.technician is not None and o.pinned.technician not in tech_ids:
                 yield FieldError(
@@ -295,11 +299,14 @@ def _check_travel(p: Problem) -> Iterator[FieldError]:
         return
 
     if isinstance(travel, Matrix):
-        yield from _duplicates(((f"travel.nodes[{i}]", n) for i, n in enumerate(travel.nodes)),
-                               "node")
+        yield from _duplicates(
+            ((f"travel.nodes[{i}]", n) for i, n in enumerate(travel.nodes)), "node"
+        )
         n = len(travel.nodes)
         if len(travel.seconds) != n:
-            yield FieldError("travel.seconds", f"matrix has {len(travel.seconds)} rows for {n} nodes")
+            yield FieldError(
+                "travel.seconds", f"matrix has {len(travel.seconds)} rows for {n} nodes"
+            )
         for r, row in enumerate(travel.seconds):
             if len(row) != n:
                 yield FieldError(f"travel.seconds[{r}]", f"row has {len(row)} entries, not {n}")
@@ -312,8 +319,9 @@ def _check_travel(p: Problem) -> Iterator[FieldError]:
         return
 
     assert isinstance(travel, RoadNetwork)
-    yield from _duplicates(((f"travel.nodes[{i}].id", n.id) for i, n in enumerate(travel.nodes)),
-                           "node")
+    yield from _duplicates(
+        ((f"travel.nodes[{i}].id", n.id) for i, n in enumerate(travel.nodes)), "node"
+    )
     node_ids = [n.id for n in travel.nodes]
     known = set(node_ids)
     graph = nx.DiGraph()
@@ -337,7 +345,9 @@ def _check_travel(p: Problem) -> Iterator[FieldError]:
     used += [(path, node_ids[k]) for (path, _), k in zip(latlon, snapped, strict=True)]
     for path, loc in locations:
         if isinstance(loc, XY):
-            yield FieldError(path, "the road_network travel model needs a lat/lon or node location")
+            yield FieldError(
+                path, "the road_network travel model needs a lat/lon or node location"
+            )
         elif isinstance(loc, NodeRef):
             if loc.node not in known:
                 yield FieldError(f"{path}.node", f"unknown road node '{loc.node}'")
@@ -358,5 +368,3 @@ def _check_travel(p: Problem) -> Iterator[FieldError]:
             yield FieldError(
                 path, f"road node '{node}' cannot reach or be reached from the other locations"
             )
-
-
