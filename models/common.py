@@ -34,7 +34,10 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("a duration is an ISO 8601 string or a number of seconds")
     if isinstance(value, int | float):
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except (OverflowError, ValueError):
+            raise ValueError("duration is too large or not a number") from None
     if not isinstance(value, str):
         raise ValueError("a duration is an ISO 8601 string or a number of seconds")
     text = value.strip().upper()
@@ -47,7 +50,10 @@ def parse_duration(value: Any) -> Any:
     if not match or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(f"{value!r} is not an ISO 8601 duration such as PT45M")
     parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
-    delta = timedelta(**parts)
+    try:
+        delta = timedelta(**parts)
+    except OverflowError:
+        raise ValueError("duration is too large") from None
     return -delta if negative else delta
 
 
@@ -85,7 +91,13 @@ def _non_negative(value: timedelta) -> timedelta:
     return value
 
 
-Instant = Annotated[datetime, AfterValidator(_require_offset)]
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("time must be an ISO 8601 string with a UTC offset")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_require_offset)]
 """An ISO 8601 instant with a UTC offset."""
 
 Duration = Annotated[
@@ -150,7 +162,9 @@ class NodeRef(StrictModel):
 def _location_kind(value: Any) -> str:
     if isinstance(value, dict):
         return "node" if "node" in value else "xy" if "x" in value or "y" in value else "latlon"
-    return {NodeRef: "node", XY: "xy"}.get(type(value), "latlon")
+    if isinstance(value, NodeRef):
+        return "node"
+    return "xy" if isinstance(value, XY) else "latlon"
 
 
 Location = Annotated[

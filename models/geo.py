@@ -17,7 +17,8 @@ def haversine_km(
     dlat = p2 - p1
     dlon = np.radians(lon2) - np.radians(lon1)
     a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    distance: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return distance
 
 
 def nearest_nodes(
@@ -33,4 +34,5 @@ def nearest_nodes(
     qlon = np.asarray(lon, dtype=float)[:, None]
     if qlat.size == 0:
         return np.zeros(0, dtype=int)
-    return np.argmin(haversine_km(qlat, qlon, nlat, nlon), axis=1)
+    nearest: np.ndarray = np.argmin(haversine_km(qlat, qlon, nlat, nlon), axis=1)
+    return nearest

@@ -206,7 +206,7 @@ def _per_priority(values: dict[int, float]) -> dict[PriorityKey, float]:
 DEFAULT_UNASSIGNED = _per_priority({1: 100000, 2: 30000, 3: 10000, 4: 3000, 5: 1000})
 DEFAULT_LATENESS = _per_priority({1: 100, 2: 30, 3: 10, 4: 3, 5: 1})
 
-NonNeg = Annotated[float, Field(ge=0)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class Weights(StrictModel):

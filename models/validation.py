@@ -69,7 +69,7 @@ def pydantic_errors(exc: ValidationError, data: Any = None) -> list[FieldError]:
             if (isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node)) or (
                 isinstance(node, dict) and part in node
             ):
-                node = node[part]
+                node = node[part]  # type: ignore[index]
                 path.append(part)
             elif last or data is None:
                 path.append(part)
@@ -111,9 +111,11 @@ def load_problem(data: Any) -> Problem:
         errors = pydantic_errors(exc, data)
         salvaged, dropped, index_maps = _salvage(data, exc)
         if salvaged is not None:
+            given = data.get("technicians") if isinstance(data, dict) else None
+            num_technicians = len(given) if isinstance(given, list) else None
             errors += [
                 _remap(e, index_maps)
-                for e in check_problem(salvaged)
+                for e in check_problem(salvaged, num_technicians=num_technicians)
                 if not any(d in e.message for d in dropped)
             ]
         raise InvalidInput(_dedupe(errors)) from None
@@ -123,11 +125,16 @@ def load_problem(data: Any) -> Problem:
     return problem
 
 
+_DEFAULTED = ("id", "weights", "options")
+"""Top-level fields that fall back to their defaults when salvaging a malformed problem."""
+
+
 def _salvage(
     data: Any, exc: ValidationError
 ) -> tuple[Problem | None, set[str], dict[str, list[int]]]:
-    """Drop the list items that failed field validation; return what still parses, the ids
-    dropped, and for each section the original index of every kept item."""
+    """Set aside what failed field validation (list items; defaulted top-level fields) and
+    return what still parses, the ids set aside, and for each section the original index
+    of every kept item."""
     index_maps: dict[str, list[int]] = {}
     dropped: set[str] = set()
     if not isinstance(data, dict):
@@ -142,6 +149,8 @@ def _salvage(
             loc = err["loc"]
             if len(loc) >= 2 and loc[0] in index_maps and isinstance(loc[1], int):
                 bad.setdefault(str(loc[0]), set()).add(loc[1])
+            elif loc and loc[0] in _DEFAULTED:
+                data.pop(str(loc[0]), None)
             else:
                 return None, dropped, index_maps
         for section, idxs in bad.items():
@@ -170,9 +179,12 @@ def _remap(error: FieldError, index_maps: dict[str, list[int]]) -> FieldError:
     return FieldError(re.sub(pattern, fix, error.path), re.sub(pattern, fix, error.message))
 
 
-def check_problem(problem: Problem) -> list[FieldError]:
-    """Every cross-field error of a parsed problem (empty when it is valid)."""
-    return list(_check(problem))
+def check_problem(problem: Problem, num_technicians: int | None = None) -> list[FieldError]:
+    """Every cross-field error of a parsed problem (empty when it is valid).
+
+    `num_technicians` is the size of the field force when some technicians were set aside
+    as malformed (crews are checked against the whole force)."""
+    return list(_check(problem, num_technicians))
 
 
 def _duplicates(ids: Iterable[tuple[str, str]], what: str) -> Iterator[FieldError]:
@@ -188,7 +200,7 @@ def _inside(window: Window, horizon: Window) -> bool:
     return horizon.start <= window.start and window.end <= horizon.end
 
 
-def _check(p: Problem) -> Iterator[FieldError]:
+def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldError]:
     h = p.horizon
     tech_ids = {t.id for t in p.technicians}
     order_ids = {o.id for o in p.orders}
@@ -210,9 +222,9 @@ def _check(p: Problem) -> Iterator[FieldError]:
     for i, t in enumerate(p.technicians):
         base = f"technicians[{i}]"
         shifts = sorted(enumerate(t.shifts), key=lambda ks: ks[1].start)
-        for (_, a), (k, b) in itertools.pairwise(shifts):
-            if b.start < a.end + a.max_overtime:
-                yield FieldError(f"{base}.shifts[{k}]", f"shift overlaps shift '{a.id}'")
+        for (_, first), (k, second) in itertools.pairwise(shifts):
+            if second.start < first.end + first.max_overtime:
+                yield FieldError(f"{base}.shifts[{k}]", f"shift overlaps shift '{first.id}'")
         for k, s in enumerate(t.shifts):
             spath = f"{base}.shifts[{k}]"
             if s.start < h.start or s.end + s.max_overtime > h.end:
@@ -228,16 +240,17 @@ def _check(p: Problem) -> Iterator[FieldError]:
                 yield FieldError(
                     f"{base}.time_windows[{w}]", "time window lies outside the horizon"
                 )
-        if o.crew_size > len(p.technicians):
+        force = len(p.technicians) if num_technicians is None else num_technicians
+        if o.crew_size > force:
             yield FieldError(
                 f"{base}.crew_size",
-                f"crew of {o.crew_size} is larger than the {len(p.technicians)} technicians",
+                f"crew of {o.crew_size} is larger than the {force} technicians",
             )
-        for a, ref in enumerate(o.after):
+        for j, ref in enumerate(o.after):
             if ref not in order_ids:
-                yield FieldError(f"{base}.after[{a}]", f"unknown order '{ref}'")
+                yield FieldError(f"{base}.after[{j}]", f"unknown order '{ref}'")
             elif ref == o.id:
-                yield FieldError(f"{base}.after[{a}]", "an order cannot come after itself")
+                yield FieldError(f"{base}.after[{j}]", "an order cannot come after itself")
         for a, ref in enumerate(o.preferred_technicians):
             if ref not in tech_ids:
                 yield FieldError(

@@ -380,22 +380,12 @@ def test_field_and_cross_field_errors_reported_at_once() -> None:
             "depots[1].location"} <= paths
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.load_problem counts technicians after setting malformed ones aside, so a "
-    "valid crew is reported as too large (reported to the lead)",
-)
 def test_malformed_technician_does_not_shrink_the_crew_limit() -> None:
     """A crew of two with two technicians, one malformed, reports only the malformed field."""
     data = with_changes(("technicians[0].skills.fiber", 9), ("orders[0].crew_size", 2))
     assert [e.path for e in errors_of(data)] == ["technicians[0].skills.fiber"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.load_problem skips the cross-field checks when a field outside the "
-    "technician/order/depot lists is malformed (reported to the lead)",
-)
 def test_errors_outside_lists_do_not_hide_cross_field_errors() -> None:
     """A bad weight does not hide a duplicate technician id: both are reported."""
     data = with_changes(("weights", {"travel": -1}), ("technicians[1].id", "A"))
@@ -403,11 +393,6 @@ def test_errors_outside_lists_do_not_hide_cross_field_errors() -> None:
     assert {"weights.travel", "technicians[1].id"} <= paths
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="models.common.parse_duration lets OverflowError escape (reported to the lead)",
-)
 def test_huge_duration_is_invalid_input() -> None:
     """A duration too long for a timedelta is an input error, not a crash."""
     assert_reported(with_changes(("orders[0].duration", 1e300)), "orders[0].duration", "")
