@@ -206,6 +206,8 @@ def route_cost(inst: Instance, timed: Timed) -> int:
             cost += inst.c_lateness[order.priority - 1] * (st - order.due)
         if order.preferred and sh.tech not in order.preferred:
             cost += inst.c_preference
+        if inst.prev_known and order.crew == 1:
+            cost += inst.change_cost(o, frozenset((sh.tech,)), st)
     return cost
 
 

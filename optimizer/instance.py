@@ -144,6 +144,21 @@ class Instance:
         order = self.orders[o]
         return bool(order.parts) or not order.equipment <= self.techs[t].equipment
 
+    # Re-planning: how the previous plan served each order, to price changes.
+    baseline: dict[int, tuple[frozenset[int], int]] = field(default_factory=dict)
+    prev_known: set[int] = field(default_factory=set)  # orders the previous plan mentions
+    tolerance: int = 900
+
+    def change_cost(self, o: int, techs: frozenset[int], start: int) -> int:
+        """Cost of serving o by `techs` at `start` against the previous plan (0 if unchanged
+        or the order is new)."""
+        if o not in self.prev_known:
+            return 0
+        base = self.baseline.get(o)
+        if base is None or base[0] != techs or abs(start - base[1]) > self.tolerance:
+            return self.c_change
+        return 0
+
     def seconds(self, when: datetime) -> int:
         """Seconds from the horizon start."""
         return round((when - self.origin).total_seconds())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from ortools.sat.python import cp_model
+
 from optimizer.cp.variables import Model
 from optimizer.instance import Instance
 
@@ -15,6 +17,8 @@ def unassigned_cost(inst: Instance, o: int) -> int:
     """Cost of leaving order o out (mandatory and pinned orders cost far more than any other)."""
     order = inst.orders[o]
     cost = inst.c_unassigned[order.priority - 1]
+    if o in inst.baseline:
+        cost += inst.c_change  # dropping planned work is a change too
     if order.mandatory or order.pin_tech is not None or order.pin_start is not None:
         cost += MUST_SERVE_FACTOR * max(max(inst.c_unassigned), 1)
     return cost
@@ -53,7 +57,37 @@ def objective(m: Model) -> None:
         cp.add(ov.late >= ov.start - order.due).only_enforce_if(ov.served)
         late.append(inst.c_lateness[order.priority - 1] * ov.late)
     terms["lateness"] = sum(late)
+    terms["change"] = _changes(m)
     cp.minimize(sum(terms.values()))
+
+
+def _changes(m: Model) -> cp_model.LinearExprT:
+    """Orders served otherwise than in the previous plan (re-planning only)."""
+    inst, cp = m.inst, m.cp
+    if not inst.prev_known or not inst.c_change:
+        return 0
+    out = []
+    for o in m.scope.orders:
+        if o not in inst.prev_known:
+            continue
+        ov = m.orders[o]
+        base = inst.baseline.get(o)
+        if base is None:
+            out.append(inst.c_change * ov.served)  # newly served
+            continue
+        techs, start = base
+        changed = cp.new_bool_var(f"changed_{o}")
+        keep = changed.Not()
+        for s, v in ov.visit.items():
+            if inst.shifts[s].tech not in techs:
+                cp.add_implication(v, changed)
+        for t in techs:
+            mine = [v for s, v in ov.visit.items() if inst.shifts[s].tech == t]
+            cp.add(sum(mine) >= 1).only_enforce_if([keep, ov.served])
+        cp.add(ov.start >= start - inst.tolerance).only_enforce_if([keep, ov.served])
+        cp.add(ov.start <= start + inst.tolerance).only_enforce_if([keep, ov.served])
+        out.append(inst.c_change * changed)
+    return sum(out)
 
 
 def solution_cost(inst: Instance, sol) -> int:
@@ -78,6 +112,10 @@ def solution_cost(inst: Instance, sol) -> int:
     for o, order in enumerate(inst.orders):
         if o not in served:
             cost += unassigned_cost(inst, o)
-        elif order.due is not None:
+            continue
+        if order.due is not None:
             cost += inst.c_lateness[order.priority - 1] * max(0, sol.start[o] - order.due)
+        if inst.prev_known:
+            techs = frozenset(inst.shifts[s].tech for s in served[o])
+            cost += inst.change_cost(o, techs, sol.start[o])
     return cost

@@ -1,0 +1,643 @@
+"""Re-planning a running day, and recommendations for one new order.
+
+`replan` applies the events to the problem, freezes every item that started before `now`,
+and plans the rest from where each technician is: first a fast path (the previous routes kept
+in order and at their old starts where possible, new and orphaned orders inserted at their
+cheapest place, changes priced), then CP-SAT and ruin-and-recreate improving it until the time
+limit. The new plan holds the frozen items unchanged and lists every change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.common import Location
+from models.events import (
+    Event,
+    OrderAdded,
+    OrderCancelled,
+    OrderUpdated,
+    TechnicianPosition,
+    TechnicianUnavailable,
+    VisitCompleted,
+    VisitDelayed,
+    VisitStarted,
+)
+from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
+from models.problem import Order, Pin, Problem, Shift
+from models.validation import FieldError, InvalidInput, check_problem
+from optimizer.cp.build import eligible_shifts
+from optimizer.cp.objective import solution_cost
+from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
+from optimizer.insertion import Inserter, construct, schedule
+from optimizer.instance import Instance, compile_problem
+from optimizer.params import SolveParams
+from optimizer.reasons import static_reasons
+from optimizer.search import SearchStats, search
+from optimizer.solution import Solution
+from optimizer.solve import RESERVE, post_reasons, to_plan
+from optimizer.travel import TravelMatrix
+
+
+@dataclass
+class ReplanResult:
+    """The re-planned day: the updated problem, the new plan (with `changes`)."""
+
+    problem: Problem
+    plan: Plan
+    stats: SearchStats = field(default_factory=SearchStats)
+
+
+# --------------------------------------------------------------------------- events
+
+
+def apply_events(problem: Problem, events: list[Event]) -> Problem:
+    """The problem as it stands after the events (orders added, updated, cancelled;
+    technicians unavailable; actual visit times folded into the orders as pins).
+
+    Raises `InvalidInput` when an event names an unknown id or breaks the contract.
+    """
+    data = problem.model_copy(deep=True)
+    orders = {o.id: o for o in data.orders}
+    errors: list[FieldError] = []
+    for i, ev in enumerate(events):
+        where = f"events[{i}]"
+        if isinstance(ev, OrderAdded):
+            if ev.order.id in orders:
+                errors.append(FieldError(f"{where}.order.id", f"order '{ev.order.id}' exists"))
+            orders[ev.order.id] = ev.order
+        elif isinstance(ev, OrderUpdated):
+            if ev.order.id not in orders:
+                errors.append(FieldError(f"{where}.order.id", f"unknown order '{ev.order.id}'"))
+            orders[ev.order.id] = ev.order
+        elif isinstance(ev, OrderCancelled):
+            if orders.pop(ev.order, None) is None:
+                errors.append(FieldError(f"{where}.order", f"unknown order '{ev.order}'"))
+        elif (
+            isinstance(ev, VisitStarted | VisitCompleted | VisitDelayed) and ev.order not in orders
+        ):
+            errors.append(FieldError(f"{where}.order", f"unknown order '{ev.order}'"))
+        elif isinstance(ev, TechnicianUnavailable | TechnicianPosition) and ev.technician not in {
+            t.id for t in data.technicians
+        }:
+            errors.append(
+                FieldError(f"{where}.technician", f"unknown technician '{ev.technician}'")
+            )
+    if errors:
+        raise InvalidInput(errors)
+    # Cancelled prerequisites no longer hold anything up.
+    for o in orders.values():
+        o.after = [a for a in o.after if a in orders]
+    data.orders = list(orders.values())
+    for ev in events:
+        if isinstance(ev, TechnicianUnavailable):
+            _make_unavailable(data, ev)
+    found = check_problem(data)
+    if found:
+        raise InvalidInput([FieldError(f"updated problem: {e.path}", e.message) for e in found])
+    return data
+
+
+def visit_times(events: list[Event]) -> dict[str, dict[str, datetime]]:
+    """Order id -> reported actual `start` and/or (expected) `end` of its visit."""
+    out: dict[str, dict[str, datetime]] = {}
+    for ev in events:
+        if isinstance(ev, VisitStarted):
+            out.setdefault(ev.order, {})["start"] = ev.at
+        elif isinstance(ev, VisitCompleted):
+            out.setdefault(ev.order, {})["end"] = ev.at
+        elif isinstance(ev, VisitDelayed):
+            out.setdefault(ev.order, {})["end"] = ev.expected_end
+    return out
+
+
+def _make_unavailable(problem: Problem, ev: TechnicianUnavailable) -> None:
+    """Cut the technician's shifts around [from, until]; a shift split in two resumes at its
+    start location."""
+    tech = next(t for t in problem.technicians if t.id == ev.technician)
+    kept: list[Shift] = []
+    for sh in tech.shifts:
+        end = sh.end + sh.max_overtime
+        if ev.until <= sh.start or ev.from_ >= end:
+            kept.append(sh)
+            continue
+        if ev.from_ > sh.start:
+            head = sh.model_copy(deep=True)
+            head.end = min(sh.end, ev.from_)
+            # Work under way is finished and the way home driven, as overtime if need be.
+            head.max_overtime = end - head.end
+            head.breaks = [b for b in sh.breaks if b.latest_end <= ev.from_]
+            kept.append(head)
+        if ev.until < end:
+            tail = sh.model_copy(deep=True)
+            tail.id = f"{sh.id}-r" if ev.from_ > sh.start else sh.id
+            tail.start = max(ev.until, sh.start)
+            tail.end = max(sh.end, tail.start)
+            tail.max_overtime = end - tail.end
+            tail.breaks = [b for b in sh.breaks if b.earliest_start >= tail.start]
+            kept.append(tail)
+    tech.shifts = kept
+
+
+# --------------------------------------------------------------------------- freezing
+
+
+@dataclass
+class Frozen:
+    """The part of one route that started before `now`."""
+
+    route: Route
+    items: list[Any]  # the frozen items, unchanged (times of started visits updated)
+    free_at: datetime  # when the technician can go on
+    free_loc: Location  # from where
+    depot_stops: int = 0
+
+
+def _item_begin(item: Any) -> datetime:
+    return (
+        item.time if item.type == "start" else item.start if item.type != "end" else item.arrival
+    )
+
+
+def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> dict[str, Frozen]:
+    """Shift id -> its frozen part, for every route with an item that started before now."""
+    times = visit_times(events)
+    orders = {o.id: o for o in problem.orders}
+    depots = {d.id: d for d in problem.depots}
+    shifts = {s.id: s for t in problem.technicians for s in t.shifts}
+    positions = {ev.technician: ev for ev in events if isinstance(ev, TechnicianPosition)}
+    out: dict[str, Frozen] = {}
+    for route in plan.routes:
+        items = route.items
+        started = [it for it in items[:-1] if _item_begin(it) < now]
+        # A visit reported as started is frozen however the plan had it.
+        for it in items:
+            if it.type == "visit" and "start" in times.get(it.order, {}) and it not in started:
+                started.append(it)
+        started.sort(key=lambda it: items.index(it))
+        if not started:
+            continue
+        shift = shifts.get(route.shift)
+        frozen_items = []
+        free_at = now
+        loc: Location | None = shift.start_location if shift else None
+        depot_stops = 0
+        for it in started:
+            it = it.model_copy()
+            if it.type == "visit":
+                actual = times.get(it.order, {})
+                if "start" in actual:
+                    it.start = actual["start"]
+                    it.arrival = min(it.arrival, it.start)
+                if "end" in actual:
+                    it.end = actual["end"]
+                else:
+                    order = orders.get(it.order)
+                    if order is not None:
+                        it.end = it.start + order.duration
+                loc = orders[it.order].location if it.order in orders else loc
+                free_at = max(free_at, it.end)
+            elif it.type == "depot":
+                depot_stops += 1
+                loc = depots[it.depot].location
+                free_at = max(free_at, it.end)
+            elif it.type == "break":
+                free_at = max(free_at, it.end)
+            frozen_items.append(it)
+        pos = positions.get(route.technician)
+        if pos is not None and loc is not None:
+            loc = pos.location
+            free_at = max(free_at, pos.at)
+        assert loc is not None
+        out[route.shift] = Frozen(route, frozen_items, free_at, loc, depot_stops)
+    return out
+
+
+def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
+    """The updated problem with every frozen visit as it happened: pinned to its technician
+    and start, lasting as long as it does."""
+    out = updated.model_copy(deep=True)
+    actual: dict[str, tuple[str, datetime, datetime]] = {}
+    for f in frozen.values():
+        for it in f.items:
+            if it.type == "visit":
+                lead = it.crew[0] if it.crew else f.route.technician
+                actual[it.order] = (lead, it.start, it.end)
+    for o in out.orders:
+        if o.id in actual:
+            lead, start, end = actual[o.id]
+            o.duration = end - start
+            o.pinned = Pin(technician=lead, start=start)
+            if not any(w.start <= start <= w.end for w in o.time_windows):
+                o.time_windows = []
+    return out
+
+
+# --------------------------------------------------------------------------- the residual day
+
+
+def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime) -> Problem:
+    """What is left to plan: unstarted orders, each shift from where its technician is free
+    (shifts that are over are dropped), van stock as the frozen part leaves it."""
+    res = updated.model_copy(deep=True)
+    done = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
+    ends: dict[str, datetime] = {}
+    for f in frozen.values():
+        for it in f.items:
+            if it.type == "visit":
+                ends[it.order] = max(ends.get(it.order, it.end), it.end)
+    orders = []
+    for o in res.orders:
+        if o.id in done:
+            continue
+        # A prerequisite already under way: start after it ends.
+        frozen_after = [ends[a] for a in o.after if a in ends]
+        o.after = [a for a in o.after if a not in done]
+        if frozen_after:
+            floor = max(frozen_after)
+            windows = o.time_windows or [res.horizon]
+            o.time_windows = [
+                w.model_copy(update={"start": max(w.start, floor)})
+                for w in windows
+                if w.end >= floor
+            ] or [
+                res.horizon.model_copy(update={"start": res.horizon.end, "end": res.horizon.end})
+            ]
+        orders.append(o)
+    res.orders = orders
+    used_parts: dict[str, dict[str, int]] = {}
+    picked: dict[str, dict[str, int]] = {}
+    taken_equipment: dict[tuple[str, str], int] = {}
+    taken_parts: dict[tuple[str, str], int] = {}
+    by_id = {o.id: o for o in updated.orders}
+    for f in frozen.values():
+        tech = f.route.technician
+        for it in f.items:
+            if it.type == "visit" and it.crew and it.crew[0] == tech and it.order in by_id:
+                for k, q in by_id[it.order].required_parts.items():
+                    used_parts.setdefault(tech, {})[k] = used_parts.get(tech, {}).get(k, 0) + q
+            if it.type == "depot":
+                for k, q in it.parts.items():
+                    picked.setdefault(tech, {})[k] = picked.get(tech, {}).get(k, 0) + q
+                    taken_parts[(it.depot, k)] = taken_parts.get((it.depot, k), 0) + q
+                for e in it.equipment:
+                    taken_equipment[(it.depot, e)] = taken_equipment.get((it.depot, e), 0) + 1
+    for t in res.technicians:
+        stock = dict(t.parts)
+        for k, q in picked.get(t.id, {}).items():
+            stock[k] = stock.get(k, 0) + q
+        for k, q in used_parts.get(t.id, {}).items():
+            stock[k] = max(0, stock.get(k, 0) - q)
+        t.parts = stock
+        shifts = []
+        for sh in t.shifts:
+            f = frozen.get(sh.id or "")
+            end = sh.end + sh.max_overtime
+            if f is None:
+                if end <= now:
+                    continue
+                if sh.start < now:
+                    sh.start = now
+                    sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= now]
+                shifts.append(sh)
+                continue
+            if f.free_at >= sh.end:
+                continue  # no regular time left: no new work, only the way home
+            taken = {(b.start, b.end) for b in f.items if b.type == "break"}
+            sh.breaks = [
+                b
+                for b in sh.breaks
+                if not any(b.earliest_start <= s and e <= b.latest_end for s, e in taken)
+            ]
+            sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= f.free_at]
+            sh.end_location = sh.final_location
+            sh.start = f.free_at
+            sh.start_location = f.free_loc
+            if sh.max_depot_visits is not None:
+                sh.max_depot_visits = max(0, sh.max_depot_visits - f.depot_stops)
+            # Equipment picked up earlier in this shift stays in the van until its end.
+            carried = {e for it in f.items if it.type == "depot" for e in it.equipment}
+            if carried and len(t.shifts) == 1:
+                t.equipment = sorted(set(t.equipment) | carried)
+            shifts.append(sh)
+        t.shifts = shifts
+    for d in res.depots:
+        for e, n in list(d.equipment.items()):
+            if n is not None:
+                d.equipment[e] = max(0, n - taken_equipment.get((d.id, e), 0))
+        for k, q in list(d.parts.items()):
+            if q is not None:
+                d.parts[k] = max(0, q - taken_parts.get((d.id, k), 0))
+    return res
+
+
+def _shift_home(problem: Problem, shift_id: str | None) -> Location:
+    for t in problem.technicians:
+        for s in t.shifts:
+            if s.id == shift_id:
+                return s.final_location
+    raise KeyError(shift_id)
+
+
+def _baseline(inst: Instance, plan: Plan, tolerance: timedelta) -> None:
+    """Tell the instance how the previous plan served each order (to price changes)."""
+    starts: dict[str, datetime] = {}
+    techs: dict[str, set[int]] = {}
+    for r in plan.routes:
+        for it in r.items:
+            if it.type == "visit" and it.order in inst.order_idx:
+                starts[it.order] = min(starts.get(it.order, it.start), it.start)
+                if r.technician in inst.tech_idx:
+                    techs.setdefault(it.order, set()).add(inst.tech_idx[r.technician])
+    inst.baseline = {
+        inst.order_idx[o]: (frozenset(techs.get(o, ())), inst.seconds(s))
+        for o, s in starts.items()
+    }
+    inst.prev_known = set(inst.baseline) | {
+        inst.order_idx[u.order] for u in plan.unassigned if u.order in inst.order_idx
+    }
+    inst.tolerance = int(tolerance.total_seconds())
+
+
+def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) -> Solution:
+    """The previous plan's unstarted part as a solution of the residual instance: same
+    technicians, same order, starts no earlier than before."""
+    sol = Solution()
+    for r in plan.routes:
+        if r.shift not in inst.shift_idx:
+            continue
+        s = inst.shift_idx[r.shift]
+        seq = []
+        for it in r.items:
+            if it.type != "visit" or it.order not in inst.order_idx:
+                continue
+            o = inst.order_idx[it.order]
+            if inst.orders[o].crew == 1 and (not it.crew or it.crew[0] == r.technician):
+                seq.append((o, inst.seconds(it.start)))
+        if not seq:
+            continue
+        orders = [o for o, _ in seq]
+        lower = dict(seq)
+        timed = schedule(inst, s, orders, lower)
+        while timed is None and orders:
+            # Keep the longest head that still fits; the rest is re-inserted.
+            orders = orders[:-1]
+            timed = schedule(inst, s, orders, lower) if orders else None
+        if timed is None:
+            continue
+        sol.routes[s] = timed.route
+        for o, st in zip(orders, timed.starts, strict=True):
+            sol.start[o] = st
+            sol.provider[o] = s
+    return sol
+
+
+def replan(
+    problem: Problem,
+    plan: Plan,
+    now: datetime,
+    events: list[Event],
+    params: SolveParams | None = None,
+    *,
+    tolerance: timedelta = timedelta(minutes=15),
+) -> ReplanResult:
+    """Re-plan the day at `now` after `events`; returns the new plan with its changes.
+
+    With `time_limit` 0 only the fast path runs (keep what can be kept, insert the rest at
+    the cheapest place). Raises `InvalidInput` for events that do not fit the problem.
+    """
+    began = time.monotonic()
+    params = (params or SolveParams()).resolved(problem)
+    if params.time_limit is None:
+        params = params.model_copy(update={"time_limit": 5.0})
+    limit = float(params.time_limit or 0.0)
+    updated = apply_events(problem, events)
+    frozen = freeze(updated, plan, now, events)
+    updated = fold_frozen(updated, frozen)
+    residual = residual_problem(updated, frozen, now)
+    travel = TravelMatrix.from_problem(residual)
+    inst = compile_problem(residual, travel)
+    _baseline(inst, plan, tolerance)
+    start = _previous_solution(inst, plan, frozen)
+    eligible = eligible_shifts(inst)
+    fast = construct(inst, eligible, start)
+    fast.cost = solution_cost(inst, fast)
+    stats = SearchStats(mode="fast-path")
+    sol = fast
+    if limit > 0:
+        deadline = began + max(0.0, 0.9 * limit - RESERVE)
+        sol, stats = search(inst, params, deadline, fast)
+        if (sol.cost or 0) > (fast.cost or 0):
+            sol = fast
+    static = static_reasons(inst)
+    reasons = post_reasons(
+        inst, sol, static, deadline=began + max(limit - RESERVE / 3, 0.0), params=params
+    )
+    residual_plan = to_plan(inst, sol, stats, reasons, static, params, began)
+    merged = _merge(updated, plan, frozen, residual_plan, residual_plan.routes)
+    ev = evaluate(updated, merged, previous=plan, change_tolerance=tolerance, frozen_before=now)
+    merged.objective = ev.objective
+    merged.kpis = ev.kpis
+    merged.changes = _changes(updated, plan, merged, tolerance, now)
+    merged.solver = {**residual_plan.solver, "frozen_routes": len(frozen)}
+    if not ev.feasible and merged.status in ("optimal", "feasible"):
+        merged.solver["evaluator_violations"] = [str(v) for v in ev.violations[:20]]
+    return ReplanResult(problem=updated, plan=merged, stats=stats)
+
+
+def _merge(
+    updated: Problem,
+    old: Plan,
+    frozen: dict[str, Frozen],
+    residual: Plan,
+    new_routes: list[Route],
+) -> Plan:
+    """Frozen prefixes followed by the re-planned rest, one route per shift."""
+    by_shift = {r.shift: r for r in new_routes}
+    routes: list[Route] = []
+    shifts = [s.id for t in updated.technicians for s in t.shifts]
+    for shift_id in shifts:
+        f = frozen.get(shift_id or "")
+        r = by_shift.get(shift_id or "")
+        if f is None and r is None:
+            continue
+        if f is None:
+            routes.append(r)  # type: ignore[arg-type]
+            continue
+        items = list(f.items)
+        if r is not None:
+            items += [it for it in r.items[1:]]  # the residual start is where f leaves off
+        else:
+            items += _go_home(updated, shift_id, f)
+        route = Route(
+            technician=f.route.technician,
+            shift=f.route.shift,
+            items=items,
+            travel_time=timedelta(0),
+            working_time=timedelta(0),
+            overtime=timedelta(0),
+        )
+        routes.append(route)
+    plan = Plan(
+        status=residual.status,
+        objective=residual.objective,
+        routes=[r for r in routes if any(it.type == "visit" for it in r.items)],
+        unassigned=residual.unassigned,
+    )
+    if plan.status in ("infeasible", "no_solution"):
+        plan.routes = []
+        served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
+        plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]
+    totals = recompute_route_totals(updated, plan)
+    for route, (travel, working, overtime) in zip(plan.routes, totals, strict=True):
+        route.travel_time, route.working_time, route.overtime = travel, working, overtime
+    del old
+    return plan
+
+
+def _go_home(updated: Problem, shift_id: str | None, f: Frozen) -> list[Any]:
+    """The breaks still due after the frozen part, then the way home."""
+    shift = next(s for t in updated.technicians for s in t.shifts if s.id == shift_id)
+    taken = {(it.start, it.end) for it in f.items if it.type == "break"}
+    t = f.free_at
+    items: list[Any] = []
+    for b in sorted(shift.breaks, key=lambda b: b.earliest_start):
+        if any(b.earliest_start <= s and e <= b.latest_end for s, e in taken):
+            continue
+        start = max(t, b.earliest_start)
+        items.append(BreakItem(type="break", start=start, end=start + b.duration))
+        t = start + b.duration
+    travel = TravelMatrix.from_problem(updated, extra=[f.free_loc])
+    home = shift.final_location
+    items.append(EndItem(type="end", arrival=t + timedelta(seconds=travel.time(f.free_loc, home))))
+    return items
+
+
+def _changes(
+    updated: Problem, old: Plan, new: Plan, tolerance: timedelta, now: datetime
+) -> list[Change]:
+    """Every counted change, with technicians and starts before and after."""
+    ids = set(changed_orders(updated, new, old, tolerance, frozen_before=now))
+
+    def served(plan: Plan) -> dict[str, tuple[str, datetime]]:
+        out: dict[str, tuple[str, datetime]] = {}
+        for r in plan.routes:
+            for it in r.items:
+                if it.type == "visit" and it.order not in out:
+                    lead = it.crew[0] if it.crew else r.technician
+                    out[it.order] = (lead, it.start)
+        return out
+
+    before, after = served(old), served(new)
+    out = []
+    for order in updated.orders:
+        if order.id not in ids:
+            continue
+        b, a = before.get(order.id), after.get(order.id)
+        out.append(
+            Change(
+                order=order.id,
+                from_technician=b[0] if b else None,
+                to_technician=a[0] if a else None,
+                old_start=b[1] if b else None,
+                new_start=a[1] if a else None,
+            )
+        )
+    # New orders now served are listed too (no from_technician), for the coordinator.
+    known = set(before) | {u.order for u in old.unassigned}
+    for oid, (tech, start) in after.items():
+        if oid not in known:
+            out.append(Change(order=oid, to_technician=tech, new_start=start))
+    return out
+
+
+# --------------------------------------------------------------------------- recommend
+
+
+def recommend(
+    problem: Problem,
+    plan: Plan,
+    order: Order,
+    now: datetime,
+    k: int = 5,
+    *,
+    tolerance: timedelta = timedelta(minutes=15),
+) -> list[Recommendation]:
+    """The k cheapest ways to fit one new order into the running plan, best first."""
+    updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
+    frozen = freeze(updated, plan, now, [])
+    updated = fold_frozen(updated, frozen)
+    residual = residual_problem(updated, frozen, now)
+    inst = compile_problem(residual)
+    _baseline(inst, plan, tolerance)
+    eligible = eligible_shifts(inst)
+    sol = _previous_solution(inst, plan, frozen)
+    ins = Inserter(inst, sol, eligible, granularity=len(inst.shifts))
+    o = inst.order_idx[order.id]
+    options = []
+    for s in eligible[o]:
+        best = ins.best(o, shifts=[s])
+        if best is not None:
+            options.append(best)
+    options.sort(key=lambda x: (x.delta, x.shift))
+    out = []
+    for best in options[:k]:
+        route = best.timed.route
+        pos = route.orders.index(o)
+        start = best.timed.starts[pos]
+        arrival = _arrival(inst, best.timed, pos)
+        changes = []
+        for x, st in zip(route.orders, best.timed.starts, strict=True):
+            if x != o and abs(st - sol.start.get(x, st)) > inst.tolerance:
+                tid = inst.techs[inst.shifts[best.shift].tech].id
+                changes.append(
+                    Change(
+                        order=inst.orders[x].id,
+                        from_technician=tid,
+                        to_technician=tid,
+                        old_start=inst.instant(sol.start[x]),
+                        new_start=inst.instant(st),
+                    )
+                )
+        due = inst.orders[o].due
+        out.append(
+            Recommendation(
+                technician=inst.techs[inst.shifts[best.shift].tech].id,
+                shift=inst.shifts[best.shift].id,
+                arrival=inst.instant(arrival),
+                start=inst.instant(start),
+                end=inst.instant(start + inst.orders[o].duration),
+                sla_met=None if due is None else start <= due,
+                cost_delta=best.delta / (60 * 100),
+                changes=changes,
+            )
+        )
+    return out
+
+
+def _arrival(inst: Instance, timed: Any, pos: int) -> int:
+    """Arrival at the pos-th order of a scheduled route."""
+    r = timed.route
+    sh = inst.shifts[r.shift]
+    if pos == 0:
+        t, loc = r.depart, sh.start_loc
+        if r.depot is not None and r.depot[1] == 0:
+            dep = inst.depots[r.depot[0]]
+            t, loc = r.depot[2] + dep.duration, dep.loc
+        for k, (bpos, bstart) in enumerate(r.breaks):
+            if bpos == -1:
+                t = max(t, bstart + sh.breaks[k].duration)
+    else:
+        prev = r.orders[pos - 1]
+        t = timed.starts[pos - 1] + inst.orders[prev].duration
+        loc = inst.orders[prev].loc
+        for k, (bpos, bstart) in enumerate(r.breaks):
+            if bpos == pos - 1:
+                t = max(t, bstart + sh.breaks[k].duration)
+        if r.depot is not None and r.depot[1] == pos:
+            dep = inst.depots[r.depot[0]]
+            t, loc = r.depot[2] + dep.duration, dep.loc
+    return t + inst.t(loc, inst.orders[r.orders[pos]].loc)
