@@ -1,0 +1,285 @@
+"""Re-planning a running day: every event type, the frozen part, stability, emergencies,
+and recommendations. Every new plan is held against the evaluator on the updated problem."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from models import InvalidInput, Order, Plan, Problem, parse_model
+from models.events import Event
+from optimizer.evaluate import evaluate
+from optimizer.params import SolveParams
+from optimizer.replan import ReplanResult, recommend, replan
+from optimizer.solve import solve
+from tests.factory import at, order, problem, tech
+
+NOW = datetime.fromisoformat(at("10:00"))
+
+
+def day() -> Problem:
+    """Two technicians west and east; three orders each side, one started before 10:00."""
+    return problem(
+        [tech("W", 0, 0), tech("E", 100, 0)],
+        [
+            order("W1", 10, 0, 60, time_windows=[{"start": at("09:00"), "end": at("09:00")}]),
+            order("W2", 20, 0, 60, time_windows=[{"start": at("11:00"), "end": at("12:00")}]),
+            order("W3", 30, 0, 60, time_windows=[{"start": at("13:00"), "end": at("14:00")}]),
+            order("E1", 90, 0, 60, time_windows=[{"start": at("09:00"), "end": at("09:00")}]),
+            order("E2", 80, 0, 60, time_windows=[{"start": at("11:00"), "end": at("12:00")}]),
+            order("E3", 70, 0, 60, time_windows=[{"start": at("13:00"), "end": at("14:00")}]),
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def base() -> tuple[Problem, Plan]:
+    """The day solved at dawn."""
+    p = day()
+    plan = solve(p, SolveParams(time_limit=5, workers=1)).plan
+    assert plan.kpis["orders_served"] == 6
+    return p, plan
+
+
+def events(*raw: dict[str, Any]) -> list[Event]:
+    """Parse events as the contract gives them."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(list[Event]).validate_python(list(raw))
+
+
+def checked(p: Problem, plan: Plan, evs: list[Event], **params: Any) -> ReplanResult:
+    """Re-plan and hold the result against the evaluator, frozen part included."""
+    res = replan(p, plan, NOW, evs, SolveParams(**{"time_limit": 2, "workers": 1, **params}))
+    ev = evaluate(res.problem, res.plan, previous=plan, frozen_before=NOW)
+    assert ev.feasible, [str(v) for v in ev.violations]
+    assert res.plan.changes is not None
+    return res
+
+
+def visit(plan: Plan, oid: str) -> tuple[str, Any] | None:
+    """(technician, visit item) of an order, or None."""
+    for r in plan.routes:
+        for it in r.items:
+            if it.type == "visit" and it.order == oid:
+                return r.technician, it
+    return None
+
+
+def frozen_items(plan: Plan) -> list[tuple[str, Any]]:
+    """Every item of the plan that began before NOW, with its technician."""
+    out = []
+    for r in plan.routes:
+        for it in r.items:
+            begin = it.time if it.type == "start" else getattr(it, "start", it.arrival)
+            if begin < NOW:
+                out.append((r.technician, it))
+    return out
+
+
+def test_nothing_happened_keeps_the_plan(base):
+    """With no events the frozen part is identical and nothing changes."""
+    p, plan = base
+    res = checked(p, plan, [])
+    assert frozen_items(res.plan) == frozen_items(plan)
+    assert res.plan.changes == []
+
+
+def test_emergency_added_is_served_by_its_due(base):
+    """A priority-1 outage near W at 10:00, due 11:00, is served by then and listed as new."""
+    p, plan = base
+    emergency = order("X", 15, 0, 30, priority=1, kind="emergency", due=at("11:00"))
+    res = checked(p, plan, events({"type": "order_added", "order": emergency}))
+    tech_id, item = visit(res.plan, "X")
+    assert item.start <= datetime.fromisoformat(at("11:00"))
+    new = [c for c in res.plan.changes if c.order == "X"]
+    assert new and new[0].from_technician is None and new[0].to_technician == tech_id
+    assert frozen_items(res.plan) == frozen_items(plan)
+
+
+def test_fast_path_alone_with_zero_time_limit(base):
+    """time_limit 0 runs only the fast path and still fits the emergency."""
+    p, plan = base
+    emergency = order("X", 15, 0, 30, priority=1, due=at("11:00"))
+    res = checked(p, plan, events({"type": "order_added", "order": emergency}), time_limit=0)
+    assert res.stats.mode == "fast-path"
+    assert visit(res.plan, "X") is not None
+
+
+def test_cancelled_order_vanishes(base):
+    """A cancelled order is neither served nor unassigned, and the rest stays put."""
+    p, plan = base
+    res = checked(p, plan, events({"type": "order_cancelled", "order": "W3"}))
+    assert visit(res.plan, "W3") is None
+    assert "W3" not in {u.order for u in res.plan.unassigned}
+    assert res.plan.changes == []
+
+
+def test_updated_order_moves_to_its_new_window(base):
+    """W3's window moves to 15:00; its visit follows."""
+    p, plan = base
+    moved = order("W3", 30, 0, 60, time_windows=[{"start": at("15:00"), "end": at("15:30")}])
+    res = checked(p, plan, events({"type": "order_updated", "order": moved}))
+    _, item = visit(res.plan, "W3")
+    assert item.start >= datetime.fromisoformat(at("15:00"))
+    assert [c.order for c in res.plan.changes] == ["W3"]
+
+
+def test_technician_falling_ill_mid_route(base):
+    """W falls ill at 10:00: the finished W1 stays with W; W2 and W3 go to E or are
+    unassigned with a reason; W's route ends after its frozen part."""
+    p, plan = base
+    res = checked(
+        p,
+        plan,
+        events(
+            {
+                "type": "technician_unavailable",
+                "technician": "W",
+                "from": at("10:00"),
+                "until": at("23:00"),
+            }
+        ),
+    )
+    assert visit(res.plan, "W1")[0] == "W"
+    for oid in ("W2", "W3"):
+        served = visit(res.plan, oid)
+        assert (served is not None and served[0] == "E") or oid in {
+            u.order for u in res.plan.unassigned
+        }
+    w_route = next(r for r in res.plan.routes if r.technician == "W")
+    assert [it.type for it in w_route.items if it.type == "visit"] == ["visit"]
+    assert {c.order for c in res.plan.changes} == {"W2", "W3"}
+
+
+def test_delayed_visit_pushes_the_next_one():
+    """W1 started 09:40 and now ends 11:30: W2 (window to 12:00) starts after 11:30 + 10."""
+    p = day()
+    p2 = problem(
+        [tech("W", 0, 0), tech("E", 100, 0)],
+        [
+            order("W1", 10, 0, 60, time_windows=[{"start": at("09:40"), "end": at("09:40")}]),
+            *[o.model_dump(mode="json", exclude_none=True) for o in p.orders[1:]],
+        ],
+    )
+    plan = solve(p2, SolveParams(time_limit=5, workers=1)).plan
+    res = checked(
+        p2, plan, events({"type": "visit_delayed", "order": "W1", "expected_end": at("11:30")})
+    )
+    _, w1 = visit(res.plan, "W1")
+    assert w1.end == datetime.fromisoformat(at("11:30"))
+    served = visit(res.plan, "W2")
+    if served is not None and served[0] == "W":
+        assert served[1].start >= datetime.fromisoformat(at("11:40"))
+
+
+def test_started_and_completed_visits_are_recorded():
+    """A visit reported started at 09:50 and completed at 10:30 keeps those times."""
+    p = problem(
+        [tech("W", 0, 0)],
+        [order("A", 10, 0, 60, time_windows=[{"start": at("09:30"), "end": at("10:30")}])],
+    )
+    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    res = checked(
+        p,
+        plan,
+        events(
+            {"type": "visit_started", "order": "A", "at": at("09:50")},
+            {"type": "visit_completed", "order": "A", "at": at("10:30")},
+        ),
+    )
+    _, item = visit(res.plan, "A")
+    assert (item.start, item.end) == (
+        datetime.fromisoformat(at("09:50")),
+        datetime.fromisoformat(at("10:30")),
+    )
+
+
+def test_reported_position_is_where_the_technician_goes_on_from(base):
+    """W reports being at x=50 at 10:00: W2 at x=20 is reached 30 minutes later at best."""
+    p, plan = base
+    res = checked(
+        p,
+        plan,
+        events(
+            {
+                "type": "technician_position",
+                "technician": "W",
+                "location": {"x": 50, "y": 0},
+                "at": at("10:00"),
+            }
+        ),
+    )
+    served = visit(res.plan, "W2")
+    if served is not None and served[0] == "W":
+        assert served[1].arrival >= datetime.fromisoformat(at("10:30"))
+
+
+def test_emergency_needing_a_crew_of_two():
+    """An outage for two at 10:00 gets both technicians at one start."""
+    p = problem([tech("A", 0, 0), tech("B", 10, 0)], [order("O", 50, 0, 30)])
+    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    crew = order("X", 5, 0, 60, priority=1, crew_size=2, due=at("11:00"))
+    res = checked(p, plan, events({"type": "order_added", "order": crew}))
+    visits = [
+        (r.technician, it)
+        for r in res.plan.routes
+        for it in r.items
+        if it.type == "visit" and it.order == "X"
+    ]
+    assert sorted(t for t, _ in visits) == ["A", "B"]
+    assert len({it.start for _, it in visits}) == 1
+
+
+def test_emergency_nobody_qualified_can_reach():
+    """A radio emergency with no radio technician is unassigned and says why."""
+    p = day()
+    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    x = order("X", 5, 0, 30, priority=1, required_skills={"radio": 3})
+    res = checked(p, plan, events({"type": "order_added", "order": x}))
+    reasons = {u.order: {r.code for r in u.reasons} for u in res.plan.unassigned}
+    assert reasons["X"] == {"no_qualified_technician"}
+
+
+def test_low_priority_addition_changes_nothing_else(base):
+    """A far, low-priority order added for the afternoon moves no planned order."""
+    p, plan = base
+    extra = order(
+        "L", 50, 0, 30, priority=5, time_windows=[{"start": at("15:00"), "end": at("16:00")}]
+    )
+    res = checked(p, plan, events({"type": "order_added", "order": extra}))
+    assert {c.order for c in res.plan.changes} <= {"L"}
+
+
+def test_unknown_ids_in_events_are_input_errors(base):
+    """Events naming unknown orders or technicians are reported with their paths."""
+    p, plan = base
+    with pytest.raises(InvalidInput) as err:
+        replan(
+            p,
+            plan,
+            NOW,
+            events(
+                {"type": "order_cancelled", "order": "NOPE"},
+                {
+                    "type": "technician_unavailable",
+                    "technician": "Z",
+                    "from": at("10:00"),
+                    "until": at("11:00"),
+                },
+            ),
+        )
+    assert [e.path for e in err.value.errors] == ["events[0].order", "events[1].technician"]
+
+
+def test_recommendations_best_first(base):
+    """Recommendations for an order near W come best first, each from a feasible insertion."""
+    p, plan = base
+    new = parse_model(Order, order("N", 25, 0, 30, due=at("12:30")))
+    recs = recommend(p, plan, new, NOW, k=5)
+    assert recs and [r.cost_delta for r in recs] == sorted(r.cost_delta for r in recs)
+    assert recs[0].technician == "W"
+    assert all(r.start >= r.arrival for r in recs)
+    assert all(r.start >= NOW for r in recs)
