@@ -439,6 +439,10 @@ def schema(
     typer.echo(json.dumps(document, indent=2))
 
 
+# Re-planning commands register themselves on `app` (kept in their own module).
+from api import cli_replan as _cli_replan  # noqa: E402, F401
+
+
 def main() -> None:
     """Console-script entry point of `dispatch`."""
     app()
