@@ -280,29 +280,45 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         c_unassigned=[round(w.unassigned[str(p)] * 60 * SCALE) for p in range(1, 6)],
         c_lateness=[round(w.lateness[str(p)] * SCALE) for p in range(1, 6)],
     )
-    inst.qualified = np.array(
-        [
-            [all(t.skills.get(k, 0) >= lvl for k, lvl in o.skills.items()) for t in techs]
-            for o in orders
-        ],
-        dtype=bool,
-    ).reshape(len(orders), len(techs))
-    inst.van_ok = np.array(
-        [
-            [
-                o.equipment <= t.equipment
-                and all(t.parts.get(k, 0) >= q for k, q in o.parts.items())
-                for t in techs
-            ]
-            for o in orders
-        ],
-        dtype=bool,
-    ).reshape(len(orders), len(techs))
-    inst.supply_ok = inst.van_ok.copy()
-    for o in range(len(orders)):
-        for t in range(len(techs)):
-            if not inst.supply_ok[o, t]:
-                inst.supply_ok[o, t] = any(
-                    inst.depot_supplies(o, t, d) for d in range(len(depots))
-                )
+    inst.qualified, inst.van_ok, inst.supply_ok = _compatibility(orders, techs, depots)
     return inst
+
+
+def _matrix(rows: list[dict[str, int]], names: list[str], fill: float = 0) -> np.ndarray:
+    col = {n: j for j, n in enumerate(names)}
+    out = np.full((len(rows), len(names)), fill, dtype=float)
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            out[i, col[name]] = np.inf if value is None else value
+    return out
+
+
+def _compatibility(
+    orders: list[OrderData], techs: list[TechData], depots: list[DepotData]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """qualified, van_ok and supply_ok for every (order, technician), with numpy."""
+    skills = sorted({k for x in [*orders, *techs] for k in x.skills})
+    need = _matrix([o.skills for o in orders], skills)
+    have = _matrix([t.skills for t in techs], skills)
+    qualified = (need[:, None, :] <= have[None, :, :]).all(axis=2)
+    kinds = sorted(
+        {e for x in [*orders, *techs] for e in x.equipment}
+        | {e for d in depots for e in d.equipment}
+    )
+    wants = _matrix([dict.fromkeys(o.equipment, 1) for o in orders], kinds) > 0
+    holds = _matrix([dict.fromkeys(t.equipment, 1) for t in techs], kinds) > 0
+    lacking = wants[:, None, :] & ~holds[None, :, :]  # (O, T, E)
+    parts = sorted(
+        {k for x in [*orders, *techs] for k in x.parts} | {k for d in depots for k in d.parts}
+    )
+    req = _matrix([o.parts for o in orders], parts)
+    stock = _matrix([t.parts for t in techs], parts)
+    van_ok = ~lacking.any(axis=2) & (req[:, None, :] <= stock[None, :, :]).all(axis=2)
+    supply_ok = van_ok.copy()
+    for d in depots:
+        lends = np.array([d.has_equipment(e) for e in kinds], dtype=bool)
+        limit = np.array([d.part_limit(k) for k in parts], dtype=float)
+        equipment_ok = ~(lacking & ~lends[None, None, :]).any(axis=2)
+        parts_ok = (req[:, None, :] <= stock[None, :, :] + limit[None, None, :]).all(axis=2)
+        supply_ok |= equipment_ok & parts_ok
+    return qualified, van_ok, supply_ok

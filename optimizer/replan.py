@@ -29,7 +29,7 @@ from models.events import (
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem
-from optimizer.cp.build import eligible_shifts
+from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
 from optimizer.insertion import Inserter, construct, schedule
@@ -60,7 +60,8 @@ def apply_events(problem: Problem, events: list[Event]) -> Problem:
 
     Raises `InvalidInput` when an event names an unknown id or breaks the contract.
     """
-    data = problem.model_copy(deep=True)
+    data = problem.model_copy()  # shallow: whatever changes is copied where it changes
+    data.technicians = list(data.technicians)
     orders = {o.id: o for o in data.orders}
     errors: list[FieldError] = []
     for i, ev in enumerate(events):
@@ -89,9 +90,11 @@ def apply_events(problem: Problem, events: list[Event]) -> Problem:
     if errors:
         raise InvalidInput(errors)
     # Cancelled prerequisites no longer hold anything up.
-    for o in orders.values():
-        o.after = [a for a in o.after if a in orders]
-    data.orders = list(orders.values())
+    data.orders = [
+        o if all(a in orders for a in o.after)
+        else o.model_copy(update={"after": [a for a in o.after if a in orders]})
+        for o in orders.values()
+    ]
     for ev in events:
         if isinstance(ev, TechnicianUnavailable):
             _make_unavailable(data, ev)
@@ -117,7 +120,8 @@ def visit_times(events: list[Event]) -> dict[str, dict[str, datetime]]:
 def _make_unavailable(problem: Problem, ev: TechnicianUnavailable) -> None:
     """Cut the technician's shifts around [from, until]; a shift split in two resumes at its
     start location."""
-    tech = next(t for t in problem.technicians if t.id == ev.technician)
+    index = next(i for i, t in enumerate(problem.technicians) if t.id == ev.technician)
+    tech = problem.technicians[index] = problem.technicians[index].model_copy()
     kept: list[Shift] = []
     for sh in tech.shifts:
         end = sh.end + sh.max_overtime
@@ -219,20 +223,27 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
 def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
     """The updated problem with every frozen visit as it happened: pinned to its technician
     and start, lasting as long as it does."""
-    out = updated.model_copy(deep=True)
+    out = updated.model_copy()
     actual: dict[str, tuple[str, datetime, datetime]] = {}
     for f in frozen.values():
         for it in f.items:
             if it.type == "visit":
                 lead = it.crew[0] if it.crew else f.route.technician
                 actual[it.order] = (lead, it.start, it.end)
+    orders = []
     for o in out.orders:
         if o.id in actual:
             lead, start, end = actual[o.id]
-            o.duration = end - start
-            o.pinned = Pin(technician=lead, start=start)
-            if not any(w.start <= start <= w.end for w in o.time_windows):
-                o.time_windows = []
+            inside = any(w.start <= start <= w.end for w in o.time_windows)
+            o = o.model_copy(
+                update={
+                    "duration": end - start,
+                    "pinned": Pin(technician=lead, start=start),
+                    "time_windows": o.time_windows if inside else [],
+                }
+            )
+        orders.append(o)
+    out.orders = orders
     return out
 
 
@@ -242,7 +253,8 @@ def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
 def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime) -> Problem:
     """What is left to plan: unstarted orders, each shift from where its technician is free
     (shifts that are over are dropped), van stock as the frozen part leaves it."""
-    res = updated.model_copy(deep=True)
+    # Shallow copies throughout: only what changes is copied (days of thousands of orders).
+    res = updated.model_copy()
     done = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
     ends: dict[str, datetime] = {}
     for f in frozen.values():
@@ -255,17 +267,17 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
             continue
         # A prerequisite already under way: start after it ends.
         frozen_after = [ends[a] for a in o.after if a in ends]
-        o.after = [a for a in o.after if a not in done]
         if frozen_after:
             floor = max(frozen_after)
             windows = o.time_windows or [res.horizon]
-            o.time_windows = [
+            kept = [
                 w.model_copy(update={"start": max(w.start, floor)})
                 for w in windows
                 if w.end >= floor
-            ] or [
-                res.horizon.model_copy(update={"start": res.horizon.end, "end": res.horizon.end})
-            ]
+            ] or [res.horizon.model_copy(update={"start": res.horizon.end})]
+            o = o.model_copy(
+                update={"after": [a for a in o.after if a not in done], "time_windows": kept}
+            )
         orders.append(o)
     res.orders = orders
     used_parts: dict[str, dict[str, int]] = {}
@@ -285,7 +297,10 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
                     taken_parts[(it.depot, k)] = taken_parts.get((it.depot, k), 0) + q
                 for e in it.equipment:
                     taken_equipment[(it.depot, e)] = taken_equipment.get((it.depot, e), 0) + 1
+    technicians = []
     for t in res.technicians:
+        t = t.model_copy()
+        technicians.append(t)
         stock = dict(t.parts)
         for k, q in picked.get(t.id, {}).items():
             stock[k] = stock.get(k, 0) + q
@@ -294,6 +309,7 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
         t.parts = stock
         shifts = []
         for sh in t.shifts:
+            sh = sh.model_copy()
             f = frozen.get(sh.id or "")
             end = sh.end + sh.max_overtime
             if f is None:
@@ -324,13 +340,22 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
                 t.equipment = sorted(set(t.equipment) | carried)
             shifts.append(sh)
         t.shifts = shifts
-    for d in res.depots:
-        for e, n in list(d.equipment.items()):
-            if n is not None:
-                d.equipment[e] = max(0, n - taken_equipment.get((d.id, e), 0))
-        for k, q in list(d.parts.items()):
-            if q is not None:
-                d.parts[k] = max(0, q - taken_parts.get((d.id, k), 0))
+    res.technicians = technicians
+    res.depots = [
+        d.model_copy(
+            update={
+                "equipment": {
+                    e: None if n is None else max(0, n - taken_equipment.get((d.id, e), 0))
+                    for e, n in d.equipment.items()
+                },
+                "parts": {
+                    k: None if q is None else max(0, q - taken_parts.get((d.id, k), 0))
+                    for k, q in d.parts.items()
+                },
+            }
+        )
+        for d in res.depots
+    ]
     return res
 
 
@@ -573,10 +598,10 @@ def recommend(
     residual = residual_problem(updated, frozen, now)
     inst = compile_problem(residual)
     _baseline(inst, plan, tolerance)
-    eligible = eligible_shifts(inst)
+    o = inst.order_idx[order.id]
+    eligible = {o: eligible_for(inst, o)}
     sol = _previous_solution(inst, plan, frozen)
     ins = Inserter(inst, sol, eligible, granularity=len(inst.shifts))
-    o = inst.order_idx[order.id]
     options = []
     for s in eligible[o]:
         best = ins.best(o, shifts=[s])

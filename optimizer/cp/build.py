@@ -20,22 +20,25 @@ def eligible_shifts(inst: Instance) -> dict[int, list[int]]:
 
     A single-technician order also needs its equipment and parts from the van or a depot.
     """
-    out: dict[int, list[int]] = {}
-    for o, order in enumerate(inst.orders):
-        shifts = []
-        for s, sh in enumerate(inst.shifts):
-            if not inst.qualified[o, sh.tech]:
-                continue
-            depot_only = not inst.van_ok[o, sh.tech]
-            supplied = inst.supply_ok[o, sh.tech] and sh.max_depot_visits != 0
-            if order.crew == 1 and depot_only and not supplied:
-                continue
-            if order.crew == 1 and order.pin_tech is not None and sh.tech != order.pin_tech:
-                continue
-            if fit_windows(inst, o, s):
-                shifts.append(s)
-        out[o] = shifts
-    return out
+    return {o: eligible_for(inst, o) for o in range(len(inst.orders))}
+
+
+def eligible_for(inst: Instance, o: int) -> list[int]:
+    """The shifts that may serve order o (see `eligible_shifts`)."""
+    order = inst.orders[o]
+    shifts = []
+    for s, sh in enumerate(inst.shifts):
+        if not inst.qualified[o, sh.tech]:
+            continue
+        depot_only = not inst.van_ok[o, sh.tech]
+        supplied = inst.supply_ok[o, sh.tech] and sh.max_depot_visits != 0
+        if order.crew == 1 and depot_only and not supplied:
+            continue
+        if order.crew == 1 and order.pin_tech is not None and sh.tech != order.pin_tech:
+            continue
+        if fit_windows(inst, o, s):
+            shifts.append(s)
+    return shifts
 
 
 def make_scope(
