@@ -1,0 +1,211 @@
+"""Errors as `application/problem+json` (RFC 9457), for every error the service answers.
+
+Invalid input is 422 with an `errors` member listing every error with its path, whether the
+request failed FastAPI's own parsing or the contract's validation (`models.InvalidInput`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.schemas import ErrorItem, ProblemDetails
+from models import FieldError, InvalidInput
+from models.validation import format_path
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+INVALID_INPUT = "urn:telecom-dispatch:problem:invalid-input"
+QUEUE_FULL = "urn:telecom-dispatch:problem:queue-full"
+CONFLICT = "urn:telecom-dispatch:problem:conflict"
+
+
+class ApiError(Exception):
+    """An error answer: status, title, detail, and for invalid input every error."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        type: str = "about:blank",
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or title or HTTPStatus(status).phrase)
+        self.status = status
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail
+        self.type = type
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers or {}
+
+
+def not_found(what: str, ident: object) -> ApiError:
+    """404 for a missing id."""
+    return ApiError(404, f"no {what} with id '{ident}'")
+
+
+def conflict(detail: str) -> ApiError:
+    """409: the request does not fit the resource's current state."""
+    return ApiError(409, detail, type=CONFLICT, title="Conflict with the current state")
+
+
+def prefixed(errors: Iterable[FieldError], prefix: str) -> list[FieldError]:
+    """The errors with their paths under `prefix` (`problem`, `plan`...)."""
+    return [FieldError(_join(prefix, e.path), e.message) for e in errors]
+
+
+def invalid(errors: Iterable[FieldError], prefix: str = "") -> ApiError:
+    """422 listing every input error, with paths under `prefix` (`problem`, `order`...)."""
+    listed = prefixed(errors, prefix)
+    noun = "error" if len(listed) == 1 else "errors"
+    return ApiError(
+        422,
+        f"{len(listed)} input {noun}",
+        title="Invalid input",
+        type=INVALID_INPUT,
+        errors=listed,
+    )
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if path in ("", "$"):
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def problem_response(error: ApiError, instance: str | None = None) -> JSONResponse:
+    """The problem+json answer of an error."""
+    body = ProblemDetails(
+        type=error.type,
+        title=error.title,
+        status=error.status,
+        detail=error.detail,
+        instance=instance,
+        errors=(
+            [ErrorItem(path=e.path, message=e.message) for e in error.errors]
+            if error.errors is not None
+            else None
+        ),
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=error.status,
+        headers=error.headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def request_errors(errors: Sequence[Any], body: Any) -> list[FieldError]:
+    """FastAPI's validation errors as field errors with JSON paths into the body (union tags
+    and validator names that pydantic adds to a location are left out)."""
+    out: list[FieldError] = []
+    for err in errors:
+        loc = list(err.get("loc", ()))
+        where, rest = (loc[0], loc[1:]) if loc else ("body", [])
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if where == "body":
+            path: list[Any] = []
+            node = body
+            for n, part in enumerate(rest):
+                last = n == len(rest) - 1
+                in_list = (
+                    isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+                )
+                if in_list or (isinstance(node, dict) and part in node):
+                    node = node[part]
+                    path.append(part)
+                elif last:
+                    path.append(part)
+            if err.get("type") == "json_invalid":
+                path = []
+            out.append(FieldError(format_path(path), msg))
+        else:
+            out.append(FieldError(format_path([where, *rest]), msg))
+    unique: list[FieldError] = []
+    for e in out:
+        if e not in unique:
+            unique.append(e)
+    return unique
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of the app as problem+json."""
+
+    async def api_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return problem_response(exc, request.url.path)
+
+    async def invalid_input(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidInput)
+        return problem_response(invalid(exc.errors), request.url.path)
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = request_errors(exc.errors(), exc.body)
+        return problem_response(invalid(errors), request.url.path)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers or {})
+        detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+        error = ApiError(exc.status_code, detail, headers=headers)
+        return problem_response(error, request.url.path)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        error = ApiError(500, "the service failed to answer; the error is in its log")
+        return problem_response(error, request.url.path)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(InvalidInput, invalid_input)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error answers a route may give."""
+    meaning = {
+        401: "Missing, unknown or revoked API key.",
+        403: "The key's role may not do this.",
+        404: "No resource with that id.",
+        409: "The request does not fit the resource's current state.",
+        422: "Invalid input: every error, each with its path.",
+        429: "The solve queue is full; retry after `Retry-After` seconds.",
+        503: "Not ready: the database does not answer.",
+    }
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {
+            "description": meaning.get(code, HTTPStatus(code).phrase),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        if code == 429:
+            entry["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before submitting again.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        if code == 401:
+            entry["headers"] = {
+                "WWW-Authenticate": {
+                    "description": "The scheme to authenticate with (Bearer).",
+                    "schema": {"type": "string"},
+                }
+            }
+        out[code] = entry
+    return out

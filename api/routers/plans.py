@@ -1,0 +1,248 @@
+"""Plans: submit a problem (its solve runs as a job), poll it, list plans, cancel a solve."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from api.db import PlanRecord
+from api.deps import DispatcherKey, RunnerDep, SettingsDep, StoreDep, ViewerKey
+from api.errors import QUEUE_FULL, ApiError, conflict, invalid, not_found, responses
+from api.jobs import QueueFull
+from api.schemas import (
+    AuthorPublic,
+    EffectiveOptions,
+    PlanJob,
+    PlanPage,
+    PlanStatus,
+    PlanSummary,
+    SolveOptions,
+    SolveRequest,
+)
+from api.settings import Settings
+from api.store import FINISHED, Author, PlanFilter, Store
+from models import InvalidInput, Plan, Problem, load_problem
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+PlanId = Annotated[str, Path(description="The plan's id.", max_length=64)]
+
+
+def contract_json(model: Any) -> Any:
+    """A contract model as JSON data (aliases, no null fields)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def load_or_422(data: Any, prefix: str) -> Problem:
+    """Validate a problem document; 422 listing every error (paths under `prefix`)."""
+    try:
+        return load_problem(data)
+    except InvalidInput as exc:
+        raise invalid(exc.errors, prefix) from None
+
+
+def effective_options(
+    asked: SolveOptions, problem: Problem, settings: Settings
+) -> EffectiveOptions:
+    """The options a job runs with: the request's, else the service's, else the problem's;
+    the time limit capped at the service's maximum."""
+    limit = asked.time_limit if asked.time_limit is not None else problem.options.time_limit
+    limit = min(limit, timedelta(seconds=settings.max_time_limit))
+    return EffectiveOptions(
+        time_limit=limit,
+        seed=asked.seed if asked.seed is not None else problem.options.seed,
+        workers=asked.workers or settings.solve_workers or problem.options.workers,
+        deterministic_limit=asked.deterministic_limit,
+    )
+
+
+def worker_params(options: EffectiveOptions) -> dict[str, Any]:
+    """Solve parameters for a worker process (`optimizer.params.SolveParams` fields)."""
+    params: dict[str, Any] = {
+        "time_limit": options.time_limit.total_seconds(),
+        "seed": options.seed,
+        "workers": options.workers,
+    }
+    if options.deterministic_limit is not None:
+        params["deterministic_limit"] = options.deterministic_limit
+    return params
+
+
+def author_of(key_id: str | None, name: str | None, role: str | None) -> AuthorPublic:
+    """The public form of an author."""
+    return AuthorPublic(key_id=key_id, name=name, role=role)
+
+
+def plan_job(record: PlanRecord, store: Store) -> PlanJob:
+    """A plan record as the API shows it, with its latest (or best so far) plan."""
+    document: dict[str, Any] | None = None
+    if record.version:
+        version = store.get_version(record.id, record.version)
+        document = version.plan if version is not None else None
+    elif record.best_plan is not None:
+        document = record.best_plan
+    plan = Plan.model_validate(document) if document is not None else None
+    return PlanJob(
+        id=record.id,
+        status=record.status,  # type: ignore[arg-type]
+        version=record.version,
+        problem_id=record.problem_id,
+        plan=plan,
+        kpis=plan.kpis if plan is not None else None,
+        error=record.error,
+        options=EffectiveOptions.model_validate(record.options),
+        author=author_of(record.author_key, record.author_name, record.author_role),
+        cancelled_by=record.cancelled_by,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+    )
+
+
+def get_or_404(store: Store, plan_id: str) -> PlanRecord:
+    """The plan record, or 404."""
+    record = store.get_plan(plan_id)
+    if record is None:
+        raise not_found("plan", plan_id)
+    return record
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Submit a problem",
+    responses={
+        201: {"model": PlanJob, "description": "Solved within `wait`: the finished job."},
+        202: {
+            "description": "Accepted: the solve runs as a job; poll `Location`.",
+            "headers": {
+                "Location": {"description": "URL of the plan.", "schema": {"type": "string"}}
+            },
+        },
+        **responses(401, 403, 422, 429),
+    },
+)
+def submit_plan(
+    body: SolveRequest,
+    key: DispatcherKey,
+    store: StoreDep,
+    runner: RunnerDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=3600,
+            description="Wait up to this many seconds (at most the service's `max_wait`) for "
+            "the solve to end; answered 201 with the plan when it did.",
+        ),
+    ] = 0,
+) -> PlanJob:
+    """Validate the problem and queue its solve; answer 202 with the plan's id and its URL in
+    `Location`. A full queue answers 429 with `Retry-After`."""
+    problem = load_or_422(body.problem, "problem")
+    options = effective_options(body.options, problem, settings)
+    try:
+        with runner.reservation() as slot:
+            record = store.add_plan(
+                author=Author.of(key),
+                request={
+                    "problem": body.problem,
+                    "options": body.options.model_dump(mode="json", exclude_none=True),
+                },
+                problem=contract_json(problem),
+                options=options.model_dump(mode="json"),
+                problem_id=problem.id,
+            )
+            slot.fill(record.id, options.time_limit.total_seconds(), worker_params(options))
+    except QueueFull as exc:
+        raise ApiError(
+            429,
+            str(exc),
+            title="Too many solves",
+            type=QUEUE_FULL,
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+    if wait > 0:
+        runner.wait(record.id, min(wait, settings.max_wait))
+    record = store.get_plan(record.id) or record
+    response.headers["Location"] = str(request.url_for("get_plan", plan_id=record.id))
+    if record.status in FINISHED:
+        response.status_code = 201
+    return plan_job(record, store)
+
+
+@router.get("", summary="List plans", responses=responses(401, 403, 422))
+def list_plans(
+    key: ViewerKey,
+    store: StoreDep,
+    status: Annotated[
+        list[PlanStatus] | None, Query(description="Only plans in these statuses (repeatable).")
+    ] = None,
+    problem_id: Annotated[
+        str | None, Query(max_length=200, description="Only plans of the problem with this id.")
+    ] = None,
+    created_after: Annotated[
+        datetime | None, Query(description="Only plans submitted at or after this instant.")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Only plans submitted before this instant.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000_000, description="Plans to skip (paging).")
+    ] = 0,
+) -> PlanPage:
+    """One page of plans, newest first, without their plan documents."""
+    where = PlanFilter(
+        statuses=tuple(status or ()),
+        problem_id=problem_id,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    records, total = store.list_plans(where, limit=limit, offset=offset)
+    items = [
+        PlanSummary(
+            id=r.id,
+            status=r.status,  # type: ignore[arg-type]
+            version=r.version,
+            problem_id=r.problem_id,
+            author=author_of(r.author_key, r.author_name, r.author_role),
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            finished_at=r.finished_at,
+        )
+        for r in records
+    ]
+    return PlanPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{plan_id}", summary="Get a plan", responses=responses(401, 403, 404, 422))
+def get_plan(plan_id: PlanId, key: ViewerKey, store: StoreDep) -> PlanJob:
+    """The job's status, its latest version's plan (the best so far while solving) and KPIs."""
+    return plan_job(get_or_404(store, plan_id), store)
+
+
+@router.delete(
+    "/{plan_id}", summary="Cancel a solve", responses=responses(401, 403, 404, 409, 422)
+)
+def cancel_plan(
+    plan_id: PlanId, key: DispatcherKey, store: StoreDep, runner: RunnerDep
+) -> PlanJob:
+    """Stop a queued or running solve. The plan ends `cancelled` and keeps the best plan the
+    solve had found (none when it had not found one yet); nothing is deleted. Cancelling a
+    cancelled plan changes nothing; a finished or failed one answers 409."""
+    record = get_or_404(store, plan_id)
+    active = record.status in ("queued", "solving")
+    # A job this process does not hold was left by another one: record the cancel alone.
+    if active and not runner.cancel(plan_id, key.id) and not store.cancel_queued(plan_id, key.id):
+        store.finish(plan_id, "cancelled", cancelled_by=key.id)
+    record = get_or_404(store, plan_id)
+    if record.status != "cancelled":
+        raise conflict(f"the solve has already ended (status {record.status})")
+    return plan_job(record, store)

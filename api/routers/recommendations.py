@@ -1,0 +1,60 @@
+"""Recommendations: the best ways to fit one new order into the latest version of a plan."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter
+
+from api.deps import DispatcherKey, StoreDep
+from api.errors import conflict, invalid, responses
+from api.routers.plans import PlanId, get_or_404
+from api.schemas import RecommendationList, RecommendRequest
+from models import FieldError, InvalidInput, Plan, load_problem
+
+router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["recommendations"])
+
+
+@router.post(
+    "/recommendations",
+    summary="Recommend how to fit a new order",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def recommend_order(
+    plan_id: PlanId, body: RecommendRequest, key: DispatcherKey, store: StoreDep
+) -> RecommendationList:
+    """The best ways (at most `k`, best first) to fit one new order into the plan's latest
+    version at `now`: who, when, whether its SLA is met, what it costs and what else moves.
+    Nothing is stored; post an `order_added` event to act on one."""
+    from optimizer.replan import recommend  # lazy: the solver loads only where it is used
+
+    record = get_or_404(store, plan_id)
+    if record.version == 0:
+        raise conflict(f"the plan has no version yet (status {record.status})")
+    stored = store.get_version(plan_id, record.version)
+    assert stored is not None
+    orders = stored.problem.get("orders", [])
+    index = len(orders)
+    try:
+        # The order is checked in the context of the problem: references, ids, crews.
+        with_order = load_problem({**stored.problem, "orders": [*orders, body.order]})
+    except InvalidInput as exc:
+        raise invalid(_order_errors(exc.errors, index)) from None
+    problem = load_problem(stored.problem)
+    plan = Plan.model_validate(stored.plan)
+    try:
+        items = recommend(problem, plan, with_order.orders[index], body.now, k=body.k)
+    except InvalidInput as exc:
+        raise invalid(exc.errors) from None
+    return RecommendationList(
+        plan_id=plan_id,
+        version=record.version,
+        order=with_order.orders[index].id,
+        items=items,
+    )
+
+
+def _order_errors(errors: list[FieldError], index: int) -> list[FieldError]:
+    """Errors about the appended order, with paths under `order`."""
+    own = re.compile(rf"^orders\[{index}\]")
+    return [FieldError(own.sub("order", e.path), e.message) for e in errors]

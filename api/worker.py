@@ -1,0 +1,94 @@
+"""What a solver worker process runs: solve a stored problem and stream plans back.
+
+The solve runs in stages of doubling length (1 s, 2 s, 4 s, ... by default), each one starting
+from the best solution so far, and every stage's plan that improves on the best is sent to the
+parent at once. So a running job always has a best-so-far plan to show, and cancelling it
+(terminating this process) keeps that plan. With a deterministic limit the solve runs in one
+stage, so that its plan stays reproducible.
+
+No FastAPI here: this module is loaded in the worker processes.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from datetime import timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+from models import Plan, load_problem
+from models.common import format_duration
+from optimizer.params import SolveParams
+from optimizer.solve import solve
+
+PLAN = "plan"
+DONE = "done"
+FAILED = "failed"
+
+_STATUS_RANK = {"optimal": 0, "feasible": 0, "infeasible": 1, "no_solution": 2}
+
+
+def stages(time_limit: float, first: float) -> list[float]:
+    """Stage lengths in seconds that add up to `time_limit`: `first`, then doubling, the last
+    stage taking the rest (never shorter than the one before it)."""
+    if first <= 0 or time_limit <= 2 * first:
+        return [time_limit]
+    out: list[float] = []
+    step, left = first, time_limit
+    while left - step > step:
+        out.append(step)
+        left -= step
+        step *= 2
+    out.append(left)
+    return out
+
+
+def better(plan: Plan, best: Plan | None) -> bool:
+    """Whether `plan` beats `best`: a feasible status first, then a lower objective."""
+    if best is None:
+        return True
+    key = (_STATUS_RANK[plan.status], plan.objective.value)
+    return key < (_STATUS_RANK[best.status], best.objective.value)
+
+
+def document(plan: Plan) -> dict[str, Any]:
+    """A plan as contract JSON data (aliases, no null fields)."""
+    return plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def run_solve(
+    conn: Connection, problem_data: dict[str, Any], params_data: dict[str, Any], first: float
+) -> None:
+    """Solve in stages, sending `("plan", plan)` for each improvement, then `("done", plan)`;
+    `("failed", message)` when the solve raises."""
+    try:
+        began = time.monotonic()
+        problem = load_problem(problem_data)
+        params = SolveParams.model_validate(params_data).resolved(problem)
+        limit = float(params.time_limit or 0.0)
+        lengths = [limit] if params.deterministic_limit is not None else stages(limit, first)
+        best: Plan | None = None
+        initial = None
+        for n, length in enumerate(lengths):
+            result = solve(problem, params.model_copy(update={"time_limit": length}), initial)
+            if better(result.plan, best):
+                best = result.plan
+                initial = result.solution
+                if n < len(lengths) - 1:
+                    conn.send((PLAN, document(best)))
+        assert best is not None
+        solver = dict(best.solver)
+        solver["wall_time"] = format_duration_seconds(time.monotonic() - began)
+        solver["stages"] = len(lengths)
+        conn.send((DONE, document(best.model_copy(update={"solver": solver}))))
+    except Exception as exc:  # the parent records the job as failed with this message
+        message = f"{type(exc).__name__}: {exc}"
+        conn.send((FAILED, message + "\n" + traceback.format_exc(limit=5)))
+    finally:
+        conn.close()
+
+
+def format_duration_seconds(seconds: float) -> str:
+    """Seconds as an ISO 8601 duration, to the millisecond."""
+    return format_duration(timedelta(seconds=round(seconds, 3)))
