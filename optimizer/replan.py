@@ -30,9 +30,9 @@ from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem
 from optimizer.cp.build import eligible_for, eligible_shifts
-from optimizer.cp.objective import solution_cost
+from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
-from optimizer.insertion import Inserter, construct, schedule
+from optimizer.insertion import Inserter, Insertion, construct, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
@@ -91,7 +91,8 @@ def apply_events(problem: Problem, events: list[Event]) -> Problem:
         raise InvalidInput(errors)
     # Cancelled prerequisites no longer hold anything up.
     data.orders = [
-        o if all(a in orders for a in o.after)
+        o
+        if all(a in orders for a in o.after)
         else o.model_copy(update={"after": [a for a in o.after if a in orders]})
         for o in orders.values()
     ]
@@ -582,6 +583,16 @@ def _changes(
 # --------------------------------------------------------------------------- recommend
 
 
+@dataclass
+class _Option:
+    """One way to fit the new order: the insertion, and the orders it pushes out."""
+
+    delta: int
+    insertion: Insertion
+    dropped: list[int]
+    before: dict[int, int]  # starts of the route's orders before the insertion
+
+
 def recommend(
     problem: Problem,
     plan: Plan,
@@ -591,7 +602,9 @@ def recommend(
     *,
     tolerance: timedelta = timedelta(minutes=15),
 ) -> list[Recommendation]:
-    """The k cheapest ways to fit one new order into the running plan, best first."""
+    """The k cheapest ways to fit one new single-technician order into the running plan,
+    best first. Where a route is full, dropping one of its orders of no higher priority is
+    an option too (listed in the changes and priced in `cost_delta`)."""
     updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen)
@@ -602,45 +615,93 @@ def recommend(
     eligible = {o: eligible_for(inst, o)}
     sol = _previous_solution(inst, plan, frozen)
     ins = Inserter(inst, sol, eligible, granularity=len(inst.shifts))
-    options = []
+    options: list[_Option] = []
+    full: list[int] = []
     for s in eligible[o]:
         best = ins.best(o, shifts=[s])
         if best is not None:
-            options.append(best)
-    options.sort(key=lambda x: (x.delta, x.shift))
+            options.append(_Option(best.delta, best, [], dict(sol.start)))
+        else:
+            full.append(s)
+    if len(options) < k:
+        options += _bumping_options(inst, sol, o, full)
+    options.sort(key=lambda x: (x.delta, x.insertion.shift))
+    return [_recommendation(inst, opt, o) for opt in options[:k]]
+
+
+def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -> list[_Option]:
+    """For each full route, the best option that drops one order of o's priority or lower."""
     out = []
-    for best in options[:k]:
-        route = best.timed.route
-        pos = route.orders.index(o)
-        start = best.timed.starts[pos]
-        arrival = _arrival(inst, best.timed, pos)
-        changes = []
-        for x, st in zip(route.orders, best.timed.starts, strict=True):
-            if x != o and abs(st - sol.start.get(x, st)) > inst.tolerance:
-                tid = inst.techs[inst.shifts[best.shift].tech].id
-                changes.append(
-                    Change(
-                        order=inst.orders[x].id,
-                        from_technician=tid,
-                        to_technician=tid,
-                        old_start=inst.instant(sol.start[x]),
-                        new_start=inst.instant(st),
-                    )
-                )
-        due = inst.orders[o].due
-        out.append(
-            Recommendation(
-                technician=inst.techs[inst.shifts[best.shift].tech].id,
-                shift=inst.shifts[best.shift].id,
-                arrival=inst.instant(arrival),
-                start=inst.instant(start),
-                end=inst.instant(start + inst.orders[o].duration),
-                sla_met=None if due is None else start <= due,
-                cost_delta=best.delta / (60 * 100),
-                changes=changes,
-            )
+    for s in shifts:
+        route = sol.routes.get(s)
+        if route is None:
+            continue
+        mine = inst.orders[o]
+        cheaper = sorted(
+            (
+                x
+                for x in route.orders
+                if inst.orders[x].priority >= mine.priority
+                and not inst.orders[x].mandatory
+                and inst.orders[x].pin_tech is None
+                and inst.orders[x].pin_start is None
+            ),
+            key=lambda x: (unassigned_cost(inst, x), x),
         )
+        best: _Option | None = None
+        for x in cheaper[:3]:
+            trial = sol.copy()
+            tins = Inserter(inst, trial, {o: [s]}, granularity=len(inst.shifts))
+            before = tins.cost.get(s, 0)
+            if not tins.remove(x):
+                continue
+            ins = tins.best(o, shifts=[s])
+            if ins is None:
+                continue
+            delta = tins.cost.get(s, 0) - before + ins.delta + unassigned_cost(inst, x)
+            if best is None or delta < best.delta:
+                best = _Option(delta, ins, [x], dict(sol.start))
+        if best is not None:
+            out.append(best)
     return out
+
+
+def _recommendation(inst: Instance, opt: _Option, o: int) -> Recommendation:
+    best = opt.insertion
+    route = best.timed.route
+    pos = route.orders.index(o)
+    start = best.timed.starts[pos]
+    tid = inst.techs[inst.shifts[best.shift].tech].id
+    changes = [
+        Change(
+            order=inst.orders[x].id,
+            from_technician=tid,
+            old_start=inst.instant(opt.before[x]),
+        )
+        for x in opt.dropped
+    ]
+    for x, st in zip(route.orders, best.timed.starts, strict=True):
+        if x != o and abs(st - opt.before.get(x, st)) > inst.tolerance:
+            changes.append(
+                Change(
+                    order=inst.orders[x].id,
+                    from_technician=tid,
+                    to_technician=tid,
+                    old_start=inst.instant(opt.before[x]),
+                    new_start=inst.instant(st),
+                )
+            )
+    due = inst.orders[o].due
+    return Recommendation(
+        technician=tid,
+        shift=inst.shifts[best.shift].id,
+        arrival=inst.instant(_arrival(inst, best.timed, pos)),
+        start=inst.instant(start),
+        end=inst.instant(start + inst.orders[o].duration),
+        sla_met=None if due is None else start <= due,
+        cost_delta=opt.delta / (60 * 100),
+        changes=changes,
+    )
 
 
 def _arrival(inst: Instance, timed: Any, pos: int) -> int:
