@@ -324,7 +324,7 @@ class Inserter:
         if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
         best: Insertion | None = None
-        for s in shifts if shifts is not None else self._nearest_routes(o):
+        for s in shifts if shifts is not None else self.nearest_routes(o):
             tech = inst.shifts[s].tech
             seq = self.sol.routes[s].orders if s in self.sol.routes else []
             lower = self._lower([*seq, o])
@@ -351,7 +351,7 @@ class Inserter:
                     best = Insertion(o, s, pos, delta, timed)
         return best
 
-    def _nearest_routes(self, o: int) -> list[int]:
+    def nearest_routes(self, o: int) -> list[int]:
         """The eligible shifts whose routes pass nearest to o (all of them when few)."""
         shifts = self.eligible[o]
         if len(shifts) <= self.granularity:

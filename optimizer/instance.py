@@ -115,6 +115,7 @@ class Instance:
     order_idx: dict[str, int]
     tech_idx: dict[str, int]
     shift_idx: dict[str, int]
+    depot_idx: dict[str, int] = field(default_factory=dict)
     # Objective coefficients in SCALE units.
     c_travel: int = 0
     c_idle: int = 0
@@ -271,6 +272,7 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         order_idx=order_idx,
         tech_idx=tech_idx,
         shift_idx={s.id: i for i, s in enumerate(shifts)},
+        depot_idx={d.id: i for i, d in enumerate(depots)},
         c_travel=round(w.travel * SCALE),
         c_idle=round(w.idle * SCALE),
         c_overtime=round(w.overtime * SCALE),

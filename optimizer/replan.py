@@ -37,7 +37,8 @@ from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
-from optimizer.solution import Solution
+from optimizer.solution import RouteSol, Solution
+from optimizer.supply import DepotStock, tech_supply
 from optimizer.solve import RESERVE, post_reasons, to_plan
 from optimizer.travel import TravelMatrix
 
@@ -390,34 +391,47 @@ def _baseline(inst: Instance, plan: Plan, tolerance: timedelta) -> None:
 
 def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) -> Solution:
     """The previous plan's unstarted part as a solution of the residual instance: same
-    technicians, same order, starts no earlier than before."""
+    technicians, same order, same depot stop, starts no earlier than before. Orders that no
+    longer fit (or are no longer supplied) are left for re-insertion."""
     sol = Solution()
-    for r in plan.routes:
-        if r.shift not in inst.shift_idx:
-            continue
+    stock = DepotStock.full(inst)
+    accepted: dict[int, list[RouteSol]] = {}  # technician -> routes kept, in shift order
+    before: dict[int, DepotStock] = {}  # technician -> depot stock before their routes
+    routes = [r for r in plan.routes if r.shift in inst.shift_idx]
+    routes.sort(key=lambda r: inst.shift_idx[r.shift])
+    for r in routes:
         s = inst.shift_idx[r.shift]
-        seq = []
+        seq: list[tuple[int, int]] = []
+        depot: tuple[int, int] | None = None
         for it in r.items:
+            if it.type == "depot" and it.depot in inst.depot_idx and depot is None:
+                if r.shift not in frozen or it not in frozen[r.shift].items:
+                    depot = (inst.depot_idx[it.depot], len(seq))
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
             o = inst.order_idx[it.order]
             if inst.orders[o].crew == 1 and (not it.crew or it.crew[0] == r.technician):
                 seq.append((o, inst.seconds(it.start)))
-        if not seq:
-            continue
         orders = [o for o, _ in seq]
         lower = dict(seq)
-        timed = schedule(inst, s, orders, lower)
-        while timed is None and orders:
+        while orders:
+            stop = depot if depot is not None and depot[1] <= len(orders) else None
+            timed = schedule(inst, s, orders, lower, depot=stop)
+            if timed is not None:
+                tech = inst.shifts[s].tech
+                trial = before.setdefault(tech, stock).copy()
+                mine = [*accepted.get(tech, []), timed.route]
+                provided = {o for x in mine for o in x.orders}
+                if tech_supply(inst, tech, mine, provided, trial) is not None:
+                    stock = trial
+                    accepted[tech] = mine
+                    sol.routes[s] = timed.route
+                    for o, st in zip(orders, timed.starts, strict=True):
+                        sol.start[o] = st
+                        sol.provider[o] = s
+                    break
             # Keep the longest head that still fits; the rest is re-inserted.
             orders = orders[:-1]
-            timed = schedule(inst, s, orders, lower) if orders else None
-        if timed is None:
-            continue
-        sol.routes[s] = timed.route
-        for o, st in zip(orders, timed.starts, strict=True):
-            sol.start[o] = st
-            sol.provider[o] = s
     return sol
 
 
@@ -450,6 +464,7 @@ def replan(
     start = _previous_solution(inst, plan, frozen)
     eligible = eligible_shifts(inst)
     fast = construct(inst, eligible, start)
+    fast = _make_room(inst, fast, eligible)
     fast.cost = solution_cost(inst, fast)
     stats = SearchStats(mode="fast-path")
     sol = fast
@@ -581,6 +596,41 @@ def _changes(
 
 
 # --------------------------------------------------------------------------- recommend
+
+
+def _make_room(inst: Instance, sol: Solution, eligible: dict[int, list[int]]) -> Solution:
+    """Fit each unserved priority-1 or mandatory order by dropping one order of no higher
+    priority from a full route when nothing else works; then re-insert what was dropped."""
+    urgent = [
+        o
+        for o, order in enumerate(inst.orders)
+        if o not in sol.start
+        and order.crew == 1
+        and eligible[o]
+        and (order.priority == 1 or order.mandatory)
+    ]
+    if not urgent:
+        return sol
+    urgent.sort(key=lambda o: -unassigned_cost(inst, o))
+    for o in urgent:
+        ins = Inserter(inst, sol, eligible)
+        direct = ins.best(o)
+        if direct is not None:
+            ins.apply(direct)
+            continue
+        near = ins.nearest_routes(o)
+        options = _bumping_options(inst, sol, o, near)
+        if not options:
+            continue
+        best = min(options, key=lambda x: (x.delta, x.insertion.shift))
+        if best.delta >= unassigned_cost(inst, o):
+            continue
+        dropped = best.dropped[0]
+        if ins.remove(dropped):
+            again = ins.best(o, shifts=[best.insertion.shift])
+            if again is not None:
+                ins.apply(again)
+    return construct(inst, eligible, sol)
 
 
 @dataclass
