@@ -38,8 +38,8 @@ from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
 from optimizer.solution import RouteSol, Solution
-from optimizer.supply import DepotStock, tech_supply
 from optimizer.solve import RESERVE, post_reasons, to_plan
+from optimizer.supply import DepotStock, tech_supply
 from optimizer.travel import TravelMatrix
 
 
@@ -404,9 +404,9 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
         seq: list[tuple[int, int]] = []
         depot: tuple[int, int] | None = None
         for it in r.items:
-            if it.type == "depot" and it.depot in inst.depot_idx and depot is None:
-                if r.shift not in frozen or it not in frozen[r.shift].items:
-                    depot = (inst.depot_idx[it.depot], len(seq))
+            unstarted = r.shift not in frozen or it not in frozen[r.shift].items
+            if it.type == "depot" and it.depot in inst.depot_idx and depot is None and unstarted:
+                depot = (inst.depot_idx[it.depot], len(seq))
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
             o = inst.order_idx[it.order]
