@@ -145,11 +145,28 @@ def schedule(
         # Leave later by as much waiting as can be avoided without moving a start past its
         # window (Savelsbergh's forward slack), so that idle time is what it must be.
         delay = _avoidable_wait(inst, s, seq, timed, lower)
-        if delay > 0:
+        first_wait = _first_wait(inst, timed)
+        if 0 < delay <= first_wait:
+            # Only the wait before the first stop goes: every start stays as it is.
+            route.depart = start_time + delay
+        elif delay > 0:
             later = schedule(inst, s, seq, lower, depart=start_time + delay, depot=depot)
             if later is not None and later.route.ret <= ret:
                 return later
     return timed
+
+
+def _first_wait(inst: Instance, timed: Timed) -> int:
+    """Waiting before the route's first stop (a depot stop or the first visit)."""
+    r = timed.route
+    sh = inst.shifts[r.shift]
+    if r.breaks and r.breaks[0][0] < 0:
+        return 0
+    if r.depot is not None and r.depot[1] == 0:
+        dep = inst.depots[r.depot[0]]
+        return r.depot[2] - (r.depart + inst.t(sh.start_loc, dep.loc))
+    first = r.orders[0]
+    return timed.starts[0] - (r.depart + inst.t(sh.start_loc, inst.orders[first].loc))
 
 
 def _avoidable_wait(
@@ -331,13 +348,19 @@ class Inserter:
             supplied = bool(order.parts) or not order.equipment <= inst.techs[tech].equipment
             stock = self._stock_without(tech) if supplied else None
             latest = order.windows[-1][1] if order.pin_start is None else order.pin_start
+            sh = inst.shifts[s]
             for pos in range(len(seq) + 1):
                 if pos > 0:
                     # Later positions only start later: stop once o's windows have closed.
                     prev = seq[pos - 1]
                     ready = self.sol.start[prev] + inst.orders[prev].duration
-                    if ready + inst.t(inst.orders[prev].loc, order.loc) > latest:
+                    arrival = ready + inst.t(inst.orders[prev].loc, order.loc)
+                    if arrival > latest:
                         break
+                else:
+                    arrival = sh.start + inst.t(sh.start_loc, order.loc)
+                if pos < len(seq) and not self._successor_fits(o, arrival, seq[pos], lower):
+                    continue
                 cand = [*seq[:pos], o, *seq[pos:]]
                 for depot in self._depot_options(s, pos, o):
                     timed = schedule(inst, s, cand, lower, depot=depot)
@@ -350,6 +373,18 @@ class Inserter:
                         continue
                     best = Insertion(o, s, pos, delta, timed)
         return best
+
+    def _successor_fits(self, o: int, arrival: int, nxt: int, lower: dict[int, int]) -> bool:
+        """A necessary condition: serving o from `arrival` still lets the next order start
+        inside its windows (breaks and depot stops only delay it more)."""
+        inst = self.inst
+        start = _start_at(inst, o, arrival, lower.get(o, 0))
+        if start is None:
+            return False
+        after = start + inst.orders[o].duration + inst.t(inst.orders[o].loc, inst.orders[nxt].loc)
+        following = inst.orders[nxt]
+        latest = following.windows[-1][1] if following.pin_start is None else following.pin_start
+        return after <= latest
 
     def nearest_routes(self, o: int) -> list[int]:
         """The eligible shifts whose routes pass nearest to o (all of them when few)."""

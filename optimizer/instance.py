@@ -170,7 +170,15 @@ class Instance:
 
     def t(self, a: int, b: int) -> int:
         """Travel seconds between two location rows."""
-        return int(self.travel.seconds[a, b])
+        return self.rows[a][b]
+
+    @property
+    def rows(self) -> list[list[int]]:
+        """The travel matrix as Python lists (much faster to index one cell at a time)."""
+        cached = self.__dict__.get("_rows")
+        if cached is None:
+            cached = self.__dict__["_rows"] = self.travel.seconds.tolist()
+        return cached
 
 
 def _secs(d: timedelta) -> int:

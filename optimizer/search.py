@@ -216,6 +216,8 @@ def _cp_lns(
         model = build(inst, scope)
         add_hint(model, incumbent)
         step = min(params.lns_step_time, deadline - time.monotonic())
+        if det_budget is not None:
+            step = deadline - time.monotonic()  # the deterministic step limit binds
         if step <= 0.01:
             break
         det_step = None

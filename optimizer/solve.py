@@ -19,6 +19,8 @@ from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
 from optimizer.solution import Solution
 
+PROBE_DETERMINISTIC = 0.1
+"""Deterministic seconds per unassigned-order probe in reproducible runs."""
 RESERVE = 0.15
 """Seconds kept back from the time limit for reasons, plan building and evaluation."""
 
@@ -123,9 +125,12 @@ def _probe(
     out = run(
         model,
         sol,
-        time_limit=min(0.5, remaining),
+        time_limit=remaining if params.deterministic_limit else min(0.5, remaining),
         workers=params.workers or 1,
         seed=params.seed or 0,
+        # Reproducible runs probe by work, not by the clock.
+        deterministic_limit=PROBE_DETERMINISTIC if params.deterministic_limit else None,
+        light_presolve=True,
     )
     if out.solution is None:
         detail = (
