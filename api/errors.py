@@ -179,6 +179,7 @@ def install(app: FastAPI) -> None:
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error answers a route may give."""
     meaning = {
+        400: "The body could not be read (not JSON text).",
         401: "Missing, unknown or revoked API key.",
         403: "The key's role may not do this.",
         404: "No resource with that id.",

@@ -11,6 +11,9 @@ No FastAPI here: this module is loaded in the worker processes.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 import time
 import traceback
 from datetime import timedelta
@@ -62,6 +65,7 @@ def run_solve(
 ) -> None:
     """Solve in stages, sending `("plan", plan)` for each improvement, then `("done", plan)`;
     `("failed", message)` when the solve raises."""
+    _exit_with_parent()
     try:
         began = time.monotonic()
         problem = load_problem(problem_data)
@@ -82,11 +86,28 @@ def run_solve(
         solver["wall_time"] = format_duration_seconds(time.monotonic() - began)
         solver["stages"] = len(lengths)
         conn.send((DONE, document(best.model_copy(update={"solver": solver}))))
+    except BrokenPipeError:  # the service is gone: nobody to tell
+        pass
     except Exception as exc:  # the parent records the job as failed with this message
         message = f"{type(exc).__name__}: {exc}"
-        conn.send((FAILED, message + "\n" + traceback.format_exc(limit=5)))
+        with contextlib.suppress(OSError):  # the service is gone: nobody to tell
+            conn.send((FAILED, message + "\n" + traceback.format_exc(limit=5)))
     finally:
         conn.close()
+
+
+def _exit_with_parent(every: float = 1.0) -> None:
+    """End this process when its parent ends (the service was killed): a solve nobody will
+    read must not keep a core busy until its time limit."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def format_duration_seconds(seconds: float) -> str:

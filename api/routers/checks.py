@@ -19,7 +19,7 @@ from models import FieldError, InvalidInput, Plan, Problem, load_problem, parse_
 router = APIRouter(prefix="/v1", tags=["checks"])
 
 
-@router.post("/validate", summary="Validate a problem", responses=responses(401, 403, 422))
+@router.post("/validate", summary="Validate a problem", responses=responses(400, 401, 403, 422))
 def validate_problem(body: ValidateRequest, key: ViewerKey) -> ValidationReport:
     """Check a problem against the contract: its counts when valid, else 422 with every
     error and its path."""
@@ -35,7 +35,7 @@ def validate_problem(body: ValidateRequest, key: ViewerKey) -> ValidationReport:
     )
 
 
-@router.post("/evaluate", summary="Score a plan", responses=responses(401, 403, 422))
+@router.post("/evaluate", summary="Score a plan", responses=responses(400, 401, 403, 422))
 def evaluate_plan(body: EvaluateRequest, key: ViewerKey) -> EvaluationPublic:
     """Recompute a plan from scratch against its problem: feasibility with every broken rule,
     the objective terms and the KPIs. Any plan may be scored, not only the service's."""

@@ -29,7 +29,7 @@ def key_public(record: KeyRecord) -> KeyPublic:
     )
 
 
-@router.post("", status_code=201, summary="Make a key", responses=responses(401, 403, 422))
+@router.post("", status_code=201, summary="Make a key", responses=responses(400, 401, 403, 422))
 def create_key(body: KeyCreate, key: AdminKey, store: StoreDep) -> KeyCreated:
     """Make an API key with a role; its text is in this answer only (only a salted hash of
     it is stored)."""

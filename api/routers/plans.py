@@ -122,7 +122,7 @@ def get_or_404(store: Store, plan_id: str) -> PlanRecord:
                 "Location": {"description": "URL of the plan.", "schema": {"type": "string"}}
             },
         },
-        **responses(401, 403, 422, 429),
+        **responses(400, 401, 403, 422, 429),
     },
 )
 def submit_plan(

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["recommendations"])
 @router.post(
     "/recommendations",
     summary="Recommend how to fit a new order",
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(400, 401, 403, 404, 409, 422),
 )
 def recommend_order(
     plan_id: PlanId, body: RecommendRequest, key: DispatcherKey, store: StoreDep

@@ -62,7 +62,7 @@ def get_version(
 @router.post(
     "/events",
     summary="Re-plan after events",
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(400, 401, 403, 404, 409, 422),
 )
 def post_events(
     plan_id: PlanId,

@@ -1,0 +1,106 @@
+"""Schemathesis against the service's own OpenAPI schema: generated requests, valid and
+invalid, to every operation; no answer may be a 5xx or break the documented responses.
+
+Bounded: a fixed number of examples per operation, derandomized, and a service whose solves
+and re-plans are capped at a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from api.app import create_app
+from api.auth import Role
+from api.settings import Settings
+from api.store import Store
+
+MAX_EXAMPLES = 12
+
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def service_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A service on a fresh database with every limit small."""
+    folder = tmp_path_factory.mktemp("schemathesis")
+    return Settings(
+        db=f"sqlite:///{folder / 'dispatch.db'}",
+        pool_size=1,
+        queue_size=2,
+        max_time_limit=1.0,
+        max_wait=0.0,
+        replan_time_limit=0.5,
+        max_replan_time_limit=1.0,
+        first_stage_seconds=0,
+    )
+
+
+@pytest.fixture(scope="module")
+def admin_headers(service_settings: Settings) -> dict[str, str]:
+    """The Authorization header of an admin key (every route is open to it)."""
+    store = Store.open(service_settings.db)
+    try:
+        return {"Authorization": f"Bearer {store.create_key(Role.admin, 'schemathesis')[1]}"}
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def api_schema(service_settings: Settings, admin_headers: dict[str, str]) -> Iterator[Any]:
+    """The app's OpenAPI schema, loaded through the app itself (which starts it)."""
+    app = create_app(service_settings)
+    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    from schemathesis.python import asgi
+
+    asgi.shutdown_lifespans()  # stop the app's solver pool now, not at interpreter exit
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_server_errors(api_schema: Any, admin_headers: dict[str, str], mode: Any) -> None:
+    """Generated requests to every operation get documented, non-5xx answers."""
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case: Any) -> None:
+            case.call_and_validate(headers=admin_headers, checks=CHECKS)
+
+        try:
+            check()
+        except Unsatisfiable:
+            # Nothing to make invalid: an operation without parameters or body.
+            assert mode is GenerationMode.NEGATIVE and not operation.body, operation.label
+
+
+def test_schema_lists_every_route(api_schema: Any) -> None:
+    """The schema under test has every operation of the service (so the run above covers
+    them all)."""
+    operations = {
+        (op.method.upper(), op.path) for op in (r.ok() for r in api_schema.get_all_operations())
+    }
+    assert ("POST", "/v1/plans") in operations and ("GET", "/readyz") in operations
+    assert len(operations) == 15
