@@ -501,10 +501,14 @@ class Inserter:
 
 
 def construct(
-    inst: Instance, eligible: dict[int, list[int]], sol: Solution | None = None
+    inst: Instance,
+    eligible: dict[int, list[int]],
+    sol: Solution | None = None,
+    only: set[int] | None = None,
 ) -> Solution:
-    """Insert every unserved single-technician order, most valuable and most urgent first,
-    at its cheapest feasible position, when that costs less than leaving it out."""
+    """Insert every unserved single-technician order (or those in `only`), most valuable and
+    most urgent first, at its cheapest feasible position, when that costs less than leaving
+    it out."""
     sol = sol.copy() if sol is not None else Solution()
     ins = Inserter(inst, sol, eligible)
     served = sol.served()
@@ -516,7 +520,7 @@ def construct(
         # Most valuable first; then the hardest to place: tight windows, few technicians.
         return (-unassigned_cost(inst, o), width * len(eligible[o]), close)
 
-    for o in sorted(range(len(inst.orders)), key=urgency):
+    for o in sorted(range(len(inst.orders)) if only is None else only, key=urgency):
         if o in served or not eligible[o]:
             continue
         best = ins.best(o)

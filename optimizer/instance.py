@@ -116,6 +116,8 @@ class Instance:
     tech_idx: dict[str, int]
     shift_idx: dict[str, int]
     depot_idx: dict[str, int] = field(default_factory=dict)
+    # The travel matrix as Python lists: much faster to read one cell at a time.
+    rows: list[list[int]] = field(default_factory=list)
     # Objective coefficients in SCALE units.
     c_travel: int = 0
     c_idle: int = 0
@@ -171,14 +173,6 @@ class Instance:
     def t(self, a: int, b: int) -> int:
         """Travel seconds between two location rows."""
         return self.rows[a][b]
-
-    @property
-    def rows(self) -> list[list[int]]:
-        """The travel matrix as Python lists (much faster to index one cell at a time)."""
-        cached = self.__dict__.get("_rows")
-        if cached is None:
-            cached = self.__dict__["_rows"] = self.travel.seconds.tolist()
-        return cached
 
 
 def _secs(d: timedelta) -> int:
@@ -281,6 +275,7 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         tech_idx=tech_idx,
         shift_idx={s.id: i for i, s in enumerate(shifts)},
         depot_idx={d.id: i for i, d in enumerate(depots)},
+        rows=travel.seconds.tolist(),
         c_travel=round(w.travel * SCALE),
         c_idle=round(w.idle * SCALE),
         c_overtime=round(w.overtime * SCALE),

@@ -458,13 +458,18 @@ def replan(
     frozen = freeze(updated, plan, now, events)
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
-    travel = TravelMatrix.from_problem(residual)
+    # One matrix serves the residual day, the way home of finished routes and the evaluation.
+    travel = TravelMatrix.from_problem(updated, extra=[f.free_loc for f in frozen.values()])
     inst = compile_problem(residual, travel)
     _baseline(inst, plan, tolerance)
     start = _previous_solution(inst, plan, frozen)
     eligible = eligible_shifts(inst)
-    fast = construct(inst, eligible, start)
-    fast = _make_room(inst, fast, eligible)
+    # The fast path places new and orphaned orders; the search tries the rest.
+    orphans = {o for o in range(len(inst.orders)) if o not in start.start} - {
+        o for o in inst.prev_known if o not in inst.baseline
+    }
+    fast = construct(inst, eligible, start, only=orphans)
+    fast = _make_room(inst, fast, eligible, orphans)
     fast.cost = solution_cost(inst, fast)
     stats = SearchStats(mode="fast-path")
     sol = fast
@@ -475,11 +480,18 @@ def replan(
             sol = fast
     static = static_reasons(inst)
     reasons = post_reasons(
-        inst, sol, static, deadline=began + max(limit - RESERVE / 3, 0.0), params=params
+        inst,
+        sol,
+        static,
+        deadline=began + max(limit - RESERVE / 3, 0.0),
+        params=params,
+        eligible=eligible,
     )
     residual_plan = to_plan(inst, sol, stats, reasons, static, params, began)
-    merged = _merge(updated, plan, frozen, residual_plan, residual_plan.routes)
-    ev = evaluate(updated, merged, previous=plan, change_tolerance=tolerance, frozen_before=now)
+    merged = _merge(updated, frozen, residual_plan, travel)
+    ev = evaluate(
+        updated, merged, travel, previous=plan, change_tolerance=tolerance, frozen_before=now
+    )
     merged.objective = ev.objective
     merged.kpis = ev.kpis
     merged.changes = _changes(updated, plan, merged, tolerance, now)
@@ -491,12 +503,12 @@ def replan(
 
 def _merge(
     updated: Problem,
-    old: Plan,
     frozen: dict[str, Frozen],
     residual: Plan,
-    new_routes: list[Route],
+    travel: TravelMatrix,
 ) -> Plan:
     """Frozen prefixes followed by the re-planned rest, one route per shift."""
+    new_routes = residual.routes
     by_shift = {r.shift: r for r in new_routes}
     routes: list[Route] = []
     shifts = [s.id for t in updated.technicians for s in t.shifts]
@@ -512,7 +524,7 @@ def _merge(
         if r is not None:
             items += [it for it in r.items[1:]]  # the residual start is where f leaves off
         else:
-            items += _go_home(updated, shift_id, f)
+            items += _go_home(updated, shift_id, f, travel)
         route = Route(
             technician=f.route.technician,
             shift=f.route.shift,
@@ -532,14 +544,15 @@ def _merge(
         plan.routes = []
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]
-    totals = recompute_route_totals(updated, plan)
+    totals = recompute_route_totals(updated, plan, travel)
     for route, (travel, working, overtime) in zip(plan.routes, totals, strict=True):
         route.travel_time, route.working_time, route.overtime = travel, working, overtime
-    del old
     return plan
 
 
-def _go_home(updated: Problem, shift_id: str | None, f: Frozen) -> list[Any]:
+def _go_home(
+    updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMatrix
+) -> list[Any]:
     """The breaks still due after the frozen part, then the way home."""
     shift = next(s for t in updated.technicians for s in t.shifts if s.id == shift_id)
     taken = {(it.start, it.end) for it in f.items if it.type == "break"}
@@ -551,7 +564,6 @@ def _go_home(updated: Problem, shift_id: str | None, f: Frozen) -> list[Any]:
         start = max(t, b.earliest_start)
         items.append(BreakItem(type="break", start=start, end=start + b.duration))
         t = start + b.duration
-    travel = TravelMatrix.from_problem(updated, extra=[f.free_loc])
     home = shift.final_location
     items.append(EndItem(type="end", arrival=t + timedelta(seconds=travel.time(f.free_loc, home))))
     return items
@@ -598,7 +610,9 @@ def _changes(
 # --------------------------------------------------------------------------- recommend
 
 
-def _make_room(inst: Instance, sol: Solution, eligible: dict[int, list[int]]) -> Solution:
+def _make_room(
+    inst: Instance, sol: Solution, eligible: dict[int, list[int]], only: set[int]
+) -> Solution:
     """Fit each unserved priority-1 or mandatory order by dropping one order of no higher
     priority from a full route when nothing else works; then re-insert what was dropped."""
     urgent = [
@@ -612,6 +626,7 @@ def _make_room(inst: Instance, sol: Solution, eligible: dict[int, list[int]]) ->
     if not urgent:
         return sol
     urgent.sort(key=lambda o: -unassigned_cost(inst, o))
+    dropped_all: list[int] = []
     for o in urgent:
         ins = Inserter(inst, sol, eligible)
         direct = ins.best(o)
@@ -627,10 +642,11 @@ def _make_room(inst: Instance, sol: Solution, eligible: dict[int, list[int]]) ->
             continue
         dropped = best.dropped[0]
         if ins.remove(dropped):
+            dropped_all.append(dropped)
             again = ins.best(o, shifts=[best.insertion.shift])
             if again is not None:
                 ins.apply(again)
-    return construct(inst, eligible, sol)
+    return construct(inst, eligible, sol, only=only | set(dropped_all))
 
 
 @dataclass

@@ -67,16 +67,16 @@ def post_reasons(
     *,
     deadline: float,
     params: SolveParams,
+    eligible: dict[int, list[int]] | None = None,
 ) -> dict[int, list[Reason]]:
     """Reasons for every unserved order; probes may still insert an order the search missed
     (the solution is updated in place then)."""
-    eligible = eligible_shifts(inst)
+    eligible = eligible if eligible is not None else eligible_shifts(inst)
     out = {o: list(r) for o, r in static.items()}
     served = sol.shifts_of()
     pending = [o for o in range(len(inst.orders)) if o not in served and o not in out]
     pending.sort(key=lambda o: -unassigned_cost(inst, o))
     for o in pending:
-        served = sol.shifts_of()
         if o in served:
             continue
         blocked = [inst.orders[p].id for p in inst.orders[o].after if p not in served]
@@ -88,8 +88,12 @@ def post_reasons(
                 )
             ]
             continue
-        out[o] = [_probe(inst, sol, o, eligible, deadline, params)]
-    return {o: r for o, r in out.items() if o not in sol.shifts_of()}
+        reason = _probe(inst, sol, o, eligible, deadline, params)
+        if reason is None:  # the probe found room: the order is served now
+            served = sol.shifts_of()
+        else:
+            out[o] = [reason]
+    return {o: r for o, r in out.items() if o not in served}
 
 
 def _probe(
@@ -99,8 +103,9 @@ def _probe(
     eligible: dict[int, list[int]],
     deadline: float,
     params: SolveParams,
-) -> Reason:
-    """Try to fit order o into its nearest routes without dropping anything served."""
+) -> Reason | None:
+    """Try to fit order o into its nearest routes without dropping anything served: None
+    when it fits better than leaving it out (the solution takes it), else the reason."""
     remaining = deadline - time.monotonic()
     if remaining < 0.02:
         return Reason(
@@ -148,7 +153,7 @@ def _probe(
             out.solution.provider,
         )
         sol.cost = after
-        return Reason(code="capacity", detail="(served)")
+        return None
     extra = (after - before + unassigned_cost(inst, o)) / (60 * 100)
     weight = unassigned_cost(inst, o) / (60 * 100)
     return Reason(
