@@ -336,6 +336,11 @@ def test_list_pages_and_filters(service: Service) -> None:
         "/v1/plans", params={"created_before": "2999-01-01T00:00:00Z"}, headers=viewer
     ).json()
     assert earlier["total"] == 3
+    for bound in (
+        "created_after=0001-01-01T00:00:00%2B05:00",
+        "created_before=9999-12-31T23:59:59-05:00",
+    ):  # beyond what UTC can hold
+        assert service.client.get(f"/v1/plans?{bound}", headers=viewer).json()["total"] == 3
 
 
 def test_full_queue_is_429_and_cancel_keeps_the_best_plan(service: Service) -> None:

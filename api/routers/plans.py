@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -202,8 +202,8 @@ def list_plans(
     where = PlanFilter(
         statuses=tuple(status or ()),
         problem_id=problem_id,
-        created_after=created_after,
-        created_before=created_before,
+        created_after=_in_utc(created_after),
+        created_before=_in_utc(created_before),
     )
     records, total = store.list_plans(where, limit=limit, offset=offset)
     items = [
@@ -220,6 +220,19 @@ def list_plans(
         for r in records
     ]
     return PlanPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def _in_utc(instant: datetime | None) -> datetime | None:
+    """An instant in UTC (naive ones taken as UTC); one that UTC cannot hold (hours around
+    the ends of years 1 and 9999) becomes the earliest or latest instant."""
+    if instant is None:
+        return None
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if instant.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 @router.get("/{plan_id}", summary="Get a plan", responses=responses(401, 403, 404, 422))
