@@ -59,7 +59,8 @@ OrderDocument = Annotated[dict[str, Any], DocumentedAs(Order)]
 PlanDocument = Annotated[dict[str, Any], DocumentedAs(Plan)]
 """A plan in the contract format, validated by the endpoint."""
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+"""A name for people: 1 to 200 characters, no NUL."""
 
 
 class Body(BaseModel):

@@ -26,6 +26,12 @@ FINISHED = ("done", "failed", "cancelled")
 INTERRUPTED = "the service stopped while this plan was being solved"
 
 
+def storable(text: str) -> bool:
+    """Whether a text can be a column value or a query parameter everywhere: PostgreSQL text
+    cannot hold NUL characters, so no stored id or name has one."""
+    return "\x00" not in text
+
+
 class NotFound(LookupError):
     """No such record."""
 
@@ -106,6 +112,8 @@ class Store:
         if parts is None:
             return None
         key_id, secret = parts
+        if not storable(key_id):
+            return None
         with self._session.begin() as session:
             record = session.get(KeyRecord, key_id)
         if record is None or record.revoked_at is not None:
@@ -119,6 +127,8 @@ class Store:
 
     def get_key(self, key_id: str) -> KeyRecord | None:
         """The key with this id, or None."""
+        if not storable(key_id):
+            return None
         with self._session.begin() as session:
             return session.get(KeyRecord, key_id)
 
@@ -129,7 +139,7 @@ class Store:
         Raises `NotFound` or `Ambiguous`.
         """
         wanted = key_id_of(id_or_prefix)
-        if not wanted:
+        if not wanted or not storable(wanted):
             raise NotFound(id_or_prefix)
         with self._session.begin() as session:
             record = session.get(KeyRecord, wanted)
@@ -181,6 +191,8 @@ class Store:
 
     def get_plan(self, plan_id: str) -> PlanRecord | None:
         """The plan with this id, or None."""
+        if not storable(plan_id):
+            return None
         with self._session.begin() as session:
             return session.get(PlanRecord, plan_id)
 
@@ -188,6 +200,8 @@ class Store:
         self, where: PlanFilter, *, limit: int, offset: int
     ) -> tuple[list[PlanRecord], int]:
         """One page of plans (newest first) and the number of plans that match."""
+        if where.problem_id is not None and not storable(where.problem_id):
+            return [], 0
         query = select(PlanRecord)
         if where.statuses:
             query = query.where(PlanRecord.status.in_(list(where.statuses)))
@@ -297,6 +311,8 @@ class Store:
 
     def versions(self, plan_id: str) -> list[VersionRecord]:
         """Every version of a plan, oldest first."""
+        if not storable(plan_id):
+            return []
         with self._session.begin() as session:
             return list(
                 session.scalars(
@@ -308,6 +324,8 @@ class Store:
 
     def get_version(self, plan_id: str, number: int) -> VersionRecord | None:
         """One version of a plan, or None."""
+        if not storable(plan_id):
+            return None
         with self._session.begin() as session:
             return session.get(VersionRecord, (plan_id, number))
 

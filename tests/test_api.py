@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
 from api.auth import Role
+from api.db import normalize_url
 from api.settings import Settings
 from api.store import INTERRUPTED, Author, Store
 from models import Plan, load_problem, parse_model
@@ -81,10 +85,31 @@ class Service:
             time.sleep(0.05)
 
 
-def make_settings(tmp_path: Path, **fields: Any) -> Settings:
-    """Settings on a SQLite file in `tmp_path`; small pool and queue, quick first stage."""
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file in `tmp_path`, or, when DISPATCH_TEST_POSTGRES names a
+    PostgreSQL server (`postgresql://user@host:port/postgres`), a new database on it that is
+    dropped afterwards."""
+    server = os.environ.get("DISPATCH_TEST_POSTGRES")
+    if not server:
+        yield f"sqlite:///{tmp_path / 'dispatch.db'}"
+        return
+    name = f"dispatch_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        yield str(make_url(normalize_url(server)).set(database=name))
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+def make_settings(url: str, **fields: Any) -> Settings:
+    """Settings on the database at `url`; small pool and queue, quick first stage."""
     base: dict[str, Any] = {
-        "db": f"sqlite:///{tmp_path / 'dispatch.db'}",
+        "db": url,
         "pool_size": 1,
         "queue_size": 1,
         "first_stage_seconds": 0.5,
@@ -102,9 +127,9 @@ def make_keys(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
+def service(db_url: str) -> Iterator[Service]:
     """A fresh service: its own database, keys for each role, one worker, queue of one."""
-    settings = make_settings(tmp_path)
+    settings = make_settings(db_url)
     keys = make_keys(settings)
     with TestClient(create_app(settings)) as client:
         yield Service(client, keys, settings)
@@ -235,9 +260,9 @@ def test_submit_answers_202_and_poll_finds_the_plan(service: Service) -> None:
     assert service.client.get(location, headers=service.auth("viewer")).json()["version"] == 1
 
 
-def test_time_limit_is_capped_by_the_service(tmp_path: Path) -> None:
+def test_time_limit_is_capped_by_the_service(db_url: str) -> None:
     """A time limit above the service's maximum runs at the maximum."""
-    settings = make_settings(tmp_path, max_time_limit=1.0)
+    settings = make_settings(db_url, max_time_limit=1.0)
     keys = make_keys(settings)
     with TestClient(create_app(settings)) as client:
         service = Service(client, keys, settings)
@@ -603,11 +628,11 @@ def test_keys_are_stored_hashed(service: Service) -> None:
 # --------------------------------------------------------------------------- persistence
 
 
-def test_restart_keeps_plans_and_recovers_jobs(tmp_path: Path) -> None:
+def test_restart_keeps_plans_and_recovers_jobs(db_url: str) -> None:
     """A second app on the same database finds the finished plan and its versions; a solve
     that was running when the process died is failed keeping its best plan, and a queued one
     is solved."""
-    settings = make_settings(tmp_path)
+    settings = make_settings(db_url)
     keys = make_keys(settings)
     with TestClient(create_app(settings)) as client:
         service = Service(client, keys, settings)

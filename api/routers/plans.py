@@ -22,8 +22,8 @@ from api.schemas import (
     SolveRequest,
 )
 from api.settings import Settings
-from api.store import FINISHED, Author, PlanFilter, Store
-from models import InvalidInput, Plan, Problem, load_problem
+from api.store import FINISHED, Author, PlanFilter, Store, storable
+from models import FieldError, InvalidInput, Plan, Problem, load_problem
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -146,6 +146,8 @@ def submit_plan(
     """Validate the problem and queue its solve; answer 202 with the plan's id and its URL in
     `Location`. A full queue answers 429 with `Retry-After`."""
     problem = load_or_422(body.problem, "problem")
+    if problem.id is not None and not storable(problem.id):
+        raise invalid([FieldError("id", "contains a NUL character")], "problem")
     options = effective_options(body.options, problem, settings)
     try:
         with runner.reservation() as slot:
