@@ -338,6 +338,23 @@ def test_missing_ids_are_404(service: Service) -> None:
     assert_problem(service.client.get("/v1/nowhere", headers=viewer), 404)
 
 
+def test_nul_characters_never_reach_the_database(service: Service) -> None:
+    """NUL characters (PostgreSQL text cannot hold them): 404 in ids, no match in filters,
+    422 in a key's name and a problem's id."""
+    viewer, admin = service.auth("viewer"), service.auth("admin")
+    assert_problem(service.client.get("/v1/plans/a%00b", headers=viewer), 404)
+    assert_problem(service.client.delete("/v1/keys/a%00b", headers=admin), 404)
+    page = service.client.get("/v1/plans?problem_id=a%00b", headers=viewer).json()
+    assert page["total"] == 0
+    named = service.client.post(
+        "/v1/keys", json={"role": "viewer", "name": "a\x00b"}, headers=admin
+    )
+    assert "name" in error_paths(assert_problem(named, 422))
+    assert "problem.id" in error_paths(
+        assert_problem(service.submit(tiny_problem(id="a\x00b")), 422)
+    )
+
+
 def test_list_pages_and_filters(service: Service) -> None:
     """Listing: newest first, paged, filtered by status, problem id and creation time."""
     ids = [service.submit(tiny_problem(id=f"day-{n}"), wait=30).json()["id"] for n in range(3)]
