@@ -28,7 +28,7 @@ from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from api.store import INTERRUPTED, Store
+from api.store import Store
 from api.worker import DONE, FAILED, PLAN, run_solve
 
 log = logging.getLogger(__name__)
@@ -217,8 +217,8 @@ class SolveRunner:
         return True
 
     def shutdown(self, timeout: float = 15.0) -> None:
-        """Stop taking jobs, stop the running ones (they end `failed`, keeping their best
-        plan) and leave the waiting ones queued in the store for the next start."""
+        """Stop taking jobs and stop the running ones; they and the waiting ones stay queued
+        in the store, to run after the next start."""
         with self._lock:
             self._closed = True
             self._waiting.clear()
@@ -235,7 +235,8 @@ class SolveRunner:
         """Run one job in a worker process and record its outcome."""
         try:
             if job.cancel.is_set():
-                self._store.cancel_queued(job.plan_id, job.cancelled_by)
+                if not job.stopping:  # a job not started at a shutdown stays queued
+                    self._store.cancel_queued(job.plan_id, job.cancelled_by)
                 return
             record = self._store.mark_solving(job.plan_id)
             if record is None:  # cancelled or gone meanwhile
@@ -268,7 +269,7 @@ class SolveRunner:
             while True:
                 if job.cancel.is_set():
                     if job.stopping:
-                        self._store.finish(job.plan_id, "failed", plan=best, error=INTERRUPTED)
+                        self._store.requeue(job.plan_id)
                     else:
                         self._store.finish(
                             job.plan_id, "cancelled", plan=best, cancelled_by=job.cancelled_by

@@ -238,6 +238,17 @@ class Store:
                 record.best_plan = plan
                 record.updated_at = utcnow()
 
+    def requeue(self, plan_id: str) -> None:
+        """Put a solving plan back in the queue (its solve was stopped by a shutdown; it runs
+        again from the start after the next start)."""
+        with self._session.begin() as session:
+            record = session.get(PlanRecord, plan_id)
+            if record is not None and record.status == "solving":
+                record.status = "queued"
+                record.best_plan = None
+                record.started_at = None
+                record.updated_at = utcnow()
+
     def cancel_queued(self, plan_id: str, by: str | None) -> bool:
         """Cancel a plan that is still queued; False when it is not queued."""
         with self._session.begin() as session:

@@ -696,6 +696,27 @@ def test_restart_keeps_plans_and_recovers_jobs(db_url: str) -> None:
         assert solved["version"] == 1
 
 
+def test_graceful_stop_puts_running_solves_back_in_the_queue(db_url: str) -> None:
+    """A solve running when the app stops is queued again, and runs after the next start."""
+    settings = make_settings(db_url)
+    keys = make_keys(settings)
+    with TestClient(create_app(settings)) as client:
+        service = Service(client, keys, settings)
+        job = service.submit(example(), time_limit=60).json()
+        service.until(job["id"], lambda b: b["status"] == "solving")
+    store = Store.open(settings.db)
+    try:
+        record = store.get_plan(job["id"])
+        assert record is not None and record.status == "queued" and record.started_at is None
+    finally:
+        store.close()
+    with TestClient(create_app(settings)) as client:
+        service = Service(client, keys, settings)
+        service.until(job["id"], lambda b: b["status"] == "solving")
+        cancelled = client.delete(f"/v1/plans/{job['id']}", headers=service.auth("dispatcher"))
+        assert cancelled.json()["status"] == "cancelled"
+
+
 # --------------------------------------------------------------------------- documentation
 
 
