@@ -53,9 +53,9 @@ class Settings(BaseSettings):
         default=1.0,
         ge=0,
         description=(
-            "A solve publishes its first plan after this many seconds, then improved plans "
-            "at doubling intervals (each stage starts from the best plan so far); 0 runs one "
-            "stage and publishes only the final plan."
+            "A solve publishes a first plan after this many seconds, then goes on from it "
+            "(for long limits in up to four stages of 30 s or more, each publishing its plan "
+            "when it improves); 0 runs one stage and publishes only the final plan."
         ),
     )
     replan_time_limit: float = Field(

@@ -1,10 +1,12 @@
 """What a solver worker process runs: solve a stored problem and stream plans back.
 
-The solve runs in stages of doubling length (1 s, 2 s, 4 s, ... by default), each one starting
-from the best solution so far, and every stage's plan that improves on the best is sent to the
-parent at once. So a running job always has a best-so-far plan to show, and cancelling it
+A solve publishes a first plan after a short first stage (1 s by default), then goes on from
+that plan's solution for the rest of its time limit, in one stage or, for long limits, in up
+to four stages of at least 30 s; each stage's plan that improves on the best is sent to the
+parent at once. So a running job soon has a best-so-far plan to show, and cancelling it
 (terminating this process) keeps that plan. With a deterministic limit the solve runs in one
-stage, so that its plan stays reproducible.
+stage, so that its plan stays reproducible. (Many short stages cost plan quality: each one
+restarts the search; a few long ones do not.)
 
 No FastAPI here: this module is loaded in the worker processes.
 """
@@ -32,27 +34,39 @@ FAILED = "failed"
 _STATUS_RANK = {"optimal": 0, "feasible": 0, "infeasible": 1, "no_solution": 2}
 
 
+MIN_STAGE_SECONDS = 30.0
+"""Shortest stage after the first one."""
+
+MAX_LATER_STAGES = 4
+"""Most stages after the first one."""
+
+
 def stages(time_limit: float, first: float) -> list[float]:
-    """Stage lengths in seconds that add up to `time_limit`: `first`, then doubling, the last
-    stage taking the rest (never shorter than the one before it)."""
+    """Stage lengths in seconds that add up to `time_limit`: `first`, then the rest in equal
+    stages of at least `MIN_STAGE_SECONDS`, at most `MAX_LATER_STAGES` of them (one stage
+    when `first` is 0 or the limit is under twice `first`)."""
     if first <= 0 or time_limit <= 2 * first:
         return [time_limit]
-    out: list[float] = []
-    step, left = first, time_limit
-    while left - step > step:
-        out.append(step)
-        left -= step
-        step *= 2
-    out.append(left)
-    return out
+    rest = time_limit - first
+    count = max(1, min(MAX_LATER_STAGES, int(rest // MIN_STAGE_SECONDS)))
+    return [first] + [rest / count] * count
+
+
+def clean(plan: Plan) -> bool:
+    """Whether the solver's own evaluation of the plan found no broken rule."""
+    return not plan.solver.get("evaluator_violations")
 
 
 def better(plan: Plan, best: Plan | None) -> bool:
-    """Whether `plan` beats `best`: a feasible status first, then a lower objective."""
+    """Whether `plan` beats `best`: a feasible status the evaluator agrees with first, then a
+    lower objective."""
     if best is None:
         return True
-    key = (_STATUS_RANK[plan.status], plan.objective.value)
-    return key < (_STATUS_RANK[best.status], best.objective.value)
+
+    def key(p: Plan) -> tuple[int, int, float]:
+        return (_STATUS_RANK[p.status], 0 if clean(p) else 1, p.objective.value)
+
+    return key(plan) < key(best)
 
 
 def document(plan: Plan) -> dict[str, Any]:
@@ -78,7 +92,8 @@ def run_solve(
             result = solve(problem, params.model_copy(update={"time_limit": length}), initial)
             if better(result.plan, best):
                 best = result.plan
-                initial = result.solution
+                if clean(best):  # the next stage starts from it
+                    initial = result.solution
                 if n < len(lengths) - 1:
                     conn.send((PLAN, document(best)))
         assert best is not None

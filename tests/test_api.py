@@ -20,6 +20,7 @@ from api.auth import Role
 from api.db import normalize_url
 from api.settings import Settings
 from api.store import INTERRUPTED, Author, Store
+from api.worker import better, stages
 from models import Plan, load_problem, parse_model
 from optimizer.evaluate import evaluate
 from tests.factory import at, order, tech
@@ -715,6 +716,36 @@ def test_graceful_stop_puts_running_solves_back_in_the_queue(db_url: str) -> Non
         service.until(job["id"], lambda b: b["status"] == "solving")
         cancelled = client.delete(f"/v1/plans/{job['id']}", headers=service.auth("dispatcher"))
         assert cancelled.json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("limit", [0.0, 0.5, 2.0, 2.5, 10.0, 61.0, 300.0])
+def test_solve_stages_add_up_to_the_time_limit(limit: float) -> None:
+    """Worker stages: a short first one, then at most four, none after the first shorter
+    than 30 s unless there is only one; together exactly the limit."""
+    lengths = stages(limit, 1.0)
+    assert sum(lengths) == pytest.approx(limit)
+    if limit <= 2.0:
+        assert lengths == [limit]
+    else:
+        assert lengths[0] == 1.0 and 1 <= len(lengths[1:]) <= 4
+        assert len(lengths) == 2 or min(lengths[1:]) >= 30
+
+
+def test_better_plan_is_feasible_clean_then_cheaper() -> None:
+    """A feasible plan beats an infeasible one, a plan the evaluator agrees with beats one it
+    does not, and then the lower objective wins."""
+
+    def plan(status: str, value: float, violations: bool = False) -> Plan:
+        solver = {"evaluator_violations": ["routes[0]: broken"]} if violations else {}
+        return parse_model(
+            Plan, {"status": status, "objective": {"value": value}, "solver": solver}
+        )
+
+    assert better(plan("feasible", 10), None)
+    assert better(plan("feasible", 1e9), plan("infeasible", 1))
+    assert better(plan("feasible", 1e9), plan("feasible", 1, violations=True))
+    assert better(plan("feasible", 5), plan("optimal", 6))
+    assert not better(plan("feasible", 6), plan("feasible", 5))
 
 
 # --------------------------------------------------------------------------- documentation
