@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from benchmarks.report import compare_tables, plot_gaps, single_tables
-from benchmarks.run import read_records, run_case, write_record
+from benchmarks.run import failed_record, read_records, run_case, write_record
 from benchmarks.suites import SUITES, instance_names, load_case, resolve_name
 
 
@@ -72,14 +73,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     for name in bar:
         bar.set_postfix_str(name)
         case = load_case(args.suite, name, args.max_customers)
-        record = run_case(case, params)
+        began = time.perf_counter()
+        try:
+            record = run_case(case, params)
+        except Exception as exc:  # one failing instance must not stop the sweep
+            record = failed_record(case, exc, time.perf_counter() - began)
         write_record(args.out, case, record)
         failures += not record["feasible"]
-        gap = record["gap"]
+        obj, gap = record["objective"], record["gap"]
         tqdm.write(
             f"{record['instance']}: {'feasible' if record['feasible'] else 'INFEASIBLE'} "
-            f"obj={record['objective'] if record['objective'] is None else round(record['objective'], 3)} "  # noqa: E501
-            f"routes={record['routes_used']} "
+            f"obj={'-' if obj is None else f'{obj:.3f}'} routes={record['routes_used']} "
             f"gap={'-' if gap is None else f'{100 * gap:.2f}%'} {record['wall_time']:.1f}s",
             file=sys.stderr,
         )

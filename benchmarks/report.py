@@ -139,7 +139,7 @@ def compare_tables(
             style = "green" if delta < 0 else "red"
         table.add_row(
             _label(ra, suites),
-            _pair(_num(ra["objective"]), _num(rb and rb["objective"])),
+            _pair(_num(ra["objective"]), _num(rb["objective"] if rb else None)),
             _pct(ga),
             _pct(gb),
             f"[{style}]{_pct(delta)}[/{style}]" if style else _pct(delta),
@@ -156,13 +156,15 @@ def compare_tables(
         x, y = sa.get(key), sb.get(key)
         summary.add_row(
             key[1] if len(suites) == 1 else f"{key[0]}:{key[1]}",
-            _pct(x and x["gap"]),
-            _pct(y and y["gap"]),
+            _pct(x["gap"] if x else None),
+            _pct(y["gap"] if y else None),
             _pair(
                 f"{x['feasible']}/{x['n']}" if x else "-",
                 f"{y['feasible']}/{y['n']}" if y else "-",
             ),
-            _pair(_num(x and x["wall_time"], 1), _num(y and y["wall_time"], 1)),
+            _pair(
+                _num((x["wall_time"] if x else None), 1), _num((y["wall_time"] if y else None), 1)
+            ),
         )
     console.print(summary)
     console.print(

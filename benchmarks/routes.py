@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.common import Location
-from models.plan import DepotItem, EndItem, Objective, Plan, Route, StartItem, VisitItem
+from models.plan import (
+    DepotItem,
+    EndItem,
+    Item,
+    Objective,
+    Plan,
+    Route,
+    StartItem,
+    VisitItem,
+)
 from models.problem import Depot, Order, Problem, Shift, Technician
 from optimizer.travel import TravelMatrix
 
@@ -119,7 +128,7 @@ def build_route(
     def at(s: int) -> datetime:
         return origin + timedelta(seconds=s)
 
-    items: list = [StartItem(type="start", time=at(depart))]
+    items: list[Item] = [StartItem(type="start", time=at(depart))]
     t, here, total_travel = depart, shift.start_location, 0
     for node in _nodes(problem, stops):
         leg = travel.time(here, node.location)

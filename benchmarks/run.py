@@ -68,6 +68,24 @@ def run_case(case: Case, params: SolveParams) -> dict[str, Any]:
     return record
 
 
+def failed_record(case: Case, error: BaseException, wall_time: float) -> dict[str, Any]:
+    """The record of a case whose solve raised: infeasible, with the error."""
+    return {
+        "suite": case.suite,
+        "instance": case.instance.name,
+        "feasible": False,
+        "objective": None,
+        "bks": case.bks,
+        "gap": None,
+        "routes_used": 0,
+        "bks_routes": case.bks_routes,
+        "status": "error",
+        "error": f"{type(error).__name__}: {error}",
+        "wall_time": wall_time,
+        "routes": [],
+    }
+
+
 def write_record(out: Path, case: Case, record: dict[str, Any]) -> Path:
     """Write a case's record as `<out>/<instance>.json`."""
     out.mkdir(parents=True, exist_ok=True)

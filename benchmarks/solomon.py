@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from benchmarks.check import EPS, Check
 from benchmarks.paths import suite_dir
@@ -183,7 +183,7 @@ def to_problem(instance: VrptwInstance, objective: VrptwObjective = "distance") 
         horizon=Window(start=instant(open_, scale), end=instant(close, scale)),
         technicians=technicians,
         orders=orders,
-        travel=Matrix(model="matrix", nodes=nodes, seconds=seconds),
+        travel=Matrix(model="matrix", nodes=nodes, seconds=cast("list[list[float]]", seconds)),
         weights=weights,
     )
 

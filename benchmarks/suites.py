@@ -139,16 +139,20 @@ def load_case(suite: str, name: str, max_customers: int | None = None) -> Case:
     name = resolve_name(suite, name)
     if suite == "trsp":
         tinst = trsp.load(name)
+        bks: float | None
+        bks_routes: int | None
         bks, bks_routes = trsp.bks_value(name)
         if max_customers is not None:
             tinst, bks, bks_routes = tinst.head(max_customers), None, None
         return Case(suite, name, tinst, trsp.to_problem(tinst), bks, bks_routes)
     folder, objective = _VRPTW[suite]
     vinst = solomon.load(folder, name)
-    bks, bks_routes = solomon.bks_value(folder, name, objective)
+    vbks: float | None
+    vbks_routes: int | None
+    vbks, vbks_routes = solomon.bks_value(folder, name, objective)
     if max_customers is not None:
-        vinst, bks, bks_routes = vinst.head(max_customers), None, None
-    return Case(suite, name, vinst, solomon.to_problem(vinst, objective), bks, bks_routes)
+        vinst, vbks, vbks_routes = vinst.head(max_customers), None, None
+    return Case(suite, name, vinst, solomon.to_problem(vinst, objective), vbks, vbks_routes)
 
 
 def case_file(out: Path, case: Case) -> Path:

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 from benchmarks.check import EPS, Check
 from benchmarks.paths import suite_dir
@@ -223,7 +224,7 @@ def to_problem(instance: TrspInstance) -> Problem:
         technicians=technicians,
         orders=orders,
         depots=[depot],
-        travel=Matrix(model="matrix", nodes=nodes, seconds=seconds),
+        travel=Matrix(model="matrix", nodes=nodes, seconds=cast("list[list[float]]", seconds)),
         weights=weights,
     )
 
