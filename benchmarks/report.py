@@ -204,6 +204,10 @@ def plot_gaps(
         ax.bar([x - 0.2 for x in xs], ga, width=0.4, label=names[0])
         ax.bar([x + 0.2 for x in xs], gb, width=0.4, label=names[1])
         ax.legend()
+    failed = [x for x, r in zip(xs, rows, strict=True) if not r["feasible"]]
+    if failed:
+        ax.scatter(failed, [0] * len(failed), marker="x", color="tab:red", label="infeasible")
+        ax.legend()
     ax.set_xticks(xs)
     ax.set_xticklabels(labels, rotation=90, fontsize=7)
     ax.set_ylabel("gap to best known (%)")
