@@ -26,7 +26,7 @@ from api.auth import Role
 from api.settings import Settings
 from api.store import Store
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 10
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
