@@ -17,6 +17,15 @@ from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
 
 
+def fixed_start(start: int) -> int:
+    """A `lower` entry that fixes the start exactly (kept apart from bounds by its sign)."""
+    return -start - 1
+
+
+IDLE_ROUTES = 2
+"""Empty routes offered to each insertion besides the nearest busy ones."""
+
+
 @dataclass
 class Timed:
     """A scheduled route: the route and its service starts."""
@@ -28,6 +37,8 @@ class Timed:
 
 def _start_at(inst: Instance, o: int, arrival: int, lower: int) -> int | None:
     order = inst.orders[o]
+    if lower < 0:  # a fixed start (a crew order held where the CP-SAT search put it)
+        return -lower - 1 if arrival <= -lower - 1 else None
     t = max(arrival, lower)
     if order.pin_start is not None:
         return order.pin_start if t <= order.pin_start else None
@@ -47,7 +58,8 @@ def schedule(
 ) -> Timed | None:
     """Earliest feasible timing of visiting `seq` in shift s, or None.
 
-    `lower` gives a lower bound on an order's start (its predecessors' ends); `depart` an
+    `lower` gives a lower bound on an order's start (its predecessors' ends), or with
+    `fixed_start` an exact start (crew orders, whose crew must meet); `depart` an
     earliest departure (re-planning: when the frozen part lets the technician go on);
     `depot` = (depot, k) adds a depot stop before the k-th order (k = len(seq): at the end).
     Breaks are taken at the start location or after a visit, never right after a depot stop.
@@ -193,11 +205,12 @@ def _avoidable_wait(
         order = inst.orders[o]
         arrival = t + inst.t(loc, order.loc)
         waited += st - arrival
-        latest = (
-            order.pin_start
-            if order.pin_start is not None
-            else next(we for ws, we in order.windows if ws <= st <= we)
-        )
+        if lower.get(o, 0) < 0:
+            latest = st  # a crew order's start is fixed
+        elif order.pin_start is not None:
+            latest = order.pin_start
+        else:
+            latest = next(we for ws, we in order.windows if ws <= st <= we)
         room = latest - st
         slack = room + waited if slack is None else min(slack, room + waited)
         t, loc = st + order.duration, order.loc
@@ -302,8 +315,12 @@ class Inserter:
         return stock
 
     def _lower(self, seq: list[int]) -> dict[int, int]:
+        """Start bounds: predecessors' ends; crew orders keep their start exactly."""
         out = {}
         for o in seq:
+            if self.inst.orders[o].crew > 1 and o in self.sol.start:
+                out[o] = fixed_start(self.sol.start[o])
+                continue
             ends = [
                 self.sol.start[p] + self.inst.orders[p].duration
                 for p in self.inst.orders[o].after
@@ -383,26 +400,36 @@ class Inserter:
             return False
         after = start + inst.orders[o].duration + inst.t(inst.orders[o].loc, inst.orders[nxt].loc)
         following = inst.orders[nxt]
-        latest = following.windows[-1][1] if following.pin_start is None else following.pin_start
+        if lower.get(nxt, 0) < 0:
+            latest = -lower[nxt] - 1
+        elif following.pin_start is not None:
+            latest = following.pin_start
+        else:
+            latest = following.windows[-1][1]
         return after <= latest
 
     def nearest_routes(self, o: int) -> list[int]:
-        """The eligible shifts whose routes pass nearest to o (all of them when few)."""
+        """The eligible shifts whose routes pass nearest to o, plus the nearest idle ones
+        (all of them when few)."""
         shifts = self.eligible[o]
         if len(shifts) <= self.granularity:
             return shifts
         inst = self.inst
         loc = inst.orders[o].loc
-        seconds = inst.travel.seconds
-
-        def gap(s: int) -> int:
+        rows = inst.rows
+        busy, idle = [], []
+        for s in shifts:
             route = self.sol.routes.get(s)
-            best = int(seconds[inst.shifts[s].start_loc, loc])
-            for x in route.orders if route else ():
-                best = min(best, int(seconds[inst.orders[x].loc, loc]))
-            return best
-
-        return sorted(shifts, key=lambda s: (gap(s), s))[: self.granularity]
+            gap = rows[inst.shifts[s].start_loc][loc]
+            if route and route.orders:
+                for x in route.orders:
+                    gap = min(gap, rows[inst.orders[x].loc][loc])
+                busy.append((gap, s))
+            else:
+                idle.append((gap, s))
+        busy.sort()
+        idle.sort()
+        return [s for _, s in busy[: self.granularity]] + [s for _, s in idle[:IDLE_ROUTES]]
 
     def _supplied(self, tech: int, route: RouteSol, o: int, stock: DepotStock) -> bool:
         provided = self.provided[tech] | {o}

@@ -32,7 +32,7 @@ from models.validation import FieldError, InvalidInput, check_problem
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
-from optimizer.insertion import Inserter, Insertion, construct, schedule
+from optimizer.insertion import Inserter, Insertion, construct, fixed_start, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
@@ -399,6 +399,13 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
     before: dict[int, DepotStock] = {}  # technician -> depot stock before their routes
     routes = [r for r in plan.routes if r.shift in inst.shift_idx]
     routes.sort(key=lambda r: inst.shift_idx[r.shift])
+    # A crew order is kept only if every crew member's route is still there.
+    crew_routes: dict[str, int] = {}
+    for r in routes:
+        for it in r.items:
+            if it.type == "visit":
+                crew_routes[it.order] = crew_routes.get(it.order, 0) + 1
+    providers: dict[int, int] = {}
     for r in routes:
         s = inst.shift_idx[r.shift]
         seq: list[tuple[int, int]] = []
@@ -410,8 +417,12 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
             o = inst.order_idx[it.order]
-            if inst.orders[o].crew == 1 and (not it.crew or it.crew[0] == r.technician):
+            if inst.orders[o].crew == 1:
                 seq.append((o, inst.seconds(it.start)))
+            elif crew_routes.get(it.order) == inst.orders[o].crew:
+                seq.append((o, fixed_start(inst.seconds(it.start))))
+                if it.crew and it.crew[0] == r.technician:
+                    providers[o] = s
         orders = [o for o, _ in seq]
         lower = dict(seq)
         while orders:
@@ -421,18 +432,65 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
                 tech = inst.shifts[s].tech
                 trial = before.setdefault(tech, stock).copy()
                 mine = [*accepted.get(tech, []), timed.route]
-                provided = {o for x in mine for o in x.orders}
+                provided = {
+                    o
+                    for x in mine
+                    for o in x.orders
+                    if inst.orders[o].crew == 1 or providers.get(o) == x.shift
+                }
                 if tech_supply(inst, tech, mine, provided, trial) is not None:
                     stock = trial
                     accepted[tech] = mine
                     sol.routes[s] = timed.route
                     for o, st in zip(orders, timed.starts, strict=True):
                         sol.start[o] = st
-                        sol.provider[o] = s
+                        if inst.orders[o].crew == 1:
+                            sol.provider[o] = s
                     break
             # Keep the longest head that still fits; the rest is re-inserted.
             orders = orders[:-1]
+    _drop_broken_crews(inst, sol, providers)
     return sol
+
+
+def _drop_broken_crews(inst: Instance, sol: Solution, providers: dict[int, int]) -> None:
+    """Crew orders not kept in every crew route (or without their provider) are taken out
+    of the routes that kept them; the search may plan them again."""
+    where = sol.shifts_of()
+    for o, shifts in where.items():
+        crew = inst.orders[o].crew
+        if crew == 1:
+            continue
+        if len(shifts) == crew and providers.get(o) in shifts:
+            sol.provider[o] = providers[o]
+            continue
+        sol.start.pop(o, None)
+        for s in shifts:
+            _retime_without(inst, sol, s, o)
+
+
+def _retime_without(inst: Instance, sol: Solution, s: int, o: int) -> None:
+    """Route s without order o, re-timed with its other starts kept as lower bounds (crew
+    starts fixed); if that fails the whole route is emptied for re-insertion."""
+    route = sol.routes[s]
+    at = route.orders.index(o)
+    seq = route.orders[:at] + route.orders[at + 1 :]
+    depot = None
+    if route.depot is not None:
+        depot = (route.depot[0], route.depot[1] - (1 if at < route.depot[1] else 0))
+    lower = {
+        x: fixed_start(sol.start[x]) if inst.orders[x].crew > 1 else sol.start[x] for x in seq
+    }
+    timed = schedule(inst, s, seq, lower, depot=depot) if seq else None
+    if timed is None:
+        for x in seq:
+            sol.start.pop(x, None)
+            sol.provider.pop(x, None)
+        sol.routes.pop(s)
+        return
+    sol.routes[s] = timed.route
+    for x, st in zip(seq, timed.starts, strict=True):
+        sol.start[x] = st
 
 
 def replan(

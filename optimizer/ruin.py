@@ -15,6 +15,9 @@ from optimizer.insertion import Inserter
 from optimizer.instance import Instance
 from optimizer.solution import Solution
 
+THRESHOLD = 0.1
+"""Start threshold of acceptance, as a share of the routing cost per served order."""
+
 
 class RuinRecreate:
     """One ruin-and-recreate search state over a solution."""
@@ -42,12 +45,18 @@ class RuinRecreate:
         removed: list[int] = []
         urgent = [o for o in self.urgent if o not in cand.start and self.eligible[o]]
         if served:
-            # Half the time, make room around an unserved urgent order.
-            seed = rng.choice(urgent) if urgent and rng.random() < 0.5 else rng.choice(served)
-            for o in [seed, *(int(x) for x in self.near[seed])]:
-                if o == seed and o not in cand.start:
-                    continue
-                if len(removed) >= size:
+            kind = rng.random()
+            if urgent and kind < 0.3:
+                # Make room around an unserved urgent order.
+                victims = self._related(rng.choice(urgent), cand)
+            elif kind < 0.55:
+                victims = self._related(rng.choice(served), cand)
+            elif kind < 0.85:
+                victims = self._strings(rng.choice(served), cand, size)
+            else:
+                victims = self._route(cand)
+            for o in victims:
+                if len(removed) >= size and kind < 0.85:
                     break
                 movable = o in cand.provider and inst.orders[o].crew == 1
                 if movable and o not in self.has_dependents and o not in removed and ins.remove(o):
@@ -72,6 +81,40 @@ class RuinRecreate:
         return cand
 
 
+    def _related(self, seed: int, sol: Solution) -> list[int]:
+        """The seed (if served) and the orders nearest to it (Shaw relatedness by place)."""
+        near = [int(x) for x in self.near[seed]]
+        return [seed, *near] if seed in sol.start else near
+
+    def _strings(self, seed: int, sol: Solution, size: int) -> list[int]:
+        """Strings of consecutive orders from the seed's route and the routes of its nearest
+        neighbours (Christiaens and Vanden Berghe's SISR ruin)."""
+        rng, out = self.rng, []
+        routes_seen: set[int] = set()
+        for o in [seed, *(int(x) for x in self.near[seed])]:
+            s = sol.provider.get(o)
+            if s is None or s in routes_seen:
+                continue
+            routes_seen.add(s)
+            seq = sol.routes[s].orders
+            length = min(len(seq), rng.randint(1, max(1, size // 2)))
+            at = seq.index(o)
+            first = max(0, min(at - rng.randint(0, length - 1), len(seq) - length))
+            out += seq[first : first + length]
+            if len(routes_seen) >= 3 or len(out) >= size:
+                break
+        return out
+
+    def _route(self, sol: Solution) -> list[int]:
+        """Every order of one short route (to try to do without it)."""
+        routes = [r for r in sol.routes.values() if r.orders]
+        if not routes:
+            return []
+        routes.sort(key=lambda r: (len(r.orders), r.shift))
+        pick = routes[min(int(self.rng.expovariate(0.5)), len(routes) - 1)]
+        return list(pick.orders)
+
+
 def anneal(
     inst: Instance,
     eligible: dict[int, list[int]],
@@ -91,7 +134,7 @@ def anneal(
     served = sol.served()
     penalties = sum(rr.value[o] for o in range(len(inst.orders)) if o not in served)
     routing = max((sol.cost or 0) - penalties, 1)
-    start_threshold = 0.02 * routing / max(len(served), 1)
+    start_threshold = THRESHOLD * routing / max(len(served), 1)
     n = 0
     while True:
         used = clock(n)

@@ -283,3 +283,34 @@ def test_recommendations_best_first(base):
     assert recs[0].technician == "W"
     assert all(r.start >= r.arrival for r in recs)
     assert all(r.start >= NOW for r in recs)
+
+
+def test_planned_crew_order_survives_a_fast_path_replan():
+    """A crew order in the morning plan keeps its crew and start through a fast-path
+    re-plan that adds other work."""
+    p = problem(
+        [tech("A", 0, 0), tech("B", 10, 0)],
+        [
+            order(
+                "C",
+                5,
+                0,
+                60,
+                crew_size=2,
+                priority=1,
+                time_windows=[{"start": at("13:00"), "end": at("13:00")}],
+            )
+        ],
+    )
+    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    extra = order("N", 20, 0, 30, time_windows=[{"start": at("15:00"), "end": at("16:00")}])
+    res = checked(p, plan, events({"type": "order_added", "order": extra}), time_limit=0)
+    crew = [
+        (r.technician, it.start)
+        for r in res.plan.routes
+        for it in r.items
+        if it.type == "visit" and it.order == "C"
+    ]
+    assert sorted(t for t, _ in crew) == ["A", "B"]
+    assert {s for _, s in crew} == {datetime.fromisoformat(at("13:00"))}
+    assert "C" not in {c.order for c in res.plan.changes}
