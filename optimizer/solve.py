@@ -41,15 +41,22 @@ class Result:
 
 
 def solve(
-    problem: Problem, params: SolveParams | None = None, initial: Solution | None = None
+    problem: Problem,
+    params: SolveParams | None = None,
+    initial: Solution | None = None,
+    *,
+    started: float | None = None,
+    reserve: float = 0.0,
 ) -> Result:
     """Plan the problem within the time limit; always returns a plan with a status.
 
-    Raises only for invalid input (`models.InvalidInput` from loading).
+    The limit counts from `started` (a `time.monotonic()` instant, default now: a caller
+    that already spent time reading input passes when it began) and keeps `reserve` seconds
+    for the caller's own output. Raises only for invalid input (`models.InvalidInput`).
     """
-    began = time.monotonic()
+    began = time.monotonic() if started is None else started
     params = (params or SolveParams()).resolved(problem)
-    limit = float(params.time_limit or 0.0)
+    limit = max(float(params.time_limit or 0.0) - reserve, 0.0)
     # The search gets most of the limit; probing why orders stay out gets the last part.
     deadline = began + max(0.0, 0.93 * limit - RESERVE - 0.0002 * len(problem.orders))
     inst = compile_problem(problem)
