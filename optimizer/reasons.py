@@ -56,12 +56,21 @@ def _order_reasons(inst: Instance, o: int) -> list[Reason]:
                 detail=f"It needs a crew of {order.crew}; only {len(qualified)} are qualified.",
             )
         )
-    has_equipment = [t for t in qualified if order.equipment <= inst.techs[t].equipment]
+    depots = {t: _reachable_depots(inst, t) for t in qualified}
+    has_equipment = [
+        t
+        for t in qualified
+        if order.equipment <= inst.techs[t].equipment
+        or any(
+            all(inst.depots[d].has_equipment(e) for e in order.equipment - inst.techs[t].equipment)
+            for d in depots[t]
+        )
+    ]
     if order.equipment and not has_equipment:
         reasons.append(
             Reason(
                 code="no_equipment",
-                detail="No qualified technician carries "
+                detail="Neither a qualified technician's van nor a depot they can reach has "
                 + ", ".join(sorted(order.equipment))
                 + ".",
             )
@@ -69,16 +78,27 @@ def _order_reasons(inst: Instance, o: int) -> list[Reason]:
     has_parts = [
         t
         for t in qualified
-        if all(inst.techs[t].parts.get(k, 0) >= q for k, q in order.parts.items())
+        if any(
+            all(
+                inst.techs[t].parts.get(k, 0) + (inst.depots[d].part_limit(k) if d >= 0 else 0)
+                >= q
+                for k, q in order.parts.items()
+            )
+            for d in [-1, *depots[t]]
+        )
     ]
     if order.parts and not has_parts:
         need = ", ".join(f"{q} {k}" for k, q in sorted(order.parts.items()))
         reasons.append(
-            Reason(code="no_parts", detail=f"No qualified technician's van holds {need}.")
+            Reason(
+                code="no_parts",
+                detail=f"Neither a qualified technician's van nor a depot they can reach holds "
+                f"{need}.",
+            )
         )
     if reasons:
         return reasons
-    providers = [t for t in qualified if inst.van_ok[o, t]]
+    providers = [t for t in qualified if inst.van_ok[o, t] or (inst.supply_ok[o, t] and depots[t])]
     if order.pin_start is not None and not any(
         ws <= order.pin_start <= we for ws, we in order.windows
     ):
@@ -116,6 +136,25 @@ def _order_reasons(inst: Instance, o: int) -> list[Reason]:
                 )
             ]
     return []
+
+
+def _reachable_depots(inst: Instance, t: int) -> list[int]:
+    """Depots that some shift of technician t can stop at (open while the shift lasts)."""
+    out = []
+    for d, dep in enumerate(inst.depots):
+        for s in inst.techs[t].shifts:
+            sh = inst.shifts[s]
+            if sh.max_depot_visits == 0:
+                continue
+            earliest = max(dep.open_start, sh.start + inst.t(sh.start_loc, dep.loc))
+            latest = min(
+                dep.open_end - dep.duration,
+                sh.end + sh.max_overtime - dep.duration - inst.t(dep.loc, sh.end_loc),
+            )
+            if earliest <= latest:
+                out.append(d)
+                break
+    return out
 
 
 def _overlaps(inst: Instance, o: int, s: int) -> bool:

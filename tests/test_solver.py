@@ -339,3 +339,88 @@ def test_examples_solve_to_feasible_plans(path: Path):
     """Every shipped and shared example gives a feasible plan with reasons for the rest."""
     p = load_problem(json.loads(path.read_text()))
     solve_checked(p, time_limit=3)
+
+
+def _depot(**fields):
+    return {"id": "D", "location": {"x": 10, "y": 0}, **fields}
+
+
+def test_depot_stop_supplies_missing_equipment():
+    """The van lacks the OTDR; the depot on the way lends it: 10 + 10 + 20 = 40 travel."""
+    p = problem(
+        [tech("A")],
+        [order("O", 20, 0, required_equipment=["otdr"])],
+        depots=[_depot(equipment={"otdr": 1})],
+    )
+    result, ev = solve_checked(p)
+    items = result.plan.routes[0].items
+    assert [i.type for i in items] == ["start", "depot", "visit", "end"]
+    assert items[1].equipment == ["otdr"]
+    assert ev.objective.value == pytest.approx(40)
+
+
+def test_depot_parts_are_picked_just_in_time():
+    """An empty van picks up exactly the two ONTs its two orders need."""
+    p = problem(
+        [tech("A")],
+        [
+            order("O1", 20, 0, required_parts={"ont": 1}),
+            order("O2", 21, 0, required_parts={"ont": 1}),
+        ],
+        depots=[_depot(parts={"ont": 5})],
+    )
+    result, _ = solve_checked(p)
+    stops = [i for i in result.plan.routes[0].items if i.type == "depot"]
+    assert len(stops) == 1 and stops[0].parts == {"ont": 2}
+
+
+def test_depot_equipment_count_limits_the_shifts():
+    """One OTDR at the depot, two technicians far apart each needing one: one order served."""
+    p = problem(
+        [tech("A", 0, 0, end="10:00"), tech("B", 20, 0, end="10:00")],
+        [
+            order(
+                "OA",
+                0,
+                5,
+                60,
+                required_equipment=["otdr"],
+                time_windows=[{"start": at("08:30"), "end": at("08:40")}],
+            ),
+            order(
+                "OB",
+                20,
+                5,
+                60,
+                required_equipment=["otdr"],
+                time_windows=[{"start": at("08:30"), "end": at("08:40")}],
+            ),
+        ],
+        depots=[_depot(equipment={"otdr": 1})],
+    )
+    result, _ = solve_checked(p)
+    assert len(visits(result.plan)) == 1
+
+
+def test_no_reachable_depot_means_no_equipment():
+    """A depot closed for the whole shift does not count: no_equipment."""
+    p = problem(
+        [tech("A")],
+        [order("O", 20, 0, required_equipment=["otdr"])],
+        depots=[
+            _depot(equipment={"otdr": None}, opening={"start": at("18:00"), "end": at("20:00")})
+        ],
+    )
+    result, _ = solve_checked(p)
+    assert reasons(result.plan) == {"O": {"no_equipment"}}
+
+
+def test_shift_without_depot_visits_cannot_use_the_depot():
+    """max_depot_visits 0 keeps the technician away from the depot: no_equipment."""
+    p = problem(
+        [tech("A", max_depot_visits=0)],
+        [order("O", 20, 0, required_equipment=["otdr"])],
+        depots=[_depot(equipment={"otdr": None})],
+    )
+    result, _ = solve_checked(p)
+    assert reasons(result.plan) == {"O": {"no_equipment"}}
