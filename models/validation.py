@@ -300,6 +300,26 @@ def used_locations(p: Problem) -> list[tuple[str, Location]]:
     return out
 
 
+def location_error(p: Problem, loc: Location) -> str | None:
+    """Why a location does not fit the problem's travel model (None when it does)."""
+    travel = p.travel
+    if isinstance(travel, Haversine) and not isinstance(loc, LatLon):
+        return "the haversine travel model needs a lat/lon location"
+    if isinstance(travel, Euclidean) and not isinstance(loc, XY):
+        return "the euclidean travel model needs a x/y location"
+    if isinstance(travel, Matrix):
+        if not isinstance(loc, NodeRef):
+            return "the matrix travel model needs a node location"
+        if loc.node not in travel.nodes:
+            return f"unknown matrix node '{loc.node}'"
+    if isinstance(travel, RoadNetwork):
+        if isinstance(loc, XY):
+            return "the road_network travel model needs a lat/lon or node location"
+        if isinstance(loc, NodeRef) and loc.node not in {n.id for n in travel.nodes}:
+            return f"unknown road node '{loc.node}'"
+    return None
+
+
 def _check_travel(p: Problem) -> Iterator[FieldError]:
     travel = p.travel
     locations = used_locations(p)

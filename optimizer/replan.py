@@ -28,7 +28,7 @@ from models.events import (
 )
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
 from models.problem import Order, Pin, Problem, Shift
-from models.validation import FieldError, InvalidInput, check_problem
+from models.validation import FieldError, InvalidInput, check_problem, location_error
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
@@ -88,6 +88,10 @@ def apply_events(problem: Problem, events: list[Event]) -> Problem:
             errors.append(
                 FieldError(f"{where}.technician", f"unknown technician '{ev.technician}'")
             )
+        if isinstance(ev, TechnicianPosition):
+            wrong = location_error(problem, ev.location)
+            if wrong is not None:
+                errors.append(FieldError(f"{where}.location", wrong))
     if errors:
         raise InvalidInput(errors)
     # Cancelled prerequisites no longer hold anything up.
@@ -608,9 +612,7 @@ def _merge(
     return plan
 
 
-def _go_home(
-    updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMatrix
-) -> list[Any]:
+def _go_home(updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMatrix) -> list[Any]:
     """The breaks still due after the frozen part, then the way home."""
     shift = next(s for t in updated.technicians for s in t.shifts if s.id == shift_id)
     taken = {(it.start, it.end) for it in f.items if it.type == "break"}

@@ -314,3 +314,23 @@ def test_planned_crew_order_survives_a_fast_path_replan():
     assert sorted(t for t, _ in crew) == ["A", "B"]
     assert {s for _, s in crew} == {datetime.fromisoformat(at("13:00"))}
     assert "C" not in {c.order for c in res.plan.changes}
+
+
+def test_position_of_the_wrong_kind_is_an_input_error(base):
+    """A lat/lon position on a planar (euclidean) day is reported with its path."""
+    p, plan = base
+    with pytest.raises(InvalidInput) as err:
+        replan(
+            p,
+            plan,
+            NOW,
+            events(
+                {
+                    "type": "technician_position",
+                    "technician": "W",
+                    "location": {"lat": 1, "lon": 2},
+                    "at": at("09:00"),
+                }
+            ),
+        )
+    assert [e.path for e in err.value.errors] == ["events[0].location"]
