@@ -12,6 +12,7 @@ from models.plan import Objective, Plan, Reason, Unassigned
 from models.problem import Problem
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.insertion import construct
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.plan_builder import build_routes
@@ -64,6 +65,14 @@ def solve(
     sol, stats = search(inst, params, deadline, initial)
     reasons = post_reasons(inst, sol, static, deadline=began + limit - RESERVE / 3, params=params)
     plan = to_plan(inst, sol, stats, reasons, static, params, began)
+    if plan.status in ("optimal", "feasible") and "evaluator_violations" in plan.solver:
+        # A safety net, not a path the tests expect: should the search ever hand back a plan
+        # the evaluator rejects, answer with the greedy construction (feasible by design).
+        violations = plan.solver["evaluator_violations"]
+        sol = construct(inst, eligible_shifts(inst))
+        reasons = post_reasons(inst, sol, static, deadline=0.0, params=params)
+        plan = to_plan(inst, sol, stats, reasons, static, params, began)
+        plan.solver["rejected_by_evaluator"] = violations
     return Result(plan=plan, stats=stats, instance=inst, solution=sol)
 
 

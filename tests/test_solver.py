@@ -424,3 +424,24 @@ def test_shift_without_depot_visits_cannot_use_the_depot():
     )
     result, _ = solve_checked(p)
     assert reasons(result.plan) == {"O": {"no_equipment"}}
+
+
+def test_a_plan_the_evaluator_rejects_is_never_returned(monkeypatch):
+    """If the search hands back a broken solution, the answer is the construction instead."""
+    from optimizer import solve as solve_module
+
+    real_search = solve_module.search
+
+    def broken(inst, params, deadline, initial=None):
+        sol, stats = real_search(inst, params, deadline, initial)
+        for o in sol.start:  # every visit a minute early: before its window opens
+            sol.start[o] -= 60
+        return sol, stats
+
+    monkeypatch.setattr(solve_module, "search", broken)
+    p = problem(
+        [tech("A")], [order("O", 10, 0, time_windows=[{"start": at("10:00"), "end": at("12:00")}])]
+    )
+    result, _ = solve_checked(p, time_limit=2)
+    assert "rejected_by_evaluator" in result.plan.solver
+    assert visits(result.plan)["O"][0][0] == "A"
