@@ -201,11 +201,6 @@ def _domain_max(var: cp_model.IntVar) -> int:
     return int(domain[len(domain) - 1])
 
 
-def inst_crew(m: Model, o: int) -> int:
-    """Crew size of order o."""
-    return m.inst.orders[o].crew
-
-
 @dataclass
 class SolveOutcome:
     """What one CP-SAT call produced."""
