@@ -2,8 +2,8 @@
 
 python -m benchmarks run --suite trsp|solomon|solomon-hier|gh200 [--instances A,B]
     [--time-limit S] [--seed N] [--workers N] [--deterministic-limit D]
-    [--max-customers N] --out DIR
-python -m benchmarks report DIR [--against DIR2]
+    [--max-customers N] [--solver ours|pyvrp|ortools] --out DIR
+python -m benchmarks report DIR [--against DIR2 [--against DIR3 ...]]
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from rich.console import Console
 from benchmarks.report import compare_tables, plot_gaps, single_tables
 from benchmarks.run import failed_record, read_records, run_case, write_record
 from benchmarks.suites import SUITES, instance_names, load_case, resolve_name
+
+SOLVERS = ("ours", "pyvrp", "ortools")
+"""`--solver` values: our solver, or a peer from `benchmarks.peers` (imported when used)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,10 +47,22 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="keep only the first customers/requests (no best-known value then)",
     )
+    run.add_argument(
+        "--solver",
+        choices=SOLVERS,
+        default="ours",
+        help="ours, or a peer on the VRPTW suites (pyvrp needs the peers extra)",
+    )
     run.add_argument("--out", required=True, type=Path, help="folder for <instance>.json")
     report = sub.add_parser("report", help="tables and a gap plot of a run")
     report.add_argument("dir", type=Path)
-    report.add_argument("--against", type=Path, default=None, help="a second run to compare")
+    report.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        default=[],
+        help="another run to show side by side (repeat for more)",
+    )
     return parser
 
 
@@ -57,6 +72,21 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
     from optimizer.params import SolveParams
 
+    if args.solver != "ours":
+        from benchmarks.peers import PeerUnavailable, check_available
+
+        if args.suite == "trsp":
+            print(
+                f"error: no {args.solver} peer for the TRSP; peers run on the VRPTW suites only "
+                "(solomon, solomon-hier, gh200)",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            check_available(args.solver)
+        except PeerUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     names = (
         [resolve_name(args.suite, n.strip()) for n in args.instances.split(",") if n.strip()]
         if args.instances
@@ -69,15 +99,25 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         deterministic_limit=args.deterministic_limit,
     )
     failures = 0
-    bar = tqdm(names, desc=args.suite, unit="inst", file=sys.stderr)
+    bar = tqdm(names, desc=f"{args.suite} ({args.solver})", unit="inst", file=sys.stderr)
     for name in bar:
         bar.set_postfix_str(name)
         case = load_case(args.suite, name, args.max_customers)
         began = time.perf_counter()
         try:
-            record = run_case(case, params)
+            if args.solver == "ours":
+                record = {"solver": "ours", **run_case(case, params)}
+            else:
+                from benchmarks.peers import run_peer
+
+                record = run_peer(
+                    case, args.solver, args.time_limit, seed=args.seed, workers=args.workers
+                )
         except Exception as exc:  # one failing instance must not stop the sweep
-            record = failed_record(case, exc, time.perf_counter() - began)
+            record = {
+                "solver": args.solver,
+                **failed_record(case, exc, time.perf_counter() - began),
+            }
         write_record(args.out, case, record)
         failures += not record["feasible"]
         obj, gap = record["objective"], record["gap"]
@@ -92,19 +132,20 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    """Print tables of a run (or two) and write the gap plot into the run's folder."""
+    """Print tables of a run (or several side by side) and write the gap plot into its folder."""
     records = read_records(args.dir)
     if not records:
         console.print(f"no run records in {args.dir}")
         return 2
-    if args.against is None:
+    if not args.against:
         single_tables(records, console)
         path = plot_gaps(records, args.dir / "gaps.png")
     else:
-        other = read_records(args.against)
-        names = (args.dir.name or str(args.dir), args.against.name or str(args.against))
-        compare_tables(records, other, console, names)
-        path = plot_gaps(records, args.dir / f"gaps_vs_{names[1]}.png", other, names)
+        others = [read_records(folder) for folder in args.against]
+        names = [folder.name or str(folder) for folder in (args.dir, *args.against)]
+        compare_tables([records, *others], console, names)
+        plot = args.dir / f"gaps_vs_{'_'.join(names[1:])}.png"
+        path = plot_gaps(records, plot, others, names)
     console.print(f"plot: {path}")
     return 0
 

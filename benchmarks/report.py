@@ -1,4 +1,4 @@
-"""Tables and a gap plot of benchmark runs, alone or against another run."""
+"""Tables and a gap plot of benchmark runs, alone or side by side with others."""
 
 from __future__ import annotations
 
@@ -115,98 +115,119 @@ def _label(r: Record, suites: set[str]) -> str:
     return name if len(suites) == 1 else f"{r['suite']}:{name}"
 
 
-def _pair(x: str, y: str) -> str:
-    return f"{x} | {y}"
+def _joined(values: Sequence[str]) -> str:
+    return " | ".join(values)
 
 
 def compare_tables(
-    a: Sequence[Record], b: Sequence[Record], console: Console, names: tuple[str, str] = ("A", "B")
+    runs: Sequence[Sequence[Record]], console: Console, names: Sequence[str] = ()
 ) -> None:
-    """Print two runs side by side, per instance and per class."""
-    na, nb = names
-    by_b = {_key(r): r for r in b}
-    suites = {r["suite"] for r in [*a, *b]}
-    table = Table(title=f"{', '.join(sorted(suites))}: {na} | {nb}")
-    cols = ("instance", "objective", f"gap {na}", f"gap {nb}", "Δgap", "routes", "time (s)")
+    """Print two or more runs side by side, per instance and per class.
+
+    Per instance: the objective, gap, routes and time of each run (`a | b | c`), with the
+    difference of gaps when there are two runs. Instances of any run are listed.
+    """
+    names = list(names) or [chr(ord("A") + i) for i in range(len(runs))]
+    by_run = [{_key(r): r for r in run} for run in runs]
+    rows = _sorted(list({_key(r): r for run in reversed(runs) for r in run}.values()))
+    suites = {r["suite"] for r in rows}
+    table = Table(title=f"{', '.join(sorted(suites))}: {_joined(names)}")
+    cols = ["instance", "objective", *(f"gap {n}" for n in names)]
+    if len(runs) == 2:
+        cols.append("Δgap")
+    cols += ["routes", "time (s)"]
     for col in cols:
         table.add_column(col, justify="left" if col == "instance" else "right")
-    for ra in _sorted(a):
-        rb = by_b.get(_key(ra))
-        ga, gb = ra["gap"], rb["gap"] if rb else None
-        delta = ga - gb if ga is not None and gb is not None else None
-        style = ""
-        if delta is not None and abs(delta) > 1e-9:
-            style = "green" if delta < 0 else "red"
-        table.add_row(
-            _label(ra, suites),
-            _pair(_num(ra["objective"]), _num(rb["objective"] if rb else None)),
-            _pct(ga),
-            _pct(gb),
-            f"[{style}]{_pct(delta)}[/{style}]" if style else _pct(delta),
-            _pair(_routes(ra), _routes(rb)),
-            _pair(_num(ra.get("wall_time"), 1), _num(rb.get("wall_time") if rb else None, 1)),
-        )
+    for row in rows:
+        rs = [by.get(_key(row)) for by in by_run]
+        gaps = [r["gap"] if r else None for r in rs]
+        cells = [
+            _label(row, suites),
+            _joined([_num(r["objective"] if r else None) for r in rs]),
+            *(_pct(g) for g in gaps),
+        ]
+        if len(runs) == 2:
+            ga, gb = gaps
+            delta = ga - gb if ga is not None and gb is not None else None
+            style = ""
+            if delta is not None and abs(delta) > 1e-9:
+                style = "green" if delta < 0 else "red"
+            cells.append(f"[{style}]{_pct(delta)}[/{style}]" if style else _pct(delta))
+        cells += [
+            _joined([_routes(r) for r in rs]),
+            _joined([_num(r.get("wall_time") if r else None, 1) for r in rs]),
+        ]
+        table.add_row(*cells)
     console.print(table)
-    summary = Table(title="Classes")
-    for col in ("class", f"gap {na}", f"gap {nb}", "feasible", "time (s)"):
+    summary = Table(title="Classes (means)")
+    for col in ("class", "objective", *(f"gap {n}" for n in names), "feasible", "time (s)"):
         summary.add_column(col, justify="left" if col == "class" else "right")
-    sa = {(s["suite"], s["class"]): s for s in class_summary(a)}
-    sb = {(s["suite"], s["class"]): s for s in class_summary(b)}
-    for key in sorted(set(sa) | set(sb), key=lambda k: (k[0], sort_key(k[1] + "01"))):
-        x, y = sa.get(key), sb.get(key)
+    per_run = [{(s["suite"], s["class"]): s for s in class_summary(run)} for run in runs]
+    keys = {key for summaries in per_run for key in summaries}
+    for key in sorted(keys, key=lambda k: (k[0], sort_key(k[1] + "01"))):
+        ss = [summaries.get(key) for summaries in per_run]
         summary.add_row(
             key[1] if len(suites) == 1 else f"{key[0]}:{key[1]}",
-            _pct(x["gap"] if x else None),
-            _pct(y["gap"] if y else None),
-            _pair(
-                f"{x['feasible']}/{x['n']}" if x else "-",
-                f"{y['feasible']}/{y['n']}" if y else "-",
-            ),
-            _pair(
-                _num((x["wall_time"] if x else None), 1), _num((y["wall_time"] if y else None), 1)
-            ),
+            _joined([_num(s["objective"] if s else None) for s in ss]),
+            *(_pct(s["gap"] if s else None) for s in ss),
+            _joined([f"{s['feasible']}/{s['n']}" if s else "-" for s in ss]),
+            _joined([_num(s["wall_time"] if s else None, 1) for s in ss]),
         )
     console.print(summary)
-    console.print(
-        f"mean gap {na} {_pct(_mean([r['gap'] for r in a]))}, "
-        f"{nb} {_pct(_mean([r['gap'] for r in b]))}"
-    )
+    parts = []
+    for name, run in zip(names, runs, strict=True):
+        gaps = [r["gap"] for r in run if r["gap"] is not None]
+        feasible = sum(1 for r in run if r["feasible"])
+        parts.append(
+            f"{name} {_pct(_mean(gaps))} over {len(gaps)} ({feasible}/{len(run)} feasible)"
+        )
+    console.print("mean gap " + ", ".join(parts))
 
 
 def plot_gaps(
     records: Sequence[Record],
     path: Path,
-    other: Sequence[Record] | None = None,
-    names: tuple[str, str] = ("A", "B"),
+    others: Sequence[Sequence[Record]] = (),
+    names: Sequence[str] = (),
 ) -> Path:
-    """Bar chart of the gap per instance (two bars per instance with `other`) as a PNG."""
+    """Bar chart of the gap per instance as a PNG; one bar per run with `others`.
+
+    Infeasible results are marked with a red x at zero, at their run's bar.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = _sorted(records)
+    runs = [records, *others]
+    names = list(names) or [chr(ord("A") + i) for i in range(len(runs))]
+    by_run = [{_key(r): r for r in run} for run in runs]
+    rows = _sorted(list({_key(r): r for run in reversed(runs) for r in run}.values()))
     labels = [short_name(r["instance"]) for r in rows]
-    ga = [100 * r["gap"] if r["gap"] is not None else float("nan") for r in rows]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.22 * len(rows) + 2), 4))
+    width = max(6.0, 0.22 * len(rows) * max(1.0, len(runs) / 2) + 2)
+    fig, ax = plt.subplots(figsize=(width, 4))
     xs = list(range(len(rows)))
-    if other is None:
-        colors = ["tab:blue" if r["feasible"] else "tab:red" for r in rows]
-        ax.bar(xs, ga, color=colors)
-    else:
-        by_b = {_key(r): r for r in other}
-        gb = [
-            100 * by_b[_key(r)]["gap"]
-            if _key(r) in by_b and by_b[_key(r)]["gap"] is not None
-            else float("nan")
-            for r in rows
+    bar = 0.8 / len(runs)
+    failed_x: list[float] = []
+    for i, by in enumerate(by_run):
+        offset = (i - (len(runs) - 1) / 2) * bar
+        found = [by.get(_key(r)) for r in rows]
+        gaps = [
+            100 * r["gap"] if r is not None and r["gap"] is not None else float("nan")
+            for r in found
         ]
-        ax.bar([x - 0.2 for x in xs], ga, width=0.4, label=names[0])
-        ax.bar([x + 0.2 for x in xs], gb, width=0.4, label=names[1])
-        ax.legend()
-    failed = [x for x, r in zip(xs, rows, strict=True) if not r["feasible"]]
-    if failed:
-        ax.scatter(failed, [0] * len(failed), marker="x", color="tab:red", label="infeasible")
+        at = [x + offset for x in xs]
+        if len(runs) == 1:
+            colors = ["tab:blue" if r is not None and r["feasible"] else "tab:red" for r in found]
+            ax.bar(at, gaps, width=bar, color=colors)
+        else:
+            ax.bar(at, gaps, width=bar, label=names[i])
+        failed_x += [
+            x for x, r in zip(at, found, strict=True) if r is not None and not r["feasible"]
+        ]
+    if failed_x:
+        ax.scatter(failed_x, [0] * len(failed_x), marker="x", color="tab:red", label="infeasible")
+    if len(runs) > 1 or failed_x:
         ax.legend()
     ax.set_xticks(xs)
     ax.set_xticklabels(labels, rotation=90, fontsize=7)
