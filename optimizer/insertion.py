@@ -8,11 +8,19 @@ insertion moves. Crew orders are left to the CP-SAT search.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass
 
 from optimizer.cp.objective import unassigned_cost
 from optimizer.instance import Instance
+from optimizer.segments import (
+    RouteSegments,
+    between,
+    order_plain,
+    order_segment,
+    segment_cost,
+)
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
 
@@ -252,6 +260,37 @@ class Insertion:
     timed: Timed
 
 
+class SegmentCache:
+    """Which orders segments can price, and the segments of routes seen so far (shared by
+    the many inserters of one search; a route's segments depend only on its stops)."""
+
+    LIMIT = 20000
+
+    def __init__(self, inst: Instance):
+        self.dependents: dict[int, list[int]] = {}
+        for q, order in enumerate(inst.orders):
+            for p in order.after:
+                self.dependents.setdefault(p, []).append(q)
+        self.plain = [order_plain(inst, o, o in self.dependents) for o in range(len(inst.orders))]
+        self.plain_shift = [not sh.breaks for sh in inst.shifts]
+        self.routes: dict[tuple, RouteSegments] = {}
+
+    def of(self, inst: Instance, s: int, route: RouteSol | None) -> RouteSegments | None:
+        """Segments of shift s's route, or None when a stop of it is not plain."""
+        if not self.plain_shift[s]:
+            return None
+        orders = tuple(route.orders) if route is not None else ()
+        key = (s, orders, route.depot[:2] if route is not None and route.depot else None)
+        found = self.routes.get(key)
+        if found is None:
+            if not all(self.plain[o] for o in orders):
+                return None
+            if len(self.routes) >= self.LIMIT:
+                self.routes.clear()
+            found = self.routes[key] = RouteSegments.of(inst, route, s)
+        return found
+
+
 class Inserter:
     """Cheapest feasible insertion of single-technician orders into a solution, adding a
     depot stop where the van lacks what the order needs."""
@@ -262,16 +301,16 @@ class Inserter:
         sol: Solution,
         eligible: dict[int, list[int]],
         granularity: int = 10,
+        segments: SegmentCache | None = None,
     ):
         self.inst = inst
         self.sol = sol
         self.eligible = eligible
         self.granularity = granularity
         self.cost: dict[int, int] = {}
-        self.dependents: dict[int, list[int]] = {}
-        for q, order in enumerate(inst.orders):
-            for p in order.after:
-                self.dependents.setdefault(p, []).append(q)
+        self.segments = segments if segments is not None else SegmentCache(inst)
+        self.dependents = self.segments.dependents
+        self._segs: dict[int, RouteSegments | None] = {}
         self.provided: dict[int, set[int]] = {t: set() for t in range(len(inst.techs))}
         for o, s in sol.provider.items():
             self.provided[inst.shifts[s].tech].add(o)
@@ -283,6 +322,23 @@ class Inserter:
             self.picks[t] = got or {}
         for s, route in sol.routes.items():
             self.cost[s] = route_cost(inst, self._timed_as_is(s, route))
+
+    def clone(self) -> Inserter:
+        """An independent inserter over a copy of the solution (cheaper than a new one)."""
+        new = copy.copy(self)
+        new.sol = self.sol.copy()
+        new.cost = dict(self.cost)
+        new.provided = {t: set(v) for t, v in self.provided.items()}
+        new.stock = self.stock.copy()
+        new.picks = dict(self.picks)
+        new._segs = dict(self._segs)
+        return new
+
+    def _segments_of(self, s: int) -> RouteSegments | None:
+        if s in self._segs:
+            return self._segs[s]
+        found = self._segs[s] = self.segments.of(self.inst, s, self.sol.routes.get(s))
+        return found
 
     def _timed_as_is(self, s: int, route: RouteSol) -> Timed:
         sh = self.inst.shifts[s]
@@ -358,7 +414,13 @@ class Inserter:
         if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
         best: Insertion | None = None
+        plain = self.segments.plain[o]
+        priced: list[tuple[int, int, int, tuple[int, int] | None]] = []
         for s in shifts if shifts is not None else self.nearest_routes(o):
+            segs = self._segments_of(s) if plain else None
+            if segs is not None:
+                self._price(o, segs, priced)
+                continue
             tech = inst.shifts[s].tech
             seq = self.sol.routes[s].orders if s in self.sol.routes else []
             lower = self._lower([*seq, o])
@@ -366,11 +428,14 @@ class Inserter:
             stock = self._stock_without(tech) if supplied else None
             latest = order.windows[-1][1] if order.pin_start is None else order.pin_start
             sh = inst.shifts[s]
+            # A route leaving late (no avoidable wait) starts each order up to that much
+            # later than it could: the bounds below must use the earliest starts.
+            late = max(0, self.sol.routes[s].depart - sh.start) if seq else 0
             for pos in range(len(seq) + 1):
                 if pos > 0:
                     # Later positions only start later: stop once o's windows have closed.
                     prev = seq[pos - 1]
-                    ready = self.sol.start[prev] + inst.orders[prev].duration
+                    ready = self.sol.start[prev] - late + inst.orders[prev].duration
                     arrival = ready + inst.t(inst.orders[prev].loc, order.loc)
                     if arrival > latest:
                         break
@@ -389,6 +454,94 @@ class Inserter:
                     if stock is not None and not self._supplied(tech, timed.route, o, stock):
                         continue
                     best = Insertion(o, s, pos, delta, timed)
+        return self._confirm(o, priced, best) if priced else best
+
+    def _price(
+        self,
+        o: int,
+        segs: RouteSegments,
+        out: list[tuple[int, int, int, tuple[int, int] | None]],
+    ) -> None:
+        """Append (delta, shift, position, depot stop) of every feasible insertion of plain
+        order o into a plain route, priced by segments."""
+        inst = self.inst
+        rows = inst.rows
+        s = segs.shift
+        sh = inst.shifts[s]
+        order = inst.orders[o]
+        x = order_segment(inst, o)
+        base = self.cost.get(s, 0) - segs.preference
+        if order.preferred and sh.tech not in order.preferred:
+            base -= inst.c_preference
+        service = segs.service + order.duration
+        prefix, suffix, nodes = segs.prefix, segs.suffix, segs.nodes
+        kd = segs.depot_node
+        new_depots: list[int] = []
+        if kd is None:
+            limit = sh.max_depot_visits
+            if inst.depots and (limit is None or limit > 0) and inst.needs_depot(o, sh.tech):
+                van_ok = self.inst.van_ok[o, sh.tech]
+                new_depots = [
+                    d
+                    for d in range(len(inst.depots))
+                    if inst.depot_supplies(o, sh.tech, d) or not van_ok
+                ]
+        else:
+            d_route = self.sol.routes[s].depot[0]  # type: ignore[index]
+        vias = [(d, *segs.via_depot(inst, d)) for d in new_depots]
+        for g in range(len(nodes) - 1):
+            head = prefix[g]
+            if head[2] + rows[head[5]][x[4]] + head[0] > x[3]:
+                break  # o's window has closed; later positions only arrive later
+            if kd is None:
+                pos, depot = g, None
+            elif g < kd:
+                pos, depot = g, (d_route, kd)
+            else:
+                pos, depot = g - 1, (d_route, kd - 1)
+            tail = suffix[g + 1]
+            options = [(head, depot, service)]
+            for d, after, ahead in vias:
+                stop = service + inst.depots[d].duration
+                options.append((after[g], (d, pos), stop))
+                if g > 0:
+                    options.append((ahead[g], (d, 0), stop))
+            for lead, stop_at, busy in options:
+                seg = between(rows, lead, x, tail)
+                cost = None if seg is None else segment_cost(inst, s, seg, busy)
+                if cost is not None:
+                    out.append((cost - base, s, pos, stop_at))
+
+    def _confirm(
+        self,
+        o: int,
+        priced: list[tuple[int, int, int, tuple[int, int] | None]],
+        best: Insertion | None,
+    ) -> Insertion | None:
+        """Time the cheapest priced insertions for real, in order of price, until one is
+        feasible with its supplies (or costs more than `best`)."""
+        inst = self.inst
+        order = inst.orders[o]
+        priced.sort(key=lambda p: (p[0], p[1], p[2], p[3] or (-1, -1)))
+        stocks: dict[int, DepotStock] = {}
+        for estimate, s, pos, depot in priced:
+            if best is not None and estimate >= best.delta:
+                break
+            route = self.sol.routes.get(s)
+            seq = route.orders if route is not None else []
+            timed = schedule(inst, s, [*seq[:pos], o, *seq[pos:]], depot=depot)
+            if timed is None:
+                continue
+            delta = route_cost(inst, timed) - self.cost.get(s, 0)
+            if best is not None and delta >= best.delta:
+                continue
+            tech = inst.shifts[s].tech
+            if order.parts or not order.equipment <= inst.techs[tech].equipment:
+                if tech not in stocks:
+                    stocks[tech] = self._stock_without(tech)
+                if not self._supplied(tech, timed.route, o, stocks[tech]):
+                    continue
+            best = Insertion(o, s, pos, delta, timed)
         return best
 
     def _successor_fits(self, o: int, arrival: int, nxt: int, lower: dict[int, int]) -> bool:
@@ -479,6 +632,7 @@ class Inserter:
         if picks is None:
             return False
         sol.routes[s] = new_route
+        self._segs.pop(s, None)
         sol.start.pop(o, None)
         sol.provider.pop(o, None)
         if timed is not None:
@@ -505,6 +659,7 @@ class Inserter:
         if picks is None or route_cost(inst, timed) > self.cost.get(s, 0):
             return
         sol.routes[s] = timed.route
+        self._segs.pop(s, None)
         for x, st in zip(route.orders, timed.starts, strict=True):
             sol.start[x] = st
         self.cost[s] = route_cost(inst, timed)
@@ -516,6 +671,7 @@ class Inserter:
         tech = inst.shifts[s].tech
         stock = self._stock_without(tech)
         sol.routes[s] = ins.timed.route
+        self._segs.pop(s, None)
         for o, st in zip(ins.timed.route.orders, ins.timed.starts, strict=True):
             sol.start[o] = st
         sol.provider[ins.order] = s

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from optimizer.cp.objective import solution_cost, unassigned_cost
-from optimizer.insertion import Inserter
+from optimizer.insertion import Inserter, SegmentCache
 from optimizer.instance import Instance
 from optimizer.solution import Solution
 
@@ -35,12 +35,18 @@ class RuinRecreate:
         self.value = [unassigned_cost(inst, o) for o in range(len(inst.orders))]
         # Must-serve and priority-1 orders: always offered back, and room is made for them.
         self.urgent = [o for o in self.movable if self.value[o] >= max(inst.c_unassigned[0], 1)]
+        self.segments = SegmentCache(inst)
 
-    def step(self, sol: Solution, size: int) -> Solution:
-        """A new solution: `size` related orders out, then every unserved order offered back."""
+    def inserter(self, sol: Solution) -> Inserter:
+        """An inserter over a copy of sol, sharing this search's route segments."""
+        return Inserter(self.inst, sol.copy(), self.eligible, segments=self.segments)
+
+    def step(self, current: Inserter, size: int) -> Inserter:
+        """A new solution: `size` related orders out, then every unserved order offered
+        back. `current` is left as it is."""
         inst, rng = self.inst, self.rng
-        cand = sol.copy()
-        ins = Inserter(inst, cand, self.eligible)
+        ins = current.clone()
+        cand = ins.sol
         served = [o for o in cand.provider if inst.orders[o].crew == 1]
         removed: list[int] = []
         urgent = [o for o in self.urgent if o not in cand.start and self.eligible[o]]
@@ -55,13 +61,17 @@ class RuinRecreate:
                 victims = self._strings(rng.choice(served), cand, size)
             else:
                 victims = self._route(cand)
+            touched = set()
             for o in victims:
                 if len(removed) >= size and kind < 0.85:
                     break
                 movable = o in cand.provider and inst.orders[o].crew == 1
-                if movable and o not in self.has_dependents and o not in removed and ins.remove(o):
-                    removed.append(o)
-            for s in {cand.provider.get(o, -1) for o in removed} | set(cand.routes):
+                if movable and o not in self.has_dependents and o not in removed:
+                    s = cand.provider[o]
+                    if ins.remove(o):
+                        removed.append(o)
+                        touched.add(s)
+            for s in sorted(touched):
                 ins.drop_idle_depot_stop(s)
         others = [
             o
@@ -78,8 +88,7 @@ class RuinRecreate:
             if best is not None and best.delta < self.value[o]:
                 ins.apply(best)
         cand.cost = solution_cost(inst, cand)
-        return cand
-
+        return ins
 
     def _related(self, seed: int, sol: Solution) -> list[int]:
         """The seed (if served) and the orders nearest to it (Shaw relatedness by place)."""
@@ -129,13 +138,13 @@ def anneal(
     `clock(n)` says which fraction of the budget is used after n moves (1.0 stops)."""
     rr = RuinRecreate(inst, eligible, rng)
     best = sol
-    current = sol
     # The threshold is a share of the routing cost per order, never of unassigned penalties.
     served = sol.served()
     penalties = sum(rr.value[o] for o in range(len(inst.orders)) if o not in served)
     routing = max((sol.cost or 0) - penalties, 1)
     start_threshold = THRESHOLD * routing / max(len(served), 1)
     n = 0
+    current = rr.inserter(sol)
     while True:
         used = clock(n)
         if used >= 1.0 or (iterations is not None and n >= iterations):
@@ -144,8 +153,8 @@ def anneal(
         cand = rr.step(current, size)
         n += 1
         threshold = start_threshold * (1.0 - used)
-        if cand.cost < current.cost + threshold * size:
+        if cand.sol.cost < current.sol.cost + threshold * size:
             current = cand
-            if cand.cost < best.cost:
-                best = cand
+            if cand.sol.cost < best.cost:
+                best = cand.sol
     return best, n

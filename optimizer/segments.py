@@ -1,0 +1,175 @@
+"""Route segments: the cost and feasibility of an insertion in constant time.
+
+A segment of consecutive stops is summarised by its least duration (travel, service and the
+waiting it cannot avoid), its time warp (how late it must be somewhere; 0 = feasible) and the
+window in which its first stop may start without either growing (Vidal et al. 2013, "A
+unified solution framework for multi-attribute vehicle routing problems", Eur. J. Oper.
+Res. 234(3)). Two segments concatenate in O(1), so with every route's prefixes and suffixes
+at hand an insertion is priced exactly, including a late departure, without re-timing the
+route.
+
+This covers the plain case, which is most of the work in a ruin-and-recreate search: a
+route of single-technician orders with one window each, no breaks, no `after` relations,
+no SLA lateness priced and no previous plan; the insertion code times everything else with
+`optimizer.insertion.schedule`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optimizer.instance import Instance
+from optimizer.solution import RouteSol
+
+Segment = tuple[int, int, int, int, int, int, int]
+"""(duration, time warp, earliest start, latest start, first location, last location,
+travel)."""
+
+
+def concat(rows: list[list[int]], a: Segment, b: Segment) -> Segment:
+    """Segment a followed by segment b."""
+    d1, w1, e1, l1, f1, z1, tr1 = a
+    d2, w2, e2, l2, f2, z2, tr2 = b
+    leg = rows[z1][f2]
+    at = d1 - w1 + leg
+    wait = e2 - at - l1
+    if wait < 0:
+        wait = 0
+    warp = e1 + at - l2
+    if warp < 0:
+        warp = 0
+    early = e2 - at if e2 - at > e1 else e1
+    late = l2 - at if l2 - at < l1 else l1
+    duration = d1 + d2 + leg + wait
+    return (duration, w1 + w2 + warp, early - wait, late + warp, f1, z2, tr1 + tr2 + leg)
+
+
+def between(rows: list[list[int]], a: Segment, x: Segment, b: Segment) -> Segment | None:
+    """a, then x, then b (`concat` twice, inlined: the innermost loop of insertion); None
+    when that is late somewhere."""
+    d1, w1, e1, l1, f1, z1, tr1 = a
+    dx, _, ex, lx, fx, _, _ = x
+    leg = rows[z1][fx]
+    at = d1 - w1 + leg
+    if w1 or e1 + at > lx:
+        return None
+    wait = ex - at - l1
+    if wait < 0:
+        wait = 0
+    d1 += dx + leg + wait
+    e1 = (ex - at if ex - at > e1 else e1) - wait
+    l1 = lx - at if lx - at < l1 else l1
+    tr1 += leg
+    d2, w2, e2, l2, f2, z2, tr2 = b
+    leg = rows[fx][f2]
+    at = d1 + leg
+    if w2 or e1 + at > l2:
+        return None
+    wait = e2 - at - l1
+    if wait < 0:
+        wait = 0
+    early = e2 - at if e2 - at > e1 else e1
+    late = l2 - at if l2 - at < l1 else l1
+    return (d1 + d2 + leg + wait, 0, early - wait, late, f1, z2, tr1 + tr2 + leg)
+
+
+def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
+    """Order o can be priced by segments."""
+    order = inst.orders[o]
+    if order.crew != 1 or order.after or has_dependents or o in inst.prev_known:
+        return False
+    if order.due is not None and inst.c_lateness[order.priority - 1] > 0:
+        return False
+    return order.pin_start is not None or len(order.windows) == 1
+
+
+def order_segment(inst: Instance, o: int) -> Segment:
+    """The one-stop segment of order o."""
+    order = inst.orders[o]
+    if order.pin_start is not None:
+        early = late = order.pin_start
+    else:
+        early, late = order.windows[0]
+    return (order.duration, 0, early, late, order.loc, order.loc, 0)
+
+
+def depot_segment(inst: Instance, d: int) -> Segment:
+    """The one-stop segment of a depot visit."""
+    dep = inst.depots[d]
+    return (dep.duration, 0, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc, 0)
+
+
+@dataclass
+class RouteSegments:
+    """A route's stops (start, orders with the depot stop among them, end) and the segments
+    of its prefixes and suffixes."""
+
+    shift: int
+    nodes: list[Segment]
+    prefix: list[Segment]
+    suffix: list[Segment]
+    depot_node: int | None  # index in `nodes` of the depot stop
+    service: int  # service and depot stop time of the route
+    preference: int  # cost of the route's orders served against their preference
+    _via: dict[int, tuple[list[Segment], list[Segment]]] = field(default_factory=dict)
+
+    def via_depot(self, inst: Instance, d: int) -> tuple[list[Segment], list[Segment]]:
+        """For a new stop at depot d, by gap g: the prefix up to g followed by the stop, and
+        the start, the stop, then the orders up to g (the stop first)."""
+        found = self._via.get(d)
+        if found is None:
+            rows = inst.rows
+            dseg = depot_segment(inst, d)
+            after = [concat(rows, p, dseg) for p in self.prefix[:-1]]
+            first = concat(rows, self.nodes[0], dseg)
+            ahead = [first]
+            for node in self.nodes[1:-1]:
+                ahead.append(concat(rows, ahead[-1], node))
+            found = self._via[d] = (after, ahead)
+        return found
+
+    @classmethod
+    def of(cls, inst: Instance, route: RouteSol | None, s: int) -> RouteSegments:
+        """The segments of shift s's route (an empty route when None)."""
+        sh = inst.shifts[s]
+        last = sh.end + sh.max_overtime
+        rows = inst.rows
+        nodes: list[Segment] = [(0, 0, sh.start, last, sh.start_loc, sh.start_loc, 0)]
+        orders = route.orders if route is not None else []
+        nodes += [order_segment(inst, o) for o in orders]
+        depot_node = None
+        service = sum(inst.orders[o].duration for o in orders)
+        if route is not None and route.depot is not None:
+            depot_node = route.depot[1] + 1
+            nodes.insert(depot_node, depot_segment(inst, route.depot[0]))
+            service += inst.depots[route.depot[0]].duration
+        nodes.append((0, 0, 0, last, sh.end_loc, sh.end_loc, 0))
+        unpreferred = sum(
+            1
+            for o in orders
+            if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred
+        )
+        prefix = [nodes[0]]
+        for node in nodes[1:]:
+            prefix.append(concat(rows, prefix[-1], node))
+        suffix = [nodes[-1]]
+        for node in reversed(nodes[:-1]):
+            suffix.append(concat(rows, node, suffix[-1]))
+        suffix.reverse()
+        return cls(s, nodes, prefix, suffix, depot_node, service, inst.c_preference * unpreferred)
+
+
+def segment_cost(inst: Instance, s: int, seg: Segment, service: int) -> int | None:
+    """Cost of a whole route's segment in objective units (None when infeasible), as
+    `optimizer.insertion.route_cost` counts it, preferences aside."""
+    duration, warp, early, _, _, _, travel = seg
+    if warp:
+        return None
+    sh = inst.shifts[s]
+    cost = inst.c_travel * travel + inst.c_used
+    over = early + duration - sh.end
+    if over > 0:
+        cost += inst.c_overtime * over
+    if inst.c_idle:
+        cost += inst.c_idle * (duration - travel - service)
+    return cost

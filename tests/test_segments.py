@@ -1,0 +1,85 @@
+"""Insertion priced by route segments agrees with timing the route in full."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from benchmarks.suites import load_case
+from optimizer.cp.build import eligible_shifts
+from optimizer.insertion import Inserter, construct, route_cost, schedule
+from optimizer.instance import compile_problem
+from optimizer.segments import RouteSegments, concat, segment_cost
+
+CASES = [
+    ("trsp", "R101.100_25-5-5-5"),  # tight windows, skills, depot stops for parts and tools
+    ("trsp", "RC205.100_25-5-5-5"),  # wide windows
+    ("solomon", "R211"),  # distance only, long routes
+]
+
+
+def _ruined(suite: str, name: str, seed: int = 1):
+    """A constructed solution with 30 orders taken out again."""
+    inst = compile_problem(load_case(suite, name, None).problem)
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    ins = Inserter(inst, sol, eligible)
+    for o in random.Random(seed).sample(sorted(sol.provider), 30):
+        ins.remove(o)
+    return inst, eligible, sol, ins
+
+
+@pytest.mark.parametrize(("suite", "name"), CASES)
+def test_segment_prices_equal_full_timing(suite: str, name: str) -> None:
+    inst, eligible, sol, ins = _ruined(suite, name)
+    checked = 0
+    for o in range(len(inst.orders)):
+        if o in sol.provider or not ins.segments.plain[o]:
+            continue
+        for s in eligible[o]:
+            segs = ins.segments.of(inst, s, sol.routes.get(s))
+            assert segs is not None
+            priced: list = []
+            ins._price(o, segs, priced)
+            for estimate, _, pos, depot in priced:
+                seq = sol.routes[s].orders if s in sol.routes else []
+                timed = schedule(inst, s, [*seq[:pos], o, *seq[pos:]], depot=depot)
+                assert timed is not None, (o, s, pos, depot)
+                assert estimate == route_cost(inst, timed) - ins.cost.get(s, 0)
+                checked += 1
+    assert checked > 200
+
+
+@pytest.mark.parametrize(("suite", "name"), CASES)
+def test_best_insertion_same_with_and_without_segments(suite: str, name: str) -> None:
+    inst, eligible, sol, fast = _ruined(suite, name)
+    slow = Inserter(inst, sol, eligible)
+    slow.segments.plain = [False] * len(inst.orders)  # every route timed in full
+    found = 0
+    for o in range(len(inst.orders)):
+        if o in sol.provider:
+            continue
+        for s in eligible[o]:
+            a, b = fast.best(o, [s]), slow.best(o, [s])
+            assert (a and a.delta) == (b and b.delta), (o, s)
+            found += a is not None
+    assert found > 50
+
+
+def test_route_segment_cost_is_the_route_cost() -> None:
+    inst, _, sol, ins = _ruined("trsp", "R101.100_25-5-5-5")
+    for s, route in sol.routes.items():
+        if not route.orders:
+            continue
+        segs = RouteSegments.of(inst, route, s)
+        assert segs.suffix[0] == segs.prefix[-1]
+        assert segment_cost(inst, s, segs.prefix[-1], segs.service) == ins.cost[s]
+
+
+def test_concat_detects_lateness() -> None:
+    rows = [[0, 10], [10, 0]]
+    a = (5, 0, 0, 100, 0, 0, 0)  # starts in [0, 100], takes 5
+    b = (5, 0, 0, 12, 1, 1, 0)  # must start by 12
+    assert concat(rows, a, b)[1] == 3  # earliest arrival 15: three late
+    assert concat(rows, b, a)[1] == 0
