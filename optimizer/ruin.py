@@ -5,7 +5,9 @@ second on a day of a hundred orders; crew orders stay where the CP-SAT search pu
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -15,6 +17,8 @@ from optimizer.insertion import Inserter, SegmentCache
 from optimizer.instance import Instance
 from optimizer.solution import Solution
 
+RANDOM_ORDER = 0.4
+"""Share of moves that offer orders back in random order (the others sort by a key)."""
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
 
@@ -36,6 +40,16 @@ class RuinRecreate:
         # Must-serve and priority-1 orders: always offered back, and room is made for them.
         self.urgent = [o for o in self.movable if self.value[o] >= max(inst.c_unassigned[0], 1)]
         self.segments = SegmentCache(inst)
+        # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
+        # Berghe's SISR varies it): random, farthest from any start first, earliest
+        # closing first, tightest windows first.
+        starts = sorted({sh.start_loc for sh in inst.shifts})
+        far = sym[np.ix_(locs, starts)].min(axis=1) if len(locs) and starts else np.zeros(0)
+        self.keys: list[list[float]] = [
+            (-far).tolist(),
+            [float(min(o.windows[-1][1], o.due or inst.horizon)) for o in inst.orders],
+            [float(sum(we - ws for ws, we in o.windows)) for o in inst.orders],
+        ]
 
     def inserter(self, sol: Solution) -> Inserter:
         """An inserter over a copy of sol, sharing this search's route segments."""
@@ -79,10 +93,15 @@ class RuinRecreate:
             if o not in cand.start and self.eligible[o] and o not in removed
         ]
         # The removed orders and a few of the other unserved ones are offered back, most
-        # valuable first; inside a value class in random order (variety between moves).
+        # valuable first; inside a value class in random order or by one of the keys.
         sample = rng.sample(others, min(len(others), max(2, size // 2)))
         unserved = removed + list(dict.fromkeys(urgent + sample))
-        unserved.sort(key=lambda o: (-self.value[o], rng.random()))
+        pick = rng.random()
+        if pick < RANDOM_ORDER:
+            unserved.sort(key=lambda o: (-self.value[o], rng.random()))
+        else:
+            key = self.keys[min(int((pick - RANDOM_ORDER) / (1 - RANDOM_ORDER) * 3), 2)]
+            unserved.sort(key=lambda o: (-self.value[o], key[o], rng.random()))
         for o in unserved:
             best = ins.best(o)
             if best is not None and best.delta < self.value[o]:
@@ -124,6 +143,15 @@ class RuinRecreate:
         return list(pick.orders)
 
 
+def start_threshold(inst: Instance, sol: Solution) -> float:
+    """The acceptance threshold per removed order at the start of a search from sol: a share
+    of the routing cost per served order (never of unassigned penalties)."""
+    served = sol.served()
+    penalties = sum(unassigned_cost(inst, o) for o in range(len(inst.orders)) if o not in served)
+    routing = max((sol.cost or 0) - penalties, 1)
+    return THRESHOLD * routing / max(len(served), 1)
+
+
 def anneal(
     inst: Instance,
     eligible: dict[int, list[int]],
@@ -132,17 +160,17 @@ def anneal(
     *,
     iterations: int | None,
     clock: Callable[[int], float],
+    span: tuple[float, float] = (0.0, 1.0),
+    threshold: float | None = None,
 ) -> tuple[Solution, int]:
     """Threshold-accepting ruin and recreate; returns the best solution and the moves made.
 
-    `clock(n)` says which fraction of the budget is used after n moves (1.0 stops)."""
+    `clock(n)` says which fraction of the budget is used after n moves (1.0 stops). The
+    threshold falls from `threshold` (default: `start_threshold`) to 0 over the whole search,
+    of which this run is the part `span`."""
     rr = RuinRecreate(inst, eligible, rng)
     best = sol
-    # The threshold is a share of the routing cost per order, never of unassigned penalties.
-    served = sol.served()
-    penalties = sum(rr.value[o] for o in range(len(inst.orders)) if o not in served)
-    routing = max((sol.cost or 0) - penalties, 1)
-    start_threshold = THRESHOLD * routing / max(len(served), 1)
+    first = start_threshold(inst, sol) if threshold is None else threshold
     n = 0
     current = rr.inserter(sol)
     while True:
@@ -152,9 +180,100 @@ def anneal(
         size = rng.randint(2, max(2, min(12, len(inst.orders) // 4)))
         cand = rr.step(current, size)
         n += 1
-        threshold = start_threshold * (1.0 - used)
-        if cand.sol.cost < current.sol.cost + threshold * size:
+        allowed = first * (1.0 - (span[0] + used * (span[1] - span[0])))
+        if cand.sol.cost < current.sol.cost + allowed * size:
             current = cand
             if cand.sol.cost < best.cost:
                 best = cand.sol
     return best, n
+
+
+EPOCH_SECONDS = 2.0
+"""Wall time between two meetings of parallel chains."""
+EPOCH_MOVES = 200
+"""Moves between two meetings of parallel chains when the budget is counted in moves."""
+
+_SHARED: dict[str, object] = {}
+"""The instance and eligible shifts, handed to forked chain processes by inheritance."""
+
+
+def _epoch(
+    job: tuple[Solution, int, int | None, float, tuple[float, float], float],
+) -> tuple[Solution, int]:
+    """One chain for one epoch: from sol, for `iterations` moves or until `until`."""
+    sol, seed, iterations, until, span, threshold = job
+    inst = _SHARED["inst"]
+    eligible = _SHARED["eligible"]
+    began = time.monotonic()
+    length = max(until - began, 1e-9)
+
+    def clock(n: int) -> float:
+        if iterations is not None:
+            return n / max(iterations, 1)
+        return (time.monotonic() - began) / length
+
+    return anneal(
+        inst,  # type: ignore[arg-type]
+        eligible,  # type: ignore[arg-type]
+        sol,
+        random.Random(seed),
+        iterations=iterations,
+        clock=clock,
+        span=span,
+        threshold=threshold,
+    )
+
+
+def can_fork_chains() -> bool:
+    """Chains run in forked processes: not from a daemonic process (which may have no
+    children) and only where fork exists."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def anneal_chains(
+    inst: Instance,
+    eligible: dict[int, list[int]],
+    sol: Solution,
+    seed: int,
+    chains: int,
+    *,
+    until: float,
+    iterations: int | None,
+) -> tuple[Solution, int]:
+    """Ruin and recreate in `chains` parallel chains (one here, the others in forked
+    processes) that meet every epoch and all go on from the best solution found.
+
+    The budget is the deadline `until` (a `time.monotonic()` instant), or `iterations`
+    moves per chain when given; with a move budget the result depends only on the seed."""
+    threshold = start_threshold(inst, sol)
+    if iterations is not None:
+        epochs = max(1, iterations // EPOCH_MOVES)
+    else:
+        epochs = max(1, round((until - time.monotonic()) / EPOCH_SECONDS))
+    _SHARED.update(inst=inst, eligible=eligible)
+    moves = 0
+    best = sol
+    try:
+        with multiprocessing.get_context("fork").Pool(chains - 1) as pool:
+            for e in range(epochs):
+                span = (e / epochs, (e + 1) / epochs)
+                if iterations is not None:
+                    its: int | None = iterations * (e + 1) // epochs - iterations * e // epochs
+                    end = until
+                else:
+                    its = None
+                    end = time.monotonic() + (until - time.monotonic()) / (epochs - e)
+                seeds = [(seed * 1_000_003 + e * 7919 + c) & 0x7FFFFFFF for c in range(chains)]
+                jobs = [(best, k, its, end, span, threshold) for k in seeds]
+                others = pool.map_async(_epoch, jobs[1:])
+                results = [_epoch(jobs[0]), *others.get()]
+                moves += sum(n for _, n in results)
+                for found, _ in results:  # the first of equals, for determinism
+                    if found.cost < best.cost:
+                        best = found
+    finally:
+        _SHARED.clear()
+    return best, moves

@@ -14,19 +14,25 @@ import numpy as np
 
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.decompose import should_decompose, solve_parts
 from optimizer.insertion import construct
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
-from optimizer.ruin import anneal
+from optimizer.ruin import anneal, anneal_chains, can_fork_chains
 from optimizer.solution import Solution
 
 FULL_MODEL_ARCS = 4000
 """A problem whose pruned arcs number at most this is solved as one model."""
 MAX_FREE_ORDERS = 20
+"""Most orders a neighbourhood frees (route orders plus candidates)."""
+RR_SHARE = 0.75
+"""Share of the time that ruin and recreate has on a large day (CP-SAT neighbourhoods after)."""
+MAX_CHAINS = 4
+"""Most parallel ruin-and-recreate chains (one per worker)."""
 RR_MOVES_PER_DET_SECOND = 100
 """Ruin-and-recreate moves per deterministic second when the limit is deterministic."""
 DEBUG = bool(os.environ.get("DISPATCH_DEBUG"))
-"""Most orders a neighbourhood frees (route orders plus candidates)."""
+"""Log each CP-SAT neighbourhood to stderr."""
 
 
 @dataclass
@@ -41,6 +47,7 @@ class SearchStats:
     proven_optimal: bool = False
     bound: float | None = None
     history: list[tuple[float, int]] = field(default_factory=list)
+    parts: int = 1
 
 
 def search(
@@ -48,6 +55,8 @@ def search(
     params: SolveParams,
     deadline: float,
     initial: Solution | None = None,
+    *,
+    decompose: bool = True,
 ) -> tuple[Solution, SearchStats]:
     """Best solution found by the deadline (a `time.monotonic()` instant).
 
@@ -55,6 +64,8 @@ def search(
     neighbourhoods (the unserved urgent and crew orders first) for a large one. With a
     deterministic limit every phase is bounded by work, not by the clock.
     """
+    if decompose and initial is None and should_decompose(inst):
+        return _decomposed(inst, params, deadline)
     eligible = eligible_shifts(inst)
     incumbent = construct(inst, eligible, initial)
     incumbent.cost = solution_cost(inst, incumbent)
@@ -80,7 +91,13 @@ def search(
             det_budget=None if det is None else 0.3 * det,
         )
     incumbent = _ruin_recreate(
-        inst, params, began + (0.25 if small else 0.75) * total, incumbent, eligible, stats, rng
+        inst,
+        params,
+        began + (0.25 if small else RR_SHARE) * total,
+        incumbent,
+        eligible,
+        stats,
+        rng,
     )
     if small:
         return _full_model(inst, params, deadline, incumbent, eligible, stats)
@@ -88,6 +105,26 @@ def search(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
     )
     return incumbent, stats
+
+
+def _decomposed(
+    inst: Instance, params: SolveParams, deadline: float
+) -> tuple[Solution, SearchStats]:
+    """A very large day, region by region (`optimizer.decompose`)."""
+    stats = SearchStats(mode="decomposed")
+
+    def search_part(sub: Instance, until: float) -> Solution:
+        sol, part = search(sub, params, until, decompose=False)
+        stats.iterations += part.iterations
+        stats.moves += part.moves
+        stats.improvements += part.improvements
+        stats.deterministic_time += part.deterministic_time
+        return sol
+
+    sol, parts = solve_parts(inst, deadline, search_part)
+    stats.parts = len(parts)
+    sol.cost = solution_cost(inst, sol)
+    return sol, stats
 
 
 def _ruin_recreate(
@@ -110,7 +147,14 @@ def _ruin_recreate(
             return n / max(iterations, 1)
         return (time.monotonic() - began) / span
 
-    best, moves = anneal(inst, eligible, incumbent, rng, iterations=iterations, clock=clock)
+    chains = min(params.workers or 1, MAX_CHAINS)
+    if chains > 1 and can_fork_chains():
+        seed = rng.randrange(1 << 30)
+        best, moves = anneal_chains(
+            inst, eligible, incumbent, seed, chains, until=until, iterations=iterations
+        )
+    else:
+        best, moves = anneal(inst, eligible, incumbent, rng, iterations=iterations, clock=clock)
     stats.moves += moves
     if best.cost < incumbent.cost:
         stats.improvements += 1

@@ -178,8 +178,6 @@ def _probe(
     )
 
 
-
-
 def _route_orders(sol: Solution, s: int) -> list[int]:
     route = sol.routes.get(s)
     return route.orders if route else []
@@ -246,10 +244,13 @@ def to_plan(
         "time_limit": params.time_limit,
         "search": stats.mode,
         "iterations": stats.iterations,
+        "moves": stats.moves,
         "improvements": stats.improvements,
         "deterministic_time": round(stats.deterministic_time, 3),
         "engine": "ortools-cp-sat",
     }
+    if stats.parts > 1:
+        solver["parts"] = stats.parts
     if not ev.feasible:
         solver["evaluator_violations"] = [f"{v.where}: {v.message}" for v in ev.violations[:20]]
     plan.solver = solver

@@ -1,0 +1,63 @@
+"""Very large days are solved region by region; the merged plan holds as a whole."""
+
+from __future__ import annotations
+
+import pytest
+
+import optimizer.decompose as decompose
+from benchmarks.generator import generate_day
+from models import load_problem
+from optimizer.instance import compile_problem
+from tests.factory import solve_checked
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decompose days of more than 60 orders into parts of about 50."""
+    monkeypatch.setattr(decompose, "DECOMPOSE_ABOVE", 60)
+    monkeypatch.setattr(decompose, "PART_ORDERS", 50)
+
+
+def _day(orders: int = 150, technicians: int = 15, **kw):
+    return load_problem(generate_day(orders, technicians, seed=4, regions=3, **kw))
+
+
+def test_split_keeps_ties_and_pins_and_covers_everything(small_parts: None) -> None:
+    inst = compile_problem(_day())
+    parts = decompose.split(inst)
+    assert len(parts) == 3
+    techs = [t for p in parts for t in p.techs]
+    orders = [o for p in parts for o in p.orders]
+    assert sorted(techs) == list(range(len(inst.techs)))
+    assert sorted(orders) == list(range(len(inst.orders)))  # none left to the probes here
+    part_of = {o: k for k, p in enumerate(parts) for o in p.orders}
+    tech_part = {t: k for k, p in enumerate(parts) for t in p.techs}
+    tied = [(o, q) for o, order in enumerate(inst.orders) for q in order.after]
+    assert tied, "the generated day has dependencies"
+    assert all(part_of[o] == part_of[q] for o, q in tied)
+    for o, order in enumerate(inst.orders):
+        if order.pin_tech is not None:
+            assert tech_part[order.pin_tech] == part_of[o]
+    # Orders go where qualified technicians are.
+    for p in parts:
+        assert all(inst.qualified[o, p.techs].any() for o in p.orders if inst.qualified[o].any())
+
+
+def test_decomposed_plan_is_feasible_with_shared_depots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Depot trips needed (vans do not cover every order): the parts share the depots' stock,
+    the evaluator holds the merged plan, and it serves about as much as the whole day solved
+    at once."""
+    problem = _day(vans_cover_orders=False)
+    whole, _ = solve_checked(problem, time_limit=5, workers=2, seed=1)
+    assert whole.plan.solver["search"] != "decomposed"
+    monkeypatch.setattr(decompose, "DECOMPOSE_ABOVE", 60)
+    monkeypatch.setattr(decompose, "PART_ORDERS", 50)
+    result, ev = solve_checked(problem, time_limit=5, workers=2, seed=1)
+    plan = result.plan
+    assert plan.solver["search"] == "decomposed"
+    assert plan.solver["parts"] == 3
+    assert "rejected_by_evaluator" not in plan.solver
+    assert ev.feasible
+    assert any(i.type == "depot" for r in plan.routes for i in r.items)
+    served = len(problem.orders) - len(plan.unassigned)
+    assert served >= 0.9 * (len(problem.orders) - len(whole.plan.unassigned))
