@@ -3,6 +3,8 @@ after it (`dependency`, `capacity`, `not_worth_it`)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from models.plan import Reason
 from optimizer.cp.constraints import fit_windows
 from optimizer.instance import Instance
@@ -11,8 +13,9 @@ from optimizer.instance import Instance
 def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
     """Orders that no plan can serve, each with every reason that alone rules it out."""
     out: dict[int, list[Reason]] = {}
+    depots = [_reachable_depots(inst, t) for t in range(len(inst.techs))]
     for o in range(len(inst.orders)):
-        reasons = _order_reasons(inst, o)
+        reasons = _order_reasons(inst, o, depots)
         if reasons:
             out[o] = reasons
     # An order waiting for an order that can never be served cannot be served either.
@@ -34,10 +37,10 @@ def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
     return out
 
 
-def _order_reasons(inst: Instance, o: int) -> list[Reason]:
+def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[Reason]:
     order = inst.orders[o]
     reasons: list[Reason] = []
-    qualified = [t for t in range(len(inst.techs)) if inst.qualified[o, t]]
+    qualified = np.flatnonzero(inst.qualified[o]).tolist()
     if order.pin_tech is not None and order.pin_tech not in qualified:
         name = inst.techs[order.pin_tech].id
         return [
@@ -56,7 +59,7 @@ def _order_reasons(inst: Instance, o: int) -> list[Reason]:
                 detail=f"It needs a crew of {order.crew}; only {len(qualified)} are qualified.",
             )
         )
-    depots = {t: _reachable_depots(inst, t) for t in qualified}
+    depots = {t: reachable[t] for t in qualified}
     has_equipment = [
         t
         for t in qualified
@@ -114,7 +117,11 @@ def _order_reasons(inst: Instance, o: int) -> list[Reason]:
                 detail="None of its windows meets a shift of a technician who could do it.",
             )
         ]
-    fitting = {inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)}
+    if order.crew == 1:  # one is enough
+        fitting = {next((inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)), -1)}
+        fitting.discard(-1)
+    else:
+        fitting = {inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)}
     if not fitting:
         return [
             Reason(
