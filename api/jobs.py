@@ -259,7 +259,9 @@ class SolveRunner:
             target=run_solve,
             args=(writer, problem, job.params, self._first_stage),
             name=f"dispatch-solve-{job.plan_id[:8]}",
-            daemon=True,
+            # Not daemonic, so that the solve may fork its ruin-and-recreate chains; it still
+            # ends with the service (`_stop` on shutdown and cancel, and it watches its parent).
+            daemon=False,
         )
         process.start()
         writer.close()

@@ -48,6 +48,7 @@ class SearchStats:
     bound: float | None = None
     history: list[tuple[float, int]] = field(default_factory=list)
     parts: int = 1
+    chains: int = 1
 
 
 def search(
@@ -119,6 +120,7 @@ def _decomposed(
         stats.moves += part.moves
         stats.improvements += part.improvements
         stats.deterministic_time += part.deterministic_time
+        stats.chains = max(stats.chains, part.chains)
         return sol
 
     sol, parts = solve_parts(inst, deadline, search_part)
@@ -149,6 +151,7 @@ def _ruin_recreate(
 
     chains = min(params.workers or 1, MAX_CHAINS)
     if chains > 1 and can_fork_chains():
+        stats.chains = max(stats.chains, chains)
         seed = rng.randrange(1 << 30)
         best, moves = anneal_chains(
             inst, eligible, incumbent, seed, chains, until=until, iterations=iterations

@@ -245,6 +245,7 @@ def to_plan(
         "search": stats.mode,
         "iterations": stats.iterations,
         "moves": stats.moves,
+        "chains": stats.chains,
         "improvements": stats.improvements,
         "deterministic_time": round(stats.deterministic_time, 3),
         "engine": "ortools-cp-sat",

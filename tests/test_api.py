@@ -248,6 +248,15 @@ def test_submit_and_wait_gives_a_feasible_plan(service: Service) -> None:
     assert again["plan"] == job["plan"]
 
 
+def test_service_solves_use_a_chain_per_worker(service: Service) -> None:
+    """A solve in the service may fork its ruin-and-recreate chains, as the CLI does."""
+    problem = tiny_problem()
+    problem["options"]["workers"] = 2
+    job = service.submit(problem, wait=30).json()
+    assert job["status"] == "done", job
+    assert job["plan"]["solver"]["chains"] == 2
+
+
 def test_submit_answers_202_and_poll_finds_the_plan(service: Service) -> None:
     """Without `wait`: 202, a Location to poll, and a done plan at it in the end."""
     response = service.submit(tiny_problem(), time_limit=1)
