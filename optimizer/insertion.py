@@ -104,49 +104,71 @@ def schedule(
         o = seq[k]
         return _start_at(inst, o, t2 + inst.t(loc2, inst.orders[o].loc), lower.get(o, 0))
 
-    for pos in range(-1, len(seq)):
-        if pos >= 0:
-            moved = through_depot(t, loc, pos)
-            if moved is None:
-                return None
-            if depot is not None and depot[1] == pos:
-                dep = inst.depots[depot[0]]
-                depot_stop = (depot[0], pos, moved[0] - dep.duration)
-                travel += moved[2]
-            t, loc = moved[0], moved[1]
-            o = seq[pos]
-            leg = inst.t(loc, inst.orders[o].loc)
-            st = _start_at(inst, o, t + leg, lower.get(o, 0))
-            if st is None:
-                return None
+    if not rules and depot is None and not lower:
+        # The common case, kept tight: no breaks, no depot stop, no bounds.
+        rows, orders = inst.rows, inst.orders
+        for o in seq:
+            order = orders[o]
+            leg = rows[loc][order.loc]
+            arrival = t + leg
+            if order.pin_start is None and len(order.windows) == 1:
+                ws, we = order.windows[0]
+                if arrival > we:
+                    return None
+                st = arrival if arrival > ws else ws
+            else:
+                found = _start_at(inst, o, arrival, 0)
+                if found is None:
+                    return None
+                st = found
             travel += leg
             starts.append(st)
-            t = st + inst.orders[o].duration
-            loc = inst.orders[o].loc
-        # Breaks taken here, at this stop's location, before moving on.
-        last = pos + 1 >= len(seq)
-        while pending:
-            b = pending[0]
-            rule = rules[b]
-            bstart = max(t, rule.earliest)
-            if bstart + rule.duration > rule.latest_end:
-                return None
-            if last:
-                take = True
-            else:
-                nxt = seq[pos + 1]
-                s0 = next_start(t, loc, pos + 1)
-                s1 = next_start(bstart + rule.duration, loc, pos + 1)
-                if s0 is None:
+            t = st + order.duration
+            loc = order.loc
+    else:
+        for pos in range(-1, len(seq)):
+            if pos >= 0:
+                moved = through_depot(t, loc, pos)
+                if moved is None:
                     return None
-                later = s0 + inst.orders[nxt].duration
-                forced = max(later, rule.earliest) + rule.duration > rule.latest_end
-                take = forced or (s1 is not None and s1 == s0)
-            if not take:
-                break
-            taken[b] = (pos, bstart)
-            t = bstart + rule.duration
-            pending.pop(0)
+                if depot is not None and depot[1] == pos:
+                    dep = inst.depots[depot[0]]
+                    depot_stop = (depot[0], pos, moved[0] - dep.duration)
+                    travel += moved[2]
+                t, loc = moved[0], moved[1]
+                o = seq[pos]
+                leg = inst.t(loc, inst.orders[o].loc)
+                st = _start_at(inst, o, t + leg, lower.get(o, 0))
+                if st is None:
+                    return None
+                travel += leg
+                starts.append(st)
+                t = st + inst.orders[o].duration
+                loc = inst.orders[o].loc
+            # Breaks taken here, at this stop's location, before moving on.
+            last = pos + 1 >= len(seq)
+            while pending:
+                b = pending[0]
+                rule = rules[b]
+                bstart = max(t, rule.earliest)
+                if bstart + rule.duration > rule.latest_end:
+                    return None
+                if last:
+                    take = True
+                else:
+                    nxt = seq[pos + 1]
+                    s0 = next_start(t, loc, pos + 1)
+                    s1 = next_start(bstart + rule.duration, loc, pos + 1)
+                    if s0 is None:
+                        return None
+                    later = s0 + inst.orders[nxt].duration
+                    forced = max(later, rule.earliest) + rule.duration > rule.latest_end
+                    take = forced or (s1 is not None and s1 == s0)
+                if not take:
+                    break
+                taken[b] = (pos, bstart)
+                t = bstart + rule.duration
+                pending.pop(0)
     moved = through_depot(t, loc, len(seq))
     if moved is None:
         return None
@@ -217,10 +239,14 @@ def _avoidable_wait(
             latest = st  # a crew order's start is fixed
         elif order.pin_start is not None:
             latest = order.pin_start
+        elif len(order.windows) == 1:
+            latest = order.windows[0][1]
         else:
             latest = next(we for ws, we in order.windows if ws <= st <= we)
         room = latest - st
         slack = room + waited if slack is None else min(slack, room + waited)
+        if slack <= 0:
+            return 0  # the slack only shrinks along the route
         t, loc = st + order.duration, order.loc
     return max(0, min(slack or 0, waited))
 
@@ -469,6 +495,13 @@ class Inserter:
         s = segs.shift
         sh = inst.shifts[s]
         order = inst.orders[o]
+        tech = inst.techs[sh.tech]
+        alone = order.parts and not inst.depots and len(tech.shifts) == 1
+        # The van alone supplies this route: skip it when o does not fit in the van.
+        if alone and any(
+            segs.load.get(k, 0) + q > tech.parts.get(k, 0) for k, q in order.parts.items()
+        ):
+            return
         x = order_segment(inst, o)
         base = self.cost.get(s, 0) - segs.preference
         if order.preferred and sh.tech not in order.preferred:

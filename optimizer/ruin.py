@@ -19,6 +19,8 @@ from optimizer.solution import Solution
 
 RANDOM_ORDER = 0.4
 """Share of moves that offer orders back in random order (the others sort by a key)."""
+MAX_RUIN = 25
+"""Most orders one move takes out."""
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
 
@@ -177,7 +179,7 @@ def anneal(
         used = clock(n)
         if used >= 1.0 or (iterations is not None and n >= iterations):
             break
-        size = rng.randint(2, max(2, min(12, len(inst.orders) // 4)))
+        size = rng.randint(2, max(2, min(MAX_RUIN, len(inst.orders) // 4)))
         cand = rr.step(current, size)
         n += 1
         allowed = first * (1.0 - (span[0] + used * (span[1] - span[0])))

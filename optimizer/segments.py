@@ -111,6 +111,7 @@ class RouteSegments:
     depot_node: int | None  # index in `nodes` of the depot stop
     service: int  # service and depot stop time of the route
     preference: int  # cost of the route's orders served against their preference
+    load: dict[str, int]  # parts the route's orders use
     _via: dict[int, tuple[list[Segment], list[Segment]]] = field(default_factory=dict)
 
     def via_depot(self, inst: Instance, d: int) -> tuple[list[Segment], list[Segment]]:
@@ -149,6 +150,10 @@ class RouteSegments:
             for o in orders
             if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred
         )
+        load: dict[str, int] = {}
+        for o in orders:
+            for k, q in inst.orders[o].parts.items():
+                load[k] = load.get(k, 0) + q
         prefix = [nodes[0]]
         for node in nodes[1:]:
             prefix.append(concat(rows, prefix[-1], node))
@@ -156,7 +161,9 @@ class RouteSegments:
         for node in reversed(nodes[:-1]):
             suffix.append(concat(rows, node, suffix[-1]))
         suffix.reverse()
-        return cls(s, nodes, prefix, suffix, depot_node, service, inst.c_preference * unpreferred)
+        return cls(
+            s, nodes, prefix, suffix, depot_node, service, inst.c_preference * unpreferred, load
+        )
 
 
 def segment_cost(inst: Instance, s: int, seg: Segment, service: int) -> int | None:

@@ -50,6 +50,20 @@ def tech_supply(
     """Pick-ups of one technician's routes (in time order), taken from `stock` in place;
     None when some provided order lacks equipment or parts."""
     van = inst.techs[tech]
+    if all(r.depot is None for r in routes):
+        # No depot stop: the van alone supplies every order it provides.
+        need: dict[str, int] = {}
+        for r in routes:
+            for o in r.orders:
+                if o in provided:
+                    order = inst.orders[o]
+                    if not order.equipment <= van.equipment:
+                        return None
+                    for k, q in order.parts.items():
+                        need[k] = need.get(k, 0) + q
+        if any(van.parts.get(k, 0) < q for k, q in need.items()):
+            return None
+        return {}
     parts = dict(van.parts)
     # Flatten the technician's day into stops to look ahead across shifts.
     stops: list[tuple[str, int, int]] = []  # (kind, index, shift)
