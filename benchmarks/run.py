@@ -9,7 +9,9 @@ from typing import Any
 
 from benchmarks.suites import Case, case_file
 from models.plan import Plan
+from optimizer.evaluate import evaluate
 from optimizer.params import SolveParams
+from optimizer.solve import solve
 
 
 def assess(case: Case, plan: Plan) -> dict[str, Any]:
@@ -21,8 +23,6 @@ def assess(case: Case, plan: Plan) -> dict[str, Any]:
     off the plan's whole-second times. For hierarchical suites `gap` compares distances and
     `routes_gap` the number of routes.
     """
-    from optimizer.evaluate import evaluate  # written in parallel; imported when needed
-
     evaluation = evaluate(case.problem, plan)
     routes = case.routes(plan)
     check = case.recheck(routes)
@@ -57,8 +57,6 @@ def assess(case: Case, plan: Plan) -> dict[str, Any]:
 
 def run_case(case: Case, params: SolveParams) -> dict[str, Any]:
     """Solve one case with `optimizer.solve.solve` and assess the plan."""
-    from optimizer.solve import solve  # written in parallel; imported when needed
-
     began = time.perf_counter()
     result = solve(case.problem, params)
     wall = time.perf_counter() - began

@@ -12,13 +12,7 @@ from benchmarks.suites import SUITES, instance_class, instance_names, load_case,
 from benchmarks.timing import EPOCH, ceil_seconds, instant, trunc1_seconds
 from models.plan import DepotItem, StartItem
 from models.validation import check_problem
-
-try:
-    from optimizer.evaluate import evaluate
-except ImportError:  # the evaluator is written in parallel
-    evaluate = None
-
-needs_evaluator = pytest.mark.skipif(evaluate is None, reason="optimizer.evaluate missing")
+from optimizer.evaluate import evaluate
 
 TRSP_NAMES = instance_names("trsp")
 SINTEF_NAMES = [n for n in instance_names("solomon") if solomon.solution_path("solomon", n)]
@@ -168,7 +162,6 @@ def test_recheck_catches_violations(trsp_solutions: dict[str, trsp.TrspSolution]
 # --- best-known solutions as plans, held against the evaluator -------------------------------
 
 
-@needs_evaluator
 @pytest.mark.parametrize("name", TRSP_NAMES)
 def test_trsp_bks_plan(name: str, trsp_solutions: dict[str, trsp.TrspSolution]) -> None:
     """The evaluator finds each published TRSP plan feasible at its published duration."""
@@ -192,7 +185,6 @@ def test_trsp_bks_plan(name: str, trsp_solutions: dict[str, trsp.TrspSolution]) 
     assert case.plan_objective(plan) == pytest.approx(duration)
 
 
-@needs_evaluator
 def test_trsp_plan_shape() -> None:
     """A tour leaves home as late as its windows allow and picks up what it lacks at the depot."""
     case = load_case("trsp", "C101")
@@ -233,14 +225,12 @@ def _check_hier_plan(suite: str, name: str) -> None:
     assert ev.objective.terms["technician_used"] > ev.objective.terms["travel"]
 
 
-@needs_evaluator
 @pytest.mark.parametrize("name", SINTEF_NAMES)
 def test_solomon_hier_bks_plan(name: str) -> None:
     """The evaluator finds each SINTEF plan feasible, with its routes and `hier_dist`."""
     _check_hier_plan("solomon-hier", name)
 
 
-@needs_evaluator
 @pytest.mark.parametrize("name", GH_FEW)
 def test_gh200_bks_plan(name: str) -> None:
     """The evaluator finds Gehring-Homberger best-known plans feasible at their values."""
@@ -248,14 +238,12 @@ def test_gh200_bks_plan(name: str) -> None:
 
 
 @pytest.mark.slow
-@needs_evaluator
 @pytest.mark.parametrize("name", GH_REST)
 def test_gh200_bks_plan_all(name: str) -> None:
     """The evaluator finds every other Gehring-Homberger best-known plan feasible."""
     _check_hier_plan("gh200", name)
 
 
-@needs_evaluator
 @pytest.mark.parametrize("name", SINTEF_NAMES[::4])
 def test_solomon_trunc1_plan(name: str) -> None:
     """Under truncated distances the evaluator's travel is exactly the re-checked distance,
@@ -284,7 +272,6 @@ def test_every_suite_loads() -> None:
 # --- run records and reports, without the solver --------------------------------------------
 
 
-@needs_evaluator
 @pytest.mark.parametrize("suite", ["trsp", "solomon-hier"])
 def test_assess_bks_plan(suite: str) -> None:
     """A best-known plan assessed like a solver's is feasible with a gap of about zero."""
