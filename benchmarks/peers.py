@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.run import assess
+from benchmarks.run import assess, unsolved_record
 from benchmarks.solomon import VrptwInstance
 from benchmarks.suites import Case
 from benchmarks.timing import ceil_seconds, trunc1_seconds
@@ -246,20 +246,7 @@ def run_peer(
     result = solvers[solver]()
     wall = time.perf_counter() - began
     if result.routes is None:
-        record: dict[str, Any] = {
-            "suite": case.suite,
-            "instance": case.instance.name,
-            "feasible": False,
-            "objective": None,
-            "bks": case.bks,
-            "gap": None,
-            "routes_used": 0,
-            "bks_routes": case.bks_routes,
-            "routes_gap": None,
-            "status": result.status,
-            "violations": [f"{solver} found no solution"],
-            "routes": [],
-        }
+        record = unsolved_record(case, result.status, violations=[f"{solver} found no solution"])
     else:
         plan = case.to_plan(result.routes)
         if result.status != "feasible":

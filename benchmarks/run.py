@@ -66,8 +66,8 @@ def run_case(case: Case, params: SolveParams) -> dict[str, Any]:
     return record
 
 
-def failed_record(case: Case, error: BaseException, wall_time: float) -> dict[str, Any]:
-    """The record of a case whose solve raised: infeasible, with the error."""
+def unsolved_record(case: Case, status: str, **why: Any) -> dict[str, Any]:
+    """The record of a case with no plan to assess: infeasible, with `status` and why."""
     return {
         "suite": case.suite,
         "instance": case.instance.name,
@@ -77,11 +77,18 @@ def failed_record(case: Case, error: BaseException, wall_time: float) -> dict[st
         "gap": None,
         "routes_used": 0,
         "bks_routes": case.bks_routes,
-        "status": "error",
-        "error": f"{type(error).__name__}: {error}",
-        "wall_time": wall_time,
+        "routes_gap": None,
+        "status": status,
+        **why,
         "routes": [],
     }
+
+
+def failed_record(case: Case, error: BaseException, wall_time: float) -> dict[str, Any]:
+    """The record of a case whose solve raised: infeasible, with the error."""
+    return unsolved_record(
+        case, "error", error=f"{type(error).__name__}: {error}", wall_time=wall_time
+    )
 
 
 def write_record(out: Path, case: Case, record: dict[str, Any]) -> Path:

@@ -66,10 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     day = generate_day(args.orders, args.technicians, seed=args.seed, regions=args.regions)
     problem = load_problem(day)
     limits = [float(x) for x in args.limits.split(",") if x.strip()]
+    runs = [(limit, False) for limit in limits] + ([(args.long, True)] if args.long > 0 else [])
     records = []
-    for limit in [*limits, *([args.long] if args.long > 0 else [])]:
+    for limit, is_reference in runs:
         record = run_day(problem, limit, args.seed, args.workers)
-        record["reference"] = args.long > 0 and limit == args.long and len(records) == len(limits)
+        record["reference"] = is_reference
         records.append(record)
         console.print(f"limit {limit:g} s: {record}")
     reference = next((r for r in records if r["reference"]), None)

@@ -47,7 +47,8 @@ def split(inst: Instance) -> list[Part]:
     n_parts = min(len(inst.techs), max(1, math.ceil(len(inst.orders) / PART_ORDERS)))
     seconds = inst.travel.seconds
     home = np.array([inst.shifts[t.shifts[0]].start_loc if t.shifts else 0 for t in inst.techs])
-    between = (seconds[np.ix_(home, home)] + seconds[np.ix_(home, home)].T) / 2
+    among = seconds[np.ix_(home, home)]
+    between = (among + among.T) / 2
     # Far-apart seeds, then every technician to the nearest seed.
     seeds = [int(np.argmax(between.sum(axis=1)))]
     while len(seeds) < n_parts:

@@ -164,13 +164,17 @@ def anneal(
     clock: Callable[[int], float],
     span: tuple[float, float] = (0.0, 1.0),
     threshold: float | None = None,
+    rr: RuinRecreate | None = None,
 ) -> tuple[Solution, int]:
     """Threshold-accepting ruin and recreate; returns the best solution and the moves made.
 
     `clock(n)` says which fraction of the budget is used after n moves (1.0 stops). The
     threshold falls from `threshold` (default: `start_threshold`) to 0 over the whole search,
-    of which this run is the part `span`."""
-    rr = RuinRecreate(inst, eligible, rng)
+    of which this run is the part `span`. A given search state `rr` is reused with rng."""
+    if rr is None:
+        rr = RuinRecreate(inst, eligible, rng)
+    else:
+        rr.rng = rng
     best = sol
     first = start_threshold(inst, sol) if threshold is None else threshold
     n = 0
@@ -196,7 +200,8 @@ EPOCH_MOVES = 200
 """Moves between two meetings of parallel chains when the budget is counted in moves."""
 
 _SHARED: dict[str, object] = {}
-"""The instance and eligible shifts, handed to forked chain processes by inheritance."""
+"""The instance, eligible shifts and search state (nearest orders, route segments), built
+once and handed to forked chain processes by inheritance."""
 
 
 def _epoch(
@@ -223,6 +228,7 @@ def _epoch(
         clock=clock,
         span=span,
         threshold=threshold,
+        rr=_SHARED["rr"],  # type: ignore[arg-type]
     )
 
 
@@ -255,7 +261,9 @@ def anneal_chains(
         epochs = max(1, iterations // EPOCH_MOVES)
     else:
         epochs = max(1, round((until - time.monotonic()) / EPOCH_SECONDS))
-    _SHARED.update(inst=inst, eligible=eligible)
+    _SHARED.update(
+        inst=inst, eligible=eligible, rr=RuinRecreate(inst, eligible, random.Random(seed))
+    )
     moves = 0
     best = sol
     try:
