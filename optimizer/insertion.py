@@ -12,11 +12,15 @@ import copy
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
+
 from optimizer.cp.objective import unassigned_cost
 from optimizer.instance import Instance
 from optimizer.segments import (
     RouteSegments,
     between,
+    depot_segment,
+    fold,
     order_plain,
     order_segment,
     segment_cost,
@@ -30,8 +34,13 @@ def fixed_start(start: int) -> int:
     return -start - 1
 
 
+Priced = tuple[int, int, int, "tuple[int, int] | None", int]
+"""A priced insertion: (delta, shift, position, depot stop, departure)."""
+
 IDLE_ROUTES = 2
 """Empty routes offered to each insertion besides the nearest busy ones."""
+NEAR = 50
+"""Nearest orders looked at to find the routes that pass nearest to an order."""
 
 
 @dataclass
@@ -198,6 +207,50 @@ def schedule(
     return timed
 
 
+def timed_from(
+    inst: Instance, s: int, seq: list[int], depot: tuple[int, int] | None, depart: int
+) -> Timed | None:
+    """Timing of a plain route (no breaks, bounds or fixed starts) leaving at `depart`:
+    each stop as early as it can be. The segments give the departure (their earliest start),
+    so this is what `schedule` finds, without its search for the departure."""
+    sh = inst.shifts[s]
+    rows, orders = inst.rows, inst.orders
+    t, loc, travel = depart, sh.start_loc, 0
+    starts: list[int] = []
+    depot_stop = None
+    at = -1 if depot is None else depot[1]
+    for k in range(len(seq) + 1):
+        if k == at:
+            dep = inst.depots[depot[0]]  # type: ignore[index]
+            leg = rows[loc][dep.loc]
+            ds = t + leg if t + leg > dep.open_start else dep.open_start
+            if ds + dep.duration > dep.open_end:
+                return None
+            depot_stop = (depot[0], k, ds)  # type: ignore[index]
+            travel += leg
+            t, loc = ds + dep.duration, dep.loc
+        if k == len(seq):
+            break
+        order = orders[seq[k]]
+        leg = rows[loc][order.loc]
+        arrival = t + leg
+        if order.pin_start is not None:
+            ws = we = order.pin_start
+        else:
+            ws, we = order.windows[0]
+        if arrival > we:
+            return None
+        st = arrival if arrival > ws else ws
+        travel += leg
+        starts.append(st)
+        t, loc = st + order.duration, order.loc
+    leg = rows[loc][sh.end_loc]
+    ret = t + leg
+    if ret > sh.end + sh.max_overtime:
+        return None
+    return Timed(RouteSol(s, list(seq), depart, ret, [], depot_stop), starts, travel + leg)
+
+
 def _first_wait(inst: Instance, timed: Timed) -> int:
     """Waiting before the route's first stop (a depot stop or the first visit)."""
     r = timed.route
@@ -298,8 +351,32 @@ class SegmentCache:
             for p in order.after:
                 self.dependents.setdefault(p, []).append(q)
         self.plain = [order_plain(inst, o, o in self.dependents) for o in range(len(inst.orders))]
+        self.all_plain = all(self.plain)
+        self.order_segs = [
+            order_segment(inst, o) if self.plain[o] else (0, 0, 0, 0, 0, 0, 0)
+            for o in range(len(inst.orders))
+        ]
         self.plain_shift = [not sh.breaks for sh in inst.shifts]
+        # Technicians with one shift: a route of theirs without a depot stop is supplied by
+        # the van alone.
+        self.single_shift = [len(t.shifts) == 1 for t in inst.techs]
         self.routes: dict[tuple, RouteSegments] = {}
+        self.new_depots: dict[tuple[int, int], list[int]] = {}  # see Inserter._new_depots
+        self._inst = inst
+        self._near: list[list[int]] | None = None
+
+    def near(self, o: int) -> list[int]:
+        """The orders from which o is nearest to reach, nearest first (`NEAR` of them)."""
+        if self._near is None:
+            inst = self._inst
+            locs = np.array([order.loc for order in inst.orders], dtype=int)
+            into = inst.travel.seconds[np.ix_(locs, locs)].T  # into[o, x]: from x to o
+            k = min(NEAR, len(locs))
+            part = np.argpartition(into, k - 1, axis=1)[:, :k] if k else np.zeros((0, 0), int)
+            rows = np.take_along_axis(into, part, axis=1)
+            order = np.lexsort((part, rows), axis=1)
+            self._near = np.take_along_axis(part, order, axis=1).tolist()
+        return self._near[o]
 
     def of(self, inst: Instance, s: int, route: RouteSol | None) -> RouteSegments | None:
         """Segments of shift s's route, or None when a stop of it is not plain."""
@@ -313,7 +390,7 @@ class SegmentCache:
                 return None
             if len(self.routes) >= self.LIMIT:
                 self.routes.clear()
-            found = self.routes[key] = RouteSegments.of(inst, route, s)
+            found = self.routes[key] = RouteSegments.of(inst, route, s, self.order_segs)
         return found
 
 
@@ -337,6 +414,7 @@ class Inserter:
         self.segments = segments if segments is not None else SegmentCache(inst)
         self.dependents = self.segments.dependents
         self._segs: dict[int, RouteSegments | None] = {}
+        self._eligible_sets: dict[int, set[int]] = {}  # shared by clones
         self.provided: dict[int, set[int]] = {t: set() for t in range(len(inst.techs))}
         for o, s in sol.provider.items():
             self.provided[inst.shifts[s].tech].add(o)
@@ -441,11 +519,12 @@ class Inserter:
             return None
         best: Insertion | None = None
         plain = self.segments.plain[o]
-        priced: list[tuple[int, int, int, tuple[int, int] | None]] = []
+        priced: list[Priced] = []
+        bound = [float("inf")]
         for s in shifts if shifts is not None else self.nearest_routes(o):
             segs = self._segments_of(s) if plain else None
             if segs is not None:
-                self._price(o, segs, priced)
+                self._price(o, segs, priced, bound)
                 continue
             tech = inst.shifts[s].tech
             seq = self.sol.routes[s].orders if s in self.sol.routes else []
@@ -486,46 +565,63 @@ class Inserter:
         self,
         o: int,
         segs: RouteSegments,
-        out: list[tuple[int, int, int, tuple[int, int] | None]],
+        out: list[Priced],
+        bound: list[float] | None = None,
     ) -> None:
-        """Append (delta, shift, position, depot stop) of every feasible insertion of plain
-        order o into a plain route, priced by segments."""
+        """Append (delta, shift, position, depot stop, departure) of every feasible
+        insertion of plain order o into a plain route, priced by segments.
+
+        With `bound`, only those that cost at most bound[0]. Insertions known to be
+        supplied (o needs nothing, or the van alone supplies the route and o fits in it)
+        lower bound[0] to their price: whatever costs more is never taken."""
+        if bound is None:
+            bound = [float("inf")]
         inst = self.inst
         rows = inst.rows
         s = segs.shift
         sh = inst.shifts[s]
         order = inst.orders[o]
-        tech = inst.techs[sh.tech]
-        alone = order.parts and not inst.depots and len(tech.shifts) == 1
-        # The van alone supplies this route: skip it when o does not fit in the van.
-        if alone and any(
-            segs.load.get(k, 0) + q > tech.parts.get(k, 0) for k, q in order.parts.items()
-        ):
-            return
-        x = order_segment(inst, o)
+        kd = segs.depot_node
+        # Insertions without a depot stop: supplied for sure (final), or surely not (none).
+        final = True
+        plain_ok = True
+        if order.parts or order.equipment:
+            if kd is None and self.segments.single_shift[sh.tech]:
+                van = inst.techs[sh.tech]
+                plain_ok = order.equipment <= van.equipment and all(
+                    segs.load.get(k, 0) + q <= van.parts.get(k, 0) for k, q in order.parts.items()
+                )
+            else:
+                final = False
+        x = self.segments.order_segs[o]
         base = self.cost.get(s, 0) - segs.preference
         if order.preferred and sh.tech not in order.preferred:
             base -= inst.c_preference
         service = segs.service + order.duration
         prefix, suffix, nodes = segs.prefix, segs.suffix, segs.nodes
-        kd = segs.depot_node
-        new_depots: list[int] = []
+        vias = []
         if kd is None:
-            limit = sh.max_depot_visits
-            if inst.depots and (limit is None or limit > 0) and inst.needs_depot(o, sh.tech):
-                van_ok = self.inst.van_ok[o, sh.tech]
-                new_depots = [
-                    d
-                    for d in range(len(inst.depots))
-                    if inst.depot_supplies(o, sh.tech, d) or not van_ok
-                ]
+            vias = [(d, *segs.via_depot(inst, d)) for d in self._new_depots(o, s)]
         else:
             d_route = self.sol.routes[s].depot[0]  # type: ignore[index]
-        vias = [(d, *segs.via_depot(inst, d)) for d in new_depots]
+        if not plain_ok and not vias:
+            return
+        c_travel, c_used, c_over, c_idle = inst.c_travel, inst.c_used, inst.c_overtime, inst.c_idle
+        end = sh.end
+        dx, _, ex, lx, fx, _, _ = x
+        from_x = rows[fx]
+        # With neither idle time nor overtime to price, an insertion costs at least the
+        # travel of its detour: skip positions whose detour alone costs more than the best.
+        detour_bound = final and not vias and not c_idle and not (c_over and sh.max_overtime)
         for g in range(len(nodes) - 1):
-            head = prefix[g]
-            if head[2] + rows[head[5]][x[4]] + head[0] > x[3]:
+            d1, w1, e1, l1, _, z1, tr1 = prefix[g]
+            leg = rows[z1][fx]
+            if e1 + leg + d1 > lx:
                 break  # o's window has closed; later positions only arrive later
+            if detour_bound:
+                f2 = suffix[g + 1][4]
+                if c_travel * (leg + from_x[f2] - rows[z1][f2]) > bound[0]:
+                    continue
             if kd is None:
                 pos, depot = g, None
             elif g < kd:
@@ -533,43 +629,99 @@ class Inserter:
             else:
                 pos, depot = g - 1, (d_route, kd - 1)
             tail = suffix[g + 1]
-            options = [(head, depot, service)]
+            # `between(rows, prefix[g], x, tail)` and `segment_cost` inlined: the innermost
+            # loop of the search.
+            at = d1 - w1 + leg
+            d2, w2, e2, l2, f2, _, tr2 = tail
+            if plain_ok and not w1 and not w2 and e1 + at <= lx:
+                wait = ex - at - l1
+                if wait < 0:
+                    wait = 0
+                dur = d1 + dx + leg + wait
+                early = (ex - at if ex - at > e1 else e1) - wait
+                late = lx - at if lx - at < l1 else l1
+                leg2 = from_x[f2]
+                at = dur + leg2
+                if early + at <= l2:
+                    wait = e2 - at - late
+                    if wait < 0:
+                        wait = 0
+                    if e2 - at > early:
+                        early = e2 - at
+                    dur += d2 + leg2 + wait
+                    travel = tr1 + leg + tr2 + leg2
+                    early -= wait
+                    cost = c_travel * travel + c_used
+                    if early + dur > end:
+                        cost += c_over * (early + dur - end)
+                    if c_idle:
+                        cost += c_idle * (dur - travel - service)
+                    if cost - base <= bound[0]:
+                        out.append((cost - base, s, pos, depot, early))
+                        if final:
+                            bound[0] = cost - base
             for d, after, ahead in vias:
                 stop = service + inst.depots[d].duration
-                options.append((after[g], (d, pos), stop))
+                options = [(after[g], (d, pos))]
                 if g > 0:
-                    options.append((ahead[g], (d, 0), stop))
-            for lead, stop_at, busy in options:
-                seg = between(rows, lead, x, tail)
-                cost = None if seg is None else segment_cost(inst, s, seg, busy)
-                if cost is not None:
-                    out.append((cost - base, s, pos, stop_at))
+                    options.append((ahead[g], (d, 0)))
+                for lead, stop_at in options:
+                    seg = between(rows, lead, x, tail)
+                    price = None if seg is None else segment_cost(inst, s, seg, stop)
+                    if price is not None and price - base <= bound[0]:
+                        out.append((price - base, s, pos, stop_at, seg[2]))  # type: ignore[index]
+
+    def _new_depots(self, o: int, s: int) -> list[int]:
+        """Depots where a new stop would supply order o in shift s (none when o needs no
+        depot or the shift allows no stop)."""
+        key = (o, s)
+        found = self.segments.new_depots.get(key)
+        if found is None:
+            inst, sh = self.inst, self.inst.shifts[s]
+            found = []
+            limit = sh.max_depot_visits
+            if inst.depots and (limit is None or limit > 0) and inst.needs_depot(o, sh.tech):
+                van_ok = inst.van_ok[o, sh.tech]
+                found = [
+                    d
+                    for d in range(len(inst.depots))
+                    if not van_ok or inst.depot_supplies(o, sh.tech, d)
+                ]
+            self.segments.new_depots[key] = found
+        return found
 
     def _confirm(
         self,
         o: int,
-        priced: list[tuple[int, int, int, tuple[int, int] | None]],
+        priced: list[Priced],
         best: Insertion | None,
     ) -> Insertion | None:
-        """Time the cheapest priced insertions for real, in order of price, until one is
-        feasible with its supplies (or costs more than `best`)."""
+        """Time the cheapest priced insertions, in order of price, until one is feasible
+        with its supplies (or costs more than `best`). Segments price exactly, so the
+        timing only places the stops."""
         inst = self.inst
         order = inst.orders[o]
         priced.sort(key=lambda p: (p[0], p[1], p[2], p[3] or (-1, -1)))
         stocks: dict[int, DepotStock] = {}
-        for estimate, s, pos, depot in priced:
-            if best is not None and estimate >= best.delta:
+        supplied = bool(order.parts) or bool(order.equipment)
+        for delta, s, pos, depot, depart in priced:
+            if best is not None and delta >= best.delta:
                 break
             route = self.sol.routes.get(s)
             seq = route.orders if route is not None else []
-            timed = schedule(inst, s, [*seq[:pos], o, *seq[pos:]], depot=depot)
-            if timed is None:
-                continue
-            delta = route_cost(inst, timed) - self.cost.get(s, 0)
-            if best is not None and delta >= best.delta:
+            timed = timed_from(inst, s, [*seq[:pos], o, *seq[pos:]], depot, depart)
+            if timed is None:  # cannot happen when the segments are right
                 continue
             tech = inst.shifts[s].tech
-            if order.parts or not order.equipment <= inst.techs[tech].equipment:
+            if supplied and depot is None and self.segments.single_shift[tech]:
+                # The van alone supplies the route: o's equipment, and parts for all.
+                van = inst.techs[tech]
+                load = self._segs[s].load  # type: ignore[union-attr]
+                if not order.equipment <= van.equipment or any(
+                    load.get(k, 0) + q > van.parts.get(k, 0) for k, q in order.parts.items()
+                ):
+                    continue
+            elif supplied:
                 if tech not in stocks:
                     stocks[tech] = self._stock_without(tech)
                 if not self._supplied(tech, timed.route, o, stocks[tech]):
@@ -603,6 +755,32 @@ class Inserter:
         inst = self.inst
         loc = inst.orders[o].loc
         rows = inst.rows
+        # The routes of the orders nearest to o, when enough of them are eligible.
+        allowed = self._eligible_sets.get(o)
+        if allowed is None:
+            allowed = self._eligible_sets[o] = set(shifts)
+        provider = self.sol.provider
+        busy_routes = [s for s, r in self.sol.routes.items() if r.orders and s in allowed]
+        if len(busy_routes) <= self.granularity:
+            # Every busy route is offered: their order does not matter.
+            idle = sorted(
+                (rows[inst.shifts[s].start_loc][loc], s)
+                for s in shifts
+                if s not in self.sol.routes or not self.sol.routes[s].orders
+            )
+            return sorted(busy_routes) + [s for _, s in idle[:IDLE_ROUTES]]
+        near: list[int] = []
+        for x in self.segments.near(o):
+            s = provider.get(x)
+            if s is not None and s in allowed and s not in near:
+                near.append(s)
+                if len(near) == self.granularity:
+                    idle = sorted(
+                        (rows[inst.shifts[s].start_loc][loc], s)
+                        for s in shifts
+                        if s not in self.sol.routes or not self.sol.routes[s].orders
+                    )
+                    return near + [s for _, s in idle[:IDLE_ROUTES]]
         busy, idle = [], []
         for s in shifts:
             route = self.sol.routes.get(s)
@@ -646,24 +824,22 @@ class Inserter:
         """Take a single-technician order out of its route; False (nothing changed) when the
         rest of the route cannot be re-timed without it."""
         inst, sol = self.inst, self.sol
-        s = sol.provider[o]
+        s, pos, seq, depot = self.without(o)
         route = sol.routes[s]
-        pos = route.orders.index(o)
-        seq = route.orders[:pos] + route.orders[pos + 1 :]
-        depot = None
-        if route.depot is not None:
-            k = route.depot[1]
-            depot = (route.depot[0], k - 1 if pos < k else k)
         tech = inst.shifts[s].tech
-        timed = schedule(inst, s, seq, self._lower(seq), depot=depot) if seq else None
+        timed = self._timed_without(s, pos, seq, depot) if seq else None
         if seq and (timed is None or not self._dependents_ok(seq, timed)):
             return False
-        stock = self._stock_without(tech)
         provided = self.provided[tech] - {o}
         new_route = timed.route if timed is not None else RouteSol(s)
-        picks = tech_supply(inst, tech, self._routes_of(tech, replace=new_route), provided, stock)
-        if picks is None:
-            return False
+        if route.depot is None and self.segments.single_shift[tech]:
+            picks, stock = self.picks[tech], self.stock  # the van, with fewer orders
+        else:
+            stock = self._stock_without(tech)
+            routes = self._routes_of(tech, replace=new_route)
+            picks = tech_supply(inst, tech, routes, provided, stock)
+            if picks is None:
+                return False
         sol.routes[s] = new_route
         self._segs.pop(s, None)
         sol.start.pop(o, None)
@@ -675,6 +851,37 @@ class Inserter:
         self.cost[s] = route_cost(inst, timed) if timed is not None else 0
         self.picks[tech], self.stock = picks, stock
         return True
+
+    def without(self, o: int) -> tuple[int, int, list[int], tuple[int, int] | None]:
+        """Served order o's shift and position, and what its route's stops would be
+        without it: the orders and the depot stop (depot, orders before it)."""
+        s = self.sol.provider[o]
+        route = self.sol.routes[s]
+        pos = route.orders.index(o)
+        seq = route.orders[:pos] + route.orders[pos + 1 :]
+        depot = None
+        if route.depot is not None:
+            k = route.depot[1]
+            depot = (route.depot[0], k - 1 if pos < k else k)
+        return s, pos, seq, depot
+
+    def _timed_without(
+        self, s: int, pos: int, seq: list[int], depot: tuple[int, int] | None
+    ) -> Timed | None:
+        """Timing of shift s's route without its order at `pos` (`seq` is what is left)."""
+        inst, cache = self.inst, self.segments
+        if not cache.plain_shift[s] or not (cache.all_plain or all(cache.plain[x] for x in seq)):
+            return schedule(inst, s, seq, self._lower(seq), depot=depot)
+        sh = inst.shifts[s]
+        nodes = [cache.order_segs[x] for x in seq]
+        if depot is not None:
+            nodes.insert(depot[1], depot_segment(inst, depot[0]))
+        nodes.append((0, 0, 0, sh.end + sh.max_overtime, sh.end_loc, sh.end_loc, 0))
+        start = (0, 0, sh.start, sh.end + sh.max_overtime, sh.start_loc, sh.start_loc, 0)
+        merged = fold(inst.rows, start, nodes)[-1]
+        if merged[1]:
+            return None
+        return timed_from(inst, s, seq, depot, merged[2])
 
     def drop_idle_depot_stop(self, s: int) -> None:
         """Remove a route's depot stop when the orders no longer need it."""
@@ -702,7 +909,14 @@ class Inserter:
         """Commit an insertion into the solution."""
         sol, s, inst = self.sol, ins.shift, self.inst
         tech = inst.shifts[s].tech
-        stock = self._stock_without(tech)
+        old = sol.routes.get(s)
+        # A van-only route stays van-only: the insertion was checked against the van.
+        van_only = (
+            self.segments.single_shift[tech]
+            and ins.timed.route.depot is None
+            and (old is None or old.depot is None)
+        )
+        stock = self.stock if van_only else self._stock_without(tech)
         sol.routes[s] = ins.timed.route
         self._segs.pop(s, None)
         for o, st in zip(ins.timed.route.orders, ins.timed.starts, strict=True):
@@ -710,10 +924,11 @@ class Inserter:
         sol.provider[ins.order] = s
         self.provided[tech].add(ins.order)
         self.cost[s] = route_cost(inst, ins.timed)
-        self.picks[tech] = (
-            tech_supply(inst, tech, self._routes_of(tech), self.provided[tech], stock) or {}
-        )
-        self.stock = stock
+        if not van_only:
+            self.picks[tech] = (
+                tech_supply(inst, tech, self._routes_of(tech), self.provided[tech], stock) or {}
+            )
+            self.stock = stock
 
 
 def construct(

@@ -42,6 +42,7 @@ class RuinRecreate:
         # Must-serve and priority-1 orders: always offered back, and room is made for them.
         self.urgent = [o for o in self.movable if self.value[o] >= max(inst.c_unassigned[0], 1)]
         self.segments = SegmentCache(inst)
+        self.costs: dict = {}  # route parts of the objective, by route (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
         # Berghe's SISR varies it): random, farthest from any start first, earliest
         # closing first, tightest windows first.
@@ -108,7 +109,7 @@ class RuinRecreate:
             best = ins.best(o)
             if best is not None and best.delta < self.value[o]:
                 ins.apply(best)
-        cand.cost = solution_cost(inst, cand)
+        cand.cost = solution_cost(inst, cand, self.costs)
         return ins
 
     def _related(self, seed: int, sol: Solution) -> list[int]:

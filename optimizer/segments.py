@@ -28,20 +28,7 @@ travel)."""
 
 def concat(rows: list[list[int]], a: Segment, b: Segment) -> Segment:
     """Segment a followed by segment b."""
-    d1, w1, e1, l1, f1, z1, tr1 = a
-    d2, w2, e2, l2, f2, z2, tr2 = b
-    leg = rows[z1][f2]
-    at = d1 - w1 + leg
-    wait = e2 - at - l1
-    if wait < 0:
-        wait = 0
-    warp = e1 + at - l2
-    if warp < 0:
-        warp = 0
-    early = e2 - at if e2 - at > e1 else e1
-    late = l2 - at if l2 - at < l1 else l1
-    duration = d1 + d2 + leg + wait
-    return (duration, w1 + w2 + warp, early - wait, late + warp, f1, z2, tr1 + tr2 + leg)
+    return fold(rows, a, [b])[1]
 
 
 def between(rows: list[list[int]], a: Segment, x: Segment, b: Segment) -> Segment | None:
@@ -71,6 +58,61 @@ def between(rows: list[list[int]], a: Segment, x: Segment, b: Segment) -> Segmen
     early = e2 - at if e2 - at > e1 else e1
     late = l2 - at if l2 - at < l1 else l1
     return (d1 + d2 + leg + wait, 0, early - wait, late, f1, z2, tr1 + tr2 + leg)
+
+
+def fold(rows: list[list[int]], first: Segment, nodes: list[Segment]) -> list[Segment]:
+    """[first, first+nodes[0], first+nodes[0]+nodes[1], ...]: `concat` along a route, inlined
+    (building routes' prefixes is the next most frequent work after insertion)."""
+    out = [first]
+    d1, w1, e1, l1, f1, z1, tr1 = first
+    for d2, w2, e2, l2, f2, z2, tr2 in nodes:
+        leg = rows[z1][f2]
+        at = d1 - w1 + leg
+        wait = e2 - at - l1
+        if wait < 0:
+            wait = 0
+        warp = e1 + at - l2
+        if warp < 0:
+            warp = 0
+        if e2 - at > e1:
+            e1 = e2 - at
+        if l2 - at < l1:
+            l1 = l2 - at
+        d1 += d2 + leg + wait
+        w1 += w2 + warp
+        e1 -= wait
+        l1 += warp
+        z1 = z2
+        tr1 += tr2 + leg
+        out.append((d1, w1, e1, l1, f1, z1, tr1))
+    return out
+
+
+def fold_back(rows: list[list[int]], nodes: list[Segment], last: Segment) -> list[Segment]:
+    """[..., nodes[-2]+nodes[-1]+last, nodes[-1]+last, last]: `concat` backwards along a
+    route, inlined."""
+    out = [last]
+    d2, w2, e2, l2, f2, z2, tr2 = last
+    for d1, w1, e1, l1, f1, z1, tr1 in reversed(nodes):
+        leg = rows[z1][f2]
+        at = d1 - w1 + leg
+        wait = e2 - at - l1
+        if wait < 0:
+            wait = 0
+        warp = e1 + at - l2
+        if warp < 0:
+            warp = 0
+        early = e2 - at if e2 - at > e1 else e1
+        late = l2 - at if l2 - at < l1 else l1
+        d2 += d1 + leg + wait
+        w2 += w1 + warp
+        e2 = early - wait
+        l2 = late + warp
+        f2 = f1
+        tr2 += tr1 + leg
+        out.append((d2, w2, e2, l2, f2, z2, tr2))
+    out.reverse()
+    return out
 
 
 def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
@@ -130,14 +172,24 @@ class RouteSegments:
         return found
 
     @classmethod
-    def of(cls, inst: Instance, route: RouteSol | None, s: int) -> RouteSegments:
-        """The segments of shift s's route (an empty route when None)."""
+    def of(
+        cls,
+        inst: Instance,
+        route: RouteSol | None,
+        s: int,
+        order_segs: list[Segment] | None = None,
+    ) -> RouteSegments:
+        """The segments of shift s's route (an empty route when None); `order_segs`, when
+        given, holds every order's `order_segment`."""
         sh = inst.shifts[s]
         last = sh.end + sh.max_overtime
         rows = inst.rows
         nodes: list[Segment] = [(0, 0, sh.start, last, sh.start_loc, sh.start_loc, 0)]
         orders = route.orders if route is not None else []
-        nodes += [order_segment(inst, o) for o in orders]
+        if order_segs is None:
+            nodes += [order_segment(inst, o) for o in orders]
+        else:
+            nodes += [order_segs[o] for o in orders]
         depot_node = None
         service = sum(inst.orders[o].duration for o in orders)
         if route is not None and route.depot is not None:
@@ -154,13 +206,8 @@ class RouteSegments:
         for o in orders:
             for k, q in inst.orders[o].parts.items():
                 load[k] = load.get(k, 0) + q
-        prefix = [nodes[0]]
-        for node in nodes[1:]:
-            prefix.append(concat(rows, prefix[-1], node))
-        suffix = [nodes[-1]]
-        for node in reversed(nodes[:-1]):
-            suffix.append(concat(rows, node, suffix[-1]))
-        suffix.reverse()
+        prefix = fold(rows, nodes[0], nodes[1:])
+        suffix = fold_back(rows, nodes[:-1], nodes[-1])
         return cls(
             s, nodes, prefix, suffix, depot_node, service, inst.c_preference * unpreferred, load
         )

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.suites import load_case
 from optimizer.cp.build import eligible_shifts
-from optimizer.insertion import Inserter, construct, route_cost, schedule
+from optimizer.insertion import Inserter, construct, route_cost, schedule, timed_from
 from optimizer.instance import compile_problem
 from optimizer.segments import RouteSegments, concat, segment_cost
 
@@ -42,11 +42,16 @@ def test_segment_prices_equal_full_timing(suite: str, name: str) -> None:
             assert segs is not None
             priced: list = []
             ins._price(o, segs, priced)
-            for estimate, _, pos, depot in priced:
+            for estimate, _, pos, depot, depart in priced:
                 seq = sol.routes[s].orders if s in sol.routes else []
-                timed = schedule(inst, s, [*seq[:pos], o, *seq[pos:]], depot=depot)
+                cand = [*seq[:pos], o, *seq[pos:]]
+                timed = schedule(inst, s, cand, depot=depot)
                 assert timed is not None, (o, s, pos, depot)
                 assert estimate == route_cost(inst, timed) - ins.cost.get(s, 0)
+                # Leaving when the segments say places every stop as full timing does.
+                placed = timed_from(inst, s, cand, depot, depart)
+                assert placed is not None and placed.starts == timed.starts
+                assert placed.route == timed.route and placed.travel == timed.travel
                 checked += 1
     assert checked > 200
 
@@ -65,6 +70,22 @@ def test_best_insertion_same_with_and_without_segments(suite: str, name: str) ->
             assert (a and a.delta) == (b and b.delta), (o, s)
             found += a is not None
     assert found > 50
+
+
+@pytest.mark.parametrize(("suite", "name"), CASES)
+def test_removal_by_segments_times_as_full_timing(suite: str, name: str) -> None:
+    inst, _, sol, ins = _ruined(suite, name, seed=2)
+    checked = 0
+    for o in sorted(sol.provider):
+        s, pos, seq, depot = ins.without(o)
+        fast = ins._timed_without(s, pos, seq, depot) if seq else None
+        full = schedule(inst, s, seq, depot=depot) if seq else None
+        if full is None:
+            assert fast is None
+            continue
+        assert fast is not None and fast.route == full.route and fast.starts == full.starts
+        checked += 1
+    assert checked > 30
 
 
 def test_route_segment_cost_is_the_route_cost() -> None:

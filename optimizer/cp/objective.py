@@ -90,25 +90,26 @@ def _changes(m: Model) -> cp_model.LinearExprT:
     return sum(out)
 
 
-def solution_cost(inst: Instance, sol) -> int:
-    """The objective of a whole solution in SCALE units, as the model would count it."""
+def solution_cost(inst: Instance, sol, memo: dict | None = None) -> int:
+    """The objective of a whole solution in SCALE units, as the model would count it.
+
+    `memo` keeps each route's part between calls (a search prices many solutions that
+    differ in a few routes)."""
     served = sol.shifts_of()
     cost = 0
     for s, r in sol.routes.items():
         if not r.orders:
             continue
-        sh = inst.shifts[s]
-        locs = [sh.start_loc] + [inst.orders[o].loc for o in r.orders] + [sh.end_loc]
-        travel = sum(inst.t(a, b) for a, b in itertools.pairwise(locs))
-        service = sum(inst.orders[o].duration for o in r.orders)
-        brk = sum(b.duration for b in sh.breaks)
-        cost += inst.c_travel * travel + inst.c_used
-        cost += inst.c_overtime * max(0, r.ret - sh.end)
-        cost += inst.c_idle * (r.ret - r.depart - travel - service - brk)
-        for o in r.orders:
-            pref = inst.orders[o].preferred
-            if pref and sh.tech not in pref:
-                cost += inst.c_preference
+        if memo is None:
+            cost += _route_part(inst, s, r)
+            continue
+        key = (s, tuple(r.orders), r.depart, r.ret)
+        part = memo.get(key)
+        if part is None:
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            part = memo[key] = _route_part(inst, s, r)
+        cost += part
     for o, order in enumerate(inst.orders):
         if o not in served:
             cost += unassigned_cost(inst, o)
@@ -118,4 +119,25 @@ def solution_cost(inst: Instance, sol) -> int:
         if inst.prev_known:
             techs = frozenset(inst.shifts[s].tech for s in served[o])
             cost += inst.change_cost(o, techs, sol.start[o])
+    return cost
+
+
+MEMO_LIMIT = 50000
+"""Most route parts a `solution_cost` memo keeps."""
+
+
+def _route_part(inst: Instance, s: int, r) -> int:
+    """What one route adds to the objective: travel, use, overtime, idle, preferences."""
+    sh = inst.shifts[s]
+    locs = [sh.start_loc] + [inst.orders[o].loc for o in r.orders] + [sh.end_loc]
+    travel = sum(inst.t(a, b) for a, b in itertools.pairwise(locs))
+    service = sum(inst.orders[o].duration for o in r.orders)
+    brk = sum(b.duration for b in sh.breaks)
+    cost = inst.c_travel * travel + inst.c_used
+    cost += inst.c_overtime * max(0, r.ret - sh.end)
+    cost += inst.c_idle * (r.ret - r.depart - travel - service - brk)
+    for o in r.orders:
+        pref = inst.orders[o].preferred
+        if pref and sh.tech not in pref:
+            cost += inst.c_preference
     return cost
