@@ -519,12 +519,11 @@ class Inserter:
             return None
         best: Insertion | None = None
         plain = self.segments.plain[o]
-        priced: list[Priced] = []
-        bound = [float("inf")]
+        by_segments: list[RouteSegments] = []
         for s in shifts if shifts is not None else self.nearest_routes(o):
             segs = self._segments_of(s) if plain else None
             if segs is not None:
-                self._price(o, segs, priced, bound)
+                by_segments.append(segs)
                 continue
             tech = inst.shifts[s].tech
             seq = self.sol.routes[s].orders if s in self.sol.routes else []
@@ -559,117 +558,115 @@ class Inserter:
                     if stock is not None and not self._supplied(tech, timed.route, o, stock):
                         continue
                     best = Insertion(o, s, pos, delta, timed)
+        if not by_segments:
+            return best
+        priced: list[Priced] = []
+        self._price(o, by_segments, priced)
         return self._confirm(o, priced, best) if priced else best
 
-    def _price(
-        self,
-        o: int,
-        segs: RouteSegments,
-        out: list[Priced],
-        bound: list[float] | None = None,
-    ) -> None:
-        """Append (delta, shift, position, depot stop, departure) of every feasible
-        insertion of plain order o into a plain route, priced by segments.
+    def _price(self, o: int, routes: list[RouteSegments], out: list[Priced]) -> None:
+        """Append (delta, shift, position, depot stop, departure) of the feasible insertions
+        of plain order o into plain routes, priced by segments.
 
-        With `bound`, only those that cost at most bound[0]. Insertions known to be
-        supplied (o needs nothing, or the van alone supplies the route and o fits in it)
-        lower bound[0] to their price: whatever costs more is never taken."""
-        if bound is None:
-            bound = [float("inf")]
+        Insertions known to be supplied (o needs nothing, or the van alone supplies the
+        route and o fits in it) bound the others: whatever costs more than one of them is
+        never taken, and is left out."""
         inst = self.inst
         rows = inst.rows
-        s = segs.shift
-        sh = inst.shifts[s]
         order = inst.orders[o]
-        kd = segs.depot_node
-        # Insertions without a depot stop: supplied for sure (final), or surely not (none).
-        final = True
-        plain_ok = True
-        if order.parts or order.equipment:
-            if kd is None and self.segments.single_shift[sh.tech]:
-                van = inst.techs[sh.tech]
-                plain_ok = order.equipment <= van.equipment and all(
-                    segs.load.get(k, 0) + q <= van.parts.get(k, 0) for k, q in order.parts.items()
-                )
-            else:
-                final = False
+        needs = bool(order.parts or order.equipment)
         x = self.segments.order_segs[o]
-        base = self.cost.get(s, 0) - segs.preference
-        if order.preferred and sh.tech not in order.preferred:
-            base -= inst.c_preference
-        service = segs.service + order.duration
-        prefix, suffix, nodes = segs.prefix, segs.suffix, segs.nodes
-        vias = []
-        if kd is None:
-            vias = [(d, *segs.via_depot(inst, d)) for d in self._new_depots(o, s)]
-        else:
-            d_route = self.sol.routes[s].depot[0]  # type: ignore[index]
-        if not plain_ok and not vias:
-            return
-        c_travel, c_used, c_over, c_idle = inst.c_travel, inst.c_used, inst.c_overtime, inst.c_idle
-        end = sh.end
         dx, _, ex, lx, fx, _, _ = x
         from_x = rows[fx]
-        # With neither idle time nor overtime to price, an insertion costs at least the
-        # travel of its detour: skip positions whose detour alone costs more than the best.
-        detour_bound = final and not vias and not c_idle and not (c_over and sh.max_overtime)
-        for g in range(len(nodes) - 1):
-            d1, w1, e1, l1, _, z1, tr1 = prefix[g]
-            leg = rows[z1][fx]
-            if e1 + leg + d1 > lx:
-                break  # o's window has closed; later positions only arrive later
-            if detour_bound:
-                f2 = suffix[g + 1][4]
-                if c_travel * (leg + from_x[f2] - rows[z1][f2]) > bound[0]:
-                    continue
+        c_travel, c_used, c_over, c_idle = inst.c_travel, inst.c_used, inst.c_overtime, inst.c_idle
+        bound = float("inf")
+        for segs in routes:
+            s = segs.shift
+            sh = inst.shifts[s]
+            kd = segs.depot_node
+            # Insertions without a new depot stop: surely supplied (final), or surely not.
+            final = plain_ok = True
+            if needs:
+                if kd is None and self.segments.single_shift[sh.tech]:
+                    van = inst.techs[sh.tech]
+                    plain_ok = order.equipment <= van.equipment and all(
+                        segs.load.get(k, 0) + q <= van.parts.get(k, 0)
+                        for k, q in order.parts.items()
+                    )
+                else:
+                    final = False
+            vias = []
             if kd is None:
-                pos, depot = g, None
-            elif g < kd:
-                pos, depot = g, (d_route, kd)
+                vias = [(d, *segs.via_depot(inst, d)) for d in self._new_depots(o, s)]
             else:
-                pos, depot = g - 1, (d_route, kd - 1)
-            tail = suffix[g + 1]
-            # `between(rows, prefix[g], x, tail)` and `segment_cost` inlined: the innermost
-            # loop of the search.
-            at = d1 - w1 + leg
-            d2, w2, e2, l2, f2, _, tr2 = tail
-            if plain_ok and not w1 and not w2 and e1 + at <= lx:
-                wait = ex - at - l1
-                if wait < 0:
-                    wait = 0
-                dur = d1 + dx + leg + wait
-                early = (ex - at if ex - at > e1 else e1) - wait
-                late = lx - at if lx - at < l1 else l1
-                leg2 = from_x[f2]
-                at = dur + leg2
-                if early + at <= l2:
-                    wait = e2 - at - late
+                d_route = self.sol.routes[s].depot[0]  # type: ignore[index]
+            if not plain_ok and not vias:
+                continue
+            base = self.cost.get(s, 0) - segs.preference
+            if order.preferred and sh.tech not in order.preferred:
+                base -= inst.c_preference
+            service = segs.service + order.duration
+            prefix, suffix = segs.prefix, segs.suffix
+            end = sh.end
+            # With neither idle time nor overtime to price, an insertion costs at least the
+            # travel of its detour: skip positions whose detour alone costs more than the
+            # best.
+            detour_bound = final and not vias and not c_idle and not (c_over and sh.max_overtime)
+            for g in range(len(prefix) - 1):
+                d1, w1, e1, l1, _, z1, tr1 = prefix[g]
+                leg = rows[z1][fx]
+                if e1 + leg + d1 > lx:
+                    break  # o's window has closed; later positions only arrive later
+                tail = suffix[g + 1]
+                d2, w2, e2, l2, f2, _, tr2 = tail
+                if detour_bound and c_travel * (leg + from_x[f2] - rows[z1][f2]) > bound:
+                    continue
+                if kd is None:
+                    pos, depot = g, None
+                elif g < kd:
+                    pos, depot = g, (d_route, kd)
+                else:
+                    pos, depot = g - 1, (d_route, kd - 1)
+                # `between(rows, prefix[g], x, tail)` and `segment_cost` inlined: the
+                # innermost loop of the search.
+                at = d1 - w1 + leg
+                if plain_ok and not w1 and not w2 and e1 + at <= lx:
+                    wait = ex - at - l1
                     if wait < 0:
                         wait = 0
-                    if e2 - at > early:
-                        early = e2 - at
-                    dur += d2 + leg2 + wait
-                    travel = tr1 + leg + tr2 + leg2
-                    early -= wait
-                    cost = c_travel * travel + c_used
-                    if early + dur > end:
-                        cost += c_over * (early + dur - end)
-                    if c_idle:
-                        cost += c_idle * (dur - travel - service)
-                    if cost - base <= bound[0]:
-                        out.append((cost - base, s, pos, depot, early))
-                        if final:
-                            bound[0] = cost - base
-            for d, after, ahead in vias:
-                stop = service + inst.depots[d].duration
-                options = [(after[g], (d, pos))]
-                if g > 0:
-                    options.append((ahead[g], (d, 0)))
-                for lead, stop_at in options:
-                    seg = between(rows, lead, x, tail)
-                    price = None if seg is None else segment_cost(inst, s, seg, stop)
-                    if price is not None and price - base <= bound[0]:
-                        out.append((price - base, s, pos, stop_at, seg[2]))  # type: ignore[index]
+                    dur = d1 + dx + leg + wait
+                    early = (ex - at if ex - at > e1 else e1) - wait
+                    late = lx - at if lx - at < l1 else l1
+                    leg2 = from_x[f2]
+                    at = dur + leg2
+                    if early + at <= l2:
+                        wait = e2 - at - late
+                        if wait < 0:
+                            wait = 0
+                        if e2 - at > early:
+                            early = e2 - at
+                        dur += d2 + leg2 + wait
+                        travel = tr1 + leg + tr2 + leg2
+                        early -= wait
+                        cost = c_travel * travel + c_used
+                        if early + dur > end:
+                            cost += c_over * (early + dur - end)
+                        if c_idle:
+                            cost += c_idle * (dur - travel - service)
+                        if cost - base <= bound:
+                            out.append((cost - base, s, pos, depot, early))
+                            if final:
+                                bound = cost - base
+                for d, after, ahead in vias:
+                    stop = service + inst.depots[d].duration
+                    options = [(after[g], (d, pos))]
+                    if g > 0:
+                        options.append((ahead[g], (d, 0)))
+                    for lead, stop_at in options:
+                        seg = between(rows, lead, x, tail)
+                        price = None if seg is None else segment_cost(inst, s, seg, stop)
+                        if price is not None and price - base <= bound:
+                            out.append((price - base, s, pos, stop_at, seg[2]))  # type: ignore[index]
 
     def _new_depots(self, o: int, s: int) -> list[int]:
         """Depots where a new stop would supply order o in shift s (none when o needs no

@@ -41,7 +41,7 @@ def test_segment_prices_equal_full_timing(suite: str, name: str) -> None:
             segs = ins.segments.of(inst, s, sol.routes.get(s))
             assert segs is not None
             priced: list = []
-            ins._price(o, segs, priced)
+            ins._price(o, [segs], priced)
             for estimate, _, pos, depot, depart in priced:
                 seq = sol.routes[s].orders if s in sol.routes else []
                 cand = [*seq[:pos], o, *seq[pos:]]
