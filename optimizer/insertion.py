@@ -19,6 +19,7 @@ from optimizer.instance import Instance
 from optimizer.segments import (
     RouteSegments,
     between,
+    concat,
     depot_segment,
     fold,
     order_plain,
@@ -39,6 +40,10 @@ Priced = tuple[int, int, int, "tuple[int, int] | None", int]
 
 IDLE_ROUTES = 2
 """Empty routes offered to each insertion besides the nearest busy ones."""
+EXCHANGES = 20
+"""Most route-end exchanges (2-opt*) one call makes."""
+EXCHANGE_NEAR = 10
+"""Nearest orders whose routes an order's route tries to exchange ends with."""
 NEAR = 50
 """Nearest orders looked at to find the routes that pass nearest to an order."""
 
@@ -352,6 +357,9 @@ class SegmentCache:
                 self.dependents.setdefault(p, []).append(q)
         self.plain = [order_plain(inst, o, o in self.dependents) for o in range(len(inst.orders))]
         self.all_plain = all(self.plain)
+        # Route ends may be exchanged (2-opt*) where no preference is priced.
+        self.exchange_ok = not any(order.preferred for order in inst.orders)
+        self.everyone = False  # every order may go to every shift, from the van (set below)
         self.order_segs = [
             order_segment(inst, o) if self.plain[o] else (0, 0, 0, 0, 0, 0, 0)
             for o in range(len(inst.orders))
@@ -412,6 +420,10 @@ class Inserter:
         self.granularity = granularity
         self.cost: dict[int, int] = {}
         self.segments = segments if segments is not None else SegmentCache(inst)
+        if segments is None or not segments.everyone:
+            self.segments.everyone = bool(inst.van_ok.all()) and all(
+                len(v) == len(inst.shifts) for v in eligible.values()
+            )
         self.dependents = self.segments.dependents
         self._segs: dict[int, RouteSegments | None] = {}
         self._eligible_sets: dict[int, set[int]] = {}  # shared by clones
@@ -799,6 +811,8 @@ class Inserter:
 
     def _dependents_ok(self, seq: list[int], timed: Timed) -> bool:
         """Every `after` relation touching this route holds with its new starts."""
+        if not self.dependents:
+            return True  # no order waits for another
         inst = self.inst
         new = dict(zip(seq, timed.starts, strict=True))
 
@@ -816,6 +830,173 @@ class Inserter:
                 if sq is not None and sq < end:
                     return False
         return True
+
+    def exchange_tails(self, shifts: set[int], limit: int = EXCHANGES) -> int:
+        """2-opt* (Potvin and Rousseau 1995) around the given routes: two routes swap their
+        ends, after an order of one and before an order near it in the other, while that
+        pays; returns the exchanges made. Routes priced by segments only, without depot
+        stops, of technicians with one shift (the van supplies them) and no preferences
+        to price."""
+        if not self.segments.exchange_ok:
+            return 0
+        made = 0
+        todo = set(shifts)
+        while todo and made < limit:
+            s1 = min(todo)
+            todo.discard(s1)
+            move = self._best_exchange(s1)
+            if move is None:
+                continue
+            self._exchange(*move)
+            made += 1
+            todo |= {move[0], move[2]}
+        return made
+
+    def _exchange_view(self, s: int) -> tuple | None:
+        """(segments, orders, positions, service before each position, parts before each
+        position) of a route that may exchange its end; None when it may not."""
+        segs = self._segments_of(s)
+        if segs is None or segs.depot_node is not None:
+            return None
+        if not self.segments.single_shift[self.inst.shifts[s].tech]:
+            return None
+        route = self.sol.routes.get(s)
+        orders = route.orders if route is not None else []
+        service = [0]
+        loads: list[dict[str, int]] = [{}]
+        for o in orders:
+            order = self.inst.orders[o]
+            service.append(service[-1] + order.duration)
+            if order.parts:
+                load = dict(loads[-1])
+                for k, q in order.parts.items():
+                    load[k] = load.get(k, 0) + q
+                loads.append(load)
+            else:
+                loads.append(loads[-1])
+        return segs, orders, {o: i for i, o in enumerate(orders)}, service, loads
+
+    def _best_exchange(self, s1: int) -> tuple | None:
+        """The best paying exchange of route ends between s1 and a route near it, as
+        (x, i, y, j, new x, new y, cost x, cost y): x keeps its orders up to i and takes
+        y's from j on; y keeps those before j and takes x's after i."""
+        view1 = self._exchange_view(s1)
+        if view1 is None or not view1[1]:
+            return None
+        views = {s1: view1}
+        provider = self.sol.provider
+        best, best_delta = None, 0
+        for a, u in enumerate(view1[1]):
+            for v in self.segments.near(u)[:EXCHANGE_NEAR]:
+                s2 = provider.get(v)
+                if s2 is None or s2 == s1:
+                    continue
+                if s2 not in views:
+                    views[s2] = self._exchange_view(s2)
+                view2 = views[s2]
+                if view2 is None:
+                    continue
+                b = view2[2][v]
+                for x, i, y, j, vx, vy in (
+                    (s1, a, s2, b, view1, view2),
+                    (s2, b, s1, a, view2, view1),
+                ):
+                    found = self._exchange_price(x, i, y, j, vx, vy)
+                    if found is not None and found[0] < best_delta:
+                        best_delta = found[0]
+                        best = (x, i, y, j, *found[1:])
+        return best
+
+    def _exchange_price(
+        self, x: int, i: int, y: int, j: int, vx: tuple, vy: tuple
+    ) -> tuple | None:
+        """(delta, new x segment, new y segment, cost x, cost y) of the exchange, or None
+        when it is infeasible or changes nothing."""
+        inst = self.inst
+        segs_x, orders_x, _, service_x, loads_x = vx
+        segs_y, orders_y, _, service_y, loads_y = vy
+        moved_in, moved_out = orders_y[j:], orders_x[i + 1 :]
+        if not moved_in and not moved_out:
+            return None
+        rows = inst.rows
+        tail_y = segs_y.tails(inst)[j + 1]
+        tail_x = segs_x.tails(inst)[i + 2]
+        head_x = segs_x.prefix[i + 1]
+        head_y = segs_y.prefix[j]
+        new_x = concat(rows, head_x, tail_y) if tail_y is not None else head_x
+        new_x = concat(rows, new_x, segs_x.nodes[-1])
+        if new_x[1]:
+            return None
+        new_y = concat(rows, head_y, tail_x) if tail_x is not None else head_y
+        new_y = concat(rows, new_y, segs_y.nodes[-1])
+        if new_y[1]:
+            return None
+        if not self._may_take(x, moved_in) or not self._may_take(y, moved_out):
+            return None
+        if not self._fits_van(x, loads_x[i + 1], loads_y[-1], loads_y[j]):
+            return None
+        if not self._fits_van(y, loads_y[j], loads_x[-1], loads_x[i + 1]):
+            return None
+        cost_x = segment_cost(inst, x, new_x, service_x[i + 1] + service_y[-1] - service_y[j])
+        if j + len(moved_out):
+            cost_y = segment_cost(inst, y, new_y, service_y[j] + service_x[-1] - service_x[i + 1])
+        else:
+            cost_y = 0
+        if cost_x is None or cost_y is None:
+            return None
+        delta = cost_x + cost_y - self.cost.get(x, 0) - self.cost.get(y, 0)
+        return delta, new_x, new_y, cost_x, cost_y
+
+    def _may_take(self, s: int, orders: list[int]) -> bool:
+        """Shift s may serve every one of the orders from its van alone."""
+        if self.segments.everyone:
+            return True
+        tech = self.inst.shifts[s].tech
+        van_ok = self.inst.van_ok
+        for o in orders:
+            allowed = self._eligible_sets.get(o)
+            if allowed is None:
+                allowed = self._eligible_sets[o] = set(self.eligible[o])
+            if s not in allowed or not van_ok[o, tech]:
+                return False
+        return True
+
+    def _fits_van(
+        self, s: int, head: dict[str, int], total: dict[str, int], before: dict[str, int]
+    ) -> bool:
+        """The parts of `head` plus those of another route's end (its `total` less what
+        comes `before` the end) fit in shift s's van."""
+        parts = self.inst.techs[self.inst.shifts[s].tech].parts
+        for k in head.keys() | total.keys():
+            if head.get(k, 0) + total.get(k, 0) - before.get(k, 0) > parts.get(k, 0):
+                return False
+        return True
+
+    def _exchange(
+        self, x: int, i: int, y: int, j: int, new_x: tuple, new_y: tuple, cost_x: int, cost_y: int
+    ) -> None:
+        """Make the exchange `_best_exchange` found."""
+        inst, sol = self.inst, self.sol
+        orders_x = sol.routes[x].orders
+        orders_y = sol.routes[y].orders if y in sol.routes else []
+        seq_x = orders_x[: i + 1] + orders_y[j:]
+        seq_y = orders_y[:j] + orders_x[i + 1 :]
+        timed_x = timed_from(inst, x, seq_x, None, new_x[2])
+        timed_y = timed_from(inst, y, seq_y, None, new_y[2]) if seq_y else None
+        if timed_x is None or (seq_y and timed_y is None):
+            return  # cannot happen when the segments are right
+        for s, seq, timed, cost in ((x, seq_x, timed_x, cost_x), (y, seq_y, timed_y, cost_y)):
+            tech = inst.shifts[s].tech
+            sol.routes[s] = timed.route if timed is not None else RouteSol(s)
+            self._segs.pop(s, None)
+            self.cost[s] = cost
+            for o, st in zip(seq, timed.starts if timed is not None else [], strict=True):
+                sol.start[o] = st
+                old = sol.provider.get(o)
+                if old != s:
+                    self.provided[inst.shifts[old].tech].discard(o)  # type: ignore[index]
+                    self.provided[tech].add(o)
+                    sol.provider[o] = s
 
     def remove(self, o: int) -> bool:
         """Take a single-technician order out of its route; False (nothing changed) when the
@@ -920,7 +1101,7 @@ class Inserter:
             sol.start[o] = st
         sol.provider[ins.order] = s
         self.provided[tech].add(ins.order)
-        self.cost[s] = route_cost(inst, ins.timed)
+        self.cost[s] = self.cost.get(s, 0) + ins.delta
         if not van_only:
             self.picks[tech] = (
                 tech_supply(inst, tech, self._routes_of(tech), self.provided[tech], stock) or {}

@@ -21,6 +21,10 @@ RANDOM_ORDER = 0.4
 """Share of moves that offer orders back in random order (the others sort by a key)."""
 MAX_RUIN = 25
 """Most orders one move takes out."""
+EXCHANGE = True
+"""Routes a move touched exchange their ends (2-opt*) after the recreate."""
+EXCHANGE_FLOOR = 0.1
+"""Least share of moves that try route-end exchanges, however rarely they pay."""
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
 
@@ -42,6 +46,7 @@ class RuinRecreate:
         # Must-serve and priority-1 orders: always offered back, and room is made for them.
         self.urgent = [o for o in self.movable if self.value[o] >= max(inst.c_unassigned[0], 1)]
         self.segments = SegmentCache(inst)
+        self.exchange_pays = 1.0  # running share of exchange calls that found something
         self.costs: dict = {}  # route parts of the objective, by route (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
         # Berghe's SISR varies it): random, farthest from any start first, earliest
@@ -66,6 +71,7 @@ class RuinRecreate:
         cand = ins.sol
         served = [o for o in cand.provider if inst.orders[o].crew == 1]
         removed: list[int] = []
+        touched: set[int] = set()
         urgent = [o for o in self.urgent if o not in cand.start and self.eligible[o]]
         if served:
             kind = rng.random()
@@ -78,7 +84,6 @@ class RuinRecreate:
                 victims = self._strings(rng.choice(served), cand, size)
             else:
                 victims = self._route(cand)
-            touched = set()
             for o in victims:
                 if len(removed) >= size and kind < 0.85:
                     break
@@ -109,6 +114,12 @@ class RuinRecreate:
             best = ins.best(o)
             if best is not None and best.delta < self.value[o]:
                 ins.apply(best)
+                touched.add(best.shift)
+        if EXCHANGE and rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
+            # As often as it pays: route-end exchanges find much on long routes with wide
+            # windows and little where skills and depot stops bind.
+            made = ins.exchange_tails(touched)
+            self.exchange_pays += 0.02 * ((made > 0) - self.exchange_pays)
         cand.cost = solution_cost(inst, cand, self.costs)
         return ins
 

@@ -155,6 +155,18 @@ class RouteSegments:
     preference: int  # cost of the route's orders served against their preference
     load: dict[str, int]  # parts the route's orders use
     _via: dict[int, tuple[list[Segment], list[Segment]]] = field(default_factory=dict)
+    _tails: list[Segment | None] | None = None
+
+    def tails(self, inst: Instance) -> list[Segment | None]:
+        """By node k: the segment of the stops from k to the last before the end (None
+        from the end on); for exchanging route ends between shifts."""
+        if self._tails is None:
+            inner = self.nodes[1:-1]
+            self._tails = [None]
+            if inner:
+                self._tails += fold_back(inst.rows, inner[:-1], inner[-1])
+            self._tails.append(None)
+        return self._tails
 
     def via_depot(self, inst: Instance, d: int) -> tuple[list[Segment], list[Segment]]:
         """For a new stop at depot d, by gap g: the prefix up to g followed by the stop, and

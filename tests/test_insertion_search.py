@@ -88,6 +88,39 @@ def test_removal_by_segments_times_as_full_timing(suite: str, name: str) -> None
     assert checked > 30
 
 
+@pytest.mark.parametrize(
+    ("suite", "name"), [("solomon", "R112"), ("trsp", "R101.100_25-5-5-5"), ("solomon", "RC208")]
+)
+def test_route_end_exchanges_keep_every_route_right(suite: str, name: str) -> None:
+    """2-opt* on a constructed plan: it pays, and every route it makes is what full timing
+    gives, costs what it says, and is served by qualified, supplied technicians."""
+    from optimizer.cp.objective import solution_cost
+    from optimizer.supply import supply_plan
+
+    inst = compile_problem(load_case(suite, name, None).problem)
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    before = solution_cost(inst, sol)
+    ins = Inserter(inst, sol, eligible)
+    made = ins.exchange_tails(set(sol.routes), limit=1000)
+    assert made > 0
+    assert solution_cost(inst, sol) < before
+    for s, route in sol.routes.items():
+        if not route.orders:
+            assert ins.cost.get(s, 0) == 0
+            continue
+        depot = route.depot[:2] if route.depot else None
+        timed = schedule(inst, s, route.orders, depot=depot)
+        assert timed is not None
+        assert timed.route == route and timed.starts == [sol.start[o] for o in route.orders]
+        assert route_cost(inst, timed) == ins.cost[s]
+        assert all(s in eligible[o] and sol.provider[o] == s for o in route.orders)
+    assert supply_plan(inst, sol) is not None
+    tech_of = {o: inst.shifts[s].tech for o, s in sol.provider.items()}
+    assert {o for t in ins.provided.values() for o in t} == set(tech_of)
+    assert all(tech_of[o] == t for t, orders in ins.provided.items() for o in orders)
+
+
 def test_route_segment_cost_is_the_route_cost() -> None:
     inst, _, sol, ins = _ruined("trsp", "R101.100_25-5-5-5")
     for s, route in sol.routes.items():
