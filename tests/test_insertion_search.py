@@ -121,6 +121,23 @@ def test_route_end_exchanges_keep_every_route_right(suite: str, name: str) -> No
     assert all(tech_of[o] == t for t, orders in ins.provided.items() for o in orders)
 
 
+@pytest.mark.parametrize("idle", [0, 1])
+def test_search_objective_prices_depot_stops_as_insertion_does(idle: int) -> None:
+    """With depot stops in the plan, the objective that accepts moves and the route costs
+    that insertion minimises agree, whether idle time is priced or not."""
+    from benchmarks.weights import only
+    from optimizer.cp.objective import solution_cost, unassigned_cost
+
+    problem = load_case("trsp", "R101.100_25-5-5-5", None).problem
+    inst = compile_problem(problem.model_copy(update={"weights": only(travel=1, idle=idle)}))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    ins = Inserter(inst, sol, eligible)
+    assert sum(1 for r in sol.routes.values() if r.depot is not None) > 5
+    left = sum(unassigned_cost(inst, o) for o in range(len(inst.orders)) if o not in sol.start)
+    assert solution_cost(inst, sol) == sum(ins.cost.values()) + left
+
+
 def test_route_segment_cost_is_the_route_cost() -> None:
     inst, _, sol, ins = _ruined("trsp", "R101.100_25-5-5-5")
     for s, route in sol.routes.items():

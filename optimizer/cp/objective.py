@@ -103,7 +103,7 @@ def solution_cost(inst: Instance, sol, memo: dict | None = None) -> int:
         if memo is None:
             cost += _route_part(inst, s, r)
             continue
-        key = (s, tuple(r.orders), r.depart, r.ret)
+        key = (s, tuple(r.orders), r.depart, r.ret, r.depot)
         part = memo.get(key)
         if part is None:
             if len(memo) >= MEMO_LIMIT:
@@ -130,12 +130,18 @@ def _route_part(inst: Instance, s: int, r) -> int:
     """What one route adds to the objective: travel, use, overtime, idle, preferences."""
     sh = inst.shifts[s]
     locs = [sh.start_loc] + [inst.orders[o].loc for o in r.orders] + [sh.end_loc]
+    stop = 0
+    if r.depot is not None:
+        # The depot stop's legs are travel, and its time is neither idle nor service, as
+        # the model counts them.
+        locs.insert(r.depot[1] + 1, inst.depots[r.depot[0]].loc)
+        stop = inst.depots[r.depot[0]].duration
     travel = sum(inst.t(a, b) for a, b in itertools.pairwise(locs))
     service = sum(inst.orders[o].duration for o in r.orders)
     brk = sum(b.duration for b in sh.breaks)
     cost = inst.c_travel * travel + inst.c_used
     cost += inst.c_overtime * max(0, r.ret - sh.end)
-    cost += inst.c_idle * (r.ret - r.depart - travel - service - brk)
+    cost += inst.c_idle * (r.ret - r.depart - travel - service - brk - stop)
     for o in r.orders:
         pref = inst.orders[o].preferred
         if pref and sh.tech not in pref:
