@@ -9,12 +9,11 @@ insertion moves. Crew orders are left to the CP-SAT search.
 from __future__ import annotations
 
 import copy
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.cp.objective import unassigned_cost
+from optimizer.cp.objective import route_part, route_travel, unassigned_cost
 from optimizer.instance import Instance
 from optimizer.segments import (
     RouteSegments,
@@ -118,27 +117,12 @@ def schedule(
         o = seq[k]
         return _start_at(inst, o, t2 + inst.t(loc2, inst.orders[o].loc), lower.get(o, 0))
 
-    if not rules and depot is None and not lower:
-        # The common case, kept tight: no breaks, no depot stop, no bounds.
-        rows, orders = inst.rows, inst.orders
-        for o in seq:
-            order = orders[o]
-            leg = rows[loc][order.loc]
-            arrival = t + leg
-            if order.pin_start is None and len(order.windows) == 1:
-                ws, we = order.windows[0]
-                if arrival > we:
-                    return None
-                st = arrival if arrival > ws else ws
-            else:
-                found = _start_at(inst, o, arrival, 0)
-                if found is None:
-                    return None
-                st = found
-            travel += leg
-            starts.append(st)
-            t = st + order.duration
-            loc = order.loc
+    if not rules and not lower:
+        # The common case: no breaks and no bounds, every stop as early as it can be.
+        found = timed_from(inst, s, seq, depot, t)
+        if found is None:
+            return None
+        timed = found
     else:
         for pos in range(-1, len(seq)):
             if pos >= 0:
@@ -183,20 +167,21 @@ def schedule(
                 taken[b] = (pos, bstart)
                 t = bstart + rule.duration
                 pending.pop(0)
-    moved = through_depot(t, loc, len(seq))
-    if moved is None:
-        return None
-    if depot is not None and depot[1] == len(seq):
-        depot_stop = (depot[0], len(seq), moved[0] - inst.depots[depot[0]].duration)
-        travel += moved[2]
-    t, loc = moved[0], moved[1]
-    leg = inst.t(loc, sh.end_loc)
-    travel += leg
-    ret = t + leg
-    if ret > latest or pending:
-        return None
-    route = RouteSol(s, list(seq), start_time, ret, [x for x in taken if x], depot_stop)
-    timed = Timed(route, starts, travel)
+        moved = through_depot(t, loc, len(seq))
+        if moved is None:
+            return None
+        if depot is not None and depot[1] == len(seq):
+            depot_stop = (depot[0], len(seq), moved[0] - inst.depots[depot[0]].duration)
+            travel += moved[2]
+        t, loc = moved[0], moved[1]
+        leg = inst.t(loc, sh.end_loc)
+        travel += leg
+        ret = t + leg
+        if ret > latest or pending:
+            return None
+        route = RouteSol(s, list(seq), start_time, ret, [x for x in taken if x], depot_stop)
+        timed = Timed(route, starts, travel)
+    ret = timed.route.ret
     if depart is None and seq:
         # Leave later by as much waiting as can be avoided without moving a start past its
         # window (Savelsbergh's forward slack), so that idle time is what it must be.
@@ -204,7 +189,7 @@ def schedule(
         first_wait = _first_wait(inst, timed)
         if 0 < delay <= first_wait:
             # Only the wait before the first stop goes: every start stays as it is.
-            route.depart = start_time + delay
+            timed.route.depart = start_time + delay
         elif delay > 0:
             later = schedule(inst, s, seq, lower, depart=start_time + delay, depot=depot)
             if later is not None and later.route.ret <= ret:
@@ -215,9 +200,10 @@ def schedule(
 def timed_from(
     inst: Instance, s: int, seq: list[int], depot: tuple[int, int] | None, depart: int
 ) -> Timed | None:
-    """Timing of a plain route (no breaks, bounds or fixed starts) leaving at `depart`:
-    each stop as early as it can be. The segments give the departure (their earliest start),
-    so this is what `schedule` finds, without its search for the departure."""
+    """Timing of a route without breaks, bounds or fixed starts leaving at `depart`: each
+    stop as early as it can be (`schedule`'s common case). For a plain route the segments
+    give the departure (their earliest start), so this is what `schedule` finds, without
+    its search for the departure."""
     sh = inst.shifts[s]
     rows, orders = inst.rows, inst.orders
     t, loc, travel = depart, sh.start_loc, 0
@@ -239,13 +225,16 @@ def timed_from(
         order = orders[seq[k]]
         leg = rows[loc][order.loc]
         arrival = t + leg
-        if order.pin_start is not None:
-            ws = we = order.pin_start
-        else:
+        if order.pin_start is None and len(order.windows) == 1:
             ws, we = order.windows[0]
-        if arrival > we:
-            return None
-        st = arrival if arrival > ws else ws
+            if arrival > we:
+                return None
+            st = arrival if arrival > ws else ws
+        else:
+            found = _start_at(inst, seq[k], arrival, 0)
+            if found is None:
+                return None
+            st = found
         travel += leg
         starts.append(st)
         t, loc = st + order.duration, order.loc
@@ -315,19 +304,11 @@ def route_cost(inst: Instance, timed: Timed) -> int:
     if not r.orders:
         return 0
     sh = inst.shifts[r.shift]
-    cost = inst.c_travel * timed.travel + inst.c_used
-    cost += inst.c_overtime * max(0, r.ret - sh.end)
-    if inst.c_idle:
-        service = sum(inst.orders[o].duration for o in r.orders)
-        brk = sum(b.duration for b in sh.breaks)
-        stop = inst.depots[r.depot[0]].duration if r.depot else 0
-        cost += inst.c_idle * (r.ret - r.depart - timed.travel - service - brk - stop)
+    cost = route_part(inst, r.shift, r, timed.travel)
     for o, st in zip(r.orders, timed.starts, strict=True):
         order = inst.orders[o]
         if order.due is not None and st > order.due:
             cost += inst.c_lateness[order.priority - 1] * (st - order.due)
-        if order.preferred and sh.tech not in order.preferred:
-            cost += inst.c_preference
         if inst.prev_known and order.crew == 1:
             cost += inst.change_cost(o, frozenset((sh.tech,)), st)
     return cost
@@ -359,7 +340,6 @@ class SegmentCache:
         self.all_plain = all(self.plain)
         # Route ends may be exchanged (2-opt*) where no preference is priced.
         self.exchange_ok = not any(order.preferred for order in inst.orders)
-        self.everyone = False  # every order may go to every shift, from the van (set below)
         self.order_segs = [
             order_segment(inst, o) if self.plain[o] else (0, 0, 0, 0, 0, 0, 0)
             for o in range(len(inst.orders))
@@ -420,10 +400,10 @@ class Inserter:
         self.granularity = granularity
         self.cost: dict[int, int] = {}
         self.segments = segments if segments is not None else SegmentCache(inst)
-        if segments is None or not segments.everyone:
-            self.segments.everyone = bool(inst.van_ok.all()) and all(
-                len(v) == len(inst.shifts) for v in eligible.values()
-            )
+        # Every order may go to every shift, from the van: route ends move freely.
+        self.everyone = all(len(v) == len(inst.shifts) for v in eligible.values()) and bool(
+            inst.van_ok.all()
+        )
         self.dependents = self.segments.dependents
         self._segs: dict[int, RouteSegments | None] = {}
         self._eligible_sets: dict[int, set[int]] = {}  # shared by clones
@@ -457,11 +437,7 @@ class Inserter:
         return found
 
     def _timed_as_is(self, s: int, route: RouteSol) -> Timed:
-        sh = self.inst.shifts[s]
-        locs = [sh.start_loc] + [self.inst.orders[o].loc for o in route.orders] + [sh.end_loc]
-        if route.depot is not None:
-            locs.insert(route.depot[1] + 1, self.inst.depots[route.depot[0]].loc)
-        travel = sum(self.inst.t(a, b) for a, b in itertools.pairwise(locs))
+        travel = route_travel(self.inst, s, route)
         return Timed(route, [self.sol.start[o] for o in route.orders], travel)
 
     def _routes_of(self, t: int, replace: RouteSol | None = None) -> list[RouteSol]:
@@ -770,39 +746,30 @@ class Inserter:
             allowed = self._eligible_sets[o] = set(shifts)
         provider = self.sol.provider
         busy_routes = [s for s, r in self.sol.routes.items() if r.orders and s in allowed]
+        idle = sorted(
+            (rows[inst.shifts[s].start_loc][loc], s)
+            for s in shifts
+            if s not in self.sol.routes or not self.sol.routes[s].orders
+        )
+        nearest_idle = [s for _, s in idle[:IDLE_ROUTES]]
         if len(busy_routes) <= self.granularity:
             # Every busy route is offered: their order does not matter.
-            idle = sorted(
-                (rows[inst.shifts[s].start_loc][loc], s)
-                for s in shifts
-                if s not in self.sol.routes or not self.sol.routes[s].orders
-            )
-            return sorted(busy_routes) + [s for _, s in idle[:IDLE_ROUTES]]
+            return sorted(busy_routes) + nearest_idle
         near: list[int] = []
         for x in self.segments.near(o):
             s = provider.get(x)
             if s is not None and s in allowed and s not in near:
                 near.append(s)
                 if len(near) == self.granularity:
-                    idle = sorted(
-                        (rows[inst.shifts[s].start_loc][loc], s)
-                        for s in shifts
-                        if s not in self.sol.routes or not self.sol.routes[s].orders
-                    )
-                    return near + [s for _, s in idle[:IDLE_ROUTES]]
-        busy, idle = [], []
-        for s in shifts:
-            route = self.sol.routes.get(s)
+                    return near + nearest_idle
+        busy = []
+        for s in busy_routes:
             gap = rows[inst.shifts[s].start_loc][loc]
-            if route and route.orders:
-                for x in route.orders:
-                    gap = min(gap, rows[inst.orders[x].loc][loc])
-                busy.append((gap, s))
-            else:
-                idle.append((gap, s))
+            for x in self.sol.routes[s].orders:
+                gap = min(gap, rows[inst.orders[x].loc][loc])
+            busy.append((gap, s))
         busy.sort()
-        idle.sort()
-        return [s for _, s in busy[: self.granularity]] + [s for _, s in idle[:IDLE_ROUTES]]
+        return [s for _, s in busy[: self.granularity]] + nearest_idle
 
     def _supplied(self, tech: int, route: RouteSol, o: int, stock: DepotStock) -> bool:
         provided = self.provided[tech] | {o}
@@ -949,7 +916,7 @@ class Inserter:
 
     def _may_take(self, s: int, orders: list[int]) -> bool:
         """Shift s may serve every one of the orders from its van alone."""
-        if self.segments.everyone:
+        if self.everyone:
             return True
         tech = self.inst.shifts[s].tech
         van_ok = self.inst.van_ok

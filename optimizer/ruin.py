@@ -21,8 +21,6 @@ RANDOM_ORDER = 0.4
 """Share of moves that offer orders back in random order (the others sort by a key)."""
 MAX_RUIN = 25
 """Most orders one move takes out."""
-EXCHANGE = True
-"""Routes a move touched exchange their ends (2-opt*) after the recreate."""
 EXCHANGE_FLOOR = 0.1
 """Least share of moves that try route-end exchanges, however rarely they pay."""
 THRESHOLD = 0.1
@@ -115,9 +113,9 @@ class RuinRecreate:
             if best is not None and best.delta < self.value[o]:
                 ins.apply(best)
                 touched.add(best.shift)
-        if EXCHANGE and rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
-            # As often as it pays: route-end exchanges find much on long routes with wide
-            # windows and little where skills and depot stops bind.
+        if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
+            # The touched routes exchange their ends (2-opt*) as often as that pays: much
+            # on long routes with wide windows, little where skills and depot stops bind.
             made = ins.exchange_tails(touched)
             self.exchange_pays += 0.02 * ((made > 0) - self.exchange_pays)
         cand.cost = solution_cost(inst, cand, self.costs)

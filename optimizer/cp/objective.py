@@ -101,14 +101,14 @@ def solution_cost(inst: Instance, sol, memo: dict | None = None) -> int:
         if not r.orders:
             continue
         if memo is None:
-            cost += _route_part(inst, s, r)
+            cost += route_part(inst, s, r)
             continue
         key = (s, tuple(r.orders), r.depart, r.ret, r.depot)
         part = memo.get(key)
         if part is None:
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()
-            part = memo[key] = _route_part(inst, s, r)
+            part = memo[key] = route_part(inst, s, r)
         cost += part
     for o, order in enumerate(inst.orders):
         if o not in served:
@@ -126,22 +126,29 @@ MEMO_LIMIT = 50000
 """Most route parts a `solution_cost` memo keeps."""
 
 
-def _route_part(inst: Instance, s: int, r) -> int:
-    """What one route adds to the objective: travel, use, overtime, idle, preferences."""
+def route_travel(inst: Instance, s: int, r) -> int:
+    """Travel seconds of shift s's route r, the depot stop's legs included."""
     sh = inst.shifts[s]
     locs = [sh.start_loc] + [inst.orders[o].loc for o in r.orders] + [sh.end_loc]
-    stop = 0
     if r.depot is not None:
-        # The depot stop's legs are travel, and its time is neither idle nor service, as
-        # the model counts them.
         locs.insert(r.depot[1] + 1, inst.depots[r.depot[0]].loc)
-        stop = inst.depots[r.depot[0]].duration
-    travel = sum(inst.t(a, b) for a, b in itertools.pairwise(locs))
-    service = sum(inst.orders[o].duration for o in r.orders)
-    brk = sum(b.duration for b in sh.breaks)
+    return sum(inst.t(a, b) for a, b in itertools.pairwise(locs))
+
+
+def route_part(inst: Instance, s: int, r, travel: int | None = None) -> int:
+    """What one non-empty route adds to the objective: travel, use, overtime, idle (the
+    depot stop's time is neither idle nor service, as the model counts it), preferences.
+    `travel` when known, else `route_travel`."""
+    sh = inst.shifts[s]
+    if travel is None:
+        travel = route_travel(inst, s, r)
     cost = inst.c_travel * travel + inst.c_used
     cost += inst.c_overtime * max(0, r.ret - sh.end)
-    cost += inst.c_idle * (r.ret - r.depart - travel - service - brk - stop)
+    if inst.c_idle:
+        service = sum(inst.orders[o].duration for o in r.orders)
+        brk = sum(b.duration for b in sh.breaks)
+        stop = inst.depots[r.depot[0]].duration if r.depot is not None else 0
+        cost += inst.c_idle * (r.ret - r.depart - travel - service - brk - stop)
     for o in r.orders:
         pref = inst.orders[o].preferred
         if pref and sh.tech not in pref:
