@@ -17,10 +17,11 @@ from optimizer.cp.objective import route_part, route_travel, unassigned_cost
 from optimizer.instance import Instance
 from optimizer.segments import (
     RouteSegments,
+    Segment,
     between,
-    concat,
     depot_segment,
     fold,
+    join,
     order_plain,
     order_segment,
     segment_cost,
@@ -325,6 +326,47 @@ class Insertion:
     timed: Timed
 
 
+DEPOT = -1
+"""A depot stop among a route's orders in an exchange view."""
+
+
+@dataclass
+class ExchangeView:
+    """A route as route-end exchanges see it: its segments, its stops (orders, and `DEPOT`
+    where the depot stop is), each order's node in the segments, and by node the service
+    time and parts used so far."""
+
+    segs: RouteSegments
+    stops: list[int]
+    node: dict[int, int]
+    service: list[int]
+    loads: list[dict[str, int]]
+    depot: int | None  # the depot of the route's stop
+
+
+@dataclass
+class Exchange:
+    """A route-end exchange priced: route x keeps its nodes up to p and takes route y's from
+    q on, y keeps those before q and takes x's after p; the new routes' orders, depot
+    stops, segments and costs."""
+
+    delta: int
+    x: int
+    p: int
+    y: int
+    q: int
+    seq_x: list[int]
+    seq_y: list[int]
+    depot_x: tuple[int, int] | None
+    depot_y: tuple[int, int] | None
+    seg_x: Segment
+    seg_y: Segment | None
+    cost_x: int
+    cost_y: int
+    had_depot: bool  # either route had a depot stop before
+    picks: tuple[dict[int, Pickup], dict[int, Pickup], DepotStock] | None = None
+
+
 class SegmentCache:
     """Which orders segments can price, and the segments of routes seen so far (shared by
     the many inserters of one search; a route's segments depend only on its stops)."""
@@ -345,6 +387,8 @@ class SegmentCache:
             for o in range(len(inst.orders))
         ]
         self.plain_shift = [not sh.breaks for sh in inst.shifts]
+        # Depots with every item unlimited: their stock need not be copied before a check.
+        self.unlimited = DepotStock.full(inst).unlimited()
         # Technicians with one shift: a route of theirs without a depot stop is supplied by
         # the van alone.
         self.single_shift = [len(t.shifts) == 1 for t in inst.techs]
@@ -425,7 +469,7 @@ class Inserter:
         new.sol = self.sol.copy()
         new.cost = dict(self.cost)
         new.provided = {t: set(v) for t, v in self.provided.items()}
-        new.stock = self.stock.copy()
+        new.stock = self.stock if self.segments.unlimited else self.stock.copy()
         new.picks = dict(self.picks)
         new._segs = dict(self._segs)
         return new
@@ -449,10 +493,12 @@ class Inserter:
                 out.append(self.sol.routes[s])
         return out
 
-    def _stock_without(self, t: int) -> DepotStock:
-        """Depot stock as if technician t had taken nothing."""
+    def _stock_without(self, *techs: int) -> DepotStock:
+        """Depot stock as if these technicians had taken nothing."""
+        if self.segments.unlimited:
+            return self.stock
         stock = self.stock.copy()
-        for s, pick in self.picks[t].items():
+        for s, pick in (item for t in techs for item in self.picks[t].items()):
             d = self.sol.routes[s].depot[0]  # type: ignore[index]
             for e in pick.equipment:
                 if stock.equipment.get((d, e)) is not None:
@@ -774,7 +820,9 @@ class Inserter:
     def _supplied(self, tech: int, route: RouteSol, o: int, stock: DepotStock) -> bool:
         provided = self.provided[tech] | {o}
         routes = self._routes_of(tech, replace=route)
-        return tech_supply(self.inst, tech, routes, provided, stock.copy()) is not None
+        if not self.segments.unlimited:
+            stock = stock.copy()
+        return tech_supply(self.inst, tech, routes, provided, stock) is not None
 
     def _dependents_ok(self, seq: list[int], timed: Timed) -> bool:
         """Every `after` relation touching this route holds with its new starts."""
@@ -801,9 +849,10 @@ class Inserter:
     def exchange_tails(self, shifts: set[int], limit: int = EXCHANGES) -> int:
         """2-opt* (Potvin and Rousseau 1995) around the given routes: two routes swap their
         ends, after an order of one and before an order near it in the other, while that
-        pays; returns the exchanges made. Routes priced by segments only, without depot
-        stops, of technicians with one shift (the van supplies them) and no preferences
-        to price."""
+        pays; returns the exchanges made. Routes priced by segments only, of technicians
+        with one shift, no preferences priced. A depot stop goes with its part of the route
+        (a route keeps one at most); a route with one has its supply checked again, a route
+        without is supplied by the van alone."""
         if not self.segments.exchange_ok:
             return 0
         made = 0
@@ -814,25 +863,34 @@ class Inserter:
             move = self._best_exchange(s1)
             if move is None:
                 continue
-            self._exchange(*move)
+            self._exchange(move)
             made += 1
-            todo |= {move[0], move[2]}
+            todo |= {move.x, move.y}
         return made
 
-    def _exchange_view(self, s: int) -> tuple | None:
-        """(segments, orders, positions, service before each position, parts before each
-        position) of a route that may exchange its end; None when it may not."""
+    def _exchange_view(self, s: int) -> ExchangeView | None:
+        """What route-end exchanges of route s are priced from; None when it may not take
+        part."""
+        inst = self.inst
         segs = self._segments_of(s)
-        if segs is None or segs.depot_node is not None:
+        if segs is None or not self.segments.single_shift[inst.shifts[s].tech]:
             return None
-        if not self.segments.single_shift[self.inst.shifts[s].tech]:
-            return None
+        if segs.exchange_view is not None:
+            return segs.exchange_view  # type: ignore[return-value]
         route = self.sol.routes.get(s)
-        orders = route.orders if route is not None else []
+        stops = list(route.orders) if route is not None else []
+        depot = None
+        if route is not None and route.depot is not None:
+            depot = route.depot[0]
+            stops.insert(route.depot[1], DEPOT)
         service = [0]
         loads: list[dict[str, int]] = [{}]
-        for o in orders:
-            order = self.inst.orders[o]
+        for o in stops:
+            if o == DEPOT:
+                service.append(service[-1] + inst.depots[depot].duration)  # type: ignore[index]
+                loads.append(loads[-1])
+                continue
+            order = inst.orders[o]
             service.append(service[-1] + order.duration)
             if order.parts:
                 load = dict(loads[-1])
@@ -841,19 +899,20 @@ class Inserter:
                 loads.append(load)
             else:
                 loads.append(loads[-1])
-        return segs, orders, {o: i for i, o in enumerate(orders)}, service, loads
+        node = {o: k + 1 for k, o in enumerate(stops) if o != DEPOT}
+        segs.exchange_view = ExchangeView(segs, stops, node, service, loads, depot)
+        return segs.exchange_view
 
-    def _best_exchange(self, s1: int) -> tuple | None:
-        """The best paying exchange of route ends between s1 and a route near it, as
-        (x, i, y, j, new x, new y, cost x, cost y): x keeps its orders up to i and takes
-        y's from j on; y keeps those before j and takes x's after i."""
+    def _best_exchange(self, s1: int) -> Exchange | None:
+        """The cheapest supplied exchange of route ends between s1 and a route near it."""
         view1 = self._exchange_view(s1)
-        if view1 is None or not view1[1]:
+        if view1 is None or not view1.node:
             return None
         views = {s1: view1}
         provider = self.sol.provider
-        best, best_delta = None, 0
-        for a, u in enumerate(view1[1]):
+        found: list[Exchange] = []
+        bound = 0  # the cheapest exchange so far between van-only routes (surely supplied)
+        for u, a in view1.node.items():
             for v in self.segments.near(u)[:EXCHANGE_NEAR]:
                 s2 = provider.get(v)
                 if s2 is None or s2 == s1:
@@ -863,60 +922,108 @@ class Inserter:
                 view2 = views[s2]
                 if view2 is None:
                     continue
-                b = view2[2][v]
-                for x, i, y, j, vx, vy in (
+                b = view2.node[v]
+                for x, p, y, q, vx, vy in (
                     (s1, a, s2, b, view1, view2),
                     (s2, b, s1, a, view2, view1),
                 ):
-                    found = self._exchange_price(x, i, y, j, vx, vy)
-                    if found is not None and found[0] < best_delta:
-                        best_delta = found[0]
-                        best = (x, i, y, j, *found[1:])
-        return best
+                    move = self._exchange_price(x, p, y, q, vx, vy, bound)
+                    if move is not None:
+                        found.append(move)
+                        if move.depot_x is None and move.depot_y is None:
+                            bound = move.delta  # supplied by the vans
+        # A van-only exchange is supplied; one with a depot stop is checked, cheapest first.
+        found.sort(key=lambda m: (m.delta, m.x, m.p, m.y, m.q))
+        for move in found:
+            if self._exchange_supplied(move):
+                return move
+        return None
 
     def _exchange_price(
-        self, x: int, i: int, y: int, j: int, vx: tuple, vy: tuple
-    ) -> tuple | None:
-        """(delta, new x segment, new y segment, cost x, cost y) of the exchange, or None
-        when it is infeasible or changes nothing."""
+        self, x: int, p: int, y: int, q: int, vx: ExchangeView, vy: ExchangeView, bound: int
+    ) -> Exchange | None:
+        """Route x keeps its stops up to node p and takes y's from node q on; y keeps those
+        before node q and takes x's after p. The exchange if it costs less than `bound` and
+        is feasible (a route with a depot stop: supply aside), else None."""
         inst = self.inst
-        segs_x, orders_x, _, service_x, loads_x = vx
-        segs_y, orders_y, _, service_y, loads_y = vy
-        moved_in, moved_out = orders_y[j:], orders_x[i + 1 :]
-        if not moved_in and not moved_out:
-            return None
+        segs_x, segs_y = vx.segs, vy.segs
+        # Where the depot stops go: (x's stays, y's comes) to x, (y's stays, x's comes) to y.
+        dx, dy = segs_x.depot_node, segs_y.depot_node
+        x_keeps, y_gives = dx is not None and dx <= p, dy is not None and dy >= q
+        y_keeps, x_gives = dy is not None and dy < q, dx is not None and dx > p
+        if (x_keeps and y_gives) or (y_keeps and x_gives):
+            return None  # two depot stops in one route
+        # Orders y keeps and x gives away: is y left empty (a depot stop alone dropped)?
+        empty_y = q - 1 - y_keeps + len(vx.stops) - p - x_gives == 0
         rows = inst.rows
-        tail_y = segs_y.tails(inst)[j + 1]
-        tail_x = segs_x.tails(inst)[i + 2]
-        head_x = segs_x.prefix[i + 1]
-        head_y = segs_y.prefix[j]
-        new_x = concat(rows, head_x, tail_y) if tail_y is not None else head_x
-        new_x = concat(rows, new_x, segs_x.nodes[-1])
-        if new_x[1]:
+        new_x = join(rows, segs_x.prefix[p], segs_y.tails(inst)[q], segs_x.nodes[-1])
+        if new_x is None:
             return None
-        new_y = concat(rows, head_y, tail_x) if tail_x is not None else head_y
-        new_y = concat(rows, new_y, segs_y.nodes[-1])
-        if new_y[1]:
+        service_x = vx.service[p] + vy.service[-1] - vy.service[q - 1]
+        cost_x = segment_cost(inst, x, new_x, service_x)
+        if cost_x is None:
             return None
-        if not self._may_take(x, moved_in) or not self._may_take(y, moved_out):
-            return None
-        if not self._fits_van(x, loads_x[i + 1], loads_y[-1], loads_y[j]):
-            return None
-        if not self._fits_van(y, loads_y[j], loads_x[-1], loads_x[i + 1]):
-            return None
-        cost_x = segment_cost(inst, x, new_x, service_x[i + 1] + service_y[-1] - service_y[j])
-        if j + len(moved_out):
-            cost_y = segment_cost(inst, y, new_y, service_y[j] + service_x[-1] - service_x[i + 1])
-        else:
-            cost_y = 0
-        if cost_x is None or cost_y is None:
-            return None
+        new_y: Segment | None = None
+        cost_y = 0
+        if not empty_y:
+            new_y = join(rows, segs_y.prefix[q - 1], segs_x.tails(inst)[p + 1], segs_y.nodes[-1])
+            if new_y is None:
+                return None
+            service_y = vy.service[q - 1] + vx.service[-1] - vx.service[p]
+            found = segment_cost(inst, y, new_y, service_y)
+            if found is None:
+                return None
+            cost_y = found
         delta = cost_x + cost_y - self.cost.get(x, 0) - self.cost.get(y, 0)
-        return delta, new_x, new_y, cost_x, cost_y
+        if delta >= bound:
+            return None
+        head_x, tail_x = vx.stops[:p], vx.stops[p:]
+        head_y, tail_y = vy.stops[: q - 1], vy.stops[q - 1 :]
+        moved_out = [o for o in tail_x if o != DEPOT]
+        moved_in = [o for o in tail_y if o != DEPOT]
+        depot_x = vx.depot if x_keeps else vy.depot if y_gives else None
+        depot_y = None if new_y is None else vy.depot if y_keeps else vx.depot if x_gives else None
+        if not self._may_take(x, moved_in, van=depot_x is None):
+            return None
+        if not self._may_take(y, moved_out, van=depot_y is None):
+            return None
+        if depot_x is None and not self._fits_van(x, vx.loads[p], vy.loads[-1], vy.loads[q - 1]):
+            return None
+        if depot_y is None and not self._fits_van(y, vy.loads[q - 1], vx.loads[-1], vx.loads[p]):
+            return None
+        stops_x = head_x + tail_y
+        stops_y = (head_y + tail_x) if new_y is not None else []
+        at_x = at_y = None
+        if depot_x is not None:
+            limit = inst.shifts[x].max_depot_visits
+            if limit is not None and limit < 1:
+                return None
+            at_x = (depot_x, stops_x.index(DEPOT))
+        if depot_y is not None:
+            limit = inst.shifts[y].max_depot_visits
+            if limit is not None and limit < 1:
+                return None
+            at_y = (depot_y, stops_y.index(DEPOT))
+        return Exchange(
+            delta,
+            x,
+            p,
+            y,
+            q,
+            [o for o in stops_x if o != DEPOT],
+            [o for o in stops_y if o != DEPOT],
+            at_x,
+            at_y,
+            new_x,
+            new_y,
+            cost_x,
+            cost_y,
+            dx is not None or dy is not None,
+        )
 
-    def _may_take(self, s: int, orders: list[int]) -> bool:
-        """Shift s may serve every one of the orders from its van alone."""
-        if self.everyone:
+    def _may_take(self, s: int, orders: list[int], van: bool) -> bool:
+        """Shift s may serve every one of the orders (from its van alone when `van`)."""
+        if self.everyone or not orders:
             return True
         tech = self.inst.shifts[s].tech
         van_ok = self.inst.van_ok
@@ -924,7 +1031,7 @@ class Inserter:
             allowed = self._eligible_sets.get(o)
             if allowed is None:
                 allowed = self._eligible_sets[o] = set(self.eligible[o])
-            if s not in allowed or not van_ok[o, tech]:
+            if s not in allowed or (van and not van_ok[o, tech]):
                 return False
         return True
 
@@ -939,20 +1046,35 @@ class Inserter:
                 return False
         return True
 
-    def _exchange(
-        self, x: int, i: int, y: int, j: int, new_x: tuple, new_y: tuple, cost_x: int, cost_y: int
-    ) -> None:
-        """Make the exchange `_best_exchange` found."""
+    def _exchange_supplied(self, move: Exchange) -> bool:
+        """Whether both new routes are supplied; fills in the move's pick-ups and the stock
+        left when a route has a depot stop (a van-only exchange was checked when priced)."""
+        if move.depot_x is None and move.depot_y is None and not move.had_depot:
+            return True
+        inst = self.inst
+        tx, ty = inst.shifts[move.x].tech, inst.shifts[move.y].tech
+        stock = self._stock_without(tx, ty)
+        picks = []
+        for s, seq, depot in (
+            (move.x, move.seq_x, move.depot_x),
+            (move.y, move.seq_y, move.depot_y),
+        ):
+            route = RouteSol(s, seq, depot=None if depot is None else (*depot, 0))
+            got = tech_supply(inst, inst.shifts[s].tech, [route] if seq else [], set(seq), stock)
+            if got is None:
+                return False
+            picks.append(got)
+        move.picks = (picks[0], picks[1], stock)
+        return True
+
+    def _exchange(self, move: Exchange) -> None:
+        """Make an exchange `_best_exchange` found."""
         inst, sol = self.inst, self.sol
-        orders_x = sol.routes[x].orders
-        orders_y = sol.routes[y].orders if y in sol.routes else []
-        seq_x = orders_x[: i + 1] + orders_y[j:]
-        seq_y = orders_y[:j] + orders_x[i + 1 :]
-        timed_x = timed_from(inst, x, seq_x, None, new_x[2])
-        timed_y = timed_from(inst, y, seq_y, None, new_y[2]) if seq_y else None
-        if timed_x is None or (seq_y and timed_y is None):
-            return  # cannot happen when the segments are right
-        for s, seq, timed, cost in ((x, seq_x, timed_x, cost_x), (y, seq_y, timed_y, cost_y)):
+        for s, seq, depot, seg, cost in (
+            (move.x, move.seq_x, move.depot_x, move.seg_x, move.cost_x),
+            (move.y, move.seq_y, move.depot_y, move.seg_y, move.cost_y),
+        ):
+            timed = timed_from(inst, s, seq, depot, seg[2]) if seg is not None else None
             tech = inst.shifts[s].tech
             sol.routes[s] = timed.route if timed is not None else RouteSol(s)
             self._segs.pop(s, None)
@@ -964,6 +1086,10 @@ class Inserter:
                     self.provided[inst.shifts[old].tech].discard(o)  # type: ignore[index]
                     self.provided[tech].add(o)
                     sol.provider[o] = s
+        if move.picks is not None:
+            picks_x, picks_y, self.stock = move.picks
+            self.picks[inst.shifts[move.x].tech] = picks_x
+            self.picks[inst.shifts[move.y].tech] = picks_y
 
     def remove(self, o: int) -> bool:
         """Take a single-technician order out of its route; False (nothing changed) when the

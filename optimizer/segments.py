@@ -60,6 +60,37 @@ def between(rows: list[list[int]], a: Segment, x: Segment, b: Segment) -> Segmen
     return (d1 + d2 + leg + wait, 0, early - wait, late, f1, z2, tr1 + tr2 + leg)
 
 
+def join(rows: list[list[int]], a: Segment, x: Segment | None, b: Segment) -> Segment | None:
+    """a, then x (several stops, or none), then b; None when that is late somewhere. The
+    segments themselves are on time (`concat` twice, inlined for route-end exchanges)."""
+    d1, _, e1, l1, f1, z1, tr1 = a
+    if x is not None:
+        d2, _, e2, l2, f2, z2, tr2 = x
+        leg = rows[z1][f2]
+        at = d1 + leg
+        if e1 + at > l2:
+            return None
+        wait = e2 - at - l1
+        if wait < 0:
+            wait = 0
+        e1 = (e2 - at if e2 - at > e1 else e1) - wait
+        l1 = l2 - at if l2 - at < l1 else l1
+        d1 += d2 + leg + wait
+        tr1 += tr2 + leg
+        z1 = z2
+    d3, _, e3, l3, f3, z3, tr3 = b
+    leg = rows[z1][f3]
+    at = d1 + leg
+    if e1 + at > l3:
+        return None
+    wait = e3 - at - l1
+    if wait < 0:
+        wait = 0
+    early = e3 - at if e3 - at > e1 else e1
+    late = l3 - at if l3 - at < l1 else l1
+    return (d1 + d3 + leg + wait, 0, early - wait, late, f1, z3, tr1 + tr3 + leg)
+
+
 def fold(rows: list[list[int]], first: Segment, nodes: list[Segment]) -> list[Segment]:
     """[first, first+nodes[0], first+nodes[0]+nodes[1], ...]: `concat` along a route, inlined
     (building routes' prefixes is the next most frequent work after insertion)."""
@@ -156,6 +187,7 @@ class RouteSegments:
     load: dict[str, int]  # parts the route's orders use
     _via: dict[int, tuple[list[Segment], list[Segment]]] = field(default_factory=dict)
     _tails: list[Segment | None] | None = None
+    exchange_view: object = None  # kept by `optimizer.insertion.Inserter._exchange_view`
 
     def tails(self, inst: Instance) -> list[Segment | None]:
         """By node k: the segment of the stops from k to the last before the end (None

@@ -39,6 +39,12 @@ class DepotStock:
         """An independent copy."""
         return DepotStock(dict(self.equipment), dict(self.parts))
 
+    def unlimited(self) -> bool:
+        """Every depot item is unlimited: taking from this stock leaves it as it is."""
+        return all(n is None for n in self.equipment.values()) and all(
+            q is None for q in self.parts.values()
+        )
+
 
 def tech_supply(
     inst: Instance,
