@@ -16,6 +16,8 @@ import numpy as np
 from optimizer.cp.objective import route_part, route_travel, unassigned_cost
 from optimizer.instance import Instance
 from optimizer.segments import (
+    DEPOT,
+    ExchangeView,
     RouteSegments,
     Segment,
     between,
@@ -324,24 +326,6 @@ class Insertion:
     position: int
     delta: int
     timed: Timed
-
-
-DEPOT = -1
-"""A depot stop among a route's orders in an exchange view."""
-
-
-@dataclass
-class ExchangeView:
-    """A route as route-end exchanges see it: its segments, its stops (orders, and `DEPOT`
-    where the depot stop is), each order's node in the segments, and by node the service
-    time and parts used so far."""
-
-    segs: RouteSegments
-    stops: list[int]
-    node: dict[int, int]
-    service: list[int]
-    loads: list[dict[str, int]]
-    depot: int | None  # the depot of the route's stop
 
 
 @dataclass
@@ -876,7 +860,7 @@ class Inserter:
         if segs is None or not self.segments.single_shift[inst.shifts[s].tech]:
             return None
         if segs.exchange_view is not None:
-            return segs.exchange_view  # type: ignore[return-value]
+            return segs.exchange_view
         route = self.sol.routes.get(s)
         stops = list(route.orders) if route is not None else []
         depot = None
@@ -993,17 +977,12 @@ class Inserter:
             return None
         stops_x = head_x + tail_y
         stops_y = (head_y + tail_x) if new_y is not None else []
-        at_x = at_y = None
-        if depot_x is not None:
-            limit = inst.shifts[x].max_depot_visits
-            if limit is not None and limit < 1:
+        for s, depot in ((x, depot_x), (y, depot_y)):
+            limit = inst.shifts[s].max_depot_visits
+            if depot is not None and limit is not None and limit < 1:
                 return None
-            at_x = (depot_x, stops_x.index(DEPOT))
-        if depot_y is not None:
-            limit = inst.shifts[y].max_depot_visits
-            if limit is not None and limit < 1:
-                return None
-            at_y = (depot_y, stops_y.index(DEPOT))
+        at_x = None if depot_x is None else (depot_x, stops_x.index(DEPOT))
+        at_y = None if depot_y is None else (depot_y, stops_y.index(DEPOT))
         return Exchange(
             delta,
             x,

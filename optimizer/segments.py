@@ -187,7 +187,7 @@ class RouteSegments:
     load: dict[str, int]  # parts the route's orders use
     _via: dict[int, tuple[list[Segment], list[Segment]]] = field(default_factory=dict)
     _tails: list[Segment | None] | None = None
-    exchange_view: object = None  # kept by `optimizer.insertion.Inserter._exchange_view`
+    exchange_view: ExchangeView | None = None  # see `Inserter._exchange_view` (insertion)
 
     def tails(self, inst: Instance) -> list[Segment | None]:
         """By node k: the segment of the stops from k to the last before the end (None
@@ -255,6 +255,24 @@ class RouteSegments:
         return cls(
             s, nodes, prefix, suffix, depot_node, service, inst.c_preference * unpreferred, load
         )
+
+
+DEPOT = -1
+"""A depot stop among a route's orders in an exchange view."""
+
+
+@dataclass
+class ExchangeView:
+    """A route as route-end exchanges see it: its segments, its stops (orders, and `DEPOT`
+    where the depot stop is), each order's node in the segments, and by node the service
+    time and parts used so far."""
+
+    segs: RouteSegments
+    stops: list[int]
+    node: dict[int, int]
+    service: list[int]
+    loads: list[dict[str, int]]
+    depot: int | None  # the depot of the route's stop
 
 
 def segment_cost(inst: Instance, s: int, seg: Segment, service: int) -> int | None:
