@@ -18,6 +18,7 @@ from optimizer.decompose import should_decompose, solve_parts
 from optimizer.insertion import construct
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
+from optimizer.pool import RoutePool
 from optimizer.ruin import anneal, anneal_chains, can_fork_chains
 from optimizer.solution import Solution
 
@@ -28,6 +29,10 @@ MAX_FREE_ORDERS = 20
 RR_SHARE = 0.75
 """Share of the time that ruin and recreate has on a large day with crew orders or `after`
 relations (CP-SAT neighbourhoods after); on other days it has all of it."""
+POOL_SHARE = 0.15
+"""Share of ruin and recreate's time kept for combining the routes it pooled."""
+POOL_DETERMINISTIC = 1.0
+"""Deterministic seconds of the set-partitioning solve under a deterministic limit."""
 MAX_CHAINS = 4
 """Most parallel ruin-and-recreate chains (one per worker)."""
 RR_MOVES_PER_DET_SECOND = 100
@@ -144,7 +149,10 @@ def _ruin_recreate(
     rng: random.Random,
 ) -> Solution:
     began = time.monotonic()
-    span = max(until - began, 1e-9)
+    pool = RoutePool(inst) if RoutePool.applies(inst) else None
+    # The chains stop early enough for the routes they pooled to be combined.
+    stop = until - (POOL_SHARE * (until - began) if pool is not None else 0.0)
+    span = max(stop - began, 1e-9)
     iterations = None
     if params.deterministic_limit is not None:
         iterations = int(RR_MOVES_PER_DET_SECOND * params.deterministic_limit)
@@ -159,10 +167,23 @@ def _ruin_recreate(
         stats.chains = max(stats.chains, chains)
         seed = rng.randrange(1 << 30)
         best, moves = anneal_chains(
-            inst, eligible, incumbent, seed, chains, until=until, iterations=iterations
+            inst, eligible, incumbent, seed, chains, until=stop, iterations=iterations, pool=pool
         )
     else:
-        best, moves = anneal(inst, eligible, incumbent, rng, iterations=iterations, clock=clock)
+        best, moves = anneal(
+            inst, eligible, incumbent, rng, iterations=iterations, clock=clock, pool=pool
+        )
+    if pool is not None:
+        combined = pool.combine(
+            best,
+            time_limit=until - time.monotonic(),
+            workers=params.workers or 1,
+            deterministic=None if iterations is None else POOL_DETERMINISTIC,
+        )
+        if combined is not None:
+            if DEBUG:
+                print(f"pool {best.cost} -> {combined.cost}", file=sys.stderr)
+            best = combined
     stats.moves += moves
     if best.cost < incumbent.cost:
         stats.improvements += 1

@@ -110,15 +110,24 @@ def solution_cost(inst: Instance, sol, memo: dict | None = None) -> int:
                 memo.clear()
             part = memo[key] = route_part(inst, s, r)
         cost += part
-    for o, order in enumerate(inst.orders):
+    for o in range(len(inst.orders)):
         if o not in served:
             cost += unassigned_cost(inst, o)
             continue
-        if order.due is not None:
-            cost += inst.c_lateness[order.priority - 1] * max(0, sol.start[o] - order.due)
-        if inst.prev_known:
-            techs = frozenset(inst.shifts[s].tech for s in served[o])
-            cost += inst.change_cost(o, techs, sol.start[o])
+        techs = frozenset(inst.shifts[s].tech for s in served[o]) if inst.prev_known else None
+        cost += order_part(inst, o, sol.start[o], techs)
+    return cost
+
+
+def order_part(inst: Instance, o: int, start: int, techs: frozenset[int] | None) -> int:
+    """What served order o adds to the objective: lateness past its due time and, in a
+    re-plan, the cost of changing it (`techs`: who serves it)."""
+    order = inst.orders[o]
+    cost = 0
+    if order.due is not None:
+        cost += inst.c_lateness[order.priority - 1] * max(0, start - order.due)
+    if inst.prev_known and techs is not None:
+        cost += inst.change_cost(o, techs, start)
     return cost
 
 

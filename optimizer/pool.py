@@ -1,0 +1,251 @@
+"""A pool of the routes a search has met, and the cheapest plan that combines them.
+
+Ruin and recreate builds and throws away many good routes, and parallel chains find
+different ones. Keeping them and choosing the cheapest set of pooled routes that serves
+each order at most once, one route a shift, is a set-partitioning problem whose LP
+relaxation is tight (the set-covering step of Pillac et al.'s parallel matheuristic for
+technician routing, 2013; Subramanian et al. 2013 for routing in general). The combined
+plan mixes routes found at different times and by different chains.
+
+This holds where routes are independent of each other: no crews, no `after` relations.
+Depot stock and a technician's van over several shifts couple routes too; a combined plan
+is checked for them and dropped when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from optimizer.cp.objective import order_part, route_part, solution_cost, unassigned_cost
+from optimizer.instance import Instance
+from optimizer.solution import RouteSol, Solution
+from optimizer.supply import supply_plan
+
+LIMIT = 20000
+"""Most routes a pool keeps (the oldest go first)."""
+KEEP = 1000
+"""Routes of least reduced cost that the first integer solve chooses from."""
+DEBUG = bool(os.environ.get("DISPATCH_DEBUG"))
+"""Log each solve to stderr."""
+
+Entry = tuple[int, RouteSol, tuple[int, ...]]
+"""A pooled route: its cost (route and order parts of the objective), the route, the
+service starts of its orders."""
+
+
+class RoutePool:
+    """The cheapest route met for each shift and set of orders."""
+
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.routes: dict[tuple[int, frozenset[int]], Entry] = {}
+        self._seen: set[tuple] = set()  # routes already priced: shift, stops, depot stop
+
+    @staticmethod
+    def applies(inst: Instance) -> bool:
+        """Routes of this instance can be combined freely (supply is checked after)."""
+        return all(o.crew == 1 and not o.after for o in inst.orders)
+
+    def add(self, sol: Solution) -> None:
+        """Pool the routes of sol that are cheaper than any pooled for their orders."""
+        inst, seen = self.inst, self._seen
+        for s, r in sol.routes.items():
+            if not r.orders:
+                continue
+            key = (s, tuple(r.orders), r.depot[:2] if r.depot else None)
+            if key in seen:
+                continue
+            if len(seen) >= 4 * LIMIT:
+                seen.clear()
+            seen.add(key)
+            starts = tuple(sol.start[o] for o in r.orders)
+            techs = frozenset((inst.shifts[s].tech,))
+            cost = route_part(inst, s, r) + sum(
+                order_part(inst, o, st, techs) for o, st in zip(r.orders, starts, strict=True)
+            )
+            copy = RouteSol(s, list(r.orders), r.depart, r.ret, list(r.breaks), r.depot)
+            self._keep((s, frozenset(r.orders)), (cost, copy, starts))
+
+    def _keep(self, key: tuple[int, frozenset[int]], entry: Entry) -> None:
+        old = self.routes.get(key)
+        if old is not None and old[0] <= entry[0]:
+            return
+        if old is None and len(self.routes) >= LIMIT:
+            del self.routes[next(iter(self.routes))]
+        self.routes[key] = entry
+
+    def merge(self, other: dict[tuple[int, frozenset[int]], Entry]) -> None:
+        """Take in the routes another search pooled."""
+        for key, entry in other.items():
+            self._keep(key, entry)
+
+    def combine(
+        self,
+        incumbent: Solution,
+        *,
+        time_limit: float,
+        workers: int = 1,
+        deterministic: float | None = None,
+    ) -> Solution | None:
+        """The cheapest combination of pooled routes, when it beats the incumbent (whose
+        routes are pooled first and are the hint) and is supplied; else None.
+
+        The orders the incumbent serves stay served. The LP relaxation of the whole pool
+        (GLOP) prices every route; CP-SAT then solves set partitioning over the routes of
+        least reduced cost (`KEEP`, then twice as many while time is left) and the best
+        combination's. On the whole pool neither CP-SAT nor SCIP finds much in seconds;
+        on a thousand routes chosen this way CP-SAT proves the optimum in under a second.
+        `deterministic` (seconds of CP-SAT's deterministic time) replaces the clock."""
+        inst = self.inst
+        began = time.monotonic()
+        if time_limit <= 0 and deterministic is None:
+            return None
+        self.add(incumbent)
+        entries = list(self.routes.values())
+        served = incumbent.served()
+        # A route's value: its cost, less what the unserved orders it takes would cost.
+        values = [
+            cost - sum(unassigned_cost(inst, o) for o in route.orders if o not in served)
+            for cost, route, _ in entries
+        ]
+        reduced = _reduced_costs(entries, values, served, time_limit, deterministic)
+        if reduced is None:
+            return None
+        rank = sorted(range(len(entries)), key=lambda i: (reduced[i], i))
+        mine = {(r.shift, frozenset(r.orders)) for r in incumbent.routes.values() if r.orders}
+        best = {i for i, (_, r, _) in enumerate(entries) if (r.shift, frozenset(r.orders)) in mine}
+        size = KEEP
+        while True:
+            left = time_limit - (time.monotonic() - began)
+            if deterministic is None and left <= 0.05:
+                break
+            chosen = _set_partition(
+                sorted(set(rank[:size]) | best),
+                entries,
+                values,
+                served,
+                best,
+                workers=workers,
+                time_limit=left,
+                deterministic=deterministic,
+            )
+            if DEBUG:
+                print(
+                    f"pool routes={len(entries)} kept={size} incumbent={incumbent.cost} "
+                    f"value={sum(values[i] for i in best)} -> "
+                    f"{chosen and sum(values[i] for i in chosen)} "
+                    f"t={time.monotonic() - began:.2f}",
+                    file=sys.stderr,
+                )
+            if chosen is not None and sum(values[i] for i in chosen) < sum(
+                values[i] for i in best
+            ):
+                best = chosen
+            if size >= len(entries) or deterministic is not None:
+                break
+            size *= 2
+        sol = Solution()
+        for i in sorted(best):
+            _, route, starts = entries[i]
+            s = route.shift
+            sol.routes[s] = RouteSol(
+                s, list(route.orders), route.depart, route.ret, list(route.breaks), route.depot
+            )
+            for o, st in zip(route.orders, starts, strict=True):
+                sol.start[o] = st
+                sol.provider[o] = s
+        if supply_plan(inst, sol) is None:
+            return None
+        sol.cost = solution_cost(inst, sol)
+        if sol.cost >= (incumbent.cost or 0):
+            return None
+        return sol
+
+
+def _rows(
+    columns: list[int], entries: list[Entry]
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Positions of the columns by order and by shift."""
+    by_order: dict[int, list[int]] = {}
+    by_shift: dict[int, list[int]] = {}
+    for k, i in enumerate(columns):
+        route = entries[i][1]
+        by_shift.setdefault(route.shift, []).append(k)
+        for o in route.orders:
+            by_order.setdefault(o, []).append(k)
+    return by_order, by_shift
+
+
+def _reduced_costs(
+    entries: list[Entry],
+    values: list[int],
+    served: set[int],
+    time_limit: float,
+    deterministic: float | None,
+) -> list[float] | None:
+    """Reduced costs of every pooled route in the LP relaxation of set partitioning: one
+    route a shift at most; each order the incumbent serves exactly once, others at most
+    once. None when the LP is not solved in time (no clock under a deterministic limit)."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:
+        return None
+    pick = [solver.NumVar(0.0, 1.0, "") for _ in entries]
+    by_order, by_shift = _rows(list(range(len(entries))), entries)
+    for ks in by_shift.values():
+        solver.Add(solver.Sum([pick[k] for k in ks]) <= 1)
+    for o, ks in by_order.items():
+        total = solver.Sum([pick[k] for k in ks])
+        solver.Add(total == 1 if o in served else total <= 1)
+    objective = solver.Objective()
+    for var, value in zip(pick, values, strict=True):
+        objective.SetCoefficient(var, value)
+    objective.SetMinimization()
+    if deterministic is None:
+        solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    return [var.reduced_cost() for var in pick]
+
+
+def _set_partition(
+    columns: list[int],
+    entries: list[Entry],
+    values: list[int],
+    served: set[int],
+    hint: set[int],
+    *,
+    workers: int,
+    time_limit: float,
+    deterministic: float | None,
+) -> set[int] | None:
+    """The cheapest feasible choice among the columns (indices into entries), by CP-SAT,
+    or None when none was found."""
+    model = cp_model.CpModel()
+    pick = [model.new_bool_var("") for _ in columns]
+    by_order, by_shift = _rows(columns, entries)
+    for ks in by_shift.values():
+        model.add_at_most_one(pick[k] for k in ks)
+    for o, ks in by_order.items():
+        if o in served:
+            model.add_exactly_one(pick[k] for k in ks)
+        else:
+            model.add_at_most_one(pick[k] for k in ks)
+    model.minimize(sum(values[i] * var for i, var in zip(columns, pick, strict=True)))
+    for i, var in zip(columns, pick, strict=True):
+        model.add_hint(var, i in hint)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, workers)
+    solver.parameters.linearization_level = 2
+    if deterministic is not None:
+        solver.parameters.max_deterministic_time = deterministic
+    else:
+        solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return {i for i, var in zip(columns, pick, strict=True) if solver.value(var)}
