@@ -113,7 +113,7 @@ class RoutePool:
             cost - sum(unassigned_cost(inst, o) for o in route.orders if o not in served)
             for cost, route, _ in entries
         ]
-        reduced = _reduced_costs(entries, values, served, time_limit, deterministic)
+        reduced = _reduced_costs(entries, values, served, began + time_limit, deterministic)
         if reduced is None:
             return None
         rank = sorted(range(len(entries)), key=lambda i: (reduced[i], i))
@@ -185,7 +185,7 @@ def _reduced_costs(
     entries: list[Entry],
     values: list[int],
     served: set[int],
-    time_limit: float,
+    deadline: float,
     deterministic: float | None,
 ) -> list[float] | None:
     """Reduced costs of every pooled route in the LP relaxation of set partitioning: one
@@ -206,7 +206,10 @@ def _reduced_costs(
         objective.SetCoefficient(var, value)
     objective.SetMinimization()
     if deterministic is None:
-        solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            return None
+        solver.SetTimeLimit(int(left * 1000))
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     return [var.reduced_cost() for var in pick]

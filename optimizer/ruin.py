@@ -215,16 +215,19 @@ Chain = tuple[Solution, int, dict | None]
 """What a chain gives back: its best solution, its moves and the routes it pooled."""
 
 
-def _chain(job: tuple[Solution, int, int | None, float]) -> Chain:
-    """One chain: from sol, for `iterations` moves or until `until`."""
-    sol, seed, iterations, until = job
+def _chain(job: tuple[Solution, int, int | None, float, tuple[float, float]]) -> Chain:
+    """One chain: from sol, for `iterations` moves or until `until`, over the `phase` of
+    the threshold's fall."""
+    sol, seed, iterations, until, (first, last) = job
     began = time.monotonic()
     length = max(until - began, 1e-9)
 
     def clock(n: int) -> float:
         if iterations is not None:
-            return n / max(iterations, 1)
-        return (time.monotonic() - began) / length
+            done = n / max(iterations, 1)
+        else:
+            done = (time.monotonic() - began) / length
+        return 1.0 if done >= 1.0 else first + (last - first) * done
 
     pool = RoutePool(_SHARED["inst"]) if _SHARED["pooled"] else None  # type: ignore[arg-type]
     best, n = anneal(
@@ -259,10 +262,12 @@ def anneal_chains(
     until: float,
     iterations: int | None,
     pool: RoutePool | None = None,
+    phase: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[Solution, int]:
     """Ruin and recreate in `chains` independent chains (one here, the others in forked
     processes), each from sol over the whole budget; the best solution any found (the first
-    of equals, for determinism) and the moves made in all.
+    of equals, for determinism) and the moves made in all. `phase` is the part of the
+    threshold's fall (from start to 0) the budget covers.
 
     The budget is the deadline `until` (a `time.monotonic()` instant), or `iterations`
     moves per chain when given; with a move budget the result depends only on the seed.
@@ -276,7 +281,7 @@ def anneal_chains(
         pooled=pool is not None,
     )
     seeds = [(seed * 1_000_003 + c) & 0x7FFFFFFF for c in range(chains)]
-    jobs = [(sol, k, iterations, until) for k in seeds]
+    jobs = [(sol, k, iterations, until, phase) for k in seeds]
     try:
         with multiprocessing.get_context("fork").Pool(chains - 1) as processes:
             others = processes.map_async(_chain, jobs[1:])

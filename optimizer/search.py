@@ -8,6 +8,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,11 @@ RR_SHARE = 0.75
 """Share of the time that ruin and recreate has on a large day with crew orders or `after`
 relations (CP-SAT neighbourhoods after); on other days it has all of it."""
 POOL_SHARE = 0.15
-"""Share of ruin and recreate's time kept for combining the routes it pooled."""
+"""Share of ruin and recreate's time kept for combining the routes it pooled (split
+between the rounds)."""
+POOL_ROUNDS = 2
+"""Rounds of ruin and recreate on a day whose routes are pooled, each ending with a
+combination of the pool."""
 POOL_DETERMINISTIC = 1.0
 """Deterministic seconds of the set-partitioning solve under a deterministic limit."""
 MAX_CHAINS = 4
@@ -150,45 +155,84 @@ def _ruin_recreate(
 ) -> Solution:
     began = time.monotonic()
     pool = RoutePool(inst) if RoutePool.applies(inst) else None
-    # The chains stop early enough for the routes they pooled to be combined.
-    stop = until - (POOL_SHARE * (until - began) if pool is not None else 0.0)
-    span = max(stop - began, 1e-9)
+    rounds = POOL_ROUNDS if pool is not None else 1
     iterations = None
     if params.deterministic_limit is not None:
-        iterations = int(RR_MOVES_PER_DET_SECOND * params.deterministic_limit)
-
-    def clock(n: int) -> float:
-        if iterations is not None:
-            return n / max(iterations, 1)
-        return (time.monotonic() - began) / span
-
+        moves = int(RR_MOVES_PER_DET_SECOND * params.deterministic_limit)
+        iterations = max(1, moves // rounds)
     chains = min(params.workers or 1, MAX_CHAINS)
-    if chains > 1 and can_fork_chains():
+    parallel = chains > 1 and can_fork_chains()
+    if parallel:
         stats.chains = max(stats.chains, chains)
-        seed = rng.randrange(1 << 30)
-        best, moves = anneal_chains(
-            inst, eligible, incumbent, seed, chains, until=stop, iterations=iterations, pool=pool
-        )
-    else:
-        best, moves = anneal(
-            inst, eligible, incumbent, rng, iterations=iterations, clock=clock, pool=pool
-        )
-    if pool is not None:
-        combined = pool.combine(
-            best,
-            time_limit=until - time.monotonic(),
-            workers=params.workers or 1,
-            deterministic=None if iterations is None else POOL_DETERMINISTIC,
-        )
-        if combined is not None:
-            if DEBUG:
-                print(f"pool {best.cost} -> {combined.cost}", file=sys.stderr)
-            best = combined
+    span = max(until - began, 0.0)
+    best, moves = incumbent, 0
+    for r in range(rounds):
+        # Each round covers its part of the threshold's fall; with a pool, its chains
+        # stop early enough for the routes pooled so far to be combined, and the next
+        # round goes on from the combination.
+        phase = (r / rounds, (r + 1) / rounds)
+        end = began + span * phase[1]
+        stop = end - (POOL_SHARE * span / rounds if pool is not None else 0.0)
+        if parallel:
+            seed = rng.randrange(1 << 30)
+            best, n = anneal_chains(
+                inst,
+                eligible,
+                best,
+                seed,
+                chains,
+                until=stop,
+                iterations=iterations,
+                pool=pool,
+                phase=phase,
+            )
+        else:
+            best, n = anneal(
+                inst,
+                eligible,
+                best,
+                rng,
+                iterations=iterations,
+                clock=_phase_clock(stop, iterations, phase),
+                pool=pool,
+            )
+        moves += n
+        if pool is not None:
+            combined = pool.combine(
+                best,
+                time_limit=end - time.monotonic(),
+                workers=params.workers or 1,
+                deterministic=None if iterations is None else POOL_DETERMINISTIC,
+            )
+            if combined is not None:
+                if DEBUG:
+                    print(f"pool {best.cost} -> {combined.cost}", file=sys.stderr)
+                best = combined
     stats.moves += moves
     if best.cost < incumbent.cost:
         stats.improvements += 1
         stats.history.append((time.monotonic() - began, best.cost))
     return best
+
+
+def _phase_clock(
+    until: float, iterations: int | None, phase: tuple[float, float]
+) -> Callable[[int], float]:
+    """The clock of one chain run here: `phase` of the threshold's fall, over `iterations`
+    moves or until `until`."""
+    began = time.monotonic()
+    length = max(until - began, 1e-9)
+    first, last = phase
+
+    def clock(n: int) -> float:
+        done = (
+            n / max(iterations, 1)
+            if iterations is not None
+            else (time.monotonic() - began) / length
+        )
+        return 1.0 if done >= 1.0 else first + (last - first) * done
+
+    return clock
 
 
 def _full_model(
