@@ -68,8 +68,7 @@ class RoutePool:
             cost = route_part(inst, s, r) + sum(
                 order_part(inst, o, st, techs) for o, st in zip(r.orders, starts, strict=True)
             )
-            copy = RouteSol(s, list(r.orders), r.depart, r.ret, list(r.breaks), r.depot)
-            self._keep((s, frozenset(r.orders)), (cost, copy, starts))
+            self._keep((s, frozenset(r.orders)), (cost, r.copy(), starts))
 
     def _keep(self, key: tuple[int, frozenset[int]], entry: Entry) -> None:
         old = self.routes.get(key)
@@ -153,9 +152,7 @@ class RoutePool:
         for i in sorted(best):
             _, route, starts = entries[i]
             s = route.shift
-            sol.routes[s] = RouteSol(
-                s, list(route.orders), route.depart, route.ret, list(route.breaks), route.depot
-            )
+            sol.routes[s] = route.copy()
             for o, st in zip(route.orders, starts, strict=True):
                 sol.start[o] = st
                 sol.provider[o] = s

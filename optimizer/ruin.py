@@ -215,12 +215,14 @@ Chain = tuple[Solution, int, dict | None]
 """What a chain gives back: its best solution, its moves and the routes it pooled."""
 
 
-def _chain(job: tuple[Solution, int, int | None, float, tuple[float, float]]) -> Chain:
-    """One chain: from sol, for `iterations` moves or until `until`, over the `phase` of
-    the threshold's fall."""
-    sol, seed, iterations, until, (first, last) = job
+def phase_clock(
+    until: float, iterations: int | None, phase: tuple[float, float] = (0.0, 1.0)
+) -> Callable[[int], float]:
+    """The clock of a chain starting now (see `anneal`): it goes through `phase` of the
+    threshold's fall over `iterations` moves or until `until`, then says 1.0 (stop)."""
     began = time.monotonic()
     length = max(until - began, 1e-9)
+    first, last = phase
 
     def clock(n: int) -> float:
         if iterations is not None:
@@ -229,6 +231,14 @@ def _chain(job: tuple[Solution, int, int | None, float, tuple[float, float]]) ->
             done = (time.monotonic() - began) / length
         return 1.0 if done >= 1.0 else first + (last - first) * done
 
+    return clock
+
+
+def _chain(job: tuple[Solution, int, int | None, float, tuple[float, float]]) -> Chain:
+    """One chain: from sol, for `iterations` moves or until `until`, over the `phase` of
+    the threshold's fall."""
+    sol, seed, iterations, until, phase = job
+    clock = phase_clock(until, iterations, phase)
     pool = RoutePool(_SHARED["inst"]) if _SHARED["pooled"] else None  # type: ignore[arg-type]
     best, n = anneal(
         _SHARED["inst"],  # type: ignore[arg-type]

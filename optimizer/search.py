@@ -8,7 +8,6 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +19,7 @@ from optimizer.insertion import construct
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import RoutePool
-from optimizer.ruin import anneal, anneal_chains, can_fork_chains
+from optimizer.ruin import anneal, anneal_chains, can_fork_chains, phase_clock
 from optimizer.solution import Solution
 
 FULL_MODEL_ARCS = 4000
@@ -105,7 +104,7 @@ def search(
     # Neighbourhoods after ruin and recreate pay only for the orders it leaves in place:
     # crew orders and orders in `after` relations. Elsewhere (TRSP and Solomon, 10 s and 30 s)
     # they improved nothing in their quarter of the time, so ruin and recreate keeps it.
-    share = RR_SHARE if any(o.crew > 1 or o.after for o in inst.orders) else 1.0
+    share = 1.0 if RoutePool.applies(inst) else RR_SHARE
     incumbent = _ruin_recreate(
         inst,
         params,
@@ -193,7 +192,7 @@ def _ruin_recreate(
                 best,
                 rng,
                 iterations=iterations,
-                clock=_phase_clock(stop, iterations, phase),
+                clock=phase_clock(stop, iterations, phase),
                 pool=pool,
             )
         moves += n
@@ -213,26 +212,6 @@ def _ruin_recreate(
         stats.improvements += 1
         stats.history.append((time.monotonic() - began, best.cost))
     return best
-
-
-def _phase_clock(
-    until: float, iterations: int | None, phase: tuple[float, float]
-) -> Callable[[int], float]:
-    """The clock of one chain run here: `phase` of the threshold's fall, over `iterations`
-    moves or until `until`."""
-    began = time.monotonic()
-    length = max(until - began, 1e-9)
-    first, last = phase
-
-    def clock(n: int) -> float:
-        done = (
-            n / max(iterations, 1)
-            if iterations is not None
-            else (time.monotonic() - began) / length
-        )
-        return 1.0 if done >= 1.0 else first + (last - first) * done
-
-    return clock
 
 
 def _full_model(

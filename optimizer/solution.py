@@ -22,6 +22,12 @@ class RouteSol:
     # A depot stop: (depot, number of orders before it, start of the stop), or None.
     depot: tuple[int, int, int] | None = None
 
+    def copy(self) -> RouteSol:
+        """An independent copy."""
+        return RouteSol(
+            self.shift, list(self.orders), self.depart, self.ret, list(self.breaks), self.depot
+        )
+
 
 @dataclass
 class Solution:
@@ -47,10 +53,7 @@ class Solution:
     def copy(self) -> Solution:
         """A deep copy."""
         return Solution(
-            routes={
-                s: RouteSol(r.shift, list(r.orders), r.depart, r.ret, list(r.breaks), r.depot)
-                for s, r in self.routes.items()
-            },
+            routes={s: r.copy() for s, r in self.routes.items()},
             start=dict(self.start),
             provider=dict(self.provider),
             cost=self.cost,
