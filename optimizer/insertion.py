@@ -438,7 +438,9 @@ class Inserter:
         self.provided: dict[int, set[int]] = {t: set() for t in range(len(inst.techs))}
         for o, s in sol.provider.items():
             self.provided[inst.shifts[s].tech].add(o)
-        # Depot stock left after every technician's pick-ups, and each one's pick-ups.
+        # Depot stock left after every technician's pick-ups, and each one's pick-ups. Where
+        # no depot stock is limited, the pick-ups are not kept up to date: nothing runs short
+        # there, so a route with an order less, or a checked insertion, stays supplied.
         self.stock = DepotStock.full(inst)
         self.picks: dict[int, dict[int, Pickup]] = {}
         for t in range(len(inst.techs)):
@@ -1082,8 +1084,8 @@ class Inserter:
             return False
         provided = self.provided[tech] - {o}
         new_route = timed.route if timed is not None else RouteSol(s)
-        if route.depot is None and self.segments.single_shift[tech]:
-            picks, stock = self.picks[tech], self.stock  # the van, with fewer orders
+        if self.segments.unlimited or (route.depot is None and self.segments.single_shift[tech]):
+            picks, stock = self.picks[tech], self.stock  # fewer orders, still supplied
         else:
             stock = self._stock_without(tech)
             routes = self._routes_of(tech, replace=new_route)
@@ -1174,7 +1176,7 @@ class Inserter:
         sol.provider[ins.order] = s
         self.provided[tech].add(ins.order)
         self.cost[s] = self.cost.get(s, 0) + ins.delta
-        if not van_only:
+        if not van_only and not self.segments.unlimited:
             self.picks[tech] = (
                 tech_supply(inst, tech, self._routes_of(tech), self.provided[tech], stock) or {}
             )

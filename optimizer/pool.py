@@ -7,6 +7,10 @@ relaxation is tight (the set-covering step of Pillac et al.'s parallel matheuris
 technician routing, 2013; Subramanian et al. 2013 for routing in general). The combined
 plan mixes routes found at different times and by different chains.
 
+Long routes from different chains rarely partition the orders exactly. Where shifts are
+long, the end of a combination's time goes to a set cover of the same routes, which may
+visit an order twice; each repeated order is then kept in one route only (`_without_repeats`).
+
 This holds where routes are independent of each other: no crews, no `after` relations.
 Depot stock and a technician's van over several shifts couple routes too; a combined plan
 is checked for them and dropped when it fails.
@@ -18,10 +22,12 @@ import os
 import sys
 import time
 
+import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from optimizer.cp.objective import order_part, route_part, solution_cost, unassigned_cost
+from optimizer.insertion import Timed, route_cost, schedule
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import supply_plan
@@ -30,6 +36,12 @@ LIMIT = 20000
 """Most routes a pool keeps (the oldest go first)."""
 KEEP = 1000
 """Routes of least reduced cost that the first integer solve chooses from."""
+COVER = 0.4
+"""Share of a combination's time for a set cover on a day of long routes (`ROOMY`)."""
+ROOMY = 25.0
+"""Orders a shift could hold (its length over an order's service and a leg to a near
+order) from which routes are long and a set cover pays: on TRSP and Solomon type 2 (35
+to 57), not type 1 (13 to 14)."""
 DEBUG = bool(os.environ.get("DISPATCH_DEBUG"))
 """Log each solve to stderr."""
 
@@ -90,6 +102,7 @@ class RoutePool:
         time_limit: float,
         workers: int = 1,
         deterministic: float | None = None,
+        cover: float | None = None,
     ) -> Solution | None:
         """The cheapest combination of pooled routes, when it beats the incumbent (whose
         routes are pooled first and are the hint) and is supplied; else None.
@@ -99,8 +112,13 @@ class RoutePool:
         least reduced cost (`KEEP`, then twice as many while time is left) and the best
         combination's. On the whole pool neither CP-SAT nor SCIP finds much in seconds;
         on a thousand routes chosen this way CP-SAT proves the optimum in under a second.
-        `deterministic` (seconds of CP-SAT's deterministic time) replaces the clock."""
+        The last `cover` share of the time (by default `COVER` on days of long routes,
+        `ROOMY`, else none) goes to a set cover of the last routes chosen from.
+        `deterministic` (seconds of CP-SAT's deterministic time for each solve) replaces
+        the clock."""
         inst = self.inst
+        if cover is None:
+            cover = COVER if room(inst) >= ROOMY else 0.0
         began = time.monotonic()
         if time_limit <= 0 and deterministic is None:
             return None
@@ -118,13 +136,10 @@ class RoutePool:
         rank = sorted(range(len(entries)), key=lambda i: (reduced[i], i))
         mine = {(r.shift, frozenset(r.orders)) for r in incumbent.routes.values() if r.orders}
         best = {i for i, (_, r, _) in enumerate(entries) if (r.shift, frozenset(r.orders)) in mine}
-        size = KEEP
-        while True:
-            left = time_limit - (time.monotonic() - began)
-            if deterministic is None and left <= 0.05:
-                break
-            chosen = _set_partition(
-                sorted(set(rank[:size]) | best),
+
+        def solve(columns: list[int], left: float, covering: bool) -> set[int] | None:
+            return _set_partition(
+                columns,
                 entries,
                 values,
                 served,
@@ -132,7 +147,17 @@ class RoutePool:
                 workers=workers,
                 time_limit=left,
                 deterministic=deterministic,
+                cover=covering,
             )
+
+        size = KEEP
+        columns = sorted(set(rank[:size]) | best)
+        while True:
+            left = (1 - cover) * time_limit - (time.monotonic() - began)
+            if deterministic is None and left <= 0.05:
+                break
+            columns = sorted(set(rank[:size]) | best)
+            chosen = solve(columns, left, covering=False)
             if DEBUG:
                 print(
                     f"pool routes={len(entries)} kept={size} incumbent={incumbent.cost} "
@@ -148,20 +173,45 @@ class RoutePool:
             if size >= len(entries) or deterministic is not None:
                 break
             size *= 2
-        sol = Solution()
-        for i in sorted(best):
-            _, route, starts = entries[i]
-            s = route.shift
-            sol.routes[s] = route.copy()
-            for o, st in zip(route.orders, starts, strict=True):
-                sol.start[o] = st
-                sol.provider[o] = s
-        if supply_plan(inst, sol) is None:
-            return None
-        sol.cost = solution_cost(inst, sol)
-        if sol.cost >= (incumbent.cost or 0):
+        found: Solution | None = None
+        left = time_limit - (time.monotonic() - began)
+        if cover and (deterministic is not None or left > 0.05):
+            # The last routes chosen from, covered: a repeated order costs its visits here,
+            # less once each repeat is taken out.
+            covered = solve(columns, left, covering=True)
+            if covered is not None and covered != best:
+                found = _combined(inst, [entries[i] for i in sorted(covered)])
+                if DEBUG:
+                    print(f"cover {found and found.cost}", file=sys.stderr)
+        sol = _combined(inst, [entries[i] for i in sorted(best)])
+        if found is not None and (sol is None or found.cost < sol.cost):
+            sol = found
+        if sol is None or sol.cost >= (incumbent.cost or 0):
             return None
         return sol
+
+
+def _combined(inst: Instance, chosen: list[Entry]) -> Solution | None:
+    """The solution of the chosen routes (`_without_repeats`), priced, when supplied."""
+    sol = _without_repeats(inst, chosen)
+    if sol is None or supply_plan(inst, sol) is None:
+        return None
+    sol.cost = solution_cost(inst, sol)
+    return sol
+
+
+def room(inst: Instance) -> float:
+    """Orders a shift could hold: its mean length over an order's mean service and its mean
+    travel to its five nearest orders."""
+    if not inst.shifts or len(inst.orders) < 2:
+        return 0.0
+    locs = [o.loc for o in inst.orders]
+    legs = inst.travel.seconds[np.ix_(locs, locs)].astype(float)
+    np.fill_diagonal(legs, np.inf)
+    near = np.sort(legs, axis=1)[:, : min(5, len(locs) - 1)].mean()
+    service = np.mean([o.duration for o in inst.orders])
+    length = np.mean([sh.end - sh.start for sh in inst.shifts])
+    return float(length / max(service + near, 1.0))
 
 
 def _rows(
@@ -222,9 +272,11 @@ def _set_partition(
     workers: int,
     time_limit: float,
     deterministic: float | None,
+    cover: bool = False,
 ) -> set[int] | None:
     """The cheapest feasible choice among the columns (indices into entries), by CP-SAT,
-    or None when none was found."""
+    or None when none was found. With `cover`, the orders served stay served at least
+    once (a set cover; each visit counts)."""
     model = cp_model.CpModel()
     pick = [model.new_bool_var("") for _ in columns]
     by_order, by_shift = _rows(columns, entries)
@@ -232,7 +284,10 @@ def _set_partition(
         model.add_at_most_one(pick[k] for k in ks)
     for o, ks in by_order.items():
         if o in served:
-            model.add_exactly_one(pick[k] for k in ks)
+            if cover:
+                model.add_bool_or(pick[k] for k in ks)
+            else:
+                model.add_exactly_one(pick[k] for k in ks)
         else:
             model.add_at_most_one(pick[k] for k in ks)
     model.minimize(sum(values[i] * var for i, var in zip(columns, pick, strict=True)))
@@ -249,3 +304,50 @@ def _set_partition(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return {i for i, var in zip(columns, pick, strict=True) if solver.value(var)}
+
+
+def _without_repeats(inst: Instance, chosen: list[Entry]) -> Solution | None:
+    """The solution of the chosen routes, each order left only in the route where keeping
+    it costs most to give up (a set cover may visit an order twice). Taking a visit out
+    never makes a route later or longer. None when a repeat cannot be taken out."""
+    routes = {route.shift: (route, list(starts)) for _, route, starts in chosen}
+    costs = {route.shift: cost for cost, route, _ in chosen}
+    holders: dict[int, list[int]] = {}
+    for s, (route, _) in routes.items():
+        for o in route.orders:
+            holders.setdefault(o, []).append(s)
+    for o in sorted(o for o, shifts in holders.items() if len(shifts) > 1):
+        # What each route saves without o, with its new timing (None: no route left).
+        savings: list[tuple[int, int, Timed | None]] = []
+        stuck = []
+        for s in holders[o]:
+            route = routes[s][0]
+            pos = route.orders.index(o)
+            seq = route.orders[:pos] + route.orders[pos + 1 :]
+            depot = None
+            if route.depot is not None:
+                d, k, _ = route.depot
+                depot = (d, k - 1 if pos < k else k)
+            timed = schedule(inst, s, seq, depot=depot) if seq else None
+            if seq and timed is None:
+                stuck.append(s)
+                continue
+            savings.append((costs[s] - (route_cost(inst, timed) if timed else 0), s, timed))
+        if len(stuck) > 1:
+            return None
+        savings.sort(key=lambda x: (x[0], x[1]))
+        if not stuck:
+            savings.pop(0)  # o stays where taking it out saves least
+        for saving, s, timed in savings:
+            if timed is None:
+                del routes[s]
+            else:
+                routes[s] = (timed.route, timed.starts)
+            costs[s] -= saving
+    sol = Solution()
+    for s, (route, starts) in sorted(routes.items()):
+        sol.routes[s] = route.copy()
+        for o, st in zip(route.orders, starts, strict=True):
+            sol.start[o] = st
+            sol.provider[o] = s
+    return sol
