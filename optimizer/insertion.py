@@ -301,6 +301,18 @@ def _avoidable_wait(
     return max(0, min(slack or 0, waited))
 
 
+def route_without(route: RouteSol, o: int) -> tuple[int, list[int], tuple[int, int] | None]:
+    """Order o's position in the route, and what the route's stops would be without it:
+    the orders and the depot stop (depot, orders before it)."""
+    pos = route.orders.index(o)
+    seq = route.orders[:pos] + route.orders[pos + 1 :]
+    depot = None
+    if route.depot is not None:
+        k = route.depot[1]
+        depot = (route.depot[0], k - 1 if pos < k else k)
+    return pos, seq, depot
+
+
 def route_cost(inst: Instance, timed: Timed) -> int:
     """Cost of a scheduled route in objective units (what insertion minimises)."""
     r = timed.route
@@ -1105,17 +1117,9 @@ class Inserter:
         return True
 
     def without(self, o: int) -> tuple[int, int, list[int], tuple[int, int] | None]:
-        """Served order o's shift and position, and what its route's stops would be
-        without it: the orders and the depot stop (depot, orders before it)."""
+        """Served order o's shift, and its route without it (`route_without`)."""
         s = self.sol.provider[o]
-        route = self.sol.routes[s]
-        pos = route.orders.index(o)
-        seq = route.orders[:pos] + route.orders[pos + 1 :]
-        depot = None
-        if route.depot is not None:
-            k = route.depot[1]
-            depot = (route.depot[0], k - 1 if pos < k else k)
-        return s, pos, seq, depot
+        return (s, *route_without(self.sol.routes[s], o))
 
     def _timed_without(
         self, s: int, pos: int, seq: list[int], depot: tuple[int, int] | None

@@ -21,13 +21,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from functools import cached_property
 
 import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from optimizer.cp.objective import order_part, route_part, solution_cost, unassigned_cost
-from optimizer.insertion import Timed, route_cost, schedule
+from optimizer.insertion import Timed, route_cost, route_without, schedule
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import supply_plan
@@ -57,6 +58,11 @@ class RoutePool:
         self.inst = inst
         self.routes: dict[tuple[int, frozenset[int]], Entry] = {}
         self._seen: set[tuple] = set()  # routes already priced: shift, stops, depot stop
+
+    @cached_property
+    def _cover(self) -> float:
+        """`COVER` on a day of long routes (`ROOMY`), else 0 (asked only by `combine`)."""
+        return COVER if room(self.inst) >= ROOMY else 0.0
 
     @staticmethod
     def applies(inst: Instance) -> bool:
@@ -118,7 +124,7 @@ class RoutePool:
         the clock."""
         inst = self.inst
         if cover is None:
-            cover = COVER if room(inst) >= ROOMY else 0.0
+            cover = self._cover
         began = time.monotonic()
         if time_limit <= 0 and deterministic is None:
             return None
@@ -208,7 +214,8 @@ def room(inst: Instance) -> float:
     locs = [o.loc for o in inst.orders]
     legs = inst.travel.seconds[np.ix_(locs, locs)].astype(float)
     np.fill_diagonal(legs, np.inf)
-    near = np.sort(legs, axis=1)[:, : min(5, len(locs) - 1)].mean()
+    k = min(5, len(locs) - 1)
+    near = np.partition(legs, k - 1, axis=1)[:, :k].mean()
     service = np.mean([o.duration for o in inst.orders])
     length = np.mean([sh.end - sh.start for sh in inst.shifts])
     return float(length / max(service + near, 1.0))
@@ -321,13 +328,7 @@ def _without_repeats(inst: Instance, chosen: list[Entry]) -> Solution | None:
         savings: list[tuple[int, int, Timed | None]] = []
         stuck = []
         for s in holders[o]:
-            route = routes[s][0]
-            pos = route.orders.index(o)
-            seq = route.orders[:pos] + route.orders[pos + 1 :]
-            depot = None
-            if route.depot is not None:
-                d, k, _ = route.depot
-                depot = (d, k - 1 if pos < k else k)
+            _, seq, depot = route_without(routes[s][0], o)
             timed = schedule(inst, s, seq, depot=depot) if seq else None
             if seq and timed is None:
                 stuck.append(s)

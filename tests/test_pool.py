@@ -123,8 +123,7 @@ def test_a_repeated_order_stays_only_where_it_saves_least_to_take_it_out() -> No
                 keeps = min((saving[s1], s1), (saving[s2], s2))[1]
                 assert out.provider[o] == keeps
                 for s, route in out.routes.items():
-                    depot = route.depot[:2] if route.depot else None
-                    timed = schedule(inst, s, route.orders, depot=depot)
+                    timed = _timed(inst, out, s)
                     assert timed is not None and timed.route == route
                     assert [out.start[x] for x in route.orders] == timed.starts
                 parts = sum(route_part(inst, s, r) for s, r in out.routes.items())
