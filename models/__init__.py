@@ -18,7 +18,9 @@ from models.plan import (
 )
 from models.problem import (
     Break,
+    Customer,
     Depot,
+    Link,
     Options,
     Order,
     Pin,
@@ -34,6 +36,7 @@ __all__ = [
     "Break",
     "BreakItem",
     "Change",
+    "Customer",
     "Depot",
     "DepotItem",
     "Duration",
@@ -43,6 +46,7 @@ __all__ = [
     "Instant",
     "InvalidInput",
     "LatLon",
+    "Link",
     "Location",
     "NodeRef",
     "Objective",

@@ -116,6 +116,21 @@ Duration = Annotated[
 ]
 """A non-negative ISO 8601 duration (input may also be a number of seconds)."""
 
+SignedDuration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "ISO 8601 duration, e.g. PT45M or -PT10M"},
+                {"type": "number", "description": "seconds"},
+            ]
+        }
+    ),
+]
+"""An ISO 8601 duration that may be negative (`-PT10M`); input may be a number of seconds."""
+
 Id = Annotated[str, StringConstraints(min_length=1)]
 """A non-empty identifier."""
 

@@ -95,6 +95,10 @@ class Unassigned(StrictModel):
 
     order: Id = Field(description="The order left out.")
     reasons: list[Reason] = Field(description="At least one reason.")
+    mandatory: bool | None = Field(
+        default=None,
+        description="True for a mandatory or pinned order left out (the plan is infeasible).",
+    )
 
 
 class Objective(StrictModel):

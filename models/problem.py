@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from models.common import Duration, Id, Instant, Location, StrictModel, Window
+from models.common import Duration, Id, Instant, Location, SignedDuration, StrictModel, Window
 
 Level = Annotated[int, Field(ge=1, le=5)]
 Priority = Annotated[int, Field(ge=1, le=5)]
@@ -51,6 +51,11 @@ class Shift(StrictModel):
         default=None, ge=0, description="Most depot stops in this shift; null = unlimited."
     )
     breaks: list[Break] = Field(default_factory=list, description="Breaks taken in the shift.")
+    on_call: bool = Field(
+        default=False,
+        description="An on-call shift serves only emergency and priority-1 orders and costs "
+        "nothing unless used.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Shift:
@@ -95,6 +100,35 @@ class Pin(StrictModel):
     start: Instant | None = Field(default=None, description="The exact service start.")
 
 
+class Link(StrictModel):
+    """A start-to-start gap to another order: this start minus that start lies in
+    [min_gap, max_gap]; both orders are served or neither."""
+
+    order: Id = Field(description="The linked order.")
+    min_gap: SignedDuration = Field(
+        default=timedelta(0), description="Least (this start - that start); may be negative."
+    )
+    max_gap: SignedDuration = Field(
+        default=timedelta(0), description="Most (this start - that start); may be negative."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Link:
+        if self.max_gap < self.min_gap:
+            raise ValueError("max_gap is less than min_gap")
+        return self
+
+
+class Customer(StrictModel):
+    """Who the work is for: personal data, never logged, shown only to roles allowed to see it."""
+
+    name: str | None = Field(default=None, description="Customer's name.")
+    phone: str | None = Field(default=None, description="Contact phone number.")
+    address_note: str | None = Field(
+        default=None, description="How to find the place (floor, gate code, landmark)."
+    )
+
+
 OrderKind = Literal["installation", "repair", "maintenance", "emergency", "other"]
 
 
@@ -128,6 +162,14 @@ class Order(StrictModel):
     pinned: Pin | None = Field(default=None, description="Technician and/or start fixed.")
     preferred_technicians: list[Id] = Field(
         default_factory=list, description="Technicians the customer prefers (soft)."
+    )
+    linked: list[Link] = Field(
+        default_factory=list,
+        description="Start-to-start gaps to other orders; linked orders are served together "
+        "or not at all.",
+    )
+    customer: Customer | None = Field(
+        default=None, description="Personal data of the customer (redacted for viewers)."
     )
 
 
@@ -231,6 +273,9 @@ class Weights(StrictModel):
         default=60, description="Cost per visit by a technician the order does not prefer."
     )
     change: NonNeg = Field(default=120, description="Cost per changed order when re-planning.")
+    max_lateness: NonNeg = Field(
+        default=0, description="Cost per minute of the largest lateness over all served orders."
+    )
 
     @field_validator("unassigned", mode="after")
     @classmethod

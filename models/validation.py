@@ -251,6 +251,11 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
                 yield FieldError(f"{base}.after[{j}]", f"unknown order '{ref}'")
             elif ref == o.id:
                 yield FieldError(f"{base}.after[{j}]", "an order cannot come after itself")
+        for j, link in enumerate(o.linked):
+            if link.order not in order_ids:
+                yield FieldError(f"{base}.linked[{j}].order", f"unknown order '{link.order}'")
+            elif link.order == o.id:
+                yield FieldError(f"{base}.linked[{j}].order", "an order cannot be linked to itself")
         for a, ref in enumerate(o.preferred_technicians):
             if ref not in tech_ids:
                 yield FieldError(
@@ -265,6 +270,8 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
                 yield FieldError(f"{base}.pinned.start", "pinned start lies outside the horizon")
             if o.pinned.technician is None and o.pinned.start is None:
                 yield FieldError(f"{base}.pinned", "a pin names a technician, a start, or both")
+
+    yield from _check_links(p)
 
     graph = nx.DiGraph()
     graph.add_nodes_from(order_ids)
@@ -285,6 +292,29 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
             yield FieldError(f"depots[{i}].visit_duration", "visit is longer than the opening")
 
     yield from _check_travel(p)
+
+
+def _check_links(p: Problem) -> Iterator[FieldError]:
+    """Two links between the same orders (either direction) must leave some gap open."""
+    index = {o.id: i for i, o in enumerate(p.orders)}
+    gaps: dict[tuple[str, str], tuple[float, float]] = {}
+    for i, o in enumerate(p.orders):
+        for j, link in enumerate(o.linked):
+            if link.order not in index or link.order == o.id:
+                continue
+            lo, hi = link.min_gap.total_seconds(), link.max_gap.total_seconds()
+            key = (o.id, link.order) if o.id < link.order else (link.order, o.id)
+            if key[0] != o.id:
+                lo, hi = -hi, -lo
+            if key in gaps:
+                lo, hi = max(lo, gaps[key][0]), min(hi, gaps[key][1])
+                if hi < lo:
+                    yield FieldError(
+                        f"orders[{i}].linked[{j}]",
+                        f"gap contradicts another link between '{key[0]}' and '{key[1]}'",
+                    )
+                    continue
+            gaps[key] = (lo, hi)
 
 
 def used_locations(p: Problem) -> list[tuple[str, Location]]:

@@ -39,6 +39,10 @@ class OrderData:
     skills: dict[str, int]
     equipment: frozenset[str]
     parts: dict[str, int]
+    kind: str = "other"
+    # Start-to-start links, both directions: (other order, least, most of this start minus
+    # the other's start), in seconds.
+    links: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +67,7 @@ class ShiftData:
     end_loc: int
     breaks: list[BreakData]
     max_depot_visits: int | None
+    on_call: bool = False
 
 
 @dataclass
@@ -127,6 +132,7 @@ class Instance:
     c_change: int = 0
     c_unassigned: list[int] = field(default_factory=list)
     c_lateness: list[int] = field(default_factory=list)
+    c_max_lateness: int = 0
     # qualified[o, t]: t meets every required skill level of o.
     qualified: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     # van_ok[o, t]: t's van holds o's equipment and enough parts for o alone.
@@ -161,6 +167,23 @@ class Instance:
         if base is None or base[0] != techs or abs(start - base[1]) > self.tolerance:
             return self.c_change
         return 0
+
+    def on_call_ok(self, o: int, s: int) -> bool:
+        """Shift s may serve order o: an on-call shift takes only emergency and priority-1
+        orders."""
+        order = self.orders[o]
+        return not self.shifts[s].on_call or order.kind == "emergency" or order.priority == 1
+
+    def linked_group(self, o: int) -> list[int]:
+        """Order o and every order linked to it, directly or through others, sorted."""
+        seen = {o}
+        todo = [o]
+        while todo:
+            for other, _, _ in self.orders[todo.pop()].links:
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return sorted(seen)
 
     def seconds(self, when: datetime) -> int:
         """Seconds from the horizon start."""
@@ -225,6 +248,7 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
                         key=lambda b: (b.earliest, b.latest_end),
                     ),
                     max_depot_visits=s.max_depot_visits,
+                    on_call=s.on_call,
                 )
             )
         techs.append(TechData(t.id, dict(t.skills), frozenset(t.equipment), dict(t.parts), own))
@@ -258,8 +282,15 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
                 skills=dict(o.required_skills),
                 equipment=frozenset(o.required_equipment),
                 parts=dict(o.required_parts),
+                kind=o.kind,
             )
         )
+    for i, o in enumerate(problem.orders):
+        for link in o.linked:
+            j = order_idx[link.order]
+            lo, hi = _secs(link.min_gap), _secs(link.max_gap)
+            orders[i].links.append((j, lo, hi))
+            orders[j].links.append((i, -hi, -lo))
 
     w = problem.weights
     inst = Instance(
@@ -284,6 +315,7 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         c_change=round(w.change * 60 * SCALE),
         c_unassigned=[round(w.unassigned[str(p)] * 60 * SCALE) for p in range(1, 6)],
         c_lateness=[round(w.lateness[str(p)] * SCALE) for p in range(1, 6)],
+        c_max_lateness=round(w.max_lateness * SCALE),
     )
     inst.qualified, inst.van_ok, inst.supply_ok = _compatibility(orders, techs, depots)
     return inst

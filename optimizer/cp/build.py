@@ -28,7 +28,7 @@ def eligible_for(inst: Instance, o: int) -> list[int]:
     order = inst.orders[o]
     shifts = []
     for s, sh in enumerate(inst.shifts):
-        if not inst.qualified[o, sh.tech]:
+        if not inst.qualified[o, sh.tech] or not inst.on_call_ok(o, s):
             continue
         depot_only = not inst.van_ok[o, sh.tech]
         supplied = inst.supply_ok[o, sh.tech] and sh.max_depot_visits != 0
