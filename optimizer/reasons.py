@@ -169,3 +169,10 @@ def _overlaps(inst: Instance, o: int, s: int) -> bool:
     return any(
         ws <= sh.end + sh.max_overtime and we >= sh.start for ws, we in inst.orders[o].windows
     )
+
+
+def order_reasons(inst: Instance, o: int) -> list[Reason]:
+    """Every static reason that alone rules order o out (`static_reasons` for one order,
+    without the orders it waits for); empty when none does."""
+    depots = [_reachable_depots(inst, t) for t in range(len(inst.techs))]
+    return _order_reasons(inst, o, depots)
