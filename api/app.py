@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors
+from api.booking_app import install_booking
 from api.deps import PlanLocks
 from api.jobs import SolveRunner
 from api.routers import checks, health, keys, plans, recommendations, versions
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (plans, versions, recommendations, checks, keys, health):
         app.include_router(module.router)
+    install_booking(app)
     app.openapi = _openapi_with_problem_details(app)  # type: ignore[method-assign]
     return app
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_replan_time_limit: float = Field(
         default=60.0, gt=0, description="Longest re-plan time limit accepted, in seconds."
     )
+    hold_seconds: float = Field(
+        default=300.0, gt=0, le=3600, description="How long a held slot option is kept."
+    )
     max_wait: float = Field(
         default=60.0, ge=0, description="Longest `?wait=` a submission may block, in seconds."
     )

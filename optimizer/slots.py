@@ -65,7 +65,7 @@ def tile_windows(start: datetime, end: datetime, length: timedelta) -> list[Wind
     """Back-to-back windows of `length` from `start`, the last one ending by `end`."""
     if length <= timedelta(0):
         raise ValueError("the window length must be positive")
-    out = []
+    out: list[Window] = []
     t = start
     while t + length <= end and len(out) <= MAX_WINDOWS:
         out.append(Window(start=t, end=t + length))
@@ -142,7 +142,12 @@ def slot_offers(
         taken.add(name)
         return name
 
-    bare = {"pinned": None, "after": [], "linked": [], "preferred_technicians": []}
+    bare: dict[str, object] = {
+        "pinned": None,
+        "after": [],
+        "linked": [],
+        "preferred_technicians": [],
+    }
     held = [
         h.order.model_copy(
             update={**bare, "id": fresh(f"held:{h.order.id}"), "time_windows": [h.window]}
