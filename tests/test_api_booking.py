@@ -168,10 +168,25 @@ def _confirm_together(
 
 
 @pytest.mark.parametrize("processes", [1, 2], ids=["one-service", "two-services"])
-def test_two_agents_confirming_the_same_capacity(db_url: str, processes: int) -> None:
-    """Agents A and B are both offered the only slot and confirm at once (through one
-    service, or through two services on one database): one books it, the other gets 409
-    with a fresh offer saying the window is taken; the plan books one order only."""
+def test_two_agents_confirming_the_same_capacity(
+    db_url: str, processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Agents A and B are both offered the only slot and confirm at once: one books it, the
+    other gets 409 with a fresh offer saying the window is taken; the plan books one order
+    only. Through one service the plan's lock orders them; through two services on one
+    database both re-plan from version 1 (held together until both have checked their
+    option), and the database's version check refuses the second."""
+    if processes == 2:
+        import optimizer.replan
+
+        together = threading.Barrier(2, timeout=30)
+        original = optimizer.replan.replan
+
+        def replan_together(*args: Any, **kwargs: Any) -> Any:
+            together.wait()
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(optimizer.replan, "replan", replan_together)
     settings = make_settings(db_url)
     keys = make_keys(settings)
     with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
@@ -186,6 +201,8 @@ def test_two_agents_confirming_the_same_capacity(db_url: str, processes: int) ->
         assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
         lost = next(r for r in answers if r.status_code == 409)
         body = assert_problem(lost, 409)
+        if processes == 2:
+            assert "another version was stored" in body["detail"]
         fresh = body["offer"]
         assert when(fresh["window"]["start"]) == when(SLOT["start"])
         assert fresh["id"] not in (a["id"], b["id"])
