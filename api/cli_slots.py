@@ -74,6 +74,15 @@ def _windows(given: list[str], every: str | None) -> list[Window]:
     return out
 
 
+def _load_order(path: Path) -> Order:
+    """Read and validate an order file (exit 2 listing every error)."""
+    data = _read_json(path)
+    try:
+        return parse_model(Order, data)
+    except InvalidInput as exc:
+        _fail_errors(str(path), exc.errors)
+
+
 @app.command()
 def slots(
     problem_path: ProblemArg,
@@ -102,11 +111,7 @@ def slots(
     there, its k cheapest options, or the reason code (JSON on stdout, a table on stderr)."""
     problem = _load_problem(problem_path)
     plan = _load_plan(plan_path)
-    data = _read_json(order_path)
-    try:
-        order = parse_model(Order, data)
-    except InvalidInput as exc:
-        _fail_errors(str(order_path), exc.errors)
+    order = _load_order(order_path)
     at = _now(now)
     windows = _windows(window or [], every)
     from optimizer.slots import slot_offers
