@@ -20,7 +20,7 @@ from models.common import Window
 from models.plan import Change, Plan, Reason
 from models.problem import Order, Problem
 from models.slots import SlotOffer, SlotOption
-from models.validation import FieldError, InvalidInput, location_error
+from models.validation import FieldError, InvalidInput, location_error, used_locations
 from optimizer.cp.build import eligible_for
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, schedule
 from optimizer.instance import SCALE, Instance, compile_problem
@@ -34,7 +34,7 @@ from optimizer.replan import (
     residual_problem,
 )
 from optimizer.solution import Solution
-from optimizer.travel import TravelMatrix
+from optimizer.travel import TravelMatrix, extended
 
 MAX_WINDOWS = 96
 """Most candidate windows one request may ask about."""
@@ -128,9 +128,10 @@ def slot_offers(
     the day stands at `now` (with the held capacity taken), the `k` cheapest ways if it
     does, and the reason if it does not.
 
-    `travel` may be a matrix over the problem's locations and the order's (and the holds'),
-    to save computing it. Raises `InvalidInput` for an order or windows that cannot be
-    offered (`check_slot_request`).
+    `travel` may be the matrix of the problem (`TravelMatrix.from_problem`), kept from an
+    earlier call: only the rows of the locations it lacks (the order's) are then computed.
+    Raises `InvalidInput` for an order or windows that cannot be offered
+    (`check_slot_request`).
     """
     check_slot_request(problem, order, windows)
     taken = {o.id for o in problem.orders}
@@ -163,6 +164,8 @@ def slot_offers(
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
+    if travel is not None:
+        travel = extended(travel, residual, (loc for _, loc in used_locations(residual)))
     inst = compile_problem(residual, travel)
     _baseline(inst, plan, tolerance)
     sol = _previous_solution(inst, plan, frozen)

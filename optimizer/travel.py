@@ -75,23 +75,76 @@ def _compute(problem: Problem, locs: list[Location]) -> np.ndarray:
     n = len(locs)
     if n == 0:
         return np.zeros((0, 0), dtype=np.int64)
+    block = _block(problem, locs, locs)
+    if block is not None:
+        return block
+    assert isinstance(travel, RoadNetwork)
+    return _road_network(travel, locs)
+
+
+def _block(
+    problem: Problem, sources: list[Location], targets: list[Location]
+) -> np.ndarray | None:
+    """Seconds from each source to each target, for every model but the road network (whose
+    shortest paths are found over all locations at once): None for that one."""
+    travel = problem.travel
     if isinstance(travel, Haversine):
-        lat = np.array([loc.lat for loc in locs])  # type: ignore[union-attr]
-        lon = np.array([loc.lon for loc in locs])  # type: ignore[union-attr]
-        km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        lat1 = np.array([loc.lat for loc in sources])  # type: ignore[union-attr]
+        lon1 = np.array([loc.lon for loc in sources])  # type: ignore[union-attr]
+        lat2 = np.array([loc.lat for loc in targets])  # type: ignore[union-attr]
+        lon2 = np.array([loc.lon for loc in targets])  # type: ignore[union-attr]
+        km = haversine_km(lat1[:, None], lon1[:, None], lat2[None, :], lon2[None, :])
         return round_half_up(km * travel.detour_factor / travel.speed_kmh * 3600.0)
     if isinstance(travel, Euclidean):
-        x = np.array([loc.x for loc in locs])  # type: ignore[union-attr]
-        y = np.array([loc.y for loc in locs])  # type: ignore[union-attr]
-        dist = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+        x1 = np.array([loc.x for loc in sources])  # type: ignore[union-attr]
+        y1 = np.array([loc.y for loc in sources])  # type: ignore[union-attr]
+        x2 = np.array([loc.x for loc in targets])  # type: ignore[union-attr]
+        y2 = np.array([loc.y for loc in targets])  # type: ignore[union-attr]
+        dist = np.hypot(x1[:, None] - x2[None, :], y1[:, None] - y2[None, :])
         return round_half_up(dist / travel.speed * 60.0)
     if isinstance(travel, Matrix):
         row = {node: i for i, node in enumerate(travel.nodes)}
-        idx = np.array([row[loc.node] for loc in locs])  # type: ignore[union-attr]
+        rows = np.array([row[loc.node] for loc in sources], dtype=np.int64)  # type: ignore[union-attr]
+        cols = np.array([row[loc.node] for loc in targets], dtype=np.int64)  # type: ignore[union-attr]
         full = np.asarray(travel.seconds, dtype=float)
-        return round_half_up(full[np.ix_(idx, idx)])
-    assert isinstance(travel, RoadNetwork)
-    return _road_network(travel, locs)
+        return round_half_up(full[np.ix_(rows, cols)])
+    return None
+
+
+def _location(key: LocationKey) -> Location:
+    """The location a key stands for."""
+    kind, a, b = key
+    if kind == "latlon":
+        return LatLon(lat=float(a), lon=float(b))
+    if kind == "xy":
+        return XY(x=float(a), y=float(b))
+    return NodeRef(node=str(a))
+
+
+def extended(matrix: TravelMatrix, problem: Problem, extra: Iterable[Location]) -> TravelMatrix:
+    """The matrix with the extra locations it lacks added: only their rows and columns are
+    computed (for a road network, the whole matrix again)."""
+    known = matrix._index
+    new: dict[LocationKey, Location] = {}
+    for loc in extra:
+        key = location_key(loc)
+        if key not in known:
+            new.setdefault(key, loc)
+    if not new:
+        return matrix
+    keys = (*matrix.keys, *new)
+    old = [_location(k) for k in matrix.keys]
+    added = list(new.values())
+    blocks = [
+        _block(problem, added, old),
+        _block(problem, old, added),
+        _block(problem, added, added),
+    ]
+    if any(b is None for b in blocks):
+        return TravelMatrix(keys, _compute(problem, [*old, *added]))
+    into, out, among = blocks
+    seconds = np.block([[matrix.seconds, out], [into, among]])
+    return TravelMatrix(keys, seconds.astype(np.int64))
 
 
 def _road_network(travel: RoadNetwork, locs: list[Location]) -> np.ndarray:

@@ -168,3 +168,56 @@ def test_tile_windows_covers_the_range() -> None:
         timedelta(hours=2),
     )
     assert wins == [window("08:00", "10:00"), window("10:00", "12:00")]
+
+
+@pytest.mark.parametrize(
+    ("travel", "here", "there"),
+    [
+        ({"model": "euclidean", "speed": 1.0}, {"x": 0, "y": 0}, {"x": 3, "y": 4}),
+        (
+            {"model": "haversine", "speed_kmh": 40, "detour_factor": 1.3},
+            {"lat": 31.8, "lon": 117.2},
+            {"lat": 31.9, "lon": 117.3},
+        ),
+        (
+            {
+                "model": "matrix",
+                "nodes": ["a", "b", "c"],
+                "seconds": [[0, 5, 7], [6, 0, 9], [8, 4, 0]],
+            },
+            {"node": "a"},
+            {"node": "c"},
+        ),
+    ],
+    ids=["euclidean", "haversine", "matrix"],
+)
+def test_extended_matrix_equals_a_fresh_one(
+    travel: dict[str, object], here: dict[str, object], there: dict[str, object]
+) -> None:
+    """A matrix extended with a new location has the times a matrix built with it has."""
+    from pydantic import TypeAdapter
+
+    from models import Location
+    from optimizer.travel import TravelMatrix, extended
+
+    shift = {"start": at("08:00"), "end": at("17:00"), "start_location": here}
+    p = problem([tech("T1", shifts=[shift])], [], travel=travel)
+    loc = TypeAdapter(Location).validate_python(there)
+    grown = extended(TravelMatrix.from_problem(p), p, [loc])
+    fresh = TravelMatrix.from_problem(p, extra=[loc])
+    assert grown.keys == fresh.keys
+    assert (grown.seconds == fresh.seconds).all() and grown.time(loc, loc) == 0
+    assert grown.seconds.shape == (2, 2)
+
+
+def test_offers_with_a_kept_matrix_are_the_same() -> None:
+    """Offers computed with the day's matrix kept from before equal those computed fresh."""
+    from optimizer.travel import TravelMatrix
+
+    p, plan = one_tech_day()
+    wins = [window("08:00", "08:30"), window("09:30", "10:00")]
+    kept = TravelMatrix.from_problem(p)
+    far = new(x=40)
+    assert slot_offers(p, plan, far, wins, NOW, travel=kept) == slot_offers(
+        p, plan, far, wins, NOW
+    )

@@ -10,10 +10,13 @@ longer fits, the answer is 409 with a fresh offer for the same window in `offer`
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
 
 from api.booking_db import SlotOfferRecord
@@ -38,6 +41,9 @@ from models.events import OrderAdded
 from models.problem import Pin
 from models.validation import parse_model
 
+if TYPE_CHECKING:
+    from optimizer.travel import TravelMatrix
+
 router = APIRouter(prefix="/v1/plans/{plan_id}/slots", tags=["bookings"])
 
 OfferId = Annotated[str, Path(description="The offer's id.", max_length=64)]
@@ -57,8 +63,47 @@ class OfferConflict(ApiError):
 SLOT_TAKEN = "urn:telecom-dispatch:problem:slot-taken"
 
 
+class TravelCache:
+    """The travel matrices of the latest plan versions asked about: offers, holds and
+    confirmations on one version compute only the new order's travel times."""
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, int], TravelMatrix] = OrderedDict()
+
+    def get(self, plan_id: str, version: int, problem: Problem) -> TravelMatrix:
+        """The matrix of the version's problem, computed once."""
+        from optimizer.travel import TravelMatrix
+
+        key = (plan_id, version)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        matrix = TravelMatrix.from_problem(problem)
+        with self._lock:
+            self._items[key] = matrix
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+        return matrix
+
+
+def get_travel_cache(request: Request) -> TravelCache:
+    """The application's travel cache of slot offers."""
+    cache: TravelCache = request.app.state.slot_travel
+    return cache
+
+
+TravelCacheDep = Annotated[TravelCache, Depends(get_travel_cache)]
+
+
 def install(app: FastAPI) -> None:
-    """Answer `OfferConflict` as problem+json with the fresh offer in `offer`."""
+    """Keep a travel cache, and answer `OfferConflict` as problem+json with the fresh offer
+    in `offer`."""
+    app.state.slot_travel = TravelCache()
 
     async def offer_conflict(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OfferConflict)
@@ -108,85 +153,92 @@ def _holds(bookings: BookingStore, plan_id: str, exclude: str | None) -> list[An
     return out
 
 
-def _answer(
-    problem: Problem,
-    plan: Plan,
-    order: Order,
-    windows: list[Window],
-    now: Any,
-    k: int,
-    holds: list[Any],
-) -> list[dict[str, Any]]:
-    """The offers for the windows, as JSON; 422 for an order or windows that cannot be
-    offered."""
-    from optimizer.slots import slot_offers
+@dataclass
+class Desk:
+    """What a booking request works with: the store, its bookings, the travel cache and the
+    caller's key."""
 
-    try:
-        offers = slot_offers(problem, plan, order, windows, now, k, holds=holds)
-    except InvalidInput as exc:
-        raise invalid(exc.errors) from None
-    return [contract_json(o) for o in offers]
+    store: Store
+    bookings: BookingStore
+    travel: TravelCache
+    key: KeyRecord
 
+    def answer(
+        self,
+        record: PlanRecord,
+        stored: VersionRecord,
+        order: Order,
+        windows: list[Window],
+        now: Any,
+        k: int,
+        exclude: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The offers for the windows on a stored version, with the live holds (but
+        `exclude`) taken, as JSON; 422 for an order or windows that cannot be offered."""
+        from optimizer.slots import slot_offers
 
-def _recheck(
-    store: Store, bookings: BookingStore, offer: SlotOfferRecord, now: Any
-) -> tuple[int, dict[str, Any]]:
-    """The offer's order and window answered again on the latest version, with the other
-    holds taken: the version, and the answer with every option that fits."""
-    record, stored = latest_version(store, offer.plan_id)
-    order = Order.model_validate(offer.order)
-    if order.id in {o.get("id") for o in stored.problem.get("orders", [])}:
-        raise conflict(f"order '{order.id}' is already booked in version {record.version}")
-    problem = load_problem(stored.problem)
-    plan = Plan.model_validate(stored.plan)
-    window = Window.model_validate(offer.window)
-    holds = _holds(bookings, offer.plan_id, exclude=offer.id)
-    (answer,) = _answer(problem, plan, order, [window], now, RECHECK_OPTIONS, holds)
-    return record.version, answer
+        problem = load_problem(stored.problem)
+        plan = Plan.model_validate(stored.plan)
+        holds = _holds(self.bookings, record.id, exclude)
+        travel = self.travel.get(record.id, stored.number, problem)
+        try:
+            offers = slot_offers(problem, plan, order, windows, now, k, holds=holds, travel=travel)
+        except InvalidInput as exc:
+            raise invalid(exc.errors) from None
+        return [contract_json(o) for o in offers]
 
+    def recheck(self, offer: SlotOfferRecord, now: Any) -> tuple[int, dict[str, Any]]:
+        """The offer's order and window answered again on the latest version, with the
+        other holds taken: the version, and the answer with every option that fits."""
+        record, stored = latest_version(self.store, offer.plan_id)
+        order = Order.model_validate(offer.order)
+        if order.id in {o.get("id") for o in stored.problem.get("orders", [])}:
+            raise conflict(f"order '{order.id}' is already booked in version {record.version}")
+        window = Window.model_validate(offer.window)
+        (answer,) = self.answer(record, stored, order, [window], now, RECHECK_OPTIONS, offer.id)
+        return record.version, answer
 
-def _taken(
-    bookings: BookingStore,
-    offer: SlotOfferRecord,
-    key: KeyRecord,
-    now: Any,
-    version: int,
-    answer: dict[str, Any],
-    detail: str,
-) -> OfferConflict:
-    """The 409 for an option that no longer fits, with the fresh answer stored as a new
-    offer."""
-    answer = {**answer, "options": answer["options"][: max(3, len(offer.options))]}
-    (fresh,) = bookings.add_offers(
-        offer.plan_id, version, author=Author.of(key), now=now, order=offer.order, offers=[answer]
-    )
-    return OfferConflict(detail, stored_offer(fresh))
+    def taken(self, offer: SlotOfferRecord, now: Any, detail: str) -> OfferConflict:
+        """The 409 for an option that no longer fits, with a fresh answer for its window
+        stored as a new offer."""
+        version, answer = self.recheck(offer, now)
+        return self._taken(offer, now, version, answer, detail)
 
+    def _taken(
+        self,
+        offer: SlotOfferRecord,
+        now: Any,
+        version: int,
+        answer: dict[str, Any],
+        detail: str,
+    ) -> OfferConflict:
+        answer = {**answer, "options": answer["options"][: max(3, len(offer.options))]}
+        (fresh,) = self.bookings.add_offers(
+            offer.plan_id,
+            version,
+            author=Author.of(self.key),
+            now=now,
+            order=offer.order,
+            offers=[answer],
+        )
+        return OfferConflict(detail, stored_offer(fresh))
 
-def _still_fits(
-    store: Store,
-    bookings: BookingStore,
-    offer: SlotOfferRecord,
-    option: int,
-    key: KeyRecord,
-    now: Any,
-) -> None:
-    """Raise `OfferConflict` (with a fresh offer) unless the option's technicians can still
-    take the order in its window, on the latest version and with the other holds taken."""
-    wanted = offer.options[option]["crew"]
-    version, answer = _recheck(store, bookings, offer, now)
-    if any(o["crew"] == wanted for o in answer["options"]):
-        return
-    raise _taken(
-        bookings,
-        offer,
-        key,
-        now,
-        version,
-        answer,
-        f"option {option} no longer fits in version {version} (booked or held meanwhile); "
-        "here is a fresh offer for the same window",
-    )
+    def still_fits(self, offer: SlotOfferRecord, option: int, now: Any) -> None:
+        """Raise `OfferConflict` (with a fresh offer) unless the option's technicians can
+        still take the order in its window, on the latest version with the other holds
+        taken."""
+        wanted = offer.options[option]["crew"]
+        version, answer = self.recheck(offer, now)
+        if any(o["crew"] == wanted for o in answer["options"]):
+            return
+        raise self._taken(
+            offer,
+            now,
+            version,
+            answer,
+            f"option {option} no longer fits in version {version} (booked or held meanwhile); "
+            "here is a fresh offer for the same window",
+        )
 
 
 def _offer_and_option(
@@ -214,7 +266,11 @@ def _offer_and_option(
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 def offer_slots(
-    plan_id: PlanId, body: SlotsRequest, key: DispatcherKey, store: StoreDep
+    plan_id: PlanId,
+    body: SlotsRequest,
+    key: DispatcherKey,
+    store: StoreDep,
+    travel: TravelCacheDep,
 ) -> SlotOfferList:
     """For a new order without a window and candidate windows (`windows`, or `every` for
     back-to-back windows of one length), one offer per window in the order given: whether
@@ -228,6 +284,8 @@ def offer_slots(
     windows = body.windows
     if body.every is not None:
         every = body.every
+        if every.length <= timedelta(0):
+            raise invalid([FieldError("every.length", "the window length must be positive")])
         windows = tile_windows(every.start, every.end, every.length)
         if not windows:
             raise invalid([FieldError("every", "no window of that length fits in the range")])
@@ -237,12 +295,9 @@ def offer_slots(
     except InvalidInput as exc:
         raise invalid(exc.errors, "order") from None
     record, stored = latest_version(store, plan_id)
-    bookings = BookingStore(store)
-    holds = _holds(bookings, plan_id, exclude=None)
-    problem = load_problem(stored.problem)
-    plan = Plan.model_validate(stored.plan)
-    answers = _answer(problem, plan, order, windows, body.now, body.k, holds)
-    saved = bookings.add_offers(
+    desk = Desk(store, BookingStore(store), travel, key)
+    answers = desk.answer(record, stored, order, windows, body.now, body.k)
+    saved = desk.bookings.add_offers(
         plan_id,
         record.version,
         author=Author.of(key),
@@ -283,16 +338,17 @@ def hold_slot(
     store: StoreDep,
     settings: SettingsDep,
     locks: PlanLocksDep,
+    travel: TravelCacheDep,
 ) -> HoldPublic:
     """Keep one option of an offer for its order for a few minutes (the service's
     `hold_seconds`): later offers take it as booked. Answers 409 with a fresh offer when the
     option no longer fits (booked or held by another order meanwhile)."""
-    bookings = BookingStore(store)
+    desk = Desk(store, BookingStore(store), travel, key)
     with locks.hold(plan_id):
-        offer = _offer_and_option(bookings, plan_id, offer_id, body.option)
-        _still_fits(store, bookings, offer, body.option, key, offer.now)
+        offer = _offer_and_option(desk.bookings, plan_id, offer_id, body.option)
+        desk.still_fits(offer, body.option, offer.now)
         until = utcnow() + timedelta(seconds=settings.hold_seconds)
-        bookings.hold(offer.id, body.option, until, key.id)
+        desk.bookings.hold(offer.id, body.option, until, key.id)
     return HoldPublic(
         offer=offer.id,
         option=body.option,
@@ -314,6 +370,7 @@ def confirm_slot(
     store: StoreDep,
     settings: SettingsDep,
     locks: PlanLocksDep,
+    travel: TravelCacheDep,
 ) -> BookingResponse:
     """Book the order with the offered window: it is added (`order_added`) at `now` through
     re-planning, on the option's technician, and stored as a new version; the answer is the
@@ -322,11 +379,11 @@ def confirm_slot(
     from optimizer.params import SolveParams
     from optimizer.replan import replan
 
-    bookings = BookingStore(store)
+    desk = Desk(store, BookingStore(store), travel, key)
     with locks.hold(plan_id):
-        offer = _offer_and_option(bookings, plan_id, offer_id, body.option)
+        offer = _offer_and_option(desk.bookings, plan_id, offer_id, body.option)
         now = body.now or offer.now
-        _still_fits(store, bookings, offer, body.option, key, now)
+        desk.still_fits(offer, body.option, now)
         record, stored = latest_version(store, plan_id)
         window = Window.model_validate(offer.window)
         crew = offer.options[body.option]["crew"]
@@ -349,12 +406,9 @@ def confirm_slot(
         )
         served = {it.order for r in result.plan.routes for it in r.items if it.type == "visit"}
         if booked.id not in served:
-            raise _taken(
-                bookings,
+            raise desk.taken(
                 offer,
-                key,
                 now,
-                *_recheck(store, bookings, offer, now),
                 "re-planning could not place the order in the window; here is a fresh offer",
             )
         problem = result.problem.model_copy()
@@ -378,15 +432,10 @@ def confirm_slot(
                 changes=[contract_json(c) for c in changes],
             )
         except VersionConflict:
-            raise _taken(
-                bookings,
-                offer,
-                key,
-                now,
-                *_recheck(store, bookings, offer, now),
-                "another version was stored meanwhile; here is a fresh offer",
+            raise desk.taken(
+                offer, now, "another version was stored meanwhile; here is a fresh offer"
             ) from None
-        bookings.mark_booked(offer.id, body.option, version.number, key.id)
+        desk.bookings.mark_booked(offer.id, body.option, version.number, key.id)
     return BookingResponse(
         plan_id=plan_id,
         version=version.number,
