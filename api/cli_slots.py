@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
+from api import cli_replan  # as a module: `python -m api.cli` imports it half-way first
 from api.cli import (
     DbOption,
     ProblemArg,
@@ -28,7 +29,6 @@ from api.cli import (
     app,
     write_atomic,
 )
-from api.cli_replan import NowOpt, PlanArg, _now
 from models import InvalidInput, Order, Window, parse_model
 from models.common import parse_duration
 
@@ -86,11 +86,11 @@ def _load_order(path: Path) -> Order:
 @app.command()
 def slots(
     problem_path: ProblemArg,
-    plan_path: PlanArg,
+    plan_path: cli_replan.PlanArg,
     order_path: Annotated[
         Path, typer.Argument(metavar="ORDER.json", help="The new order, without time windows.")
     ],
-    now: NowOpt,
+    now: cli_replan.NowOpt,
     window: Annotated[
         list[str] | None,
         typer.Option(
@@ -112,7 +112,7 @@ def slots(
     problem = _load_problem(problem_path)
     plan = _load_plan(plan_path)
     order = _load_order(order_path)
-    at = _now(now)
+    at = cli_replan._now(now)
     windows = _windows(window or [], every)
     from optimizer.slots import slot_offers
 
