@@ -358,3 +358,29 @@ def test_record_archives_versions_events_changes_kpis_and_access(service: Servic
     }
     assert rows("kpis.csv") and rows("offers.csv")[0]["booked_version"] == "2"
     assert rows("access_log.csv")
+
+
+BOOKING_ROUTES = [
+    ("POST", "/v1/plans/x/slots"),
+    ("GET", "/v1/plans/x/slots/y"),
+    ("POST", "/v1/plans/x/slots/y/hold"),
+    ("POST", "/v1/plans/x/slots/y/confirm"),
+    ("GET", "/v1/plans/x/record"),
+    ("GET", "/v1/audit"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), BOOKING_ROUTES)
+def test_booking_routes_need_a_key_and_their_role(service: Service, method: str, url: str) -> None:
+    """No key: 401; a viewer may read a record only; only an admin reads the access log."""
+    assert_problem(service.client.request(method, url, json={}), 401)
+    viewer = service.client.request(method, url, headers=service.auth("viewer"), json={})
+    if url.endswith("record"):
+        assert_problem(viewer, 404)
+    else:
+        assert_problem(viewer, 403)
+    coordinator = service.client.request(method, url, headers=service.auth("coordinator"))
+    if url == "/v1/audit":
+        assert_problem(coordinator, 403)
+    else:  # past access control: the plan or offer is missing, or the body
+        assert coordinator.status_code in (404, 422), coordinator.text
