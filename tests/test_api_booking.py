@@ -384,3 +384,42 @@ def test_booking_routes_need_a_key_and_their_role(service: Service, method: str,
         assert_problem(coordinator, 403)
     else:  # past access control: the plan or offer is missing, or the body
         assert coordinator.status_code in (404, 422), coordinator.text
+
+
+def test_holding_a_slot_booked_meanwhile_gives_a_fresh_offer(service: Service) -> None:
+    """B holds an option that A booked since B's offer: 409 with a fresh offer for the same
+    window, stored (it can be read back) and saying the window is taken."""
+    plan_id = solved(service)
+    (a,) = offers(service, plan_id, "A1", SLOT).json()["offers"]
+    (b,) = offers(service, plan_id, "B1", SLOT).json()["offers"]
+    dispatcher = service.auth("dispatcher")
+    url = f"/v1/plans/{plan_id}/slots"
+    booked = service.client.post(
+        f"{url}/{a['id']}/confirm", json={"option": 0}, headers=dispatcher
+    )
+    assert booked.status_code == 200, booked.text
+    late = service.client.post(f"{url}/{b['id']}/hold", json={"option": 0}, headers=dispatcher)
+    body = assert_problem(late, 409)
+    assert body["type"].endswith("slot-taken") and "version 2" in body["detail"]
+    fresh = service.client.get(f"{url}/{body['offer']['id']}", headers=dispatcher).json()
+    assert fresh["version"] == 2 and fresh["order"] == "B1" and not fresh["feasible"]
+    assert fresh["reason"]["code"] == "capacity"
+
+
+def test_too_many_windows_are_422(service: Service) -> None:
+    """Tiling a day into five-minute windows asks for more than 96: 422 on `windows`."""
+    plan_id = solved(service)
+    every = {"start": at("08:00"), "end": at("18:00"), "length": "PT5M"}
+    response = service.client.post(
+        f"/v1/plans/{plan_id}/slots",
+        json={"order": new("X"), "every": every, "now": NOW},
+        headers=service.auth("dispatcher"),
+    )
+    assert "windows" in error_paths(assert_problem(response, 422))
+    zero = {**every, "length": "PT0S"}
+    response = service.client.post(
+        f"/v1/plans/{plan_id}/slots",
+        json={"order": new("X"), "every": zero, "now": NOW},
+        headers=service.auth("dispatcher"),
+    )
+    assert "every.length" in error_paths(assert_problem(response, 422))
