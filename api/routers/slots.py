@@ -42,6 +42,7 @@ from models.problem import Pin
 from models.validation import parse_model
 
 if TYPE_CHECKING:
+    from optimizer.slots import Hold
     from optimizer.travel import TravelMatrix
 
 router = APIRouter(prefix="/v1/plans/{plan_id}/slots", tags=["bookings"])
@@ -52,15 +53,16 @@ RECHECK_OPTIONS = 50
 """Options looked at when checking that a held or booked option still fits."""
 
 
+SLOT_TAKEN = "urn:telecom-dispatch:problem:slot-taken"
+"""Problem type of a 409 whose option no longer fits."""
+
+
 class OfferConflict(ApiError):
     """409: the option no longer fits; `offer` is a fresh offer for the same window."""
 
     def __init__(self, detail: str, offer: SlotOfferPublic) -> None:
         super().__init__(409, detail, title="The slot is taken", type=SLOT_TAKEN)
         self.offer = offer
-
-
-SLOT_TAKEN = "urn:telecom-dispatch:problem:slot-taken"
 
 
 class TravelCache:
@@ -135,7 +137,7 @@ def latest_version(store: Store, plan_id: str) -> tuple[PlanRecord, VersionRecor
     return record, stored
 
 
-def _holds(bookings: BookingStore, plan_id: str, exclude: str | None) -> list[Any]:
+def _holds(bookings: BookingStore, plan_id: str, exclude: str | None) -> list[Hold]:
     """The other live holds on the plan, as the optimizer takes them."""
     from optimizer.slots import Hold
 
