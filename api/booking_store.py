@@ -28,6 +28,11 @@ class AccessFilter:
     until: datetime | None = None
 
 
+def _text(value: str) -> str:
+    """A text PostgreSQL can hold: NUL characters (from a request path) shown as U+FFFD."""
+    return value.replace("\x00", "\ufffd")
+
+
 class BookingStore:
     """Slot offers and the access log, next to the plans of a `Store`."""
 
@@ -141,9 +146,9 @@ class BookingStore:
             at=utcnow(),
             key_id=key_id,
             role=role,
-            method=method[:8],
-            route=route[:200],
-            path=path[:400],
+            method=_text(method)[:8],
+            route=_text(route)[:200],
+            path=_text(path)[:400],
             plan_id=plan_id[:64] if plan_id is not None and storable(plan_id) else None,
             status=status,
         )

@@ -50,6 +50,17 @@ class TravelMatrix:
         return int(self.seconds[self.index(a), self.index(b)])
 
     @property
+    def rows(self) -> list[list[int]]:
+        """The matrix as Python lists (much faster than numpy to read one cell at a time),
+        made once per matrix; read only."""
+        cached = self.__dict__.get("_rows_cache")
+        if cached is None:
+            cached = self.seconds.tolist()
+            object.__setattr__(self, "_rows_cache", cached)
+        rows: list[list[int]] = cached
+        return rows
+
+    @property
     def _index(self) -> dict[LocationKey, int]:
         cached = self.__dict__.get("_index_cache")
         if cached is None:
@@ -143,8 +154,14 @@ def extended(matrix: TravelMatrix, problem: Problem, extra: Iterable[Location]) 
     if any(b is None for b in blocks):
         return TravelMatrix(keys, _compute(problem, [*old, *added]))
     into, out, among = blocks
-    seconds = np.block([[matrix.seconds, out], [into, among]])
-    return TravelMatrix(keys, seconds.astype(np.int64))
+    seconds = np.block([[matrix.seconds, out], [into, among]]).astype(np.int64)
+    grown = TravelMatrix(keys, seconds)
+    # The old rows are copied, not converted again: the bulk of a large matrix.
+    tails = out.tolist()  # type: ignore[union-attr]
+    rows = [row + tail for row, tail in zip(matrix.rows, tails, strict=True)]
+    rows += seconds[len(matrix.keys) :].tolist()
+    object.__setattr__(grown, "_rows_cache", rows)
+    return grown
 
 
 def _road_network(travel: RoadNetwork, locs: list[Location]) -> np.ndarray:

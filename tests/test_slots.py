@@ -208,6 +208,7 @@ def test_extended_matrix_equals_a_fresh_one(
     assert grown.keys == fresh.keys
     assert (grown.seconds == fresh.seconds).all() and grown.time(loc, loc) == 0
     assert grown.seconds.shape == (2, 2)
+    assert grown.rows == fresh.seconds.tolist()  # the Python rows instances read
 
 
 def test_offers_with_a_kept_matrix_are_the_same() -> None:
