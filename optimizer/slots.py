@@ -174,9 +174,8 @@ def slot_offers(
     index = [inst.order_idx[c.id] for c in copies]
     eligible = {o: eligible_for(inst, o) for o in index}
     ins = Inserter(inst, sol, eligible, granularity=len(inst.shifts))
-    # Only the plan's own orders are reported as moved, not the held ones.
-    known = {o.id for o in problem.orders}
-    before = {x: st for x, st in sol.start.items() if inst.orders[x].id in known}
+    # Moves are against the plan's own starts (held orders have none).
+    before = {x: start for x, (_, start) in inst.baseline.items()}
     offers = []
     for window, o in zip(windows, index, strict=True):
         fits = _fits(ins, o, eligible[o])
