@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.decompose import should_decompose, solve_parts
-from optimizer.insertion import construct
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import RoutePool
