@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.groups import apply_group, best_group, group_value, is_grouped, remove_group
@@ -59,10 +60,12 @@ def construct(
     eligible: dict[int, list[int]],
     sol: Solution | None = None,
     only: set[int] | None = None,
+    deadline: float | None = None,
 ) -> Solution:
     """Insert every unserved order (or those in `only`), most valuable and most urgent first,
     at its cheapest feasible position when that costs less than leaving it out; an urgent
-    order that fits nowhere has room made for it by moving less valuable work aside."""
+    order that fits nowhere has room made for it by moving less valuable work aside.
+    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved."""
     sol = sol.copy() if sol is not None else Solution()
     ins = Inserter(inst, sol, eligible)
 
@@ -75,6 +78,8 @@ def construct(
         return (-unassigned_cost(inst, o), -order.crew, width * len(eligible[o]), close)
 
     for o in sorted(range(len(inst.orders)) if only is None else only, key=key):
+        if deadline is not None and time.monotonic() > deadline:
+            break
         if o in ins.sol.start or not eligible[o]:
             continue
         if insert(ins, o) is None and urgent(inst, o):

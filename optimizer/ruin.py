@@ -27,6 +27,8 @@ MAX_RUIN = 25
 """Most orders one move takes out."""
 EXCHANGE_FLOOR = 0.1
 """Least share of moves that try route-end exchanges, however rarely they pay."""
+URGENT_TRIES = 2
+"""Unserved urgent orders offered back on each move (besides those it took out)."""
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
 
@@ -109,7 +111,10 @@ class RuinRecreate:
         # The removed orders and a few of the other unserved ones are offered back, most
         # valuable first; inside a value class in random order or by one of the keys.
         sample = rng.sample(others, min(len(others), max(2, size // 2)))
-        unserved = removed + list(dict.fromkeys(urgent + sample))
+        # A few of the unserved urgent orders each move: some may fit nowhere at all, and
+        # trying every one of them on every move would take most of the move's time.
+        hurry = rng.sample(urgent, min(len(urgent), URGENT_TRIES))
+        unserved = removed + list(dict.fromkeys(hurry + sample))
         pick = rng.random()
         if pick < RANDOM_ORDER:
             unserved.sort(key=lambda o: (-self.value[o], rng.random()))
