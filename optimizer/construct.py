@@ -82,9 +82,18 @@ def construct(
             break
         if o in ins.sol.start or not eligible[o]:
             continue
-        if insert(ins, o) is None and urgent(inst, o):
-            better = make_room(ins, o)
-            if better is not None:
+        if not urgent(inst, o):
+            insert(ins, o)
+            continue
+        # Urgent work fits where it is cheapest, or where room is made for it when it fits
+        # nowhere or only late.
+        before = ins.clone()
+        if insert(ins, o) is None or _late(inst, ins.sol, o):
+            better = make_room(before, o)
+            if better is not None and (
+                o not in ins.sol.start
+                or solution_cost(inst, better.sol) < solution_cost(inst, ins.sol)
+            ):
                 ins = better
     return ins.sol
 
@@ -134,6 +143,15 @@ def make_room(ins: Inserter, o: int) -> Inserter | None:
         return None
     before = solution_cost(inst, ins.sol)
     return best if best_cost < before else None
+
+
+def _late(inst: Instance, sol: Solution, o: int) -> bool:
+    """Served order o (or a member of its group) starts past its due time."""
+    for x in inst.linked_group(o):
+        due = inst.orders[x].due
+        if due is not None and sol.start.get(x, 0) > due:
+            return True
+    return False
 
 
 def _nearest(ins: Inserter, o: int) -> list[int]:

@@ -180,6 +180,7 @@ def _place_at(
     used_techs: dict[int, set[int]] = {}
     starts: dict[int, int] = {}
     routes: dict[int, Timed] = {}
+    provider: dict[int, int] = {}
     delta = 0
     for sl in slots:
         x = sl.order
@@ -188,68 +189,73 @@ def _place_at(
         if x in starts:
             lo = hi = starts[x]  # a crew's later members join the first one's start
         taken = used_techs.setdefault(x, set())
+        # The first member placed of an order provides its equipment and parts.
+        provides = x not in provider and (bool(order.parts) or bool(order.equipment))
         options = []
         for s in cands[x]:
             tech = inst.shifts[s].tech
             if s in used_shifts or tech in taken:
                 continue
-            got = _best_in_route(ins, x, s, lo, hi)
-            if got is not None:
-                options.append((got[0], s, got[1], got[2]))
-        if order.pin_tech is not None and order.crew > 1 and not taken:
-            # The pinned technician is one of the crew: the first member placed.
-            options = [op for op in options if inst.shifts[op[1]].tech == order.pin_tech]
-        if not options:
-            return None
+            pinned = order.pin_tech is not None and order.crew > 1 and not taken
+            if pinned and tech != order.pin_tech:  # the pinned technician is the crew's first
+                continue
+            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides):
+                options.append((cost, s, timed, start))
         options.sort(key=lambda op: (op[0], op[1]))
-        cost, s, timed, start = options[0]
+        chosen = None
+        for op in options:
+            if not provides or ins.supplied(inst.shifts[op[1]].tech, op[2].route, x):
+                chosen = op
+                break
+        if chosen is None:
+            return None
+        cost, s, timed, start = chosen
         delta += cost
         routes[s] = timed
         used_shifts.add(s)
         taken.add(inst.shifts[s].tech)
         starts[x] = start
+        provider.setdefault(x, s)
     # A crew's lateness is counted in each of its routes: once is its cost.
     for x, st in starts.items():
         order = inst.orders[x]
         if order.crew > 1 and order.due is not None and st > order.due:
             delta -= (order.crew - 1) * inst.c_lateness[order.priority - 1] * (st - order.due)
-    provider = _providers(ins, starts, routes)
-    if provider is None:
-        return None
     return GroupInsertion(sorted(starts), delta, routes, provider)
 
 
-def _best_in_route(
-    ins: Inserter, x: int, s: int, lo: int, hi: int
-) -> tuple[int, Timed, int] | None:
-    """The cheapest insertion of x into shift s's route starting in [lo, hi]: (cost delta,
-    timed route, start). Only the positions around that time are tried."""
+def _in_route(
+    ins: Inserter, x: int, s: int, lo: int, hi: int, provides: bool
+) -> list[tuple[int, Timed, int]]:
+    """Insertions of x into shift s's route starting in [lo, hi]: (cost delta, timed route,
+    start), cheapest first. Only the positions around that time are tried; a provider may
+    add a depot stop for what its van lacks."""
     inst, sol = ins.inst, ins.sol
     route = sol.routes.get(s)
     seq = route.orders if route is not None else []
-    depot = route.depot[:2] if route is not None and route.depot is not None else None
     # The position after the last order that starts before lo, and the one before it.
     at = 0
     for k, y in enumerate(seq):
         if sol.start[y] < lo:
             at = k + 1
-    best: tuple[int, Timed, int] | None = None
-    for pos in {at, max(0, at - 1)}:
+    out: list[tuple[int, Timed, int]] = []
+    for pos in sorted({at, max(0, at - 1)}):
         cand = [*seq[:pos], x, *seq[pos:]]
         lower = ins.lower_bounds(cand)
         lower[x] = fixed_start(lo) if lo == hi else lo
-        # A depot stop stays before the orders it preceded (x after it when at its place).
-        d = None if depot is None else (depot[0], depot[1] + (1 if pos < depot[1] else 0))
-        timed = schedule(inst, s, cand, lower, depot=d)
-        if timed is None:
-            continue
-        st = timed.starts[pos]
-        if st > hi or not _allowed(inst, x, st) or not ins.dependents_ok(cand, timed):
-            continue
-        cost = route_cost(inst, timed) - ins.cost.get(s, 0)
-        if best is None or cost < best[0]:
-            best = (cost, timed, st)
-    return best
+        depots = ins.depot_options(s, pos, x)
+        if not provides:
+            depots = depots[:1]  # the route's own stop moved along, or none
+        for d in depots:
+            timed = schedule(inst, s, cand, lower, depot=d)
+            if timed is None:
+                continue
+            st = timed.starts[pos]
+            if st > hi or not _allowed(inst, x, st) or not ins.dependents_ok(cand, timed):
+                continue
+            out.append((route_cost(inst, timed) - ins.cost.get(s, 0), timed, st))
+    out.sort(key=lambda c: c[0])
+    return out
 
 
 def _allowed(inst: Instance, x: int, start: int) -> bool:
@@ -258,29 +264,6 @@ def _allowed(inst: Instance, x: int, start: int) -> bool:
     if order.pin_start is not None and start != order.pin_start:
         return False
     return any(ws <= start <= we for ws, we in order.windows)
-
-
-def _providers(
-    ins: Inserter, starts: dict[int, int], routes: dict[int, Timed]
-) -> dict[int, int] | None:
-    """For each placed order, the shift that provides its equipment and parts: the first of
-    its routes whose technician's day stays supplied (van or depot stops already planned)."""
-    inst = ins.inst
-    out: dict[int, int] = {}
-    for x in starts:
-        order = inst.orders[x]
-        shifts = sorted(
-            (s for s, timed in routes.items() if x in timed.route.orders),
-            key=lambda s: (not inst.van_ok[x, inst.shifts[s].tech], s),
-        )
-        needs = bool(order.parts) or bool(order.equipment)
-        for s in shifts:
-            if not needs or ins.supplied(inst.shifts[s].tech, routes[s].route, x):
-                out[x] = s
-                break
-        else:
-            return None
-    return out
 
 
 def apply_group(ins: Inserter, g: GroupInsertion) -> None:

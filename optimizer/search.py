@@ -24,9 +24,9 @@ from optimizer.solution import Solution
 
 FULL_MODEL_ARCS = 4000
 """A problem whose pruned arcs number at most this is solved as one model."""
-CONSTRUCT_SHARE = 0.5
-"""Most of the time the first plan may take; orders it has not placed by then are left to
-the search (or unassigned)."""
+CONSTRUCT_SHARE = 0.9
+"""Most of the time the first plan may take (a day too large to place in full in its time
+limit gets what fits); orders it has not placed by then are left to the search."""
 MAX_FREE_ORDERS = 20
 """Most orders a neighbourhood frees (route orders plus candidates)."""
 RR_SHARE = 0.75

@@ -11,6 +11,7 @@ from optimizer.cp.constraints import CONSTRAINTS, fit_windows
 from optimizer.cp.objective import objective
 from optimizer.cp.variables import FixedVisit, Model, Scope
 from optimizer.instance import Instance
+from optimizer.plan_builder import settle
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import supply_plan
 
@@ -289,4 +290,9 @@ def extract(m: Model, solver: cp_model.CpSolver, incumbent: Solution) -> Solutio
         for s, p in ov.provide.items():
             if solver.boolean_value(p):
                 out.provider[o] = s
+    for s in m.routes:
+        if out.routes[s].orders:
+            # A feasible (not optimal) answer may return later than it need: overtime is
+            # counted from the return the plan will show.
+            settle(m.inst, out.routes[s], out.start)
     return out
