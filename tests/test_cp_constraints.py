@@ -272,6 +272,32 @@ def test_links_to_a_partner_outside_the_scope() -> None:
     assert solve(m, serve=("Y",))[0] == "infeasible"
 
 
+def test_links_to_a_fixed_crew_partner_in_the_scope() -> None:
+    """X, a crew of two at 09:00 on A's and B's routes, is fixed in a scope of A's route alone;
+    Y, linked 30 min after it, follows it at 09:30 on A's route (same place, no travel)."""
+    link = [{"order": "X", "min_gap": "PT30M", "max_gap": "PT30M"}]
+    p = problem(
+        [tech("A"), tech("B")],
+        [order("X", 10, 0, crew_size=2), order("Y", 10, 0, linked=link)],
+    )
+    incumbent = Solution(
+        routes={
+            s: RouteSol(shift=s, orders=[0], depart=8 * H + 50 * M, ret=9 * H + 40 * M)
+            for s in (0, 1)
+        },
+        start={0: 9 * H},
+        provider={0: 0},
+    )
+    m = model_of(p, incumbent=incumbent, shifts=[0])
+    assert list(m.scope.fixed) == [0] and m.scope.orders == [1]
+    status, solver = solve(m, serve=("Y",))
+    assert status == "optimal"
+    assert start(m, solver, "Y") == 9 * H + 30 * M
+    m = model_of(p, incumbent=incumbent, shifts=[0])
+    m.cp.add(m.orders[1].start <= 9 * H + 20 * M)  # Y by 09:20 contradicts the link
+    assert solve(m, serve=("Y",))[0] == "infeasible"
+
+
 # --- supplies -----------------------------------------------------------------------------------
 
 

@@ -33,7 +33,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import Plan, Problem, load_problem
+from models import Plan, Problem, load_problem, parse_model
+from models.problem import Link
 from optimizer.evaluate import (
     Evaluation,
     Violation,
@@ -1182,3 +1183,26 @@ def test_shifted_items_break_travel_exactly_when_they_overlap(route: Any, data: 
     result = evaluate(problem, plan_of(problem, [built]))
     assert ("travel" in result.codes) == overlap
     assert not result.feasible or not overlap
+
+
+@settings(max_examples=60, deadline=None)
+@given(ROUTES.filter(lambda r: len(r[0]) >= 2), st.integers(-600, 600), st.integers(0, 600))
+def test_link_gap_is_broken_exactly_when_the_starts_fall_outside_it(
+    route: Any, least: int, width: int
+) -> None:
+    """The last order linked to the first with a random gap [least, least + width] minutes: a
+    `linked` violation iff its start minus the first's start (read off the route) is outside."""
+    points, minutes, waits = route
+    problem = _random_problem(points, minutes)
+    gap = {"min_gap": least * 60, "max_gap": (least + width) * 60}
+    last = problem.orders[-1].model_copy(
+        update={"linked": [parse_model(Link, {"order": problem.orders[0].id, **gap})]}
+    )
+    problem.orders[-1] = last
+    stops: list[Stop] = [("visit", o.id) for o in problem.orders]
+    built, _ = forward_route(problem, "T1", stops, waits=waits)
+    visits = [i for i in built["items"] if i["type"] == "visit"]
+    diff = datetime.fromisoformat(visits[-1]["start"]) - datetime.fromisoformat(visits[0]["start"])
+    inside = timedelta(minutes=least) <= diff <= timedelta(minutes=least + width)
+    result = evaluate(problem, plan_of(problem, [built]))
+    assert result.codes == (set() if inside else {"linked"})
