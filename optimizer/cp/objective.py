@@ -8,6 +8,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.cp.variables import Model
 from optimizer.instance import Instance
+from optimizer.solution import Solution
 
 MUST_SERVE_FACTOR = 1000
 """A mandatory or pinned order left out costs this many times the largest unassigned weight."""
@@ -78,7 +79,7 @@ def _max_lateness(m: Model) -> cp_model.LinearExprT:
     return inst.c_max_lateness * m.max_late
 
 
-def max_lateness(inst: Instance, sol, skip: set[int] | None = None) -> int:
+def max_lateness(inst: Instance, sol: Solution, skip: set[int] | None = None) -> int:
     """Seconds of the largest lateness over the orders the solution serves (but `skip`)."""
     served = sol.shifts_of()
     worst = 0
