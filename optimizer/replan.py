@@ -461,6 +461,8 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
             o = inst.order_idx[it.order]
+            if not inst.on_call_ok(o, s):
+                continue  # no longer urgent enough for an on-call shift: re-inserted
             if inst.orders[o].crew == 1:
                 seq.append((o, inst.seconds(it.start)))
             elif crew_routes.get(it.order) == inst.orders[o].crew:

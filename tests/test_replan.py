@@ -375,3 +375,29 @@ def test_cancelling_one_of_a_linked_pair_drops_the_link(base):
     w2 = next(o for o in res.problem.orders if o.id == "W2")
     assert w2.linked == []
     assert visit(res.plan, "W2") is not None
+
+
+def test_an_order_no_longer_urgent_leaves_the_on_call_shift():
+    """X, priority 1, is planned on C's on-call shift; updated to priority 3 it may no longer
+    be served there: it moves to A's regular shift."""
+    p = problem(
+        [tech("A", 0, 0, start="10:00"), tech("C", 10, 0, on_call=True)],
+        [
+            order(
+                "X",
+                10,
+                0,
+                30,
+                priority=1,
+                time_windows=[{"start": at("10:00"), "end": at("12:00")}],
+            )
+        ],
+    )
+    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    assert visit(plan, "X")[0] == "C"
+    calm = order(
+        "X", 10, 0, 30, priority=3, time_windows=[{"start": at("10:00"), "end": at("12:00")}]
+    )
+    for limit in (0, 2):
+        res = checked(p, plan, events({"type": "order_updated", "order": calm}), time_limit=limit)
+        assert visit(res.plan, "X")[0] == "A"
