@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
-from models import Problem
+from models import Objective, Plan, Problem
+from models.plan import Reason, Unassigned
 from optimizer.cp.build import build as build_model
 from optimizer.cp.build import eligible_shifts, extract, make_scope
 from optimizer.cp.objective import solution_cost
@@ -46,14 +50,18 @@ def model_of(
     return build_model(inst, scope)
 
 
-def solve(m: Model, serve: tuple[str, ...] = ()) -> tuple[str, cp_model.CpSolver]:
-    """Solve with the named orders forced to be served: 'optimal', 'infeasible', ..."""
+def solve(
+    m: Model, serve: tuple[str, ...] = (), work: float = 10.0
+) -> tuple[str, cp_model.CpSolver]:
+    """Solve with the named orders forced to be served, within `work` deterministic seconds:
+    'optimal', 'infeasible', ..."""
     for oid in serve:
         m.cp.add(m.orders[m.inst.order_idx[oid]].served == 1)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = 20
+    solver.parameters.max_time_in_seconds = 60
+    solver.parameters.max_deterministic_time = work
     code = solver.solve(m.cp)
     return solver.status_name(code).lower(), solver
 
@@ -339,10 +347,77 @@ def test_max_lateness_term_agrees_with_the_search_cost_and_the_evaluator() -> No
     assert solver.objective_value == 50 * 60 * SCALE
     sol = extract(m, solver, Solution())
     assert solution_cost(m.inst, sol) == 50 * 60 * SCALE
-    from models import Objective, Plan
-
     plan = Plan(status="feasible", objective=Objective(value=0), routes=build_routes(m.inst, sol))
     ev = evaluate(p, plan)
     assert ev.feasible, [str(v) for v in ev.violations]
     assert ev.objective.terms["max_lateness"] == 30.0
     assert ev.objective.value == 50.0
+
+
+# --- one cost: the model, the search's cost and the evaluator -----------------------------------
+
+ORDER = st.fixed_dictionaries(
+    {
+        "x": st.integers(0, 30),
+        "y": st.integers(0, 30),
+        "minutes": st.integers(5, 60),
+        "priority": st.integers(1, 5),
+        "due": st.none() | st.integers(0, 90),  # minutes after 08:00
+        "prefers": st.booleans(),
+    }
+)
+WEIGHTS = st.fixed_dictionaries(
+    {
+        "lateness": st.fixed_dictionaries({str(p): st.integers(0, 20) for p in range(1, 6)}),
+        "max_lateness": st.integers(0, 10),
+        "idle": st.integers(0, 2),
+        "overtime": st.integers(0, 10),
+        "technician_used": st.integers(0, 30),
+        "preference": st.integers(0, 60),
+        "unassigned": st.fixed_dictionaries({str(p): st.integers(50, 500) for p in range(1, 6)}),
+    }
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(ORDER, min_size=1, max_size=4), WEIGHTS)
+def test_optimal_model_objective_is_the_search_cost_and_the_evaluators(
+    orders: list[dict[str, Any]], weights: dict[str, Any]
+) -> None:
+    """On random tiny days solved to optimality, the CP-SAT objective equals `solution_cost` of
+    the extracted solution, and both equal the evaluator's objective of the plan built from it."""
+    p = problem(
+        [tech("A", end="10:00", max_overtime="PT30M"), tech("B", 20, 0, end="10:00")],
+        [
+            order(
+                f"O{k}",
+                o["x"],
+                o["y"],
+                o["minutes"],
+                priority=o["priority"],
+                **(
+                    {"due": at(f"{8 + o['due'] // 60:02d}:{o['due'] % 60:02d}")}
+                    if o["due"]
+                    else {}
+                ),
+                preferred_technicians=["A"] if o["prefers"] else [],
+            )
+            for k, o in enumerate(orders)
+        ],
+        weights=weights,
+    )
+    m = model_of(p)
+    status, solver = solve(m, work=0.5)
+    assume(status == "optimal")
+    sol = extract(m, solver, Solution())
+    cost = solution_cost(m.inst, sol)
+    assert cost == round(solver.objective_value)
+    plan = Plan(status="feasible", objective=Objective(value=0), routes=build_routes(m.inst, sol))
+    plan.unassigned = [
+        Unassigned(order=o.id, reasons=[Reason(code="capacity", detail="Left out.")])
+        for k, o in enumerate(m.inst.orders)
+        if k not in sol.shifts_of()
+    ]
+    ev = evaluate(p, plan)
+    assert ev.feasible, [str(v) for v in ev.violations]
+    assert ev.objective.value * 60 * SCALE == pytest.approx(cost)
