@@ -364,8 +364,11 @@ ORDER = st.fixed_dictionaries(
         "priority": st.integers(1, 5),
         "due": st.none() | st.integers(0, 90),  # minutes after 08:00
         "prefers": st.booleans(),
+        "kind": st.sampled_from(["repair", "emergency"]),
     }
 )
+LINK = st.none() | st.tuples(st.integers(-60, 60), st.integers(0, 30))
+"""A link of the second order to the first: least gap and width, in minutes."""
 WEIGHTS = st.fixed_dictionaries(
     {
         "lateness": st.fixed_dictionaries({str(p): st.integers(0, 20) for p in range(1, 6)}),
@@ -380,14 +383,21 @@ WEIGHTS = st.fixed_dictionaries(
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.lists(ORDER, min_size=1, max_size=4), WEIGHTS)
+@given(st.lists(ORDER, min_size=1, max_size=4), WEIGHTS, LINK, st.booleans())
 def test_optimal_model_objective_is_the_search_cost_and_the_evaluators(
-    orders: list[dict[str, Any]], weights: dict[str, Any]
+    orders: list[dict[str, Any]],
+    weights: dict[str, Any],
+    link: tuple[int, int] | None,
+    on_call: bool,
 ) -> None:
     """On random tiny days solved to optimality, the CP-SAT objective equals `solution_cost` of
-    the extracted solution, and both equal the evaluator's objective of the plan built from it."""
+    the extracted solution, and both equal the evaluator's objective of the plan built from it,
+    which breaks no rule (links and on-call shifts included)."""
     p = problem(
-        [tech("A", end="10:00", max_overtime="PT30M"), tech("B", 20, 0, end="10:00")],
+        [
+            tech("A", end="10:00", max_overtime="PT30M"),
+            tech("B", 20, 0, end="10:00", on_call=on_call),
+        ],
         [
             order(
                 f"O{k}",
@@ -397,10 +407,16 @@ def test_optimal_model_objective_is_the_search_cost_and_the_evaluators(
                 priority=o["priority"],
                 **(
                     {"due": at(f"{8 + o['due'] // 60:02d}:{o['due'] % 60:02d}")}
-                    if o["due"]
+                    if o["due"] is not None
                     else {}
                 ),
                 preferred_technicians=["A"] if o["prefers"] else [],
+                kind=o["kind"],
+                linked=[
+                    {"order": "O0", "min_gap": link[0] * 60, "max_gap": (link[0] + link[1]) * 60}
+                ]
+                if k == 1 and link is not None
+                else [],
             )
             for k, o in enumerate(orders)
         ],
