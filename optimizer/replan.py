@@ -95,11 +95,17 @@ def apply_events(problem: Problem, events: list[Event]) -> Problem:
                 errors.append(FieldError(f"{where}.location", wrong))
     if errors:
         raise InvalidInput(errors)
-    # Cancelled prerequisites no longer hold anything up.
+    # Cancelled prerequisites no longer hold anything up, and a link to a cancelled order goes
+    # with it: its partner is planned on its own.
     data.orders = [
         o
-        if all(a in orders for a in o.after)
-        else o.model_copy(update={"after": [a for a in o.after if a in orders]})
+        if all(a in orders for a in o.after) and all(k.order in orders for k in o.linked)
+        else o.model_copy(
+            update={
+                "after": [a for a in o.after if a in orders],
+                "linked": [k for k in o.linked if k.order in orders],
+            }
+        )
         for o in orders.values()
     ]
     for ev in events:
@@ -229,7 +235,8 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
 
 def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
     """The updated problem with every frozen visit as it happened: pinned to its technician
-    and start, lasting as long as it does."""
+    and start, lasting as long as it does. An unstarted order linked to a started one must be
+    served now (linked orders are served both or neither): it becomes mandatory."""
     out = updated.model_copy()
     actual: dict[str, tuple[str, datetime, datetime]] = {}
     for f in frozen.values():
@@ -237,8 +244,11 @@ def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
             if it.type == "visit":
                 lead = it.crew[0] if it.crew else f.route.technician
                 actual[it.order] = (lead, it.start, it.end)
+    bound = {p for p, _ in _linked_to_started(out, set(actual))}
     orders = []
     for o in out.orders:
+        if o.id in bound and not o.mandatory:
+            o = o.model_copy(update={"mandatory": True})
         if o.id in actual:
             lead, start, end = actual[o.id]
             inside = any(w.start <= start <= w.end for w in o.time_windows)
@@ -268,22 +278,37 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
         for it in f.items:
             if it.type == "visit":
                 ends[it.order] = max(ends.get(it.order, it.end), it.end)
+    starts: dict[str, datetime] = {}
+    for f in frozen.values():
+        for it in f.items:
+            if it.type == "visit":
+                starts[it.order] = min(starts.get(it.order, it.start), it.start)
+    # A link to a started order becomes a range for the start: [its start + gap].
+    ranges: dict[str, tuple[datetime, datetime]] = {}
+    for oid, (partner, (least, most)) in _linked_to_started(res, done):
+        lo, hi = ranges.get(oid, (res.horizon.start, res.horizon.end))
+        ranges[oid] = (max(lo, starts[partner] + least), min(hi, starts[partner] + most))
     orders = []
     for o in res.orders:
         if o.id in done:
             continue
         # A prerequisite already under way: start after it ends.
         frozen_after = [ends[a] for a in o.after if a in ends]
-        if frozen_after:
-            floor = max(frozen_after)
-            windows = o.time_windows or [res.horizon]
+        floor = max(frozen_after, default=None)
+        if floor is not None or o.id in ranges:
+            first, last = ranges.get(o.id, (res.horizon.start, res.horizon.end))
+            first = max(first, floor or first)
             kept = [
-                w.model_copy(update={"start": max(w.start, floor)})
-                for w in windows
-                if w.end >= floor
+                w.model_copy(update={"start": max(w.start, first), "end": min(w.end, last)})
+                for w in o.time_windows or [res.horizon]
+                if w.end >= first and w.start <= last
             ] or [res.horizon.model_copy(update={"start": res.horizon.end})]
             o = o.model_copy(
-                update={"after": [a for a in o.after if a not in done], "time_windows": kept}
+                update={
+                    "after": [a for a in o.after if a not in done],
+                    "linked": [k for k in o.linked if k.order not in done],
+                    "time_windows": kept,
+                }
             )
         orders.append(o)
     res.orders = orders
@@ -366,6 +391,21 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
     return res
 
 
+def _linked_to_started(
+    problem: Problem, started: set[str]
+) -> list[tuple[str, tuple[str, tuple[timedelta, timedelta]]]]:
+    """Each unstarted order linked to a started one: (order, (started order, (least, most)
+    of the order's start minus the started one's))."""
+    out: list[tuple[str, tuple[str, tuple[timedelta, timedelta]]]] = []
+    for o in problem.orders:
+        for k in o.linked:
+            if o.id not in started and k.order in started:
+                out.append((o.id, (k.order, (k.min_gap, k.max_gap))))
+            elif o.id in started and k.order not in started:
+                out.append((k.order, (o.id, (-k.max_gap, -k.min_gap))))
+    return out
+
+
 def _shift_home(problem: Problem, shift_id: str | None) -> Location:
     for t in problem.technicians:
         for s in t.shifts:
@@ -422,6 +462,8 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
             o = inst.order_idx[it.order]
+            if not inst.on_call_ok(o, s):
+                continue  # no longer urgent enough for an on-call shift: re-inserted
             if inst.orders[o].crew == 1:
                 seq.append((o, inst.seconds(it.start)))
             elif crew_routes.get(it.order) == inst.orders[o].crew:
@@ -603,7 +645,7 @@ def _merge(
         routes=[r for r in routes if any(it.type == "visit" for it in r.items)],
         unassigned=residual.unassigned,
     )
-    if plan.status == "no_solution":
+    if plan.status == "no_solution":  # an infeasible plan keeps its routes
         plan.routes = []
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]

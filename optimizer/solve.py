@@ -183,15 +183,6 @@ def _probe(
     )
 
 
-def _declared(plan: Plan, violation: Any) -> bool:
-    """A violation an `infeasible` plan declares: a mandatory or pinned order left out."""
-    if plan.status != "infeasible":
-        return False
-    return violation.code in ("mandatory", "status") or (
-        violation.code == "pinned" and violation.message.endswith("is not served")
-    )
-
-
 def must_serve(inst: Instance, o: int) -> bool:
     """Order o is mandatory or pinned: a plan without it is infeasible."""
     order = inst.orders[o]
@@ -264,8 +255,8 @@ def to_plan(
     }
     if stats.parts > 1:
         solver["parts"] = stats.parts
-    broken = [v for v in ev.violations if not _declared(plan, v)]
-    if broken:
+    if not ev.valid:
+        broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
         solver["evaluator_violations"] = [f"{v.where}: {v.message}" for v in broken[:20]]
     plan.solver = solver
     return plan

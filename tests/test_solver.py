@@ -142,8 +142,8 @@ def test_mandatory_order_is_served_before_priority():
 
 
 def test_impossible_mandatory_order_makes_the_plan_infeasible():
-    """A mandatory order nobody can do: status infeasible, the rest of the day still planned,
-    the mandatory order listed as such."""
+    """A mandatory order nobody can do: status infeasible, the rest still served, the mandatory
+    order listed with its reason and flagged mandatory."""
     p = problem(
         [tech("A")],
         [order("M", 1, 0, required_skills={"radio": 1}, mandatory=True), order("O", 2, 0)],
@@ -151,7 +151,7 @@ def test_impossible_mandatory_order_makes_the_plan_infeasible():
     result, _ = solve_checked(p)
     assert result.plan.status == "infeasible"
     assert set(visits(result.plan)) == {"O"}
-    assert set(reasons(result.plan)) == {"M"}
+    assert reasons(result.plan) == {"M": {"no_qualified_technician"}}
     assert [u.mandatory for u in result.plan.unassigned] == [True]
 
 
