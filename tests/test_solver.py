@@ -338,9 +338,11 @@ def _example_paths() -> list[Path]:
 
 @pytest.mark.parametrize("path", _example_paths(), ids=lambda p: p.stem)
 def test_examples_solve_to_feasible_plans(path: Path):
-    """Every shipped and shared example gives a feasible plan with reasons for the rest."""
+    """Every shipped and shared example gives a feasible plan (every mandatory order served,
+    outages at dawn included) with reasons for the rest."""
     p = load_problem(json.loads(path.read_text()))
-    solve_checked(p, time_limit=3)
+    result, _ = solve_checked(p, time_limit=4)
+    assert result.plan.status in ("optimal", "feasible")
 
 
 def _depot(**fields):
