@@ -255,7 +255,7 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
             if link.order not in order_ids:
                 yield FieldError(f"{base}.linked[{j}].order", f"unknown order '{link.order}'")
             elif link.order == o.id:
-                yield FieldError(f"{base}.linked[{j}].order", "an order cannot be linked to itself")
+                yield FieldError(f"{base}.linked[{j}].order", "an order cannot link to itself")
         for a, ref in enumerate(o.preferred_technicians):
             if ref not in tech_ids:
                 yield FieldError(

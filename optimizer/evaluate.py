@@ -7,7 +7,7 @@ against it, and published objective values are the ones it computes. It trusts t
 Violation codes (`Violation.code`):
 
 ================= ===========================================================================
-status            an `infeasible` or `no_solution` plan has routes
+status            a `no_solution` plan has routes
 unknown_id        a technician, shift, order or depot id that the problem does not have
 shift_owner       the route's shift belongs to another technician
 duplicate_route   a second route for the same shift
@@ -470,8 +470,8 @@ def _provider(visit: VisitItem, route: Route) -> str:
 
 
 def _status_rules(plan: Plan) -> Iterator[Violation]:
-    """A plan without a solution has no routes."""
-    if plan.status in ("infeasible", "no_solution") and plan.routes:
+    """A plan without a solution has no routes (an infeasible one keeps the rest of the day)."""
+    if plan.status == "no_solution" and plan.routes:
         yield Violation(
             "status", "routes", f"a plan with status '{plan.status}' must have no routes"
         )

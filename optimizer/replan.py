@@ -29,10 +29,11 @@ from models.events import (
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem, location_error
+from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
-from optimizer.insertion import Inserter, Insertion, construct, fixed_start, schedule
+from optimizer.insertion import Inserter, Insertion, fixed_start, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
@@ -602,7 +603,7 @@ def _merge(
         routes=[r for r in routes if any(it.type == "visit" for it in r.items)],
         unassigned=residual.unassigned,
     )
-    if plan.status in ("infeasible", "no_solution"):
+    if plan.status == "no_solution":
         plan.routes = []
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.decompose import should_decompose, solve_parts
-from optimizer.insertion import construct
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import RoutePool
@@ -24,6 +24,9 @@ from optimizer.solution import Solution
 
 FULL_MODEL_ARCS = 4000
 """A problem whose pruned arcs number at most this is solved as one model."""
+CONSTRUCT_SHARE = 0.5
+"""Most of the time the first plan may take; orders it has not placed by then are left to
+the search (or unassigned)."""
 MAX_FREE_ORDERS = 20
 """Most orders a neighbourhood frees (route orders plus candidates)."""
 RR_SHARE = 0.75
@@ -78,7 +81,9 @@ def search(
     if decompose and initial is None and should_decompose(inst):
         return _decomposed(inst, params, deadline)
     eligible = eligible_shifts(inst)
-    incumbent = construct(inst, eligible, initial)
+    opened = time.monotonic()
+    until = opened + CONSTRUCT_SHARE * max(deadline - opened, 0.0)
+    incumbent = construct(inst, eligible, initial, deadline=until)
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
     rng = random.Random(params.seed or 0)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from models import Plan, Problem, load_problem
+from optimizer.cp.objective import MUST_SERVE_FACTOR, solution_cost
 from optimizer.evaluate import Evaluation, evaluate
+from optimizer.instance import SCALE
 from optimizer.params import SolveParams
 from optimizer.solve import Result, solve
 
@@ -79,10 +83,21 @@ def solve_checked(p: Problem, **params: Any) -> tuple[Result, Evaluation]:
     ev = evaluate(p, result.plan)
     if result.plan.status in ("optimal", "feasible"):
         assert ev.feasible, [str(v) for v in ev.violations]
-    else:  # only the unserved must-serve orders may be wrong with an infeasible answer
+    elif result.plan.status == "infeasible":
+        # Only the unserved must-serve orders may be wrong, and the plan says which they are.
         assert {v.code for v in ev.violations} <= {"mandatory", "pinned"}
+        flagged = {u.order for u in result.plan.unassigned if u.mandatory}
+        assert flagged
+        assert {v.where for v in ev.violations} <= {f"orders/{x}" for x in flagged}
+    else:
         assert result.plan.routes == []
-    assert abs(ev.objective.value - result.plan.objective.value) < 1e-6
+    # The search's own cost of the solution it emitted is the evaluator's objective (less the
+    # surcharge by which the search keeps must-serve orders in, which no plan pays).
+    inst = result.instance
+    left = sum(1 for u in result.plan.unassigned if u.mandatory)
+    surcharge = left * MUST_SERVE_FACTOR * max(max(inst.c_unassigned), 1)
+    own = (solution_cost(inst, result.solution) - surcharge) / (60 * SCALE)
+    assert own == pytest.approx(ev.objective.value, abs=1e-6)
     plan = result.plan
     served = {i.order for r in plan.routes for i in r.items if i.type == "visit"}
     assert served.isdisjoint(u.order for u in plan.unassigned)

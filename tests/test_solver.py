@@ -142,15 +142,17 @@ def test_mandatory_order_is_served_before_priority():
 
 
 def test_impossible_mandatory_order_makes_the_plan_infeasible():
-    """A mandatory order nobody can do: status infeasible, no routes, all orders unassigned."""
+    """A mandatory order nobody can do: status infeasible, the rest of the day still planned,
+    the mandatory order listed as such."""
     p = problem(
         [tech("A")],
         [order("M", 1, 0, required_skills={"radio": 1}, mandatory=True), order("O", 2, 0)],
     )
     result, _ = solve_checked(p)
     assert result.plan.status == "infeasible"
-    assert result.plan.routes == []
-    assert set(reasons(result.plan)) == {"M", "O"}
+    assert set(visits(result.plan)) == {"O"}
+    assert set(reasons(result.plan)) == {"M"}
+    assert [u.mandatory for u in result.plan.unassigned] == [True]
 
 
 def test_lateness_is_charged_per_minute_past_due():
