@@ -10,12 +10,14 @@ days fetch tools and parts from depots), and a travel model in turn: haversine, 
 (the same points projected on a plane, the same speed) and an asymmetric matrix (haversine
 times 1.0-1.25 per leg). Each day is solved once with `optimizer.solve.solve`.
 
-Reported per day and in total: empty plans (0 routes), statuses, mandatory orders left
-unserved, and the priority-1 on-time rate: priority-1 orders served by their `due`, over the
-priority-1 orders that a qualified crew could reach by their `due` each on its own. An order
-is reachable alone when a solve of the day reduced to that order (its `after` and `linked`
-references dropped; all technicians, depots and travel kept; `--alone-limit` seconds, one
-worker) serves it by its `due`. Records go to `--out` (JSON).
+Reported per day and in total: empty plans (0 routes), statuses, objective, wall time,
+mandatory (or pinned) orders left unserved, and how many of them a solve of the day reduced to
+the mandatory and pinned orders alone leaves unserved (`--alone-limit`, one worker), and the
+priority-1 on-time rate: priority-1 orders served by their `due`, over the priority-1 orders
+that a qualified crew could reach by their `due` each on its own. An order is reachable alone
+when a solve of the day reduced to that order (its `after` and `linked` references dropped; all
+technicians, depots and travel kept; `--alone-limit` seconds, one worker) serves it by its
+`due`. Records go to `--out` (JSON).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.generator import BadDay, generate_day
-from models import Problem, load_problem
+from models import Order, Problem, load_problem
 from models.plan import Plan, VisitItem
 from optimizer.evaluate import evaluate
 from optimizer.params import SolveParams
@@ -124,13 +127,31 @@ def _starts(plan: Plan) -> dict[str, Any]:
     }
 
 
-def reachable_alone(problem: Problem, order_id: str, limit: float) -> bool:
+def _must(order: Order) -> bool:
+    """The order must be served: mandatory or pinned."""
+    return order.mandatory or order.pinned is not None
+
+
+def solve_only(problem: Problem, keep: set[str], limit: float) -> dict[str, datetime]:
+    """Starts of a one-worker solve of the problem reduced to some of its orders (their
+    `after` and `linked` references to orders left out dropped)."""
+    orders = [
+        o.model_copy(
+            update={
+                "after": [a for a in o.after if a in keep],
+                "linked": [k for k in o.linked if k.order in keep],
+            }
+        )
+        for o in problem.orders
+        if o.id in keep
+    ]
+    reduced = problem.model_copy(update={"orders": orders})
+    return _starts(solve(reduced, SolveParams(time_limit=limit, seed=0, workers=1)).plan)
+
+
+def reachable_alone(problem: Problem, order: Order, limit: float) -> bool:
     """Whether a solve of the problem reduced to this one order serves it by its due."""
-    order = next(o for o in problem.orders if o.id == order_id)
-    alone = order.model_copy(update={"after": [], "linked": []})
-    reduced = problem.model_copy(update={"orders": [alone]})
-    plan = solve(reduced, SolveParams(time_limit=limit, seed=0, workers=1)).plan
-    start = _starts(plan).get(order_id)
+    start = solve_only(problem, {order.id}, limit).get(order.id)
     return start is not None and (order.due is None or start <= order.due)
 
 
@@ -143,8 +164,9 @@ def run_day(problem: Problem, time_limit: float, workers: int, alone_limit: floa
     starts = _starts(plan)
     urgent = [o for o in problem.orders if o.priority == 1]
     on_time = [o.id for o in urgent if o.id in starts and (o.due is None or starts[o.id] <= o.due)]
-    reachable = [o.id for o in urgent if reachable_alone(problem, o.id, alone_limit)]
-    mandatory = [o.id for o in problem.orders if o.mandatory]
+    reachable = [o.id for o in urgent if reachable_alone(problem, o, alone_limit)]
+    mandatory = {o.id for o in problem.orders if _must(o)}
+    mandatory_alone = solve_only(problem, mandatory, alone_limit) if mandatory else {}
     return {
         "status": plan.status,
         "routes": len(plan.routes),
@@ -156,7 +178,8 @@ def run_day(problem: Problem, time_limit: float, workers: int, alone_limit: floa
         "violations": [str(v) for v in evaluation.violations][:10],
         "wall_time": round(wall, 2),
         "mandatory": len(mandatory),
-        "mandatory_unserved": sorted(set(mandatory) - set(starts)),
+        "mandatory_unserved": sorted(mandatory - set(starts)),
+        "mandatory_served_alone": len(mandatory_alone),
         "p1": len(urgent),
         "p1_served": sum(o.id in starts for o in urgent),
         "p1_reachable_alone": len(reachable),
@@ -180,7 +203,7 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
     table = Table(title="bad days")
     cols = (
         "day", "orders", "techs", "travel", "status", "routes", "unassigned",
-        "mandatory unserved", "P1 on time / reachable alone", "objective", "time (s)",
+        "mandatory unserved (alone)", "P1 on time / reachable alone", "objective", "time (s)",
     )  # fmt: skip
     for col in cols:
         table.add_column(col, justify="left" if col in ("travel", "status") else "right")
@@ -193,7 +216,8 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
             r["status"] if r["routes"] else f"[red]{r['status']} (empty)[/red]",
             str(r["routes"]),
             str(r["unassigned"]),
-            str(len(r["mandatory_unserved"])),
+            f"{len(r['mandatory_unserved'])}/{r['mandatory']} "
+            f"(alone {r['mandatory'] - r['mandatory_served_alone']})",
             _rate(r["p1_on_time_of_reachable"], r["p1_reachable_alone"]),
             f"{r['objective']:.0f}",
             f"{r['wall_time']:.1f}",
@@ -205,6 +229,9 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
         "statuses": dict(Counter(r["status"] for r in records)),
         "mandatory_unserved": sum(len(r["mandatory_unserved"]) for r in records),
         "mandatory": sum(r["mandatory"] for r in records),
+        "days_all_mandatory_served_alone": sum(
+            r["mandatory_served_alone"] == r["mandatory"] for r in records
+        ),
         "p1": sum(r["p1"] for r in records),
         "p1_reachable_alone": sum(r["p1_reachable_alone"] for r in records),
         "p1_on_time_of_reachable": sum(r["p1_on_time_of_reachable"] for r in records),
@@ -213,7 +240,8 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
     }
     console.print(
         f"empty plans {totals['empty_plans']}/{totals['days']}; statuses {totals['statuses']}; "
-        f"mandatory unserved {totals['mandatory_unserved']}/{totals['mandatory']}; "
+        f"mandatory unserved {totals['mandatory_unserved']}/{totals['mandatory']} (all served "
+        f"when solved alone on {totals['days_all_mandatory_served_alone']} days); "
         f"P1 on time / reachable alone "
         f"{_rate(totals['p1_on_time_of_reachable'], totals['p1_reachable_alone'])} "
         f"(P1 on time {totals['p1_on_time']} of {totals['p1']})"
