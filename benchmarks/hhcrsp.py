@@ -32,6 +32,7 @@ end}]}]` in instance units, and `recheck` evaluates such routes from the instanc
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from collections import Counter
@@ -233,8 +234,6 @@ def solution_path(label: str) -> Path | None:
 
 def read_solution(label: str) -> Routes | None:
     """The routes of the published best-known solution (unused caregivers left out)."""
-    import json
-
     path = solution_path(label)
     if path is None:
         return None
