@@ -27,6 +27,12 @@ FULL_MODEL_ARCS = 4000
 CONSTRUCT_SHARE = 0.9
 """Most of the time the first plan may take (a day too large to place in full in its time
 limit gets what fits); orders it has not placed by then are left to the search."""
+SMALL_RR_SHARE = 0.25
+"""Share of the time ruin and recreate has before the exact model of a small day."""
+SMALL_RR_SHARE_SYNCED = 0.75
+"""The same on a small day with crew or linked orders, where ruin and recreate moves whole
+groups and the exact model is slow to improve (the example day at 10 s: 597-604 against
+620; hhcrsp B5: 374-381 against 417)."""
 MAX_FREE_ORDERS = 20
 """Most orders a neighbourhood frees (route orders plus candidates)."""
 RR_SHARE = 0.75
@@ -113,7 +119,7 @@ def search(
     incumbent = _ruin_recreate(
         inst,
         params,
-        began + (0.25 if small else share) * total,
+        began + (_small_share(inst) if small else share) * total,
         incumbent,
         eligible,
         stats,
@@ -125,6 +131,12 @@ def search(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
     )
     return incumbent, stats
+
+
+def _small_share(inst: Instance) -> float:
+    """Ruin and recreate's share of the time on a day solved as one exact model."""
+    synced = any(order.crew > 1 or order.links for order in inst.orders)
+    return SMALL_RR_SHARE_SYNCED if synced else SMALL_RR_SHARE
 
 
 def _decomposed(
