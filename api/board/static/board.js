@@ -487,8 +487,12 @@
   }
 
   function drawBoard() {
+    const began = performance.now();
     drawGantt();
     drawMap();
+    // The render benchmark reads these (benchmarks/board_render.py).
+    performance.measure("board-draw", { start: began });
+    if (S.plan) performance.mark("board-drawn");
   }
 
   function drawGantt() {
@@ -636,7 +640,10 @@
     const up = async (e) => {
       svg.removeEventListener("pointermove", move);
       svg.removeEventListener("pointerup", up);
-      if (!G.dragged) return;
+      if (!G.dragged) {
+        select(g.dataset.order); // the svg holds the pointer, so it gets the click
+        return;
+      }
       setTimeout(() => (G.dragged = false), 0);
       const pinTime = $("#pin-time").checked;
       if (target === null || (target === from && !pinTime)) {
@@ -715,7 +722,7 @@
 
   // ------------------------------------------------------------------ map
 
-  const M = { W: 400, H: 360, P: 14, project: null, invert: null, planar: false };
+  const M = { W: 400, H: 320, P: 14, project: null, invert: null, planar: false };
 
   function where(loc) {
     if (!loc) return null;
@@ -761,6 +768,8 @@
     const changed = changedSet();
     const out = [];
     const served = new Map();
+    const dense = S.problem.orders.length > 300; // smaller marks where there are many
+    const r = dense ? 2.5 : 4, d = dense ? 3.5 : 6;
     for (const route of (S.plan && S.plan.routes) || []) {
       const tech = geo.techs.get(route.technician);
       const row = geo.rows[G.rowOf.get(route.shift)];
@@ -774,7 +783,7 @@
       }
       line.push(P(row.shift.end_location || row.shift.start_location));
       const pts = line.filter(Boolean).map((p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`).join(" ");
-      out.push(`<polyline class="m-route" points="${pts}" stroke="${tech.colour}" data-technician="${esc(route.technician)}"><title>${esc(route.technician)} route</title></polyline>`);
+      out.push(`<polyline class="m-route${dense ? " thin" : ""}" points="${pts}" stroke="${tech.colour}" data-technician="${esc(route.technician)}"><title>${esc(route.technician)} route</title></polyline>`);
     }
     for (const r of geo.rows) {
       const p = P(r.shift.start_location);
@@ -789,9 +798,9 @@
       const p = P(o.location);
       if (!p) continue;
       if (served.has(o.id)) {
-        out.push(`<circle class="m-order" data-order="${esc(o.id)}" cx="${p[0]}" cy="${p[1]}" r="4" fill="${served.get(o.id)}"><title>${esc(o.id)} ${esc(o.kind)} P${esc(o.priority)}</title></circle>`);
+        out.push(`<circle class="m-order" data-order="${esc(o.id)}" cx="${p[0]}" cy="${p[1]}" r="${r}" fill="${served.get(o.id)}"><title>${esc(o.id)} ${esc(o.kind)} P${esc(o.priority)}</title></circle>`);
       } else if (unassigned.has(o.id) || !S.plan) {
-        out.push(`<path class="m-unassigned" data-order="${esc(o.id)}" d="M${p[0]},${p[1] - 6} L${p[0] + 6},${p[1]} L${p[0]},${p[1] + 6} L${p[0] - 6},${p[1]} Z"><title>${esc(o.id)} unassigned</title></path>`);
+        out.push(`<path class="m-unassigned" data-order="${esc(o.id)}" d="M${p[0]},${p[1] - d} L${p[0] + d},${p[1]} L${p[0]},${p[1] + d} L${p[0] - d},${p[1]} Z"><title>${esc(o.id)} unassigned</title></path>`);
       }
       if (changed.has(o.id)) out.push(`<circle class="m-changed" cx="${p[0]}" cy="${p[1]}" r="8"><title>${esc(o.id)} changed</title></circle>`);
     }
@@ -963,7 +972,11 @@
     $("#em-a-label").textContent = M.planar ? "x" : "Latitude";
     $("#em-b-label").textContent = M.planar ? "y" : "Longitude";
     if (!$("#em-id").value) $("#em-id").value = `EMG-${S.job.version + 1}`;
-    if (!$("#em-due").value && S.problem) $("#em-due").value = inputValue(ms(nowIso()) + 2 * 3600000);
+    if (!$("#em-due").value && S.problem) {
+      // Two hours after now, or after the first shift starts if that is later.
+      const first = Math.min(...geo.rows.map((r) => ms(r.shift.start)));
+      $("#em-due").value = inputValue(Math.max(ms(nowIso()), first) + 2 * 3600000);
+    }
   }
 
   async function findTechnicians(ev) {
