@@ -240,6 +240,29 @@ def test_drag_a_visit_to_another_technician(page: tuple[Any, Watch], server: Loc
     assert "skill" in tab.inner_text("#move-result")
     assert server.call("GET", f"/v1/plans/{plan_id}")["version"] == 2
 
+    # From the keyboard: focus a visit, Enter shows it, M opens the move dialog.
+    other = "T1" if technician_of(job["plan"], "O2") != "T1" else "T2"
+    tab.focus("#gantt .visit[data-order='O2']")
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#details:has-text('O2')")
+    tab.keyboard.press("m")
+    tab.wait_for_selector("#move-dialog[open]")
+    tab.select_option("#move-tech", other)
+    tab.focus("#move-ok")
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#move-result:has-text('version 3')")
+    assert technician_of(server.call("GET", f"/v1/plans/{plan_id}")["plan"], "O2") == other
+
+    # The versions and the diff of the first and the last.
+    tab.click("#t-versions")
+    assert tab.locator("#versions tbody tr").count() == 3
+    tab.select_option("#diff-before", "1")
+    tab.select_option("#diff-after", "3")
+    tab.click("#diff-form button")
+    tab.wait_for_selector("#diff h3")
+    moved = tab.eval_on_selector_all("#diff tr.changed", "r => r.map(x => x.dataset.order)")
+    assert {"O1", "O2"} <= set(moved)
+
 
 def test_emergency_recommendation_accepted_as_coordinator(
     page: tuple[Any, Watch], server: LocalService, tmp_path: Path
@@ -277,3 +300,12 @@ def test_emergency_recommendation_accepted_as_coordinator(
     listed = tab.eval_on_selector_all("#changes tbody tr", "r => r.map(x => x.dataset.order)")
     assert listed == [c["order"] for c in changes]
     assert tab.input_value("#version-select") == "2"
+
+    # Another event from the same panel: the new order is cancelled again.
+    tab.click("#t-events")
+    tab.select_option("#ev-type", "order_cancelled")
+    tab.select_option("#ev-order", order_id)
+    tab.click("#event-form button[type=submit]")
+    tab.wait_for_selector("#move-result:has-text('version 3')")
+    job = server.call("GET", f"/v1/plans/{plan_id}")
+    assert job["version"] == 3 and technician_of(job["plan"], order_id) is None
