@@ -383,7 +383,8 @@
     select.disabled = !S.versions.length;
     if (solving || S.history.length) {
       if (job.plan && job.plan.objective.value !== S.lastObjective) {
-        const since = (Date.now() - ms(job.started_at || job.created_at)) / 1000;
+        // The job's last change is when its best plan was stored.
+        const since = (ms(job.updated_at) - ms(job.started_at || job.created_at)) / 1000;
         S.history.push([Math.max(0, since), job.plan.objective.value]);
         S.lastObjective = job.plan.objective.value;
       }
@@ -589,7 +590,7 @@
     }
     const now = ms(fromInput($("#now").value));
     if (now >= G.t0 && now <= G.t1) out.push(`<line class="g-now" x1="${X(now)}" x2="${X(now)}" y1="${G.AXIS - 4}" y2="${height}"/>`);
-    box.innerHTML = `<svg id="gantt-svg" class="${allows("dispatcher") ? "g-drag" : ""}" width="${width}" height="${height}" role="img" aria-label="Schedule: one row per technician shift">${out.join("")}</svg>`;
+    box.innerHTML = `<svg id="gantt-svg" class="${allows("dispatcher") ? "g-drag" : ""}" width="${width}" height="${height}" role="group" aria-label="Schedule: one row per technician shift">${out.join("")}</svg>`;
     wireGantt($("#gantt-svg"));
   }
 
@@ -998,7 +999,13 @@
             <td><button class="small" data-accept="${i}">Accept</button></td></tr>`,
           )
           .join("") +
-        `<tr><td colspan="7" class="muted">Or let the re-planner choose.</td><td><button class="small" data-accept="-1">Post as is</button></td></tr>`;
+        `<tr><td colspan="7" class="muted">${
+          res.items.length
+            ? "Or let the re-planner choose."
+            : order.crew_size > 1
+              ? "Recommendations are for one technician; a crew order is placed by the re-planner."
+              : "No technician can fit it as the day stands; the re-planner may still move work."
+        }</td><td><button class="small" data-accept="-1">Post as is</button></td></tr>`;
       for (const b of $$("[data-accept]", body)) {
         b.addEventListener("click", () => {
           const r = res.items[Number(b.dataset.accept)];
