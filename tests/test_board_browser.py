@@ -132,7 +132,8 @@ def test_sign_in_and_controls_follow_the_role(
     }
     for role, (dispatches, coordinates) in expected.items():
         sign_in(tab, server, role)
-        tab.wait_for_selector(f"#plans tr[data-plan='{plan_id}'] [data-k=served]:not(:empty)")
+        tab.wait_for_selector(f"#plans tr[data-plan='{plan_id}']")
+        tab.wait_for_selector("#plans [data-k=travel]:empty", state="detached")  # all loaded
         assert tab.is_visible("#submit") == dispatches
         assert tab.evaluate("sessionStorage.getItem('dispatch.key')") == server.keys[role]
         assert tab.evaluate("localStorage.length") == 0

@@ -309,7 +309,14 @@
   }
 
   async function poll() {
-    const job = await api("GET", `/v1/plans/${encodeURIComponent(S.id)}`);
+    let job;
+    try {
+      job = await api("GET", `/v1/plans/${encodeURIComponent(S.id)}`);
+    } catch (err) {
+      toast(`Could not reach the service (${err.message}); trying again.`, true);
+      setTimeout(poll, 5 * POLL_MS);
+      return;
+    }
     S.job = job;
     if (job.status === "queued" || job.status === "solving") {
       if (job.plan && job.plan.objective.value !== S.lastObjective) {
