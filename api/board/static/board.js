@@ -463,7 +463,18 @@
       kpi("Utilisation", pct(k.utilisation)),
       kpi("Routes", k.routes_used ?? "–"),
     );
+    const all = flatten(k)
+      .map(([name, v]) => `<tr><td>${esc(name)}</td><td class="num">${esc(typeof v === "number" ? num(v) : v)}</td></tr>`)
+      .join("");
+    const open = box.querySelector("details[open]") ? "open" : "";
+    parts.push(`<details class="kpi-all" ${open}><summary>All KPIs</summary><table class="grid">${all}</table></details>`);
     box.innerHTML = parts.join("");
+  }
+
+  function flatten(data, prefix = "") {
+    // Every KPI leaf by dotted path (`utilisation_by_technician.T01`).
+    if (data === null || typeof data !== "object") return [[prefix, data ?? "–"]];
+    return Object.entries(data).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
   }
 
   // ------------------------------------------------------------------ Gantt
