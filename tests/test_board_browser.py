@@ -301,6 +301,7 @@ def test_emergency_recommendation_accepted_as_coordinator(
     listed = tab.eval_on_selector_all("#changes tbody tr", "r => r.map(x => x.dataset.order)")
     assert listed == [c["order"] for c in changes]
     assert tab.input_value("#version-select") == "2"
+    screenshot(tab, "emergency-accepted.png", tmp_path)
 
     # Another event from the same panel: the new order is cancelled again.
     tab.click("#t-events")

@@ -291,6 +291,7 @@
     $("#ev-type").addEventListener("change", eventFields);
     $("#move-form").addEventListener("submit", moveFromDialog);
     window.addEventListener("resize", () => S.plan && drawBoard());
+    $("#now").addEventListener("change", () => S.problem && drawGantt());
     await refresh();
   }
 
