@@ -311,3 +311,26 @@ def test_emergency_recommendation_accepted_as_coordinator(
     tab.wait_for_selector("#move-result:has-text('version 3')")
     job = server.call("GET", f"/v1/plans/{plan_id}")
     assert job["version"] == 3 and technician_of(job["plan"], order_id) is None
+
+
+def test_watch_flags_foreign_requests_console_errors_and_failures() -> None:
+    """The watch the browser tests rely on flags what it should and lets through the rest."""
+
+    @dataclass
+    class Seen:
+        url: str = ""
+        type: str = "error"
+        text: str = ""
+        failure: str = "net::ERR_FAILED"
+
+    watch = Watch("http://127.0.0.1:8000", allowed={422})
+    watch.request(Seen(url="http://127.0.0.1:8000/static/board.js"))
+    watch.request(Seen(url="data:,"))
+    watch.console(Seen(text="Failed to load resource: the server responded with a status of 422"))
+    watch.console(Seen(type="warning", text="slow"))
+    assert watch.problems == []
+    watch.request(Seen(url="https://tile.example.org/1/2/3.png"))
+    watch.request(Seen(url="http://127.0.0.1:8001/"))
+    watch.console(Seen(text="Failed to load resource: the server responded with a status of 500"))
+    watch.failed(Seen(url="http://127.0.0.1:8000/v1/plans"))
+    assert len(watch.problems) == 4
