@@ -16,10 +16,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors
+from api.board import router as board_router
 from api.deps import PlanLocks
 from api.jobs import SolveRunner
 from api.routers import checks, health, keys, plans, recommendations, versions
+from api.routers.diffs import router as diffs_router
+from api.routers.me import router as me_router
+from api.routers.moves import router as moves_router
 from api.routers.plans import worker_params
+from api.routers.problems import router as problems_router
 from api.schemas import EffectiveOptions, ProblemDetails
 from api.settings import Settings
 from api.store import Store
@@ -103,6 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (plans, versions, recommendations, checks, keys, health):
         app.include_router(module.router)
+    app.include_router(moves_router)
+    app.include_router(diffs_router)
+    app.include_router(problems_router)
+    app.include_router(me_router)
+    app.include_router(board_router)
     app.openapi = _openapi_with_problem_details(app)  # type: ignore[method-assign]
     return app
 
