@@ -33,6 +33,7 @@ from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
+from optimizer.groups import GroupInsertion, best_group
 from optimizer.insertion import Inserter, Insertion, fixed_start, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
@@ -771,9 +772,10 @@ def recommend(
     *,
     tolerance: timedelta = timedelta(minutes=15),
 ) -> list[Recommendation]:
-    """The k cheapest ways to fit one new single-technician order into the running plan,
-    best first. Where a route is full, dropping one of its orders of no higher priority is
-    an option too (listed in the changes and priced in `cost_delta`)."""
+    """The k cheapest ways to fit one new order into the running plan, best first. Where a
+    route is full, dropping one of its orders of no higher priority is an option too (listed
+    in the changes and priced in `cost_delta`). A crew order gets the k cheapest crews, each
+    led by another technician (`crew` lists them)."""
     updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen)
@@ -783,6 +785,8 @@ def recommend(
     o = inst.order_idx[order.id]
     eligible = {o: eligible_for(inst, o)}
     sol = _previous_solution(inst, plan, frozen)
+    if inst.orders[o].crew > 1:
+        return _crew_recommendations(inst, sol, o, eligible[o], k)
     ins = Inserter(inst, sol, eligible, granularity=len(inst.shifts))
     options: list[_Option] = []
     full: list[int] = []
@@ -796,6 +800,65 @@ def recommend(
         options += _bumping_options(inst, sol, o, full)
     options.sort(key=lambda x: (x.delta, x.insertion.shift))
     return [_recommendation(inst, opt, o) for opt in options[:k]]
+
+
+def _crew_recommendations(
+    inst: Instance, sol: Solution, o: int, shifts: list[int], k: int
+) -> list[Recommendation]:
+    """The k cheapest crews for a new crew order, each led by another technician: the best
+    crew, then the best without the leaders offered before."""
+    out: list[Recommendation] = []
+    leaders: set[int] = set()
+    while len(out) < k:
+        eligible = {x: eligible_for(inst, x) for x in inst.linked_group(o)}
+        eligible[o] = [s for s in shifts if inst.shifts[s].tech not in leaders]
+        ins = Inserter(inst, sol.copy(), eligible, granularity=len(inst.shifts))
+        group = best_group(ins, o)
+        if group is None:
+            break
+        lead = group.provider[o]
+        leaders.add(inst.shifts[lead].tech)
+        out.append(_crew_recommendation(inst, sol, group, o, lead))
+    out.sort(key=lambda r: r.cost_delta)
+    return out
+
+
+def _crew_recommendation(
+    inst: Instance, sol: Solution, group: GroupInsertion, o: int, lead: int
+) -> Recommendation:
+    """One crew as a recommendation: its leader's route and the crew, with every other order
+    of the crew's routes that moves."""
+    timed = group.routes[lead]
+    pos = timed.route.orders.index(o)
+    start = timed.starts[pos]
+    crew = [lead, *sorted(s for s in group.routes if s != lead)]
+    changes = []
+    for s in crew:
+        tid = inst.techs[inst.shifts[s].tech].id
+        t = group.routes[s]
+        for x, st in zip(t.route.orders, t.starts, strict=True):
+            if x != o and abs(st - sol.start.get(x, st)) > inst.tolerance:
+                changes.append(
+                    Change(
+                        order=inst.orders[x].id,
+                        from_technician=tid,
+                        to_technician=tid,
+                        old_start=inst.instant(sol.start[x]),
+                        new_start=inst.instant(st),
+                    )
+                )
+    due = inst.orders[o].due
+    return Recommendation(
+        technician=inst.techs[inst.shifts[lead].tech].id,
+        shift=inst.shifts[lead].id,
+        crew=[inst.techs[inst.shifts[s].tech].id for s in crew],
+        arrival=inst.instant(_arrival(inst, timed, pos)),
+        start=inst.instant(start),
+        end=inst.instant(start + inst.orders[o].duration),
+        sla_met=None if due is None else start <= due,
+        cost_delta=group.delta / (60 * 100),
+        changes=changes,
+    )
 
 
 def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -> list[_Option]:
