@@ -73,9 +73,12 @@ def construct(
         order = inst.orders[o]
         close = min(order.due or inst.horizon, order.windows[-1][1])
         width = sum(we - ws for ws, we in order.windows)
-        # Most valuable first; then the hardest to place: crews, tight windows, few
+        # Pinned visits first (each has one place only), then the other must-serve work,
+        # then by value; the hardest to place first among equals: crews, tight windows, few
         # technicians.
-        return (-unassigned_cost(inst, o), -order.crew, width * len(eligible[o]), close)
+        pinned = order.pin_tech is not None or order.pin_start is not None
+        value = unassigned_cost(inst, o)
+        return (not pinned, -value, -order.crew, width * len(eligible[o]), close)
 
     for o in sorted(range(len(inst.orders)) if only is None else only, key=key):
         if deadline is not None and time.monotonic() > deadline:
