@@ -12,7 +12,7 @@ times 1.0-1.25 per leg). Each day is solved once with `optimizer.solve.solve`.
 
 Reported per day and in total: empty plans (0 routes), statuses, objective, wall time,
 mandatory (or pinned) orders left unserved, and how many of them a solve of the day reduced to
-the mandatory and pinned orders alone leaves unserved (`--alone-limit`, one worker), and the
+the mandatory and pinned orders alone leaves unserved (`--must-limit`, one worker), and the
 priority-1 on-time rate: priority-1 orders served by their `due`, over the priority-1 orders
 that a qualified crew could reach by their `due` each on its own. An order is reachable alone
 when a solve of the day reduced to that order (its `after` and `linked` references dropped; all
@@ -155,7 +155,9 @@ def reachable_alone(problem: Problem, order: Order, limit: float) -> bool:
     return start is not None and (order.due is None or start <= order.due)
 
 
-def run_day(problem: Problem, time_limit: float, workers: int, alone_limit: float) -> dict:
+def run_day(
+    problem: Problem, time_limit: float, workers: int, alone_limit: float, must_limit: float
+) -> dict[str, Any]:
     """Solve a day and measure its plan (see the module docstring)."""
     began = time.perf_counter()
     plan = solve(problem, SolveParams(time_limit=time_limit, seed=0, workers=workers)).plan
@@ -166,7 +168,7 @@ def run_day(problem: Problem, time_limit: float, workers: int, alone_limit: floa
     on_time = [o.id for o in urgent if o.id in starts and (o.due is None or starts[o.id] <= o.due)]
     reachable = [o.id for o in urgent if reachable_alone(problem, o, alone_limit)]
     mandatory = {o.id for o in problem.orders if _must(o)}
-    mandatory_alone = solve_only(problem, mandatory, alone_limit) if mandatory else {}
+    mandatory_alone = solve_only(problem, mandatory, must_limit) if mandatory else {}
     return {
         "status": plan.status,
         "routes": len(plan.routes),
@@ -259,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--on-call", action="store_true", help="add on-call night shifts")
     parser.add_argument("--alone-limit", type=float, default=2.0, help="seconds per order alone")
+    parser.add_argument(
+        "--must-limit", type=float, default=10.0, help="seconds for the must-serve orders alone"
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/bad_days.json"))
     args = parser.parse_args(argv)
     console = Console(width=150)
@@ -272,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "orders": len(problem.orders),
             "technicians": len(problem.technicians),
             "travel": problem.travel.model,
-            **run_day(problem, args.time_limit, args.workers, args.alone_limit),
+            **run_day(problem, args.time_limit, args.workers, args.alone_limit, args.must_limit),
         }
         records.append(record)
         console.print(

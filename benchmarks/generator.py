@@ -645,7 +645,10 @@ def _bad_day_orders(rng: random.Random, bad: BadDay, chain_lengths: list[int],
     for n, tech in enumerate(rng.sample(free, min(bad.pinned, len(free))), start=1):
         order = _draw_order(rng, f"PIN-{n:03d}", JOBS["installation"][0][0], tech.region,
                             tech.home)
-        start = tech.shift[0] + 15 * rng.randint(6, 12)  # 1.5-3 hours into the shift
+        # 1.5-3 hours into the shift, over in time for the break to follow it.
+        latest = _lunch_start(tech) + 120 - 30 - order.minutes
+        start = tech.shift[0] + 15 * rng.randint(6, 12)
+        start = min(start, max(tech.shift[0] + 90, latest - latest % 15))
         order.priority, order.windows = 2, [(start - 60, start + 60)]
         order.created_at = -rng.randint(2, 10) * 1440 + 10 * 60
         order.pinned = (tech.id, start)
@@ -676,9 +679,14 @@ def _latlon(point: tuple[float, float]) -> dict[str, float]:
     return {"lat": point[0], "lon": point[1]}
 
 
+def _lunch_start(t: _Tech) -> int:
+    """When the 2-hour window of a technician's 30-minute break opens: lunch for the day
+    shifts, a meal four and a half hours into a late shift."""
+    return {EARLY: 11 * 60 + 30, LATE: 12 * 60 + 30}.get(t.shift, t.shift[0] + 270)
+
+
 def _technician_json(t: _Tech, at: Any) -> dict[str, Any]:
-    # Lunch for the day shifts, a meal four and a half hours into a late shift.
-    lunch = {EARLY: 11 * 60 + 30, LATE: 12 * 60 + 30}.get(t.shift, t.shift[0] + 270)
+    lunch = _lunch_start(t)
     shift: dict[str, Any] = {
         "id": f"{t.id}-1",
         "start": at(t.shift[0]),

@@ -43,7 +43,7 @@ def test_run_day_counts_are_consistent(capsys: pytest.CaptureFixture[str]) -> No
             12, 6, seed=2, vans_cover_orders=True, bad_day=BadDay(outages=2, late_shifts=1)
         )
     )
-    record = run_day(problem, time_limit=1.0, workers=1, alone_limit=1.0)
+    record = run_day(problem, time_limit=1.0, workers=1, alone_limit=1.0, must_limit=1.0)
     assert record["empty"] == (record["routes"] == 0)
     assert record["served"] + record["unassigned"] == 12
     assert record["p1"] == sum(o.priority == 1 for o in problem.orders) >= 2

@@ -189,10 +189,11 @@ def test_after_chains_are_long() -> None:
         assert all(b.after == [a.id] for a, b in pairwise(steps))
 
 
-def test_pinned_visits_fit_their_technician() -> None:
+@pytest.mark.parametrize("seed", range(4))
+def test_pinned_visits_fit_their_technician(seed: int) -> None:
     """Pinned visits name distinct, qualified, stocked technicians at a start inside the
-    order's window and the technician's shift."""
-    problem = bad(pinned=4)
+    order's window and the technician's shift, over in time for the break."""
+    problem = bad(seed=seed, pinned=4, late_shifts=3)
     techs = {t.id: t for t in problem.technicians}
     pinned = prefixed(problem, "PIN-")
     assert len(pinned) == 4
@@ -205,6 +206,9 @@ def test_pinned_visits_fit_their_technician() -> None:
         assert o.time_windows[0].start <= o.pinned.start <= o.time_windows[0].end
         assert shift.start + timedelta(minutes=90) <= o.pinned.start
         assert o.pinned.start + o.duration <= shift.end
+        # The break can follow the visit inside its window.
+        (lunch,) = shift.breaks
+        assert o.pinned.start + o.duration + lunch.duration <= lunch.latest_end
 
 
 def test_late_shifts() -> None:
