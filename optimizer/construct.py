@@ -78,7 +78,8 @@ def construct(
         # technicians.
         pinned = order.pin_tech is not None or order.pin_start is not None
         value = unassigned_cost(inst, o)
-        due = close if urgent(inst, o) else 0  # urgent work by its due time (EDD)
+        # Urgent work with an SLA by its due time (earliest due first).
+        due = order.due if order.due is not None and urgent(inst, o) else 0
         return (not pinned, -value, due, -order.crew, width * len(eligible[o]), close)
 
     for o in sorted(range(len(inst.orders)) if only is None else only, key=key):

@@ -46,8 +46,6 @@ EXCHANGES = 20
 """Most route-end exchanges (2-opt*) one call makes."""
 EXCHANGE_NEAR = 10
 """Nearest orders whose routes an order's route tries to exchange ends with."""
-METRIC_SLACK = 3
-"""Seconds by which rounding each leg to whole seconds may break the triangle inequality."""
 NEAR = 50
 """Nearest orders looked at to find the routes that pass nearest to an order."""
 
@@ -448,11 +446,6 @@ class Inserter:
         )
         self.dependents = self.segments.dependents
         self.synced = [order.crew > 1 or bool(order.links) for order in inst.orders]
-        # Insertions may be pruned by their detour (`best`) where travel is a metric (up to
-        # rounding) and neither idle time nor changes are priced.
-        self.prune = (
-            inst.c_idle == 0 and not inst.prev_known and inst.problem.travel.model != "matrix"
-        )
         self._segs: dict[int, RouteSegments | None] = {}
         self._eligible_sets: dict[int, set[int]] = {}  # shared by clones
         self.provided: dict[int, set[int]] = {t: set() for t in range(len(inst.techs))}
@@ -564,68 +557,44 @@ class Inserter:
         best: Insertion | None = None
         plain = self.segments.plain[o]
         by_segments: list[RouteSegments] = []
-        # Positions of routes that segments cannot price, tried cheapest bound first: the
-        # detour's travel bounds an insertion's cost from below where travel is a metric and
-        # idle time is free (so that no insertion can cost less than its detour).
-        tried: list[tuple[int, int, int]] = []
-        context: dict[int, tuple[list[int], dict[int, int], DepotStock | None]] = {}
-        rows, c_travel = inst.rows, inst.c_travel
         for s in shifts if shifts is not None else self.nearest_routes(o):
             segs = self._segments_of(s) if plain else None
             if segs is not None:
                 by_segments.append(segs)
                 continue
             tech = inst.shifts[s].tech
-            route = self.sol.routes.get(s)
-            seq = route.orders if route is not None else []
+            seq = self.sol.routes[s].orders if s in self.sol.routes else []
             lower = self._lower([*seq, o])
             supplied = bool(order.parts) or not order.equipment <= inst.techs[tech].equipment
-            context[s] = (seq, lower, self._stock_without(tech) if supplied else None)
+            stock = self._stock_without(tech) if supplied else None
             latest = order.windows[-1][1] if order.pin_start is None else order.pin_start
             sh = inst.shifts[s]
-            depot_at = route.depot[1] if route is not None and route.depot is not None else -1
-            base = inst.c_used if not seq else 0
-            if order.preferred and tech not in order.preferred:
-                base += inst.c_preference
             # A route leaving late (no avoidable wait) starts each order up to that much
             # later than it could: the bounds below must use the earliest starts.
-            late = max(0, route.depart - sh.start) if seq else 0  # type: ignore[union-attr]
+            late = max(0, self.sol.routes[s].depart - sh.start) if seq else 0
             for pos in range(len(seq) + 1):
                 if pos > 0:
                     # Later positions only start later: stop once o's windows have closed.
                     prev = seq[pos - 1]
                     ready = self.sol.start[prev] - late + inst.orders[prev].duration
-                    arrival = ready + rows[inst.orders[prev].loc][order.loc]
+                    arrival = ready + inst.t(inst.orders[prev].loc, order.loc)
                     if arrival > latest:
                         break
                 else:
-                    arrival = sh.start + rows[sh.start_loc][order.loc]
+                    arrival = sh.start + inst.t(sh.start_loc, order.loc)
                 if pos < len(seq) and not self._successor_fits(o, arrival, seq[pos], lower):
                     continue
-                bound = 0
-                if self.prune and pos != depot_at:
-                    a = sh.start_loc if pos == 0 else inst.orders[seq[pos - 1]].loc
-                    b = sh.end_loc if pos == len(seq) else inst.orders[seq[pos]].loc
-                    detour = rows[a][order.loc] + rows[order.loc][b] - rows[a][b]
-                    bound = base + c_travel * (detour - METRIC_SLACK)
-                tried.append((bound, s, pos))
-        tried.sort()
-        for bound, s, pos in tried:
-            if best is not None and bound >= best.delta:
-                break
-            seq, lower, stock = context[s]
-            cand = [*seq[:pos], o, *seq[pos:]]
-            for depot in self.depot_options(s, pos, o):
-                timed = schedule(inst, s, cand, lower, depot=depot)
-                if timed is None or not self._dependents_ok(cand, timed):
-                    continue
-                delta = route_cost(inst, timed) - self.cost.get(s, 0)
-                if best is not None and delta >= best.delta:
-                    continue
-                tech = inst.shifts[s].tech
-                if stock is not None and not self._supplied(tech, timed.route, o, stock):
-                    continue
-                best = Insertion(o, s, pos, delta, timed)
+                cand = [*seq[:pos], o, *seq[pos:]]
+                for depot in self.depot_options(s, pos, o):
+                    timed = schedule(inst, s, cand, lower, depot=depot)
+                    if timed is None or not self._dependents_ok(cand, timed):
+                        continue
+                    delta = route_cost(inst, timed) - self.cost.get(s, 0)
+                    if best is not None and delta >= best.delta:
+                        continue
+                    if stock is not None and not self._supplied(tech, timed.route, o, stock):
+                        continue
+                    best = Insertion(o, s, pos, delta, timed)
         if not by_segments:
             return best
         priced: list[Priced] = []
@@ -862,7 +831,7 @@ class Inserter:
 
     def set_route(self, s: int, timed: Timed | None) -> None:
         """Put a timed route (None: an empty one) in shift s; supplies are not re-checked
-        (see `refresh_supply`)."""
+        (see `release` and `resupply`)."""
         sol = self.sol
         self._segs.pop(s, None)
         if timed is None:

@@ -27,8 +27,9 @@ MAX_RUIN = 25
 """Most orders one move takes out."""
 EXCHANGE_FLOOR = 0.1
 """Least share of moves that try route-end exchanges, however rarely they pay."""
-URGENT_TRIES = 2
-"""Unserved urgent orders offered back on each move (besides those it took out)."""
+URGENT_TRIES = 8
+"""Most unserved urgent orders offered back on each move (besides those it took out): all of
+them when few, as on a day of mandatory orders; a sample where many fit nowhere."""
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
 
