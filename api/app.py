@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.deps import PlanLocks
+from api.guard import RequestGuard
 from api.jobs import SolveRunner
 from api.routers import checks, health, keys, plans, recommendations, versions
 from api.routers.plans import worker_params
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(RequestGuard, settings=settings)
     for module in (plans, versions, recommendations, checks, keys, health):
         app.include_router(module.router)
     app.openapi = _openapi_with_problem_details(app)  # type: ignore[method-assign]

@@ -134,11 +134,7 @@ def request_errors(errors: Sequence[Any], body: Any) -> list[FieldError]:
             out.append(FieldError(format_path(path), msg))
         else:
             out.append(FieldError(format_path([where, *rest]), msg))
-    unique: list[FieldError] = []
-    for e in out:
-        if e not in unique:
-            unique.append(e)
-    return unique
+    return list(dict.fromkeys(out))  # duplicates out, in linear time
 
 
 def install(app: FastAPI) -> None:

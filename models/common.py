@@ -85,9 +85,15 @@ def _require_offset(value: datetime) -> datetime:
     return value
 
 
+MAX_DURATION = timedelta(days=366)
+"""Longest duration accepted: a year is more than any plan spans."""
+
+
 def _non_negative(value: timedelta) -> timedelta:
     if value < timedelta(0):
         raise ValueError("duration is negative")
+    if value > MAX_DURATION:
+        raise ValueError("duration is longer than 366 days")
     return value
 
 
@@ -109,21 +115,30 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "string", "description": "ISO 8601 duration, e.g. PT45M"},
-                {"type": "number", "minimum": 0, "description": "seconds"},
+                {"type": "number", "minimum": 0, "maximum": 31_622_400, "description": "seconds"},
             ]
         }
     ),
 ]
-"""A non-negative ISO 8601 duration (input may also be a number of seconds)."""
+"""A non-negative ISO 8601 duration of at most 366 days (input may also be a number of
+seconds)."""
 
-Id = Annotated[str, StringConstraints(min_length=1)]
-"""A non-empty identifier."""
+MAX_ID_LENGTH = 200
+"""Longest identifier accepted (ids are stored and queried on every database)."""
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
+"""A non-empty identifier of at most `MAX_ID_LENGTH` characters."""
+
+MAX_COORDINATE = 1e7
+"""Largest planar coordinate (absolute value): travel times stay finite integers."""
 
 
 class StrictModel(BaseModel):
     """Base of every contract model: unknown fields are errors, names are exact."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # NaN and infinities are not numbers of the contract: JSON has none, and they would
+    # reach the solver's integer arithmetic.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Window(StrictModel):
@@ -149,8 +164,12 @@ class LatLon(StrictModel):
 class XY(StrictModel):
     """A point in the plane (euclidean travel model)."""
 
-    x: float = Field(description="Planar x coordinate.")
-    y: float = Field(description="Planar y coordinate.")
+    x: float = Field(
+        ge=-MAX_COORDINATE, le=MAX_COORDINATE, description="Planar x coordinate (|x| <= 1e7)."
+    )
+    y: float = Field(
+        ge=-MAX_COORDINATE, le=MAX_COORDINATE, description="Planar y coordinate (|y| <= 1e7)."
+    )
 
 
 class NodeRef(StrictModel):

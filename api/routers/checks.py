@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import ViewerKey
 from api.errors import invalid, prefixed, responses
+from api.guard import GuardedRoute
 from api.routers.plans import load_or_422
 from api.schemas import (
     EvaluateRequest,
@@ -16,7 +17,7 @@ from api.schemas import (
 )
 from models import FieldError, InvalidInput, Plan, Problem, load_problem, parse_model
 
-router = APIRouter(prefix="/v1", tags=["checks"])
+router = APIRouter(prefix="/v1", tags=["checks"], route_class=GuardedRoute)
 
 
 @router.post("/validate", summary="Validate a problem", responses=responses(400, 401, 403, 422))

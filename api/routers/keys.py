@@ -10,10 +10,11 @@ from api.auth import Role
 from api.db import KeyRecord
 from api.deps import AdminKey, StoreDep
 from api.errors import not_found, responses
+from api.guard import GuardedRoute
 from api.schemas import KeyCreate, KeyCreated, KeyList, KeyPublic
 from api.store import NotFound
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=GuardedRoute)
 
 KeyId = Annotated[str, Path(max_length=64, description="The key's id.")]
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.db import PlanRecord
 from api.deps import DispatcherKey, RunnerDep, SettingsDep, StoreDep, ViewerKey
 from api.errors import QUEUE_FULL, ApiError, conflict, invalid, not_found, responses
+from api.guard import GuardedRoute
 from api.jobs import QueueFull
 from api.schemas import (
     AuthorPublic,
@@ -25,7 +26,7 @@ from api.settings import Settings
 from api.store import FINISHED, Author, PlanFilter, Store, storable
 from models import FieldError, InvalidInput, Plan, Problem, load_problem
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=GuardedRoute)
 
 PlanId = Annotated[str, Path(description="The plan's id.", max_length=64)]
 

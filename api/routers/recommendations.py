@@ -8,11 +8,14 @@ from fastapi import APIRouter
 
 from api.deps import DispatcherKey, StoreDep
 from api.errors import conflict, invalid, responses
+from api.guard import GuardedRoute
 from api.routers.plans import PlanId, get_or_404
 from api.schemas import RecommendationList, RecommendRequest
 from models import FieldError, InvalidInput, Plan, load_problem
 
-router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["recommendations"])
+router = APIRouter(
+    prefix="/v1/plans/{plan_id}", tags=["recommendations"], route_class=GuardedRoute
+)
 
 
 @router.post(

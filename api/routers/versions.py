@@ -11,13 +11,14 @@ from fastapi import APIRouter, Path
 from api.db import VersionRecord
 from api.deps import CoordinatorKey, PlanLocksDep, SettingsDep, StoreDep, ViewerKey
 from api.errors import conflict, invalid, not_found, responses
+from api.guard import GuardedRoute
 from api.routers.plans import PlanId, author_of, contract_json, get_or_404
 from api.schemas import EffectiveOptions, EventsRequest, ReplanResponse, VersionList, VersionPublic
 from api.store import Author, VersionConflict
 from models import InvalidInput, Plan, load_problem
 from optimizer.params import SolveParams
 
-router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["versions"])
+router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["versions"], route_class=GuardedRoute)
 
 VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="Version number, from 1.")]
 
