@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from api import errors
 from api.deps import PlanLocks
 from api.guard import RequestGuard
-from api.jobs import SolveRunner
+from api.jobs import SolveRunner, TaskRunner
 from api.routers import checks, health, keys, plans, recommendations, versions
 from api.routers.plans import worker_params
 from api.schemas import EffectiveOptions, ProblemDetails
@@ -81,12 +81,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store.open(settings.db)
+        store = Store.open(settings.database_url())
         runner = start_runner(store, settings)
         app.state.settings = settings
         app.state.store = store
         app.state.runner = runner
         app.state.plan_locks = PlanLocks()
+        app.state.tasks = TaskRunner(
+            pool_size=settings.short_pool_size,
+            queue_size=settings.short_queue_size,
+            grace_seconds=settings.grace_seconds,
+        )
         try:
             yield
         finally:

@@ -15,7 +15,7 @@ from api.auth import Role
 from api.db import KeyRecord
 from api.errors import ApiError
 from api.guard import UNAUTHENTICATED, UNKNOWN_KEY, unauthenticated
-from api.jobs import SolveRunner
+from api.jobs import SolveRunner, TaskRunner
 from api.settings import Settings
 from api.store import Store
 
@@ -63,6 +63,12 @@ def get_runner(request: Request) -> SolveRunner:
     return runner
 
 
+def get_tasks(request: Request) -> TaskRunner:
+    """The application's runner of short tasks (re-plans, recommendations)."""
+    tasks: TaskRunner = request.app.state.tasks
+    return tasks
+
+
 def get_plan_locks(request: Request) -> PlanLocks:
     """The application's per-plan locks."""
     locks: PlanLocks = request.app.state.plan_locks
@@ -73,6 +79,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 RunnerDep = Annotated[SolveRunner, Depends(get_runner)]
 PlanLocksDep = Annotated[PlanLocks, Depends(get_plan_locks)]
+TasksDep = Annotated[TaskRunner, Depends(get_tasks)]
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -14,9 +14,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.jobs import QueueFull
 from api.schemas import ErrorItem, ProblemDetails
+from api.store import database_down
 from models import FieldError, InvalidInput
 from models.validation import format_path
 
@@ -75,6 +78,31 @@ def invalid(errors: Iterable[FieldError], prefix: str = "") -> ApiError:
         title="Invalid input",
         type=INVALID_INPUT,
         errors=listed,
+    )
+
+
+def busy(exc: QueueFull) -> ApiError:
+    """429: no room for another job; retry after the seconds `exc` says."""
+    return ApiError(
+        429,
+        str(exc),
+        title="Too many jobs",
+        type=QUEUE_FULL,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+DATABASE_RETRY_SECONDS = 5
+"""Retry-After of a 503 while the database does not answer."""
+
+
+def unavailable() -> ApiError:
+    """503 while the database does not answer."""
+    return ApiError(
+        503,
+        "the database does not answer; nothing was lost, retry later",
+        title="Service unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
     )
 
 
@@ -160,6 +188,16 @@ def install(app: FastAPI) -> None:
         error = ApiError(exc.status_code, detail, headers=headers)
         return problem_response(error, request.url.path)
 
+    async def queue_full(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, QueueFull)
+        return problem_response(busy(exc), request.url.path)
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if not database_down(exc):
+            return await unexpected(request, exc)
+        return problem_response(unavailable(), request.url.path)
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         error = ApiError(500, "the service failed to answer; the error is in its log")
@@ -169,6 +207,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, invalid_input)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(QueueFull, queue_full)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(Exception, unexpected)
 
 
@@ -182,7 +222,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "The request does not fit the resource's current state.",
         422: "Invalid input: every error, each with its path.",
         429: "The solve queue is full; retry after `Retry-After` seconds.",
-        503: "Not ready: the database does not answer.",
+        503: "The database does not answer; retry after `Retry-After` seconds.",
     }
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:

@@ -20,10 +20,12 @@ import anyio
 import numpy as np
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, invalid, problem_response
+from api.errors import ApiError, invalid, problem_response, unavailable
 from api.settings import Settings
+from api.store import database_down
 from models import FieldError
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -115,7 +117,12 @@ class RequestGuard:
             if token is None:
                 raise unauthenticated(UNAUTHENTICATED, None)
             store = scope["app"].state.store
-            record = await anyio.to_thread.run_sync(store.authenticate, token)
+            try:
+                record = await anyio.to_thread.run_sync(store.authenticate, token)
+            except DBAPIError as exc:
+                if database_down(exc):
+                    raise unavailable() from None
+                raise
             if record is None:
                 raise unauthenticated(UNKNOWN_KEY, "invalid_token")
             scope.setdefault("state", {})["api_key"] = record

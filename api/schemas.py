@@ -329,6 +329,13 @@ class KeyCreate(Body):
 
     role: Role = Field(description="viewer, dispatcher, coordinator or admin.")
     name: Name | None = Field(default=None, description="Who or what the key is for.")
+    expires_in_days: float | None = Field(
+        default=None,
+        gt=0,
+        le=36_600,
+        description="The key stops working this many days from now; default the service's "
+        "key lifetime (`DISPATCH_KEY_LIFETIME_DAYS`), else never.",
+    )
 
 
 class KeyPublic(BaseModel):
@@ -339,6 +346,9 @@ class KeyPublic(BaseModel):
     role: Role = Field(description="viewer, dispatcher, coordinator or admin.")
     created_at: datetime = Field(description="When the key was made.")
     revoked_at: datetime | None = Field(default=None, description="When it was revoked.")
+    expires_at: datetime | None = Field(
+        default=None, description="When it stops working; null = never."
+    )
 
 
 class KeyCreated(KeyPublic):

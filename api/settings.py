@@ -68,9 +68,11 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="Longest `?wait=` a submission may block, in seconds."
     )
     grace_seconds: float = Field(
-        default=30.0,
+        default=1.0,
         gt=0,
-        description="A worker still running this long past its time limit is stopped.",
+        description="A solve that has not ended this long past its time limit ends with its "
+        "best plan so far (a `no_solution` plan saying so when it has none); its worker is "
+        "stopped.",
     )
     max_body_bytes: int = Field(
         default=20_000_000,
@@ -130,3 +132,10 @@ class Settings(BaseSettings):
         description="Keys made from now on expire after this many days unless they say "
         "otherwise; default never.",
     )
+
+    def database_url(self) -> str:
+        """The database URL to connect with: `db`, with the password of `db_password_file`
+        when one is given."""
+        from api.db import with_password  # lazy: the settings load without SQLAlchemy
+
+        return with_password(self.db, self.db_password_file)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from api.auth import Role, key_id_of, matches, new_key, split_key
@@ -30,6 +30,14 @@ def storable(text: str) -> bool:
     """Whether a text can be a column value or a query parameter everywhere: PostgreSQL text
     cannot hold NUL characters, so no stored id or name has one."""
     return "\x00" not in text
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be reached (rather than a bad
+    statement): a lost or refused connection."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 class NotFound(LookupError):
@@ -91,16 +99,20 @@ class Store:
 
     # ----------------------------------------------------------------------------- keys
 
-    def create_key(self, role: Role, name: str | None = None) -> tuple[KeyRecord, str]:
+    def create_key(
+        self, role: Role, name: str | None = None, expires_in_days: float | None = None
+    ) -> tuple[KeyRecord, str]:
         """Store a new key; return its record and its full text (shown only this once)."""
         made = new_key()
+        now = utcnow()
         record = KeyRecord(
             id=made.key_id,
             name=name,
             role=role.value,
             salt=made.salt,
             digest=made.digest,
-            created_at=utcnow(),
+            created_at=now,
+            expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
         )
         with self._session.begin() as session:
             session.add(record)
@@ -117,6 +129,8 @@ class Store:
         with self._session.begin() as session:
             record = session.get(KeyRecord, key_id)
         if record is None or record.revoked_at is not None:
+            return None
+        if record.expires_at is not None and record.expires_at <= utcnow():
             return None
         return record if matches(record.salt, record.digest, secret) else None
 

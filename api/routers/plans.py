@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.db import PlanRecord
+from api.auth import Role
+from api.db import KeyRecord, PlanRecord
 from api.deps import DispatcherKey, RunnerDep, SettingsDep, StoreDep, ViewerKey
-from api.errors import QUEUE_FULL, ApiError, conflict, invalid, not_found, responses
+from api.errors import ApiError, busy, conflict, invalid, not_found, responses
 from api.guard import GuardedRoute
-from api.jobs import QueueFull
+from api.jobs import ENDED, OVERRAN, QueueFull
 from api.schemas import (
     AuthorPublic,
     EffectiveOptions,
@@ -23,7 +24,7 @@ from api.schemas import (
     SolveRequest,
 )
 from api.settings import Settings
-from api.store import FINISHED, Author, PlanFilter, Store, storable
+from api.store import FINISHED, INTERRUPTED, Author, PlanFilter, Store, storable
 from models import FieldError, InvalidInput, Plan, Problem, load_problem
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=GuardedRoute)
@@ -71,12 +72,34 @@ def worker_params(options: EffectiveOptions) -> dict[str, Any]:
     return params
 
 
-def author_of(key_id: str | None, name: str | None, role: str | None) -> AuthorPublic:
-    """The public form of an author."""
+def trusted(reader: KeyRecord) -> bool:
+    """Whether the reader may see key ids, key names and internal error text (a dispatcher
+    or above; a viewer sees roles and the service's own messages only)."""
+    return Role(reader.role).allows(Role.dispatcher)
+
+
+def author_of(
+    key_id: str | None, name: str | None, role: str | None, reader: KeyRecord
+) -> AuthorPublic:
+    """The public form of an author, as the reader may see it."""
+    if not trusted(reader):
+        return AuthorPublic(key_id=None, name=None, role=role)
     return AuthorPublic(key_id=key_id, name=name, role=role)
 
 
-def plan_job(record: PlanRecord, store: Store) -> PlanJob:
+PUBLIC_ERRORS = (INTERRUPTED, OVERRAN, ENDED)
+"""Errors of the service's own wording, shown to every reader (their beginnings)."""
+
+
+def error_for(error: str | None, reader: KeyRecord) -> str | None:
+    """A job's error as the reader may see it: a viewer gets the service's own sentences,
+    not the solver's internal error text."""
+    if error is None or trusted(reader) or error.startswith(PUBLIC_ERRORS):
+        return error
+    return "the solve failed (a dispatcher can see why)"
+
+
+def plan_job(record: PlanRecord, store: Store, reader: KeyRecord) -> PlanJob:
     """A plan record as the API shows it, with its latest (or best so far) plan."""
     document: dict[str, Any] | None = None
     if record.version:
@@ -92,10 +115,10 @@ def plan_job(record: PlanRecord, store: Store) -> PlanJob:
         problem_id=record.problem_id,
         plan=plan,
         kpis=plan.kpis if plan is not None else None,
-        error=record.error,
+        error=error_for(record.error, reader),
         options=EffectiveOptions.model_validate(record.options),
-        author=author_of(record.author_key, record.author_name, record.author_role),
-        cancelled_by=record.cancelled_by,
+        author=author_of(record.author_key, record.author_name, record.author_role, reader),
+        cancelled_by=record.cancelled_by if trusted(reader) else None,
         created_at=record.created_at,
         updated_at=record.updated_at,
         started_at=record.started_at,
@@ -164,20 +187,14 @@ def submit_plan(
             )
             slot.fill(record.id, options.time_limit.total_seconds(), worker_params(options))
     except QueueFull as exc:
-        raise ApiError(
-            429,
-            str(exc),
-            title="Too many solves",
-            type=QUEUE_FULL,
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from None
+        raise busy(exc) from None
     if wait > 0:
         runner.wait(record.id, min(wait, settings.max_wait))
     record = store.get_plan(record.id) or record
     response.headers["Location"] = str(request.url_for("get_plan", plan_id=record.id))
     if record.status in FINISHED:
         response.status_code = 201
-    return plan_job(record, store)
+    return plan_job(record, store, key)
 
 
 @router.get("", summary="List plans", responses=responses(401, 403, 422))
@@ -215,7 +232,7 @@ def list_plans(
             status=r.status,  # type: ignore[arg-type]
             version=r.version,
             problem_id=r.problem_id,
-            author=author_of(r.author_key, r.author_name, r.author_role),
+            author=author_of(r.author_key, r.author_name, r.author_role, key),
             created_at=r.created_at,
             updated_at=r.updated_at,
             finished_at=r.finished_at,
@@ -241,7 +258,7 @@ def _in_utc(instant: datetime | None) -> datetime | None:
 @router.get("/{plan_id}", summary="Get a plan", responses=responses(401, 403, 404, 422))
 def get_plan(plan_id: PlanId, key: ViewerKey, store: StoreDep) -> PlanJob:
     """The job's status, its latest version's plan (the best so far while solving) and KPIs."""
-    return plan_job(get_or_404(store, plan_id), store)
+    return plan_job(get_or_404(store, plan_id), store, key)
 
 
 @router.delete(
@@ -252,8 +269,12 @@ def cancel_plan(
 ) -> PlanJob:
     """Stop a queued or running solve. The plan ends `cancelled` and keeps the best plan the
     solve had found (none when it had not found one yet); nothing is deleted. Cancelling a
-    cancelled plan changes nothing; a finished or failed one answers 409."""
+    cancelled plan changes nothing; a finished or failed one answers 409. A dispatcher
+    cancels only the plans they submitted (403 otherwise); a coordinator or an admin
+    cancels any."""
     record = get_or_404(store, plan_id)
+    if record.author_key != key.id and not Role(key.role).allows(Role.coordinator):
+        raise ApiError(403, "a dispatcher cancels only the plans they submitted")
     active = record.status in ("queued", "solving")
     # A job this process does not hold was left by another one: record the cancel alone.
     if active and not runner.cancel(plan_id, key.id) and not store.cancel_queued(plan_id, key.id):
@@ -261,4 +282,4 @@ def cancel_plan(
     record = get_or_404(store, plan_id)
     if record.status != "cancelled":
         raise conflict(f"the solve has already ended (status {record.status})")
-    return plan_job(record, store)
+    return plan_job(record, store, key)
