@@ -127,6 +127,11 @@ def _openapi_with_problem_details(app: FastAPI) -> Callable[[], dict[str, Any]]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(details.pop("$defs", {}))
         components["ProblemDetails"] = details
+        for model in checks.DOCUMENTED_BODIES:  # bodies the routes read as bytes
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in body.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components[model.__name__] = body
         app.openapi_schema = schema
         return schema
 

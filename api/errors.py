@@ -21,7 +21,7 @@ from api.jobs import QueueFull
 from api.schemas import ErrorItem, ProblemDetails
 from api.store import database_down
 from models import FieldError, InvalidInput
-from models.validation import format_path
+from models.validation import format_path, prefixed
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,6 @@ def conflict(detail: str) -> ApiError:
     return ApiError(409, detail, type=CONFLICT, title="Conflict with the current state")
 
 
-def prefixed(errors: Iterable[FieldError], prefix: str) -> list[FieldError]:
-    """The errors with their paths under `prefix` (`problem`, `plan`...)."""
-    return [FieldError(_join(prefix, e.path), e.message) for e in errors]
-
-
 def invalid(errors: Iterable[FieldError], prefix: str = "") -> ApiError:
     """422 listing every input error, with paths under `prefix` (`problem`, `order`...)."""
     listed = prefixed(errors, prefix)
@@ -104,14 +99,6 @@ def unavailable() -> ApiError:
         title="Service unavailable",
         headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
     )
-
-
-def _join(prefix: str, path: str) -> str:
-    if not prefix:
-        return path
-    if path in ("", "$"):
-        return prefix
-    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
 
 
 def problem_response(error: ApiError, instance: str | None = None) -> JSONResponse:
@@ -220,6 +207,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "The key's role may not do this.",
         404: "No resource with that id.",
         409: "The request does not fit the resource's current state.",
+        413: "The request body is larger than the service takes (`DISPATCH_MAX_BODY_BYTES`).",
         422: "Invalid input: every error, each with its path.",
         429: "The solve queue is full; retry after `Retry-After` seconds.",
         503: "The database does not answer; retry after `Retry-After` seconds.",

@@ -102,9 +102,22 @@ def default_context() -> WorkerContext:
     job then starts in milliseconds), or are spawned where there is no fork server."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["api.worker"])
+        # The CLI too: a worker imports the service's main module before it reads its job,
+        # and the service waits for that while it hands over a large problem.
+        context.set_forkserver_preload(["api.worker", "api.cli"])
         return context
     return multiprocessing.get_context("spawn")
+
+
+def warm(context: WorkerContext) -> None:
+    """Start the fork server now, in the background, so that the first job does not wait
+    for it to load the solver."""
+    if isinstance(context, ForkServerContext):
+        from multiprocessing import forkserver
+
+        threading.Thread(
+            target=forkserver.ensure_running, name="warm-forkserver", daemon=True
+        ).start()
 
 
 class SolveRunner:
@@ -127,6 +140,7 @@ class SolveRunner:
         self._first_stage = first_stage_seconds
         self._grace = grace_seconds
         self._context = context or default_context()
+        warm(self._context)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._waiting: deque[_Job] = deque()
@@ -286,7 +300,8 @@ class SolveRunner:
         )
         process.start()
         writer.close()
-        deadline = time.monotonic() + job.time_limit + self._grace
+        # The limit counts from the job's start, handing the problem over included.
+        deadline = (job.started or time.monotonic()) + job.time_limit + self._grace
         best: dict[str, Any] | None = None
         try:
             while True:

@@ -19,12 +19,15 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
 from pydantic import TypeAdapter
 
+from api import checking
+from api.settings import Settings
 from models import Event, InvalidInput, Objective, Plan, Reason, Unassigned, load_problem
 from models.common import format_duration
 from models.problem import Weights
@@ -216,7 +219,23 @@ def recommend_task(args: dict[str, Any]) -> list[dict[str, Any]]:
     return [document(item) for item in items]
 
 
-TASKS = {"replan": replan_task, "recommend": recommend_task}
+def check_task(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A check of `api.checking` as a task: the body's bytes and the service's settings."""
+    check = getattr(checking, name)
+
+    def run(args: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = check(args["body"], Settings.model_construct(**args["settings"]))
+        return found
+
+    return run
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "replan": replan_task,
+    "recommend": recommend_task,
+    "validate": check_task("validate"),
+    "evaluate": check_task("evaluate"),
+}
 """The short tasks a worker runs, by name."""
 
 _EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.guard import nesting_depth
+from api.limits import nesting_depth
 from tests.factory import order
 from tests.test_api import (
     Service,
