@@ -7,6 +7,7 @@ request failed FastAPI's own parsing or the contract's validation (`models.Inval
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -152,6 +153,18 @@ def request_errors(errors: Sequence[Any], body: Any) -> list[FieldError]:
     return list(dict.fromkeys(out))  # duplicates out, in linear time
 
 
+def allowed_methods(app: FastAPI, scope: Any) -> str:
+    """The methods the routes of a request's path answer, for a 405's `Allow` header (read
+    off the OpenAPI paths, which list every route once)."""
+    path = scope.get("path", "")
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Answer every error of the app as problem+json."""
 
@@ -171,6 +184,8 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only one route's
+            headers["Allow"] = allowed_methods(app, request.scope)
         detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
         error = ApiError(exc.status_code, detail, headers=headers)
         return problem_response(error, request.url.path)

@@ -74,7 +74,10 @@ def parse_body(body: bytes, settings: Settings) -> Any:
                 )
             ]
         )
-    data = json.loads(body)
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError:
+        raise InvalidInput([FieldError("$", "the body is not UTF-8 text")]) from None
     errors = size_errors(data, settings)
     if errors:
         raise InvalidInput(errors)

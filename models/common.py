@@ -23,8 +23,17 @@ from pydantic import (
 _DURATION_RE = re.compile(
     r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$",
+    re.ASCII,
 )
+
+DURATION_PATTERN = (
+    r"^\s*[Pp](?=[0-9]|[Tt][0-9])(?:[0-9]+(?:\.[0-9]+)?[Dd])?"
+    r"(?:[Tt](?=[0-9])(?:[0-9]+(?:\.[0-9]+)?[Hh])?(?:[0-9]+(?:\.[0-9]+)?[Mm])?"
+    r"(?:[0-9]+(?:\.[0-9]+)?[Ss])?)?\s*$"
+)
+"""The ISO 8601 durations accepted, as the JSON schema states them (no sign: a duration is
+never negative)."""
 
 
 def parse_duration(value: Any) -> Any:
@@ -40,6 +49,8 @@ def parse_duration(value: Any) -> Any:
             raise ValueError("duration is too large or not a number") from None
     if not isinstance(value, str):
         raise ValueError("a duration is an ISO 8601 string or a number of seconds")
+    if not value.isascii():
+        raise ValueError(f"{value!r} is not an ISO 8601 duration such as PT45M")
     text = value.strip().upper()
     negative = text.startswith("-")
     if negative:
@@ -114,7 +125,11 @@ Duration = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "description": "ISO 8601 duration, e.g. PT45M"},
+                {
+                    "type": "string",
+                    "pattern": DURATION_PATTERN,
+                    "description": "ISO 8601 duration, e.g. PT45M",
+                },
                 {"type": "number", "minimum": 0, "maximum": 31_622_400, "description": "seconds"},
             ]
         }

@@ -15,11 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.auth import Role
@@ -28,12 +24,10 @@ from api.store import Store
 
 MAX_EXAMPLES = 10
 
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+EXCLUDED = [positive_data_acceptance]
+"""Every check runs but this one: the contract has rules across fields that a JSON schema
+cannot state (windows that end after they start, unique ids, references to known orders),
+so a schema-valid problem may rightly be 422."""
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +81,7 @@ def test_no_server_errors(api_schema: Any, admin_headers: dict[str, str], mode: 
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
-            case.call_and_validate(headers=admin_headers, checks=CHECKS)
+            case.call_and_validate(headers=admin_headers, excluded_checks=EXCLUDED)
 
         try:
             check()

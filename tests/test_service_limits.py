@@ -5,6 +5,7 @@ before the body is read."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -205,3 +206,33 @@ def test_a_long_problem_id_filter_is_422_not_500(service: Service) -> None:
         "/v1/plans", params={"problem_id": "p" * 201}, headers=service.auth("viewer")
     )
     assert_problem(response, 422)
+
+
+def test_a_body_that_is_not_utf8_is_422(service: Service) -> None:
+    """Bytes that are not UTF-8 are an input error on JSON routes and checks alike."""
+    for url in ("/v1/plans", "/v1/validate"):
+        response = service.client.post(
+            url,
+            content=b"8\xec\x95U\x16",
+            headers={**service.auth("dispatcher"), "Content-Type": "application/json"},
+        )
+        assert_problem(response, 422)
+
+
+def test_conformance_of_numbers_instants_durations_and_methods(service: Service) -> None:
+    """`seed: false` and a numeric `created_before` are 422, an empty duration is refused
+    by the schema too, and a 405 lists every method of its path in `Allow`."""
+    refused = service.submit(tiny_problem(), seed=False)
+    assert "options.seed" in error_paths(assert_problem(refused, 422))
+    listing = service.client.get(
+        "/v1/plans", params={"created_before": "0.5"}, headers=service.auth("viewer")
+    )
+    assert_problem(listing, 422)
+    schema = service.client.get("/openapi.json").json()["components"]["schemas"]
+    pattern = next(
+        s["pattern"] for s in schema["Order"]["properties"]["duration"]["anyOf"] if "pattern" in s
+    )
+    assert not re.match(pattern, "") and re.match(pattern, "PT45M")
+    response = service.client.put("/v1/plans/some-id", headers=service.auth("admin"))
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "DELETE"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BeforeValidator
 
 from api.auth import Role
 from api.db import KeyRecord, PlanRecord
@@ -28,6 +30,16 @@ from api.store import FINISHED, INTERRUPTED, Author, PlanFilter, Store, storable
 from models import FieldError, InvalidInput, Plan, Problem, load_problem
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=GuardedRoute)
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?\s*", value):
+        raise ValueError("an ISO 8601 date-time is expected, not a number")
+    return value
+
+
+QueryInstant = Annotated[datetime, BeforeValidator(_not_a_number)]
+"""An instant in a query: ISO 8601 (pydantic would also read a number as a Unix time)."""
 
 PlanId = Annotated[str, Path(description="The plan's id.", max_length=64)]
 
@@ -208,10 +220,10 @@ def list_plans(
         str | None, Query(max_length=200, description="Only plans of the problem with this id.")
     ] = None,
     created_after: Annotated[
-        datetime | None, Query(description="Only plans submitted at or after this instant.")
+        QueryInstant | None, Query(description="Only plans submitted at or after this instant.")
     ] = None,
     created_before: Annotated[
-        datetime | None, Query(description="Only plans submitted before this instant.")
+        QueryInstant | None, Query(description="Only plans submitted before this instant.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
     offset: Annotated[
