@@ -14,11 +14,13 @@ from api.limits import parse_body
 from api.schemas import (
     EvaluateRequest,
     EvaluationPublic,
+    SolveRequest,
     ValidateRequest,
     ValidationReport,
     ViolationPublic,
 )
 from api.settings import Settings
+from api.store import storable
 from models import FieldError, InvalidInput, Plan, Problem, load_problem, parse_model
 from models.validation import prefixed, pydantic_errors
 
@@ -46,6 +48,23 @@ def problem_of(data: dict[str, Any]) -> Problem:
         return load_problem(data)
     except InvalidInput as exc:
         raise InvalidInput(prefixed(exc.errors, "problem")) from None
+
+
+def submission(body: bytes, settings: Settings) -> dict[str, Any]:
+    """`POST /v1/plans`: the request as given, its problem in the contract's form (defaults
+    filled in) and the problem's id, ready to store."""
+    request = read(body, SolveRequest, settings)
+    problem = problem_of(request.problem)
+    if problem.id is not None and not storable(problem.id):
+        raise InvalidInput([FieldError("problem.id", "contains a NUL character")])
+    return {
+        "request": {
+            "problem": request.problem,
+            "options": request.options.model_dump(mode="json", exclude_none=True),
+        },
+        "problem": problem.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "problem_id": problem.id,
+    }
 
 
 def validate(body: bytes, settings: Settings) -> dict[str, Any]:

@@ -151,6 +151,14 @@ class ThreadedJsonRequest(Request):
         return self._json
 
 
+def query_names(dependant: Any) -> set[str]:
+    """The query parameters a route takes, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= query_names(sub)
+    return names
+
+
 class GuardedRoute(APIRoute):
     """The API's route class: the JSON body is read and checked before FastAPI validates
     it, its parsing and checks off the event loop."""
@@ -158,8 +166,14 @@ class GuardedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The route's handler, given a `ThreadedJsonRequest`."""
         handle = super().get_route_handler()
+        known = query_names(self.dependant)
 
         async def guarded(request: Request) -> Response:
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:  # a misspelt filter must not silently list everything
+                raise invalid(
+                    [FieldError(f"query.{n}", "unknown query parameter") for n in unknown]
+                )
             request = ThreadedJsonRequest(request.scope, request.receive)
             if self.body_field is not None and await request.body():
                 try:  # parsed here, so that a limit's 422 is not taken for a parse error

@@ -235,6 +235,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "recommend": recommend_task,
     "validate": check_task("validate"),
     "evaluate": check_task("evaluate"),
+    "submission": check_task("submission"),
 }
 """The short tasks a worker runs, by name."""
 

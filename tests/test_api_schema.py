@@ -7,6 +7,7 @@ and re-plans are capped at a second.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +23,8 @@ from api.auth import Role
 from api.settings import Settings
 from api.store import Store
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = int(os.environ.get("DISPATCH_SCHEMATHESIS_EXAMPLES", "10"))
+"""Examples per operation and mode (more for a longer run: `DISPATCH_SCHEMATHESIS_EXAMPLES=30`)."""
 
 EXCLUDED = [positive_data_acceptance]
 """Every check runs but this one: the contract has rules across fields that a JSON schema

@@ -236,3 +236,11 @@ def test_conformance_of_numbers_instants_durations_and_methods(service: Service)
     response = service.client.put("/v1/plans/some-id", headers=service.auth("admin"))
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"GET", "DELETE"}
+
+
+def test_unknown_query_parameters_are_422(service: Service) -> None:
+    """A query parameter the route does not take (a misspelt filter) is an input error."""
+    response = service.client.get(
+        "/v1/plans", params={"stauts": "done"}, headers=service.auth("viewer")
+    )
+    assert error_paths(assert_problem(response, 422)) == {"query.stauts"}

@@ -16,14 +16,20 @@ from pydantic import BaseModel
 from api.deps import SettingsDep, TasksDep, ViewerKey
 from api.errors import responses
 from api.guard import GuardedRoute
-from api.schemas import EvaluateRequest, EvaluationPublic, ValidateRequest, ValidationReport
+from api.schemas import (
+    EvaluateRequest,
+    EvaluationPublic,
+    SolveRequest,
+    ValidateRequest,
+    ValidationReport,
+)
 
 router = APIRouter(prefix="/v1", tags=["checks"], route_class=GuardedRoute)
 
 CHECK_SECONDS = 120.0
 """Longest a check may take (a problem at every limit is validated in seconds)."""
 
-DOCUMENTED_BODIES = (ValidateRequest, EvaluateRequest)
+DOCUMENTED_BODIES = (ValidateRequest, EvaluateRequest, SolveRequest)
 """Request bodies read by a worker process: their schemas are added to the OpenAPI
 components by the application (`api.app`)."""
 

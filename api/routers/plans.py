@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
 from api.auth import Role
 from api.db import KeyRecord, PlanRecord
-from api.deps import DispatcherKey, RunnerDep, SettingsDep, StoreDep, ViewerKey
-from api.errors import ApiError, busy, conflict, invalid, not_found, responses
+from api.deps import DispatcherKey, RunnerDep, SettingsDep, StoreDep, TasksDep, ViewerKey
+from api.errors import ApiError, busy, conflict, not_found, responses
 from api.guard import GuardedRoute
-from api.jobs import ENDED, OVERRAN, QueueFull
+from api.jobs import ENDED, OVERRAN, QueueFull, SolveRunner
+from api.routers.checks import documented_body, run_check
 from api.schemas import (
     AuthorPublic,
     EffectiveOptions,
@@ -26,8 +28,9 @@ from api.schemas import (
     SolveRequest,
 )
 from api.settings import Settings
-from api.store import FINISHED, INTERRUPTED, Author, PlanFilter, Store, storable
-from models import FieldError, InvalidInput, Plan, Problem, load_problem
+from api.store import FINISHED, INTERRUPTED, Author, PlanFilter, Store
+from models import Plan
+from models.problem import Options
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=GuardedRoute)
 
@@ -49,25 +52,15 @@ def contract_json(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def load_or_422(data: Any, prefix: str) -> Problem:
-    """Validate a problem document; 422 listing every error (paths under `prefix`)."""
-    try:
-        return load_problem(data)
-    except InvalidInput as exc:
-        raise invalid(exc.errors, prefix) from None
-
-
-def effective_options(
-    asked: SolveOptions, problem: Problem, settings: Settings
-) -> EffectiveOptions:
-    """The options a job runs with: the request's, else the service's, else the problem's;
-    the time limit capped at the service's maximum."""
-    limit = asked.time_limit if asked.time_limit is not None else problem.options.time_limit
+def effective_options(asked: SolveOptions, given: Options, settings: Settings) -> EffectiveOptions:
+    """The options a job runs with: the request's, else the service's, else the problem's
+    (`given`); the time limit capped at the service's maximum."""
+    limit = asked.time_limit if asked.time_limit is not None else given.time_limit
     limit = min(limit, timedelta(seconds=settings.max_time_limit))
     return EffectiveOptions(
         time_limit=limit,
-        seed=asked.seed if asked.seed is not None else problem.options.seed,
-        workers=asked.workers or settings.solve_workers or problem.options.workers,
+        seed=asked.seed if asked.seed is not None else given.seed,
+        workers=asked.workers or settings.solve_workers or given.workers,
         deterministic_limit=asked.deterministic_limit,
     )
 
@@ -158,14 +151,15 @@ def get_or_404(store: Store, plan_id: str) -> PlanRecord:
                 "Location": {"description": "URL of the plan.", "schema": {"type": "string"}}
             },
         },
-        **responses(400, 401, 403, 422, 429),
+        **responses(401, 403, 413, 422, 429),
     },
+    openapi_extra=documented_body(SolveRequest),
 )
-def submit_plan(
-    body: SolveRequest,
+async def submit_plan(
     key: DispatcherKey,
     store: StoreDep,
     runner: RunnerDep,
+    tasks: TasksDep,
     settings: SettingsDep,
     request: Request,
     response: Response,
@@ -180,22 +174,37 @@ def submit_plan(
     ] = 0,
 ) -> PlanJob:
     """Validate the problem and queue its solve; answer 202 with the plan's id and its URL in
-    `Location`. A full queue answers 429 with `Retry-After`."""
-    problem = load_or_422(body.problem, "problem")
-    if problem.id is not None and not storable(problem.id):
-        raise invalid([FieldError("id", "contains a NUL character")], "problem")
-    options = effective_options(body.options, problem, settings)
+    `Location`. A full queue answers 429 with `Retry-After`. The body is read and validated
+    by a worker process (`api.checking.submission`), so a large problem does not hold the
+    service."""
+    found = await run_check("submission", request, tasks, settings)
+    return await run_in_threadpool(
+        queue_plan, found, key, store, runner, settings, request, wait, response
+    )
+
+
+def queue_plan(
+    found: dict[str, Any],
+    key: KeyRecord,
+    store: Store,
+    runner: SolveRunner,
+    settings: Settings,
+    request: Request,
+    wait: float,
+    response: Response,
+) -> PlanJob:
+    """Store a checked submission and queue its solve (waiting up to `wait` seconds)."""
+    asked = SolveOptions.model_validate(found["request"]["options"])
+    problem_options = Options.model_validate(found["problem"].get("options", {}))
+    options = effective_options(asked, problem_options, settings)
     try:
         with runner.reservation() as slot:
             record = store.add_plan(
                 author=Author.of(key),
-                request={
-                    "problem": body.problem,
-                    "options": body.options.model_dump(mode="json", exclude_none=True),
-                },
-                problem=contract_json(problem),
+                request=found["request"],
+                problem=found["problem"],
                 options=options.model_dump(mode="json"),
-                problem_id=problem.id,
+                problem_id=found["problem_id"],
             )
             slot.fill(record.id, options.time_limit.total_seconds(), worker_params(options))
     except QueueFull as exc:

@@ -11,7 +11,7 @@ from api.errors import conflict, invalid, responses
 from api.guard import GuardedRoute
 from api.routers.plans import PlanId, get_or_404
 from api.schemas import RecommendationList, RecommendRequest
-from models import FieldError, InvalidInput, Recommendation, load_problem
+from models import FieldError, InvalidInput, Recommendation
 
 RECOMMEND_SECONDS = 10.0
 """How long a recommendation may take (it has no time limit of its own; it is quick)."""
@@ -44,11 +44,6 @@ def recommend_order(
     orders = stored.problem.get("orders", [])
     index = len(orders)
     document = {**stored.problem, "orders": [*orders, body.order]}
-    try:
-        # The order is checked in the context of the problem: references, ids, crews.
-        with_order = load_problem(document)
-    except InvalidInput as exc:
-        raise invalid(_order_errors(exc.errors, index)) from None
     args = {
         "problem": stored.problem,
         "with_order": document,
@@ -56,15 +51,16 @@ def recommend_order(
         "now": body.now.isoformat(),
         "k": body.k,
     }
-    try:  # in a worker process, like re-plans
+    try:  # in a worker process, like re-plans; the order is checked there, in the context
+        # of the problem (references, ids, crews)
         found = tasks.run("recommend", args, RECOMMEND_SECONDS)
     except InvalidInput as exc:
-        raise invalid(exc.errors) from None
+        raise invalid(_order_errors(exc.errors, index)) from None
     items = [Recommendation.model_validate(item) for item in found]
     return RecommendationList(
         plan_id=plan_id,
         version=record.version,
-        order=with_order.orders[index].id,
+        order=str(body.order["id"]),
         items=items,
     )
 
