@@ -75,8 +75,10 @@ class PlanRecord(Base):
     author_key: Mapped[str | None] = mapped_column(String(32))
     author_name: Mapped[str | None] = mapped_column(String(200))
     author_role: Mapped[str | None] = mapped_column(String(16))
-    request: Mapped[dict[str, Any]] = mapped_column(JSON)
-    problem: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The request and the problem may be megabytes: read only where they are used (a poll
+    # of a large plan must not parse them every time).
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    problem: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     best_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)

@@ -275,7 +275,7 @@ class SolveRunner:
             record = self._persist(self._store.mark_solving, job.plan_id)
             if record is None:  # cancelled or gone meanwhile
                 return
-            self._run(job, record.problem)
+            self._run(job, self._persist(self._store.problem_text, job.plan_id))
         except Exception as exc:
             log.exception("solve job %s failed in the service", job.plan_id)
             with contextlib.suppress(Exception):  # the database may be gone: restart recovers
@@ -287,7 +287,7 @@ class SolveRunner:
                 self._start_ready()
                 self._changed.notify_all()
 
-    def _run(self, job: _Job, problem: dict[str, Any]) -> None:
+    def _run(self, job: _Job, problem: str) -> None:
         """Start the worker, follow it until it ends, is cancelled or overruns; record it."""
         reader, writer = self._context.Pipe(duplex=False)
         process = self._context.Process(

@@ -13,17 +13,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import JSON, Engine, Text, cast, func, insert, literal, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from api.auth import Role, key_id_of, matches, new_key, split_key
-from api.db import KeyRecord, PlanRecord, VersionRecord, make_engine, utcnow
+from api.db import KeyRecord, PlanRecord, UTCDateTime, VersionRecord, make_engine, utcnow
 
 FINISHED = ("done", "failed", "cancelled")
 """Statuses a plan's job does not leave."""
 
 INTERRUPTED = "the service stopped while this plan was being solved"
+
+VERSION_COLUMNS = [
+    "plan_id",
+    "number",
+    "kind",
+    "created_at",
+    "author_key",
+    "author_name",
+    "author_role",
+    "input",
+    "problem",
+    "plan",
+    "changes",
+]
+"""Columns of a version, in the order `Store.finish` copies them."""
 
 
 def storable(text: str) -> bool:
@@ -203,6 +218,16 @@ class Store:
             session.add(record)
         return record
 
+    def problem_text(self, plan_id: str) -> str:
+        """A plan's problem as the JSON text stored (for a worker process to parse)."""
+        with self._session.begin() as session:
+            text_ = session.scalar(
+                select(cast(PlanRecord.problem, Text)).where(PlanRecord.id == plan_id)
+            )
+        if text_ is None:
+            raise NotFound(plan_id)
+        return str(text_)
+
     def get_plan(self, plan_id: str) -> PlanRecord | None:
         """The plan with this id, or None."""
         if not storable(plan_id):
@@ -296,21 +321,22 @@ class Store:
             record.finished_at = record.updated_at = now
             record.best_plan = None
             if plan is not None and record.version == 0:
-                session.add(
-                    VersionRecord(
-                        plan_id=plan_id,
-                        number=1,
-                        kind="solve",
-                        created_at=now,
-                        author_key=record.author_key,
-                        author_name=record.author_name,
-                        author_role=record.author_role,
-                        input=record.request,
-                        problem=record.problem,
-                        plan=plan,
-                        changes=[],
-                    )
-                )
+                # The request and the problem are copied by the database: a large problem
+                # is not parsed and written again here.
+                copied = select(
+                    PlanRecord.id,
+                    literal(1),
+                    literal("solve"),
+                    literal(now, UTCDateTime),
+                    PlanRecord.author_key,
+                    PlanRecord.author_name,
+                    PlanRecord.author_role,
+                    PlanRecord.request,
+                    PlanRecord.problem,
+                    literal(plan, JSON),
+                    literal([], JSON),
+                ).where(PlanRecord.id == plan_id)
+                session.execute(insert(VersionRecord).from_select(VERSION_COLUMNS, copied))
                 record.version = 1
             return record
 
@@ -344,6 +370,17 @@ class Store:
                     select(VersionRecord)
                     .where(VersionRecord.plan_id == plan_id)
                     .order_by(VersionRecord.number)
+                )
+            )
+
+    def version_plan(self, plan_id: str, number: int) -> dict[str, Any] | None:
+        """The plan of one version alone (not its input and problem), or None."""
+        if not storable(plan_id):
+            return None
+        with self._session.begin() as session:
+            return session.scalar(
+                select(VersionRecord.plan).where(
+                    VersionRecord.plan_id == plan_id, VersionRecord.number == number
                 )
             )
 

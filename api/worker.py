@@ -14,6 +14,7 @@ No FastAPI here: this module is loaded in the worker processes.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import threading
@@ -85,17 +86,18 @@ def document(plan: Plan) -> dict[str, Any]:
 
 def run_solve(
     conn: Connection,
-    problem_data: dict[str, Any],
+    problem_text: str,
     params_data: dict[str, Any],
     first: float,
     service_pid: int | None = None,
 ) -> None:
     """Solve in stages, sending `("plan", plan)` for each improvement, then `("done", plan)`;
-    `("failed", message)` when the solve raises."""
+    `("failed", message)` when the solve raises. The problem comes as JSON text: the
+    service hands it over without parsing it."""
     _exit_with_parent(service_pid)
     try:
         began = time.monotonic()
-        problem = load_problem(problem_data)
+        problem = load_problem(json.loads(problem_text))
         params = SolveParams.model_validate(params_data).resolved(problem)
         limit = float(params.time_limit or 0.0)
         lengths = [limit] if params.deterministic_limit is not None else stages(limit, first)
@@ -158,9 +160,10 @@ def alive(pid: int) -> bool:
         return True
 
 
-def timed_out_plan(problem: dict[str, Any], time_limit: float) -> dict[str, Any]:
+def timed_out_plan(problem_text: str, time_limit: float) -> dict[str, Any]:
     """The plan of a solve that reached its time limit before it built any plan: every
     order unassigned, saying so, at the cost of leaving it out (no solver needed)."""
+    problem = json.loads(problem_text)
     weights = Weights.model_validate(problem.get("weights", {}))
     detail = (
         f"The solve reached its time limit ({time_limit:g} s) before it had built a plan; "

@@ -342,8 +342,36 @@ def validate_memory(base: str, keys: dict[str, str], pid: int, seconds: float) -
         "idle_rss_mb": round(idle / 1024, 1),
         "peak_rss_mb": round(memory_kb(pid, "VmHWM") / 1024, 1),
         "peak_over_idle_mb": round((memory_kb(pid, "VmHWM") - idle) / 1024, 1),
+        **check_memory(body),
     }
     return outcome
+
+
+def measure_check(body: bytes, conn: Connection) -> None:
+    """In a fresh process: validate the body as a task process does, and send its memory
+    before and at its peak (kB)."""
+    from api.checking import validate
+    from api.settings import Settings
+
+    settings = Settings()
+    before = memory_kb(os.getpid(), "VmRSS")
+    validate(body, settings)
+    conn.send((before, memory_kb(os.getpid(), "VmHWM")))
+
+
+def check_memory(body: bytes) -> dict[str, float]:
+    """Peak memory of validating the body in a process of its own over that process's idle
+    memory (what a task process adds), in MB."""
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    process = context.Process(target=measure_check, args=(body, theirs))
+    process.start()
+    before, peak = mine.recv()
+    process.join()
+    return {
+        "task_idle_rss_mb": round(before / 1024, 1),
+        "task_peak_over_idle_mb": round((peak - before) / 1024, 1),
+    }
 
 
 def long_route(base: str, keys: dict[str, str]) -> dict[str, Any]:

@@ -108,8 +108,7 @@ def plan_job(record: PlanRecord, store: Store, reader: KeyRecord) -> PlanJob:
     """A plan record as the API shows it, with its latest (or best so far) plan."""
     document: dict[str, Any] | None = None
     if record.version:
-        version = store.get_version(record.id, record.version)
-        document = version.plan if version is not None else None
+        document = store.version_plan(record.id, record.version)
     elif record.best_plan is not None:
         document = record.best_plan
     plan = Plan.model_validate(document) if document is not None else None
