@@ -303,6 +303,7 @@ class SolveRunner:
         # The limit counts from the job's start, handing the problem over included.
         deadline = (job.started or time.monotonic()) + job.time_limit + self._grace
         best: dict[str, Any] | None = None
+        fallback: dict[str, Any] | None = None
         try:
             while True:
                 if job.cancel.is_set():
@@ -317,9 +318,12 @@ class SolveRunner:
                             cancelled_by=job.cancelled_by,
                         )
                     return
+                if best is None and fallback is None and time.monotonic() > deadline - 1.0:
+                    # Made ahead, so that the answer is stored at the deadline, not after.
+                    fallback = timed_out_plan(problem, job.time_limit)
                 if time.monotonic() > deadline:
                     log.warning("solve job %s overran its time limit", job.plan_id)
-                    plan = best if best is not None else timed_out_plan(problem, job.time_limit)
+                    plan = best if best is not None else fallback
                     self._persist(self._store.finish, job.plan_id, "done", plan=plan)
                     return
                 if not wait([reader, process.sentinel], timeout=POLL_SECONDS):

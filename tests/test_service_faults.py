@@ -186,3 +186,21 @@ def test_a_database_outage_during_a_solve_loses_nothing(
     assert done["version"] == 1 and done["plan"]["status"] in ("optimal", "feasible")
     versions = service.client.get(f"/v1/plans/{plan_id}/versions", headers=service.auth("viewer"))
     assert [v["number"] for v in versions.json()["items"]] == [1]
+
+
+def test_the_time_limit_holds_when_the_solver_has_no_plan_yet(db_url: str) -> None:
+    """A solve whose worker has not answered by its limit plus the grace period ends done
+    with a no_solution plan that gives every order the reason, never failed."""
+    settings = make_settings(db_url, grace_seconds=0.01, first_stage_seconds=0)
+    keys = make_keys(settings)
+    problem = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    with TestClient(create_app(settings)) as client:
+        service = Service(client, keys, settings)
+        plan_id = service.submit(problem, time_limit=0.05).json()["id"]
+        job = service.until(plan_id, lambda b: b["status"] not in ("queued", "solving"))
+    assert job["status"] == "done" and job["version"] == 1
+    # The worker cannot start, read and plan the day in 0.06 s: the service answered.
+    assert job["plan"]["solver"].get("timed_out") is True
+    assert job["plan"]["status"] == "no_solution"
+    assert len(job["plan"]["unassigned"]) == len(problem["orders"])
+    assert all(u["reasons"][0]["code"] == "capacity" for u in job["plan"]["unassigned"])
