@@ -52,7 +52,7 @@ def bearer_token(scope: Scope) -> str | None:
     """The token of the `Authorization: Bearer` header, if any."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
+            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
             return None

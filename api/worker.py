@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from api import checking
 from api.settings import Settings
@@ -79,9 +79,10 @@ def better(plan: Plan, best: Plan | None) -> bool:
     return key(plan) < key(best)
 
 
-def document(plan: Plan) -> dict[str, Any]:
-    """A plan as contract JSON data (aliases, no null fields)."""
-    return plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+def document(model: BaseModel) -> dict[str, Any]:
+    """A contract model (a plan, a problem, a change) as JSON data (aliases, no null
+    fields)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def run_solve(
@@ -170,7 +171,8 @@ def timed_out_plan(problem_text: str, time_limit: float) -> dict[str, Any]:
         "give it more time or split the day."
     )
     orders = problem.get("orders", [])
-    cost = float(sum(weights.unassigned[str(o.get("priority", 3))] for o in orders))
+    per_order = {str(k): v for k, v in weights.unassigned.items()}
+    cost = float(sum(per_order[str(o.get("priority", 3))] for o in orders))
     plan = Plan(
         status="no_solution",
         objective=Objective(value=cost, terms={"unassigned": cost}),
