@@ -53,6 +53,19 @@ def format_path(loc: Iterable[Any]) -> str:
     return out or "$"
 
 
+def prefixed(errors: Iterable[FieldError], prefix: str) -> list[FieldError]:
+    """The errors with their paths under `prefix` (`problem`, `plan`...)."""
+    return [FieldError(_join(prefix, e.path), e.message) for e in errors]
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if path in ("", "$"):
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
 def pydantic_errors(exc: ValidationError, data: Any = None) -> list[FieldError]:
     """Convert a pydantic error into field errors with JSON paths into `data`.
 

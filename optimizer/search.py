@@ -99,7 +99,11 @@ def search(
     per_shift = np.zeros(len(inst.shifts))
     for shifts in eligible.values():
         per_shift[shifts] += 1
-    small = float((per_shift**2).sum()) <= FULL_MODEL_ARCS or len(inst.shifts) <= 1
+    fits = float((per_shift**2).sum()) <= FULL_MODEL_ARCS
+    small = fits or len(inst.shifts) <= 1
+    # One route too long for the full model (5,000 orders, one technician): ruin and
+    # recreate has all the time; building that model would outlast any time limit.
+    alone = small and not fits
     if not small:
         incumbent = _cp_lns(
             inst,
@@ -119,12 +123,14 @@ def search(
     incumbent = _ruin_recreate(
         inst,
         params,
-        began + (_small_share(inst) if small else share) * total,
+        deadline if alone else began + (_small_share(inst) if small else share) * total,
         incumbent,
         eligible,
         stats,
         rng,
     )
+    if alone:
+        return incumbent, stats
     if small:
         return _full_model(inst, params, deadline, incumbent, eligible, stats)
     incumbent = _cp_lns(
