@@ -16,11 +16,17 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors
+from api.board import router as board_router
 from api.booking_app import install_booking
 from api.deps import PlanLocks
-from api.jobs import SolveRunner
+from api.guard import RequestGuard
+from api.jobs import SolveRunner, TaskRunner
 from api.routers import checks, health, keys, plans, recommendations, versions
+from api.routers.diffs import router as diffs_router
+from api.routers.me import router as me_router
+from api.routers.moves import router as moves_router
 from api.routers.plans import worker_params
+from api.routers.problems import router as problems_router
 from api.schemas import EffectiveOptions, ProblemDetails
 from api.settings import Settings
 from api.store import Store
@@ -81,12 +87,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store.open(settings.db)
+        store = Store.open(settings.database_url())
         runner = start_runner(store, settings)
         app.state.settings = settings
         app.state.store = store
         app.state.runner = runner
         app.state.plan_locks = PlanLocks()
+        app.state.tasks = TaskRunner(
+            pool_size=settings.short_pool_size,
+            queue_size=settings.short_queue_size,
+            grace_seconds=settings.grace_seconds,
+        )
         try:
             yield
         finally:
@@ -102,9 +113,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(RequestGuard, settings=settings)
     for module in (plans, versions, recommendations, checks, keys, health):
         app.include_router(module.router)
     install_booking(app)
+    app.include_router(moves_router)
+    app.include_router(diffs_router)
+    app.include_router(problems_router)
+    app.include_router(me_router)
+    app.include_router(board_router)
     app.openapi = _openapi_with_problem_details(app)  # type: ignore[method-assign]
     return app
 
@@ -122,6 +139,11 @@ def _openapi_with_problem_details(app: FastAPI) -> Callable[[], dict[str, Any]]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(details.pop("$defs", {}))
         components["ProblemDetails"] = details
+        for model in checks.DOCUMENTED_BODIES:  # bodies the routes read as bytes
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in body.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components[model.__name__] = body
         app.openapi_schema = schema
         return schema
 

@@ -456,7 +456,9 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         metavar="URL",
-        help="Database URL (SQLAlchemy); default $DISPATCH_DB, else sqlite:///dispatch.db.",
+        help="Database URL (SQLAlchemy); default $DISPATCH_DB, else sqlite:///dispatch.db. "
+        "Leave the password out (it would show in `ps`): PGPASSWORD, ~/.pgpass or "
+        "$DISPATCH_DB_PASSWORD_FILE give it.",
     ),
 ]
 
@@ -479,12 +481,18 @@ def _open_store(settings: Settings) -> Store:
     """The service's store (exit 2 when the database cannot be opened)."""
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+    from api.db import masked
     from api.store import Store
 
+    urls = [settings.db]
     try:
-        return Store.open(settings.db)
-    except (ArgumentError, SQLAlchemyError, ImportError) as exc:
-        _fail([f"--db: cannot open {settings.db} ({type(exc).__name__}: {exc})"])
+        urls.append(settings.database_url())
+        return Store.open(urls[-1])
+    except (ArgumentError, SQLAlchemyError, ImportError, OSError) as exc:
+        url, why = masked(settings.db), str(exc)
+        for secret in set(urls) - {url}:
+            why = why.replace(secret, url)  # a message may quote the URL: never its password
+        _fail([f"--db: cannot open {url} ({type(exc).__name__}: {why})"])
 
 
 @app.command()

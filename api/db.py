@@ -6,6 +6,7 @@ columns hold contract documents exactly as the API returns them.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +22,11 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    make_url,
 )
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -71,8 +75,10 @@ class PlanRecord(Base):
     author_key: Mapped[str | None] = mapped_column(String(32))
     author_name: Mapped[str | None] = mapped_column(String(200))
     author_role: Mapped[str | None] = mapped_column(String(16))
-    request: Mapped[dict[str, Any]] = mapped_column(JSON)
-    problem: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The request and the problem may be megabytes: read only where they are used (a poll
+    # of a large plan must not parse them every time).
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    problem: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     best_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
@@ -116,6 +122,7 @@ class KeyRecord(Base):
     digest: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 Index("ix_plans_status_created", PlanRecord.status, PlanRecord.created_at)
@@ -159,4 +166,41 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+ADDED_COLUMNS = {"api_keys": ["expires_at"]}
+"""Columns added since the first release, by table: databases made before get them on start."""
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the columns of `ADDED_COLUMNS` that an older database lacks (nullable, empty)."""
+    inspector = inspect(engine)
+    for table, columns in ADDED_COLUMNS.items():
+        have = {c["name"] for c in inspector.get_columns(table)}
+        for name in columns:
+            if name not in have:
+                column = Base.metadata.tables[table].c[name]
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+def masked(url: str) -> str:
+    """A database URL fit to print: its password replaced by `***`."""
+    try:
+        return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def with_password(url: str, password_file: str | None) -> str:
+    """The URL with the password read from `password_file` (its first line), if one is
+    given; the password never has to be in the URL or on a command line."""
+    if password_file is None:
+        return url
+    with open(password_file, encoding="utf-8") as f:
+        password = f.readline().rstrip("\r\n")
+    full = make_url(normalize_url(url)).set(password=password)
+    return full.render_as_string(hide_password=False)

@@ -14,7 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import Role
 from api.db import KeyRecord
 from api.errors import ApiError
-from api.jobs import SolveRunner
+from api.guard import UNAUTHENTICATED, UNKNOWN_KEY, unauthenticated
+from api.jobs import SolveRunner, TaskRunner
 from api.settings import Settings
 from api.store import Store
 
@@ -62,6 +63,12 @@ def get_runner(request: Request) -> SolveRunner:
     return runner
 
 
+def get_tasks(request: Request) -> TaskRunner:
+    """The application's runner of short tasks (re-plans, recommendations)."""
+    tasks: TaskRunner = request.app.state.tasks
+    return tasks
+
+
 def get_plan_locks(request: Request) -> PlanLocks:
     """The application's per-plan locks."""
     locks: PlanLocks = request.app.state.plan_locks
@@ -72,6 +79,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 RunnerDep = Annotated[SolveRunner, Depends(get_runner)]
 PlanLocksDep = Annotated[PlanLocks, Depends(get_plan_locks)]
+TasksDep = Annotated[TaskRunner, Depends(get_tasks)]
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -82,23 +90,20 @@ bearer = HTTPBearer(
 
 
 def current_key(
+    request: Request,
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> KeyRecord:
-    """The live API key of the request; 401 when it is missing, unknown or revoked."""
+    """The live API key of the request (`RequestGuard` found it before the body was read);
+    401 when it is missing, unknown, revoked or expired."""
+    found: KeyRecord | None = getattr(request.state, "api_key", None)
+    if found is not None:
+        return found
     if credentials is None:
-        raise ApiError(
-            401,
-            "send an API key as `Authorization: Bearer <key>`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise unauthenticated(UNAUTHENTICATED, None)
     record = store.authenticate(credentials.credentials)
     if record is None:
-        raise ApiError(
-            401,
-            "unknown or revoked API key",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
+        raise unauthenticated(UNKNOWN_KEY, "invalid_token")
     return record
 
 

@@ -7,6 +7,7 @@ request failed FastAPI's own parsing or the contract's validation (`models.Inval
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -14,11 +15,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.jobs import QueueFull
 from api.schemas import ErrorItem, ProblemDetails
+from api.store import database_down
 from models import FieldError, InvalidInput
-from models.validation import format_path
+from models.validation import format_path, prefixed
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +64,6 @@ def conflict(detail: str) -> ApiError:
     return ApiError(409, detail, type=CONFLICT, title="Conflict with the current state")
 
 
-def prefixed(errors: Iterable[FieldError], prefix: str) -> list[FieldError]:
-    """The errors with their paths under `prefix` (`problem`, `plan`...)."""
-    return [FieldError(_join(prefix, e.path), e.message) for e in errors]
-
-
 def invalid(errors: Iterable[FieldError], prefix: str = "") -> ApiError:
     """422 listing every input error, with paths under `prefix` (`problem`, `order`...)."""
     listed = prefixed(errors, prefix)
@@ -78,12 +77,29 @@ def invalid(errors: Iterable[FieldError], prefix: str = "") -> ApiError:
     )
 
 
-def _join(prefix: str, path: str) -> str:
-    if not prefix:
-        return path
-    if path in ("", "$"):
-        return prefix
-    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+def busy(exc: QueueFull) -> ApiError:
+    """429: no room for another job; retry after the seconds `exc` says."""
+    return ApiError(
+        429,
+        str(exc),
+        title="Too many jobs",
+        type=QUEUE_FULL,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+DATABASE_RETRY_SECONDS = 5
+"""Retry-After of a 503 while the database does not answer."""
+
+
+def unavailable() -> ApiError:
+    """503 while the database does not answer."""
+    return ApiError(
+        503,
+        "the database does not answer; nothing was lost, retry later",
+        title="Service unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+    )
 
 
 def problem_response(error: ApiError, instance: str | None = None) -> JSONResponse:
@@ -134,11 +150,19 @@ def request_errors(errors: Sequence[Any], body: Any) -> list[FieldError]:
             out.append(FieldError(format_path(path), msg))
         else:
             out.append(FieldError(format_path([where, *rest]), msg))
-    unique: list[FieldError] = []
-    for e in out:
-        if e not in unique:
-            unique.append(e)
-    return unique
+    return list(dict.fromkeys(out))  # duplicates out, in linear time
+
+
+def allowed_methods(app: FastAPI, scope: Any) -> str:
+    """The methods the routes of a request's path answer, for a 405's `Allow` header (read
+    off the OpenAPI paths, which list every route once)."""
+    path = scope.get("path", "")
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:
@@ -160,9 +184,21 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only one route's
+            headers["Allow"] = allowed_methods(app, request.scope)
         detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
         error = ApiError(exc.status_code, detail, headers=headers)
         return problem_response(error, request.url.path)
+
+    async def queue_full(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, QueueFull)
+        return problem_response(busy(exc), request.url.path)
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if not database_down(exc):
+            return await unexpected(request, exc)
+        return problem_response(unavailable(), request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -173,6 +209,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, invalid_input)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(QueueFull, queue_full)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(Exception, unexpected)
 
 
@@ -184,9 +222,10 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "The key's role may not do this.",
         404: "No resource with that id.",
         409: "The request does not fit the resource's current state.",
+        413: "The request body is larger than the service takes (`DISPATCH_MAX_BODY_BYTES`).",
         422: "Invalid input: every error, each with its path.",
         429: "The solve queue is full; retry after `Retry-After` seconds.",
-        503: "Not ready: the database does not answer.",
+        503: "The database does not answer; retry after `Retry-After` seconds.",
     }
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:

@@ -14,22 +14,27 @@ No FastAPI here; the runner lives on the application's state, one per applicatio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import multiprocessing
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, TypeVar
 
-from api.store import Store
-from api.worker import DONE, FAILED, PLAN, run_solve
+from sqlalchemy.exc import DBAPIError
+
+from api.store import Store, database_down
+from api.worker import DONE, FAILED, INVALID, PLAN, run_solve, run_task, timed_out_plan
+from models import FieldError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,21 @@ POLL_SECONDS = 0.1
 
 STOP_SECONDS = 5.0
 """How long a terminated worker gets to exit before it is killed."""
+
+
+RETRY_SECONDS = 0.5
+"""First wait before writing again to a database that does not answer (then doubled)."""
+
+MAX_RETRY_SECONDS = 5.0
+"""Longest wait between writes to a database that does not answer."""
+
+T = TypeVar("T")
+
+TASK_SLACK_SECONDS = 10.0
+"""Extra time a short task gets past its time limit and the grace period before it fails."""
+
+OVERRAN = "the solver overran its time limit"
+ENDED = "the solver process ended unexpectedly"
 
 
 class QueueFull(RuntimeError):
@@ -82,9 +102,22 @@ def default_context() -> WorkerContext:
     job then starts in milliseconds), or are spawned where there is no fork server."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["api.worker"])
+        # The CLI too: a worker imports the service's main module before it reads its job,
+        # and the service waits for that while it hands over a large problem.
+        context.set_forkserver_preload(["api.worker", "api.cli"])
         return context
     return multiprocessing.get_context("spawn")
+
+
+def warm(context: WorkerContext) -> None:
+    """Start the fork server now, in the background, so that the first job does not wait
+    for it to load the solver."""
+    if isinstance(context, ForkServerContext):
+        from multiprocessing import forkserver
+
+        threading.Thread(
+            target=forkserver.ensure_running, name="warm-forkserver", daemon=True
+        ).start()
 
 
 class SolveRunner:
@@ -107,6 +140,7 @@ class SolveRunner:
         self._first_stage = first_stage_seconds
         self._grace = grace_seconds
         self._context = context or default_context()
+        warm(self._context)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._waiting: deque[_Job] = deque()
@@ -236,15 +270,16 @@ class SolveRunner:
         try:
             if job.cancel.is_set():
                 if not job.stopping:  # a job not started at a shutdown stays queued
-                    self._store.cancel_queued(job.plan_id, job.cancelled_by)
+                    self._persist(self._store.cancel_queued, job.plan_id, job.cancelled_by)
                 return
-            record = self._store.mark_solving(job.plan_id)
+            record = self._persist(self._store.mark_solving, job.plan_id)
             if record is None:  # cancelled or gone meanwhile
                 return
-            self._run(job, record.problem)
+            self._run(job, self._persist(self._store.problem_text, job.plan_id))
         except Exception as exc:
             log.exception("solve job %s failed in the service", job.plan_id)
-            self._store.finish(job.plan_id, "failed", error=f"service error: {exc}")
+            with contextlib.suppress(Exception):  # the database may be gone: restart recovers
+                self._store.finish(job.plan_id, "failed", error=f"service error: {exc}")
         finally:
             with self._changed:
                 self._running.pop(job.plan_id, None)
@@ -252,12 +287,12 @@ class SolveRunner:
                 self._start_ready()
                 self._changed.notify_all()
 
-    def _run(self, job: _Job, problem: dict[str, Any]) -> None:
+    def _run(self, job: _Job, problem: str) -> None:
         """Start the worker, follow it until it ends, is cancelled or overruns; record it."""
         reader, writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=run_solve,
-            args=(writer, problem, job.params, self._first_stage),
+            args=(writer, problem, job.params, self._first_stage, os.getpid()),
             name=f"dispatch-solve-{job.plan_id[:8]}",
             # Not daemonic, so that the solve may fork its ruin-and-recreate chains; it still
             # ends with the service (`_stop` on shutdown and cancel, and it watches its parent).
@@ -265,56 +300,89 @@ class SolveRunner:
         )
         process.start()
         writer.close()
-        deadline = time.monotonic() + job.time_limit + self._grace
+        # The limit counts from the job's start, handing the problem over included.
+        deadline = (job.started or time.monotonic()) + job.time_limit + self._grace
         best: dict[str, Any] | None = None
+        fallback: dict[str, Any] | None = None
         try:
             while True:
                 if job.cancel.is_set():
                     if job.stopping:
-                        self._store.requeue(job.plan_id)
+                        self._persist(self._store.requeue, job.plan_id)
                     else:
-                        self._store.finish(
-                            job.plan_id, "cancelled", plan=best, cancelled_by=job.cancelled_by
+                        self._persist(
+                            self._store.finish,
+                            job.plan_id,
+                            "cancelled",
+                            plan=best,
+                            cancelled_by=job.cancelled_by,
                         )
                     return
+                if best is None and fallback is None and time.monotonic() > deadline - 1.0:
+                    # Made ahead, so that the answer is stored at the deadline, not after.
+                    fallback = timed_out_plan(problem, job.time_limit)
                 if time.monotonic() > deadline:
                     log.warning("solve job %s overran its time limit", job.plan_id)
-                    if best is None:
-                        self._store.finish(
-                            job.plan_id, "failed", error="the solver overran its time limit"
-                        )
-                    else:
-                        self._store.finish(job.plan_id, "done", plan=best)
+                    plan = best if best is not None else fallback
+                    self._persist(self._store.finish, job.plan_id, "done", plan=plan)
                     return
                 if not wait([reader, process.sentinel], timeout=POLL_SECONDS):
                     continue
                 message = _receive(reader)
                 if message is None:
                     process.join(STOP_SECONDS)
-                    self._store.finish(
+                    self._persist(
+                        self._store.finish,
                         job.plan_id,
                         "failed",
                         plan=best,
-                        error="the solver process ended unexpectedly "
-                        f"(exit code {process.exitcode})",
+                        error=f"{ENDED} (exit code {process.exitcode})",
                     )
                     return
                 kind, payload = message
                 if kind == PLAN:
                     best = payload
-                    self._store.save_progress(job.plan_id, payload)
+                    self._save_progress(job.plan_id, payload)
                 elif kind == DONE:
-                    self._store.finish(job.plan_id, "done", plan=payload)
+                    self._persist(self._store.finish, job.plan_id, "done", plan=payload)
                     return
                 elif kind == FAILED:
                     log.error("solve job %s failed: %s", job.plan_id, payload)
-                    self._store.finish(
-                        job.plan_id, "failed", plan=best, error=str(payload).splitlines()[0]
+                    self._persist(
+                        self._store.finish,
+                        job.plan_id,
+                        "failed",
+                        plan=best,
+                        error=str(payload).splitlines()[0],
                     )
                     return
         finally:
             reader.close()
             _stop(process)
+
+    def _save_progress(self, plan_id: str, plan: dict[str, Any]) -> None:
+        """Store a best plan so far; while the database is down it stays in memory (the
+        supervisor's `best`) and the job's end writes it."""
+        try:
+            self._store.save_progress(plan_id, plan)
+        except DBAPIError as exc:
+            if not database_down(exc):
+                raise
+            log.warning("database down: plan %s keeps its best plan in memory", plan_id)
+
+    def _persist(self, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store write, retrying while the database is down (what it writes waits in
+        memory meanwhile); a shutdown stops the retries, and the next start recovers."""
+        delay = RETRY_SECONDS
+        while True:
+            try:
+                return action(*args, **kwargs)
+            except DBAPIError as exc:
+                if not database_down(exc) or self._closed:
+                    raise
+                log.warning("database down; writing again in %.1f s", delay)
+                time.sleep(delay)
+                delay = min(2 * delay, MAX_RETRY_SECONDS)
 
 
 def _receive(reader: Connection) -> tuple[str, Any] | None:
@@ -336,3 +404,81 @@ def _stop(process: BaseProcess) -> None:
     if process.is_alive():
         process.kill()
         process.join(STOP_SECONDS)
+
+
+class TaskFailed(RuntimeError):
+    """A short task ended without a result (its message says why)."""
+
+
+class TaskRunner:
+    """Runs short tasks (re-plans, recommendations) in worker processes from the solves'
+    fork server, so that their CPU work and the chains they fork stay out of the service
+    process: at most `pool_size` at once, `queue_size` more waiting, beyond that
+    `QueueFull`. They have slots of their own, so they never wait for a long solve."""
+
+    def __init__(
+        self,
+        *,
+        pool_size: int,
+        queue_size: int,
+        grace_seconds: float,
+        context: WorkerContext | None = None,
+    ) -> None:
+        self._context = context or default_context()
+        self._slots = threading.BoundedSemaphore(pool_size)
+        # A task's own time limit is short and its process starts cold: more slack than a
+        # solve gets before it is given up.
+        self._room = pool_size + queue_size
+        self._grace = grace_seconds + TASK_SLACK_SECONDS
+        self._lock = threading.Lock()
+        self._admitted = 0
+        self._ends: list[float] = []
+
+    def run(self, task: str, args: dict[str, Any], time_limit: float) -> Any:
+        """Run the task and return its result; raise `QueueFull` when there is no room,
+        `InvalidInput` for input the task refused, `TaskFailed` otherwise."""
+        with self._lock:
+            if self._admitted >= self._room:
+                now = time.monotonic()
+                raise QueueFull(max(1, math.ceil(min(self._ends, default=now + 1) - now)))
+            self._admitted += 1
+        try:
+            with self._slots:
+                end = time.monotonic() + time_limit
+                with self._lock:
+                    self._ends.append(end)
+                try:
+                    return self._run(task, args, time_limit)
+                finally:
+                    with self._lock:
+                        self._ends.remove(end)
+        finally:
+            with self._lock:
+                self._admitted -= 1
+
+    def _run(self, task: str, args: dict[str, Any], time_limit: float) -> Any:
+        reader, writer = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=run_task,
+            args=(writer, task, args, os.getpid()),
+            name=f"dispatch-{task}",
+            daemon=False,  # a re-plan may fork its ruin-and-recreate chains
+        )
+        process.start()
+        writer.close()
+        try:
+            if not wait([reader, process.sentinel], timeout=time_limit + self._grace):
+                raise TaskFailed(f"the {task} overran its time limit")
+            message = _receive(reader)
+            if message is None:
+                raise TaskFailed(f"the {task} process ended unexpectedly ({process.exitcode})")
+            kind, payload = message
+            if kind == DONE:
+                return payload
+            if kind == INVALID:
+                raise InvalidInput([FieldError(path, text) for path, text in payload])
+            log.error("%s failed: %s", task, payload)
+            raise TaskFailed(str(payload).splitlines()[0])
+        finally:
+            reader.close()
+            _stop(process)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -58,6 +59,16 @@ OrderDocument = Annotated[dict[str, Any], DocumentedAs(Order)]
 
 PlanDocument = Annotated[dict[str, Any], DocumentedAs(Plan)]
 """A plan in the contract format, validated by the endpoint."""
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    return value
+
+
+NoBool = BeforeValidator(_not_a_bool)
+"""A number field refuses true and false (which pydantic would read as 1 and 0)."""
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
 """A name for people: 1 to 200 characters, no NUL."""
@@ -111,9 +122,13 @@ class SolveOptions(Body):
         description="Wall-clock limit of the solve (ISO 8601 or seconds); capped at the "
         "service's maximum.",
     )
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="Random seed.")
-    workers: int | None = Field(default=None, ge=1, le=64, description="CP-SAT search workers.")
-    deterministic_limit: float | None = Field(
+    seed: Annotated[int | None, NoBool] = Field(
+        default=None, ge=0, le=2**31 - 1, description="Random seed."
+    )
+    workers: Annotated[int | None, NoBool] = Field(
+        default=None, ge=1, le=64, description="CP-SAT search workers."
+    )
+    deterministic_limit: Annotated[float | None, NoBool] = Field(
         default=None,
         gt=0,
         le=1e6,
@@ -242,7 +257,7 @@ class EventsRequest(Body):
         default=timedelta(minutes=15),
         description="How far a start may move without counting as a change.",
     )
-    version: int | None = Field(
+    version: Annotated[int | None, NoBool] = Field(
         default=None,
         ge=1,
         description="The version these events apply to; default the latest. When another "
@@ -264,7 +279,9 @@ class RecommendRequest(Body):
 
     order: OrderDocument = Field(description="The new order, in the contract format.")
     now: Instant = Field(description="The current instant; work started before it is frozen.")
-    k: int = Field(default=5, ge=1, le=50, description="How many options to return at most.")
+    k: Annotated[int, NoBool] = Field(
+        default=5, ge=1, le=50, description="How many options to return at most."
+    )
 
 
 class RecommendationList(BaseModel):
@@ -329,6 +346,13 @@ class KeyCreate(Body):
 
     role: Role = Field(description="viewer, dispatcher, coordinator or admin.")
     name: Name | None = Field(default=None, description="Who or what the key is for.")
+    expires_in_days: Annotated[float | None, NoBool] = Field(
+        default=None,
+        gt=0,
+        le=36_600,
+        description="The key stops working this many days from now; default the service's "
+        "key lifetime (`DISPATCH_KEY_LIFETIME_DAYS`), else never.",
+    )
 
 
 class KeyPublic(BaseModel):
@@ -339,6 +363,9 @@ class KeyPublic(BaseModel):
     role: Role = Field(description="viewer, dispatcher, coordinator or admin.")
     created_at: datetime = Field(description="When the key was made.")
     revoked_at: datetime | None = Field(default=None, description="When it was revoked.")
+    expires_at: datetime | None = Field(
+        default=None, description="When it stops working; null = never."
+    )
 
 
 class KeyCreated(KeyPublic):

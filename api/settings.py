@@ -71,7 +71,74 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="Longest `?wait=` a submission may block, in seconds."
     )
     grace_seconds: float = Field(
-        default=30.0,
+        default=1.0,
         gt=0,
-        description="A worker still running this long past its time limit is stopped.",
+        description="A solve that has not ended this long past its time limit ends with its "
+        "best plan so far (a `no_solution` plan saying so when it has none); its worker is "
+        "stopped.",
     )
+    max_body_bytes: int = Field(
+        default=20_000_000,
+        ge=1_000,
+        description="Largest request body, in bytes; a larger one is answered 413 before it is "
+        "read.",
+    )
+    max_orders: int = Field(
+        default=10_000, ge=1, description="Most orders in a problem (422 beyond, naming it)."
+    )
+    max_technicians: int = Field(
+        default=2_000, ge=1, description="Most technicians in a problem (422 beyond)."
+    )
+    max_nodes: int = Field(
+        default=100_000,
+        ge=1,
+        description="Most nodes of a road network, or rows of a travel matrix (422 beyond).",
+    )
+    max_edges: int = Field(
+        default=500_000, ge=1, description="Most edges of a road network (422 beyond)."
+    )
+    max_events: int = Field(
+        default=1_000, ge=1, description="Most events in one re-planning request (422 beyond)."
+    )
+    max_depth: int = Field(
+        default=32,
+        ge=8,
+        le=200,
+        description="Deepest nesting of arrays and objects in a request body (422 beyond).",
+    )
+    max_query_params: int = Field(
+        default=64, ge=1, description="Most query parameters in a request (422 beyond)."
+    )
+    short_pool_size: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes running re-plans and recommendations at once, beside "
+        "the solves (these short jobs never wait for a long solve).",
+    )
+    short_queue_size: int = Field(
+        default=8,
+        ge=0,
+        le=10_000,
+        description="Re-plans and recommendations that may wait for a short-job worker; "
+        "beyond that, 429.",
+    )
+    db_password_file: str | None = Field(
+        default=None,
+        description="File holding the database password (its first line), so that it is "
+        "neither in the URL nor on the command line; PostgreSQL's own `PGPASSWORD` and "
+        "`~/.pgpass` work as well.",
+    )
+    key_lifetime_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Keys made from now on expire after this many days unless they say "
+        "otherwise; default never.",
+    )
+
+    def database_url(self) -> str:
+        """The database URL to connect with: `db`, with the password of `db_password_file`
+        when one is given."""
+        from api.db import with_password  # lazy: the settings load without SQLAlchemy
+
+        return with_password(self.db, self.db_password_file)

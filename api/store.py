@@ -10,26 +10,49 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, Engine, Text, cast, func, insert, literal, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from api.auth import Role, key_id_of, matches, new_key, split_key
-from api.db import KeyRecord, PlanRecord, VersionRecord, make_engine, utcnow
+from api.db import KeyRecord, PlanRecord, UTCDateTime, VersionRecord, make_engine, utcnow
 
 FINISHED = ("done", "failed", "cancelled")
 """Statuses a plan's job does not leave."""
 
 INTERRUPTED = "the service stopped while this plan was being solved"
 
+VERSION_COLUMNS = [
+    "plan_id",
+    "number",
+    "kind",
+    "created_at",
+    "author_key",
+    "author_name",
+    "author_role",
+    "input",
+    "problem",
+    "plan",
+    "changes",
+]
+"""Columns of a version, in the order `Store.finish` copies them."""
+
 
 def storable(text: str) -> bool:
     """Whether a text can be a column value or a query parameter everywhere: PostgreSQL text
     cannot hold NUL characters, so no stored id or name has one."""
     return "\x00" not in text
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be reached (rather than a bad
+    statement): a lost or refused connection."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 class NotFound(LookupError):
@@ -91,16 +114,20 @@ class Store:
 
     # ----------------------------------------------------------------------------- keys
 
-    def create_key(self, role: Role, name: str | None = None) -> tuple[KeyRecord, str]:
+    def create_key(
+        self, role: Role, name: str | None = None, expires_in_days: float | None = None
+    ) -> tuple[KeyRecord, str]:
         """Store a new key; return its record and its full text (shown only this once)."""
         made = new_key()
+        now = utcnow()
         record = KeyRecord(
             id=made.key_id,
             name=name,
             role=role.value,
             salt=made.salt,
             digest=made.digest,
-            created_at=utcnow(),
+            created_at=now,
+            expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
         )
         with self._session.begin() as session:
             session.add(record)
@@ -117,6 +144,8 @@ class Store:
         with self._session.begin() as session:
             record = session.get(KeyRecord, key_id)
         if record is None or record.revoked_at is not None:
+            return None
+        if record.expires_at is not None and record.expires_at <= utcnow():
             return None
         return record if matches(record.salt, record.digest, secret) else None
 
@@ -188,6 +217,16 @@ class Store:
         with self._session.begin() as session:
             session.add(record)
         return record
+
+    def problem_text(self, plan_id: str) -> str:
+        """A plan's problem as the JSON text stored (for a worker process to parse)."""
+        with self._session.begin() as session:
+            text_ = session.scalar(
+                select(cast(PlanRecord.problem, Text)).where(PlanRecord.id == plan_id)
+            )
+        if text_ is None:
+            raise NotFound(plan_id)
+        return str(text_)
 
     def get_plan(self, plan_id: str) -> PlanRecord | None:
         """The plan with this id, or None."""
@@ -282,21 +321,22 @@ class Store:
             record.finished_at = record.updated_at = now
             record.best_plan = None
             if plan is not None and record.version == 0:
-                session.add(
-                    VersionRecord(
-                        plan_id=plan_id,
-                        number=1,
-                        kind="solve",
-                        created_at=now,
-                        author_key=record.author_key,
-                        author_name=record.author_name,
-                        author_role=record.author_role,
-                        input=record.request,
-                        problem=record.problem,
-                        plan=plan,
-                        changes=[],
-                    )
-                )
+                # The request and the problem are copied by the database: a large problem
+                # is not parsed and written again here.
+                copied = select(
+                    PlanRecord.id,
+                    literal(1),
+                    literal("solve"),
+                    literal(now, UTCDateTime),
+                    PlanRecord.author_key,
+                    PlanRecord.author_name,
+                    PlanRecord.author_role,
+                    PlanRecord.request,
+                    PlanRecord.problem,
+                    literal(plan, JSON),
+                    literal([], JSON),
+                ).where(PlanRecord.id == plan_id)
+                session.execute(insert(VersionRecord).from_select(VERSION_COLUMNS, copied))
                 record.version = 1
             return record
 
@@ -330,6 +370,17 @@ class Store:
                     select(VersionRecord)
                     .where(VersionRecord.plan_id == plan_id)
                     .order_by(VersionRecord.number)
+                )
+            )
+
+    def version_plan(self, plan_id: str, number: int) -> dict[str, Any] | None:
+        """The plan of one version alone (not its input and problem), or None."""
+        if not storable(plan_id):
+            return None
+        with self._session.begin() as session:
+            return session.scalar(
+                select(VersionRecord.plan).where(
+                    VersionRecord.plan_id == plan_id, VersionRecord.number == number
                 )
             )
 

@@ -14,22 +14,32 @@ No FastAPI here: this module is loaded in the worker processes.
 from __future__ import annotations
 
 import contextlib
+import json
+import multiprocessing
 import os
 import threading
 import time
 import traceback
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from models import Plan, load_problem
+from pydantic import BaseModel, TypeAdapter
+
+from api import checking
+from api.settings import Settings
+from models import Event, InvalidInput, Objective, Plan, Reason, Unassigned, load_problem
 from models.common import format_duration
+from models.problem import Weights
 from optimizer.params import SolveParams
+from optimizer.replan import recommend, replan
 from optimizer.solve import solve
 
 PLAN = "plan"
 DONE = "done"
 FAILED = "failed"
+INVALID = "invalid"
 
 _STATUS_RANK = {"optimal": 0, "feasible": 0, "infeasible": 1, "no_solution": 2}
 
@@ -69,20 +79,26 @@ def better(plan: Plan, best: Plan | None) -> bool:
     return key(plan) < key(best)
 
 
-def document(plan: Plan) -> dict[str, Any]:
-    """A plan as contract JSON data (aliases, no null fields)."""
-    return plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+def document(model: BaseModel) -> dict[str, Any]:
+    """A contract model (a plan, a problem, a change) as JSON data (aliases, no null
+    fields)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def run_solve(
-    conn: Connection, problem_data: dict[str, Any], params_data: dict[str, Any], first: float
+    conn: Connection,
+    problem_text: str,
+    params_data: dict[str, Any],
+    first: float,
+    service_pid: int | None = None,
 ) -> None:
     """Solve in stages, sending `("plan", plan)` for each improvement, then `("done", plan)`;
-    `("failed", message)` when the solve raises."""
-    _exit_with_parent()
+    `("failed", message)` when the solve raises. The problem comes as JSON text: the
+    service hands it over without parsing it."""
+    _exit_with_parent(service_pid)
     try:
         began = time.monotonic()
-        problem = load_problem(problem_data)
+        problem = load_problem(json.loads(problem_text))
         params = SolveParams.model_validate(params_data).resolved(problem)
         limit = float(params.time_limit or 0.0)
         lengths = [limit] if params.deterministic_limit is not None else stages(limit, first)
@@ -111,20 +127,137 @@ def run_solve(
         conn.close()
 
 
-def _exit_with_parent(every: float = 1.0) -> None:
-    """End this process when its parent ends (the service was killed): a solve nobody will
-    read must not keep a core busy until its time limit."""
+def _exit_with_parent(service_pid: int | None = None, every: float = 0.25) -> None:
+    """End this process (and the chains it forked) within a second of the service's end: a
+    solve nobody will read must not keep a core busy until its time limit. The parent is
+    the fork server, which may outlive the service, so the service's own pid is watched
+    too."""
     parent = os.getppid()
 
     def watch() -> None:
         while True:
             time.sleep(every)
-            if os.getppid() != parent:
+            if os.getppid() != parent or (service_pid is not None and not alive(service_pid)):
+                for child in multiprocessing.active_children():
+                    with contextlib.suppress(Exception):
+                        child.kill()
                 os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def timed_out_plan(problem_text: str, time_limit: float) -> dict[str, Any]:
+    """The plan of a solve that reached its time limit before it built any plan: every
+    order unassigned, saying so, at the cost of leaving it out (no solver needed)."""
+    problem = json.loads(problem_text)
+    weights = Weights.model_validate(problem.get("weights", {}))
+    detail = (
+        f"The solve reached its time limit ({time_limit:g} s) before it had built a plan; "
+        "give it more time or split the day."
+    )
+    orders = problem.get("orders", [])
+    per_order = {str(k): v for k, v in weights.unassigned.items()}
+    cost = float(sum(per_order[str(o.get("priority", 3))] for o in orders))
+    plan = Plan(
+        status="no_solution",
+        objective=Objective(value=cost, terms={"unassigned": cost}),
+        unassigned=[
+            Unassigned(order=o["id"], reasons=[Reason(code="capacity", detail=detail)])
+            for o in orders
+        ],
+        solver={"timed_out": True, "time_limit": format_duration_seconds(time_limit)},
+    )
+    return document(plan)
+
+
 def format_duration_seconds(seconds: float) -> str:
     """Seconds as an ISO 8601 duration, to the millisecond."""
     return format_duration(timedelta(seconds=round(seconds, 3)))
+
+
+# --------------------------------------------------------------------------- short tasks
+
+
+def replan_task(args: dict[str, Any]) -> dict[str, Any]:
+    """Re-plan a stored version after events: the new problem, plan and changes as JSON."""
+    result = replan(
+        load_problem(args["problem"]),
+        Plan.model_validate(args["plan"]),
+        datetime.fromisoformat(args["now"]),
+        _EVENTS.validate_python(args["events"]),
+        SolveParams.model_validate(args["params"]),
+        tolerance=timedelta(seconds=args["tolerance"]),
+    )
+    return {
+        "problem": document(result.problem),
+        "plan": document(result.plan),
+        "changes": [document(c) for c in result.plan.changes or []],
+    }
+
+
+def recommend_task(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The best ways to fit one order into a stored version, as JSON."""
+    problem = load_problem(args["problem"])
+    order = load_problem(args["with_order"]).orders[-1]
+    items = recommend(
+        problem,
+        Plan.model_validate(args["plan"]),
+        order,
+        datetime.fromisoformat(args["now"]),
+        k=args["k"],
+    )
+    return [document(item) for item in items]
+
+
+def check_task(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A check of `api.checking` as a task: the body's bytes and the service's settings."""
+    check = getattr(checking, name)
+
+    def run(args: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = check(args["body"], Settings.model_construct(**args["settings"]))
+        return found
+
+    return run
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "replan": replan_task,
+    "recommend": recommend_task,
+    "validate": check_task("validate"),
+    "evaluate": check_task("evaluate"),
+    "submission": check_task("submission"),
+}
+"""The short tasks a worker runs, by name."""
+
+_EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+
+def run_task(conn: Connection, task: str, args: dict[str, Any], service_pid: int) -> None:
+    """Run one short task and send `("done", result)`, `("invalid", [(path, message)])` for
+    input that does not fit, or `("failed", message)`."""
+    _exit_with_parent(service_pid)
+    try:
+        conn.send((DONE, TASKS[task](args)))
+    except InvalidInput as exc:
+        with contextlib.suppress(OSError):
+            conn.send((INVALID, [(e.path, e.message) for e in exc.errors]))
+    except Exception as exc:
+        with contextlib.suppress(OSError):
+            conn.send((FAILED, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+    finally:
+        conn.close()

@@ -20,3 +20,5 @@ class Check:
     value: float
     routes: int
     violations: list[str] = field(default_factory=list)
+    terms: dict[str, float] = field(default_factory=dict)
+    """Parts of the value, when the literature reports them (HHCRSP: D, T and Tmax)."""

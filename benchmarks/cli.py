@@ -1,6 +1,6 @@
 """Command line: solve benchmark suites and report on runs.
 
-python -m benchmarks run --suite trsp|solomon|solomon-hier|gh200 [--instances A,B]
+python -m benchmarks run --suite trsp|solomon|solomon-hier|gh200|hhcrsp [--instances A,B]
     [--time-limit S] [--seed N] [--workers N] [--deterministic-limit D]
     [--max-customers N] [--solver ours|pyvrp|ortools] --out DIR
 python -m benchmarks report DIR [--against DIR2 [--against DIR3 ...]]
@@ -75,10 +75,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if args.solver != "ours":
         from benchmarks.peers import PeerUnavailable, check_available
 
-        if args.suite == "trsp":
+        if args.suite in ("trsp", "hhcrsp"):
             print(
-                f"error: no {args.solver} peer for the TRSP; peers run on the VRPTW suites only "
-                "(solomon, solomon-hier, gh200)",
+                f"error: no {args.solver} peer for {args.suite}; peers run on the VRPTW suites "
+                "only (solomon, solomon-hier, gh200)",
                 file=sys.stderr,
             )
             return 2

@@ -14,6 +14,15 @@ van also holds the equipment and parts, so no depot trip is needed. The same arg
 give the same day.
 
     python -m benchmarks.generator 30 8 --seed 11 --vans-cover-orders -o day.json
+
+Bad days (`BadDay`, each part behind its own flag, `--bad-day` for a realistic mix of all but
+on-call): mandatory outages at dawn for crews of two (`--outages`), two-ended line tests as
+linked orders (`--linked-tests`), long `after` chains (`--after-chains`), pinned visits
+(`--pinned`), technicians on late shifts (`--late-shifts`) and on-call night shifts
+(`--on-call`, which moves the horizon start to midnight). A flag without a number takes the
+realistic amount for the day's size. Without any, the day is exactly as before.
+
+    python -m benchmarks.generator 200 30 --seed 3 --bad-day -o bad.json
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import argparse
 import json
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +152,7 @@ class _Tech:
     equipment: list[str]
     parts: dict[str, int]
     load: int = 0
+    on_call: bool = False
 
 
 @dataclass
@@ -163,6 +173,81 @@ class _Order:
     after: list[str] = field(default_factory=list)
     preferred: list[str] = field(default_factory=list)
     crew: list[_Tech] = field(default_factory=list)
+    mandatory: bool = False
+    pinned: tuple[str, int] | None = None
+    linked: str | None = None  # starts together with this order
+
+
+AUTO = -1
+"""A `BadDay` count that takes the realistic amount for the day's size."""
+NIGHT = (0, 8 * 60)
+LATE_SHIFTS = ((12 * 60, 21 * 60), (13 * 60, 22 * 60))
+CHAIN_STEPS = (
+    Job("cabinet-power-down", "maintenance", {"power": (2, 2)}, ("multimeter",), {}, (30, 45)),
+    Job("cabinet-splice", "maintenance", {"fiber": (2, 3)}, ("optical-power-meter",),
+        {"splice-protector": (2, 4)}, (30, 60)),
+    Job("cabinet-patch", "maintenance", {"core": (2, 2)}, ("console-laptop",), {}, (30, 45)),
+    Job("cabinet-test", "maintenance", {"fiber": (1, 2)}, ("optical-power-meter",), {},
+        (30, 45)),
+)
+LINE_TEST = (
+    Job("line-test-exchange", "repair", {"core": (2, 2)}, ("optical-power-meter",), {}, (30, 45)),
+    Job("line-test-customer", "repair", {"cpe": (2, 2)}, ("optical-power-meter",), {}, (30, 45)),
+)
+OUTAGES = [job for job, _ in JOBS["emergency"] if job.crew_of_two > 0]
+
+
+@dataclass(frozen=True)
+class BadDay:
+    """What a bad day adds to a generated day; each count 0 (off), a number, or `AUTO`.
+
+    outages
+        Mandatory emergencies (priority 1) for a crew of two, reported 06:45-07:45 in one
+        area, due 60-120 minutes after they are reported.
+    linked_tests
+        Two-ended line tests: an order at the exchange (core) and one at the customer (cpe),
+        linked to start together (gap 0), each with its own technician.
+    after_chains
+        Cabinet migrations of 4-6 steps (power down, splice, patch, test) in one area, each
+        step `after` the one before.
+    pinned
+        Visits booked with a named technician at a fixed start.
+    late_shifts
+        Technicians whose shift starts at 12:00 or 13:00.
+    on_call
+        Technicians on an on-call night shift (00:00-08:00, emergencies and priority 1 only);
+        the horizon then starts at midnight and emergencies wait for their report.
+    """
+
+    outages: int = 0
+    linked_tests: int = 0
+    after_chains: int = 0
+    pinned: int = 0
+    late_shifts: int = 0
+    on_call: int = 0
+
+    @classmethod
+    def realistic(cls, on_call: bool = False) -> BadDay:
+        """Every part at its realistic amount (on-call only when asked)."""
+        return cls(AUTO, AUTO, AUTO, AUTO, AUTO, AUTO if on_call else 0)
+
+    def resolved(self, num_orders: int, num_technicians: int) -> BadDay:
+        """The counts for a day of this size, `AUTO` replaced by the realistic amount."""
+        auto = {
+            "outages": min(max(2, round(0.03 * num_orders)), num_technicians // 3),
+            "linked_tests": min(max(1, round(0.02 * num_orders)), num_technicians // 3),
+            "after_chains": max(1, round(num_orders / 60)),
+            "pinned": min(max(1, round(0.03 * num_orders)), num_technicians // 2),
+            "late_shifts": max(1, round(0.15 * num_technicians)),
+            "on_call": max(1, round(0.08 * num_technicians)),
+        }
+        return BadDay(**{
+            f.name: auto[f.name] if getattr(self, f.name) == AUTO else getattr(self, f.name)
+            for f in fields(self)
+        })
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
 
 
 def generate_day(
@@ -177,6 +262,7 @@ def generate_day(
     utc_offset: str = "+08:00",
     vans_cover_orders: bool = False,
     time_limit: str = "PT10S",
+    bad_day: BadDay | None = None,
 ) -> dict[str, Any]:
     """A realistic telecom field-service day as a JSON-ready contract problem.
 
@@ -196,19 +282,40 @@ def generate_day(
         splicer, bucket truck, generator) and some parts must be fetched from a depot.
     time_limit
         The problem's `options.time_limit` (ISO 8601).
+    bad_day
+        What a bad day adds (see `BadDay`); its orders are part of `num_orders` and its
+        random choices come from their own generator, so the rest of the day is drawn as usual.
     """
     if num_technicians < 1:
         raise ValueError("a day needs at least one technician")
     if num_orders < 0 or regions < 1:
         raise ValueError("num_orders must be >= 0 and regions >= 1")
+    bad = (bad_day or BadDay()).resolved(num_orders, num_technicians)
+    extra = random.Random(f"bad-day-{seed}")
+    chain_lengths = [extra.randint(4, 6) for _ in range(bad.after_chains)]
+    num_extra = bad.outages + 2 * bad.linked_tests + sum(chain_lengths) + bad.pinned
+    if num_extra > num_orders:
+        raise ValueError(f"{num_orders} orders leave no room for the bad day's {num_extra}")
+    if bad.late_shifts + bad.on_call > num_technicians:
+        raise ValueError("more late and on-call shifts than technicians")
     rng = random.Random(seed)
     centres = _region_centres(rng, center, regions)
     depots = [_depot_location(rng, c) for c in centres]
     techs = [_technician(rng, i, centres, depots) for i in range(num_technicians)]
-    orders = _orders(rng, num_orders, centres, techs)
+    _change_shifts(extra, techs, bad)
+    orders = _orders(rng, num_orders - num_extra, centres, techs)
     _add_dependencies(rng, orders)
     for order in orders:
         _designate(rng, order, techs)
+    if bad:
+        orders += _bad_day_orders(extra, bad, chain_lengths, centres, techs)
+    horizon = HORIZON
+    if bad.on_call:
+        horizon = (0, HORIZON[1])
+        for order in orders:  # no one serves an emergency before it is reported
+            urgent = order.job.kind == "emergency" or order.priority == 1
+            if urgent and not order.windows and order.created_at is not None:
+                order.windows = [(order.created_at, HORIZON[1])]
     _add_preferences(rng, orders)
     _stock_vans(rng, orders, techs, vans_cover_orders)
 
@@ -217,7 +324,7 @@ def generate_day(
 
     return {
         "id": f"{city}-{date}-s{seed}",
-        "horizon": {"start": at(HORIZON[0]), "end": at(HORIZON[1])},
+        "horizon": {"start": at(horizon[0]), "end": at(horizon[1])},
         "technicians": [_technician_json(t, at) for t in techs],
         "orders": [_order_json(o, at) for o in orders],
         "depots": [_depot_json(d, i, orders, techs, at) for i, d in enumerate(depots)],
@@ -320,18 +427,7 @@ def _orders(rng: random.Random, num_orders: int, centres: list[tuple[float, floa
             # Every day with emergencies has at least one that needs a crew of two.
             job = next(j for j, _ in JOBS["emergency"] if j.crew_of_two > 0)
         region = rng.randrange(len(centres))
-        minutes = 5 * round(rng.randint(*job.minutes) / 5)
-        order = _Order(
-            id=f"{prefix[kind]}-{n:04d}",
-            job=job,
-            region=region,
-            location=_scatter(rng, centres[region], 4.0, 9.0),
-            minutes=minutes,
-            skills={s: rng.randint(lo, hi) for s, (lo, hi) in job.skills.items()},
-            equipment=list(job.equipment),
-            parts={p: rng.randint(lo, hi) for p, (lo, hi) in job.parts.items()},
-            priority=3,
-        )
+        order = _draw_order(rng, f"{prefix[kind]}-{n:04d}", job, region, centres[region])
         if kind == "installation":
             order.priority = rng.choice((3, 3, 3, 4))
             order.windows = [rng.choice(APPOINTMENT_SLOTS)]
@@ -364,6 +460,23 @@ def _orders(rng: random.Random, num_orders: int, centres: list[tuple[float, floa
     return out
 
 
+def _draw_order(rng: random.Random, order_id: str, job: Job, region: int,
+                around: tuple[float, float], sd_km: float = 4.0, max_km: float = 9.0) -> _Order:
+    """An order of a job near a point: duration, location, skill levels and parts drawn."""
+    minutes = 5 * round(rng.randint(*job.minutes) / 5)
+    return _Order(
+        id=order_id,
+        job=job,
+        region=region,
+        location=_scatter(rng, around, sd_km, max_km),
+        minutes=minutes,
+        skills={s: rng.randint(lo, hi) for s, (lo, hi) in job.skills.items()},
+        equipment=list(job.equipment),
+        parts={p: rng.randint(lo, hi) for p, (lo, hi) in job.parts.items()},
+        priority=3,
+    )
+
+
 def _start_range(order: _Order, tech: _Tech) -> tuple[int, int] | None:
     """Earliest and latest service start for this technician (30 minutes of travel), or None."""
     lo = tech.shift[0] + 30
@@ -383,14 +496,23 @@ def _qualified(order: _Order, tech: _Tech) -> bool:
     return all(tech.skills.get(s, 0) >= lvl for s, lvl in order.skills.items())
 
 
-def _designate(rng: random.Random, order: _Order, techs: list[_Tech]) -> None:
+def _designate(rng: random.Random, order: _Order, techs: list[_Tech],
+               exclude: tuple[_Tech, ...] = ()) -> None:
     """Choose who could serve the order (fitting technicians with room left, qualified ones
-    first) and make sure they are qualified, so every order is servable by someone."""
-    fits = [t for t in techs if _start_range(order, t) is not None]
+    first) and make sure they are qualified, so every order is servable by someone.
+
+    On-call technicians are chosen only for emergencies and priority 1, `exclude`d ones never.
+    """
+    urgent = order.job.kind == "emergency" or order.priority == 1
+    eligible = [t for t in techs if (urgent or not t.on_call)
+                and all(t is not x for x in exclude)]
+    fits = [t for t in eligible if _start_range(order, t) is not None]
     if len(fits) < order.crew_size:
-        # No shift fits the window or SLA: open the order to the whole day.
-        order.windows, order.due = [], None
-        fits = list(techs)
+        fits = list(eligible)
+        if not order.mandatory:
+            # No shift fits the window or SLA: open the order to the whole day. A mandatory
+            # outage keeps its SLA: served late, it is still served.
+            order.windows, order.due = [], None
 
     def rank(t: _Tech) -> tuple[bool, bool, int, float]:
         # Technicians with room left first, then the qualified, then the closest match.
@@ -399,7 +521,11 @@ def _designate(rng: random.Random, order: _Order, techs: list[_Tech]) -> None:
         matched = sum(min(t.skills.get(s, 0), lvl) for s, lvl in order.skills.items())
         return (full, not _qualified(order, t), -matched, t.load + rng.random())
 
-    crew = sorted(fits, key=rank)[: order.crew_size]
+    _assign(order, sorted(fits, key=rank)[: order.crew_size])
+
+
+def _assign(order: _Order, crew: list[_Tech]) -> None:
+    """Make `crew` the order's designated technicians, qualified for it."""
     for tech in crew:
         for skill, level in order.skills.items():
             if tech.skills.get(skill, 0) < level:
@@ -459,6 +585,78 @@ def _stock_vans(rng: random.Random, orders: list[_Order], techs: list[_Tech],
         tech.parts = {p: q for p, q in tech.parts.items() if q > 0}
 
 
+# --------------------------------------------------------------------------- bad days
+
+
+def _change_shifts(rng: random.Random, techs: list[_Tech], bad: BadDay) -> None:
+    """Put some technicians on on-call night shifts and some on late shifts."""
+    chosen = rng.sample(techs, bad.on_call + bad.late_shifts)
+    for tech in chosen[: bad.on_call]:
+        tech.shift, tech.max_overtime, tech.on_call = NIGHT, 120, True
+    for tech in chosen[bad.on_call :]:
+        tech.shift = rng.choice(LATE_SHIFTS)
+        # Overtime cannot run past the horizon's end.
+        tech.max_overtime = 0 if tech.shift[1] >= HORIZON[1] else rng.choice((0, 30, 60))
+
+
+def _bad_day_orders(rng: random.Random, bad: BadDay, chain_lengths: list[int],
+                    centres: list[tuple[float, float]], techs: list[_Tech]) -> list[_Order]:
+    """The outages, line tests, cabinet chains and pinned visits of a bad day, designated."""
+    out: list[_Order] = []
+    if bad.outages:
+        region = rng.randrange(len(centres))
+        storm = _scatter(rng, centres[region], 3.0, 6.0)
+        for n in range(1, bad.outages + 1):
+            order = _draw_order(rng, f"OUT-{n:03d}", rng.choice(OUTAGES), region, storm, 1.0, 2.5)
+            order.created_at = rng.randint(6 * 60 + 45, 7 * 60 + 45)
+            order.due = order.created_at + rng.randint(60, 120)
+            order.windows = [(order.created_at, HORIZON[1])]
+            order.priority, order.crew_size, order.mandatory = 1, 2, True
+            _designate(rng, order, techs)
+            out.append(order)
+    for n in range(1, bad.linked_tests + 1):
+        region = rng.randrange(len(centres))
+        exchange = _draw_order(rng, f"LNK-{n:03d}-X", LINE_TEST[0], region, centres[region],
+                               1.0, 2.0)
+        customer = _draw_order(rng, f"LNK-{n:03d}-C", LINE_TEST[1], region, centres[region])
+        created = rng.randint(-12 * 60, 8 * 60)
+        for order in (exchange, customer):
+            order.priority, order.windows, order.created_at = 2, [(9 * 60, 16 * 60)], created
+        customer.minutes, customer.linked = exchange.minutes, exchange.id
+        _designate(rng, exchange, techs)
+        _designate(rng, customer, techs, exclude=tuple(exchange.crew))
+        out += [exchange, customer]
+    for c, length in enumerate(chain_lengths, start=1):
+        region = rng.randrange(len(centres))
+        site = _scatter(rng, centres[region], 4.0, 9.0)
+        power, splice, patch, test = CHAIN_STEPS
+        steps = [power, *[splice] * (length - 3), patch, test]
+        created = -rng.randint(3, 14) * 1440 + 10 * 60
+        before: _Order | None = None
+        for k, job in enumerate(steps, start=1):
+            order = _draw_order(rng, f"CHN-{c:02d}-{k}", job, region, site, 0.5, 1.0)
+            order.windows, order.created_at = [(8 * 60, 18 * 60)], created
+            order.after = [before.id] if before else []
+            _designate(rng, order, techs)
+            out.append(order)
+            before = order
+    crews = {t.id for o in out if o.mandatory for t in o.crew}
+    free = [t for t in techs if not t.on_call and t.id not in crews]
+    for n, tech in enumerate(rng.sample(free, min(bad.pinned, len(free))), start=1):
+        order = _draw_order(rng, f"PIN-{n:03d}", JOBS["installation"][0][0], tech.region,
+                            tech.home)
+        # 1.5-3 hours into the shift, over in time for the break to follow it.
+        latest = _lunch_start(tech) + 120 - 30 - order.minutes
+        start = tech.shift[0] + 15 * rng.randint(6, 12)
+        start = min(start, max(tech.shift[0] + 90, latest - latest % 15))
+        order.priority, order.windows = 2, [(start - 60, start + 60)]
+        order.created_at = -rng.randint(2, 10) * 1440 + 10 * 60
+        order.pinned = (tech.id, start)
+        _assign(order, [tech])
+        out.append(order)
+    return out
+
+
 # --------------------------------------------------------------------------- JSON
 
 
@@ -481,21 +679,30 @@ def _latlon(point: tuple[float, float]) -> dict[str, float]:
     return {"lat": point[0], "lon": point[1]}
 
 
+def _lunch_start(t: _Tech) -> int:
+    """When the 2-hour window of a technician's 30-minute break opens: lunch for the day
+    shifts, a meal four and a half hours into a late shift."""
+    return {EARLY: 11 * 60 + 30, LATE: 12 * 60 + 30}.get(t.shift, t.shift[0] + 270)
+
+
 def _technician_json(t: _Tech, at: Any) -> dict[str, Any]:
-    lunch = 11 * 60 + 30 if t.shift == EARLY else 12 * 60 + 30
+    lunch = _lunch_start(t)
+    shift: dict[str, Any] = {
+        "id": f"{t.id}-1",
+        "start": at(t.shift[0]),
+        "end": at(t.shift[1]),
+        "start_location": _latlon(t.home),
+        "max_overtime": _duration(t.max_overtime) if t.max_overtime else "PT0S",
+        "breaks": [{"earliest_start": at(lunch), "latest_end": at(lunch + 120),
+                    "duration": "PT30M"}],
+    }
+    if t.on_call:
+        shift["breaks"], shift["on_call"] = [], True
     return {
         "id": t.id,
         "name": t.name,
         "skills": t.skills,
-        "shifts": [{
-            "id": f"{t.id}-1",
-            "start": at(t.shift[0]),
-            "end": at(t.shift[1]),
-            "start_location": _latlon(t.home),
-            "max_overtime": _duration(t.max_overtime) if t.max_overtime else "PT0S",
-            "breaks": [{"earliest_start": at(lunch), "latest_end": at(lunch + 120),
-                        "duration": "PT30M"}],
-        }],
+        "shifts": [shift],
         "equipment": t.equipment,
         "parts": dict(sorted(t.parts.items())),
     }
@@ -526,6 +733,12 @@ def _order_json(o: _Order, at: Any) -> dict[str, Any]:
         out["after"] = o.after
     if o.preferred:
         out["preferred_technicians"] = o.preferred
+    if o.mandatory:
+        out["mandatory"] = True
+    if o.pinned is not None:
+        out["pinned"] = {"technician": o.pinned[0], "start": at(o.pinned[1])}
+    if o.linked is not None:
+        out["linked"] = [{"order": o.linked, "min_gap": "PT0S", "max_gap": "PT0S"}]
     return out
 
 
@@ -560,6 +773,35 @@ def dump_day(day: dict[str, Any]) -> str:
     return json.dumps(day, indent=2, ensure_ascii=False) + "\n"
 
 
+BAD_DAY_FLAGS = {
+    "outages": "mandatory dawn outages for crews of two",
+    "linked_tests": "two-ended line tests (linked orders, gap 0)",
+    "after_chains": "cabinet migrations of 4-6 steps, each after the one before",
+    "pinned": "visits pinned to a technician and a start",
+    "late_shifts": "technicians whose shift starts at 12:00 or 13:00",
+    "on_call": "technicians on on-call night shifts (the horizon starts at midnight)",
+}
+
+
+def add_bad_day_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--outages [N]` .. `--on-call [N]` and `--bad-day`: a flag alone takes the realistic
+    amount."""
+    for name, help_text in BAD_DAY_FLAGS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, nargs="?", const=AUTO,
+                            default=None, metavar="N", help=f"{help_text} (default: none)")
+    parser.add_argument("--bad-day", action="store_true",
+                        help="a realistic mix of all of them but on-call shifts")
+
+
+def bad_day_from_arguments(args: argparse.Namespace) -> BadDay | None:
+    """The `BadDay` the flags ask for, or None when there is none."""
+    base = BadDay.realistic() if args.bad_day else BadDay()
+    given = {name: getattr(args, name) for name in BAD_DAY_FLAGS
+             if getattr(args, name) is not None}
+    bad = BadDay(**{**{f.name: getattr(base, f.name) for f in fields(base)}, **given})
+    return bad if bad else None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: write a generated day to a file or stdout."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -568,10 +810,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--regions", type=int, default=1)
     parser.add_argument("--vans-cover-orders", action="store_true")
+    add_bad_day_arguments(parser)
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args(argv)
     text = dump_day(generate_day(args.num_orders, args.num_technicians, args.seed,
-                                 regions=args.regions, vans_cover_orders=args.vans_cover_orders))
+                                 regions=args.regions, vans_cover_orders=args.vans_cover_orders,
+                                 bad_day=bad_day_from_arguments(args)))
     if args.output is None:
         print(text, end="")
     else:

@@ -8,7 +8,7 @@ window (found by a backward pass), which gives the shortest working time of the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -102,6 +102,7 @@ def build_route(
     shift_idx: int = 0,
     latest: bool = False,
     travel: TravelMatrix | None = None,
+    starts: Mapping[str, int] | None = None,
 ) -> Route:
     """Time one shift's stops, each as early as possible after the departure.
 
@@ -117,9 +118,12 @@ def build_route(
         Depart as late as the windows allow (never before the shift start) instead of at it.
     travel
         A precomputed travel matrix of the problem.
+    starts
+        Seconds from the horizon start before which an order may not start (published times).
     """
     travel = travel or TravelMatrix.from_problem(problem)
     origin = problem.horizon.start
+    starts = starts or {}
     shift = technician.shifts[shift_idx]
     depart = _secs(shift.start, origin)
     if latest:
@@ -135,6 +139,8 @@ def build_route(
         total_travel += leg
         arrival = t + leg
         start = max(arrival, node.lo)
+        if isinstance(node.stop, str):
+            start = max(start, starts.get(node.stop, start))
         t = start + node.duration
         if isinstance(node.stop, DepotStop):
             items.append(
@@ -182,8 +188,10 @@ def build_plan(
     *,
     latest: bool = False,
     travel: TravelMatrix | None = None,
+    starts: Mapping[str, int] | None = None,
 ) -> Plan:
-    """A plan of one route per (technician id, stops) pair, timed by `build_route`.
+    """A plan of one route per (technician id, stops) pair, timed by `build_route`
+    (`starts`: earliest starts of orders, seconds from the horizon start).
 
     Its objective counts only travel, idle and routes used (the terms the benchmark problems
     weigh); the evaluator recomputes everything.
@@ -191,7 +199,7 @@ def build_plan(
     travel = travel or TravelMatrix.from_problem(problem)
     by_id = {t.id: t for t in problem.technicians}
     routes = [
-        build_route(problem, by_id[tech], stops, latest=latest, travel=travel)
+        build_route(problem, by_id[tech], stops, latest=latest, travel=travel, starts=starts)
         for tech, stops in sequences
         if stops
     ]

@@ -52,6 +52,8 @@ def assess(case: Case, plan: Plan) -> dict[str, Any]:
         "unassigned": len(plan.unassigned),
         "routes": routes,
     }
+    if check.terms:
+        record["terms"] = check.terms
     return record
 
 

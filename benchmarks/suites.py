@@ -7,6 +7,7 @@ the literature's objective of a plan, and the double-precision re-check.
 | `solomon` | Solomon (56) | distance truncated to one decimal | `dist_trunc1` (optimal) |
 | `solomon-hier` | Solomon (56) | routes, then exact distance | `hier_veh`, `hier_dist` |
 | `gh200` | Gehring-Homberger 200 (60) | routes, then exact distance | `routes`, `distance` |
+| `hhcrsp` | Mankowska et al. 2014 (70) | (D + T + Tmax) / 3 | `bks` |
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from benchmarks import solomon, trsp
+from benchmarks import hhcrsp, solomon, trsp
 from benchmarks.check import Check
+from benchmarks.hhcrsp import HhcInstance
 from benchmarks.solomon import VrptwInstance, VrptwObjective
 from benchmarks.trsp import TrspInstance
 from models.plan import Plan
 from models.problem import Problem
 
-SUITES = ("trsp", "solomon", "solomon-hier", "gh200")
+SUITES = ("trsp", "solomon", "solomon-hier", "gh200", "hhcrsp")
 HIERARCHICAL = ("solomon-hier", "gh200")
 _VRPTW: dict[str, tuple[str, VrptwObjective]] = {
     "solomon": (solomon.SOLOMON, "distance"),
@@ -41,11 +44,16 @@ def instance_names(suite: str) -> list[str]:
     _check_suite(suite)
     if suite == "trsp":
         return sorted(trsp.instance_names(), key=sort_key)
+    if suite == "hhcrsp":
+        return hhcrsp.instance_names()
     return sorted(solomon.instance_names(_VRPTW[suite][0]), key=sort_key)
 
 
 def instance_class(name: str) -> str:
-    """Solomon class of an instance name: `C101`, `c1_2_1`, `RC204.100_25-5-5-5` -> C1, C1, RC2."""
+    """Solomon class of an instance name: `C101`, `c1_2_1`, `RC204.100_25-5-5-5` -> C1, C1, RC2;
+    HHCRSP family of a label: `B7` -> B."""
+    if re.fullmatch(r"[A-G]\d{1,2}", name):
+        return name[0]
     m = re.match(r"([A-Za-z]+)(\d)", name)
     return (m.group(1).upper() + m.group(2)) if m else "?"
 
@@ -72,7 +80,7 @@ class Case:
 
     suite: str
     name: str
-    instance: TrspInstance | VrptwInstance
+    instance: TrspInstance | VrptwInstance | HhcInstance
     problem: Problem
     bks: float | None
     """Best-known objective (duration for TRSP, distance otherwise); None when trimmed."""
@@ -92,6 +100,8 @@ class Case:
     @property
     def scale(self) -> int:
         """Seconds per instance time unit."""
+        if self.suite == "hhcrsp":
+            return hhcrsp.SCALE
         return trsp.SCALE if self.suite == "trsp" else solomon.SCALES[self.objective_kind]
 
     @property
@@ -99,26 +109,35 @@ class Case:
         """Distance convention of the literature's value: `trunc1` or `exact`."""
         return "trunc1" if self.suite == "solomon" else "exact"
 
-    def routes(self, plan: Plan) -> list[list[int]]:
-        """The plan's routes in instance node ids (TRSP: home first, 0 for the depot)."""
+    def routes(self, plan: Plan) -> Any:
+        """The plan's routes in instance node ids (TRSP: home first, 0 for the depot; HHCRSP:
+        the published solutions' caregiver routes)."""
+        if self.suite == "hhcrsp":
+            return hhcrsp.plan_routes(plan)
         if self.suite == "trsp":
             return trsp.plan_routes(self.problem, plan)
         return solomon.plan_routes(plan)
 
     def plan_objective(self, plan: Plan) -> float:
         """The literature's objective read off the plan's own times (whole seconds / scale)."""
+        if self.suite == "hhcrsp":
+            return hhcrsp.plan_cost(self.problem, plan)["cost"]
         if self.suite == "trsp":
             return trsp.plan_duration(plan)
         return solomon.plan_distance(plan, self.objective_kind)
 
-    def recheck(self, routes: list[list[int]]) -> Check:
+    def recheck(self, routes: Any) -> Check:
         """Feasibility and literature value of routes in double precision, evaluator-free."""
+        if isinstance(self.instance, HhcInstance):
+            return hhcrsp.recheck(self.instance, routes)
         if isinstance(self.instance, TrspInstance):
             return trsp.recheck(self.instance, routes)
         return solomon.recheck(self.instance, routes, self.metric)
 
-    def bks_solution(self) -> list[list[int]] | None:
+    def bks_solution(self) -> Any:
         """Routes of the staged best-known solution, if any (same format as `routes`)."""
+        if self.suite == "hhcrsp":
+            return hhcrsp.read_solution(self.name) if self.bks is not None else None
         if self.suite == "trsp":
             sol = trsp.read_solutions().get(self.name)
             return sol.routes if sol else None
@@ -127,8 +146,10 @@ class Case:
         path = solomon.solution_path(_VRPTW[self.suite][0], self.name)
         return solomon.read_routes(path) if path else None
 
-    def to_plan(self, routes: list[list[int]]) -> Plan:
+    def to_plan(self, routes: Any) -> Plan:
         """A contract plan of routes in instance ids (TRSP tours leave as late as they can)."""
+        if isinstance(self.instance, HhcInstance):
+            return hhcrsp.routes_to_plan(self.instance, self.problem, routes)
         if isinstance(self.instance, TrspInstance):
             return trsp.routes_to_plan(self.instance, self.problem, routes)
         return solomon.routes_to_plan(self.problem, routes)
@@ -137,6 +158,14 @@ class Case:
 def load_case(suite: str, name: str, max_customers: int | None = None) -> Case:
     """Read an instance of a suite as a `Case`; `max_customers` keeps only the first ones."""
     name = resolve_name(suite, name)
+    if suite == "hhcrsp":
+        hinst = hhcrsp.load(name)
+        hbks: float | None = hhcrsp.bks_value(name)
+        solution = hhcrsp.read_solution(name)
+        hbks_routes = len(solution) if solution is not None else None
+        if max_customers is not None:
+            hinst, hbks, hbks_routes = hinst.head(max_customers), None, None
+        return Case(suite, name, hinst, hhcrsp.to_problem(hinst), hbks, hbks_routes)
     if suite == "trsp":
         tinst = trsp.load(name)
         bks: float | None

@@ -23,8 +23,17 @@ from pydantic import (
 _DURATION_RE = re.compile(
     r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$",
+    re.ASCII,
 )
+
+DURATION_PATTERN = (
+    r"^\s*[Pp](?=[0-9]|[Tt][0-9])(?:[0-9]+(?:\.[0-9]+)?[Dd])?"
+    r"(?:[Tt](?=[0-9])(?:[0-9]+(?:\.[0-9]+)?[Hh])?(?:[0-9]+(?:\.[0-9]+)?[Mm])?"
+    r"(?:[0-9]+(?:\.[0-9]+)?[Ss])?)?\s*$"
+)
+"""The ISO 8601 durations accepted, as the JSON schema states them (no sign: a duration is
+never negative)."""
 
 
 def parse_duration(value: Any) -> Any:
@@ -40,6 +49,8 @@ def parse_duration(value: Any) -> Any:
             raise ValueError("duration is too large or not a number") from None
     if not isinstance(value, str):
         raise ValueError("a duration is an ISO 8601 string or a number of seconds")
+    if not value.isascii():
+        raise ValueError(f"{value!r} is not an ISO 8601 duration such as PT45M")
     text = value.strip().upper()
     negative = text.startswith("-")
     if negative:
@@ -85,9 +96,15 @@ def _require_offset(value: datetime) -> datetime:
     return value
 
 
+MAX_DURATION = timedelta(days=366)
+"""Longest duration accepted: a year is more than any plan spans."""
+
+
 def _non_negative(value: timedelta) -> timedelta:
     if value < timedelta(0):
         raise ValueError("duration is negative")
+    if value > MAX_DURATION:
+        raise ValueError("duration is longer than 366 days")
     return value
 
 
@@ -108,37 +125,67 @@ Duration = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "description": "ISO 8601 duration, e.g. PT45M"},
-                {"type": "number", "minimum": 0, "description": "seconds"},
+                {
+                    "type": "string",
+                    "pattern": DURATION_PATTERN,
+                    "description": "ISO 8601 duration, e.g. PT45M",
+                },
+                {"type": "number", "minimum": 0, "maximum": 31_622_400, "description": "seconds"},
             ]
         }
     ),
 ]
-"""A non-negative ISO 8601 duration (input may also be a number of seconds)."""
+"""A non-negative ISO 8601 duration of at most 366 days (input may also be a number of
+seconds)."""
+
+def _bounded(value: timedelta) -> timedelta:
+    if abs(value) > MAX_DURATION:
+        raise ValueError("duration is longer than 366 days")
+    return value
+
 
 SignedDuration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
+    AfterValidator(_bounded),
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "description": "ISO 8601 duration, e.g. PT45M or -PT10M"},
-                {"type": "number", "description": "seconds"},
+                {
+                    "type": "string",
+                    "pattern": r"^\s*-?" + DURATION_PATTERN.removeprefix(r"^\s*"),
+                    "description": "ISO 8601 duration, e.g. PT45M or -PT10M",
+                },
+                {
+                    "type": "number",
+                    "minimum": -31_622_400,
+                    "maximum": 31_622_400,
+                    "description": "seconds",
+                },
             ]
         }
     ),
 ]
-"""An ISO 8601 duration that may be negative (`-PT10M`); input may be a number of seconds."""
+"""An ISO 8601 duration that may be negative (`-PT10M`), at most 366 days either way (input
+may be a number of seconds)."""
 
-Id = Annotated[str, StringConstraints(min_length=1)]
-"""A non-empty identifier."""
+MAX_ID_LENGTH = 200
+"""Longest identifier accepted (ids are stored and queried on every database)."""
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
+"""A non-empty identifier of at most `MAX_ID_LENGTH` characters."""
+
+MAX_COORDINATE = 1e7
+"""Largest planar coordinate (absolute value): travel times stay finite integers."""
 
 
 class StrictModel(BaseModel):
     """Base of every contract model: unknown fields are errors, names are exact."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # NaN and infinities are not numbers of the contract: JSON has none, and they would
+    # reach the solver's integer arithmetic.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Window(StrictModel):
@@ -164,8 +211,12 @@ class LatLon(StrictModel):
 class XY(StrictModel):
     """A point in the plane (euclidean travel model)."""
 
-    x: float = Field(description="Planar x coordinate.")
-    y: float = Field(description="Planar y coordinate.")
+    x: float = Field(
+        ge=-MAX_COORDINATE, le=MAX_COORDINATE, description="Planar x coordinate (|x| <= 1e7)."
+    )
+    y: float = Field(
+        ge=-MAX_COORDINATE, le=MAX_COORDINATE, description="Planar y coordinate (|y| <= 1e7)."
+    )
 
 
 class NodeRef(StrictModel):

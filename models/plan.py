@@ -144,6 +144,10 @@ class Recommendation(StrictModel):
 
     technician: Id = Field(description="Who would serve it.")
     shift: Id = Field(description="In which shift.")
+    crew: list[Id] | None = Field(
+        default=None,
+        description="A crew order's whole crew, the technician above (who provides) first.",
+    )
     arrival: Instant = Field(description="When the technician would get there.")
     start: Instant = Field(description="When service would start.")
     end: Instant = Field(description="When service would end.")

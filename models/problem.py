@@ -7,12 +7,24 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from models.common import Duration, Id, Instant, Location, SignedDuration, StrictModel, Window
+from models.common import (
+    MAX_ID_LENGTH,
+    Duration,
+    Id,
+    Instant,
+    Location,
+    SignedDuration,
+    StrictModel,
+    Window,
+)
 
 Level = Annotated[int, Field(ge=1, le=5)]
 Priority = Annotated[int, Field(ge=1, le=5)]
 PriorityKey = Literal["1", "2", "3", "4", "5"]
-Quantity = Annotated[int, Field(ge=0)]
+MAX_COUNT = 1_000_000_000
+"""Largest count (quantities, visits, crews) and largest weight or travel time accepted."""
+
+Quantity = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class Break(StrictModel):
@@ -48,7 +60,10 @@ class Shift(StrictModel):
         default=timedelta(0), description="How long past `end` the route may return."
     )
     max_depot_visits: int | None = Field(
-        default=None, ge=0, description="Most depot stops in this shift; null = unlimited."
+        default=None,
+        ge=0,
+        le=MAX_COUNT,
+        description="Most depot stops in this shift; null = unlimited.",
     )
     breaks: list[Break] = Field(default_factory=list, description="Breaks taken in the shift.")
     on_call: bool = Field(
@@ -73,7 +88,7 @@ class Technician(StrictModel):
     """A field technician with skills, shifts, and a van with equipment and parts."""
 
     id: Id = Field(description="Unique technician id.")
-    name: str | None = Field(default=None, description="Display name.")
+    name: str | None = Field(default=None, max_length=200, description="Display name.")
     skills: dict[str, Level] = Field(
         default_factory=dict, description="Certified skills and their levels (1..5)."
     )
@@ -145,7 +160,7 @@ class Order(StrictModel):
     required_equipment: list[str] = Field(
         default_factory=list, description="Equipment types the providing technician must hold."
     )
-    required_parts: dict[str, Annotated[int, Field(ge=1)]] = Field(
+    required_parts: dict[str, Annotated[int, Field(ge=1, le=MAX_COUNT)]] = Field(
         default_factory=dict, description="Parts consumed from the providing technician's van."
     )
     time_windows: list[Window] = Field(
@@ -155,7 +170,9 @@ class Order(StrictModel):
     created_at: Instant | None = Field(default=None, description="When the order was raised.")
     due: Instant | None = Field(default=None, description="SLA deadline for the service start.")
     mandatory: bool = Field(default=False, description="Must be served, or the problem fails.")
-    crew_size: int = Field(default=1, ge=1, description="Technicians that serve it together.")
+    crew_size: int = Field(
+        default=1, ge=1, le=MAX_COUNT, description="Technicians that serve it together."
+    )
     after: list[Id] = Field(
         default_factory=list, description="Orders that must be served and ended before it."
     )
@@ -193,15 +210,21 @@ class Haversine(StrictModel):
     """Great-circle distance times a detour factor, at a constant speed."""
 
     model: Literal["haversine"] = Field(description="Travel model name.")
-    speed_kmh: float = Field(default=40.0, gt=0, description="Travel speed in km/h.")
-    detour_factor: float = Field(default=1.3, ge=1.0, description="Road length / great circle.")
+    speed_kmh: float = Field(
+        default=40.0, ge=1e-3, le=1e5, description="Travel speed in km/h (0.001 to 100,000)."
+    )
+    detour_factor: float = Field(
+        default=1.3, ge=1.0, le=100.0, description="Road length / great circle (1 to 100)."
+    )
 
 
 class Euclidean(StrictModel):
     """Planar distance at a constant speed."""
 
     model: Literal["euclidean"] = Field(description="Travel model name.")
-    speed: float = Field(default=1.0, gt=0, description="Planar units per minute.")
+    speed: float = Field(
+        default=1.0, ge=1e-3, le=1e9, description="Planar units per minute (0.001 to 1e9)."
+    )
 
 
 class Matrix(StrictModel):
@@ -209,7 +232,7 @@ class Matrix(StrictModel):
 
     model: Literal["matrix"] = Field(description="Travel model name.")
     nodes: list[Id] = Field(description="Node ids, in the order of the matrix rows.")
-    seconds: list[list[Annotated[float, Field(ge=0)]]] = Field(
+    seconds: list[list[Annotated[float, Field(ge=0, le=MAX_COUNT)]]] = Field(
         description="seconds[i][j]: travel time from nodes[i] to nodes[j]."
     )
 
@@ -227,7 +250,7 @@ class RoadEdge(StrictModel):
 
     from_: Id = Field(alias="from", description="Tail node id.")
     to: Id = Field(description="Head node id.")
-    seconds: float = Field(ge=0, description="Travel time along the edge.")
+    seconds: float = Field(ge=0, le=MAX_COUNT, description="Travel time along the edge.")
 
 
 class RoadNetwork(StrictModel):
@@ -248,7 +271,7 @@ def _per_priority(values: dict[int, float]) -> dict[PriorityKey, float]:
 DEFAULT_UNASSIGNED = _per_priority({1: 100000, 2: 30000, 3: 10000, 4: 3000, 5: 1000})
 DEFAULT_LATENESS = _per_priority({1: 100, 2: 30, 3: 10, 4: 3, 5: 1})
 
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, le=MAX_COUNT, allow_inf_nan=False)]
 
 
 class Weights(StrictModel):
@@ -294,14 +317,16 @@ class Options(StrictModel):
     time_limit: Duration = Field(
         default=timedelta(seconds=10), description="Wall-clock limit of the solve."
     )
-    seed: int = Field(default=0, ge=0, description="Random seed.")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Random seed.")
     workers: int = Field(default=2, ge=1, le=64, description="CP-SAT search workers.")
 
 
 class Problem(StrictModel):
     """A dispatch problem: everything the optimizer needs to build a plan."""
 
-    id: str | None = Field(default=None, description="Problem id, echoed in logs.")
+    id: str | None = Field(
+        default=None, max_length=MAX_ID_LENGTH, description="Problem id, echoed in logs."
+    )
     horizon: Window = Field(description="Everything happens inside this window.")
     technicians: list[Technician] = Field(description="The field force.")
     orders: list[Order] = Field(description="Service orders to plan.")

@@ -53,6 +53,19 @@ def format_path(loc: Iterable[Any]) -> str:
     return out or "$"
 
 
+def prefixed(errors: Iterable[FieldError], prefix: str) -> list[FieldError]:
+    """The errors with their paths under `prefix` (`problem`, `plan`...)."""
+    return [FieldError(_join(prefix, e.path), e.message) for e in errors]
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if path in ("", "$"):
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
 def pydantic_errors(exc: ValidationError, data: Any = None) -> list[FieldError]:
     """Convert a pydantic error into field errors with JSON paths into `data`.
 
@@ -255,7 +268,7 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
             if link.order not in order_ids:
                 yield FieldError(f"{base}.linked[{j}].order", f"unknown order '{link.order}'")
             elif link.order == o.id:
-                yield FieldError(f"{base}.linked[{j}].order", "an order cannot be linked to itself")
+                yield FieldError(f"{base}.linked[{j}].order", "an order cannot link to itself")
         for a, ref in enumerate(o.preferred_technicians):
             if ref not in tech_ids:
                 yield FieldError(

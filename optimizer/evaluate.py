@@ -7,7 +7,8 @@ against it, and published objective values are the ones it computes. It trusts t
 Violation codes (`Violation.code`):
 
 ================= ===========================================================================
-status            an `infeasible` or `no_solution` plan has routes
+status            a `no_solution` plan has routes, or an `infeasible` plan serves every
+                  mandatory and pinned order
 unknown_id        a technician, shift, order or depot id that the problem does not have
 shift_owner       the route's shift belongs to another technician
 duplicate_route   a second route for the same shift
@@ -34,16 +35,28 @@ overtime          the route ends later than shift end + `max_overtime`
 crew_mismatch     an order is not in exactly `crew_size` routes of distinct technicians, or
                   their starts, ends or crew lists differ, or the crew is not those technicians
 duplicate_visit   a route visits the same order twice
-pinned            a pinned order is not served, or not by its technician or at its start
+pinned            a pinned order is served, but not by its technician or not at its start
 after             an order is served although an `after` order is not, or starts before it ends
-mandatory         a mandatory order is not served
-unassigned        an order is both served and unassigned, neither, or listed twice
+linked            one of two linked orders is served and the other is not, or the gap between
+                  their starts lies outside [min_gap, max_gap]
+on_call           an on-call shift serves an order that is neither an emergency nor priority 1
+mandatory         a mandatory or pinned order is not served (the one violation an `infeasible`
+                  plan holds; see `Evaluation.valid`)
+unassigned        an order is both served and unassigned, neither, or listed twice; or an
+                  unassigned entry's `mandatory` flag is not true exactly for the mandatory
+                  and pinned orders
 unassigned_reason an unassigned entry gives no reason
 route_totals      a route's travel_time, working_time or overtime is not the recomputed value
 ================= ===========================================================================
 
 Where an order is served by several visits (a crew), its start is the earliest visit start and
-its end the latest visit end; a feasible plan has them all equal.
+its end the latest visit end; a feasible plan has them all equal. Its arrival (for the response
+time) is the earliest arrival of the crew.
+
+Statuses: a `feasible` or `optimal` plan has no violation at all. An `infeasible` plan holds
+routes for everything else and follows every other rule: its only violations are `mandatory`
+ones (each such order listed in `unassigned` with `"mandatory": true`). A `no_solution` plan
+has no routes.
 """
 
 from __future__ import annotations
@@ -53,7 +66,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
@@ -69,7 +82,7 @@ from models.plan import (
     StartItem,
     VisitItem,
 )
-from models.problem import Depot, Order, PriorityKey, Problem, Shift, Technician
+from models.problem import Depot, Order, OrderKind, PriorityKey, Problem, Shift, Technician
 from optimizer.travel import TravelMatrix
 
 PRIORITIES: tuple[PriorityKey, ...] = ("1", "2", "3", "4", "5")
@@ -107,7 +120,10 @@ class RouteTotals:
 class Evaluation:
     """Everything the evaluator finds about a plan.
 
-    `routes` holds the recomputed totals of each plan route, in plan order; the `*_seconds`
+    `feasible`: no rule is broken (every mandatory and pinned order served). `valid`: the plan
+    keeps the contract of its status: feasible with status `optimal` or `feasible`, or, with
+    status `infeasible` or `no_solution`, broken only in leaving mandatory or pinned orders
+    out. `routes` holds the recomputed totals of each plan route, in plan order; the `*_seconds`
     fields are their sums. `changed_orders` lists the orders counted as changes (None without
     a previous plan).
     """
@@ -125,6 +141,7 @@ class Evaluation:
     break_seconds: float
     depot_seconds: float
     changed_orders: tuple[str, ...] | None = None
+    valid: bool = False
 
     @property
     def codes(self) -> set[str]:
@@ -198,6 +215,7 @@ class _Served:
     """How an order is served: its technicians, earliest start and latest end."""
 
     technicians: frozenset[str]
+    arrival: datetime
     start: datetime
     end: datetime
 
@@ -242,7 +260,7 @@ def evaluate(
     visits = _visits_by_order(plan)
     served = _summarise(visits)
 
-    violations = list(_status_rules(plan))
+    violations = list(_status_rules(ctx, plan, served))
     violations += _route_rules(ctx, views)
     for view in views:
         violations += _timing_rules(ctx, view)
@@ -254,6 +272,7 @@ def evaluate(
     violations += _depot_stock_rules(ctx, views)
     violations += _crew_rules(ctx, visits)
     violations += _order_rules(ctx, served)
+    violations += _link_rules(ctx, served)
     violations += _coverage_rules(ctx, plan, served)
 
     changed = None
@@ -274,7 +293,15 @@ def evaluate(
         break_seconds=_seconds(t.breaks for t in totals),
         depot_seconds=_seconds(t.depot for t in totals),
         changed_orders=None if changed is None else tuple(changed),
+        valid=_valid(plan, violations),
     )
+
+
+def _valid(plan: Plan, violations: list[Violation]) -> bool:
+    """The plan keeps the contract of its status (see `Evaluation`)."""
+    if plan.status in ("optimal", "feasible"):
+        return not violations
+    return all(v.code == "mandatory" for v in violations)
 
 
 def recompute_route_totals(
@@ -454,6 +481,7 @@ def _summarise(visits: dict[str, list[_Visit]]) -> dict[str, _Served]:
     return {
         order: _Served(
             technicians=frozenset(v.technician for v in vs),
+            arrival=min(v.visit.arrival for v in vs),
             start=min(v.visit.start for v in vs),
             end=max(v.visit.end for v in vs),
         )
@@ -469,11 +497,24 @@ def _provider(visit: VisitItem, route: Route) -> str:
 # --- Rule families ------------------------------------------------------------------------------
 
 
-def _status_rules(plan: Plan) -> Iterator[Violation]:
-    """A plan without a solution has no routes."""
-    if plan.status in ("infeasible", "no_solution") and plan.routes:
+def _must_serve(order: Order) -> bool:
+    """A mandatory or pinned order: a plan that leaves it out is infeasible."""
+    return order.mandatory or order.pinned is not None
+
+
+def _status_rules(ctx: _Context, plan: Plan, served: dict[str, _Served]) -> Iterator[Violation]:
+    """A plan without a solution has no routes; an infeasible one leaves out some mandatory or
+    pinned order (it keeps its routes for everything else)."""
+    if plan.status == "no_solution" and plan.routes:
+        yield Violation("status", "routes", "a plan with status 'no_solution' must have no routes")
+    if plan.status == "infeasible" and all(
+        o.id in served for o in ctx.problem.orders if _must_serve(o)
+    ):
         yield Violation(
-            "status", "routes", f"a plan with status '{plan.status}' must have no routes"
+            "status",
+            "status",
+            "an infeasible plan must leave out some mandatory or pinned order; this one "
+            "serves them all",
         )
 
 
@@ -563,6 +604,11 @@ def _timing_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
         )
 
 
+def _urgent(order: Order) -> bool:
+    """An order an on-call shift may serve: an emergency or priority 1."""
+    return order.kind == "emergency" or order.priority == 1
+
+
 def _in_windows(instant: datetime, windows: list[Window]) -> bool:
     return any(w.start <= instant <= w.end for w in windows)
 
@@ -590,6 +636,13 @@ def _visit_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
                 "time_window",
                 where,
                 f"starts at {item.start.isoformat()}, outside every time window of '{order.id}'",
+            )
+        if view.shift is not None and view.shift.on_call and not _urgent(order):
+            yield Violation(
+                "on_call",
+                where,
+                f"on-call shift '{view.shift.id}' serves '{order.id}', which is neither an "
+                f"emergency nor priority 1",
             )
         if tech is not None:
             lacking = [
@@ -830,10 +883,9 @@ def _order_rules(ctx: _Context, served: dict[str, _Served]) -> Iterator[Violatio
         s = served.get(order.id)
         pin = order.pinned
         if s is None:
-            if order.mandatory:
-                yield Violation("mandatory", where, "a mandatory order is not served")
-            if pin is not None:
-                yield Violation("pinned", where, "a pinned order is not served")
+            if _must_serve(order):
+                kind = "mandatory" if order.mandatory else "pinned"
+                yield Violation("mandatory", where, f"a {kind} order is not served")
             continue
         if pin is not None and pin.technician is not None and pin.technician not in s.technicians:
             yield Violation(
@@ -858,6 +910,31 @@ def _order_rules(ctx: _Context, served: dict[str, _Served]) -> Iterator[Violatio
                 )
 
 
+def _link_rules(ctx: _Context, served: dict[str, _Served]) -> Iterator[Violation]:
+    """Linked orders are served both or neither, and each link's start-to-start gap (this
+    start minus the other's) lies in [min_gap, max_gap]. Reported at the order declaring it."""
+    for order in ctx.problem.orders:
+        s = served.get(order.id)
+        for j, link in enumerate(order.linked):
+            where = f"orders/{order.id}/linked[{j}]"
+            other = served.get(link.order)
+            if s is None and other is None:
+                continue
+            if other is None:
+                yield Violation("linked", where, f"served although linked '{link.order}' is not")
+            elif s is None:
+                yield Violation(
+                    "linked", where, f"not served although linked '{link.order}' is served"
+                )
+            elif not link.min_gap <= s.start - other.start <= link.max_gap:
+                yield Violation(
+                    "linked",
+                    where,
+                    f"starts {_minutes(s.start - other.start):g} min after '{link.order}', "
+                    f"the link allows {_minutes(link.min_gap):g} .. {_minutes(link.max_gap):g}",
+                )
+
+
 def _coverage_rules(ctx: _Context, plan: Plan, served: dict[str, _Served]) -> Iterator[Violation]:
     """Every order is either served or unassigned, once, and every unassigned has a reason."""
     listed: set[str] = set()
@@ -870,6 +947,15 @@ def _coverage_rules(ctx: _Context, plan: Plan, served: dict[str, _Served]) -> It
         elif entry.order in served:
             yield Violation("unassigned", where, f"'{entry.order}' is served and unassigned")
         listed.add(entry.order)
+        order = ctx.orders.get(entry.order)
+        if order is not None and bool(entry.mandatory) != _must_serve(order):
+            yield Violation(
+                "unassigned",
+                f"{where}.mandatory",
+                f"'{entry.order}' is a mandatory or pinned order: flag it mandatory"
+                if _must_serve(order)
+                else f"'{entry.order}' is neither mandatory nor pinned: do not flag it mandatory",
+            )
         if not entry.reasons:
             yield Violation("unassigned_reason", f"{where}.reasons", "no reason is given")
     for order in ctx.problem.orders:
@@ -882,6 +968,15 @@ def _coverage_rules(ctx: _Context, plan: Plan, served: dict[str, _Served]) -> It
 # --- Objective and KPIs -------------------------------------------------------------------------
 
 
+def _lateness(ctx: _Context, served: dict[str, _Served]) -> dict[str, float]:
+    """Minutes past `due` of each served order that starts late."""
+    return {
+        o.id: _minutes(served[o.id].start - o.due)
+        for o in ctx.problem.orders
+        if o.id in served and o.due is not None and served[o.id].start > o.due
+    }
+
+
 def _objective(
     ctx: _Context,
     views: list[_RouteView],
@@ -891,10 +986,10 @@ def _objective(
     """The weighted terms of the contract's objective, keyed by weight key, and their sum."""
     weights = ctx.problem.weights
     orders = ctx.problem.orders
+    lateness = _lateness(ctx, served)
     late = sum(
-        weights.lateness[PRIORITY_KEY[o.priority]] * _minutes(served[o.id].start - o.due)
-        for o in orders
-        if o.id in served and o.due is not None and served[o.id].start > o.due
+        weights.lateness[PRIORITY_KEY[ctx.orders[o].priority]] * minutes
+        for o, minutes in lateness.items()
     )
     unpreferred = 0
     for view in views:
@@ -913,6 +1008,7 @@ def _objective(
         "technician_used": weights.technician_used
         * sum(any(isinstance(it, VisitItem) for it in v.route.items) for v in views),
         "preference": weights.preference * unpreferred,
+        "max_lateness": weights.max_lateness * max(lateness.values(), default=0.0),
     }
     if changed is not None:
         terms["change"] = weights.change * len(changed)
@@ -924,22 +1020,53 @@ def _rate(met: int, total: int) -> float | None:
     return met / total if total else None
 
 
+KINDS: tuple[OrderKind, ...] = get_args(OrderKind)
+RESPONSE_KINDS: tuple[OrderKind, ...] = ("repair", "emergency")
+"""The kinds that have a response and a restore time (an installation booked weeks ahead
+has none)."""
+
+
+def _spread(minutes: list[float]) -> dict[str, float | None]:
+    """Mean and 90th percentile (linear interpolation) of some minutes; None when empty."""
+    if not minutes:
+        return {"mean_minutes": None, "p90_minutes": None}
+    return {
+        "mean_minutes": float(np.mean(minutes)),
+        "p90_minutes": float(np.percentile(minutes, 90)),
+    }
+
+
 def _kpis(ctx: _Context, views: list[_RouteView], served: dict[str, _Served]) -> dict[str, Any]:
-    """Service-quality KPIs of the plan (see the contract's KPI list)."""
+    """Service-quality KPIs of the plan (see the contract's KPI list).
+
+    Response time is the first arrival minus `created_at`, restore time the end minus
+    `created_at`, over served repair and emergency orders with a `created_at`. SLA rates count
+    the orders with a `due` that started by it over all orders with a `due` (unserved ones
+    missed).
+    """
     orders = ctx.problem.orders
     served_by = dict.fromkeys(PRIORITIES, 0)
     unassigned_by = dict.fromkeys(PRIORITIES, 0)
-    due_all = dict.fromkeys(PRIORITIES, 0)
-    due_met = dict.fromkeys(PRIORITIES, 0)
-    responses = []
+    due_all: dict[str, int] = defaultdict(int)  # by priority and by kind
+    due_met: dict[str, int] = defaultdict(int)
+    response: dict[str, list[float]] = {k: [] for k in RESPONSE_KINDS}
+    restore: dict[str, list[float]] = {k: [] for k in RESPONSE_KINDS}
+    late_by = dict.fromkeys(PRIORITIES, 0.0)
+    lateness = _lateness(ctx, served)
     for o in orders:
         p, s = PRIORITY_KEY[o.priority], served.get(o.id)
         (served_by if s else unassigned_by)[p] += 1
+        late_by[p] += lateness.get(o.id, 0.0)
         if o.due is not None:
-            due_all[p] += 1
-            due_met[p] += bool(s and s.start <= o.due)
-        if s and o.created_at is not None:
-            responses.append(_minutes(s.start - o.created_at))
+            met = bool(s and s.start <= o.due)
+            for key in (p, o.kind):
+                due_all[key] += 1
+                due_met[key] += met
+        if s and o.created_at is not None and o.kind in response:
+            response[o.kind].append(_minutes(s.arrival - o.created_at))
+            restore[o.kind].append(_minutes(s.end - o.created_at))
+    responses = _spread([m for k in RESPONSE_KINDS for m in response[k]])
+    restores = _spread([m for k in RESPONSE_KINDS for m in restore[k]])
 
     service_by_tech = {t.id: ZERO for t in ctx.problem.technicians}
     for view in views:
@@ -959,10 +1086,19 @@ def _kpis(ctx: _Context, views: list[_RouteView], served: dict[str, _Served]) ->
         "orders_unassigned": sum(unassigned_by.values()),
         "served_by_priority": served_by,
         "unassigned_by_priority": unassigned_by,
-        "sla_met_rate": _rate(sum(due_met.values()), sum(due_all.values())),
+        "sla_met_rate": _rate(
+            sum(due_met[p] for p in PRIORITIES), sum(due_all[p] for p in PRIORITIES)
+        ),
         "sla_met_rate_by_priority": {p: _rate(due_met[p], due_all[p]) for p in PRIORITIES},
-        "response_time_mean_minutes": float(np.mean(responses)) if responses else None,
-        "response_time_p90_minutes": float(np.percentile(responses, 90)) if responses else None,
+        "sla_met_rate_by_kind": {k: _rate(due_met[k], due_all[k]) for k in KINDS},
+        "response_time_mean_minutes": responses["mean_minutes"],
+        "response_time_p90_minutes": responses["p90_minutes"],
+        "restore_time_mean_minutes": restores["mean_minutes"],
+        "restore_time_p90_minutes": restores["p90_minutes"],
+        "response_time_by_kind": {k: _spread(response[k]) for k in RESPONSE_KINDS},
+        "restore_time_by_kind": {k: _spread(restore[k]) for k in RESPONSE_KINDS},
+        "lateness_minutes_by_priority": late_by,
+        "max_lateness_minutes": max(lateness.values(), default=0.0),
         "travel_minutes": total("travel"),
         "service_minutes": total("service"),
         "working_minutes": total("working"),

@@ -3,7 +3,7 @@
 `schedule` times one route (earliest starts, breaks placed greedily where they cost nothing
 or can wait no longer). `construct` builds a first solution by inserting orders, most valuable
 first, at their cheapest feasible position; re-planning and recommendations use the same
-insertion moves. Crew orders are left to the CP-SAT search.
+insertion moves. Crew and linked orders are placed as a whole by `optimizer.groups`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.cp.objective import route_part, route_travel, unassigned_cost
+from optimizer.cp.objective import route_part, route_travel
 from optimizer.instance import Instance
 from optimizer.segments import (
     DEPOT,
@@ -445,6 +445,7 @@ class Inserter:
             inst.van_ok.all()
         )
         self.dependents = self.segments.dependents
+        self.synced = [order.crew > 1 or bool(order.links) for order in inst.orders]
         self._segs: dict[int, RouteSegments | None] = {}
         self._eligible_sets: dict[int, set[int]] = {}  # shared by clones
         self.provided: dict[int, set[int]] = {t: set() for t in range(len(inst.techs))}
@@ -506,11 +507,15 @@ class Inserter:
                     stock.parts[(d, k)] += q  # type: ignore[operator]
         return stock
 
+    def lower_bounds(self, seq: list[int]) -> dict[int, int]:
+        """Start bounds of a route's orders: predecessors' ends; crew and linked orders keep
+        their start exactly (their crew must meet, their links' gaps hold)."""
+        return self._lower(seq)
+
     def _lower(self, seq: list[int]) -> dict[int, int]:
-        """Start bounds: predecessors' ends; crew orders keep their start exactly."""
         out = {}
         for o in seq:
-            if self.inst.orders[o].crew > 1 and o in self.sol.start:
+            if self.synced[o] and o in self.sol.start:
                 out[o] = fixed_start(self.sol.start[o])
                 continue
             ends = [
@@ -522,7 +527,7 @@ class Inserter:
                 out[o] = max(ends)
         return out
 
-    def _depot_options(self, s: int, pos: int, o: int) -> list[tuple[int, int] | None]:
+    def depot_options(self, s: int, pos: int, o: int) -> list[tuple[int, int] | None]:
         """Depot stops to try when inserting o at pos: the route's own, moved along, or none;
         with no stop yet, none or a new one at the start or right before o."""
         route = self.sol.routes.get(s)
@@ -580,7 +585,7 @@ class Inserter:
                 if pos < len(seq) and not self._successor_fits(o, arrival, seq[pos], lower):
                     continue
                 cand = [*seq[:pos], o, *seq[pos:]]
-                for depot in self._depot_options(s, pos, o):
+                for depot in self.depot_options(s, pos, o):
                     timed = schedule(inst, s, cand, lower, depot=depot)
                     if timed is None or not self._dependents_ok(cand, timed):
                         continue
@@ -814,6 +819,57 @@ class Inserter:
             busy.append((gap, s))
         busy.sort()
         return [s for _, s in busy[: self.granularity]] + nearest_idle
+
+    def supplied(self, tech: int, route: RouteSol, o: int) -> bool:
+        """Technician `tech` can still provide every order of theirs, and o, with `route`
+        in place of its shift's route."""
+        return self._supplied(tech, route, o, self._stock_without(tech))
+
+    def dependents_ok(self, seq: list[int], timed: Timed) -> bool:
+        """Every `after` relation touching this route holds with its new starts."""
+        return self._dependents_ok(seq, timed)
+
+    def set_route(self, s: int, timed: Timed | None) -> None:
+        """Put a timed route (None: an empty one) in shift s; supplies are not re-checked
+        (see `release` and `resupply`)."""
+        sol = self.sol
+        self._segs.pop(s, None)
+        if timed is None:
+            sol.routes[s] = RouteSol(s)
+            self.cost[s] = 0
+            return
+        sol.routes[s] = timed.route
+        for x, st in zip(timed.route.orders, timed.starts, strict=True):
+            sol.start[x] = st
+        self.cost[s] = route_cost(self.inst, timed)
+
+    def set_provider(self, o: int, s: int) -> None:
+        """Shift s provides order o's equipment and parts."""
+        self.sol.provider[o] = s
+        self.provided[self.inst.shifts[s].tech].add(o)
+
+    def drop_order(self, o: int) -> None:
+        """Forget order o's start and provider (its routes no longer visit it)."""
+        self.sol.start.pop(o, None)
+        s = self.sol.provider.pop(o, None)
+        if s is not None:
+            self.provided[self.inst.shifts[s].tech].discard(o)
+
+    def release(self, techs: set[int]) -> DepotStock:
+        """Depot stock as if these technicians had taken nothing: taken before their routes
+        change, handed to `resupply` after."""
+        return self._stock_without(*sorted(techs))
+
+    def resupply(self, techs: set[int], stock: DepotStock) -> None:
+        """Recompute the depot pick-ups of these technicians after their routes changed,
+        from the stock `release` gave."""
+        if self.segments.unlimited:
+            return
+        for tech in sorted(techs):
+            routes = self._routes_of(tech)
+            picks = tech_supply(self.inst, tech, routes, self.provided[tech], stock)
+            self.picks[tech] = picks or {}
+        self.stock = stock
 
     def _supplied(self, tech: int, route: RouteSol, o: int, stock: DepotStock) -> bool:
         provided = self.provided[tech] | {o}
@@ -1185,33 +1241,3 @@ class Inserter:
                 tech_supply(inst, tech, self._routes_of(tech), self.provided[tech], stock) or {}
             )
             self.stock = stock
-
-
-def construct(
-    inst: Instance,
-    eligible: dict[int, list[int]],
-    sol: Solution | None = None,
-    only: set[int] | None = None,
-) -> Solution:
-    """Insert every unserved single-technician order (or those in `only`), most valuable and
-    most urgent first, at its cheapest feasible position, when that costs less than leaving
-    it out."""
-    sol = sol.copy() if sol is not None else Solution()
-    ins = Inserter(inst, sol, eligible)
-    served = sol.served()
-
-    def urgency(o: int) -> tuple:
-        order = inst.orders[o]
-        close = min(order.due or inst.horizon, order.windows[-1][1])
-        width = sum(we - ws for ws, we in order.windows)
-        # Most valuable first; then the hardest to place: tight windows, few technicians.
-        return (-unassigned_cost(inst, o), width * len(eligible[o]), close)
-
-    for o in sorted(range(len(inst.orders)) if only is None else only, key=urgency):
-        if o in served or not eligible[o]:
-            continue
-        best = ins.best(o)
-        if best is not None and best.delta < unassigned_cost(inst, o):
-            ins.apply(best)
-            served.add(o)
-    return sol

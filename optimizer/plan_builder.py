@@ -46,6 +46,30 @@ def _breaks_after(route: RouteSol, stops: list[Stop], idx: int) -> list[int]:
     return [k for k, (pos, _) in enumerate(route.breaks) if pos == key]
 
 
+def _departure(inst: Instance, r: RouteSol, stops: list[Stop]) -> int:
+    """Leave as late as the first stop (or a break at the start location) allows."""
+    sh = inst.shifts[r.shift]
+    first_breaks = [r.breaks[k][1] for k in _breaks_after(r, stops, -1)]
+    depart = min(first_breaks) if first_breaks else stops[0][3] - inst.t(sh.start_loc, stops[0][2])
+    return max(sh.start, r.depart, depart)
+
+
+def settle(inst: Instance, r: RouteSol, start: dict[int, int]) -> None:
+    """Set a non-empty route's departure and return to the plan's canonical times (as
+    `build_routes` writes them): a solver may leave them looser than they need be."""
+    stops = _stops(inst, r, start)
+    r.depart = _departure(inst, r, stops)
+    sh = inst.shifts[r.shift]
+    loc, t = sh.start_loc, r.depart
+    ends = [r.breaks[k][1] + sh.breaks[k].duration for k in _breaks_after(r, stops, -1)]
+    t = max([t, *ends])
+    for idx, (_, _, where, begin, duration) in enumerate(stops):
+        loc, t = where, begin + duration
+        ends = [r.breaks[k][1] + sh.breaks[k].duration for k in _breaks_after(r, stops, idx)]
+        t = max([t, *ends])
+    r.ret = t + inst.t(loc, sh.end_loc)
+
+
 def build_routes(inst: Instance, sol: Solution) -> list[Route]:
     """Contract routes of every shift that serves at least one order."""
     crews: dict[int, list[str]] = {}
@@ -76,10 +100,7 @@ def _route(
     rules = sh.breaks
     at = inst.instant
     stops = _stops(inst, r, start)
-    # Leave as late as the first stop (or a break at the start location) allows.
-    first_breaks = [r.breaks[k][1] for k in _breaks_after(r, stops, -1)]
-    depart = min(first_breaks) if first_breaks else stops[0][3] - inst.t(sh.start_loc, stops[0][2])
-    depart = max(sh.start, r.depart, depart)
+    depart = _departure(inst, r, stops)
 
     items: list[Item] = [StartItem(type="start", time=at(depart))]
     loc, t, travel = sh.start_loc, depart, 0

@@ -67,7 +67,7 @@ class RoutePool:
     @staticmethod
     def applies(inst: Instance) -> bool:
         """Routes of this instance can be combined freely (supply is checked after)."""
-        return all(o.crew == 1 and not o.after for o in inst.orders)
+        return all(o.crew == 1 and not o.after and not o.links for o in inst.orders)
 
     def add(self, sol: Solution) -> None:
         """Pool the routes of sol that are cheaper than any pooled for their orders."""

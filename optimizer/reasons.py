@@ -18,7 +18,10 @@ def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
         reasons = _order_reasons(inst, o, depots)
         if reasons:
             out[o] = reasons
-    # An order waiting for an order that can never be served cannot be served either.
+    for o, reason in _gap_reasons(inst).items():
+        out.setdefault(o, [reason])
+    # An order waiting for, or linked to, an order that can never be served cannot be served
+    # either (linked orders are served both or neither).
     changed = True
     while changed:
         changed = False
@@ -26,15 +29,44 @@ def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
             if o in out:
                 continue
             blocked = [inst.orders[p].id for p in order.after if p in out]
+            partners = [inst.orders[p].id for p, _, _ in order.links if p in out]
             if blocked:
-                out[o] = [
-                    Reason(
-                        code="dependency",
-                        detail=f"It must follow {', '.join(blocked)}, which cannot be served.",
-                    )
-                ]
-                changed = True
+                detail = f"It must follow {', '.join(blocked)}, which cannot be served."
+            elif partners:
+                detail = (
+                    f"It is linked to {', '.join(partners)}, which cannot be served; linked "
+                    "orders are served together or not at all."
+                )
+            else:
+                continue
+            out[o] = [Reason(code="dependency", detail=detail)]
+            changed = True
     return out
+
+
+def _gap_reasons(inst: Instance) -> dict[int, Reason]:
+    """Linked orders whose windows (or pinned starts) leave no pair of starts within the
+    link's gap: both get a `time_window` reason naming the other."""
+    out: dict[int, Reason] = {}
+    for o, order in enumerate(inst.orders):
+        for p, lo, hi in order.links:
+            mine, theirs = _starts(inst, o), _starts(inst, p)
+            # Some start pair has lo <= (this start - that start) <= hi.
+            if not any(a - d <= hi and b - c >= lo for a, b in mine for c, d in theirs):
+                out[o] = Reason(
+                    code="time_window",
+                    detail=f"Its windows and those of {inst.orders[p].id}, linked to it, leave "
+                    "no pair of starts within the link's gap.",
+                )
+    return out
+
+
+def _starts(inst: Instance, o: int) -> list[tuple[int, int]]:
+    """The ranges an order may start in: its windows, or its pinned start."""
+    order = inst.orders[o]
+    if order.pin_start is not None:
+        return [(order.pin_start, order.pin_start)]
+    return order.windows
 
 
 def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[Reason]:
@@ -109,19 +141,26 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
     members = qualified if order.crew > 1 else providers
     if order.pin_tech is not None and order.crew == 1:
         members = [t for t in members if t == order.pin_tech]
-    shifts = [s for t in members for s in inst.techs[t].shifts]
+    every = [s for t in members for s in inst.techs[t].shifts]
+    # On-call shifts take only emergencies and priority-1 orders.
+    shifts = [s for s in every if inst.on_call_ok(o, s)]
+    on_call = Reason(
+        code="outside_shifts",
+        detail="The only qualified technicians who could do it are on call, and on-call "
+        "shifts take only emergencies and priority-1 orders.",
+    )
     if not any(_overlaps(inst, o, s) for s in shifts):
+        if len(shifts) < len(every) and any(_overlaps(inst, o, s) for s in every):
+            return [on_call]
         return [
             Reason(
                 code="outside_shifts",
                 detail="None of its windows meets a shift of a technician who could do it.",
             )
         ]
-    if order.crew == 1:  # one is enough
-        fitting = {next((inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)), -1)}
-        fitting.discard(-1)
-    else:
-        fitting = {inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)}
+    fitting = _fitting(inst, o, shifts)
+    if len(fitting) < order.crew and len(_fitting(inst, o, every)) >= order.crew:
+        return [on_call]
     if not fitting:
         return [
             Reason(
@@ -143,6 +182,15 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
                 )
             ]
     return []
+
+
+def _fitting(inst: Instance, o: int, shifts: list[int]) -> set[int]:
+    """Technicians with a shift among `shifts` that can reach order o in a window and get
+    back in time (for a one-technician order, the first one found is enough)."""
+    if inst.orders[o].crew == 1:
+        first = next((inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)), None)
+        return set() if first is None else {first}
+    return {inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)}
 
 
 def _reachable_depots(inst: Instance, t: int) -> list[int]:

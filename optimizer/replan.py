@@ -29,10 +29,12 @@ from models.events import (
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem, location_error
+from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
-from optimizer.insertion import Inserter, Insertion, construct, fixed_start, schedule
+from optimizer.groups import GroupInsertion, best_group
+from optimizer.insertion import Inserter, Insertion, fixed_start, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
@@ -94,11 +96,17 @@ def apply_events(problem: Problem, events: list[Event]) -> Problem:
                 errors.append(FieldError(f"{where}.location", wrong))
     if errors:
         raise InvalidInput(errors)
-    # Cancelled prerequisites no longer hold anything up.
+    # Cancelled prerequisites no longer hold anything up, and a link to a cancelled order goes
+    # with it: its partner is planned on its own.
     data.orders = [
         o
-        if all(a in orders for a in o.after)
-        else o.model_copy(update={"after": [a for a in o.after if a in orders]})
+        if all(a in orders for a in o.after) and all(k.order in orders for k in o.linked)
+        else o.model_copy(
+            update={
+                "after": [a for a in o.after if a in orders],
+                "linked": [k for k in o.linked if k.order in orders],
+            }
+        )
         for o in orders.values()
     ]
     for ev in events:
@@ -228,7 +236,8 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
 
 def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
     """The updated problem with every frozen visit as it happened: pinned to its technician
-    and start, lasting as long as it does."""
+    and start, lasting as long as it does. An unstarted order linked to a started one must be
+    served now (linked orders are served both or neither): it becomes mandatory."""
     out = updated.model_copy()
     actual: dict[str, tuple[str, datetime, datetime]] = {}
     for f in frozen.values():
@@ -236,8 +245,11 @@ def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
             if it.type == "visit":
                 lead = it.crew[0] if it.crew else f.route.technician
                 actual[it.order] = (lead, it.start, it.end)
+    bound = {p for p, _ in _linked_to_started(out, set(actual))}
     orders = []
     for o in out.orders:
+        if o.id in bound and not o.mandatory:
+            o = o.model_copy(update={"mandatory": True})
         if o.id in actual:
             lead, start, end = actual[o.id]
             inside = any(w.start <= start <= w.end for w in o.time_windows)
@@ -267,22 +279,37 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
         for it in f.items:
             if it.type == "visit":
                 ends[it.order] = max(ends.get(it.order, it.end), it.end)
+    starts: dict[str, datetime] = {}
+    for f in frozen.values():
+        for it in f.items:
+            if it.type == "visit":
+                starts[it.order] = min(starts.get(it.order, it.start), it.start)
+    # A link to a started order becomes a range for the start: [its start + gap].
+    ranges: dict[str, tuple[datetime, datetime]] = {}
+    for oid, (partner, (least, most)) in _linked_to_started(res, done):
+        lo, hi = ranges.get(oid, (res.horizon.start, res.horizon.end))
+        ranges[oid] = (max(lo, starts[partner] + least), min(hi, starts[partner] + most))
     orders = []
     for o in res.orders:
         if o.id in done:
             continue
         # A prerequisite already under way: start after it ends.
         frozen_after = [ends[a] for a in o.after if a in ends]
-        if frozen_after:
-            floor = max(frozen_after)
-            windows = o.time_windows or [res.horizon]
+        floor = max(frozen_after, default=None)
+        if floor is not None or o.id in ranges:
+            first, last = ranges.get(o.id, (res.horizon.start, res.horizon.end))
+            first = max(first, floor or first)
             kept = [
-                w.model_copy(update={"start": max(w.start, floor)})
-                for w in windows
-                if w.end >= floor
+                w.model_copy(update={"start": max(w.start, first), "end": min(w.end, last)})
+                for w in o.time_windows or [res.horizon]
+                if w.end >= first and w.start <= last
             ] or [res.horizon.model_copy(update={"start": res.horizon.end})]
             o = o.model_copy(
-                update={"after": [a for a in o.after if a not in done], "time_windows": kept}
+                update={
+                    "after": [a for a in o.after if a not in done],
+                    "linked": [k for k in o.linked if k.order not in done],
+                    "time_windows": kept,
+                }
             )
         orders.append(o)
     res.orders = orders
@@ -365,6 +392,21 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
     return res
 
 
+def _linked_to_started(
+    problem: Problem, started: set[str]
+) -> list[tuple[str, tuple[str, tuple[timedelta, timedelta]]]]:
+    """Each unstarted order linked to a started one: (order, (started order, (least, most)
+    of the order's start minus the started one's))."""
+    out: list[tuple[str, tuple[str, tuple[timedelta, timedelta]]]] = []
+    for o in problem.orders:
+        for k in o.linked:
+            if o.id not in started and k.order in started:
+                out.append((o.id, (k.order, (k.min_gap, k.max_gap))))
+            elif o.id in started and k.order not in started:
+                out.append((k.order, (o.id, (-k.max_gap, -k.min_gap))))
+    return out
+
+
 def _shift_home(problem: Problem, shift_id: str | None) -> Location:
     for t in problem.technicians:
         for s in t.shifts:
@@ -421,6 +463,8 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
             o = inst.order_idx[it.order]
+            if not inst.on_call_ok(o, s):
+                continue  # no longer urgent enough for an on-call shift: re-inserted
             if inst.orders[o].crew == 1:
                 seq.append((o, inst.seconds(it.start)))
             elif crew_routes.get(it.order) == inst.orders[o].crew:
@@ -602,7 +646,7 @@ def _merge(
         routes=[r for r in routes if any(it.type == "visit" for it in r.items)],
         unassigned=residual.unassigned,
     )
-    if plan.status in ("infeasible", "no_solution"):
+    if plan.status == "no_solution":  # an infeasible plan keeps its routes
         plan.routes = []
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]
@@ -728,9 +772,10 @@ def recommend(
     *,
     tolerance: timedelta = timedelta(minutes=15),
 ) -> list[Recommendation]:
-    """The k cheapest ways to fit one new single-technician order into the running plan,
-    best first. Where a route is full, dropping one of its orders of no higher priority is
-    an option too (listed in the changes and priced in `cost_delta`)."""
+    """The k cheapest ways to fit one new order into the running plan, best first. Where a
+    route is full, dropping one of its orders of no higher priority is an option too (listed
+    in the changes and priced in `cost_delta`). A crew order gets the k cheapest crews, each
+    led by another technician (`crew` lists them)."""
     updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen)
@@ -740,6 +785,8 @@ def recommend(
     o = inst.order_idx[order.id]
     eligible = {o: eligible_for(inst, o)}
     sol = _previous_solution(inst, plan, frozen)
+    if inst.orders[o].crew > 1:
+        return _crew_recommendations(inst, sol, o, eligible[o], k)
     ins = Inserter(inst, sol, eligible, granularity=len(inst.shifts))
     options: list[_Option] = []
     full: list[int] = []
@@ -753,6 +800,65 @@ def recommend(
         options += _bumping_options(inst, sol, o, full)
     options.sort(key=lambda x: (x.delta, x.insertion.shift))
     return [_recommendation(inst, opt, o) for opt in options[:k]]
+
+
+def _crew_recommendations(
+    inst: Instance, sol: Solution, o: int, shifts: list[int], k: int
+) -> list[Recommendation]:
+    """The k cheapest crews for a new crew order, each led by another technician: the best
+    crew, then the best without the leaders offered before."""
+    out: list[Recommendation] = []
+    leaders: set[int] = set()
+    while len(out) < k:
+        eligible = {x: eligible_for(inst, x) for x in inst.linked_group(o)}
+        eligible[o] = [s for s in shifts if inst.shifts[s].tech not in leaders]
+        ins = Inserter(inst, sol.copy(), eligible, granularity=len(inst.shifts))
+        group = best_group(ins, o)
+        if group is None:
+            break
+        lead = group.provider[o]
+        leaders.add(inst.shifts[lead].tech)
+        out.append(_crew_recommendation(inst, sol, group, o, lead))
+    out.sort(key=lambda r: r.cost_delta)
+    return out
+
+
+def _crew_recommendation(
+    inst: Instance, sol: Solution, group: GroupInsertion, o: int, lead: int
+) -> Recommendation:
+    """One crew as a recommendation: its leader's route and the crew, with every other order
+    of the crew's routes that moves."""
+    timed = group.routes[lead]
+    pos = timed.route.orders.index(o)
+    start = timed.starts[pos]
+    crew = [lead, *sorted(s for s in group.routes if s != lead)]
+    changes = []
+    for s in crew:
+        tid = inst.techs[inst.shifts[s].tech].id
+        t = group.routes[s]
+        for x, st in zip(t.route.orders, t.starts, strict=True):
+            if x != o and abs(st - sol.start.get(x, st)) > inst.tolerance:
+                changes.append(
+                    Change(
+                        order=inst.orders[x].id,
+                        from_technician=tid,
+                        to_technician=tid,
+                        old_start=inst.instant(sol.start[x]),
+                        new_start=inst.instant(st),
+                    )
+                )
+    due = inst.orders[o].due
+    return Recommendation(
+        technician=inst.techs[inst.shifts[lead].tech].id,
+        shift=inst.shifts[lead].id,
+        crew=[inst.techs[inst.shifts[s].tech].id for s in crew],
+        arrival=inst.instant(_arrival(inst, timed, pos)),
+        start=inst.instant(start),
+        end=inst.instant(start + inst.orders[o].duration),
+        sla_met=None if due is None else start <= due,
+        cost_delta=group.delta / (60 * 100),
+        changes=changes,
+    )
 
 
 def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -> list[_Option]:

@@ -1,7 +1,8 @@
 """Ruin and recreate (Schrimpf et al. 2000; Shaw 1998 relatedness): remove a few related
 orders, re-insert them and the unserved ones greedily in a random order of value classes,
 keep the result under a falling threshold. Fast enough in Python for hundreds of moves a
-second on a day of a hundred orders; crew orders stay where the CP-SAT search puts them."""
+second on a day of a hundred orders. Crew and linked orders move as a whole: taken out with
+their group and placed again with every member (`optimizer.groups`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from optimizer.construct import insert, take_out
 from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.groups import is_grouped
 from optimizer.insertion import Inserter, SegmentCache
 from optimizer.instance import Instance
 from optimizer.pool import RoutePool
@@ -24,6 +27,9 @@ MAX_RUIN = 25
 """Most orders one move takes out."""
 EXCHANGE_FLOOR = 0.1
 """Least share of moves that try route-end exchanges, however rarely they pay."""
+URGENT_TRIES = 8
+"""Most unserved urgent orders offered back on each move (besides those it took out): all of
+them when few, as on a day of mandatory orders; a sample where many fit nowhere."""
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
 
@@ -39,7 +45,12 @@ class RuinRecreate:
         sym = (inst.travel.seconds + inst.travel.seconds.T) / 2.0
         # Nearest orders by travel, for related removals.
         self.near = np.argsort(sym[np.ix_(locs, locs)], axis=1)[:, :40] if len(locs) else None
-        self.movable = [o for o, order in enumerate(inst.orders) if order.crew == 1]
+        # A group is offered back through its first member only.
+        self.movable = [
+            o
+            for o in range(len(inst.orders))
+            if not is_grouped(inst, o) or o == inst.linked_group(o)[0]
+        ]
         self.has_dependents = {p for order in inst.orders for p in order.after}
         self.value = [unassigned_cost(inst, o) for o in range(len(inst.orders))]
         # Must-serve and priority-1 orders: always offered back, and room is made for them.
@@ -68,7 +79,7 @@ class RuinRecreate:
         inst, rng = self.inst, self.rng
         ins = current.clone()
         cand = ins.sol
-        served = [o for o in cand.provider if inst.orders[o].crew == 1]
+        served = list(cand.provider)
         removed: list[int] = []
         touched: set[int] = set()
         urgent = [o for o in self.urgent if o not in cand.start and self.eligible[o]]
@@ -86,12 +97,11 @@ class RuinRecreate:
             for o in victims:
                 if len(removed) >= size and kind < 0.85:
                     break
-                movable = o in cand.provider and inst.orders[o].crew == 1
-                if movable and o not in self.has_dependents and o not in removed:
-                    s = cand.provider[o]
-                    if ins.remove(o):
-                        removed.append(o)
-                        touched.add(s)
+                if o in cand.provider and o not in self.has_dependents and o not in removed:
+                    shifts = take_out(ins, o)
+                    if shifts is not None:
+                        removed.append(o if not is_grouped(inst, o) else inst.linked_group(o)[0])
+                        touched.update(shifts)
             for s in sorted(touched):
                 ins.drop_idle_depot_stop(s)
         others = [
@@ -102,7 +112,10 @@ class RuinRecreate:
         # The removed orders and a few of the other unserved ones are offered back, most
         # valuable first; inside a value class in random order or by one of the keys.
         sample = rng.sample(others, min(len(others), max(2, size // 2)))
-        unserved = removed + list(dict.fromkeys(urgent + sample))
+        # A few of the unserved urgent orders each move: some may fit nowhere at all, and
+        # trying every one of them on every move would take most of the move's time.
+        hurry = rng.sample(urgent, min(len(urgent), URGENT_TRIES))
+        unserved = removed + list(dict.fromkeys(hurry + sample))
         pick = rng.random()
         if pick < RANDOM_ORDER:
             unserved.sort(key=lambda o: (-self.value[o], rng.random()))
@@ -110,10 +123,11 @@ class RuinRecreate:
             key = self.keys[min(int((pick - RANDOM_ORDER) / (1 - RANDOM_ORDER) * 3), 2)]
             unserved.sort(key=lambda o: (-self.value[o], key[o], rng.random()))
         for o in unserved:
-            best = ins.best(o)
-            if best is not None and best.delta < self.value[o]:
-                ins.apply(best)
-                touched.add(best.shift)
+            if o in cand.start:
+                continue
+            shifts = insert(ins, o)
+            if shifts is not None:
+                touched.update(shifts)
         if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
             # The touched routes exchange their ends (2-opt*) as often as that pays: much
             # on long routes with wide windows, little where skills and depot stops bind.

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.decompose import should_decompose, solve_parts
-from optimizer.insertion import construct
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import RoutePool
@@ -24,6 +24,15 @@ from optimizer.solution import Solution
 
 FULL_MODEL_ARCS = 4000
 """A problem whose pruned arcs number at most this is solved as one model."""
+CONSTRUCT_SHARE = 0.9
+"""Most of the time the first plan may take (a day too large to place in full in its time
+limit gets what fits); orders it has not placed by then are left to the search."""
+SMALL_RR_SHARE = 0.25
+"""Share of the time ruin and recreate has before the exact model of a small day."""
+SMALL_RR_SHARE_SYNCED = 0.75
+"""The same on a small day with crew or linked orders, where ruin and recreate moves whole
+groups and the exact model is slow to improve (the example day at 10 s: 597-604 against
+620; hhcrsp B5: 374-381 against 417)."""
 MAX_FREE_ORDERS = 20
 """Most orders a neighbourhood frees (route orders plus candidates)."""
 RR_SHARE = 0.75
@@ -78,7 +87,9 @@ def search(
     if decompose and initial is None and should_decompose(inst):
         return _decomposed(inst, params, deadline)
     eligible = eligible_shifts(inst)
-    incumbent = construct(inst, eligible, initial)
+    opened = time.monotonic()
+    until = opened + CONSTRUCT_SHARE * max(deadline - opened, 0.0)
+    incumbent = construct(inst, eligible, initial, deadline=until)
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
     rng = random.Random(params.seed or 0)
@@ -88,7 +99,11 @@ def search(
     per_shift = np.zeros(len(inst.shifts))
     for shifts in eligible.values():
         per_shift[shifts] += 1
-    small = float((per_shift**2).sum()) <= FULL_MODEL_ARCS or len(inst.shifts) <= 1
+    fits = float((per_shift**2).sum()) <= FULL_MODEL_ARCS
+    small = fits or len(inst.shifts) <= 1
+    # One route too long for the full model (5,000 orders, one technician): ruin and
+    # recreate has all the time; building that model would outlast any time limit.
+    alone = small and not fits
     if not small:
         incumbent = _cp_lns(
             inst,
@@ -108,18 +123,26 @@ def search(
     incumbent = _ruin_recreate(
         inst,
         params,
-        began + (0.25 if small else share) * total,
+        deadline if alone else began + (_small_share(inst) if small else share) * total,
         incumbent,
         eligible,
         stats,
         rng,
     )
+    if alone:
+        return incumbent, stats
     if small:
         return _full_model(inst, params, deadline, incumbent, eligible, stats)
     incumbent = _cp_lns(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
     )
     return incumbent, stats
+
+
+def _small_share(inst: Instance) -> float:
+    """Ruin and recreate's share of the time on a day solved as one exact model."""
+    synced = any(order.crew > 1 or order.links for order in inst.orders)
+    return SMALL_RR_SHARE_SYNCED if synced else SMALL_RR_SHARE
 
 
 def _decomposed(

@@ -149,7 +149,7 @@ def fold_back(rows: list[list[int]], nodes: list[Segment], last: Segment) -> lis
 def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
     """Order o can be priced by segments."""
     order = inst.orders[o]
-    if order.crew != 1 or order.after or has_dependents or o in inst.prev_known:
+    if order.crew != 1 or order.links or order.after or has_dependents or o in inst.prev_known:
         return False
     if order.due is not None and inst.c_lateness[order.priority - 1] > 0:
         return False

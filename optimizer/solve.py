@@ -10,9 +10,9 @@ from typing import Any
 from models.common import format_duration
 from models.plan import Objective, Plan, Reason, Unassigned
 from models.problem import Problem
+from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
-from optimizer.insertion import construct
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.plan_builder import build_routes
@@ -70,7 +70,7 @@ def solve(
     probes_until = began + limit - RESERVE / 3 - building
     reasons = post_reasons(inst, sol, static, deadline=probes_until, params=params)
     plan = to_plan(inst, sol, stats, reasons, static, params, began)
-    if plan.status in ("optimal", "feasible") and "evaluator_violations" in plan.solver:
+    if plan.status != "no_solution" and "evaluator_violations" in plan.solver:
         # A safety net, not a path the tests expect: should the search ever hand back a plan
         # the evaluator rejects, answer with the greedy construction (feasible by design).
         violations = plan.solver["evaluator_violations"]
@@ -183,6 +183,19 @@ def _probe(
     )
 
 
+def must_serve(inst: Instance, o: int) -> bool:
+    """Order o is mandatory or pinned: a plan without it is infeasible."""
+    order = inst.orders[o]
+    return order.mandatory or order.pin_tech is not None or order.pin_start is not None
+
+
+def _no_room() -> Reason:
+    return Reason(
+        code="capacity",
+        detail="No route had room for it without dropping more valuable work in the time given.",
+    )
+
+
 def _route_orders(sol: Solution, s: int) -> list[int]:
     route = sol.routes.get(s)
     return route.orders if route else []
@@ -201,35 +214,20 @@ def to_plan(
     from optimizer.evaluate import evaluate  # the specification scores every plan
 
     served = sol.shifts_of()
-    must = [
-        o
-        for o, order in enumerate(inst.orders)
-        if (order.mandatory or order.pin_tech is not None or order.pin_start is not None)
-        and o not in served
+    must = {o for o in range(len(inst.orders)) if must_serve(inst, o) and o not in served}
+    # A mandatory or pinned order that does not fit makes the plan infeasible, but the plan
+    # still holds the best routes for everything else: a dispatcher never gets an empty day.
+    status = "infeasible" if must else "optimal" if stats.proven_optimal else "feasible"
+    routes = build_routes(inst, sol)
+    unassigned = [
+        Unassigned(
+            order=inst.orders[o].id,
+            reasons=reasons.get(o) or [_no_room()],
+            mandatory=True if o in must else None,
+        )
+        for o in range(len(inst.orders))
+        if o not in served
     ]
-    if must:
-        proven = any(o in static for o in must)
-        status = "infeasible" if proven else "no_solution"
-        names = ", ".join(inst.orders[o].id for o in must[:5])
-        routes = []
-        unassigned = []
-        for o, order in enumerate(inst.orders):
-            rs = reasons.get(o) or [
-                Reason(
-                    code="capacity",
-                    detail=f"No plan was found that serves every mandatory or pinned order "
-                    f"({names}).",
-                )
-            ]
-            unassigned.append(Unassigned(order=order.id, reasons=rs))
-    else:
-        status = "optimal" if stats.proven_optimal else "feasible"
-        routes = build_routes(inst, sol)
-        unassigned = [
-            Unassigned(order=inst.orders[o].id, reasons=reasons[o])
-            for o in range(len(inst.orders))
-            if o not in served
-        ]
     plan = Plan(
         status=status,  # type: ignore[arg-type]
         objective=Objective(value=0.0),
@@ -257,7 +255,8 @@ def to_plan(
     }
     if stats.parts > 1:
         solver["parts"] = stats.parts
-    if not ev.feasible:
-        solver["evaluator_violations"] = [f"{v.where}: {v.message}" for v in ev.violations[:20]]
+    if not ev.valid:
+        broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
+        solver["evaluator_violations"] = [f"{v.where}: {v.message}" for v in broken[:20]]
     plan.solver = solver
     return plan

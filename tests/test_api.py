@@ -100,7 +100,8 @@ def db_url(tmp_path: Path) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))
-        yield str(make_url(normalize_url(server)).set(database=name))
+        url = make_url(normalize_url(server)).set(database=name)
+        yield url.render_as_string(hide_password=False)  # str() would mask the password
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
     finally:

@@ -7,6 +7,7 @@ and re-plans are capped at a second.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,25 +16,20 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.auth import Role
 from api.settings import Settings
 from api.store import Store
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = int(os.environ.get("DISPATCH_SCHEMATHESIS_EXAMPLES", "10"))
+"""Examples per operation and mode (more for a longer run: `DISPATCH_SCHEMATHESIS_EXAMPLES=30`)."""
 
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+EXCLUDED = [positive_data_acceptance]
+"""Every check runs but this one: the contract has rules across fields that a JSON schema
+cannot state (windows that end after they start, unique ids, references to known orders),
+so a schema-valid problem may rightly be 422."""
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +83,7 @@ def test_no_server_errors(api_schema: Any, admin_headers: dict[str, str], mode: 
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
-            case.call_and_validate(headers=admin_headers, checks=CHECKS)
+            case.call_and_validate(headers=admin_headers, excluded_checks=EXCLUDED)
 
         try:
             check()
@@ -103,4 +99,4 @@ def test_schema_lists_every_route(api_schema: Any) -> None:
         (op.method.upper(), op.path) for op in (r.ok() for r in api_schema.get_all_operations())
     }
     assert ("POST", "/v1/plans") in operations and ("GET", "/readyz") in operations
-    assert len(operations) == 21
+    assert len(operations) == 25  # 15 + the board's 4 + the booking's 6

@@ -115,6 +115,21 @@ def test_schema_event_is_json() -> None:
     assert "order_added" in json.dumps(json.loads(result.stdout))
 
 
+def test_schema_shows_links_customer_on_call_and_max_lateness() -> None:
+    """`schema problem` documents linked orders, the customer block, on-call shifts and the
+    max_lateness weight; `schema plan` the mandatory flag of an unassigned order."""
+    result = CliRunner().invoke(app, ["schema", "problem"])
+    assert result.exit_code == 0, result.output
+    defs = json.loads(result.stdout)["$defs"]
+    assert {"linked", "customer"} <= set(defs["Order"]["properties"])
+    assert {"order", "min_gap", "max_gap"} <= set(defs["Link"]["properties"])
+    assert {"name", "phone", "address_note"} <= set(defs["Customer"]["properties"])
+    assert "on_call" in defs["Shift"]["properties"]
+    assert "max_lateness" in defs["Weights"]["properties"]
+    plan = json.loads(CliRunner().invoke(app, ["schema", "plan"]).stdout)["$defs"]
+    assert "mandatory" in plan["Unassigned"]["properties"]
+
+
 def test_schema_unknown_name_exits_2() -> None:
     """An unknown schema name is a usage error."""
     assert CliRunner().invoke(app, ["schema", "orders"]).exit_code == 2

@@ -7,9 +7,11 @@ the codes of that rule.
     T1 (0,0) 08:00-10:30, overtime <= 30 min, break 15 min in 10:00-11:00; van: ladder, 1 ont
     T2 (20,0) 09:00-12:00
     D  (5,10): stop 5 min, otdr x1 (shifts), ont x2
-    A  (0,10) 30 min, fiber 3, 1 ont, window 08:00-09:00, prio 2, created 07:00, due 08:15
-    B  (10,10) 20 min, otdr, window 09:00-12:00, prio 3, created 08:00, due 08:50
-    C  (10,0) 40 min, crew of 2, copper 1, 1 ont, prio 1, created 06:00, due 10:00, prefers T1
+    A  (0,10) 30 min, fiber 3, 1 ont, window 08:00-09:00, prio 2, created 07:00, due 08:15,
+       repair
+    B  (10,10) 20 min, otdr, window 09:00-12:00, prio 3, created 08:00, due 08:50, installation
+    C  (10,0) 40 min, crew of 2, copper 1, 1 ont, prio 1, created 06:00, due 10:00, prefers T1,
+       emergency
     U  (20,20) 60 min, prio 4: unassigned
 
     T1: start 08:00 | A 08:10-08:40 | D 08:45-08:50 (otdr, 1 ont) | B arr 08:55, 09:00-09:20
@@ -31,7 +33,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import Plan, Problem, load_problem
+from models import Plan, Problem, load_problem, parse_model
+from models.problem import Link
 from optimizer.evaluate import (
     Evaluation,
     Violation,
@@ -100,6 +103,7 @@ def base_problem() -> dict[str, Any]:
         "orders": [
             {
                 "id": "A",
+                "kind": "repair",
                 "location": {"x": 0, "y": 10},
                 "duration": "PT30M",
                 "required_skills": {"fiber": 3},
@@ -111,6 +115,7 @@ def base_problem() -> dict[str, Any]:
             },
             {
                 "id": "B",
+                "kind": "installation",
                 "location": {"x": 10, "y": 10},
                 "duration": "PT20M",
                 "required_equipment": ["otdr"],
@@ -121,6 +126,7 @@ def base_problem() -> dict[str, Any]:
             },
             {
                 "id": "C",
+                "kind": "emergency",
                 "location": {"x": 10, "y": 0},
                 "duration": "PT40M",
                 "crew_size": 2,
@@ -233,6 +239,7 @@ def test_objective_terms_are_hand_derived() -> None:
         "idle": 0.0,  # 5 idle minutes x 0
         "technician_used": 0.0,  # 2 routes x 0
         "preference": 60.0,  # C prefers T1; T2's visit x 60
+        "max_lateness": 0.0,  # weight 0
     }
     assert run(base_problem(), base_plan()).objective.value == 3245.0
     assert run(base_problem(), base_plan()).objective.bound is None
@@ -267,9 +274,38 @@ def test_kpis_are_hand_derived() -> None:
         "4": None,
         "5": None,
     }
-    # Responses: A 70, B 60, C 210 min; p90 of [60, 70, 210] = 70 + 0.8 x 140.
-    assert kpis["response_time_mean_minutes"] == pytest.approx(340 / 3)
-    assert kpis["response_time_p90_minutes"] == pytest.approx(182.0)
+    assert kpis["sla_met_rate_by_kind"] == {
+        "installation": 0.0,  # B
+        "repair": 1.0,  # A
+        "maintenance": None,
+        "emergency": 1.0,  # C
+        "other": None,  # U has no due
+    }
+    # Responses (first arrival - created) of the repair A (08:10 - 07:00) and the emergency C
+    # (09:30 - 06:00): 70 and 210 min; B is an installation and has none.
+    # p90 of [70, 210] = 70 + 0.9 x 140.
+    assert kpis["response_time_mean_minutes"] == pytest.approx(140.0)
+    assert kpis["response_time_p90_minutes"] == pytest.approx(196.0)
+    # Restores (end - created): A 08:40 - 07:00 = 100, C 10:10 - 06:00 = 250 min.
+    assert kpis["restore_time_mean_minutes"] == pytest.approx(175.0)
+    assert kpis["restore_time_p90_minutes"] == pytest.approx(235.0)
+    assert kpis["response_time_by_kind"] == {
+        "repair": {"mean_minutes": 70.0, "p90_minutes": 70.0},
+        "emergency": {"mean_minutes": 210.0, "p90_minutes": 210.0},
+    }
+    assert kpis["restore_time_by_kind"] == {
+        "repair": {"mean_minutes": 100.0, "p90_minutes": 100.0},
+        "emergency": {"mean_minutes": 250.0, "p90_minutes": 250.0},
+    }
+    # B starts 09:00, due 08:50: 10 min late, priority 3.
+    assert kpis["lateness_minutes_by_priority"] == {
+        "1": 0.0,
+        "2": 0.0,
+        "3": 10.0,
+        "4": 0.0,
+        "5": 0.0,
+    }
+    assert kpis["max_lateness_minutes"] == 10.0
     assert kpis["travel_minutes"] == 60.0
     assert kpis["service_minutes"] == 130.0  # 90 (T1) + 40 (T2)
     assert kpis["working_minutes"] == 215.0  # 155 + 60
@@ -299,24 +335,90 @@ def test_totals_are_recomputed() -> None:
     assert recomputed == [(r.travel, r.working, r.overtime) for r in result.routes]
 
 
-def test_all_unassigned_plan_is_feasible_without_mandatory_orders() -> None:
-    """An infeasible-status plan with every order unassigned breaks no rule; it costs them all."""
+def _all_unassigned(status: str, flagged: str = "") -> dict[str, Any]:
+    """A plan with no route, every order unassigned; `flagged` orders marked mandatory."""
     reason = [{"code": "capacity", "detail": "No technician is free."}]
-    plan = {
-        "status": "infeasible",
+    return {
+        "status": status,
         "objective": {"value": 0},
-        "unassigned": [{"order": o, "reasons": reason} for o in "ABCU"],
+        "unassigned": [
+            {"order": o, "reasons": reason} | ({"mandatory": True} if o in flagged else {})
+            for o in "ABCU"
+        ],
     }
-    result = run(base_problem(), plan)
+
+
+def test_all_unassigned_plan_is_feasible_without_mandatory_orders() -> None:
+    """A plan with every order unassigned breaks no rule; it costs them all."""
+    result = run(base_problem(), _all_unassigned("feasible"))
     assert result.feasible
+    assert result.valid
     # A (2) 30000 + B (3) 10000 + C (1) 100000 + U (4) 3000
     assert result.objective.value == 143000.0
     assert result.kpis["sla_met_rate"] == 0.0
+    assert result.kpis["sla_met_rate_by_kind"]["repair"] == 0.0  # A unserved: missed
     assert result.kpis["response_time_mean_minutes"] is None
+    assert result.kpis["restore_time_by_kind"]["emergency"] == {
+        "mean_minutes": None,
+        "p90_minutes": None,
+    }
     assert result.kpis["utilisation_by_technician"] == {"T1": 0.0, "T2": 0.0}
+
+
+def test_infeasible_status_needs_an_unserved_mandatory_order() -> None:
+    """`infeasible` says some mandatory or pinned order is left out: a plan serving them all
+    (here: there are none) misstates its status."""
+    result = run(base_problem(), _all_unassigned("infeasible"))
+    assert result.codes == {"status"}
+    assert not result.valid
+    plan = base_plan() | {"status": "infeasible"}
+    assert run(base_problem(), plan).codes == {"status"}
+
+
+def test_infeasible_plan_lists_its_unserved_mandatory_orders() -> None:
+    """An infeasible plan is valid when its only fault is a mandatory order left out, flagged
+    `"mandatory": true`; without the flag, or with it on another order, it is not."""
     problem = base_problem()
     problem["orders"][1]["mandatory"] = True
-    assert run(problem, plan).codes == {"mandatory"}
+    result = run(problem, _all_unassigned("infeasible", flagged="B"))
+    assert result.codes == {"mandatory"}
+    assert not result.feasible
+    assert result.valid
+    unflagged = run(problem, _all_unassigned("infeasible"))
+    assert unflagged.codes == {"mandatory", "unassigned"}
+    assert ("unassigned", "unassigned[1].mandatory") in {
+        (v.code, v.where) for v in unflagged.violations
+    }
+    assert not unflagged.valid
+    overflagged = run(problem, _all_unassigned("infeasible", flagged="BU"))
+    assert overflagged.codes == {"mandatory", "unassigned"}
+    # The same plan with status feasible promises what it does not hold.
+    assert not run(problem, _all_unassigned("feasible", flagged="B")).valid
+
+
+def test_infeasible_plan_keeps_its_routes_and_every_other_rule() -> None:
+    """An infeasible plan keeps the routes for everything else: valid when they follow every
+    rule, not when one of them breaks another rule."""
+    problem = base_problem()
+    problem["orders"][3]["pinned"] = {"technician": "T2"}
+    plan = base_plan() | {"status": "infeasible"}
+    plan["unassigned"][0]["mandatory"] = True
+    result = run(problem, plan)
+    assert [(v.code, v.where) for v in result.violations] == [("mandatory", "orders/U")]
+    assert result.valid
+    assert result.objective.value == 3245.0  # the routes count as in the feasible plan
+    plan["routes"][0]["items"][1]["arrival"] = t("08:09")
+    broken = run(problem, plan)
+    assert broken.codes == {"mandatory", "travel"}
+    assert not broken.valid
+
+
+def test_no_solution_plan_has_no_routes() -> None:
+    """`no_solution` means no plan was built: routes are a status violation, none are valid."""
+    assert run(base_problem(), _all_unassigned("no_solution")).valid
+    result = run(base_problem(), base_plan() | {"status": "no_solution"})
+    assert result.codes == {"status"}
+    assert not result.valid
 
 
 # --- One broken rule at a time ------------------------------------------------------------------
@@ -430,8 +532,27 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
         _set(f"{T1}.items[0].time", "2026-12-01T05:59:00+00:00"),
         {"horizon", "shift_start", "route_totals"},
     ),
-    ("mandatory", _set("problem.orders[3].mandatory", True), {"mandatory"}),
-    ("pinned-unserved", _set("problem.orders[3].pinned", {"start": t("12:00")}), {"pinned"}),
+    (
+        "mandatory",
+        _both(
+            _set("problem.orders[3].mandatory", True), _set("plan.unassigned[0].mandatory", True)
+        ),
+        {"mandatory"},
+    ),
+    (
+        "mandatory-unflagged",
+        _set("problem.orders[3].mandatory", True),
+        {"mandatory", "unassigned"},
+    ),
+    (
+        "pinned-unserved",
+        _both(
+            _set("problem.orders[3].pinned", {"start": t("12:00")}),
+            _set("plan.unassigned[0].mandatory", True),
+        ),
+        {"mandatory"},
+    ),
+    ("flagged-not-mandatory", _set("plan.unassigned[0].mandatory", True), {"unassigned"}),
     ("pinned-technician", _set("problem.orders[0].pinned", {"technician": "T2"}), {"pinned"}),
     ("pinned-start", _set("problem.orders[0].pinned", {"start": t("08:15")}), {"pinned"}),
     ("after-unserved", _set("problem.orders[1].after", ["U"]), {"after"}),
@@ -514,6 +635,44 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
         {"unknown_id"},
     ),
     ("status", _set("plan.status", "no_solution"), {"status"}),
+    ("status-infeasible", _set("plan.status", "infeasible"), {"status"}),
+    # B starts 50 min after A: a link of B to A allowing at most 45 min is broken.
+    (
+        "linked-gap-too-long",
+        _set("problem.orders[1].linked", [{"order": "A", "min_gap": 0, "max_gap": "PT45M"}]),
+        {"linked"},
+    ),
+    (
+        "linked-gap-too-short",
+        _set("problem.orders[1].linked", [{"order": "A", "min_gap": "PT55M", "max_gap": "PT1H"}]),
+        {"linked"},
+    ),
+    # A starts 50 min before B: its gap to B is -50 min, outside [-40, 0].
+    (
+        "linked-gap-negative",
+        _set("problem.orders[0].linked", [{"order": "B", "min_gap": "-PT40M", "max_gap": 0}]),
+        {"linked"},
+    ),
+    (
+        "linked-partner-unserved",
+        _set("problem.orders[0].linked", [{"order": "U", "max_gap": "PT8H"}]),
+        {"linked"},
+    ),
+    (
+        "linked-unserved-partner-served",
+        _set("problem.orders[3].linked", [{"order": "A", "min_gap": "-PT8H"}]),
+        {"linked"},
+    ),
+    # T2's shift is on call; C, now a priority-2 repair, may not be served by it.
+    (
+        "on-call",
+        _both(
+            _set("problem.technicians[1].shifts[0].on_call", True),
+            _set("problem.orders[2].priority", 2),
+            _set("problem.orders[2].kind", "repair"),
+        ),
+        {"on_call"},
+    ),
 ]
 
 
@@ -549,6 +708,23 @@ FEASIBLE_VARIANTS: list[tuple[str, Mutation]] = [
         _set("problem.orders[0].time_windows", [{"start": t("08:10"), "end": t("08:10")}]),
     ),
     ("crew-member-skill-exact", _set("problem.orders[2].required_skills", {"copper": 1})),
+    (
+        "linked-gap-exact",
+        _set("problem.orders[1].linked", [{"order": "A", "min_gap": "PT50M", "max_gap": "PT50M"}]),
+    ),
+    (
+        "linked-gap-negative-exact",
+        _set("problem.orders[0].linked", [{"order": "B", "min_gap": "-PT50M", "max_gap": 0}]),
+    ),
+    # On call: C is a priority-1 order (then a priority-2 emergency); either may be served.
+    ("on-call-priority-1", _set("problem.technicians[1].shifts[0].on_call", True)),
+    (
+        "on-call-emergency",
+        _both(
+            _set("problem.technicians[1].shifts[0].on_call", True),
+            _set("problem.orders[2].priority", 2),
+        ),
+    ),
 ]
 
 
@@ -595,7 +771,51 @@ def test_violations_are_all_collected() -> None:
         ("travel", "routes[0].items[1]"),
         ("equipment", "routes[0].items[3]"),
         ("mandatory", "orders/U"),
+        ("unassigned", "unassigned[0].mandatory"),
     }
+
+
+def test_linked_orders_both_left_out_break_no_rule() -> None:
+    """Linked orders that are both unserved keep their link; one served alone breaks it."""
+    problem, plan = base_problem(), base_plan()
+    problem["orders"][0]["linked"] = [{"order": "U", "min_gap": "-PT1H", "max_gap": "PT1H"}]
+    del plan["routes"][0]["items"][1]  # A leaves T1's route: T1 drives straight to the depot
+    plan["unassigned"].append({"order": "A", "reasons": [{"code": "dependency", "detail": "U"}]})
+    assert run(problem, synced(problem, plan)).violations == []
+    violations = run(problem, base_plan()).violations
+    assert [(v.code, v.where) for v in violations] == [("linked", "orders/A/linked[0]")]
+
+
+def test_max_lateness_term_weighs_the_latest_start() -> None:
+    """The max_lateness term is its weight times the largest lateness over served orders."""
+    problem = base_problem()
+    problem["weights"] = {"max_lateness": 2}
+    problem["orders"][0]["due"] = t("08:00")  # A starts 08:10: 10 min late, priority 2
+    problem["orders"][1]["due"] = t("08:45")  # B starts 09:00: 15 min late, priority 3
+    result = run(problem, base_plan())
+    assert result.objective.terms["max_lateness"] == 30.0  # 15 min x 2
+    assert result.objective.terms["lateness"] == 450.0  # 10 x 30 + 15 x 10
+    assert result.kpis["max_lateness_minutes"] == 15.0
+    assert result.kpis["lateness_minutes_by_priority"] == {
+        "1": 0.0,
+        "2": 10.0,
+        "3": 15.0,
+        "4": 0.0,
+        "5": 0.0,
+    }
+    problem["orders"][1]["due"] = t("09:00")  # B on time: A's 10 min are the largest
+    assert run(problem, base_plan()).objective.terms["max_lateness"] == 20.0
+
+
+def test_response_time_counts_the_first_arrival_of_a_crew() -> None:
+    """A crew order's response is its first technician's arrival, not the service start."""
+    problem, plan = base_problem(), base_plan()
+    # T2 leaves at 09:00 and waits at C from 09:10: C's response is 09:10 - 06:00 = 190 min.
+    plan["routes"][1]["items"][0]["time"] = t("09:00")
+    plan["routes"][1]["items"][1]["arrival"] = t("09:10")
+    kpis = run(problem, synced(problem, plan)).kpis
+    assert kpis["response_time_by_kind"]["emergency"]["mean_minutes"] == 190.0
+    assert kpis["restore_time_by_kind"]["emergency"]["mean_minutes"] == 250.0
 
 
 # --- Vans over several shifts, depots shared by several technicians -----------------------------
@@ -963,3 +1183,26 @@ def test_shifted_items_break_travel_exactly_when_they_overlap(route: Any, data: 
     result = evaluate(problem, plan_of(problem, [built]))
     assert ("travel" in result.codes) == overlap
     assert not result.feasible or not overlap
+
+
+@settings(max_examples=60, deadline=None)
+@given(ROUTES.filter(lambda r: len(r[0]) >= 2), st.integers(-600, 600), st.integers(0, 600))
+def test_link_gap_is_broken_exactly_when_the_starts_fall_outside_it(
+    route: Any, least: int, width: int
+) -> None:
+    """The last order linked to the first with a random gap [least, least + width] minutes: a
+    `linked` violation iff its start minus the first's start (read off the route) is outside."""
+    points, minutes, waits = route
+    problem = _random_problem(points, minutes)
+    gap = {"min_gap": least * 60, "max_gap": (least + width) * 60}
+    last = problem.orders[-1].model_copy(
+        update={"linked": [parse_model(Link, {"order": problem.orders[0].id, **gap})]}
+    )
+    problem.orders[-1] = last
+    stops: list[Stop] = [("visit", o.id) for o in problem.orders]
+    built, _ = forward_route(problem, "T1", stops, waits=waits)
+    visits = [i for i in built["items"] if i["type"] == "visit"]
+    diff = datetime.fromisoformat(visits[-1]["start"]) - datetime.fromisoformat(visits[0]["start"])
+    inside = timedelta(minutes=least) <= diff <= timedelta(minutes=least + width)
+    result = evaluate(problem, plan_of(problem, [built]))
+    assert result.codes == (set() if inside else {"linked"})

@@ -7,8 +7,9 @@ import random
 import pytest
 
 from benchmarks.suites import load_case
+from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
-from optimizer.insertion import Inserter, construct, route_cost, schedule, timed_from
+from optimizer.insertion import Inserter, route_cost, schedule, timed_from
 from optimizer.instance import compile_problem
 from optimizer.segments import RouteSegments, concat, join, segment_cost
 

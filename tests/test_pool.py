@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 from benchmarks.suites import load_case
+from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import route_part, solution_cost
-from optimizer.insertion import Inserter, Timed, construct, route_cost, schedule
+from optimizer.insertion import Inserter, Timed, route_cost, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.pool import ROOMY, RoutePool, _without_repeats, room
 from optimizer.ruin import anneal

@@ -334,3 +334,70 @@ def test_position_of_the_wrong_kind_is_an_input_error(base):
             ),
         )
     assert [e.path for e in err.value.errors] == ["events[0].location"]
+
+
+def linked_day(on: str = "W2") -> Problem:
+    """`day()` with W2 linked to W1 (W2 starts 2 h 15 to 2 h 30 after W1), declared on `on`."""
+    data = day().model_dump(mode="json", exclude_none=True)
+    gap = {"min_gap": "PT2H15M", "max_gap": "PT2H30M"}
+    if on == "W2":
+        data["orders"][1]["linked"] = [{"order": "W1", **gap}]
+    else:  # the same link seen from W1: W1 - W2 in [-2 h 30, -2 h 15]
+        data["orders"][0]["linked"] = [
+            {"order": "W2", "min_gap": "-PT2H30M", "max_gap": "-PT2H15M"}
+        ]
+    data["orders"][1]["customer"] = {"name": "Li Wei", "phone": "+86 27 5555 0100"}
+    return parse_model(Problem, data)
+
+
+@pytest.mark.parametrize("on", ["W2", "W1"])
+def test_a_started_visit_keeps_its_link(base, on):
+    """W1 started at 09:00: W2, linked 2 h 15 to 2 h 30 after it, must now be served and
+    starts in 11:15-11:30, whichever order declares the link; the customer block passes."""
+    p = linked_day(on)
+    _, plan = base  # the dawn plan, W2 at 11:00
+    res = checked(p, plan, [])
+    _, item = visit(res.plan, "W2")
+    assert at("11:15") <= item.start.isoformat() <= at("11:30")
+    w2 = next(o for o in res.problem.orders if o.id == "W2")
+    assert w2.mandatory  # its partner is under way: both or neither leaves no choice
+    assert w2.customer is not None and w2.customer.name == "Li Wei"
+    assert res.problem.orders[0].linked == p.orders[0].linked  # the link stays in the problem
+
+
+def test_cancelling_one_of_a_linked_pair_drops_the_link(base):
+    """Cancelling W3, to which W2 is linked, removes the link: W2 is planned on its own."""
+    data = day().model_dump(mode="json", exclude_none=True)
+    data["orders"][1]["linked"] = [{"order": "W3", "min_gap": "-PT3H", "max_gap": "PT3H"}]
+    p = parse_model(Problem, data)
+    _, plan = base
+    res = checked(p, plan, events({"type": "order_cancelled", "order": "W3"}))
+    w2 = next(o for o in res.problem.orders if o.id == "W2")
+    assert w2.linked == []
+    assert visit(res.plan, "W2") is not None
+
+
+def test_an_order_no_longer_urgent_leaves_the_on_call_shift():
+    """X, priority 1, is planned on C's on-call shift; updated to priority 3 it may no longer
+    be served there: it moves to A's regular shift."""
+    p = problem(
+        [tech("A", 0, 0, start="10:00"), tech("C", 10, 0, on_call=True)],
+        [
+            order(
+                "X",
+                10,
+                0,
+                30,
+                priority=1,
+                time_windows=[{"start": at("10:00"), "end": at("12:00")}],
+            )
+        ],
+    )
+    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    assert visit(plan, "X")[0] == "C"
+    calm = order(
+        "X", 10, 0, 30, priority=3, time_windows=[{"start": at("10:00"), "end": at("12:00")}]
+    )
+    for limit in (0, 2):
+        res = checked(p, plan, events({"type": "order_updated", "order": calm}), time_limit=limit)
+        assert visit(res.plan, "X")[0] == "A"

@@ -1,69 +1,78 @@
-"""Checks that store nothing: validate a problem, score any plan."""
+"""Checks that store nothing: validate a problem, score any plan.
+
+Both run in a worker process from the request's bytes (`api.checking`): parsing and
+validating a large problem holds an interpreter for a second, which must not be the one
+answering every other request.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from api.deps import ViewerKey
-from api.errors import invalid, prefixed, responses
-from api.routers.plans import load_or_422
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from api.deps import SettingsDep, TasksDep, ViewerKey
+from api.errors import responses
+from api.guard import GuardedRoute
 from api.schemas import (
     EvaluateRequest,
     EvaluationPublic,
+    SolveRequest,
     ValidateRequest,
     ValidationReport,
-    ViolationPublic,
 )
-from models import FieldError, InvalidInput, Plan, Problem, load_problem, parse_model
 
-router = APIRouter(prefix="/v1", tags=["checks"])
+router = APIRouter(prefix="/v1", tags=["checks"], route_class=GuardedRoute)
+
+CHECK_SECONDS = 120.0
+"""Longest a check may take (a problem at every limit is validated in seconds)."""
+
+DOCUMENTED_BODIES = (ValidateRequest, EvaluateRequest, SolveRequest)
+"""Request bodies read by a worker process: their schemas are added to the OpenAPI
+components by the application (`api.app`)."""
 
 
-@router.post("/validate", summary="Validate a problem", responses=responses(400, 401, 403, 422))
-def validate_problem(body: ValidateRequest, key: ViewerKey) -> ValidationReport:
+def documented_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI of a JSON request body that the route reads as bytes."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+async def run_check(
+    task: str, request: Request, tasks: TasksDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """The check's answer, computed by a worker process from the body's bytes."""
+    body = await request.body()
+    args = {"body": body, "settings": settings.model_dump()}
+    found: dict[str, Any] = await run_in_threadpool(tasks.run, task, args, CHECK_SECONDS)
+    return found
+
+
+@router.post(
+    "/validate",
+    summary="Validate a problem",
+    responses=responses(401, 403, 413, 422, 429),
+    openapi_extra=documented_body(ValidateRequest),
+)
+async def validate_problem(
+    request: Request, key: ViewerKey, tasks: TasksDep, settings: SettingsDep
+) -> ValidationReport:
     """Check a problem against the contract: its counts when valid, else 422 with every
     error and its path."""
-    problem = load_or_422(body.problem, "problem")
-    return ValidationReport(
-        valid=True,
-        problem_id=problem.id,
-        technicians=len(problem.technicians),
-        shifts=sum(len(t.shifts) for t in problem.technicians),
-        orders=len(problem.orders),
-        depots=len(problem.depots),
-        travel_model=problem.travel.model,
-    )
+    return ValidationReport.model_validate(await run_check("validate", request, tasks, settings))
 
 
-@router.post("/evaluate", summary="Score a plan", responses=responses(400, 401, 403, 422))
-def evaluate_plan(body: EvaluateRequest, key: ViewerKey) -> EvaluationPublic:
+@router.post(
+    "/evaluate",
+    summary="Score a plan",
+    responses=responses(401, 403, 413, 422, 429),
+    openapi_extra=documented_body(EvaluateRequest),
+)
+async def evaluate_plan(
+    request: Request, key: ViewerKey, tasks: TasksDep, settings: SettingsDep
+) -> EvaluationPublic:
     """Recompute a plan from scratch against its problem: feasibility with every broken rule,
     the objective terms and the KPIs. Any plan may be scored, not only the service's."""
-    from optimizer.evaluate import evaluate  # lazy: the solver loads only where it is used
-
-    errors: list[FieldError] = []
-    problem: Problem | None = None
-    plan: Plan | None = None
-    try:
-        problem = load_problem(body.problem)
-    except InvalidInput as exc:
-        errors += prefixed(exc.errors, "problem")
-    try:
-        plan = parse_model(Plan, body.plan)
-    except InvalidInput as exc:
-        errors += prefixed(exc.errors, "plan")
-    if errors or problem is None or plan is None:
-        raise invalid(errors)
-    try:
-        evaluation = evaluate(problem, plan)
-    except InvalidInput as exc:
-        raise invalid(exc.errors, "plan") from None
-    return EvaluationPublic(
-        feasible=evaluation.feasible,
-        violations=[
-            ViolationPublic(code=v.code, where=v.where, message=v.message)
-            for v in evaluation.violations
-        ],
-        objective=evaluation.objective,
-        kpis=evaluation.kpis,
-    )
+    return EvaluationPublic.model_validate(await run_check("evaluate", request, tasks, settings))

@@ -12,8 +12,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness")
-def healthz() -> Health:
-    """The process answers."""
+async def healthz() -> Health:
+    """The process answers (on the event loop itself, so that it answers while every
+    request thread is busy)."""
     return Health(status="ok")
 
 

@@ -6,13 +6,19 @@ import re
 
 from fastapi import APIRouter
 
-from api.deps import DispatcherKey, StoreDep
+from api.deps import DispatcherKey, StoreDep, TasksDep
 from api.errors import conflict, invalid, responses
+from api.guard import GuardedRoute
 from api.routers.plans import PlanId, get_or_404
 from api.schemas import RecommendationList, RecommendRequest
-from models import FieldError, InvalidInput, Plan, load_problem
+from models import FieldError, InvalidInput, Recommendation
 
-router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["recommendations"])
+RECOMMEND_SECONDS = 10.0
+"""How long a recommendation may take (it has no time limit of its own; it is quick)."""
+
+router = APIRouter(
+    prefix="/v1/plans/{plan_id}", tags=["recommendations"], route_class=GuardedRoute
+)
 
 
 @router.post(
@@ -21,13 +27,15 @@ router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["recommendations"])
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 def recommend_order(
-    plan_id: PlanId, body: RecommendRequest, key: DispatcherKey, store: StoreDep
+    plan_id: PlanId,
+    body: RecommendRequest,
+    key: DispatcherKey,
+    store: StoreDep,
+    tasks: TasksDep,
 ) -> RecommendationList:
     """The best ways (at most `k`, best first) to fit one new order into the plan's latest
     version at `now`: who, when, whether its SLA is met, what it costs and what else moves.
     Nothing is stored; post an `order_added` event to act on one."""
-    from optimizer.replan import recommend  # lazy: the solver loads only where it is used
-
     record = get_or_404(store, plan_id)
     if record.version == 0:
         raise conflict(f"the plan has no version yet (status {record.status})")
@@ -35,21 +43,24 @@ def recommend_order(
     assert stored is not None
     orders = stored.problem.get("orders", [])
     index = len(orders)
-    try:
-        # The order is checked in the context of the problem: references, ids, crews.
-        with_order = load_problem({**stored.problem, "orders": [*orders, body.order]})
+    document = {**stored.problem, "orders": [*orders, body.order]}
+    args = {
+        "problem": stored.problem,
+        "with_order": document,
+        "plan": stored.plan,
+        "now": body.now.isoformat(),
+        "k": body.k,
+    }
+    try:  # in a worker process, like re-plans; the order is checked there, in the context
+        # of the problem (references, ids, crews)
+        found = tasks.run("recommend", args, RECOMMEND_SECONDS)
     except InvalidInput as exc:
         raise invalid(_order_errors(exc.errors, index)) from None
-    problem = load_problem(stored.problem)
-    plan = Plan.model_validate(stored.plan)
-    try:
-        items = recommend(problem, plan, with_order.orders[index], body.now, k=body.k)
-    except InvalidInput as exc:
-        raise invalid(exc.errors) from None
+    items = [Recommendation.model_validate(item) for item in found]
     return RecommendationList(
         plan_id=plan_id,
         version=record.version,
-        order=with_order.orders[index].id,
+        order=str(body.order["id"]),
         items=items,
     )
 

@@ -8,28 +8,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.db import VersionRecord
-from api.deps import CoordinatorKey, PlanLocksDep, SettingsDep, StoreDep, ViewerKey
+from api.db import KeyRecord, VersionRecord
+from api.deps import CoordinatorKey, PlanLocksDep, SettingsDep, StoreDep, TasksDep, ViewerKey
 from api.errors import conflict, invalid, not_found, responses
-from api.routers.plans import PlanId, author_of, contract_json, get_or_404
+from api.guard import GuardedRoute
+from api.routers.plans import PlanId, author_of, get_or_404
 from api.schemas import EffectiveOptions, EventsRequest, ReplanResponse, VersionList, VersionPublic
 from api.store import Author, VersionConflict
-from models import InvalidInput, Plan, load_problem
+from models import Change, InvalidInput, Plan
 from optimizer.params import SolveParams
 
-router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["versions"])
+router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["versions"], route_class=GuardedRoute)
 
 VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="Version number, from 1.")]
 
 
-def version_public(record: VersionRecord) -> VersionPublic:
+def version_public(record: VersionRecord, reader: KeyRecord) -> VersionPublic:
     """A stored version as the API shows it."""
     return VersionPublic(
         plan_id=record.plan_id,
         number=record.number,
         kind=record.kind,  # type: ignore[arg-type]
         created_at=record.created_at,
-        author=author_of(record.author_key, record.author_name, record.author_role),
+        author=author_of(record.author_key, record.author_name, record.author_role, reader),
         input=record.input,
         problem=record.problem,
         plan=Plan.model_validate(record.plan),
@@ -42,7 +43,9 @@ def list_versions(plan_id: PlanId, key: ViewerKey, store: StoreDep) -> VersionLi
     """Every version of the plan, oldest first, each with its input, author, time, problem,
     plan and changes: the service record to archive."""
     get_or_404(store, plan_id)
-    return VersionList(plan_id=plan_id, items=[version_public(v) for v in store.versions(plan_id)])
+    return VersionList(
+        plan_id=plan_id, items=[version_public(v, key) for v in store.versions(plan_id)]
+    )
 
 
 @router.get(
@@ -56,7 +59,7 @@ def get_version(
     record = store.get_version(plan_id, number)
     if record is None:
         raise not_found(f"version of plan '{plan_id}'", number)
-    return version_public(record)
+    return version_public(record, key)
 
 
 @router.post(
@@ -71,12 +74,11 @@ def post_events(
     store: StoreDep,
     settings: SettingsDep,
     locks: PlanLocksDep,
+    tasks: TasksDep,
 ) -> ReplanResponse:
     """Re-plan the latest version at `now` with the events (within the time limit, 5 s by
     default) and store the result as a new version. Answers 409 while the plan is still being
     solved, when it has no version yet, or when `version` is not the latest."""
-    from optimizer.replan import replan  # lazy: the solver loads only where it is used
-
     with locks.hold(plan_id):
         record = get_or_404(store, plan_id)
         if record.status in ("queued", "solving"):
@@ -89,31 +91,36 @@ def post_events(
         stored = store.get_version(plan_id, base)
         if stored is None:
             raise not_found(f"version of plan '{plan_id}'", base)
-        problem = load_problem(stored.problem)
-        plan = Plan.model_validate(stored.plan)
         options = EffectiveOptions.model_validate(record.options)
         asked = body.time_limit or timedelta(seconds=settings.replan_time_limit)
         limit = min(asked, timedelta(seconds=settings.max_replan_time_limit))
         params = SolveParams(
             time_limit=limit.total_seconds(), seed=options.seed, workers=options.workers
         )
-        try:
-            result = replan(
-                problem, plan, body.now, list(body.events), params, tolerance=body.tolerance
-            )
+        given = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        args = {
+            "problem": stored.problem,
+            "plan": stored.plan,
+            "now": given["now"],
+            "events": given["events"],
+            "params": params.model_dump(mode="json", exclude_none=True),
+            "tolerance": body.tolerance.total_seconds(),
+        }
+        try:  # in a worker process: the CPU work and the chains it forks stay out of here
+            result = tasks.run("replan", args, limit.total_seconds())
         except InvalidInput as exc:
             raise invalid(exc.errors) from None
-        changes = list(result.plan.changes or [])
+        changes = [Change.model_validate(c) for c in result["changes"]]
         try:
             version = store.add_version(
                 plan_id,
                 base + 1,
                 kind="replan",
                 author=Author.of(key),
-                input=body.model_dump(mode="json", by_alias=True, exclude_none=True),
-                problem=contract_json(result.problem),
-                plan=contract_json(result.plan),
-                changes=[contract_json(c) for c in changes],
+                input=given,
+                problem=result["problem"],
+                plan=result["plan"],
+                changes=result["changes"],
             )
         except VersionConflict as exc:
             raise conflict(f"another version was stored meanwhile ({exc})") from None

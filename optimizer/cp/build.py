@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from optimizer.cp.constraints import CONSTRAINTS, fit_windows
-from optimizer.cp.objective import objective
+from optimizer.cp.objective import max_lateness, objective
 from optimizer.cp.variables import FixedVisit, Model, Scope
 from optimizer.instance import Instance
+from optimizer.plan_builder import settle
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import supply_plan
 
@@ -48,7 +49,8 @@ def make_scope(
     extra: list[int],
     eligible: dict[int, list[int]],
 ) -> Scope:
-    """The scope that re-decides `shifts` and may insert the unserved orders in `extra`."""
+    """The scope that re-decides `shifts` and may insert the unserved orders in `extra` (with
+    their unserved linked partners); orders whose crew also works outside `shifts` stay fixed."""
     shift_set = set(shifts)
     where = incumbent.shifts_of()
     free: list[int] = []
@@ -67,13 +69,22 @@ def make_scope(
                     shifts=[x for x in where[o] if x in shift_set],
                     provider=prov if prov in shift_set else None,
                 )
-    free += [o for o in extra if o not in where and o not in free]
+    # An unserved order comes in with its unserved linked partners: served both or neither.
+    extra = [p for o in extra for p in (inst.linked_group(o) if inst.orders[o].links else [o])]
+    free += [o for o in dict.fromkeys(extra) if o not in where and o not in free]
     return Scope(
         shifts=list(shifts),
         orders=free,
         fixed=fixed,
         outside=incumbent,
-        eligible={o: [s for s in eligible[o] if s in shift_set] for o in free},
+        eligible={
+            o: [
+                s
+                for s in (eligible[o] if o in eligible else eligible_for(inst, o))
+                if s in shift_set
+            ]
+            for o in free
+        },
     )
 
 
@@ -157,6 +168,8 @@ def add_hint(m: Model, sol: Solution) -> None:
             if isinstance(expr, cp_model.IntVar) and k in leave:
                 lo, hi = _domain_min(expr), _domain_max(expr)
                 cp.add_hint(expr, min(max(leave[k], lo), hi))
+    if m.max_late is not None:
+        cp.add_hint(m.max_late, max(_domain_min(m.max_late), max_lateness(inst, sol)))
     # Depot supply: orders after the stop, what is picked up.
     for (o, s, d), lit in m.after_stop.items():
         route = sol.routes.get(s)
@@ -289,4 +302,9 @@ def extract(m: Model, solver: cp_model.CpSolver, incumbent: Solution) -> Solutio
         for s, p in ov.provide.items():
             if solver.boolean_value(p):
                 out.provider[o] = s
+    for s in m.routes:
+        if out.routes[s].orders:
+            # A feasible (not optimal) answer may return later than it need: overtime is
+            # counted from the return the plan will show.
+            settle(m.inst, out.routes[s], out.start)
     return out

@@ -63,6 +63,21 @@ def order_variables(m: Model) -> None:
         m.orders[o] = ov
 
 
+def on_call(m: Model) -> None:
+    """On-call shifts take only emergency and priority-1 orders: a free order's visit and
+    provide literals on any other on-call shift are fixed to 0 and dropped, so those routes
+    get no node for it. Fixed visits stay where the incumbent has them (they never move)."""
+    inst, cp = m.inst, m.cp
+    for o in m.scope.orders:
+        ov = m.orders[o]
+        for s in [s for s in ov.visit if not inst.on_call_ok(o, s)]:
+            visit = ov.visit.pop(s)
+            cp.add(visit == 0)
+            provide = ov.provide.pop(s, None)
+            if provide is not None and provide is not visit:
+                cp.add(provide == 0)
+
+
 def assignment(m: Model) -> None:
     """Each served order gets exactly crew_size routes and one provider; pins hold."""
     inst, cp = m.inst, m.cp
@@ -289,6 +304,35 @@ def dependencies(m: Model) -> None:
                 cp.add(m.orders[p].start + inst.orders[p].duration <= sc.outside.start[q])
 
 
+def links(m: Model) -> None:
+    """Linked orders are served both or neither, and each link's start-to-start gap holds.
+
+    Both in the model (free or fixed): served alike, the gap enforced when served. A partner
+    outside the model stays as the incumbent has it: served there, the free order must be
+    served within the gap of its start; unserved there, the free order stays out too.
+    """
+    inst, cp, sc = m.inst, m.cp, m.scope
+    free = set(sc.orders)
+    served_outside = sc.outside.shifts_of()
+    for o in sc.orders:
+        ov = m.orders[o]
+        for p, lo, hi in inst.orders[o].links:
+            if p in free and p < o:
+                continue  # the pair is added once, from its lower order
+            if p in m.orders:
+                pv = m.orders[p]
+                cp.add(ov.served == pv.served)
+                cp.add(ov.start - pv.start >= lo).only_enforce_if(ov.served)
+                cp.add(ov.start - pv.start <= hi).only_enforce_if(ov.served)
+            elif served_outside.get(p):
+                start = sc.outside.start[p]
+                cp.add(ov.served == 1)
+                cp.add(ov.start >= start + lo)
+                cp.add(ov.start <= start + hi)
+            else:
+                cp.add(ov.served == 0)
+
+
 def supplies(m: Model) -> None:
     """Equipment and parts: from the van, or picked up at the route's depot stop before the
     order. Parts run down over the technician's shifts in time order; depots give no more
@@ -420,12 +464,14 @@ ConstraintFamily = Callable[[Model], None]
 
 CONSTRAINTS: list[ConstraintFamily] = [
     order_variables,  # first: every later family refers to order variables
+    on_call,  # before anything sums or routes the visit literals it drops
     assignment,
     route_variables,  # needs the visit literals to know each route's nodes
     circuit,
     timing,  # defines leave times and route travel, used by breaks and the objective
     breaks,
     dependencies,
+    links,
     supplies,
 ]
 """The model, family by family, in the order they must be added."""

@@ -8,6 +8,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.cp.variables import Model
 from optimizer.instance import Instance
+from optimizer.solution import Solution
 
 MUST_SERVE_FACTOR = 1000
 """A mandatory or pinned order left out costs this many times the largest unassigned weight."""
@@ -57,8 +58,36 @@ def objective(m: Model) -> None:
         cp.add(ov.late >= ov.start - order.due).only_enforce_if(ov.served)
         late.append(inst.c_lateness[order.priority - 1] * ov.late)
     terms["lateness"] = sum(late)
+    terms["max_lateness"] = _max_lateness(m)
     terms["change"] = _changes(m)
     cp.minimize(sum(terms.values()))
+
+
+def _max_lateness(m: Model) -> cp_model.LinearExprT:
+    """The largest lateness over all served orders: at least each scope order's lateness and
+    the largest of the orders the scope does not decide (fixed or outside, at their starts)."""
+    inst, cp, sc = m.inst, m.cp, m.scope
+    if not inst.c_max_lateness:
+        return 0
+    free = set(sc.orders)
+    floor = max_lateness(inst, sc.outside, skip=free)
+    m.max_late = cp.new_int_var(floor, max(floor, inst.horizon), "max_late")
+    for o in sc.orders:
+        late = m.orders[o].late
+        if late is not None:
+            cp.add(m.max_late >= late)
+    return inst.c_max_lateness * m.max_late
+
+
+def max_lateness(inst: Instance, sol: Solution, skip: set[int] | None = None) -> int:
+    """Seconds of the largest lateness over the orders the solution serves (but `skip`)."""
+    served = sol.shifts_of()
+    worst = 0
+    for o, shifts in served.items():
+        due = inst.orders[o].due
+        if shifts and due is not None and (skip is None or o not in skip):
+            worst = max(worst, sol.start[o] - due)
+    return worst
 
 
 def _changes(m: Model) -> cp_model.LinearExprT:
@@ -116,6 +145,9 @@ def solution_cost(inst: Instance, sol, memo: dict | None = None) -> int:
             continue
         techs = frozenset(inst.shifts[s].tech for s in served[o]) if inst.prev_known else None
         cost += order_part(inst, o, sol.start[o], techs)
+    if inst.c_max_lateness:
+        # A global maximum: no route's or order's part can hold it.
+        cost += inst.c_max_lateness * max_lateness(inst, sol)
     return cost
 
 

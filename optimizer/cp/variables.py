@@ -85,6 +85,7 @@ class Model:
     orders: dict[int, OrderVars] = field(default_factory=dict)
     routes: dict[int, RouteVars] = field(default_factory=dict)
     terms: dict[str, LinearExpr] = field(default_factory=dict)  # weight key -> cost expr
+    max_late: IntVar | None = None  # the largest lateness, when max_lateness is weighed
     # (order, shift, depot) -> the order is served after that depot stop, supplied from it.
     after_stop: dict[tuple[int, int, int], IntVar] = field(default_factory=dict)
     # (shift, depot, equipment type) -> picked up there.

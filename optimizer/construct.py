@@ -1,0 +1,189 @@
+"""The first plan: orders inserted one by one, mandatory, pinned and priority-1 work first
+(crews and linked orders placed as a whole), room made for the urgent ones that fit nowhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.groups import apply_group, best_group, group_value, is_grouped, remove_group
+from optimizer.insertion import Inserter
+from optimizer.instance import Instance
+from optimizer.solution import Solution
+
+ROOM_ROUTES = 4
+"""Nearest candidate routes from which room is made for an urgent order."""
+ROOM_MARGIN = 3600
+"""Seconds around an urgent order's reachable interval whose visits are moved aside."""
+
+
+def urgent(inst: Instance, o: int) -> bool:
+    """Order o is mandatory, pinned or priority 1: placed first, and room is made for it."""
+    order = inst.orders[o]
+    return (
+        order.mandatory
+        or order.pin_tech is not None
+        or order.pin_start is not None
+        or order.priority == 1
+    )
+
+
+def insert(ins: Inserter, o: int) -> list[int] | None:
+    """Insert unserved order o (its whole group, for crew and linked orders) where it is
+    cheapest, when that costs less than leaving it out: the shifts it went to, or None."""
+    inst = ins.inst
+    if is_grouped(inst, o):
+        g = best_group(ins, o)
+        if g is None or g.delta >= group_value(inst, o):
+            return None
+        apply_group(ins, g)
+        return sorted(g.routes)
+    best = ins.best(o)
+    if best is None or best.delta >= unassigned_cost(inst, o):
+        return None
+    ins.apply(best)
+    return [best.shift]
+
+
+def take_out(ins: Inserter, o: int) -> list[int] | None:
+    """Take served order o out (with its group): the shifts touched, or None."""
+    if is_grouped(ins.inst, o):
+        return remove_group(ins, o)
+    s = ins.sol.provider[o]
+    return [s] if ins.remove(o) else None
+
+
+def construct(
+    inst: Instance,
+    eligible: dict[int, list[int]],
+    sol: Solution | None = None,
+    only: set[int] | None = None,
+    deadline: float | None = None,
+) -> Solution:
+    """Insert every unserved order (or those in `only`), most valuable and most urgent first,
+    at its cheapest feasible position when that costs less than leaving it out; an urgent
+    order that fits nowhere has room made for it by moving less valuable work aside.
+    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved."""
+    sol = sol.copy() if sol is not None else Solution()
+    ins = Inserter(inst, sol, eligible)
+
+    def key(o: int) -> tuple:
+        order = inst.orders[o]
+        close = min(order.due or inst.horizon, order.windows[-1][1])
+        width = sum(we - ws for ws, we in order.windows)
+        # Pinned visits first (each has one place only), then the other must-serve work,
+        # then by value; the hardest to place first among equals: crews, tight windows, few
+        # technicians.
+        pinned = order.pin_tech is not None or order.pin_start is not None
+        value = unassigned_cost(inst, o)
+        # Urgent work with an SLA by its due time (earliest due first).
+        due = order.due if order.due is not None and urgent(inst, o) else 0
+        return (not pinned, -value, due, -order.crew, width * len(eligible[o]), close)
+
+    for o in sorted(range(len(inst.orders)) if only is None else only, key=key):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        if o in ins.sol.start or not eligible[o]:
+            continue
+        if not urgent(inst, o):
+            insert(ins, o)
+            continue
+        # Urgent work fits where it is cheapest, or where room is made for it when it fits
+        # nowhere or only late.
+        before = ins.clone()
+        if insert(ins, o) is None or _late(inst, ins.sol, o):
+            better = make_room(before, o)
+            if better is not None and (
+                o not in ins.sol.start
+                or solution_cost(inst, better.sol) < solution_cost(inst, ins.sol)
+            ):
+                ins = better
+    return ins.sol
+
+
+def make_room(ins: Inserter, o: int) -> Inserter | None:
+    """An inserter in which urgent order o is served, made by taking less valuable work out
+    of the routes nearest to it around the time it could start there, placing o, then
+    offering that work back; the cheapest such solution, or None."""
+    inst = ins.inst
+    members = inst.linked_group(o)
+    need = sum(inst.orders[x].crew for x in members)
+    value = max(unassigned_cost(inst, x) for x in members)
+    near: list[int] = []
+    for x in members:
+        for s in _nearest(ins, x):
+            if s not in near:
+                near.append(s)
+    near = near[: max(ROOM_ROUTES, need + 1)]
+    lo = min(_reachable(inst, x) for x in members) - ROOM_MARGIN
+    hi = max(_closing(inst, x) for x in members) + ROOM_MARGIN
+    best: Inserter | None = None
+    best_cost = None
+    for combo in itertools.combinations(near, min(need, len(near))):
+        trial = ins.clone()
+        moved: list[int] = []
+        for s in combo:
+            route = trial.sol.routes.get(s)
+            for x in list(route.orders) if route is not None else []:
+                if x not in trial.sol.start or x in members:
+                    continue
+                st = trial.sol.start[x]
+                if st + inst.orders[x].duration < lo or st > hi:
+                    continue
+                if urgent(inst, x) or unassigned_cost(inst, x) >= value:
+                    continue
+                if take_out(trial, x) is not None:
+                    moved += [y for y in inst.linked_group(x) if y not in moved]
+        if insert(trial, o) is None:
+            continue
+        for x in sorted(moved, key=lambda y: -unassigned_cost(inst, y)):
+            if x not in trial.sol.start:
+                insert(trial, x)
+        cost = solution_cost(inst, trial.sol)
+        if best_cost is None or cost < best_cost:
+            best, best_cost = trial, cost
+    if best is None:
+        return None
+    before = solution_cost(inst, ins.sol)
+    return best if best_cost < before else None
+
+
+def _late(inst: Instance, sol: Solution, o: int) -> bool:
+    """Served order o (or a member of its group) starts past its due time."""
+    for x in inst.linked_group(o):
+        due = inst.orders[x].due
+        if due is not None and sol.start.get(x, 0) > due:
+            return True
+    return False
+
+
+def _nearest(ins: Inserter, o: int) -> list[int]:
+    """Eligible shifts of o nearest to its site (by their start or closest stop)."""
+    inst, sol = ins.inst, ins.sol
+    loc = inst.orders[o].loc
+    scored = []
+    for s in ins.eligible[o]:
+        gap = inst.t(inst.shifts[s].start_loc, loc)
+        route = sol.routes.get(s)
+        for x in route.orders if route is not None else []:
+            gap = min(gap, inst.t(inst.orders[x].loc, loc))
+        scored.append((gap, s))
+    scored.sort()
+    return [s for _, s in scored]
+
+
+def _reachable(inst: Instance, o: int) -> int:
+    """The earliest o may start (its first window)."""
+    order = inst.orders[o]
+    return order.pin_start if order.pin_start is not None else order.windows[0][0]
+
+
+def _closing(inst: Instance, o: int) -> int:
+    """When o should have ended: by its due (or the end of its windows) plus its duration."""
+    order = inst.orders[o]
+    if order.pin_start is not None:
+        return order.pin_start + order.duration
+    close = order.windows[-1][1] if order.due is None else min(order.due, order.windows[-1][1])
+    return close + order.duration

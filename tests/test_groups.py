@@ -1,0 +1,208 @@
+"""Crews and linked orders placed as a whole, urgent work placed first with room made for it."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+from factory import at, order, problem, tech
+
+from optimizer.construct import construct, insert, take_out
+from optimizer.cp.build import eligible_shifts
+from optimizer.cp.objective import solution_cost
+from optimizer.groups import best_group, slots_of
+from optimizer.insertion import Inserter
+from optimizer.instance import Instance, compile_problem
+from optimizer.ruin import RuinRecreate, anneal, phase_clock
+from optimizer.solution import Solution
+from optimizer.solve import solve
+
+
+def _built(p) -> tuple[Instance, Solution]:
+    inst = compile_problem(p)
+    return inst, construct(inst, eligible_shifts(inst))
+
+
+def _check_sync(inst: Instance, sol: Solution) -> None:
+    """Every served crew order is in `crew` routes of distinct technicians at one start, and
+    every served linked pair is served together within its gap."""
+    where = sol.shifts_of()
+    for o, od in enumerate(inst.orders):
+        if o not in where:
+            assert all(other not in where for other, _, _ in od.links)
+            continue
+        shifts = where[o]
+        assert len(shifts) == od.crew
+        assert len({inst.shifts[s].tech for s in shifts}) == od.crew
+        for s in shifts:
+            route = sol.routes[s]
+            assert o in route.orders
+        assert sol.provider[o] in shifts
+        for other, lo, hi in od.links:
+            assert other in where
+            assert lo <= sol.start[o] - sol.start[other] <= hi
+
+
+def test_crew_order_is_placed_on_two_technicians_at_one_start():
+    """A crew of two at (10, 0): A from (0, 0) arrives 08:10, B from (30, 0) at 08:20; they
+    meet at 08:20, the earliest both can be there."""
+    p = problem([tech("A", 0, 0), tech("B", 30, 0)], [order("C", 10, 0, crew_size=2)])
+    inst, sol = _built(p)
+    _check_sync(inst, sol)
+    assert sol.start[0] == inst.seconds(datetime.fromisoformat(at("08:20")))
+
+
+def test_linked_orders_start_within_their_gap():
+    """A two-ended test: E at (10, 0) and F at (0, 20) start together (gap 0), F needs the
+    radio skill only B holds; a second pair G/H with H 30 to 60 minutes after G."""
+    p = problem(
+        [tech("A", 0, 0), tech("B", 0, 0, skills={"fiber": 3, "radio": 2})],
+        [
+            order("E", 10, 0, linked=[{"order": "F"}]),
+            order("F", 0, 20, required_skills={"radio": 2}),
+            order("G", 5, 5),
+            order("H", 5, 6, linked=[{"order": "G", "min_gap": "PT30M", "max_gap": "PT60M"}]),
+        ],
+    )
+    inst, sol = _built(p)
+    assert len(sol.shifts_of()) == 4
+    _check_sync(inst, sol)
+    assert sol.start[0] == sol.start[1]
+    assert 1800 <= sol.start[3] - sol.start[2] <= 3600
+
+
+def test_linked_order_whose_partner_cannot_be_served_stays_out():
+    """F needs a skill nobody has: E, linked to it, is not served either."""
+    p = problem(
+        [tech("A", 0, 0)],
+        [order("E", 10, 0, linked=[{"order": "F"}]), order("F", 0, 20, required_skills={"x": 1})],
+    )
+    _inst, sol = _built(p)
+    assert sol.shifts_of() == {}
+
+
+def test_contradicting_link_chain_has_no_slots():
+    """E = F + [0, 0], F = G + [0, 0], G = E + [10, 20] minutes: no starts satisfy all."""
+    p = problem(
+        [tech("A", 0, 0)],
+        [
+            order("E", 1, 0, linked=[{"order": "F"}]),
+            order("F", 2, 0, linked=[{"order": "G"}]),
+            order("G", 3, 0, linked=[{"order": "E", "min_gap": "PT10M", "max_gap": "PT20M"}]),
+        ],
+    )
+    inst = compile_problem(p)
+    assert slots_of(inst, 0) is None
+
+
+def test_urgent_crew_order_gets_room_from_less_valuable_work():
+    """A and B are booked 08:00-12:00 with priority-5 work at their own sites; a mandatory
+    crew outage due 08:30 fits only if each drops that work, so both are dropped."""
+    p = problem(
+        [tech("A", 0, 0, end="12:00"), tech("B", 10, 0, end="12:00")],
+        [
+            order(
+                "LOW-A",
+                0,
+                1,
+                200,
+                priority=5,
+                time_windows=[{"start": at("08:00"), "end": at("08:05")}],
+            ),
+            order(
+                "LOW-B",
+                10,
+                1,
+                200,
+                priority=5,
+                time_windows=[{"start": at("08:00"), "end": at("08:05")}],
+            ),
+            order("OUT", 5, 0, 60, crew_size=2, priority=1, mandatory=True, due=at("08:30")),
+        ],
+    )
+    inst = compile_problem(p)
+    eligible = eligible_shifts(inst)
+    # Without room made, the low orders booked first keep both technicians busy.
+    booked = Solution()
+    ins = Inserter(inst, booked, eligible)
+    assert insert(ins, 0) and insert(ins, 1)
+    assert best_group(ins, 2) is None
+    sol = construct(inst, eligible, ins.sol)
+    assert 2 in sol.shifts_of()
+    _check_sync(inst, sol)
+    assert sol.start[2] <= inst.orders[2].due
+
+
+def test_take_out_and_insert_keep_the_crew_whole():
+    """Taking a crew order out empties both its routes' visits; inserting it puts it back
+    into two routes at one start, at the same cost as before."""
+    p = problem(
+        [tech("A", 0, 0), tech("B", 30, 0), tech("C", 0, 30)],
+        [order("C1", 10, 0, crew_size=2), order("S1", 20, 0), order("S2", 0, 20)],
+    )
+    inst, sol = _built(p)
+    before = solution_cost(inst, sol)
+    ins = Inserter(inst, sol.copy(), eligible_shifts(inst))
+    assert take_out(ins, 0) is not None
+    assert 0 not in ins.sol.shifts_of()
+    assert insert(ins, 0) is not None
+    _check_sync(inst, ins.sol)
+    assert solution_cost(inst, ins.sol) == before
+
+
+def test_ruin_and_recreate_keeps_crews_and_links_synchronised():
+    """A hundred moves on a day with crews and linked pairs: every solution stays in sync
+    and the best costs no more than the first."""
+    rng = random.Random(3)
+    techs = [tech(f"T{i}", rng.randint(0, 40), rng.randint(0, 40)) for i in range(5)]
+    orders = []
+    for i in range(18):
+        fields = {}
+        if i % 6 == 0:
+            fields["crew_size"] = 2
+        if i % 6 == 1:
+            fields["linked"] = [{"order": f"O{i + 1}", "min_gap": "-PT15M", "max_gap": "PT15M"}]
+        orders.append(order(f"O{i}", rng.randint(0, 40), rng.randint(0, 40), 40, **fields))
+    inst, sol = _built(problem(techs, orders))
+    sol.cost = solution_cost(inst, sol)
+    _check_sync(inst, sol)
+    rr = RuinRecreate(inst, eligible_shifts(inst), rng)
+    best, moves = anneal(
+        inst, rr.eligible, sol, rng, iterations=100, clock=phase_clock(1e18, 100), rr=rr
+    )
+    assert moves == 100
+    _check_sync(inst, best)
+    assert best.cost <= sol.cost
+    assert best.cost == solution_cost(inst, best)
+
+
+def test_crew_order_gets_crew_recommendations():
+    """A new crew outage in a running day: recommendations name two technicians each, led by
+    different technicians, the cheapest first, and the first crew can be there by its due."""
+    from models import Order, Plan
+    from optimizer.replan import recommend
+
+    p = problem(
+        [tech("A", 0, 0), tech("B", 10, 0), tech("C", 40, 0)],
+        [order("S1", 5, 5), order("S2", 35, 5)],
+    )
+    plan = solve(p).plan
+    assert isinstance(plan, Plan)
+    new = Order.model_validate(
+        {
+            "id": "OUT",
+            "location": {"x": 5, "y": 0},
+            "duration": "PT1H",
+            "required_skills": {"fiber": 1},
+            "crew_size": 2,
+            "priority": 1,
+            "due": at("09:00"),
+        }
+    )
+    recs = recommend(p, plan, new, datetime.fromisoformat(at("08:00")), k=3)
+    assert len(recs) >= 2
+    assert all(r.crew is not None and len(set(r.crew)) == 2 for r in recs)
+    assert all(r.crew[0] == r.technician for r in recs)  # type: ignore[index]
+    assert len({r.technician for r in recs}) == len(recs)
+    assert [r.cost_delta for r in recs] == sorted(r.cost_delta for r in recs)
+    assert recs[0].sla_met is True
