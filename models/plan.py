@@ -152,7 +152,8 @@ class Recommendation(StrictModel):
     start: Instant = Field(description="When service would start.")
     end: Instant = Field(description="When service would end.")
     sla_met: bool | None = Field(
-        description="Whether the start is by the order's due (null when it has none)."
+        default=None,
+        description="Whether the start is by the order's due (null when it has none).",
     )
     cost_delta: float = Field(description="Change of the plan's objective if chosen.")
     changes: list[Change] = Field(

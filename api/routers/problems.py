@@ -3,6 +3,7 @@ plan has a version: the board draws technicians, shifts and orders from it while
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,5 +19,6 @@ router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["plans"])
 def get_problem(plan_id: PlanId, key: ViewerKey, store: StoreDep) -> dict[str, Any]:
     """The problem the plan was submitted with, as validated (defaults filled in); each
     version's own problem (after events) is in its version."""
-    problem: dict[str, Any] = get_or_404(store, plan_id).problem
+    get_or_404(store, plan_id)
+    problem: dict[str, Any] = json.loads(store.problem_text(plan_id))
     return problem
