@@ -52,6 +52,27 @@ app = typer.Typer(
 )
 
 
+class LogLevel(StrEnum):
+    """How much the optimizer logs on stderr."""
+
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
+
+@app.callback()
+def _options(
+    log_level: Annotated[
+        LogLevel,
+        typer.Option("--log-level", help="Optimizer log on stderr (debug: every neighbourhood)."),
+    ] = LogLevel.warning,
+) -> None:
+    """Plan a day of telecom field service: technicians, orders, crews, skills, parts."""
+    import logging
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+
 class SchemaName(StrEnum):
     """Contract documents that have a JSON Schema."""
 

@@ -18,8 +18,7 @@ is checked for them and dropped when it fails.
 
 from __future__ import annotations
 
-import os
-import sys
+import logging
 import time
 from functools import cached_property
 
@@ -43,7 +42,7 @@ ROOMY = 25.0
 """Orders a shift could hold (its length over an order's service and a leg to a near
 order) from which routes are long and a set cover pays: on TRSP and Solomon type 2 (35
 to 57), not type 1 (13 to 14)."""
-DEBUG = bool(os.environ.get("DISPATCH_DEBUG"))
+log = logging.getLogger(__name__)
 """Log each solve to stderr."""
 
 Entry = tuple[int, RouteSol, tuple[int, ...]]
@@ -164,14 +163,15 @@ class RoutePool:
                 break
             columns = sorted(set(rank[:size]) | best)
             chosen = solve(columns, left, covering=False)
-            if DEBUG:
-                print(
-                    f"pool routes={len(entries)} kept={size} incumbent={incumbent.cost} "
-                    f"value={sum(values[i] for i in best)} -> "
-                    f"{chosen and sum(values[i] for i in chosen)} "
-                    f"t={time.monotonic() - began:.2f}",
-                    file=sys.stderr,
-                )
+            log.debug(
+                "pool routes=%d kept=%d incumbent=%s value=%s -> %s t=%.2f",
+                len(entries),
+                size,
+                incumbent.cost,
+                sum(values[i] for i in best),
+                chosen and sum(values[i] for i in chosen),
+                time.monotonic() - began,
+            )
             if chosen is not None and sum(values[i] for i in chosen) < sum(
                 values[i] for i in best
             ):
@@ -187,8 +187,7 @@ class RoutePool:
             covered = solve(columns, left, covering=True)
             if covered is not None and covered != best:
                 found = _combined(inst, [entries[i] for i in sorted(covered)])
-                if DEBUG:
-                    print(f"cover {found and found.cost}", file=sys.stderr)
+                log.debug("cover %s", found and found.cost)
         sol = _combined(inst, [entries[i] for i in sorted(best)])
         if found is not None and (sol is None or found.cost < sol.cost):
             sol = found

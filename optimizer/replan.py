@@ -407,14 +407,6 @@ def _linked_to_started(
     return out
 
 
-def _shift_home(problem: Problem, shift_id: str | None) -> Location:
-    for t in problem.technicians:
-        for s in t.shifts:
-            if s.id == shift_id:
-                return s.final_location
-    raise KeyError(shift_id)
-
-
 def _baseline(inst: Instance, plan: Plan, tolerance: timedelta) -> None:
     """Tell the instance how the previous plan served each order (to price changes)."""
     starts: dict[str, datetime] = {}

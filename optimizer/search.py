@@ -4,11 +4,10 @@ CP-SAT re-decide them with everything else fixed, warm-started from the incumben
 
 from __future__ import annotations
 
-import os
+import logging
 import random
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,8 +49,7 @@ MAX_CHAINS = 4
 """Most parallel ruin-and-recreate chains (one per worker)."""
 RR_MOVES_PER_DET_SECOND = 100
 """Ruin-and-recreate moves per deterministic second when the limit is deterministic."""
-DEBUG = bool(os.environ.get("DISPATCH_DEBUG"))
-"""Log each CP-SAT neighbourhood to stderr."""
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,7 +63,6 @@ class SearchStats:
     deterministic_time: float = 0.0
     proven_optimal: bool = False
     bound: float | None = None
-    history: list[tuple[float, int]] = field(default_factory=list)
     parts: int = 1
     chains: int = 1
 
@@ -227,13 +224,11 @@ def _ruin_recreate(
                 deterministic=None if iterations is None else POOL_DETERMINISTIC,
             )
             if combined is not None:
-                if DEBUG:
-                    print(f"pool {best.cost} -> {combined.cost}", file=sys.stderr)
+                log.debug("pool %s -> %s", best.cost, combined.cost)
                 best = combined
     stats.moves += moves
     if best.cost < incumbent.cost:
         stats.improvements += 1
-        stats.history.append((time.monotonic() - began, best.cost))
     return best
 
 
@@ -354,12 +349,15 @@ def _cp_lns(
         stats.iterations += 1
         stats.deterministic_time += out.deterministic_time
         spent += out.deterministic_time
-        if DEBUG:
-            print(
-                f"lns {stats.iterations} shifts={shifts} free={len(scope.orders)} "
-                f"fixed={len(scope.fixed)} {out.status} t={time.monotonic() - t_start:.2f}",
-                file=sys.stderr,
-            )
+        log.debug(
+            "lns %d shifts=%s free=%d fixed=%d %s t=%.2f",
+            stats.iterations,
+            shifts,
+            len(scope.orders),
+            len(scope.fixed),
+            out.status,
+            time.monotonic() - t_start,
+        )
         if out.solution is None:
             continue
         out.solution.cost = solution_cost(inst, out.solution)
@@ -368,7 +366,6 @@ def _cp_lns(
         ):
             if out.solution.cost < incumbent.cost:
                 stats.improvements += 1
-                stats.history.append((time.monotonic() - t_start, out.solution.cost))
             incumbent = out.solution
     return incumbent
 
