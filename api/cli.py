@@ -579,6 +579,7 @@ def keys_list(db: DbOption = None) -> None:
 
 # Re-planning commands register themselves on `app` (kept in their own module).
 from api import cli_replan as _cli_replan  # noqa: F401
+from api import cli_roster as _cli_roster  # noqa: F401
 
 _PROCESS_STARTED: float | None = None
 """Set by `main()`: the time limit of a solve counts from the process start."""

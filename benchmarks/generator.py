@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import random
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -562,6 +563,11 @@ def dump_day(day: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: write a generated day to a file or stdout."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["roster"]:  # roster mode: a month of 7x24 cover (benchmarks.roster_generator)
+        from benchmarks.roster_generator import main as roster_main
+
+        return roster_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("num_orders", type=int)
     parser.add_argument("num_technicians", type=int)
