@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from api import errors
 from api.deps import PlanLocks
 from api.jobs import SolveRunner
-from api.routers import checks, health, keys, plans, recommendations, versions
+from api.routers import checks, health, keys, plans, recommendations, rosters, versions
 from api.routers.plans import worker_params
 from api.schemas import EffectiveOptions, ProblemDetails
 from api.settings import Settings
@@ -46,6 +46,7 @@ TAGS = [
     {"name": "plans", "description": "Submit problems, follow their solves, cancel them."},
     {"name": "versions", "description": "The service record, and re-planning from events."},
     {"name": "recommendations", "description": "Where a new order would fit best."},
+    {"name": "rosters", "description": "Who works which shift: roster problems as jobs."},
     {"name": "checks", "description": "Validate problems and score plans; nothing stored."},
     {"name": "keys", "description": "API keys (admin)."},
     {"name": "health", "description": "Liveness and readiness; no key needed."},
@@ -86,9 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.runner = runner
         app.state.plan_locks = PlanLocks()
+        app.state.roster_runner = rosters.start_roster_runner(store, settings)
         try:
             yield
         finally:
+            app.state.roster_runner.shutdown()
             runner.shutdown()
             store.close()
 
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (plans, versions, recommendations, checks, keys, health):
         app.include_router(module.router)
+    app.include_router(rosters.router)
     app.openapi = _openapi_with_problem_details(app)  # type: ignore[method-assign]
     return app
 

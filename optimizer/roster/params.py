@@ -33,7 +33,7 @@ class RosterParams(BaseModel):
         description="Large neighbourhood search after the first solution: auto = on large "
         "instances (more than `lns_min_vars` shift variables).",
     )
-    lns_min_vars: int = Field(default=500, ge=0, description="Size where `auto` turns LNS on.")
+    lns_min_vars: int = Field(default=6000, ge=0, description="Size where `auto` turns LNS on.")
     lns_first_share: float = Field(
         default=0.1, gt=0, le=1, description="Share of the budget for the whole-model solve."
     )
