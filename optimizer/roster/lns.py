@@ -17,6 +17,9 @@ KINDS = ("days", "staff", "block")
 """Neighbourhoods in turn: a window of days (everyone), a group of people (every day), and a
 block of twice the days for a random half of the people."""
 GROW, SHRINK = 1.15, 0.85
+STEP_COST = 0.1
+"""Deterministic seconds each step costs at least (its set-up is not counted by CP-SAT), so a
+deterministic budget bounds the number of steps."""
 """How the neighbourhood size moves after a sub-solve proved optimal / ran out of time."""
 
 
@@ -47,6 +50,7 @@ def improve(search: Search) -> None:
             params.seed + steps + 1,
         )
         _restore(search, fixed)
+        budget.spent_deterministic += max(0.0, STEP_COST - solver.deterministic_time)
         before = search.value
         if search.take(solver) and search.value is not None and before is not None:
             accepted += search.value < before
