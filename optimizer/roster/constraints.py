@@ -106,6 +106,13 @@ def max_weekends(model: cp_model.CpModel, inst: RosterInstance, v: RosterVars) -
             model.add_bool_or([sat, sun, wk.Not()])
         if rule.max_weekends < inst.num_weekends:
             model.add(sum(v.weekend[e]) <= rule.max_weekends)
+            # Redundant: at most as many Saturdays (Sundays); linear sums that stay in the LP
+            # relaxation whatever the linearisation level, where they carry most of the bound.
+            for day in (5, 6):
+                model.add(
+                    sum(v.works[e][7 * w + day] for w in range(inst.num_weekends))
+                    <= rule.max_weekends
+                )
 
 
 CONSTRAINTS: list[tuple[str, Family]] = [

@@ -48,6 +48,13 @@ class Search:
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = self.params.workers or 1
+        # The labour rules are clauses; only the full linearisation puts them (and the
+        # weekend implications) into the LP, whose bound then guides the search. With one
+        # worker that is the worker's own setting, with two the full-problem subsolver.
+        if p.num_workers == 1:
+            p.linearization_level = 2
+        elif p.num_workers == 2:
+            p.subsolvers.append("max_lp")
         p.random_seed = seed
         p.max_time_in_seconds = max(0.01, wall)
         if deterministic is not None:
