@@ -27,19 +27,19 @@ def days_off(model: cp_model.CpModel, inst: RosterInstance, v: RosterVars) -> No
 def shift_rotation(model: cp_model.CpModel, inst: RosterInstance, v: RosterVars) -> None:
     """A type in a's `cannot_follow` is not worked the day after a (one row per a: the next
     day holds at most one shift, so the row is as tight as the pairwise clauses)."""
+    after = [
+        [b for b in range(inst.num_shifts) if inst.forbidden_next[a][b]]
+        for a in range(inst.num_shifts)
+    ]
     for e in range(inst.num_staff):
         for d in range(inst.num_days - 1):
-            for a in range(inst.num_shifts):
-                first = v.x[e][d][a]
-                if first is None:
+            today, tomorrow = v.x[e][d], v.x[e][d + 1]
+            for a, first in enumerate(today):
+                if first is None or not after[a]:
                     continue
-                nxt = [
-                    b_var
-                    for b, b_var in enumerate(v.x[e][d + 1])
-                    if b_var is not None and inst.forbidden_next[a][b]
-                ]
+                nxt = [b_var for b in after[a] if (b_var := tomorrow[b]) is not None]
                 if nxt:
-                    model.add(first + sum(nxt) <= 1)
+                    model.add(cp_model.LinearExpr.sum([first, *nxt]) <= 1)
 
 
 def max_shifts(model: cp_model.CpModel, inst: RosterInstance, v: RosterVars) -> None:

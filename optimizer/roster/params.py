@@ -33,9 +33,9 @@ class RosterParams(BaseModel):
         description="Large neighbourhood search after the first solution: auto = on large "
         "instances (more than `lns_min_vars` shift variables).",
     )
-    lns_min_vars: int = Field(default=6000, ge=0, description="Size where `auto` turns LNS on.")
+    lns_min_vars: int = Field(default=300, ge=0, description="Size where `auto` turns LNS on.")
     lns_first_share: float = Field(
-        default=0.1, gt=0, le=1, description="Share of the budget for the whole-model solve."
+        default=0.3, gt=0, le=1, description="Share of the budget for the whole-model solve."
     )
     lns_step_time: float = Field(default=2.0, gt=0, description="Seconds per LNS sub-solve.")
     lns_days: int = Field(default=7, ge=1, description="Initial window of days re-optimised.")

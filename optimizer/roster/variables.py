@@ -35,7 +35,7 @@ class RosterVars:
                     for s in range(inst.num_shifts)
                 ]
                 w = model.new_bool_var(f"works[{e},{d}]")
-                model.add(w == sum(v for v in xed if v is not None))
+                model.add(w == cp_model.LinearExpr.sum([v for v in xed if v is not None]))
                 xe.append(xed)
                 we.append(w)
             x.append(xe)
