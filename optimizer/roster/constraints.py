@@ -7,9 +7,10 @@ order does not matter for correctness; cheap families come first to read the mod
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ortools.sat.python import cp_model
+from ortools.sat.python.cp_model_helper import Literal
 
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.variables import RosterVars
@@ -70,7 +71,9 @@ def max_consecutive_shifts(model: cp_model.CpModel, inst: RosterInstance, v: Ros
             model.add(sum(v.works[e][d : d + m + 1]) <= m)
 
 
-def _forbid_short_runs(model: cp_model.CpModel, seq: list[cp_model.IntVar], shortest: int) -> None:
+def _forbid_short_runs(
+    model: cp_model.CpModel, seq: Sequence[cp_model.IntVar | Literal], shortest: int
+) -> None:
     """No run of true values shorter than `shortest` that touches neither end: a run that
     starts on day d > 0 (false before, true on d) is still true on d+1 .. d+shortest-1, for
     the days that lie before the last day (a run reaching the last day is exempt).

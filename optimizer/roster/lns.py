@@ -118,7 +118,7 @@ def _hint_free(search: Search, free: tuple[set[int] | None, set[int] | None]) ->
     assert search.assignment is not None
     rm = search.rm
     model = rm.model
-    model.clear_hints()
+    model.clear_hints()  # type: ignore[no-untyped-call]
     for e, row in enumerate(search.assignment):
         for d, s_on in enumerate(row):
             if not _is_free(free, e, d):

@@ -23,7 +23,7 @@ class RosterModel:
 
     def hint(self, assignment: list[list[int]]) -> None:
         """Hint every x and works variable with a dense assignment (warm start)."""
-        self.model.clear_hints()
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
         for e, row in enumerate(assignment):
             for d, s_on in enumerate(row):
                 for s, var in enumerate(self.vars.x[e][d]):

@@ -131,10 +131,9 @@ def solve_roster(
 def result_of(problem: RosterProblem, inst: RosterInstance, search: Search) -> RosterResult:
     """The contract result of a search, its terms and cover recomputed by the evaluator."""
     if search.assignment is None:
-        status = "infeasible" if search.infeasible else "unknown"
         return RosterResult(
             problem_id=problem.id,
-            status=status,
+            status="infeasible" if search.infeasible else "unknown",
             objective=RosterObjective(value=None, bound=search.bound),
             roster={},
             solver=search.stats,
