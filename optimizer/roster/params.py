@@ -37,6 +37,11 @@ class RosterParams(BaseModel):
     lns_first_share: float = Field(
         default=0.3, gt=0, le=1, description="Share of the budget for the whole-model solve."
     )
+    lns_first_only_vars: int = Field(
+        default=6000,
+        ge=0,
+        description="Above this many shift variables, LNS starts from the first solution.",
+    )
     lns_step_time: float = Field(default=2.0, gt=0, description="Seconds per LNS sub-solve.")
     lns_days: int = Field(default=7, ge=1, description="Initial window of days re-optimised.")
     lns_staff: int = Field(default=3, ge=1, description="Initial group of people re-optimised.")

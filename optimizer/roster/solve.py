@@ -18,14 +18,16 @@ from optimizer.roster.params import Budget, RosterParams
 class _Progress(cp_model.CpSolverSolutionCallback):
     """Records the time and value of every improving solution."""
 
-    def __init__(self, budget: Budget, log: list[tuple[float, int]]):
+    def __init__(self, budget: Budget, log: list[tuple[float, int]], stop_at_first: bool):
         super().__init__()
-        self.budget, self.log = budget, log
+        self.budget, self.log, self.stop_at_first = budget, log, stop_at_first
 
     def on_solution_callback(self) -> None:
         value = round(self.objective_value)
         if not self.log or value < self.log[-1][1]:
             self.log.append((round(self.budget.elapsed(), 3), value))
+        if self.stop_at_first:
+            self.stop_search()
 
 
 @dataclass
@@ -43,8 +45,11 @@ class Search:
     improvements: list[tuple[float, int]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
 
-    def run(self, wall: float, deterministic: float | None, seed: int) -> cp_model.CpSolver:
-        """One CP-SAT run of the model as it stands (domains fixed by the caller)."""
+    def run(
+        self, wall: float, deterministic: float | None, seed: int, stop_at_first: bool = False
+    ) -> cp_model.CpSolver:
+        """One CP-SAT run of the model as it stands (domains fixed by the caller), stopped at
+        its first solution if asked."""
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = self.params.workers or 1
@@ -60,7 +65,8 @@ class Search:
         if deterministic is not None:
             p.max_deterministic_time = max(0.001, deterministic)
         p.log_search_progress = self.params.log
-        status = solver.solve(self.rm.model, _Progress(self.budget, self.improvements))
+        progress = _Progress(self.budget, self.improvements, stop_at_first)
+        status = solver.solve(self.rm.model, progress)
         self.budget.spent_deterministic += solver.deterministic_time
         self.last_status = status
         return solver
@@ -95,11 +101,15 @@ def solve_roster(
     search = Search(rm, params, budget)
     num_vars = sum(v is not None for xe in rm.vars.x for xed in xe for v in xed)
     use_lns = params.lns == "on" or (params.lns == "auto" and num_vars > params.lns_min_vars)
-    first_wall = budget.wall_left() * (params.lns_first_share if use_lns else 1.0)
+    # Large models go to LNS from their first solution; smaller ones get a share of the
+    # budget on the whole model first, where CP-SAT often proves the optimum.
+    first_only = use_lns and num_vars > params.lns_first_only_vars
+    share = params.lns_first_share if use_lns and not first_only else 1.0
+    first_wall = budget.wall_left() * share
     first_det = budget.deterministic_left()
-    if use_lns and first_det is not None:
-        first_det *= params.lns_first_share
-    solver = search.run(first_wall, first_det, params.seed)
+    if first_det is not None:
+        first_det *= share
+    solver = search.run(first_wall, first_det, params.seed, stop_at_first=first_only)
     search.take(solver)
     status = search.last_status
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
