@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks.roster_generator import generate_roster
-from models import VisitItem, load_problem
+from models import InvalidInput, VisitItem, load_problem
 from models.roster import RosterResult, load_roster_problem
 from optimizer.params import SolveParams
 from optimizer.roster.day import BreakRule, roster_day
@@ -195,3 +195,28 @@ def test_on_call_people_leave_routine_night_work() -> None:
     doc, _ = night_day()
     plan = solve(load_problem(doc), SolveParams(workers=1, seed=0, time_limit=20)).plan
     assert "R1" in {u.order for u in plan.unassigned}
+
+
+def test_roster_day_reports_every_error_at_once() -> None:
+    """A day outside the horizon and a break longer than its window are reported together;
+    a person on shift without a home, and a break that overruns a shift, on a valid day."""
+    data = generate_roster(8, seed=4, days=7)
+    del data["staff"][0]["home"]
+    month = load_roster_problem(data)
+    roster = {p.id: [None] * 7 for p in month.staff}
+    roster["T01"][1] = "D"
+    short = BreakRule(timedelta(hours=3), timedelta(hours=3, minutes=10), timedelta(minutes=30))
+    with pytest.raises(InvalidInput) as info:
+        roster_day(month, roster, 9, [short])
+    assert [str(e) for e in info.value.errors] == [
+        "breaks[0]: break window is shorter than the break",
+        "day: day 9 is outside the 7 days",
+    ]
+    roster["T02"][1] = "D"
+    long = BreakRule(timedelta(hours=3), timedelta(hours=10), timedelta(minutes=30))
+    with pytest.raises(InvalidInput) as info:
+        roster_day(month, roster, 1, [long])
+    assert [str(e) for e in info.value.errors] == [
+        "staff[0].home: a person on shift needs a home",
+        "breaks[0]: break does not fit in shift type 'D'",
+    ]

@@ -45,9 +45,14 @@ def roster_day(
     a shift type has no start, or a break does not fit a shift.
     """
     breaks = breaks or []
-    errors: list[FieldError] = []
+    errors = [
+        FieldError(f"breaks[{b}]", "break window is shorter than the break")
+        for b, rule in enumerate(breaks)
+        if rule.latest - rule.earliest < rule.duration
+    ]
     if not 0 <= day < problem.days:
-        raise InvalidInput([FieldError("day", f"day {day} is outside the {problem.days} days")])
+        errors.append(FieldError("day", f"day {day} is outside the {problem.days} days"))
+        raise InvalidInput(errors)
     tz = _offset(problem.timezone)
     midnight = datetime.combine(problem.start_date + timedelta(days=day), datetime.min.time())
     midnight = midnight.replace(tzinfo=tz)
@@ -100,7 +105,9 @@ def _breaks(
     """The breaks of one shift (errors for those that do not fit it)."""
     out = []
     for b, rule in enumerate(rules):
-        if rule.latest > st.duration or rule.latest - rule.earliest < rule.duration:
+        if rule.latest - rule.earliest < rule.duration:
+            continue  # reported once, above
+        if rule.latest > st.duration:
             errors.append(
                 FieldError(f"breaks[{b}]", f"break does not fit in shift type '{st.id}'")
             )
