@@ -21,7 +21,7 @@ from api.booking_app import install_booking
 from api.deps import PlanLocks
 from api.guard import RequestGuard
 from api.jobs import SolveRunner, TaskRunner
-from api.routers import checks, health, keys, plans, recommendations, versions
+from api.routers import checks, health, keys, plans, recommendations, rosters, versions
 from api.routers.diffs import router as diffs_router
 from api.routers.me import router as me_router
 from api.routers.moves import router as moves_router
@@ -53,6 +53,7 @@ TAGS = [
     {"name": "plans", "description": "Submit problems, follow their solves, cancel them."},
     {"name": "versions", "description": "The service record, and re-planning from events."},
     {"name": "recommendations", "description": "Where a new order would fit best."},
+    {"name": "rosters", "description": "Who works which shift: roster problems as jobs."},
     {"name": "checks", "description": "Validate problems and score plans; nothing stored."},
     {"name": "keys", "description": "API keys (admin)."},
     {"name": "health", "description": "Liveness and readiness; no key needed."},
@@ -98,9 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             queue_size=settings.short_queue_size,
             grace_seconds=settings.grace_seconds,
         )
+        app.state.roster_runner = rosters.start_roster_runner(store, settings)
         try:
             yield
         finally:
+            app.state.roster_runner.shutdown()
             runner.shutdown()
             store.close()
 
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(problems_router)
     app.include_router(me_router)
     app.include_router(board_router)
+    app.include_router(rosters.router)
     app.openapi = _openapi_with_problem_details(app)  # type: ignore[method-assign]
     return app
 

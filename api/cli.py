@@ -608,6 +608,7 @@ def keys_list(db: DbOption = None) -> None:
 
 # Re-planning commands register themselves on `app` (kept in their own module).
 from api import cli_replan as _cli_replan  # noqa: F401
+from api import cli_roster as _cli_roster  # noqa: F401
 from api import cli_slots as _cli_slots  # noqa: F401
 
 _PROCESS_STARTED: float | None = None

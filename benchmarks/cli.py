@@ -1,6 +1,6 @@
 """Command line: solve benchmark suites and report on runs.
 
-python -m benchmarks run --suite trsp|solomon|solomon-hier|gh200|hhcrsp [--instances A,B]
+python -m benchmarks run --suite trsp|solomon|solomon-hier|gh200|hhcrsp|curtois [--instances A,B]
     [--time-limit S] [--seed N] [--workers N] [--deterministic-limit D]
     [--max-customers N] [--solver ours|pyvrp|ortools] --out DIR
 python -m benchmarks report DIR [--against DIR2 [--against DIR3 ...]]
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="solve the instances of a suite, one JSON record each")
-    run.add_argument("--suite", required=True, choices=SUITES)
+    run.add_argument("--suite", required=True, choices=(*SUITES, "curtois"))
     run.add_argument("--instances", help="comma-separated names (default: the whole suite)")
     run.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
     run.add_argument("--seed", type=int, default=0)
@@ -71,6 +71,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from tqdm import tqdm
 
     from optimizer.params import SolveParams
+
+    if args.suite == "curtois":
+        return run_curtois(args)
 
     if args.solver != "ours":
         from benchmarks.peers import PeerUnavailable, check_available
@@ -129,6 +132,25 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         )
     console.print(f"{len(names) - failures}/{len(names)} feasible; records in {args.out}")
     return 0 if failures == 0 else 1
+
+
+def run_curtois(args: argparse.Namespace) -> int:
+    """The roster suite (`benchmarks.curtois`): Curtois-Qu instances, one record each."""
+    from benchmarks import curtois
+    from optimizer.roster.params import RosterParams
+
+    names = (
+        [curtois.resolve_name(n.strip()) for n in args.instances.split(",") if n.strip()]
+        if args.instances
+        else curtois.instance_names()
+    )
+    params = RosterParams(
+        time_limit=args.time_limit,
+        seed=args.seed,
+        workers=args.workers,
+        deterministic_limit=args.deterministic_limit,
+    )
+    return curtois.run_suite(names, params, args.out)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:

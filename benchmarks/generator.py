@@ -31,6 +31,7 @@ import argparse
 import json
 import math
 import random
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -804,6 +805,11 @@ def bad_day_from_arguments(args: argparse.Namespace) -> BadDay | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: write a generated day to a file or stdout."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["roster"]:  # roster mode: a month of 7x24 cover (benchmarks.roster_generator)
+        from benchmarks.roster_generator import main as roster_main
+
+        return roster_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("num_orders", type=int)
     parser.add_argument("num_technicians", type=int)

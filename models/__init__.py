@@ -29,6 +29,11 @@ from models.problem import (
     Technician,
     Weights,
 )
+from models.roster import (
+    RosterProblem,
+    RosterResult,
+    load_roster_problem,
+)
 from models.validation import FieldError, InvalidInput, check_problem, load_problem, parse_model
 
 __all__ = [
@@ -57,6 +62,8 @@ __all__ = [
     "Problem",
     "Reason",
     "Recommendation",
+    "RosterProblem",
+    "RosterResult",
     "Route",
     "Shift",
     "StartItem",
@@ -67,5 +74,6 @@ __all__ = [
     "Window",
     "check_problem",
     "load_problem",
+    "load_roster_problem",
     "parse_model",
 ]

@@ -99,4 +99,5 @@ def test_schema_lists_every_route(api_schema: Any) -> None:
         (op.method.upper(), op.path) for op in (r.ok() for r in api_schema.get_all_operations())
     }
     assert ("POST", "/v1/plans") in operations and ("GET", "/readyz") in operations
-    assert len(operations) == 25  # 15 + the board's 4 + the booking's 6
+    assert ("POST", "/v1/rosters") in operations
+    assert len(operations) == 28  # 15 + the board's 4 + the booking's 6 + the rosters' 3

@@ -1,0 +1,92 @@
+"""Roster solve parameters and the one clock a solve hands down."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.roster import RosterProblem
+
+PRESETS = Path(__file__).parent / "presets"
+
+
+class RosterParams(BaseModel):
+    """How long and how to search. Unset fields fall back to the problem's `options`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit: float | None = Field(default=None, ge=0, description="Wall-clock seconds.")
+    seed: int | None = Field(default=None, ge=0, description="Random seed.")
+    workers: int | None = Field(default=None, ge=1, le=64, description="CP-SAT search workers.")
+    deterministic_limit: float | None = Field(
+        default=None,
+        gt=0,
+        description="Budget in CP-SAT deterministic seconds (reproducible with one worker).",
+    )
+    lns: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Large neighbourhood search after the first solution: auto = on large "
+        "instances (more than `lns_min_vars` shift variables).",
+    )
+    lns_min_vars: int = Field(default=300, ge=0, description="Size where `auto` turns LNS on.")
+    lns_first_share: float = Field(
+        default=0.3, gt=0, le=1, description="Share of the budget for the whole-model solve."
+    )
+    lns_first_only_vars: int = Field(
+        default=6000,
+        ge=0,
+        description="Above this many shift variables, LNS starts from the first solution.",
+    )
+    lns_step_time: float = Field(default=2.0, gt=0, description="Seconds per LNS sub-solve.")
+    lns_days: int = Field(default=7, ge=1, description="Initial window of days re-optimised.")
+    lns_staff: int = Field(default=3, ge=1, description="Initial group of people re-optimised.")
+    log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
+
+    def resolved(self, problem: RosterProblem) -> RosterParams:
+        """These parameters with every unset field taken from the problem's options."""
+        options = problem.options.model_dump()
+        options["time_limit"] = problem.options.time_limit.total_seconds()
+        unset = {
+            k: options[k] for k in ("time_limit", "seed", "workers") if getattr(self, k) is None
+        }
+        return self.model_copy(update=unset)
+
+    @classmethod
+    def preset(cls, name: str) -> RosterParams:
+        """Load parameters from `optimizer/roster/presets/<name>.toml`."""
+        with (PRESETS / f"{name}.toml").open("rb") as fh:
+            return cls.model_validate(tomllib.load(fh))
+
+
+@dataclass
+class Budget:
+    """What is left of a solve's wall-clock and deterministic budgets."""
+
+    wall: float
+    deterministic: float | None = None
+    began: float = field(default_factory=time.perf_counter)
+    spent_deterministic: float = 0.0
+
+    def elapsed(self) -> float:
+        """Wall seconds since the solve began."""
+        return time.perf_counter() - self.began
+
+    def wall_left(self) -> float:
+        """Wall seconds left (never negative)."""
+        return max(0.0, self.wall - self.elapsed())
+
+    def deterministic_left(self) -> float | None:
+        """Deterministic seconds left, or None without a deterministic budget."""
+        if self.deterministic is None:
+            return None
+        return max(0.0, self.deterministic - self.spent_deterministic)
+
+    def exhausted(self) -> bool:
+        """True when either budget is spent."""
+        det = self.deterministic_left()
+        return self.wall_left() <= 0.01 or (det is not None and det <= 1e-3)

@@ -1,0 +1,160 @@
+"""`solve_roster(problem, params, initial) -> RosterResult`: CP-SAT on the whole model, with
+large neighbourhood search over windows of days and groups of people on large instances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from models.roster import RosterObjective, RosterProblem, RosterResult
+from optimizer.roster.evaluate import cover_counts, evaluate_assignment
+from optimizer.roster.instance import RosterInstance
+from optimizer.roster.model import RosterModel, build_model
+from optimizer.roster.params import Budget, RosterParams
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Records the time and value of every improving solution."""
+
+    def __init__(self, budget: Budget, log: list[tuple[float, int]], stop_at_first: bool):
+        super().__init__()
+        self.budget, self.log, self.stop_at_first = budget, log, stop_at_first
+
+    def on_solution_callback(self) -> None:
+        value = round(self.objective_value)
+        if not self.log or value < self.log[-1][1]:
+            self.log.append((round(self.budget.elapsed(), 3), value))
+        if self.stop_at_first:
+            self.stop_search()
+
+
+@dataclass
+class Search:
+    """The state of a solve: incumbent, bound and the history of improvements."""
+
+    rm: RosterModel
+    params: RosterParams
+    budget: Budget
+    assignment: list[list[int]] | None = None
+    value: int | None = None
+    bound: int | None = None
+    proven: bool = False
+    infeasible: bool = False
+    improvements: list[tuple[float, int]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def run(
+        self, wall: float, deterministic: float | None, seed: int, stop_at_first: bool = False
+    ) -> cp_model.CpSolver:
+        """One CP-SAT run of the model as it stands (domains fixed by the caller), stopped at
+        its first solution if asked."""
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = self.params.workers or 1
+        # The labour rules are clauses; only the full linearisation puts them (and the
+        # weekend implications) into the LP, whose bound then guides the search. With one
+        # worker that is the worker's own setting, with two the full-problem subsolver.
+        if p.num_workers == 1:
+            p.linearization_level = 2
+        elif p.num_workers == 2:
+            p.subsolvers.append("max_lp")
+        p.random_seed = seed
+        p.max_time_in_seconds = max(0.01, wall)
+        if deterministic is not None:
+            p.max_deterministic_time = max(0.001, deterministic)
+        p.log_search_progress = self.params.log
+        progress = _Progress(self.budget, self.improvements, stop_at_first)
+        status = solver.solve(self.rm.model, progress)
+        self.budget.spent_deterministic += solver.deterministic_time
+        self.last_status = status
+        return solver
+
+    def take(self, solver: cp_model.CpSolver) -> bool:
+        """Adopt the solver's solution when it is no worse than the incumbent."""
+        if self.last_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False
+        value = round(solver.objective_value)
+        if self.value is not None and value > self.value:
+            return False
+        self.assignment, self.value = self.rm.assignment(solver), value
+        return True
+
+
+def solve_roster(
+    problem: RosterProblem,
+    params: RosterParams | None = None,
+    initial: dict[str, list[str | None]] | None = None,
+) -> RosterResult:
+    """Roster the staff over the horizon; always returns a result with a status.
+
+    `initial` (staff id -> shift id or null per day) warm-starts the search as a hint.
+    """
+    params = (params or RosterParams()).resolved(problem)
+    assert params.time_limit is not None and params.seed is not None
+    budget = Budget(params.time_limit, params.deterministic_limit)
+    inst = RosterInstance.from_problem(problem)
+    rm = build_model(inst)
+    if initial is not None:
+        rm.hint(inst.from_roster(initial))
+    search = Search(rm, params, budget)
+    num_vars = sum(v is not None for xe in rm.vars.x for xed in xe for v in xed)
+    use_lns = params.lns == "on" or (params.lns == "auto" and num_vars > params.lns_min_vars)
+    # Large models go to LNS from their first solution; smaller ones get a share of the
+    # budget on the whole model first, where CP-SAT often proves the optimum.
+    first_only = use_lns and num_vars > params.lns_first_only_vars
+    share = params.lns_first_share if use_lns and not first_only else 1.0
+    first_wall = budget.wall_left() * share
+    first_det = budget.deterministic_left()
+    if first_det is not None:
+        first_det *= share
+    solver = search.run(first_wall, first_det, params.seed, stop_at_first=first_only)
+    search.take(solver)
+    status = search.last_status
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        search.bound = round(solver.best_objective_bound)
+        search.proven = status == cp_model.OPTIMAL
+    search.infeasible = status == cp_model.INFEASIBLE
+    if not search.proven and not search.infeasible and not budget.exhausted():
+        if search.assignment is not None and use_lns:
+            from optimizer.roster.lns import improve
+
+            improve(search)
+        elif search.assignment is None:
+            solver = search.run(budget.wall_left(), budget.deterministic_left(), params.seed + 1)
+            search.take(solver)
+            search.infeasible = search.last_status == cp_model.INFEASIBLE
+    search.stats.update(
+        num_shift_vars=num_vars,
+        lns=use_lns,
+        workers=params.workers,
+        seed=params.seed,
+        wall_time=round(budget.elapsed(), 3),
+        deterministic_time=round(budget.spent_deterministic, 3),
+        time_to_best=search.improvements[-1][0] if search.improvements else None,
+        improvements=search.improvements[-50:],
+    )
+    return result_of(problem, inst, search)
+
+
+def result_of(problem: RosterProblem, inst: RosterInstance, search: Search) -> RosterResult:
+    """The contract result of a search, its terms and cover recomputed by the evaluator."""
+    if search.assignment is None:
+        return RosterResult(
+            problem_id=problem.id,
+            status="infeasible" if search.infeasible else "unknown",
+            objective=RosterObjective(value=None, bound=search.bound),
+            roster={},
+            solver=search.stats,
+        )
+    ev = evaluate_assignment(inst, search.assignment)
+    proven = search.proven or (search.bound is not None and search.bound >= ev.value)
+    return RosterResult(
+        problem_id=problem.id,
+        status="optimal" if proven and ev.feasible else "feasible",
+        objective=RosterObjective(value=ev.value, bound=search.bound, terms=ev.terms),
+        roster=inst.to_roster(search.assignment),
+        cover=cover_counts(problem, ev),
+        solver=search.stats,
+    )
