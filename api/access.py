@@ -14,12 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Role
 from api.booking_store import BookingStore
 from api.db import KeyRecord
-from api.store import Store
+from api.errors import problem_response, unavailable
+from api.store import Store, database_down
 
 WATCHED = "/v1/plans"
 """Requests to this path and below are logged."""
@@ -64,20 +66,29 @@ def install(app: FastAPI) -> None:
         if path != WATCHED and not path.startswith(WATCHED + "/"):
             return await call_next(request)
         store: Store = request.app.state.store
-        key = await run_in_threadpool(_key_of, store, request.headers.get("authorization"))
-        response = await call_next(request)
-        route = request.scope.get("route")
-        found = _PLAN_ID.match(path)
-        await run_in_threadpool(
-            BookingStore(store).log_access,
-            key_id=key.id if key is not None else None,
-            role=key.role if key is not None else None,
-            method=request.method,
-            route=getattr(route, "path", path),
-            path=path,
-            plan_id=found.group(1) if found else None,
-            status=response.status_code,
-        )
+        try:
+            # The request guard has authenticated the key already; ask again only without it.
+            key = request.scope.get("state", {}).get("api_key")
+            if key is None:
+                key = await run_in_threadpool(_key_of, store, request.headers.get("authorization"))
+            response = await call_next(request)
+            route = request.scope.get("route")
+            found = _PLAN_ID.match(path)
+            await run_in_threadpool(
+                BookingStore(store).log_access,
+                key_id=key.id if key is not None else None,
+                role=key.role if key is not None else None,
+                method=request.method,
+                route=getattr(route, "path", path),
+                path=path,
+                plan_id=found.group(1) if found else None,
+                status=response.status_code,
+            )
+        except DBAPIError as exc:
+            # A read that cannot be recorded is not answered: 503 while the database is away.
+            if not database_down(exc):
+                raise
+            return problem_response(unavailable(), path)
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if key is None or sees_customers(key.role) or kind not in _JSON:
             return response
