@@ -33,7 +33,7 @@ from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
-from optimizer.groups import GroupInsertion, best_group
+from optimizer.groups import GroupInsertion, best_group, is_grouped
 from optimizer.insertion import Inserter, Insertion, fixed_start, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
@@ -866,6 +866,7 @@ def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -
                 x
                 for x in route.orders
                 if inst.orders[x].priority >= mine.priority
+                and not is_grouped(inst, x)  # a crew or linked order moves only as a whole
                 and not inst.orders[x].mandatory
                 and inst.orders[x].pin_tech is None
                 and inst.orders[x].pin_start is None
