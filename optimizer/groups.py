@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from optimizer.cp.objective import unassigned_cost
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.instance import Instance
+from optimizer.solution import RouteSol
 
 CANDIDATE_ROUTES = 10
 """Routes tried for each member of a group (the nearest eligible ones, idle ones included)."""
@@ -287,7 +288,9 @@ def remove_group(ins: Inserter, o: int) -> list[int] | None:
     for s, route in touched.items():
         seq, depot = list(route.orders), route.depot[:2] if route.depot is not None else None
         for x in [y for y in route.orders if y in members]:
-            _, seq_x, depot_x = route_without(_Route(seq, depot), x)
+            _, seq_x, depot_x = route_without(
+                RouteSol(s, seq, depot=None if depot is None else (*depot, 0)), x
+            )
             seq, depot = seq_x, depot_x
         if not seq:
             new[s] = None
@@ -304,15 +307,3 @@ def remove_group(ins: Inserter, o: int) -> list[int] | None:
         ins.drop_order(x)
     ins.resupply(techs, stock)
     return sorted(touched)
-
-
-@dataclass
-class _Route:
-    """The stops `route_without` reads."""
-
-    orders: list[int]
-    dep: tuple[int, int] | None
-
-    @property
-    def depot(self) -> tuple[int, int, int] | None:
-        return None if self.dep is None else (self.dep[0], self.dep[1], 0)

@@ -826,19 +826,7 @@ def _crew_recommendation(
     crew = [lead, *sorted(s for s in group.routes if s != lead)]
     changes = []
     for s in crew:
-        tid = inst.techs[inst.shifts[s].tech].id
-        t = group.routes[s]
-        for x, st in zip(t.route.orders, t.starts, strict=True):
-            if x != o and abs(st - sol.start.get(x, st)) > inst.tolerance:
-                changes.append(
-                    Change(
-                        order=inst.orders[x].id,
-                        from_technician=tid,
-                        to_technician=tid,
-                        old_start=inst.instant(sol.start[x]),
-                        new_start=inst.instant(st),
-                    )
-                )
+        changes += _moved(inst, group.routes[s], o, sol.start)
     due = inst.orders[o].due
     return Recommendation(
         technician=inst.techs[inst.shifts[lead].tech].id,
@@ -905,17 +893,7 @@ def _recommendation(inst: Instance, opt: _Option, o: int) -> Recommendation:
         )
         for x in opt.dropped
     ]
-    for x, st in zip(route.orders, best.timed.starts, strict=True):
-        if x != o and abs(st - opt.before.get(x, st)) > inst.tolerance:
-            changes.append(
-                Change(
-                    order=inst.orders[x].id,
-                    from_technician=tid,
-                    to_technician=tid,
-                    old_start=inst.instant(opt.before[x]),
-                    new_start=inst.instant(st),
-                )
-            )
+    changes += _moved(inst, best.timed, o, opt.before)
     due = inst.orders[o].due
     return Recommendation(
         technician=tid,
@@ -927,6 +905,23 @@ def _recommendation(inst: Instance, opt: _Option, o: int) -> Recommendation:
         cost_delta=opt.delta / (60 * 100),
         changes=changes,
     )
+
+
+def _moved(inst: Instance, timed: Any, o: int, before: dict[int, int]) -> list[Change]:
+    """The orders of a timed route, other than the new order o, whose start moves by more
+    than the tolerance from `before`."""
+    tid = inst.techs[inst.shifts[timed.route.shift].tech].id
+    return [
+        Change(
+            order=inst.orders[x].id,
+            from_technician=tid,
+            to_technician=tid,
+            old_start=inst.instant(before[x]),
+            new_start=inst.instant(st),
+        )
+        for x, st in zip(timed.route.orders, timed.starts, strict=True)
+        if x != o and abs(st - before.get(x, st)) > inst.tolerance
+    ]
 
 
 def _arrival(inst: Instance, timed: Any, pos: int) -> int:
