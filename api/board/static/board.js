@@ -861,12 +861,23 @@
   // ------------------------------------------------------------------ lists
 
   function renderUnassigned() {
-    const list = (S.plan && S.plan.unassigned) || [];
+    // What a dispatcher must act on first: mandatory orders, then by priority and due time.
+    const rank = (u) => {
+      const o = geo.orders.get(u.order) || {};
+      return [u.mandatory ? 0 : 1, o.priority ?? 3, o.due || "~", u.order];
+    };
+    const before = (a, b) => {
+      const x = rank(a), y = rank(b);
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+      return 0;
+    };
+    const list = [...((S.plan && S.plan.unassigned) || [])].sort(before);
     $("#unassigned-count").textContent = `(${list.length})`;
     $("#unassigned tbody").innerHTML = list
       .map((u) => {
         const o = geo.orders.get(u.order) || {};
-        return `<tr data-order="${esc(u.order)}"><td><button class="link" data-show="${esc(u.order)}">${esc(u.order)}</button></td><td>${esc(o.kind)}</td><td>${esc(o.priority)}</td><td>${esc(o.due ? at(o.due) : "")}</td>
+        const must = u.mandatory ? " <strong>mandatory</strong>" : "";
+        return `<tr data-order="${esc(u.order)}"><td><button class="link" data-show="${esc(u.order)}">${esc(u.order)}</button>${must}</td><td>${esc(o.kind)}</td><td>${esc(o.priority)}</td><td>${esc(o.due ? at(o.due) : "")}</td>
           <td>${u.reasons.map((r) => `<code>${esc(r.code)}</code> ${esc(r.detail)}`).join("<br>")}</td></tr>`;
       })
       .join("");
