@@ -170,7 +170,8 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
             )
         ]
     if order.crew > 1:
-        fit_providers = [t for t in fitting if inst.van_ok[o, t]]
+        # A provider supplies from the van or with a depot stop, as insertion places crews.
+        fit_providers = [t for t in fitting if inst.supply_ok[o, t]]
         if len(fitting) < order.crew or not fit_providers:
             return [
                 Reason(
