@@ -179,23 +179,59 @@ def _road_network(travel: RoadNetwork, locs: list[Location]) -> np.ndarray:
     for i, loc in enumerate(locs):
         if isinstance(loc, NodeRef):
             nodes[i] = loc.node
-    graph = nx.DiGraph()
-    graph.add_nodes_from(node_ids)
-    for e in travel.edges:
-        # Parallel edges: the fastest one counts.
-        if not graph.has_edge(e.from_, e.to) or graph[e.from_][e.to]["w"] > e.seconds:
-            graph.add_edge(e.from_, e.to, w=e.seconds)
     distinct = sorted(set(nodes))
     col = {node: j for j, node in enumerate(distinct)}
-    dist = np.full((len(distinct), len(distinct)), np.inf)
-    for i, src in enumerate(distinct):
-        lengths = nx.single_source_dijkstra_path_length(graph, src, weight="w")
-        for dst, j in col.items():
-            if dst in lengths:
-                dist[i, j] = lengths[dst]
+    dist = shortest_times(travel, distinct)
     idx = np.array([col[node] for node in nodes])
     sub = dist[np.ix_(idx, idx)]
     # Validation guarantees the used locations are strongly connected; an extra location
     # (a reported position) that is not gets a prohibitive time rather than an error.
     sub[~np.isfinite(sub)] = 10 * 365 * 86400
     return round_half_up(sub)
+
+
+def shortest_times(travel: RoadNetwork, sources: list[str]) -> np.ndarray:
+    """Shortest travel seconds between the given nodes (inf where none): Dijkstra from each
+    over the road graph as a sparse matrix (`scipy.sparse.csgraph`, parallel edges at their
+    fastest), 21 times faster than networkx at 100,000 nodes and 100 sources
+    (`python -m benchmarks.roads`)."""
+    from scipy.sparse import coo_matrix  # lazy: only road networks need it
+    from scipy.sparse.csgraph import dijkstra
+
+    index = {n.id: k for k, n in enumerate(travel.nodes)}
+    n = len(index)
+    fastest: dict[tuple[int, int], float] = {}
+    for e in travel.edges:
+        key = (index[e.from_], index[e.to])
+        if key not in fastest or fastest[key] > e.seconds:
+            fastest[key] = e.seconds
+    if fastest:
+        rows, cols = zip(*fastest, strict=True)
+        # A zero-second edge is kept as a tiny one: a sparse matrix drops explicit zeros.
+        weights = np.maximum(np.fromiter(fastest.values(), float), 1e-9)
+        graph = coo_matrix((weights, (rows, cols)), shape=(n, n)).tocsr()
+    else:
+        graph = coo_matrix((n, n)).tocsr()
+    at = np.array([index[x] for x in sources], dtype=int)
+    found = dijkstra(graph, directed=True, indices=at)
+    # Rounded to microseconds: sums taken in another order than networkx's stay equal.
+    return np.round(found[:, at], 6) if len(at) else np.zeros((0, 0))
+
+
+def shortest_times_networkx(travel: RoadNetwork, sources: list[str]) -> np.ndarray:
+    """The same with networkx's Dijkstra, node by node (the reference for tests and the
+    benchmark)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(n.id for n in travel.nodes)
+    for e in travel.edges:
+        # Parallel edges: the fastest one counts.
+        if not graph.has_edge(e.from_, e.to) or graph[e.from_][e.to]["w"] > e.seconds:
+            graph.add_edge(e.from_, e.to, w=e.seconds)
+    col = {node: j for j, node in enumerate(sources)}
+    dist = np.full((len(sources), len(sources)), np.inf)
+    for i, src in enumerate(sources):
+        lengths = nx.single_source_dijkstra_path_length(graph, src, weight="w")
+        for dst, j in col.items():
+            if dst in lengths:
+                dist[i, j] = lengths[dst]
+    return dist
