@@ -22,6 +22,7 @@ from api.cli import (
     _read_json,
     _stderr,
     app,
+    command_budget,
     plan_json,
     print_plan_summary,
     write_atomic,
@@ -100,7 +101,14 @@ def replan(
     from optimizer.replan import replan as run_replan
 
     try:
-        result = run_replan(problem, plan, at, events, SolveParams(time_limit=time_limit))
+        result = run_replan(
+            problem,
+            plan,
+            at,
+            events,
+            SolveParams(time_limit=time_limit),
+            budget=command_budget(problem, time_limit, None, summary=not quiet),
+        )
     except InvalidInput as exc:
         _fail_errors(str(events_path), exc.errors)
     text = plan_json(result.plan)

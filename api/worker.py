@@ -32,6 +32,7 @@ from api.settings import Settings
 from models import Event, InvalidInput, Objective, Plan, Reason, Unassigned, load_problem
 from models.common import format_duration
 from models.problem import Weights
+from optimizer.budget import Budget
 from optimizer.params import SolveParams
 from optimizer.replan import recommend, replan
 from optimizer.solve import solve
@@ -104,8 +105,13 @@ def run_solve(
         lengths = [limit] if params.deterministic_limit is not None else stages(limit, first)
         best: Plan | None = None
         initial = None
+        # Each stage ends where its share of the limit, counted from the job's start, ends.
+        budget = Budget.start(limit, params.deterministic_limit, started=began)
+        end = began
         for n, length in enumerate(lengths):
-            result = solve(problem, params.model_copy(update={"time_limit": length}), initial)
+            end += length
+            stage = params.model_copy(update={"time_limit": length})
+            result = solve(problem, stage, initial, budget=budget.ending(end))
             if better(result.plan, best):
                 best = result.plan
                 if clean(best):  # the next stage starts from it

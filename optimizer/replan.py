@@ -9,7 +9,6 @@ limit. The new plan holds the frozen items unchanged and lists every change.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from models.events import (
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem, location_error
+from optimizer.budget import Budget, Stage
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -40,9 +40,12 @@ from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
 from optimizer.solution import RouteSol, Solution
-from optimizer.solve import RESERVE, post_reasons, to_plan
+from optimizer.solve import PLAN_SECONDS_PER_ORDER, REASONS, RESERVE, post_reasons, to_plan
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.travel import TravelMatrix
+
+SEARCH = Stage("search", share=0.9, keep=RESERVE)
+"""The re-plan's search ends here; reasons, the merge and the evaluation come after."""
 
 
 @dataclass
@@ -541,17 +544,22 @@ def replan(
     params: SolveParams | None = None,
     *,
     tolerance: timedelta = timedelta(minutes=15),
+    budget: Budget | None = None,
 ) -> ReplanResult:
     """Re-plan the day at `now` after `events`; returns the new plan with its changes.
 
     With `time_limit` 0 only the fast path runs (keep what can be kept, insert the rest at
-    the cheapest place). Raises `InvalidInput` for events that do not fit the problem.
+    the cheapest place). The budget defaults to the parameters' limits from this call.
+    Raises `InvalidInput` for events that do not fit the problem.
     """
-    began = time.monotonic()
     params = (params or SolveParams()).resolved(problem)
     if params.time_limit is None:
         params = params.model_copy(update={"time_limit": 5.0})
-    limit = float(params.time_limit or 0.0)
+    if budget is None:
+        budget = Budget.start(params.time_limit, params.deterministic_limit)
+    began = budget.started
+    # Building, merging and evaluating the plan (twice) come after every stage.
+    budget = budget.keep(2 * PLAN_SECONDS_PER_ORDER * len(problem.orders))
     updated = apply_events(problem, events)
     frozen = freeze(updated, plan, now, events)
     updated = fold_frozen(updated, frozen)
@@ -571,17 +579,17 @@ def replan(
     fast.cost = solution_cost(inst, fast)
     stats = SearchStats(mode="fast-path")
     sol = fast
-    if limit > 0:
-        deadline = began + max(0.0, 0.9 * limit - RESERVE)
-        sol, stats = search(inst, params, deadline, fast)
+    static = static_reasons(inst)
+    # No search when its stage is already over (a loaded machine): the fast path's plan stands.
+    if budget.limit > 0 and budget.until(SEARCH).remaining() > 0:
+        sol, stats = search(inst, params, budget.until(SEARCH), fast)
         if (sol.cost or 0) > (fast.cost or 0):
             sol = fast
-    static = static_reasons(inst)
     reasons = post_reasons(
         inst,
         sol,
         static,
-        deadline=began + max(limit - RESERVE / 3, 0.0),
+        deadline=budget.end_of(REASONS),
         params=params,
         eligible=eligible,
     )

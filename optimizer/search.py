@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -26,6 +27,9 @@ FULL_MODEL_ARCS = 4000
 CONSTRUCT_SHARE = 0.9
 """Most of the time the first plan may take (a day too large to place in full in its time
 limit gets what fits); orders it has not placed by then are left to the search."""
+CONSTRUCT_FLOOR = 0.1
+"""Least share of the search's limit the first plan may take, however late the search
+starts."""
 SMALL_RR_SHARE = 0.25
 """Share of the time ruin and recreate has before the exact model of a small day."""
 SMALL_RR_SHARE_SYNCED = 0.75
@@ -70,29 +74,32 @@ class SearchStats:
 def search(
     inst: Instance,
     params: SolveParams,
-    deadline: float,
+    budget: Budget,
     initial: Solution | None = None,
     *,
     decompose: bool = True,
 ) -> tuple[Solution, SearchStats]:
-    """Best solution found by the deadline (a `time.monotonic()` instant).
+    """Best solution found within the budget.
 
     Construction, then ruin and recreate, then CP-SAT: one exact model for a small day, or
     neighbourhoods (the unserved urgent and crew orders first) for a large one. With a
     deterministic limit every phase is bounded by work, not by the clock.
     """
     if decompose and initial is None and should_decompose(inst):
-        return _decomposed(inst, params, deadline)
+        return _decomposed(inst, params, budget)
+    deadline = budget.deadline
     eligible = eligible_shifts(inst)
     opened = time.monotonic()
-    until = opened + CONSTRUCT_SHARE * max(deadline - opened, 0.0)
+    # The first plan gets a least share of the budget even when the steps before the search
+    # ran late (a loaded machine): a late plan is better than an empty one.
+    until = opened + CONSTRUCT_SHARE * max(deadline - opened, CONSTRUCT_FLOOR * budget.limit)
     incumbent = construct(inst, eligible, initial, deadline=until)
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
     rng = random.Random(params.seed or 0)
     began = time.monotonic()
     total = max(deadline - began, 0.0)
-    det = params.deterministic_limit
+    det = budget.deterministic
     per_shift = np.zeros(len(inst.shifts))
     for shifts in eligible.values():
         per_shift[shifts] += 1
@@ -125,11 +132,12 @@ def search(
         eligible,
         stats,
         rng,
+        det,
     )
     if alone:
         return incumbent, stats
     if small:
-        return _full_model(inst, params, deadline, incumbent, eligible, stats)
+        return _full_model(inst, params, deadline, incumbent, eligible, stats, det)
     incumbent = _cp_lns(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
     )
@@ -143,13 +151,13 @@ def _small_share(inst: Instance) -> float:
 
 
 def _decomposed(
-    inst: Instance, params: SolveParams, deadline: float
+    inst: Instance, params: SolveParams, budget: Budget
 ) -> tuple[Solution, SearchStats]:
     """A very large day, region by region (`optimizer.decompose`)."""
     stats = SearchStats(mode="decomposed")
 
     def search_part(sub: Instance, until: float) -> Solution:
-        sol, part = search(sub, params, until, decompose=False)
+        sol, part = search(sub, params, budget.ending(until), decompose=False)
         stats.iterations += part.iterations
         stats.moves += part.moves
         stats.improvements += part.improvements
@@ -157,7 +165,7 @@ def _decomposed(
         stats.chains = max(stats.chains, part.chains)
         return sol
 
-    sol, parts = solve_parts(inst, deadline, search_part)
+    sol, parts = solve_parts(inst, budget.deadline, search_part)
     stats.parts = len(parts)
     sol.cost = solution_cost(inst, sol)
     return sol, stats
@@ -171,13 +179,14 @@ def _ruin_recreate(
     eligible: dict[int, list[int]],
     stats: SearchStats,
     rng: random.Random,
+    det: float | None,
 ) -> Solution:
     began = time.monotonic()
     pool = RoutePool(inst) if RoutePool.applies(inst) else None
     rounds = POOL_ROUNDS if pool is not None else 1
     iterations = None
-    if params.deterministic_limit is not None:
-        moves = int(RR_MOVES_PER_DET_SECOND * params.deterministic_limit)
+    if det is not None:
+        moves = int(RR_MOVES_PER_DET_SECOND * det)
         iterations = max(1, moves // rounds)
     chains = min(params.workers or 1, MAX_CHAINS)
     parallel = chains > 1 and can_fork_chains()
@@ -239,6 +248,7 @@ def _full_model(
     incumbent: Solution,
     eligible: dict[int, list[int]],
     stats: SearchStats,
+    det: float | None,
 ) -> tuple[Solution, SearchStats]:
     stats.mode = "full"
     everything = list(range(len(inst.shifts)))
@@ -251,7 +261,7 @@ def _full_model(
         time_limit=deadline - time.monotonic(),
         workers=params.workers or 1,
         seed=params.seed or 0,
-        deterministic_limit=params.deterministic_limit,
+        deterministic_limit=det,
         log=params.log,
     )
     stats.iterations += 1

@@ -10,6 +10,7 @@ from typing import Any
 from models.common import format_duration
 from models.plan import Objective, Plan, Reason, Unassigned
 from models.problem import Problem
+from optimizer.budget import Budget, Stage
 from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -27,6 +28,10 @@ RESERVE = 0.15
 PLAN_SECONDS_PER_ORDER = 0.0002
 """Seconds kept back per order for building and evaluating the plan (0.8 s measured at
 5,000 orders)."""
+SEARCH = Stage("search", share=0.93, keep=RESERVE)
+"""The search gets most of the limit; probing why orders stay out gets the rest."""
+REASONS = Stage("reasons", share=1.0, keep=RESERVE / 3)
+"""Probes for the reasons of unserved orders end here; building the plan comes after."""
 
 
 @dataclass
@@ -49,26 +54,24 @@ def solve(
     params: SolveParams | None = None,
     initial: Solution | None = None,
     *,
-    started: float | None = None,
-    reserve: float = 0.0,
+    budget: Budget | None = None,
 ) -> Result:
-    """Plan the problem within the time limit; always returns a plan with a status.
+    """Plan the problem within its time budget; always returns a plan with a status.
 
-    The limit counts from `started` (a `time.monotonic()` instant, default now: a caller
-    that already spent time reading input passes when it began) and keeps `reserve` seconds
-    for the caller's own output. Raises only for invalid input (`models.InvalidInput`).
+    The budget defaults to the parameters' limits counted from this call; a caller that
+    already spent time (reading input) or needs time after (writing the plan) passes its own.
+    Raises only for invalid input (`models.InvalidInput`).
     """
-    began = time.monotonic() if started is None else started
     params = (params or SolveParams()).resolved(problem)
-    limit = max(float(params.time_limit or 0.0) - reserve, 0.0)
-    # The search gets most of the limit; probing why orders stay out gets the last part.
-    building = PLAN_SECONDS_PER_ORDER * len(problem.orders)
-    deadline = began + max(0.0, 0.93 * limit - RESERVE - building)
+    if budget is None:
+        budget = Budget.start(params.time_limit, params.deterministic_limit)
+    began = budget.started
+    # Building and evaluating the plan comes after every stage and grows with the orders.
+    budget = budget.keep(PLAN_SECONDS_PER_ORDER * len(problem.orders))
     inst = compile_problem(problem)
     static = static_reasons(inst)
-    sol, stats = search(inst, params, deadline, initial)
-    probes_until = began + limit - RESERVE / 3 - building
-    reasons = post_reasons(inst, sol, static, deadline=probes_until, params=params)
+    sol, stats = search(inst, params, budget.until(SEARCH), initial)
+    reasons = post_reasons(inst, sol, static, deadline=budget.end_of(REASONS), params=params)
     plan = to_plan(inst, sol, stats, reasons, static, params, began)
     if plan.status != "no_solution" and "evaluator_violations" in plan.solver:
         # A safety net, not a path the tests expect: should the search ever hand back a plan

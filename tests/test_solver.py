@@ -436,8 +436,8 @@ def test_a_plan_the_evaluator_rejects_is_never_returned(monkeypatch):
 
     real_search = solve_module.search
 
-    def broken(inst, params, deadline, initial=None):
-        sol, stats = real_search(inst, params, deadline, initial)
+    def broken(inst, params, budget, initial=None):
+        sol, stats = real_search(inst, params, budget, initial)
         for o in sol.start:  # every visit a minute early: before its window opens
             sol.start[o] -= 60
         return sol, stats
