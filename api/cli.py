@@ -410,7 +410,7 @@ def solve(
             _fail([f"{output}: cannot write ({exc.strerror or exc})"])
     if not quiet:
         print_plan_summary(problem, plan, _stderr())
-    if plan.status not in ("optimal", "feasible"):
+    if not plan.status.is_feasible:
         raise typer.Exit(EXIT_NOT_FEASIBLE)
 
 

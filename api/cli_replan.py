@@ -120,7 +120,7 @@ def replan(
     if not quiet:
         print_plan_summary(result.problem, result.plan, console)
     console.print(changes_table(result.plan.changes or [], at))
-    if result.plan.status not in ("optimal", "feasible"):
+    if not result.plan.status.is_feasible:
         raise typer.Exit(EXIT_NOT_FEASIBLE)
 
 

@@ -29,7 +29,16 @@ from pydantic import BaseModel, TypeAdapter
 
 from api import checking
 from api.settings import Settings
-from models import Event, InvalidInput, Objective, Plan, Reason, Unassigned, load_problem
+from models import (
+    Event,
+    InvalidInput,
+    Objective,
+    Plan,
+    Reason,
+    SolveStatus,
+    Unassigned,
+    load_problem,
+)
 from models.common import format_duration
 from models.problem import Weights
 from optimizer.budget import Budget
@@ -42,7 +51,12 @@ DONE = "done"
 FAILED = "failed"
 INVALID = "invalid"
 
-_STATUS_RANK = {"optimal": 0, "feasible": 0, "infeasible": 1, "no_solution": 2}
+_STATUS_RANK = {
+    SolveStatus.optimal: 0,
+    SolveStatus.feasible: 0,
+    SolveStatus.infeasible: 1,
+    SolveStatus.no_solution: 2,
+}
 
 
 MIN_STAGE_SECONDS = 30.0
@@ -180,7 +194,7 @@ def timed_out_plan(problem_text: str, time_limit: float) -> dict[str, Any]:
     per_order = {str(k): v for k, v in weights.unassigned.items()}
     cost = float(sum(per_order[str(o.get("priority", 3))] for o in orders))
     plan = Plan(
-        status="no_solution",
+        status=SolveStatus.no_solution,
         objective=Objective(value=cost, terms={"unassigned": cost}),
         unassigned=[
             Unassigned(order=o["id"], reasons=[Reason(code="capacity", detail=detail)])

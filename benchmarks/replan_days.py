@@ -112,7 +112,7 @@ def measure(day: Day, time_limit: float) -> dict[str, float | int | bool]:
         "recommendations": len(recs),  # type: ignore[arg-type]
         "replan_changes": len(full_replan.plan.changes or []),
         "replan_objective": full_replan.plan.objective.value,
-        "replan_feasible": full_replan.plan.status in ("optimal", "feasible"),
+        "replan_feasible": full_replan.plan.status.is_feasible,
         "scratch_changes": len(scratch_changes),
         "scratch_objective": ev_scratch.objective.value,
         "scratch_feasible": ev_scratch.feasible,

@@ -26,7 +26,7 @@ def assess(case: Case, plan: Plan) -> dict[str, Any]:
     evaluation = evaluate(case.problem, plan)
     routes = case.routes(plan)
     check = case.recheck(routes)
-    served = plan.status in ("optimal", "feasible")
+    served = plan.status.is_feasible
     feasible = bool(served and evaluation.feasible and check.feasible)
     objective = check.value if feasible else None
     gap = (objective - case.bks) / case.bks if objective is not None and case.bks else None

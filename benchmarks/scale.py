@@ -41,7 +41,7 @@ def run_day(problem: Any, limit: float, seed: int, workers: int) -> dict[str, An
         "limit": limit,
         "wall_time": round(wall, 2),
         "status": plan.status,
-        "feasible": bool(ev.feasible) and plan.status in ("optimal", "feasible"),
+        "feasible": bool(ev.feasible) and plan.status.is_feasible,
         "served": len(problem.orders) - len(plan.unassigned),
         "objective": ev.objective.value,
         "search": plan.solver.get("search"),

@@ -25,7 +25,7 @@ from models.events import (
     VisitDelayed,
     VisitStarted,
 )
-from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
+from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route, SolveStatus
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem, location_error
 from optimizer.budget import Budget, Stage
@@ -602,7 +602,7 @@ def replan(
     merged.kpis = ev.kpis
     merged.changes = _changes(updated, plan, merged, tolerance, now)
     merged.solver = {**residual_plan.solver, "frozen_routes": len(frozen)}
-    if not ev.feasible and merged.status in ("optimal", "feasible"):
+    if not ev.feasible and merged.status.is_feasible:
         merged.solver["evaluator_violations"] = [str(v) for v in ev.violations[:20]]
     return ReplanResult(problem=updated, plan=merged, stats=stats)
 
@@ -646,7 +646,7 @@ def _merge(
         routes=[r for r in routes if any(it.type == "visit" for it in r.items)],
         unassigned=residual.unassigned,
     )
-    if plan.status == "no_solution":  # an infeasible plan keeps its routes
+    if plan.status == SolveStatus.no_solution:  # an infeasible plan keeps its routes
         plan.routes = []
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from models.common import format_duration
-from models.plan import Objective, Plan, Reason, Unassigned
+from models.plan import Objective, Plan, Reason, SolveStatus, Unassigned
 from models.problem import Problem
 from optimizer.budget import Budget, Stage
 from optimizer.construct import construct
@@ -73,7 +73,7 @@ def solve(
     sol, stats = search(inst, params, budget.until(SEARCH), initial)
     reasons = post_reasons(inst, sol, static, deadline=budget.end_of(REASONS), params=params)
     plan = to_plan(inst, sol, stats, reasons, static, params, began)
-    if plan.status != "no_solution" and "evaluator_violations" in plan.solver:
+    if plan.status != SolveStatus.no_solution and "evaluator_violations" in plan.solver:
         # A safety net, not a path the tests expect: should the search ever hand back a plan
         # the evaluator rejects, answer with the greedy construction (feasible by design).
         violations = plan.solver["evaluator_violations"]
@@ -220,7 +220,13 @@ def to_plan(
     must = {o for o in range(len(inst.orders)) if must_serve(inst, o) and o not in served}
     # A mandatory or pinned order that does not fit makes the plan infeasible, but the plan
     # still holds the best routes for everything else: a dispatcher never gets an empty day.
-    status = "infeasible" if must else "optimal" if stats.proven_optimal else "feasible"
+    status = (
+        SolveStatus.infeasible
+        if must
+        else SolveStatus.optimal
+        if stats.proven_optimal
+        else SolveStatus.feasible
+    )
     routes = build_routes(inst, sol)
     unassigned = [
         Unassigned(
@@ -232,7 +238,7 @@ def to_plan(
         if o not in served
     ]
     plan = Plan(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         objective=Objective(value=0.0),
         routes=routes,
         unassigned=unassigned,
