@@ -28,7 +28,7 @@ from models.events import (
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route, SolveStatus
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem, location_error
-from optimizer.budget import Budget, Stage
+from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -40,12 +40,9 @@ from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
 from optimizer.solution import RouteSol, Solution
-from optimizer.solve import PLAN_SECONDS_PER_ORDER, REASONS, RESERVE, post_reasons, to_plan
+from optimizer.solve import post_reasons, to_plan
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.travel import TravelMatrix
-
-SEARCH = Stage("search", share=0.9, keep=RESERVE)
-"""The re-plan's search ends here; reasons, the merge and the evaluation come after."""
 
 
 @dataclass
@@ -559,7 +556,7 @@ def replan(
         budget = Budget.start(params.time_limit, params.deterministic_limit)
     began = budget.started
     # Building, merging and evaluating the plan (twice) come after every stage.
-    budget = budget.keep(2 * PLAN_SECONDS_PER_ORDER * len(problem.orders))
+    budget = budget.keep(2 * params.timing.plan_seconds_per_order * len(problem.orders))
     updated = apply_events(problem, events)
     frozen = freeze(updated, plan, now, events)
     updated = fold_frozen(updated, frozen)
@@ -581,15 +578,16 @@ def replan(
     sol = fast
     static = static_reasons(inst)
     # No search when its stage is already over (a loaded machine): the fast path's plan stands.
-    if budget.limit > 0 and budget.until(SEARCH).remaining() > 0:
-        sol, stats = search(inst, params, budget.until(SEARCH), fast)
+    searching = budget.until(params.timing.replan_search())
+    if budget.limit > 0 and searching.remaining() > 0:
+        sol, stats = search(inst, params, searching, fast)
         if (sol.cost or 0) > (fast.cost or 0):
             sol = fast
     reasons = post_reasons(
         inst,
         sol,
         static,
-        deadline=budget.end_of(REASONS),
+        deadline=budget.end_of(params.timing.reasons()),
         params=params,
         eligible=eligible,
     )

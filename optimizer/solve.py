@@ -10,7 +10,7 @@ from typing import Any
 from models.common import format_duration
 from models.plan import Objective, Plan, Reason, SolveStatus, Unassigned
 from models.problem import Problem
-from optimizer.budget import Budget, Stage
+from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -20,18 +20,6 @@ from optimizer.plan_builder import build_routes
 from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
 from optimizer.solution import Solution
-
-PROBE_DETERMINISTIC = 0.1
-"""Deterministic seconds per unassigned-order probe in reproducible runs."""
-RESERVE = 0.15
-"""Seconds kept back from the time limit for reasons, plan building and evaluation."""
-PLAN_SECONDS_PER_ORDER = 0.0002
-"""Seconds kept back per order for building and evaluating the plan (0.8 s measured at
-5,000 orders)."""
-SEARCH = Stage("search", share=0.93, keep=RESERVE)
-"""The search gets most of the limit; probing why orders stay out gets the rest."""
-REASONS = Stage("reasons", share=1.0, keep=RESERVE / 3)
-"""Probes for the reasons of unserved orders end here; building the plan comes after."""
 
 
 @dataclass
@@ -67,11 +55,13 @@ def solve(
         budget = Budget.start(params.time_limit, params.deterministic_limit)
     began = budget.started
     # Building and evaluating the plan comes after every stage and grows with the orders.
-    budget = budget.keep(PLAN_SECONDS_PER_ORDER * len(problem.orders))
+    timing = params.timing
+    budget = budget.keep(timing.plan_seconds_per_order * len(problem.orders))
     inst = compile_problem(problem)
     static = static_reasons(inst)
-    sol, stats = search(inst, params, budget.until(SEARCH), initial)
-    reasons = post_reasons(inst, sol, static, deadline=budget.end_of(REASONS), params=params)
+    sol, stats = search(inst, params, budget.until(timing.search()), initial)
+    probes_until = budget.end_of(timing.reasons())
+    reasons = post_reasons(inst, sol, static, deadline=probes_until, params=params)
     plan = to_plan(inst, sol, stats, reasons, static, params, began)
     if plan.status != SolveStatus.no_solution and "evaluator_violations" in plan.solver:
         # A safety net, not a path the tests expect: should the search ever hand back a plan
@@ -130,6 +120,7 @@ def _probe(
 ) -> Reason | None:
     """Try to fit order o into its nearest routes without dropping anything served: None
     when it fits better than leaving it out (the solution takes it), else the reason."""
+    timing = params.timing
     remaining = deadline - time.monotonic()
     if remaining < 0.02:
         return Reason(
@@ -154,11 +145,13 @@ def _probe(
     out = run(
         model,
         sol,
-        time_limit=remaining if params.deterministic_limit else min(0.5, remaining),
+        time_limit=(
+            remaining if params.deterministic_limit else min(timing.probe_seconds, remaining)
+        ),
         workers=params.workers or 1,
         seed=params.seed or 0,
         # Reproducible runs probe by work, not by the clock.
-        deterministic_limit=PROBE_DETERMINISTIC if params.deterministic_limit else None,
+        deterministic_limit=timing.probe_deterministic if params.deterministic_limit else None,
         light_presolve=True,
     )
     if out.solution is None:
