@@ -15,11 +15,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
 
-from optimizer.instance import DepotData, Instance
+from optimizer.instance import DepotData, Instance, ShiftData, TechData
 from optimizer.params import DecomposeParams
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, tech_supply
@@ -101,7 +102,8 @@ def sub_instance(
     tech_new = {t: i for i, t in enumerate(part.techs)}
     order_new = {o: i for i, o in enumerate(part.orders)}
     shift_map: list[int] = []
-    shifts, techs = [], []
+    shifts: list[ShiftData] = []
+    techs: list[TechData] = []
     for t in part.techs:
         own = []
         for s in inst.techs[t].shifts:
@@ -171,7 +173,10 @@ def merge(sol: Solution, part_sol: Solution, shift_map: list[int], order_map: li
 
 
 def solve_parts(
-    inst: Instance, deadline: float, search_part, params: DecomposeParams
+    inst: Instance,
+    deadline: float,
+    search_part: Callable[[Instance, float], Solution],
+    params: DecomposeParams,
 ) -> tuple[Solution, list[Part]]:
     """Search each part in turn with `search_part(sub, until) -> Solution` and merge."""
     parts = split(inst, params)

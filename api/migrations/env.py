@@ -8,11 +8,12 @@ from sqlalchemy import create_engine
 from api.migrate import target_metadata
 
 config = context.config
-url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+given = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
     "sqlalchemy.url"
 )
-if not url:
+if not given:
     raise SystemExit("no database URL: pass -x url=URL")
+url: str = given
 
 
 def run() -> None:
