@@ -44,7 +44,7 @@ def assess(case: Case, plan: Plan) -> dict[str, Any]:
             if feasible and case.bks_routes is not None and case.hierarchical
             else None
         ),
-        "status": plan.status,
+        "status": plan.status.value,
         "objective_plan": case.plan_objective(plan) if served else None,
         "evaluator_feasible": bool(evaluation.feasible),
         "recheck_feasible": check.feasible,
