@@ -29,9 +29,19 @@ from pydantic import BaseModel, TypeAdapter
 
 from api import checking
 from api.settings import Settings
-from models import Event, InvalidInput, Objective, Plan, Reason, Unassigned, load_problem
+from models import (
+    Event,
+    InvalidInput,
+    Objective,
+    Plan,
+    Reason,
+    SolveStatus,
+    Unassigned,
+    load_problem,
+)
 from models.common import format_duration
 from models.problem import Weights
+from optimizer.budget import Budget
 from optimizer.params import SolveParams
 from optimizer.replan import recommend, replan
 from optimizer.solve import solve
@@ -41,7 +51,12 @@ DONE = "done"
 FAILED = "failed"
 INVALID = "invalid"
 
-_STATUS_RANK = {"optimal": 0, "feasible": 0, "infeasible": 1, "no_solution": 2}
+_STATUS_RANK = {
+    SolveStatus.optimal: 0,
+    SolveStatus.feasible: 0,
+    SolveStatus.infeasible: 1,
+    SolveStatus.no_solution: 2,
+}
 
 
 MIN_STAGE_SECONDS = 30.0
@@ -104,8 +119,13 @@ def run_solve(
         lengths = [limit] if params.deterministic_limit is not None else stages(limit, first)
         best: Plan | None = None
         initial = None
+        # Each stage ends where its share of the limit, counted from the job's start, ends.
+        budget = Budget.start(limit, params.deterministic_limit, started=began)
+        end = began
         for n, length in enumerate(lengths):
-            result = solve(problem, params.model_copy(update={"time_limit": length}), initial)
+            end += length
+            stage = params.model_copy(update={"time_limit": length})
+            result = solve(problem, stage, initial, budget=budget.ending(end))
             if better(result.plan, best):
                 best = result.plan
                 if clean(best):  # the next stage starts from it
@@ -174,7 +194,7 @@ def timed_out_plan(problem_text: str, time_limit: float) -> dict[str, Any]:
     per_order = {str(k): v for k, v in weights.unassigned.items()}
     cost = float(sum(per_order[str(o.get("priority", 3))] for o in orders))
     plan = Plan(
-        status="no_solution",
+        status=SolveStatus.no_solution,
         objective=Objective(value=cost, terms={"unassigned": cost}),
         unassigned=[
             Unassigned(order=o["id"], reasons=[Reason(code="capacity", detail=detail)])

@@ -170,7 +170,7 @@ def run_day(
     mandatory = {o.id for o in problem.orders if _must(o)}
     mandatory_alone = solve_only(problem, mandatory, must_limit) if mandatory else {}
     return {
-        "status": plan.status,
+        "status": plan.status.value,
         "routes": len(plan.routes),
         "empty": len(plan.routes) == 0,
         "served": len(starts),

@@ -27,6 +27,7 @@ from benchmarks.run import assess, unsolved_record
 from benchmarks.solomon import VrptwInstance
 from benchmarks.suites import Case
 from benchmarks.timing import ceil_seconds, trunc1_seconds
+from models import SolveStatus
 
 PEERS = ("pyvrp", "ortools")
 """Peer solvers `python -m benchmarks run --solver` accepts besides `ours`."""
@@ -250,7 +251,7 @@ def run_peer(
     else:
         plan = case.to_plan(result.routes)
         if result.status != "feasible":
-            plan = plan.model_copy(update={"status": "infeasible"})
+            plan = plan.model_copy(update={"status": SolveStatus.infeasible})
         record = assess(case, plan)
     record = {"solver": solver, **record, "peer_cost": result.cost, "wall_time": wall}
     record["params"] = {

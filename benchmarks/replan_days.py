@@ -44,6 +44,12 @@ def make_day(num_orders: int, seed: int = 1, base_limit: float = 5.0) -> Day:
     """A generated day of `num_orders` orders with its morning plan and an 11:00 emergency."""
     problem = load_problem(generate_day(num_orders, max(2, num_orders // 10), seed=seed))
     plan = solve(problem, SolveParams(time_limit=base_limit, workers=1, seed=seed)).plan
+    return day_at_eleven(problem, plan)
+
+
+def day_at_eleven(problem: Problem, plan: Plan) -> Day:
+    """The day's events at 11:00 on a plan: a crew-of-one emergency, and the cancellation of
+    the first order planned to start after 14:00."""
     now = problem.horizon.start.replace(hour=11, minute=0)
     template = next(o for o in problem.orders if o.crew_size == 1)
     emergency = template.model_copy(
@@ -106,7 +112,7 @@ def measure(day: Day, time_limit: float) -> dict[str, float | int | bool]:
         "recommendations": len(recs),  # type: ignore[arg-type]
         "replan_changes": len(full_replan.plan.changes or []),
         "replan_objective": full_replan.plan.objective.value,
-        "replan_feasible": full_replan.plan.status in ("optimal", "feasible"),
+        "replan_feasible": full_replan.plan.status.is_feasible,
         "scratch_changes": len(scratch_changes),
         "scratch_objective": ev_scratch.objective.value,
         "scratch_feasible": ev_scratch.feasible,

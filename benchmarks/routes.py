@@ -20,6 +20,7 @@ from models.plan import (
     Objective,
     Plan,
     Route,
+    SolveStatus,
     StartItem,
     VisitItem,
 )
@@ -219,7 +220,7 @@ def build_plan(
         "technician_used": w.technician_used * len(routes),
     }
     return Plan(
-        status="feasible",
+        status=SolveStatus.feasible,
         objective=Objective(value=sum(terms.values()), terms=terms),
         routes=routes,
         kpis={

@@ -26,7 +26,7 @@ def assess(case: Case, plan: Plan) -> dict[str, Any]:
     evaluation = evaluate(case.problem, plan)
     routes = case.routes(plan)
     check = case.recheck(routes)
-    served = plan.status in ("optimal", "feasible")
+    served = plan.status.is_feasible
     feasible = bool(served and evaluation.feasible and check.feasible)
     objective = check.value if feasible else None
     gap = (objective - case.bks) / case.bks if objective is not None and case.bks else None
@@ -44,7 +44,7 @@ def assess(case: Case, plan: Plan) -> dict[str, Any]:
             if feasible and case.bks_routes is not None and case.hierarchical
             else None
         ),
-        "status": plan.status,
+        "status": plan.status.value,
         "objective_plan": case.plan_objective(plan) if served else None,
         "evaluator_feasible": bool(evaluation.feasible),
         "recheck_feasible": check.feasible,

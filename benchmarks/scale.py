@@ -40,8 +40,8 @@ def run_day(problem: Any, limit: float, seed: int, workers: int) -> dict[str, An
     return {
         "limit": limit,
         "wall_time": round(wall, 2),
-        "status": plan.status,
-        "feasible": bool(ev.feasible) and plan.status in ("optimal", "feasible"),
+        "status": plan.status.value,
+        "feasible": bool(ev.feasible) and plan.status.is_feasible,
         "served": len(problem.orders) - len(plan.unassigned),
         "objective": ev.objective.value,
         "search": plan.solver.get("search"),

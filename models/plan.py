@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from models.common import Duration, Id, Instant, StrictModel
 
-PlanStatus = Literal["optimal", "feasible", "infeasible", "no_solution"]
+
+class SolveStatus(StrEnum):
+    """How a solve ended; the values are the contract's strings."""
+
+    optimal = "optimal"
+    """Every hard rule holds and no better plan exists."""
+    feasible = "feasible"
+    """Every hard rule holds."""
+    infeasible = "infeasible"
+    """A mandatory or pinned order is not served; the routes are the best for the rest."""
+    no_solution = "no_solution"
+    """No plan was found: no routes."""
+
+    @property
+    def is_feasible(self) -> bool:
+        """Whether the plan keeps every hard rule (optimal or feasible)."""
+        return self in (SolveStatus.optimal, SolveStatus.feasible)
+
+
+PlanStatus = SolveStatus
+"""The plan's status (the former name of `SolveStatus`)."""
 ReasonCode = Literal[
     "no_qualified_technician",
     "no_equipment",

@@ -1,6 +1,6 @@
 """Decomposition of a very large day into regions solved one after another.
 
-A day of thousands of orders is split into parts of about `PART_ORDERS` orders, each with
+A day of thousands of orders is split into parts of about `part_orders` orders, each with
 the technicians based there: technicians are grouped around far-apart seeds by travel
 time from their first shift's start, and each order goes to the part of its nearest
 qualified technician. Orders tied by `after` stay together, as do pinned orders and their
@@ -15,18 +15,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
 
-from optimizer.instance import DepotData, Instance
+from optimizer.instance import DepotData, Instance, ShiftData, TechData
+from optimizer.params import DecomposeParams
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, tech_supply
-
-DECOMPOSE_ABOVE = 1500
-"""A day with more orders than this is decomposed (a fresh solve, not a re-plan)."""
-PART_ORDERS = 1000
-"""Orders per part, about."""
 
 
 @dataclasses.dataclass
@@ -37,14 +34,14 @@ class Part:
     orders: list[int]
 
 
-def should_decompose(inst: Instance) -> bool:
-    """A fresh solve of a very large day."""
-    return len(inst.orders) > DECOMPOSE_ABOVE and not inst.prev_known and len(inst.techs) > 1
+def should_decompose(inst: Instance, params: DecomposeParams) -> bool:
+    """A fresh solve of a day of more than `params.above` orders."""
+    return len(inst.orders) > params.above and not inst.prev_known and len(inst.techs) > 1
 
 
-def split(inst: Instance) -> list[Part]:
-    """Regions of about `PART_ORDERS` orders with their technicians."""
-    n_parts = min(len(inst.techs), max(1, math.ceil(len(inst.orders) / PART_ORDERS)))
+def split(inst: Instance, params: DecomposeParams) -> list[Part]:
+    """Regions of about `params.part_orders` orders with their technicians."""
+    n_parts = min(len(inst.techs), max(1, math.ceil(len(inst.orders) / params.part_orders)))
     seconds = inst.travel.seconds
     home = np.array([inst.shifts[t.shifts[0]].start_loc if t.shifts else 0 for t in inst.techs])
     among = seconds[np.ix_(home, home)]
@@ -105,7 +102,8 @@ def sub_instance(
     tech_new = {t: i for i, t in enumerate(part.techs)}
     order_new = {o: i for i, o in enumerate(part.orders)}
     shift_map: list[int] = []
-    shifts, techs = [], []
+    shifts: list[ShiftData] = []
+    techs: list[TechData] = []
     for t in part.techs:
         own = []
         for s in inst.techs[t].shifts:
@@ -174,9 +172,14 @@ def merge(sol: Solution, part_sol: Solution, shift_map: list[int], order_map: li
         sol.provider[order_map[o]] = shift_map[s]
 
 
-def solve_parts(inst: Instance, deadline: float, search_part) -> tuple[Solution, list[Part]]:
+def solve_parts(
+    inst: Instance,
+    deadline: float,
+    search_part: Callable[[Instance, float], Solution],
+    params: DecomposeParams,
+) -> tuple[Solution, list[Part]]:
     """Search each part in turn with `search_part(sub, until) -> Solution` and merge."""
-    parts = split(inst)
+    parts = split(inst, params)
     sol = Solution()
     depots = inst.depots
     left = sum(len(p.orders) for p in parts)

@@ -79,6 +79,7 @@ from models.plan import (
     Objective,
     Plan,
     Route,
+    SolveStatus,
     StartItem,
     VisitItem,
 )
@@ -299,7 +300,7 @@ def evaluate(
 
 def _valid(plan: Plan, violations: list[Violation]) -> bool:
     """The plan keeps the contract of its status (see `Evaluation`)."""
-    if plan.status in ("optimal", "feasible"):
+    if plan.status.is_feasible:
         return not violations
     return all(v.code == "mandatory" for v in violations)
 
@@ -505,9 +506,9 @@ def _must_serve(order: Order) -> bool:
 def _status_rules(ctx: _Context, plan: Plan, served: dict[str, _Served]) -> Iterator[Violation]:
     """A plan without a solution has no routes; an infeasible one leaves out some mandatory or
     pinned order (it keeps its routes for everything else)."""
-    if plan.status == "no_solution" and plan.routes:
+    if plan.status == SolveStatus.no_solution and plan.routes:
         yield Violation("status", "routes", "a plan with status 'no_solution' must have no routes")
-    if plan.status == "infeasible" and all(
+    if plan.status == SolveStatus.infeasible and all(
         o.id in served for o in ctx.problem.orders if _must_serve(o)
     ):
         yield Violation(

@@ -1,4 +1,10 @@
-"""Solve parameters: small validated objects, loadable from TOML presets."""
+"""Solve parameters: small validated objects, loadable from TOML presets.
+
+The top level says how long and with what seed and workers; the tuning of each part of the
+search is a nested section (PyVRP `SolveParams`, PyJobShop `configs/`). The defaults are the
+measured settings (`docs/algorithm.md`); `optimizer/presets/default.toml` spells them out and a
+test holds the two equal.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,175 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.problem import Problem
+from optimizer.budget import Stage
 
 PRESETS = Path(__file__).parent / "presets"
 
 
+class Section(BaseModel):
+    """A group of tuning constants; unknown names are errors, values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SearchParams(Section):
+    """How the search shares its time between construction, ruin and recreate and CP-SAT."""
+
+    full_model_arcs: int = Field(
+        default=4000,
+        ge=0,
+        description="A problem whose pruned arcs number at most this is solved as one model.",
+    )
+    construct_share: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Most of the search's time the first plan may take; orders it has not "
+        "placed by then are left to the search.",
+    )
+    construct_floor: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Least share of the search's limit the first plan gets, however late the "
+        "search starts (a late plan is better than an empty one).",
+    )
+    urgent_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of the time for CP-SAT neighbourhoods around the unserved crew "
+        "orders before ruin and recreate, on a day too large for one model.",
+    )
+    small_rr_share: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Share of the time that ruin and recreate has before the exact model of a "
+        "small day.",
+    )
+    small_rr_share_synced: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="The same on a small day with crew or linked orders, where ruin and "
+        "recreate moves whole groups and the exact model is slow to improve (the example day "
+        "at 10 s: 597-604 against 620; hhcrsp B5: 374-381 against 417).",
+    )
+    rr_share: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="Share of the time that ruin and recreate has on a large day with crew "
+        "orders or `after` relations (CP-SAT neighbourhoods after); other days give it all.",
+    )
+
+
+class LnsParams(Section):
+    """CP-SAT neighbourhoods (Shaw 1998): a few related routes re-decided at a time."""
+
+    routes: int = Field(default=3, ge=1, description="Routes re-optimized per LNS step.")
+    step_time: float = Field(default=0.5, gt=0, description="Seconds per LNS sub-solve.")
+    max_free_orders: int = Field(
+        default=20,
+        ge=1,
+        description="Most orders a neighbourhood frees (route orders plus candidates).",
+    )
+
+
+class RuinRecreateParams(Section):
+    """Ruin and recreate chains and the pool of routes they combine."""
+
+    max_chains: int = Field(default=4, ge=1, description="Most parallel chains (one per worker).")
+    moves_per_det_second: int = Field(
+        default=100,
+        ge=1,
+        description="Moves per deterministic second when the limit is deterministic.",
+    )
+    pool_share: float = Field(
+        default=0.15,
+        ge=0,
+        lt=1,
+        description="Share of ruin and recreate's time kept for combining the routes it "
+        "pooled (split between the rounds).",
+    )
+    pool_rounds: int = Field(
+        default=2,
+        ge=1,
+        description="Rounds on a day whose routes are pooled, each ending with a combination "
+        "of the pool.",
+    )
+    pool_deterministic: float = Field(
+        default=1.0,
+        gt=0,
+        description="Deterministic seconds of the set-partitioning solve under a "
+        "deterministic limit.",
+    )
+
+
+class DecomposeParams(Section):
+    """Very large days, region by region (`optimizer.decompose`)."""
+
+    above: int = Field(
+        default=1500,
+        ge=0,
+        description="A day with more orders than this is decomposed (a fresh solve, not a "
+        "re-plan).",
+    )
+    part_orders: int = Field(default=1000, ge=1, description="Orders per part, about.")
+
+
+class TimingParams(Section):
+    """Where the stages of a solve end within its time budget."""
+
+    search_share: float = Field(
+        default=0.93,
+        gt=0,
+        le=1,
+        description="Share of the limit at which a solve's search ends; probing why orders "
+        "stay out has the rest.",
+    )
+    replan_search_share: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="The same for a re-plan, whose merge and evaluation come after.",
+    )
+    reserve: float = Field(
+        default=0.15,
+        ge=0,
+        description="Seconds kept back from the limit for reasons, plan building and evaluation.",
+    )
+    plan_seconds_per_order: float = Field(
+        default=0.0002,
+        ge=0,
+        description="Seconds kept back per order for building and evaluating the plan (0.8 s "
+        "measured at 5,000 orders).",
+    )
+    probe_seconds: float = Field(
+        default=0.5, gt=0, description="Most wall-clock seconds per unassigned-order probe."
+    )
+    probe_deterministic: float = Field(
+        default=0.1,
+        gt=0,
+        description="Deterministic seconds per unassigned-order probe in reproducible runs.",
+    )
+
+    def search(self) -> Stage:
+        """The stage at which a solve's search ends."""
+        return Stage("search", share=self.search_share, keep=self.reserve)
+
+    def replan_search(self) -> Stage:
+        """The stage at which a re-plan's search ends."""
+        return Stage("search", share=self.replan_search_share, keep=self.reserve)
+
+    def reasons(self) -> Stage:
+        """The stage at which the probes for reasons end; building the plan comes after."""
+        return Stage("reasons", share=1.0, keep=self.reserve / 3)
+
+
 class SolveParams(BaseModel):
-    """How long and how to search. Unset fields fall back to the problem's `options`."""
+    """How long and how to search. Unset limits fall back to the problem's `options`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -30,9 +199,16 @@ class SolveParams(BaseModel):
             "reproducible. The wall-clock limit still applies."
         ),
     )
-    lns_routes: int = Field(default=3, ge=1, description="Routes re-optimized per LNS step.")
-    lns_step_time: float = Field(default=0.5, gt=0, description="Seconds per LNS sub-solve.")
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
+    search: SearchParams = Field(default_factory=SearchParams, description="Time shares.")
+    lns: LnsParams = Field(default_factory=LnsParams, description="CP-SAT neighbourhoods.")
+    ruin_recreate: RuinRecreateParams = Field(
+        default_factory=RuinRecreateParams, description="Ruin and recreate."
+    )
+    decompose: DecomposeParams = Field(
+        default_factory=DecomposeParams, description="Very large days."
+    )
+    timing: TimingParams = Field(default_factory=TimingParams, description="Budget stages.")
 
     def resolved(self, problem: Problem) -> SolveParams:
         """These parameters with every unset field taken from the problem's options."""

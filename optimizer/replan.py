@@ -9,7 +9,6 @@ limit. The new plan holds the frozen items unchanged and lists every change.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,9 +25,10 @@ from models.events import (
     VisitDelayed,
     VisitStarted,
 )
-from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
+from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route, SolveStatus
 from models.problem import Order, Pin, Problem, Shift
 from models.validation import FieldError, InvalidInput, check_problem, location_error
+from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -40,7 +40,7 @@ from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
 from optimizer.solution import RouteSol, Solution
-from optimizer.solve import RESERVE, post_reasons, to_plan
+from optimizer.solve import post_reasons, to_plan
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.travel import TravelMatrix
 
@@ -584,17 +584,22 @@ def replan(
     params: SolveParams | None = None,
     *,
     tolerance: timedelta = timedelta(minutes=15),
+    budget: Budget | None = None,
 ) -> ReplanResult:
     """Re-plan the day at `now` after `events`; returns the new plan with its changes.
 
     With `time_limit` 0 only the fast path runs (keep what can be kept, insert the rest at
-    the cheapest place). Raises `InvalidInput` for events that do not fit the problem.
+    the cheapest place). The budget defaults to the parameters' limits from this call.
+    Raises `InvalidInput` for events that do not fit the problem.
     """
-    began = time.monotonic()
     params = (params or SolveParams()).resolved(problem)
     if params.time_limit is None:
         params = params.model_copy(update={"time_limit": 5.0})
-    limit = float(params.time_limit or 0.0)
+    if budget is None:
+        budget = Budget.start(params.time_limit, params.deterministic_limit)
+    began = budget.started
+    # Building, merging and evaluating the plan (twice) come after every stage.
+    budget = budget.keep(2 * params.timing.plan_seconds_per_order * len(problem.orders))
     updated = apply_events(problem, events)
     frozen = freeze(updated, plan, now, events)
     updated = fold_frozen(updated, frozen)
@@ -614,17 +619,18 @@ def replan(
     fast.cost = solution_cost(inst, fast)
     stats = SearchStats(mode="fast-path")
     sol = fast
-    if limit > 0:
-        deadline = began + max(0.0, 0.9 * limit - RESERVE)
-        sol, stats = search(inst, params, deadline, fast)
+    static = static_reasons(inst)
+    # No search when its stage is already over (a loaded machine): the fast path's plan stands.
+    searching = budget.until(params.timing.replan_search())
+    if budget.limit > 0 and searching.remaining() > 0:
+        sol, stats = search(inst, params, searching, fast)
         if (sol.cost or 0) > (fast.cost or 0):
             sol = fast
-    static = static_reasons(inst)
     reasons = post_reasons(
         inst,
         sol,
         static,
-        deadline=began + max(limit - RESERVE / 3, 0.0),
+        deadline=budget.end_of(params.timing.reasons()),
         params=params,
         eligible=eligible,
     )
@@ -637,7 +643,7 @@ def replan(
     merged.kpis = ev.kpis
     merged.changes = _changes(updated, plan, merged, tolerance, now)
     merged.solver = {**residual_plan.solver, "frozen_routes": len(frozen)}
-    if not ev.feasible and merged.status in ("optimal", "feasible"):
+    if not ev.feasible and merged.status.is_feasible:
         merged.solver["evaluator_violations"] = [str(v) for v in ev.violations[:20]]
     return ReplanResult(problem=updated, plan=merged, stats=stats)
 
@@ -681,7 +687,7 @@ def _merge(
         routes=[r for r in routes if any(it.type == "visit" for it in r.items)],
         unassigned=residual.unassigned,
     )
-    if plan.status == "no_solution":  # an infeasible plan keeps its routes
+    if plan.status == SolveStatus.no_solution:  # an infeasible plan keeps its routes
         plan.routes = []
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]

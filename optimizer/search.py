@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -21,34 +22,6 @@ from optimizer.pool import RoutePool
 from optimizer.ruin import anneal, anneal_chains, can_fork_chains, phase_clock
 from optimizer.solution import Solution
 
-FULL_MODEL_ARCS = 4000
-"""A problem whose pruned arcs number at most this is solved as one model."""
-CONSTRUCT_SHARE = 0.9
-"""Most of the time the first plan may take (a day too large to place in full in its time
-limit gets what fits); orders it has not placed by then are left to the search."""
-SMALL_RR_SHARE = 0.25
-"""Share of the time ruin and recreate has before the exact model of a small day."""
-SMALL_RR_SHARE_SYNCED = 0.75
-"""The same on a small day with crew or linked orders, where ruin and recreate moves whole
-groups and the exact model is slow to improve (the example day at 10 s: 597-604 against
-620; hhcrsp B5: 374-381 against 417)."""
-MAX_FREE_ORDERS = 20
-"""Most orders a neighbourhood frees (route orders plus candidates)."""
-RR_SHARE = 0.75
-"""Share of the time that ruin and recreate has on a large day with crew orders or `after`
-relations (CP-SAT neighbourhoods after); on other days it has all of it."""
-POOL_SHARE = 0.15
-"""Share of ruin and recreate's time kept for combining the routes it pooled (split
-between the rounds)."""
-POOL_ROUNDS = 2
-"""Rounds of ruin and recreate on a day whose routes are pooled, each ending with a
-combination of the pool."""
-POOL_DETERMINISTIC = 1.0
-"""Deterministic seconds of the set-partitioning solve under a deterministic limit."""
-MAX_CHAINS = 4
-"""Most parallel ruin-and-recreate chains (one per worker)."""
-RR_MOVES_PER_DET_SECOND = 100
-"""Ruin-and-recreate moves per deterministic second when the limit is deterministic."""
 log = logging.getLogger(__name__)
 
 
@@ -70,33 +43,38 @@ class SearchStats:
 def search(
     inst: Instance,
     params: SolveParams,
-    deadline: float,
+    budget: Budget,
     initial: Solution | None = None,
     *,
     decompose: bool = True,
 ) -> tuple[Solution, SearchStats]:
-    """Best solution found by the deadline (a `time.monotonic()` instant).
+    """Best solution found within the budget.
 
     Construction, then ruin and recreate, then CP-SAT: one exact model for a small day, or
     neighbourhoods (the unserved urgent and crew orders first) for a large one. With a
     deterministic limit every phase is bounded by work, not by the clock.
     """
-    if decompose and initial is None and should_decompose(inst):
-        return _decomposed(inst, params, deadline)
+    if decompose and initial is None and should_decompose(inst, params.decompose):
+        return _decomposed(inst, params, budget)
+    deadline = budget.deadline
     eligible = eligible_shifts(inst)
     opened = time.monotonic()
-    until = opened + CONSTRUCT_SHARE * max(deadline - opened, 0.0)
+    # The first plan gets a least share of the budget even when the steps before the search
+    # ran late (a loaded machine): a late plan is better than an empty one.
+    tuning = params.search
+    floor = tuning.construct_floor * budget.limit
+    until = opened + tuning.construct_share * max(deadline - opened, floor)
     incumbent = construct(inst, eligible, initial, deadline=until)
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
     rng = random.Random(params.seed or 0)
     began = time.monotonic()
     total = max(deadline - began, 0.0)
-    det = params.deterministic_limit
+    det = budget.deterministic
     per_shift = np.zeros(len(inst.shifts))
     for shifts in eligible.values():
         per_shift[shifts] += 1
-    fits = float((per_shift**2).sum()) <= FULL_MODEL_ARCS
+    fits = float((per_shift**2).sum()) <= tuning.full_model_arcs
     small = fits or len(inst.shifts) <= 1
     # One route too long for the full model (5,000 orders, one technician): ruin and
     # recreate has all the time; building that model would outlast any time limit.
@@ -105,51 +83,52 @@ def search(
         incumbent = _cp_lns(
             inst,
             params,
-            began + 0.3 * total,
+            began + tuning.urgent_share * total,
             incumbent,
             eligible,
             stats,
             rng,
             urgent_only=True,
-            det_budget=None if det is None else 0.3 * det,
+            det_budget=None if det is None else tuning.urgent_share * det,
         )
     # Neighbourhoods after ruin and recreate pay only for the orders it leaves in place:
     # crew orders and orders in `after` relations. Elsewhere (TRSP and Solomon, 10 s and 30 s)
     # they improved nothing in their quarter of the time, so ruin and recreate keeps it.
-    share = 1.0 if RoutePool.applies(inst) else RR_SHARE
+    share = 1.0 if RoutePool.applies(inst) else tuning.rr_share
     incumbent = _ruin_recreate(
         inst,
         params,
-        deadline if alone else began + (_small_share(inst) if small else share) * total,
+        deadline if alone else began + (_small_share(inst, params) if small else share) * total,
         incumbent,
         eligible,
         stats,
         rng,
+        det,
     )
     if alone:
         return incumbent, stats
     if small:
-        return _full_model(inst, params, deadline, incumbent, eligible, stats)
+        return _full_model(inst, params, deadline, incumbent, eligible, stats, det)
     incumbent = _cp_lns(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
     )
     return incumbent, stats
 
 
-def _small_share(inst: Instance) -> float:
+def _small_share(inst: Instance, params: SolveParams) -> float:
     """Ruin and recreate's share of the time on a day solved as one exact model."""
     synced = any(order.crew > 1 or order.links for order in inst.orders)
-    return SMALL_RR_SHARE_SYNCED if synced else SMALL_RR_SHARE
+    return params.search.small_rr_share_synced if synced else params.search.small_rr_share
 
 
 def _decomposed(
-    inst: Instance, params: SolveParams, deadline: float
+    inst: Instance, params: SolveParams, budget: Budget
 ) -> tuple[Solution, SearchStats]:
     """A very large day, region by region (`optimizer.decompose`)."""
     stats = SearchStats(mode="decomposed")
 
     def search_part(sub: Instance, until: float) -> Solution:
-        sol, part = search(sub, params, until, decompose=False)
+        sol, part = search(sub, params, budget.ending(until), decompose=False)
         stats.iterations += part.iterations
         stats.moves += part.moves
         stats.improvements += part.improvements
@@ -157,7 +136,7 @@ def _decomposed(
         stats.chains = max(stats.chains, part.chains)
         return sol
 
-    sol, parts = solve_parts(inst, deadline, search_part)
+    sol, parts = solve_parts(inst, budget.deadline, search_part, params.decompose)
     stats.parts = len(parts)
     sol.cost = solution_cost(inst, sol)
     return sol, stats
@@ -171,15 +150,17 @@ def _ruin_recreate(
     eligible: dict[int, list[int]],
     stats: SearchStats,
     rng: random.Random,
+    det: float | None,
 ) -> Solution:
     began = time.monotonic()
     pool = RoutePool(inst) if RoutePool.applies(inst) else None
-    rounds = POOL_ROUNDS if pool is not None else 1
+    tuning = params.ruin_recreate
+    rounds = tuning.pool_rounds if pool is not None else 1
     iterations = None
-    if params.deterministic_limit is not None:
-        moves = int(RR_MOVES_PER_DET_SECOND * params.deterministic_limit)
+    if det is not None:
+        moves = int(tuning.moves_per_det_second * det)
         iterations = max(1, moves // rounds)
-    chains = min(params.workers or 1, MAX_CHAINS)
+    chains = min(params.workers or 1, tuning.max_chains)
     parallel = chains > 1 and can_fork_chains()
     if parallel:
         stats.chains = max(stats.chains, chains)
@@ -191,7 +172,7 @@ def _ruin_recreate(
         # round goes on from the combination.
         phase = (r / rounds, (r + 1) / rounds)
         end = began + span * phase[1]
-        stop = end - (POOL_SHARE * span / rounds if pool is not None else 0.0)
+        stop = end - (tuning.pool_share * span / rounds if pool is not None else 0.0)
         if parallel:
             seed = rng.randrange(1 << 30)
             best, n = anneal_chains(
@@ -221,7 +202,7 @@ def _ruin_recreate(
                 best,
                 time_limit=end - time.monotonic(),
                 workers=params.workers or 1,
-                deterministic=None if iterations is None else POOL_DETERMINISTIC,
+                deterministic=None if iterations is None else tuning.pool_deterministic,
             )
             if combined is not None:
                 log.debug("pool %s -> %s", best.cost, combined.cost)
@@ -239,6 +220,7 @@ def _full_model(
     incumbent: Solution,
     eligible: dict[int, list[int]],
     stats: SearchStats,
+    det: float | None,
 ) -> tuple[Solution, SearchStats]:
     stats.mode = "full"
     everything = list(range(len(inst.shifts)))
@@ -251,7 +233,7 @@ def _full_model(
         time_limit=deadline - time.monotonic(),
         workers=params.workers or 1,
         seed=params.seed or 0,
-        deterministic_limit=params.deterministic_limit,
+        deterministic_limit=det,
         log=params.log,
     )
     stats.iterations += 1
@@ -281,8 +263,8 @@ def _cp_lns(
 ) -> Solution:
     """CP-SAT neighbourhoods until the deadline (or the deterministic budget)."""
     workers = params.workers or 1
-    k_routes = max(1, min(params.lns_routes, len(inst.shifts)))
-    cap = MAX_FREE_ORDERS
+    k_routes = max(1, min(params.lns.routes, len(inst.shifts)))
+    cap = params.lns.max_free_orders
     sym = (inst.travel.seconds + inst.travel.seconds.T) / 2.0
     order_loc = np.array([o.loc for o in inst.orders]) if inst.orders else np.zeros(0, int)
     by_value = sorted(range(len(inst.orders)), key=lambda o: -unassigned_cost(inst, o))
@@ -329,14 +311,14 @@ def _cp_lns(
         scope = make_scope(inst, incumbent, shifts, cand, eligible)
         model = build(inst, scope)
         add_hint(model, incumbent)
-        step = min(params.lns_step_time, deadline - time.monotonic())
+        step = min(params.lns.step_time, deadline - time.monotonic())
         if det_budget is not None:
             step = deadline - time.monotonic()  # the deterministic step limit binds
         if step <= 0.01:
             break
         det_step = None
         if det_budget is not None:
-            det_step = min(params.lns_step_time, det_budget - spent)
+            det_step = min(params.lns.step_time, det_budget - spent)
         out = run(
             model,
             incumbent,

@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from models.common import format_duration
-from models.plan import Objective, Plan, Reason, Unassigned
+from models.plan import Objective, Plan, Reason, SolveStatus, Unassigned
 from models.problem import Problem
+from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -19,14 +20,6 @@ from optimizer.plan_builder import build_routes
 from optimizer.reasons import static_reasons
 from optimizer.search import SearchStats, search
 from optimizer.solution import Solution
-
-PROBE_DETERMINISTIC = 0.1
-"""Deterministic seconds per unassigned-order probe in reproducible runs."""
-RESERVE = 0.15
-"""Seconds kept back from the time limit for reasons, plan building and evaluation."""
-PLAN_SECONDS_PER_ORDER = 0.0002
-"""Seconds kept back per order for building and evaluating the plan (0.8 s measured at
-5,000 orders)."""
 
 
 @dataclass
@@ -49,28 +42,28 @@ def solve(
     params: SolveParams | None = None,
     initial: Solution | None = None,
     *,
-    started: float | None = None,
-    reserve: float = 0.0,
+    budget: Budget | None = None,
 ) -> Result:
-    """Plan the problem within the time limit; always returns a plan with a status.
+    """Plan the problem within its time budget; always returns a plan with a status.
 
-    The limit counts from `started` (a `time.monotonic()` instant, default now: a caller
-    that already spent time reading input passes when it began) and keeps `reserve` seconds
-    for the caller's own output. Raises only for invalid input (`models.InvalidInput`).
+    The budget defaults to the parameters' limits counted from this call; a caller that
+    already spent time (reading input) or needs time after (writing the plan) passes its own.
+    Raises only for invalid input (`models.InvalidInput`).
     """
-    began = time.monotonic() if started is None else started
     params = (params or SolveParams()).resolved(problem)
-    limit = max(float(params.time_limit or 0.0) - reserve, 0.0)
-    # The search gets most of the limit; probing why orders stay out gets the last part.
-    building = PLAN_SECONDS_PER_ORDER * len(problem.orders)
-    deadline = began + max(0.0, 0.93 * limit - RESERVE - building)
+    if budget is None:
+        budget = Budget.start(params.time_limit, params.deterministic_limit)
+    began = budget.started
+    # Building and evaluating the plan comes after every stage and grows with the orders.
+    timing = params.timing
+    budget = budget.keep(timing.plan_seconds_per_order * len(problem.orders))
     inst = compile_problem(problem)
     static = static_reasons(inst)
-    sol, stats = search(inst, params, deadline, initial)
-    probes_until = began + limit - RESERVE / 3 - building
+    sol, stats = search(inst, params, budget.until(timing.search()), initial)
+    probes_until = budget.end_of(timing.reasons())
     reasons = post_reasons(inst, sol, static, deadline=probes_until, params=params)
     plan = to_plan(inst, sol, stats, reasons, static, params, began)
-    if plan.status != "no_solution" and "evaluator_violations" in plan.solver:
+    if plan.status != SolveStatus.no_solution and "evaluator_violations" in plan.solver:
         # A safety net, not a path the tests expect: should the search ever hand back a plan
         # the evaluator rejects, answer with the greedy construction (feasible by design).
         violations = plan.solver["evaluator_violations"]
@@ -127,6 +120,7 @@ def _probe(
 ) -> Reason | None:
     """Try to fit order o into its nearest routes without dropping anything served: None
     when it fits better than leaving it out (the solution takes it), else the reason."""
+    timing = params.timing
     remaining = deadline - time.monotonic()
     if remaining < 0.02:
         return Reason(
@@ -151,11 +145,13 @@ def _probe(
     out = run(
         model,
         sol,
-        time_limit=remaining if params.deterministic_limit else min(0.5, remaining),
+        time_limit=(
+            remaining if params.deterministic_limit else min(timing.probe_seconds, remaining)
+        ),
         workers=params.workers or 1,
         seed=params.seed or 0,
         # Reproducible runs probe by work, not by the clock.
-        deterministic_limit=PROBE_DETERMINISTIC if params.deterministic_limit else None,
+        deterministic_limit=timing.probe_deterministic if params.deterministic_limit else None,
         light_presolve=True,
     )
     if out.solution is None:
@@ -217,7 +213,13 @@ def to_plan(
     must = {o for o in range(len(inst.orders)) if must_serve(inst, o) and o not in served}
     # A mandatory or pinned order that does not fit makes the plan infeasible, but the plan
     # still holds the best routes for everything else: a dispatcher never gets an empty day.
-    status = "infeasible" if must else "optimal" if stats.proven_optimal else "feasible"
+    status = (
+        SolveStatus.infeasible
+        if must
+        else SolveStatus.optimal
+        if stats.proven_optimal
+        else SolveStatus.feasible
+    )
     routes = build_routes(inst, sol)
     unassigned = [
         Unassigned(
@@ -229,7 +231,7 @@ def to_plan(
         if o not in served
     ]
     plan = Plan(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         objective=Objective(value=0.0),
         routes=routes,
         unassigned=unassigned,

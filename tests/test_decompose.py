@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
-
 import optimizer.decompose as decompose
 from benchmarks.generator import generate_day
 from models import load_problem
 from optimizer.instance import compile_problem
+from optimizer.params import DecomposeParams
 from tests.factory import solve_checked
 
-
-@pytest.fixture
-def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Decompose days of more than 60 orders into parts of about 50."""
-    monkeypatch.setattr(decompose, "DECOMPOSE_ABOVE", 60)
-    monkeypatch.setattr(decompose, "PART_ORDERS", 50)
+SMALL_PARTS = DecomposeParams(above=60, part_orders=50)
+"""Decompose days of more than 60 orders into parts of about 50."""
 
 
 def _day(orders: int = 150, technicians: int = 15, **kw):
     return load_problem(generate_day(orders, technicians, seed=4, regions=3, **kw))
 
 
-def test_split_keeps_ties_and_pins_and_covers_everything(small_parts: None) -> None:
+def test_split_keeps_ties_and_pins_and_covers_everything() -> None:
+    """Parts cover every order and technician and keep ties and pins together."""
     inst = compile_problem(_day())
-    parts = decompose.split(inst)
+    parts = decompose.split(inst, SMALL_PARTS)
     assert len(parts) == 3
     techs = [t for p in parts for t in p.techs]
     orders = [o for p in parts for o in p.orders]
@@ -43,16 +39,14 @@ def test_split_keeps_ties_and_pins_and_covers_everything(small_parts: None) -> N
         assert all(inst.qualified[o, p.techs].any() for o in p.orders if inst.qualified[o].any())
 
 
-def test_decomposed_plan_is_feasible_with_shared_depots(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decomposed_plan_is_feasible_with_shared_depots() -> None:
     """Depot trips needed (vans do not cover every order): the parts share the depots' stock,
     the evaluator holds the merged plan, and it serves about as much as the whole day solved
     at once."""
     problem = _day(vans_cover_orders=False)
     whole, _ = solve_checked(problem, time_limit=5, workers=2, seed=1)
     assert whole.plan.solver["search"] != "decomposed"
-    monkeypatch.setattr(decompose, "DECOMPOSE_ABOVE", 60)
-    monkeypatch.setattr(decompose, "PART_ORDERS", 50)
-    result, ev = solve_checked(problem, time_limit=5, workers=2, seed=1)
+    result, ev = solve_checked(problem, time_limit=5, workers=2, seed=1, decompose=SMALL_PARTS)
     plan = result.plan
     assert plan.solver["search"] == "decomposed"
     assert plan.solver["parts"] == 3

@@ -97,8 +97,8 @@ def test_optimizer_imports_no_web() -> None:
 
 
 def test_cli_imports_fastapi_only_lazily() -> None:
-    """`api/cli.py` and `api/__init__.py` do not import FastAPI at module level."""
-    files = [ROOT / "api" / "cli.py", ROOT / "api" / "__init__.py"]
+    """`api/cli/` and `api/__init__.py` do not import FastAPI at module level."""
+    files = [*sorted((ROOT / "api" / "cli").glob("*.py")), ROOT / "api" / "__init__.py"]
     assert violations("api", WEB, module_level_only=True, files=files) == []
 
 
@@ -113,3 +113,28 @@ def test_importing_the_cli_loads_neither_fastapi_nor_ortools() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_cli_command_modules_import_no_cycle() -> None:
+    """Modules of `api/cli/` import their siblings by full path, never the package itself, and
+    the imports among them form no cycle (only `api.cli` imports the command modules)."""
+    folder = ROOT / "api" / "cli"
+    graph: dict[str, set[str]] = {}
+    from_package = []
+    for path in sorted(folder.glob("*.py")):
+        if path.stem in ("__init__", "__main__"):
+            continue
+        found = imports_of(path.read_text(encoding="utf-8"), "api.cli")
+        from_package += [f"{path.name}:{i.line}" for i in found if i.module == "api.cli"]
+        graph[path.stem] = {
+            i.module.split(".")[2] for i in found if i.module.startswith("api.cli.")
+        }
+    assert from_package == []
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, set()) - seen:
+            if nxt == target or reaches(nxt, target, seen | {nxt}):
+                return True
+        return False
+
+    assert [m for m in graph if reaches(m, m, set())] == []

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from models import load_problem
-from optimizer import search as search_module
 from tests.factory import at, order, problem, reasons, solve_checked, tech, visits
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -309,13 +308,12 @@ def test_preferred_technician_is_worth_a_longer_drive():
     assert ev.objective.value == pytest.approx(30)
 
 
-def test_lns_keeps_every_constraint(monkeypatch):
+def test_lns_keeps_every_constraint():
     """Forced onto the large-neighbourhood path, a generated day still yields a feasible plan."""
     from benchmarks.generator import generate_day
 
-    monkeypatch.setattr(search_module, "FULL_MODEL_ARCS", 0)
     p = load_problem(generate_day(40, 6, seed=3))
-    result, _ = solve_checked(p, time_limit=4, workers=2)
+    result, _ = solve_checked(p, time_limit=4, workers=2, search={"full_model_arcs": 0})
     assert result.stats.mode == "lns"
     assert result.stats.iterations > 1
 
@@ -436,8 +434,8 @@ def test_a_plan_the_evaluator_rejects_is_never_returned(monkeypatch):
 
     real_search = solve_module.search
 
-    def broken(inst, params, deadline, initial=None):
-        sol, stats = real_search(inst, params, deadline, initial)
+    def broken(inst, params, budget, initial=None):
+        sol, stats = real_search(inst, params, budget, initial)
         for o in sol.start:  # every visit a minute early: before its window opens
             sol.start[o] -= 60
         return sol, stats

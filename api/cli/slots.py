@@ -14,21 +14,19 @@ from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
-from api import cli_replan  # as a module: `python -m api.cli` imports it half-way first
-from api.cli import (
-    DbOption,
-    ProblemArg,
-    _fail,
-    _fail_errors,
-    _load_plan,
-    _load_problem,
-    _open_store,
-    _read_json,
-    _settings,
-    _stderr,
-    app,
-    write_atomic,
-)
+import api.cli.replan as cli_replan
+from api.cli.inputs import ProblemArg
+from api.cli.inputs import fail as _fail
+from api.cli.inputs import fail_errors as _fail_errors
+from api.cli.inputs import load_plan_file as _load_plan
+from api.cli.inputs import load_problem_file as _load_problem
+from api.cli.inputs import read_json as _read_json
+from api.cli.inputs import stderr_console as _stderr
+from api.cli.output import write_atomic
+from api.cli.root import app
+from api.cli.service import DbOption
+from api.cli.service import open_store as _open_store
+from api.cli.service import service_settings as _settings
 from models import InvalidInput, Order, Window, parse_model
 from models.common import parse_duration
 
@@ -112,7 +110,7 @@ def slots(
     problem = _load_problem(problem_path)
     plan = _load_plan(plan_path)
     order = _load_order(order_path)
-    at = cli_replan._now(now)
+    at = cli_replan.parse_now(now)
     windows = _windows(window or [], every)
     from optimizer.slots import slot_offers
 

@@ -12,20 +12,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from api.cli import (
-    EXIT_NOT_FEASIBLE,
+from api.cli.inputs import (
     ProblemArg,
-    _fail,
-    _fail_errors,
-    _load_plan,
-    _load_problem,
-    _read_json,
-    _stderr,
-    app,
-    plan_json,
-    print_plan_summary,
-    write_atomic,
+    fail,
+    fail_errors,
+    load_plan_file,
+    load_problem_file,
+    read_json,
+    stderr_console,
 )
+from api.cli.output import plan_json, print_plan_summary, write_atomic
+from api.cli.root import EXIT_NOT_FEASIBLE, app
+from api.cli.timing import command_budget
 from models import Event, InvalidInput, Order, parse_model
 from models.validation import pydantic_errors
 
@@ -36,22 +34,22 @@ NowOpt = Annotated[
 ]
 
 
-def _now(text: str) -> datetime:
+def parse_now(text: str) -> datetime:
     try:
         now = datetime.fromisoformat(text)
     except ValueError:
-        _fail([f"--now: '{text}' is not an ISO 8601 instant"])
+        fail([f"--now: '{text}' is not an ISO 8601 instant"])
     if now.tzinfo is None:
-        _fail(["--now: the instant has no UTC offset"])
+        fail(["--now: the instant has no UTC offset"])
     return now
 
 
 def _events(path: Path) -> list[Event]:
-    data = _read_json(path)
+    data = read_json(path)
     try:
         return TypeAdapter(list[Event]).validate_python(data)
     except ValidationError as exc:
-        _fail_errors(str(path), pydantic_errors(exc, data))
+        fail_errors(str(path), pydantic_errors(exc, data))
 
 
 def changes_table(changes: list[Any], day: datetime) -> Table:
@@ -92,27 +90,34 @@ def replan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ) -> None:
     """Re-plan a running day after events; print the changes as a table."""
-    problem = _load_problem(problem_path)
-    plan = _load_plan(plan_path)
+    problem = load_problem_file(problem_path)
+    plan = load_plan_file(plan_path)
     events = _events(events_path)
-    at = _now(now)
+    at = parse_now(now)
     from optimizer.params import SolveParams
     from optimizer.replan import replan as run_replan
 
     try:
-        result = run_replan(problem, plan, at, events, SolveParams(time_limit=time_limit))
+        result = run_replan(
+            problem,
+            plan,
+            at,
+            events,
+            SolveParams(time_limit=time_limit),
+            budget=command_budget(problem, time_limit, None, summary=not quiet),
+        )
     except InvalidInput as exc:
-        _fail_errors(str(events_path), exc.errors)
+        fail_errors(str(events_path), exc.errors)
     text = plan_json(result.plan)
     if output is None:
         typer.echo(text, nl=False)
     else:
         write_atomic(output, text)
-    console = _stderr()
+    console = stderr_console()
     if not quiet:
         print_plan_summary(result.problem, result.plan, console)
     console.print(changes_table(result.plan.changes or [], at))
-    if result.plan.status not in ("optimal", "feasible"):
+    if not result.plan.status.is_feasible:
         raise typer.Exit(EXIT_NOT_FEASIBLE)
 
 
@@ -128,20 +133,20 @@ def recommend(
 ) -> None:
     """The k best ways to fit one new order into the running plan, best first (JSON on stdout,
     a table on stderr)."""
-    problem = _load_problem(problem_path)
-    plan = _load_plan(plan_path)
-    data = _read_json(order_path)
+    problem = load_problem_file(problem_path)
+    plan = load_plan_file(plan_path)
+    data = read_json(order_path)
     try:
         order = parse_model(Order, data)
     except InvalidInput as exc:
-        _fail_errors(str(order_path), exc.errors)
-    at = _now(now)
+        fail_errors(str(order_path), exc.errors)
+    at = parse_now(now)
     from optimizer.replan import recommend as run_recommend
 
     try:
         options = run_recommend(problem, plan, order, at, k)
     except InvalidInput as exc:
-        _fail_errors(str(order_path), exc.errors)
+        fail_errors(str(order_path), exc.errors)
     typer.echo(
         "[" + ",\n".join(o.model_dump_json(indent=2, exclude_none=True) for o in options) + "]"
     )

@@ -11,15 +11,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from api.cli import (
-    EXIT_NOT_FEASIBLE,
-    _fail,
-    _fail_errors,
-    _read_json,
-    _stderr,
-    app,
-    write_atomic,
-)
+from api.cli.inputs import fail as _fail
+from api.cli.inputs import fail_errors as _fail_errors
+from api.cli.inputs import read_json as _read_json
+from api.cli.inputs import stderr_console as _stderr
+from api.cli.output import write_atomic
+from api.cli.root import EXIT_NOT_FEASIBLE, app
 from models import InvalidInput, parse_model
 from models.common import parse_duration
 from models.roster import RosterProblem, RosterResult, load_roster_problem
