@@ -30,6 +30,7 @@ from optimizer.segments import (
 )
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
+from optimizer.timing import Relaxed
 
 
 def fixed_start(start: int) -> int:
@@ -554,52 +555,84 @@ class Inserter:
         order = inst.orders[o]
         if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
-        best: Insertion | None = None
         plain = self.segments.plain[o]
         by_segments: list[RouteSegments] = []
+        timed_routes: list[int] = []
         for s in shifts if shifts is not None else self.nearest_routes(o):
             segs = self._segments_of(s) if plain else None
             if segs is not None:
                 by_segments.append(segs)
-                continue
-            tech = inst.shifts[s].tech
-            seq = self.sol.routes[s].orders if s in self.sol.routes else []
-            lower = self._lower([*seq, o])
-            supplied = bool(order.parts) or not order.equipment <= inst.techs[tech].equipment
-            stock = self._stock_without(tech) if supplied else None
-            latest = order.windows[-1][1] if order.pin_start is None else order.pin_start
-            sh = inst.shifts[s]
-            # A route leaving late (no avoidable wait) starts each order up to that much
-            # later than it could: the bounds below must use the earliest starts.
-            late = max(0, self.sol.routes[s].depart - sh.start) if seq else 0
-            for pos in range(len(seq) + 1):
-                if pos > 0:
-                    # Later positions only start later: stop once o's windows have closed.
-                    prev = seq[pos - 1]
-                    ready = self.sol.start[prev] - late + inst.orders[prev].duration
-                    arrival = ready + inst.t(inst.orders[prev].loc, order.loc)
-                    if arrival > latest:
-                        break
-                else:
-                    arrival = sh.start + inst.t(sh.start_loc, order.loc)
-                if pos < len(seq) and not self._successor_fits(o, arrival, seq[pos], lower):
-                    continue
-                cand = [*seq[:pos], o, *seq[pos:]]
-                for depot in self.depot_options(s, pos, o):
-                    timed = schedule(inst, s, cand, lower, depot=depot)
-                    if timed is None or not self._dependents_ok(cand, timed):
-                        continue
-                    delta = route_cost(inst, timed) - self.cost.get(s, 0)
-                    if best is not None and delta >= best.delta:
-                        continue
-                    if stock is not None and not self._supplied(tech, timed.route, o, stock):
-                        continue
-                    best = Insertion(o, s, pos, delta, timed)
+            else:
+                timed_routes.append(s)
+        best = self._best_timed(o, timed_routes) if timed_routes else None
         if not by_segments:
             return best
         priced: list[Priced] = []
         self._price(o, by_segments, priced)
         return self._confirm(o, priced, best) if priced else best
+
+    def relaxed(self, s: int, seq: list[int] | None = None) -> Relaxed | None:
+        """The relaxation of shift s's route (`optimizer.timing`), with its orders' start
+        bounds as they are now."""
+        route = self.sol.routes.get(s)
+        orders = route.orders if route is not None else []
+        return Relaxed.of(self.inst, s, route, self._lower(orders if seq is None else seq))
+
+    def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
+        """The cheapest feasible insertion of order o into routes that segments cannot
+        price: every position bounded by the routes' relaxations, then timed in full in
+        order of bound while the bound can still beat the best (the first of equals in the
+        order of routes, positions and depot stops, as when timing them all)."""
+        inst = self.inst
+        order = inst.orders[o]
+        lower_o = self._lower([o]).get(o, 0)
+        Rank = tuple[int, int, int]
+        cands: list[tuple[int, Rank, int, int, tuple[int, int] | None]] = []
+        for i, s in enumerate(shifts):
+            relaxed = self.relaxed(s)
+            if relaxed is None:
+                continue
+            base = self.cost.get(s, 0)
+            own = relaxed.depot
+            new_depots = [] if own is not None else self._new_depots(o, s)
+            for g in range(len(relaxed.locs) - 1):
+                pos, depot = relaxed.position(g)
+                found = relaxed.bound(inst, o, lower_o, g)
+                if found is not None:
+                    # `depot_options` tries the stop after o before the one before o.
+                    first = own is None or pos != own[1] or depot == own
+                    cands.append((found[0] - base, (i, pos, 0 if first else 1), s, pos, depot))
+                for j, d in enumerate(new_depots):
+                    lb = relaxed.bound_via(inst, o, g, d, True)
+                    cands.append((lb - base, (i, pos, 1 + 2 * j), s, pos, (d, 0)))
+                    if pos > 0:
+                        lb = relaxed.bound_via(inst, o, g, d, False)
+                        cands.append((lb - base, (i, pos, 2 + 2 * j), s, pos, (d, pos)))
+        cands.sort(key=lambda c: (c[0], c[1]))
+        best: Insertion | None = None
+        best_rank = (0, 0, 0)
+        stocks: dict[int, DepotStock] = {}
+        for lb, r, s, pos, depot in cands:
+            if best is not None and lb > best.delta:
+                break
+            route = self.sol.routes.get(s)
+            seq = route.orders if route is not None else []
+            cand = [*seq[:pos], o, *seq[pos:]]
+            lower = self._lower(cand)
+            timed = schedule(inst, s, cand, lower, depot=depot)
+            if timed is None or not self._dependents_ok(cand, timed):
+                continue
+            delta = route_cost(inst, timed) - self.cost.get(s, 0)
+            if best is not None and (delta, r) >= (best.delta, best_rank):
+                continue
+            tech = inst.shifts[s].tech
+            if order.parts or not order.equipment <= inst.techs[tech].equipment:
+                if tech not in stocks:
+                    stocks[tech] = self._stock_without(tech)
+                if not self._supplied(tech, timed.route, o, stocks[tech]):
+                    continue
+            best, best_rank = Insertion(o, s, pos, delta, timed), r
+        return best
 
     def _price(self, o: int, routes: list[RouteSegments], out: list[Priced]) -> None:
         """Append (delta, shift, position, depot stop, departure) of the feasible insertions
