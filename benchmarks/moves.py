@@ -63,19 +63,19 @@ def run_moves(day_path: str, moves: int, seed: int, profile: int = 0) -> dict[st
         stats = pstats.Stats(prof, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(profile)
         stats.sort_stats("tottime").print_stats(profile)
-    objective = _evaluated(inst, problem, best)
+    objective = evaluated_objective(inst, problem, best)
     return {
         "moves": n,
         "cpu_seconds": round(cpu, 3),
         "moves_per_cpu_second": round(n / cpu, 1) if cpu else None,
         "first_cost": first.cost,
         "best_cost": best.cost,
-        "best_objective": round(_own(inst, best), 6),
+        "best_objective": round(own_cost(inst, best), 6),
         "evaluator_objective": objective,
     }
 
 
-def _own(inst: Any, sol: Any) -> float:
+def own_cost(inst: Any, sol: Any) -> float:
     """The search's own cost of sol in the contract's units, less the surcharge by which the
     search keeps must-serve orders in (which no plan pays)."""
     from optimizer.cp.objective import MUST_SERVE_FACTOR
@@ -88,7 +88,7 @@ def _own(inst: Any, sol: Any) -> float:
     return (sol.cost - surcharge) / (60 * SCALE)
 
 
-def _evaluated(inst: Any, problem: Any, sol: Any) -> float:
+def evaluated_objective(inst: Any, problem: Any, sol: Any) -> float:
     """The evaluator's objective of the plan built from sol."""
     from models.plan import Objective, Plan, Unassigned
     from optimizer.evaluate import evaluate

@@ -261,14 +261,12 @@ def _bounds(
         for d in depots:
             rank += 1
             if d is not None and own is None:
-                lb = relaxed.bound_via(inst, x, pos, d[0], d[1] == 0)
+                found = relaxed.bound(inst, x, lower, pos, (d[0], d[1] == 0))
             else:
                 g = pos + 1 if own is not None and d == own and pos >= own[1] else pos
                 found = relaxed.bound(inst, x, lower, g)
-                if found is None or found[1] > hi:
-                    continue
-                lb = found[0]
-            out.append((lb - base, s, rank, pos, d, lower))
+            if found is not None and found[1] <= hi:
+                out.append((found[0] - base, s, rank, pos, d, lower))
     return out
 
 

@@ -9,7 +9,9 @@ insertion moves. Crew and linked orders are placed as a whole by `optimizer.grou
 from __future__ import annotations
 
 import copy
+import heapq
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -390,6 +392,7 @@ class SegmentCache:
         # the van alone.
         self.single_shift = [len(t.shifts) == 1 for t in inst.techs]
         self.routes: dict[tuple, RouteSegments] = {}
+        self.relaxed: dict[tuple, Relaxed | None] = {}  # see Inserter.relaxed
         self.new_depots: dict[tuple[int, int], list[int]] = {}  # see Inserter._new_depots
         self._inst = inst
         self._near: list[list[int]] | None = None
@@ -576,7 +579,15 @@ class Inserter:
         bounds as they are now."""
         route = self.sol.routes.get(s)
         orders = route.orders if route is not None else []
-        return Relaxed.of(self.inst, s, route, self._lower(orders if seq is None else seq))
+        lower = self._lower(orders if seq is None else seq)
+        depot = route.depot[:2] if route is not None and route.depot is not None else None
+        key = (s, tuple(orders), depot, tuple(lower.items()))
+        cache = self.segments.relaxed
+        if key not in cache:
+            if len(cache) >= SegmentCache.LIMIT:
+                cache.clear()
+            cache[key] = Relaxed.of(self.inst, s, route, lower)
+        return cache[key]
 
     def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
         """The cheapest feasible insertion of order o into routes that segments cannot
@@ -586,35 +597,64 @@ class Inserter:
         inst = self.inst
         order = inst.orders[o]
         lower_o = self._lower([o]).get(o, 0)
+        # (bound, rank, shift, position, depot stop, node gap, new depot stop, bounded fully)
         Rank = tuple[int, int, int]
-        cands: list[tuple[int, Rank, int, int, tuple[int, int] | None]] = []
+        heap: list[tuple[int, Rank, int, int, Any, int, Any, bool]] = []
+        relaxations: dict[int, Relaxed] = {}
+        rows = inst.rows
         for i, s in enumerate(shifts):
             relaxed = self.relaxed(s)
             if relaxed is None:
                 continue
+            relaxations[s] = relaxed
             base = self.cost.get(s, 0)
             own = relaxed.depot
             new_depots = [] if own is not None else self._new_depots(o, s)
-            for g in range(len(relaxed.locs) - 1):
+            locs = relaxed.locs
+            unpreferred = order.preferred and inst.shifts[s].tech not in order.preferred
+            pref = inst.c_preference if unpreferred else 0
+            for g in range(len(locs) - 1):
                 pos, depot = relaxed.position(g)
-                found = relaxed.bound(inst, o, lower_o, g)
-                if found is not None:
-                    # `depot_options` tries the stop after o before the one before o.
-                    first = own is None or pos != own[1] or depot == own
-                    cands.append((found[0] - base, (i, pos, 0 if first else 1), s, pos, depot))
+                # A first bound, from travel and the lateness the rest cannot avoid.
+                a, b = locs[g], locs[g + 1]
+                detour = rows[a][order.loc] + rows[order.loc][b] - rows[a][b]
+                quick = (
+                    relaxed.fixed
+                    + pref
+                    + inst.c_travel * (relaxed.travel + detour)
+                    + relaxed.late_before[g]
+                    + relaxed.least_after[g + 1]
+                    - base
+                )
+                first = own is None or pos != own[1] or depot == own
+                heap.append((quick, (i, pos, 0 if first else 1), s, pos, depot, g, None, False))
                 for j, d in enumerate(new_depots):
-                    lb = relaxed.bound_via(inst, o, g, d, True)
-                    cands.append((lb - base, (i, pos, 1 + 2 * j), s, pos, (d, 0)))
-                    if pos > 0:
-                        lb = relaxed.bound_via(inst, o, g, d, False)
-                        cands.append((lb - base, (i, pos, 2 + 2 * j), s, pos, (d, pos)))
-        cands.sort(key=lambda c: (c[0], c[1]))
+                    dl = inst.depots[d].loc
+                    via = rows[a][dl] + rows[dl][order.loc] + rows[order.loc][b] - rows[a][b]
+                    if g > 0:
+                        least = quick + inst.c_travel * (via - detour)
+                        heap.append(
+                            (least, (i, pos, 2 + 2 * j), s, pos, (d, g), g, (d, False), False)
+                        )
+                        s0, s1 = locs[0], locs[1]
+                        via = detour + rows[s0][dl] + rows[dl][s1] - rows[s0][s1]
+                    least = quick + inst.c_travel * (via - detour) - relaxed.late_before[g]
+                    least += relaxed.least_after[1] - relaxed.least_after[g + 1]
+                    heap.append((least, (i, pos, 1 + 2 * j), s, pos, (d, 0), g, (d, True), False))
+        heapq.heapify(heap)
         best: Insertion | None = None
         best_rank = (0, 0, 0)
         stocks: dict[int, DepotStock] = {}
-        for lb, r, s, pos, depot in cands:
+        while heap:
+            lb, r, s, pos, depot, g, via, full = heapq.heappop(heap)
             if best is not None and lb > best.delta:
                 break
+            if not full:
+                found = relaxations[s].bound(inst, o, lower_o, g, via)
+                if found is not None:
+                    bound = found[0] - self.cost.get(s, 0)
+                    heapq.heappush(heap, (bound, r, s, pos, depot, g, via, True))
+                continue
             route = self.sol.routes.get(s)
             seq = route.orders if route is not None else []
             cand = [*seq[:pos], o, *seq[pos:]]

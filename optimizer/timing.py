@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.instance import Instance
+from optimizer.instance import DepotData, Instance
 from optimizer.solution import RouteSol
 
 NEVER = -(1 << 60)
@@ -71,23 +71,41 @@ def lateness(inst: Instance, o: int, start: int) -> int:
     return inst.c_lateness[order.priority - 1] * (start - order.due)
 
 
+INF = 1 << 60
+"""A departure or arrival that no timing reaches."""
+
+
+def after_break(inst: Instance, s: int, b: int, t: int) -> int:
+    """When shift s's break b ends if it is taken from `t` on (`INF` when it cannot be)."""
+    rule = inst.shifts[s].breaks[b]
+    end = (t if t > rule.earliest else rule.earliest) + rule.duration
+    return end if end <= rule.latest_end else INF
+
+
 @dataclass
 class Relaxed:
     """A route (stops: the start, its orders with the depot stop among them, the end) timed
-    without breaks, every stop as early as it can be; by node: locations, ends, arrivals,
-    latest arrivals, lateness so far, least lateness from there on, and the least time from
-    arriving there to the return."""
+    as early as it can be, each break anywhere it fits (at the start or after a visit, as
+    `schedule` takes them), by how many breaks are taken: by node and count, the earliest
+    departure and arrival and the latest arrival from which the rest can be timed; by node,
+    the lateness so far (each order at its earliest start over the counts), the least
+    lateness from there on (each order as early as it can be alone) and the least service,
+    depot and travel time from arriving there to the return."""
 
     shift: int
     orders: list[int]
     depot: tuple[int, int] | None
+    stops: list[int]  # by node from 1: an order, or -1 - depot
+    lower: dict[int, int]
     locs: list[int]
-    ends: list[int]
-    arrivals: list[int]
-    latest: list[int]
-    late_before: list[int]  # lateness of the orders at nodes 1..k, at their relaxed starts
-    least_after: list[int]  # least lateness of the orders at nodes k.. (each as early as it can)
-    rest: list[int]  # service, depot stop and travel from node k to the end
+    travel_to: list[int]  # travel up to each node
+    departures: list[list[int]]
+    arrivals: list[list[int]]
+    latest: list[list[int]]
+    late_before: list[int]
+    least_after: list[int]
+    rest: list[int]
+    pending: list[int]  # by breaks taken: the time the others take
     travel: int
     ret: int
     fixed: int  # the route's cost that no timing changes (travel aside): use, preferences
@@ -103,6 +121,7 @@ class Relaxed:
         """The relaxation of shift s's route (None when even that cannot be timed)."""
         sh = inst.shifts[s]
         rows = inst.rows
+        nb = len(sh.breaks)
         orders = list(route.orders) if route is not None else []
         depot = route.depot[:2] if route is not None and route.depot is not None else None
         stops: list[int] = list(orders)  # order index, or -1 - depot
@@ -112,86 +131,159 @@ class Relaxed:
         for x in stops:
             locs.append(inst.orders[x].loc if x >= 0 else inst.depots[-1 - x].loc)
         locs.append(sh.end_loc)
-        ends = [sh.start]
-        arrivals = [sh.start]
-        late_before = [0]
-        travel = 0
-        for k, x in enumerate(stops, 1):
-            leg = rows[locs[k - 1]][locs[k]]
-            travel += leg
-            arrival = ends[-1] + leg
-            arrivals.append(arrival)
-            if x >= 0:
-                st = start_at(inst, x, arrival, lower.get(x, 0))
-                if st is None:
-                    return None
-                ends.append(st + inst.orders[x].duration)
-                late_before.append(late_before[-1] + lateness(inst, x, st))
-            else:
-                dep = inst.depots[-1 - x]
-                st = arrival if arrival > dep.open_start else dep.open_start
-                if st + dep.duration > dep.open_end:
-                    return None
-                ends.append(st + dep.duration)
-                late_before.append(late_before[-1])
-        leg = rows[locs[-2]][locs[-1]]
-        travel += leg
-        ret = ends[-1] + leg
-        last = sh.end + sh.max_overtime
-        if ret > last:
-            return None
-        arrivals.append(ret)
         n = len(locs)
-        latest = [NEVER] * n
+        last = sh.end + sh.max_overtime
+        # Backward: the latest arrival at each node, by breaks taken before it.
+        latest = [[NEVER] * (nb + 1) for _ in range(n)]
+        latest[-1][nb] = last
         least_after = [0] * (n + 1)
         rest = [0] * n
-        latest[-1] = last
         for k in range(n - 2, 0, -1):
             x = stops[k - 1]
             leg = rows[locs[k]][locs[k + 1]]
+            leave = [t - leg for t in latest[k + 1]]
             if x >= 0:
                 order = inst.orders[x]
-                bound = latest[k + 1] - leg - order.duration
-                latest[k] = latest_start(inst, x, lower.get(x, 0), bound)
-                earliest = start_at(inst, x, 0, lower.get(x, 0))
+                leave = _latest_leave(inst, s, leave)
+                low = lower.get(x, 0)
+                latest[k] = [
+                    latest_start(inst, x, low, t - order.duration) if t > NEVER else NEVER
+                    for t in leave
+                ]
+                earliest = start_at(inst, x, 0, low)
                 least = 0 if earliest is None else lateness(inst, x, earliest)
                 least_after[k] = least_after[k + 1] + least
                 rest[k] = rest[k + 1] + leg + order.duration
             else:
                 dep = inst.depots[-1 - x]
-                top = min(dep.open_end - dep.duration, latest[k + 1] - leg - dep.duration)
-                latest[k] = top if dep.open_start <= top else NEVER
+                for j, t in enumerate(leave):
+                    top = min(dep.open_end, t) - dep.duration
+                    latest[k][j] = top if dep.open_start <= top and t > NEVER else NEVER
                 least_after[k] = least_after[k + 1]
                 rest[k] = rest[k + 1] + leg + dep.duration
-        fixed = inst.c_used + inst.c_preference * sum(
-            1 for x in orders if inst.orders[x].preferred and sh.tech not in inst.orders[x].preferred
+        # Forward: the earliest departure from each node, by breaks taken.
+        first = [INF] * (nb + 1)
+        first[0] = sh.start
+        departures = [_take_breaks(inst, s, first)]
+        arrivals = [first]
+        late_before = [0]
+        travel = 0
+        travel_to = [0]
+        for k in range(1, n):
+            leg = rows[locs[k - 1]][locs[k]]
+            travel += leg
+            travel_to.append(travel)
+            # Not cut by the latest arrivals: another stop before them may change those.
+            arrive = [t + leg if t < INF else INF for t in departures[-1]]
+            arrivals.append(arrive)
+            if k == n - 1:
+                break
+            x = stops[k - 1]
+            if x >= 0:
+                ends, start = _visit(inst, s, x, arrive, lower.get(x, 0))
+                if start is None:
+                    return None
+                departures.append(ends)
+                late_before.append(late_before[-1] + lateness(inst, x, start))
+            else:
+                dep = inst.depots[-1 - x]
+                departures.append([_at_depot(dep, t) if t < INF else INF for t in arrive])
+                late_before.append(late_before[-1])
+        ret = arrivals[-1][nb]
+        if ret > last:
+            return None
+        pending = [sum(b.duration for b in sh.breaks[j:]) for j in range(nb + 1)]
+        unpreferred = sum(
+            1
+            for x in orders
+            if inst.orders[x].preferred and sh.tech not in inst.orders[x].preferred
         )
         return cls(
-            s, orders, depot, locs, ends, arrivals, latest, late_before, least_after[:n], rest,
-            travel, ret, fixed,
+            s,
+            orders,
+            depot,
+            stops,
+            lower,
+            locs,
+            travel_to,
+            departures,
+            arrivals,
+            latest,
+            late_before,
+            least_after[:n],
+            rest,
+            pending,
+            travel,
+            ret,
+            inst.c_used + inst.c_preference * unpreferred,
         )
 
     def depot_node(self) -> int | None:
         """Node index of the route's depot stop."""
         return None if self.depot is None else self.depot[1] + 1
 
-    def bound(self, inst: Instance, o: int, lower: int, g: int) -> tuple[int, int] | None:
-        """A lower bound on the route's cost with order o between nodes g and g + 1 (the
-        route's own depot stop kept), and o's relaxed start; None when no timing exists."""
+    def bound(
+        self,
+        inst: Instance,
+        o: int,
+        lower: int,
+        g: int,
+        via: tuple[int, bool] | None = None,
+    ) -> tuple[int, int] | None:
+        """A lower bound on the route's cost with order o between nodes g and g + 1, and
+        o's earliest start; None when no timing exists. `via` = (depot, first) adds a stop
+        at that depot (a route without one): right before o, or `first`, at the start."""
         rows = inst.rows
         order = inst.orders[o]
-        a, b = self.locs[g], self.locs[g + 1]
-        st = start_at(inst, o, self.ends[g] + rows[a][order.loc], lower)
-        if st is None:
+        s = self.shift
+        path: list[tuple[int, int]] = [(o, lower)]
+        begin = g
+        if via is not None:
+            d, first = via
+            if first:
+                begin = 0
+                path = [(x, self.lower.get(x, 0)) for x in self.stops[:g]] + path
+            path.insert(0, (-1 - d, 0))
+        states, loc = self.departures[begin], self.locs[begin]
+        travel = self.travel - self.travel_to[g + 1] + self.travel_to[begin]
+        late = self.late_before[begin]
+        st = None
+        for x, low in path:
+            if x >= 0:
+                where = inst.orders[x].loc
+                leg = rows[loc][where]
+                states, start = _visit(
+                    inst, s, x, [t + leg if t < INF else INF for t in states], low
+                )
+                if start is None:
+                    return None
+                late += lateness(inst, x, start)
+                st = start
+            else:
+                dep = inst.depots[-1 - x]
+                where = dep.loc
+                leg = rows[loc][where]
+                states = [_at_depot(dep, t + leg) if t < INF else INF for t in states]
+            travel += leg
+            loc = where
+        assert st is not None
+        leg_out = rows[loc][self.locs[g + 1]]
+        travel += leg_out
+        old = self.arrivals[g + 1]
+        later = True
+        ret = INF
+        for j, t in enumerate(states):
+            if t >= INF or t + leg_out > self.latest[g + 1][j]:
+                continue  # a count out of reach leaves the others, no earlier than before
+            arrival = t + leg_out
+            if arrival < old[j]:
+                later = False
+            least = arrival + self.rest[g + 1] + self.pending[j]
+            if least < ret:
+                ret = least
+        if ret >= INF:
             return None
-        leg = rows[order.loc][b]
-        arrival = st + order.duration + leg
-        if arrival > self.latest[g + 1]:
-            return None
-        travel = self.travel - rows[a][b] + rows[a][order.loc] + leg
-        late = self.late_before[g] + lateness(inst, o, st)
-        ret = arrival + self.rest[g + 1]
-        if arrival >= self.arrivals[g + 1]:
+        if later:
             # Everything after o starts no earlier than it did.
             late += self.late_before[-1] - self.late_before[g]
             if self.ret > ret:
@@ -199,39 +291,12 @@ class Relaxed:
         else:
             late += self.least_after[g + 1]
         cost = self.fixed + inst.c_travel * travel + late
-        over = ret - inst.shifts[self.shift].end
+        over = ret - inst.shifts[s].end
         if over > 0:
             cost += inst.c_overtime * over
-        if order.preferred and inst.shifts[self.shift].tech not in order.preferred:
+        if order.preferred and inst.shifts[s].tech not in order.preferred:
             cost += inst.c_preference
         return cost, st
-
-    def bound_via(self, inst: Instance, o: int, g: int, d: int, first: bool) -> int:
-        """A lower bound on the route's cost (a route without a depot stop) with order o
-        between nodes g and g + 1 and a new stop at depot d: right before o, or `first`, at
-        the start of the route."""
-        rows = inst.rows
-        loc, dloc = inst.orders[o].loc, inst.depots[d].loc
-        a, b = self.locs[g], self.locs[g + 1]
-        travel = self.travel - rows[a][b]
-        if first and g > 0:
-            s0, s1 = self.locs[0], self.locs[1]
-            travel += rows[a][loc] + rows[loc][b] - rows[s0][s1] + rows[s0][dloc] + rows[dloc][s1]
-            changed = 0
-        elif first or g == 0:
-            travel += rows[a][dloc] + rows[dloc][loc] + rows[loc][b]
-            changed = 0
-        else:
-            travel += rows[a][dloc] + rows[dloc][loc] + rows[loc][b]
-            changed = g
-        earliest = start_at(inst, o, 0, 0)
-        late = self.late_before[changed] + self.least_after[changed + 1]
-        late += 0 if earliest is None else lateness(inst, o, earliest)
-        cost = self.fixed + inst.c_travel * travel + late
-        order = inst.orders[o]
-        if order.preferred and inst.shifts[self.shift].tech not in order.preferred:
-            cost += inst.c_preference
-        return cost
 
     def position(self, g: int) -> tuple[int, tuple[int, int] | None]:
         """Order position and depot stop of an insertion between nodes g and g + 1 that
@@ -242,3 +307,53 @@ class Relaxed:
         if g <= k:
             return g, (d, k + 1)
         return g - 1, (d, k)
+
+
+def _take_breaks(inst: Instance, s: int, ends: list[int]) -> list[int]:
+    """Earliest departures by breaks taken, from the ends of a visit (or the shift start)
+    by breaks taken before it: each further break may be taken right there."""
+    out = list(ends)
+    for j in range(1, len(out)):
+        if out[j - 1] < INF:
+            t = after_break(inst, s, j - 1, out[j - 1])
+            if t < out[j]:
+                out[j] = t
+    return out
+
+
+def _latest_leave(inst: Instance, s: int, leave: list[int]) -> list[int]:
+    """Latest ends of a visit by breaks taken before it, from the latest departures by
+    breaks taken: a further break may be taken right after the visit."""
+    out = list(leave)
+    rules = inst.shifts[s].breaks
+    for j in range(len(out) - 2, -1, -1):
+        rule = rules[j]
+        top = min(rule.latest_end, out[j + 1]) - rule.duration
+        if rule.earliest <= top and out[j + 1] > NEVER and top > out[j]:
+            out[j] = top
+    return out
+
+
+def _at_depot(dep: DepotData, arrival: int) -> int:
+    """When a depot stop reached at `arrival` ends (`INF` when the depot closes first)."""
+    st = arrival if arrival > dep.open_start else dep.open_start
+    return st + dep.duration if st + dep.duration <= dep.open_end else INF
+
+
+def _visit(
+    inst: Instance, s: int, o: int, arrivals: list[int], lower: int
+) -> tuple[list[int], int | None]:
+    """Earliest departures from order o by breaks taken, from its arrivals by breaks taken
+    before it, and its earliest start over them (None when it cannot start at all)."""
+    duration = inst.orders[o].duration
+    ends = []
+    first = None
+    for t in arrivals:
+        st = start_at(inst, o, t, lower) if t < INF else None
+        if st is None:
+            ends.append(INF)
+            continue
+        ends.append(st + duration)
+        if first is None or st < first:
+            first = st
+    return _take_breaks(inst, s, ends), first
