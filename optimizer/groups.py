@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import Any
 
 from optimizer.cp.objective import unassigned_cost
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
@@ -200,7 +201,7 @@ def _place_at(
         taken = used_techs.setdefault(x, set())
         # The first member placed of an order provides its equipment and parts.
         provides = x not in provider and (bool(order.parts) or bool(order.equipment))
-        bounds: list[tuple[int, int, int, int, tuple[int, int] | None, int]] = []
+        bounds: list[Bound] = []
         for s in cands[x]:
             tech = inst.shifts[s].tech
             if s in used_shifts or tech in taken:
@@ -212,7 +213,7 @@ def _place_at(
                 relaxed[s] = ins.relaxed(s)
             if relaxed[s] is not None:
                 bounds += _bounds(ins, relaxed[s], x, lo, hi, provides)  # type: ignore[arg-type]
-        chosen = _cheapest(ins, x, bounds, lo, hi, provides)
+        chosen = _cheapest(ins, x, bounds, relaxed, hi, provides)
         if chosen is None:
             return None
         cost, s, timed, start = chosen
@@ -230,9 +231,9 @@ def _place_at(
     return GroupInsertion(sorted(starts), delta, routes, provider)
 
 
-Bound = tuple[int, int, int, int, "tuple[int, int] | None", int]
+Bound = tuple[int, int, int, int, Any, int, int, Any, bool]
 """A placement of a member bounded: (cost bound, shift, rank in the shift, position, depot
-stop, node gap)."""
+stop, start bound, node gap, new depot stop (`Relaxed.bound`), bounded in full)."""
 
 
 def _bounds(
@@ -260,31 +261,40 @@ def _bounds(
             depots = depots[:1]  # the route's own stop moved along, or none
         for d in depots:
             rank += 1
+            via = None
+            g = pos + 1 if own is not None and d == own and pos >= own[1] else pos
             if d is not None and own is None:
-                found = relaxed.bound(inst, x, lower, pos, (d[0], d[1] == 0))
-            else:
-                g = pos + 1 if own is not None and d == own and pos >= own[1] else pos
-                found = relaxed.bound(inst, x, lower, g)
-            if found is not None and found[1] <= hi:
-                out.append((found[0] - base, s, rank, pos, d, lower))
+                via = (d[0], d[1] == 0)
+            quick = relaxed.quick(inst, x, g, via) - base
+            out.append((quick, s, rank, pos, d, lower, g, via, False))
     return out
 
 
 def _cheapest(
-    ins: Inserter, x: int, bounds: list[Bound], lo: int, hi: int, provides: bool
+    ins: Inserter,
+    x: int,
+    bounds: list[Bound],
+    relaxed: dict[int, Relaxed | None],
+    hi: int,
+    provides: bool,
 ) -> tuple[int, int, Timed, int] | None:
     """The cheapest placement of x starting in [lo, hi] (the first of equals by shift and
     rank) that is feasible and, when x's member provides, supplied: (cost delta, shift,
     timed route, start). Placements are timed in order of their bounds, only while a bound
     can still beat the cheapest timed one not yet checked for supply."""
     inst, sol = ins.inst, ins.sol
-    bounds.sort()
+    heapq.heapify(bounds)
     timed_ones: list[tuple[int, int, int, Timed, int]] = []
-    i = 0
     while True:
-        while i < len(bounds) and (not timed_ones or bounds[i][0] <= timed_ones[0][0]):
-            _, s, rank, pos, d, lower = bounds[i]
-            i += 1
+        while bounds and (not timed_ones or bounds[0][0] <= timed_ones[0][0]):
+            _, s, rank, pos, d, lower, g, via, full = heapq.heappop(bounds)
+            if not full:
+                # Bounded in constant time so far: bound it through the relaxation.
+                found = relaxed[s].bound(inst, x, lower, g, via)  # type: ignore[union-attr]
+                if found is not None and found[1] <= hi:
+                    lb = found[0] - ins.cost.get(s, 0)
+                    heapq.heappush(bounds, (lb, s, rank, pos, d, lower, g, via, True))
+                continue
             route = sol.routes.get(s)
             cand = [*(route.orders if route is not None else [])]
             cand.insert(pos, x)

@@ -601,7 +601,6 @@ class Inserter:
         Rank = tuple[int, int, int]
         heap: list[tuple[int, Rank, int, int, Any, int, Any, bool]] = []
         relaxations: dict[int, Relaxed] = {}
-        rows = inst.rows
         for i, s in enumerate(shifts):
             relaxed = self.relaxed(s)
             if relaxed is None:
@@ -610,36 +609,18 @@ class Inserter:
             base = self.cost.get(s, 0)
             own = relaxed.depot
             new_depots = [] if own is not None else self._new_depots(o, s)
-            locs = relaxed.locs
-            unpreferred = order.preferred and inst.shifts[s].tech not in order.preferred
-            pref = inst.c_preference if unpreferred else 0
-            for g in range(len(locs) - 1):
+            for g in range(len(relaxed.locs) - 1):
                 pos, depot = relaxed.position(g)
-                # A first bound, from travel and the lateness the rest cannot avoid.
-                a, b = locs[g], locs[g + 1]
-                detour = rows[a][order.loc] + rows[order.loc][b] - rows[a][b]
-                quick = (
-                    relaxed.fixed
-                    + pref
-                    + inst.c_travel * (relaxed.travel + detour)
-                    + relaxed.late_before[g]
-                    + relaxed.least_after[g + 1]
-                    - base
-                )
+                quick = relaxed.quick(inst, o, g) - base
                 first = own is None or pos != own[1] or depot == own
                 heap.append((quick, (i, pos, 0 if first else 1), s, pos, depot, g, None, False))
                 for j, d in enumerate(new_depots):
-                    dl = inst.depots[d].loc
-                    via = rows[a][dl] + rows[dl][order.loc] + rows[order.loc][b] - rows[a][b]
                     if g > 0:
-                        least = quick + inst.c_travel * (via - detour)
+                        least = relaxed.quick(inst, o, g, (d, False)) - base
                         heap.append(
                             (least, (i, pos, 2 + 2 * j), s, pos, (d, g), g, (d, False), False)
                         )
-                        s0, s1 = locs[0], locs[1]
-                        via = detour + rows[s0][dl] + rows[dl][s1] - rows[s0][s1]
-                    least = quick + inst.c_travel * (via - detour) - relaxed.late_before[g]
-                    least += relaxed.least_after[1] - relaxed.least_after[g + 1]
+                    least = relaxed.quick(inst, o, g, (d, True)) - base
                     heap.append((least, (i, pos, 1 + 2 * j), s, pos, (d, 0), g, (d, True), False))
         heapq.heapify(heap)
         best: Insertion | None = None
