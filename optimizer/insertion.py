@@ -535,7 +535,6 @@ class Inserter:
         """Depot stops to try when inserting o at pos: the route's own, moved along, or none;
         with no stop yet, none or a new one at the start or right before o."""
         route = self.sol.routes.get(s)
-        inst = self.inst
         if route is not None and route.depot is not None:
             d, k = route.depot[0], route.depot[1]
             if pos < k:
@@ -544,12 +543,8 @@ class Inserter:
                 return [(d, k)]
             return [(d, k), (d, k + 1)]
         options: list[tuple[int, int] | None] = [None]
-        tech = inst.shifts[s].tech
-        limit = inst.shifts[s].max_depot_visits
-        if inst.depots and (limit is None or limit > 0) and inst.needs_depot(o, tech):
-            for d in range(len(inst.depots)):
-                if inst.depot_supplies(o, tech, d) or not inst.van_ok[o, tech]:
-                    options += [(d, 0)] + ([(d, pos)] if pos > 0 else [])
+        for d in self._new_depots(o, s):
+            options += [(d, 0)] + ([(d, pos)] if pos > 0 else [])
         return options
 
     def best(self, o: int, shifts: list[int] | None = None) -> Insertion | None:

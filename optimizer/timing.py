@@ -22,7 +22,7 @@ current cost stays valid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from optimizer.instance import DepotData, Instance
 from optimizer.solution import RouteSol
@@ -109,6 +109,7 @@ class Relaxed:
     travel: int
     ret: int
     fixed: int  # the route's cost that no timing changes (travel aside): use, preferences
+    memo: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # of `bound`
 
     @classmethod
     def of(
@@ -255,6 +256,15 @@ class Relaxed:
         """A lower bound on the route's cost with order o between nodes g and g + 1, and
         o's earliest start; None when no timing exists. `via` = (depot, first) adds a stop
         at that depot (a route without one): right before o, or `first`, at the start."""
+        key = (o, lower, g, via)
+        if key in self.memo:
+            return self.memo[key]
+        found = self.memo[key] = self._bound(inst, o, lower, g, via)
+        return found
+
+    def _bound(
+        self, inst: Instance, o: int, lower: int, g: int, via: tuple[int, bool] | None
+    ) -> tuple[int, int] | None:
         rows = inst.rows
         order = inst.orders[o]
         s = self.shift
