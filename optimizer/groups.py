@@ -265,6 +265,10 @@ def _bounds(
             g = pos + 1 if own is not None and d == own and pos >= own[1] else pos
             if d is not None and own is None:
                 via = (d[0], d[1] == 0)
+            else:
+                earliest, latest = relaxed.starts(inst, x, g)
+                if hi < earliest or lo > latest:
+                    continue  # no timing starts x in [lo, hi] there
             quick = relaxed.quick(inst, x, g, via) - base
             out.append((quick, s, rank, pos, d, lower, g, via, False))
     return out

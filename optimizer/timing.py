@@ -109,7 +109,7 @@ class Relaxed:
     travel: int
     ret: int
     fixed: int  # the route's cost that no timing changes (travel aside): use, preferences
-    memo: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # of `bound`
+    memo: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # `bound`, `starts`
 
     @classmethod
     def of(
@@ -222,6 +222,30 @@ class Relaxed:
     def depot_node(self) -> int | None:
         """Node index of the route's depot stop."""
         return None if self.depot is None else self.depot[1] + 1
+
+    def starts(self, inst: Instance, o: int, g: int) -> tuple[int, int]:
+        """Bounds on order o's start between nodes g and g + 1 (the route's own depot stop
+        kept) in any timing, start bounds aside: (earliest, latest); empty when the first
+        is larger."""
+        key = ("starts", o, g)
+        found = self.memo.get(key)
+        if found is None:
+            rows = inst.rows
+            order = inst.orders[o]
+            leg_in = rows[self.locs[g]][order.loc]
+            leg_out = rows[order.loc][self.locs[g + 1]]
+            earliest = INF
+            for t in self.departures[g]:
+                st = start_at(inst, o, t + leg_in, 0) if t < INF else None
+                if st is not None and st < earliest:
+                    earliest = st
+            leave = [t - leg_out if t > NEVER else NEVER for t in self.latest[g + 1]]
+            latest = NEVER
+            for t in _latest_leave(inst, self.shift, leave):
+                if t > NEVER:
+                    latest = max(latest, latest_start(inst, o, 0, t - order.duration))
+            found = self.memo[key] = (earliest, latest)
+        return found  # type: ignore[return-value]
 
     def quick(self, inst: Instance, o: int, g: int, via: tuple[int, bool] | None = None) -> int:
         """A first lower bound for `bound`, in constant time: travel, use, preferences and
