@@ -247,9 +247,10 @@ def _bounds(
     seq = relaxed.orders
     # The position after the last order that starts before lo, and the one before it.
     at = 0
-    for k, y in enumerate(seq):
-        if sol.start[y] < lo:
+    for k in range(len(seq) - 1, -1, -1):  # starts grow along the route
+        if sol.start[seq[k]] < lo:
             at = k + 1
+            break
     base = ins.cost.get(s, 0)
     lower = fixed_start(lo) if lo == hi else lo
     own = relaxed.depot

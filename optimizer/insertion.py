@@ -606,9 +606,12 @@ class Inserter:
             new_depots = [] if own is not None else self._new_depots(o, s)
             for g in range(len(relaxed.locs) - 1):
                 pos, depot = relaxed.position(g)
-                quick = relaxed.quick(inst, o, g) - base
-                first = own is None or pos != own[1] or depot == own
-                heap.append((quick, (i, pos, 0 if first else 1), s, pos, depot, g, None, False))
+                earliest, latest = relaxed.starts(inst, o, g)
+                if max(earliest, lower_o) <= latest:
+                    quick = relaxed.quick(inst, o, g) - base
+                    first = own is None or pos != own[1] or depot == own
+                    rank = (i, pos, 0 if first else 1)
+                    heap.append((quick, rank, s, pos, depot, g, None, False))
                 for j, d in enumerate(new_depots):
                     if g > 0:
                         least = relaxed.quick(inst, o, g, (d, False)) - base

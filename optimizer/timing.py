@@ -23,6 +23,7 @@ current cost stays valid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from optimizer.instance import DepotData, Instance
 from optimizer.solution import RouteSol
@@ -109,7 +110,7 @@ class Relaxed:
     travel: int
     ret: int
     fixed: int  # the route's cost that no timing changes (travel aside): use, preferences
-    memo: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # `bound`, `starts`
+    memo: dict[tuple, Any] = field(default_factory=dict)  # of `bound`, `starts`, `quick`
 
     @classmethod
     def of(
@@ -245,11 +246,18 @@ class Relaxed:
                 if t > NEVER:
                     latest = max(latest, latest_start(inst, o, 0, t - order.duration))
             found = self.memo[key] = (earliest, latest)
-        return found  # type: ignore[return-value]
+        return found
 
     def quick(self, inst: Instance, o: int, g: int, via: tuple[int, bool] | None = None) -> int:
         """A first lower bound for `bound`, in constant time: travel, use, preferences and
         the lateness that the stops before the change keep and the others cannot avoid."""
+        key = ("quick", o, g, via)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._quick(inst, o, g, via)
+        return found
+
+    def _quick(self, inst: Instance, o: int, g: int, via: tuple[int, bool] | None) -> int:
         rows = inst.rows
         order = inst.orders[o]
         x = order.loc
