@@ -17,7 +17,7 @@ from optimizer.cp.objective import unassigned_cost
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol
-from optimizer.timing import Relaxed
+from optimizer.timing import Relaxed, lateness
 
 CANDIDATE_ROUTES = 10
 """Routes tried for each member of a group (the nearest eligible ones, idle ones included)."""
@@ -225,9 +225,7 @@ def _place_at(
         provider.setdefault(x, s)
     # A crew's lateness is counted in each of its routes: once is its cost.
     for x, st in starts.items():
-        order = inst.orders[x]
-        if order.crew > 1 and order.due is not None and st > order.due:
-            delta -= (order.crew - 1) * inst.c_lateness[order.priority - 1] * (st - order.due)
+        delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
     return GroupInsertion(sorted(starts), delta, routes, provider)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer.cp.objective import route_part, route_travel
+from optimizer.cp.objective import order_part, route_part, route_travel
 from optimizer.instance import Instance
 from optimizer.segments import (
     DEPOT,
@@ -321,14 +321,11 @@ def route_cost(inst: Instance, timed: Timed) -> int:
     r = timed.route
     if not r.orders:
         return 0
-    sh = inst.shifts[r.shift]
+    alone = frozenset((inst.shifts[r.shift].tech,))
     cost = route_part(inst, r.shift, r, timed.travel)
     for o, st in zip(r.orders, timed.starts, strict=True):
-        order = inst.orders[o]
-        if order.due is not None and st > order.due:
-            cost += inst.c_lateness[order.priority - 1] * (st - order.due)
-        if inst.prev_known and order.crew == 1:
-            cost += inst.change_cost(o, frozenset((sh.tech,)), st)
+        # A crew order's change is priced with its whole crew, by the group's placement.
+        cost += order_part(inst, o, st, alone if inst.orders[o].crew == 1 else None)
     return cost
 
 
