@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+from factory import at, order, problem, tech
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,8 @@ from optimizer.groups import is_grouped
 from optimizer.insertion import Inserter, route_cost, schedule
 from optimizer.instance import Instance, compile_problem
 from optimizer.ruin import RuinRecreate, anneal
-from optimizer.solution import Solution
+from optimizer.solution import RouteSol, Solution
+from optimizer.timing import Relaxed
 
 SETTINGS = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
@@ -116,3 +118,41 @@ def test_search_cost_is_the_evaluators_objective(seed: int) -> None:
     )
     assert best.cost == solution_cost(inst, best)
     assert abs(own_cost(inst, best) - evaluated_objective(inst, problem, best)) < 1e-6
+
+
+def _lunch_day(latest_b: str) -> tuple[Instance, Relaxed]:
+    """A1 (10 units east, 30 min) fixed at 11:30 and a break that must be 12:00-12:30: the
+    relaxation of the route [A1]; B1 (20 east, 30 min) may start 12:00 .. `latest_b`."""
+    brk = [{"earliest_start": at("12:00"), "latest_end": at("12:30"), "duration": "PT30M"}]
+    p = problem(
+        [tech("A", breaks=brk)],
+        [
+            order("A1", 10, 0, 30, time_windows=[{"start": at("11:30"), "end": at("11:30")}]),
+            order("B1", 20, 0, 30, time_windows=[{"start": at("12:00"), "end": at(latest_b)}]),
+        ],
+    )
+    inst = compile_problem(p)
+    relaxed = Relaxed.of(inst, 0, RouteSol(0, [0]), {})
+    assert relaxed is not None
+    return inst, relaxed
+
+
+def test_break_before_the_next_visit_is_priced():
+    """B1 after A1 starts at 12:40 at the earliest (A1 ends 12:00, break to 12:30, 10 min of
+    travel): the bound is that route's cost, travel 10 + 10 + 20 = 40 min, as timed."""
+    inst, relaxed = _lunch_day("12:40")
+    found = relaxed.bound(inst, 1, 0, 1)
+    timed = schedule(inst, 0, [0, 1])
+    assert found is not None and timed is not None
+    assert timed.starts[1] == inst.orders[1].windows[0][1]
+    assert found[0] == route_cost(inst, timed) == inst.c_travel * 40 * 60
+
+
+def test_break_that_cannot_fit_leaves_no_bound():
+    """B1 due to start by 12:35 cannot follow A1 (break to 12:30, then 10 min of travel), nor
+    come before it: no bound and no timing at either position."""
+    inst, relaxed = _lunch_day("12:35")
+    assert relaxed.bound(inst, 1, 0, 1) is None
+    assert schedule(inst, 0, [0, 1]) is None
+    assert relaxed.bound(inst, 1, 0, 0) is None
+    assert schedule(inst, 0, [1, 0]) is None
