@@ -265,8 +265,7 @@ def _bounds(
             if d is not None and own is None:
                 via = (d[0], d[1] == 0)
             else:
-                earliest, latest = relaxed.starts(inst, x, g)
-                if hi < earliest or lo > latest:
+                if not relaxed.fits(inst, x, g, lo, hi):
                     continue  # no timing starts x in [lo, hi] there
             quick = relaxed.quick(inst, x, g, via) - base
             out.append((quick, s, rank, pos, d, lower, g, via, False))

@@ -32,7 +32,7 @@ from optimizer.segments import (
 )
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
-from optimizer.timing import Relaxed
+from optimizer.timing import INF, Relaxed
 
 
 def fixed_start(start: int) -> int:
@@ -603,8 +603,7 @@ class Inserter:
             new_depots = [] if own is not None else self._new_depots(o, s)
             for g in range(len(relaxed.locs) - 1):
                 pos, depot = relaxed.position(g)
-                earliest, latest = relaxed.starts(inst, o, g)
-                if max(earliest, lower_o) <= latest:
+                if relaxed.fits(inst, o, g, lower_o, INF):
                     quick = relaxed.quick(inst, o, g) - base
                     first = own is None or pos != own[1] or depot == own
                     rank = (i, pos, 0 if first else 1)

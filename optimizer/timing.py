@@ -224,10 +224,10 @@ class Relaxed:
         """Node index of the route's depot stop."""
         return None if self.depot is None else self.depot[1] + 1
 
-    def starts(self, inst: Instance, o: int, g: int) -> tuple[int, int]:
+    def starts(self, inst: Instance, o: int, g: int) -> list[tuple[int, int]]:
         """Bounds on order o's start between nodes g and g + 1 (the route's own depot stop
-        kept) in any timing, start bounds aside: (earliest, latest); empty when the first
-        is larger."""
+        kept) in any timing, start bounds aside, by breaks taken before it: (earliest,
+        latest), empty when the first is larger."""
         key = ("starts", o, g)
         found = self.memo.get(key)
         if found is None:
@@ -235,18 +235,21 @@ class Relaxed:
             order = inst.orders[o]
             leg_in = rows[self.locs[g]][order.loc]
             leg_out = rows[order.loc][self.locs[g + 1]]
-            earliest = INF
-            for t in self.departures[g]:
-                st = start_at(inst, o, t + leg_in, 0) if t < INF else None
-                if st is not None and st < earliest:
-                    earliest = st
             leave = [t - leg_out if t > NEVER else NEVER for t in self.latest[g + 1]]
-            latest = NEVER
-            for t in _latest_leave(inst, self.shift, leave):
-                if t > NEVER:
-                    latest = max(latest, latest_start(inst, o, 0, t - order.duration))
-            found = self.memo[key] = (earliest, latest)
+            found = []
+            tops = _latest_leave(inst, self.shift, leave)
+            for t, top in zip(self.departures[g], tops, strict=True):
+                st = start_at(inst, o, t + leg_in, 0) if t < INF else None
+                last = latest_start(inst, o, 0, top - order.duration) if top > NEVER else NEVER
+                if st is not None and st <= last:
+                    found.append((st, last))
+            self.memo[key] = found
         return found
+
+    def fits(self, inst: Instance, o: int, g: int, lo: int, hi: int) -> bool:
+        """Some timing may start order o in [lo, hi] between nodes g and g + 1 (the
+        route's own depot stop kept)."""
+        return any(e <= hi and lo <= last for e, last in self.starts(inst, o, g))
 
     def quick(self, inst: Instance, o: int, g: int, via: tuple[int, bool] | None = None) -> int:
         """A first lower bound for `bound`, in constant time: travel, use, preferences and

@@ -89,8 +89,7 @@ def test_bounds_hold_and_best_is_the_cheapest_timed(seed: int) -> None:
             assert found[0] - ins.cost.get(s, 0) <= delta
             assert found[1] <= timed.starts[pos]
             if depot is None or own is not None:
-                earliest, latest = relaxed.starts(inst, o, g)
-                assert earliest <= timed.starts[pos] <= latest
+                assert relaxed.fits(inst, o, g, timed.starts[pos], timed.starts[pos])
             if (cheapest is None or delta < cheapest) and ins.supplied(
                 inst.shifts[s].tech, timed.route, o
             ):
