@@ -32,7 +32,7 @@ from optimizer.segments import (
 )
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
-from optimizer.timing import INF, Relaxed
+from optimizer.timing import INF, Relaxed, start_at
 
 
 def fixed_start(start: int) -> int:
@@ -60,19 +60,6 @@ class Timed:
     route: RouteSol
     starts: list[int]
     travel: int
-
-
-def _start_at(inst: Instance, o: int, arrival: int, lower: int) -> int | None:
-    order = inst.orders[o]
-    if lower < 0:  # a fixed start (a crew order held where the CP-SAT search put it)
-        return -lower - 1 if arrival <= -lower - 1 else None
-    t = max(arrival, lower)
-    if order.pin_start is not None:
-        return order.pin_start if t <= order.pin_start else None
-    for ws, we in order.windows:
-        if t <= we:
-            return max(t, ws)
-    return None
 
 
 def schedule(
@@ -121,7 +108,7 @@ def schedule(
             return None if moved is None else moved[0]
         t2, loc2, _ = moved
         o = seq[k]
-        return _start_at(inst, o, t2 + inst.t(loc2, inst.orders[o].loc), lower.get(o, 0))
+        return start_at(inst, o, t2 + inst.t(loc2, inst.orders[o].loc), lower.get(o, 0))
 
     if not rules and not lower:
         # The common case: no breaks and no bounds, every stop as early as it can be.
@@ -142,7 +129,7 @@ def schedule(
                 t, loc = moved[0], moved[1]
                 o = seq[pos]
                 leg = inst.t(loc, inst.orders[o].loc)
-                st = _start_at(inst, o, t + leg, lower.get(o, 0))
+                st = start_at(inst, o, t + leg, lower.get(o, 0))
                 if st is None:
                     return None
                 travel += leg
@@ -237,7 +224,7 @@ def timed_from(
                 return None
             st = arrival if arrival > ws else ws
         else:
-            found = _start_at(inst, seq[k], arrival, 0)
+            found = start_at(inst, seq[k], arrival, 0)
             if found is None:
                 return None
             st = found
@@ -815,7 +802,7 @@ class Inserter:
         """A necessary condition: serving o from `arrival` still lets the next order start
         inside its windows (breaks and depot stops only delay it more)."""
         inst = self.inst
-        start = _start_at(inst, o, arrival, lower.get(o, 0))
+        start = start_at(inst, o, arrival, lower.get(o, 0))
         if start is None:
             return False
         after = start + inst.orders[o].duration + inst.t(inst.orders[o].loc, inst.orders[nxt].loc)

@@ -3,19 +3,24 @@
 A route with breaks, SLA lateness, fixed crew starts, `after` bounds or several windows per
 order is timed by `optimizer.insertion.schedule`, in time linear in its length. Pricing every
 position that way makes an insertion quadratic. `Relaxed` summarises a route once, in linear
-time, by its relaxation without breaks (every stop as early as its windows and bounds allow),
-and then bounds the cost of the route with one more stop at any position in constant time.
-The insertion code times exactly only the positions whose bound can still beat the best
-found, cheapest bound first, so it finds the same insertion as timing every position.
+time, by its relaxation: every stop as early as its windows and bounds allow, each break a
+flexible stop that may be taken anywhere it fits (at the start or after a visit, as
+`schedule` takes them, inside its window), tracked by how many breaks are taken so far; and
+backwards, the latest arrival at each stop, by breaks taken, from which the rest can still be
+timed. It then bounds the cost of the route with one more stop at any position, first in
+constant time (`quick`), then through the relaxation (`bound`). The insertion code times
+exactly only the positions whose bound can still beat the best found, cheapest bound first,
+so it finds the same insertion as timing every position.
 
-Why the bound holds, for any timing `schedule` may choose: breaks only delay the stops after
-them, and a stop's start (`_start_at`) never decreases when its arrival grows, so in every
-feasible timing each stop starts no earlier than in the relaxation, and the route returns no
+Why the bound holds, for any timing `schedule` may choose: whichever break that timing takes
+before a stop, the relaxation with that many breaks taken reaches the stop no later, and a
+stop's start (`start_at`) never decreases when its arrival grows; so in every feasible timing
+each stop starts no earlier than the earliest of its relaxed starts, and the route returns no
 earlier. Lateness and overtime grow with the starts and the return, so their relaxed values
 bound them from below; travel, use and preferences do not depend on the timing; idle time and
 changes (re-planning) are never negative and are bounded by 0. A position that the relaxation
-cannot time cannot be timed with breaks either. The bound is on the new route's cost, never on
-the change: the route's current cost (with its breaks placed greedily) may be above its
+cannot time cannot be timed by `schedule` either. The bound is on the new route's cost, never
+on the change: the route's current cost (with its breaks placed greedily) may be above its
 relaxation, so an insertion may even make a route cheaper, and comparing bounds with the
 current cost stays valid.
 """
@@ -219,10 +224,6 @@ class Relaxed:
             ret,
             inst.c_used + inst.c_preference * unpreferred,
         )
-
-    def depot_node(self) -> int | None:
-        """Node index of the route's depot stop."""
-        return None if self.depot is None else self.depot[1] + 1
 
     def starts(self, inst: Instance, o: int, g: int) -> list[tuple[int, int]]:
         """Bounds on order o's start between nodes g and g + 1 (the route's own depot stop
