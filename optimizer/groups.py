@@ -9,12 +9,15 @@ out (`remove_group`) and placing it again (`best_group`).
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from typing import Any
 
 from optimizer.cp.objective import unassigned_cost
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol
+from optimizer.timing import Relaxed, lateness
 
 CANDIDATE_ROUTES = 10
 """Routes tried for each member of a group (the nearest eligible ones, idle ones included)."""
@@ -181,10 +184,11 @@ def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
         return None
     best: GroupInsertion | None = None
     tried = 0
+    relaxed: dict[int, Relaxed | None] = {}
     for t in _spread(sorted(anchors)):
         if tried >= CANDIDATE_STARTS:
             break
-        found = _place_at(ins, slots, cands, t)
+        found = _place_at(ins, slots, cands, t, relaxed)
         if found is None:
             continue
         tried += 1
@@ -194,10 +198,15 @@ def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
 
 
 def _place_at(
-    ins: Inserter, slots: list[Slot], cands: dict[int, list[int]], anchor: int
+    ins: Inserter,
+    slots: list[Slot],
+    cands: dict[int, list[int]],
+    anchor: int,
+    relaxed: dict[int, Relaxed | None],
 ) -> GroupInsertion | None:
     """The cheapest placement of the group with the anchor starting at `anchor`: each slot
-    in a route of its own (crew members on distinct technicians)."""
+    in a route of its own (crew members on distinct technicians). `relaxed` keeps the
+    routes' relaxations (`optimizer.timing`) between anchors."""
     inst = ins.inst
     used_shifts: set[int] = set()
     used_techs: dict[int, set[int]] = {}
@@ -214,7 +223,7 @@ def _place_at(
         taken = used_techs.setdefault(x, set())
         # The first member placed of an order provides its equipment and parts.
         provides = x not in provider and (bool(order.parts) or bool(order.equipment))
-        options = []
+        bounds: list[Bound] = []
         for s in cands[x]:
             tech = inst.shifts[s].tech
             if s in used_shifts or tech in taken:
@@ -222,14 +231,11 @@ def _place_at(
             pinned = order.pin_tech is not None and order.crew > 1 and not taken
             if pinned and tech != order.pin_tech:  # the pinned technician is the crew's first
                 continue
-            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides):
-                options.append((cost, s, timed, start))
-        options.sort(key=lambda op: (op[0], op[1]))
-        chosen = None
-        for op in options:
-            if not provides or ins.supplied(inst.shifts[op[1]].tech, op[2].route, x):
-                chosen = op
-                break
+            if s not in relaxed:
+                relaxed[s] = ins.relaxed(s)
+            if relaxed[s] is not None:
+                bounds += _bounds(ins, relaxed[s], x, lo, hi, provides)  # type: ignore[arg-type]
+        chosen = _cheapest(ins, x, bounds, relaxed, hi, provides)
         if chosen is None:
             return None
         cost, s, timed, start = chosen
@@ -241,44 +247,96 @@ def _place_at(
         provider.setdefault(x, s)
     # A crew's lateness is counted in each of its routes: once is its cost.
     for x, st in starts.items():
-        order = inst.orders[x]
-        if order.crew > 1 and order.due is not None and st > order.due:
-            delta -= (order.crew - 1) * inst.c_lateness[order.priority - 1] * (st - order.due)
+        delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
     return GroupInsertion(sorted(starts), delta, routes, provider)
 
 
-def _in_route(
-    ins: Inserter, x: int, s: int, lo: int, hi: int, provides: bool
-) -> list[tuple[int, Timed, int]]:
-    """Insertions of x into shift s's route starting in [lo, hi]: (cost delta, timed route,
-    start), cheapest first. Only the positions around that time are tried; a provider may
-    add a depot stop for what its van lacks."""
+Bound = tuple[int, int, int, int, Any, int, int, Any, bool]
+"""A placement of a member bounded: (cost bound, shift, rank in the shift, position, depot
+stop, start bound, node gap, new depot stop (`Relaxed.bound`), bounded in full)."""
+
+
+def _bounds(
+    ins: Inserter, relaxed: Relaxed, x: int, lo: int, hi: int, provides: bool
+) -> list[Bound]:
+    """Placements of x into a route starting in [lo, hi], bounded from below by the route's
+    relaxation: only the positions around that time are tried; a provider may add a depot
+    stop for what its van lacks. Those that cannot start by `hi` are left out."""
     inst, sol = ins.inst, ins.sol
-    route = sol.routes.get(s)
-    seq = route.orders if route is not None else []
+    s = relaxed.shift
+    seq = relaxed.orders
     # The position after the last order that starts before lo, and the one before it.
     at = 0
-    for k, y in enumerate(seq):
-        if sol.start[y] < lo:
+    for k in range(len(seq) - 1, -1, -1):  # starts grow along the route
+        if sol.start[seq[k]] < lo:
             at = k + 1
-    out: list[tuple[int, Timed, int]] = []
+            break
+    base = ins.cost.get(s, 0)
+    lower = fixed_start(lo) if lo == hi else lo
+    own = relaxed.depot
+    out: list[Bound] = []
+    rank = 0
     for pos in sorted({at, max(0, at - 1)}):
-        cand = [*seq[:pos], x, *seq[pos:]]
-        lower = ins.lower_bounds(cand)
-        lower[x] = fixed_start(lo) if lo == hi else lo
         depots = ins.depot_options(s, pos, x)
         if not provides:
             depots = depots[:1]  # the route's own stop moved along, or none
         for d in depots:
-            timed = schedule(inst, s, cand, lower, depot=d)
+            rank += 1
+            via = None
+            g = pos + 1 if own is not None and d == own and pos >= own[1] else pos
+            if d is not None and own is None:
+                via = (d[0], d[1] == 0)
+            else:
+                if not relaxed.fits(inst, x, g, lo, hi):
+                    continue  # no timing starts x in [lo, hi] there
+            quick = relaxed.quick(inst, x, g, via) - base
+            out.append((quick, s, rank, pos, d, lower, g, via, False))
+    return out
+
+
+def _cheapest(
+    ins: Inserter,
+    x: int,
+    bounds: list[Bound],
+    relaxed: dict[int, Relaxed | None],
+    hi: int,
+    provides: bool,
+) -> tuple[int, int, Timed, int] | None:
+    """The cheapest placement of x starting in [lo, hi] (the first of equals by shift and
+    rank) that is feasible and, when x's member provides, supplied: (cost delta, shift,
+    timed route, start). Placements are timed in order of their bounds, only while a bound
+    can still beat the cheapest timed one not yet checked for supply."""
+    inst, sol = ins.inst, ins.sol
+    heapq.heapify(bounds)
+    timed_ones: list[tuple[int, int, int, Timed, int]] = []
+    while True:
+        while bounds and (not timed_ones or bounds[0][0] <= timed_ones[0][0]):
+            _, s, rank, pos, d, lower, g, via, full = heapq.heappop(bounds)
+            if not full:
+                # Bounded in constant time so far: bound it through the relaxation.
+                found = relaxed[s].bound(inst, x, lower, g, via)  # type: ignore[union-attr]
+                if found is not None and found[1] <= hi:
+                    lb = found[0] - ins.cost.get(s, 0)
+                    heapq.heappush(bounds, (lb, s, rank, pos, d, lower, g, via, True))
+                continue
+            route = sol.routes.get(s)
+            cand = [*(route.orders if route is not None else [])]
+            cand.insert(pos, x)
+            starts = ins.lower_bounds(cand)
+            starts[x] = lower
+            timed = schedule(inst, s, cand, starts, depot=d)
             if timed is None:
                 continue
             st = timed.starts[pos]
             if st > hi or not _allowed(inst, x, st) or not ins.dependents_ok(cand, timed):
                 continue
-            out.append((route_cost(inst, timed) - ins.cost.get(s, 0), timed, st))
-    out.sort(key=lambda c: c[0])
-    return out
+            cost = route_cost(inst, timed) - ins.cost.get(s, 0)
+            heapq.heappush(timed_ones, (cost, s, rank, timed, st))
+        if not timed_ones:
+            return None
+        cost, s, _, timed, st = heapq.heappop(timed_ones)
+        if not provides or ins.supplied(inst.shifts[s].tech, timed.route, x):
+            return cost, s, timed, st
 
 
 def _allowed(inst: Instance, x: int, start: int) -> bool:

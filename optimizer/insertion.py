@@ -9,11 +9,13 @@ insertion moves. Crew and linked orders are placed as a whole by `optimizer.grou
 from __future__ import annotations
 
 import copy
+import heapq
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from optimizer.cp.objective import route_part, route_travel
+from optimizer.cp.objective import order_part, route_part, route_travel
 from optimizer.instance import Instance
 from optimizer.segments import (
     DEPOT,
@@ -30,6 +32,7 @@ from optimizer.segments import (
 )
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
+from optimizer.timing import INF, Relaxed, start_at
 
 
 def fixed_start(start: int) -> int:
@@ -57,19 +60,6 @@ class Timed:
     route: RouteSol
     starts: list[int]
     travel: int
-
-
-def _start_at(inst: Instance, o: int, arrival: int, lower: int) -> int | None:
-    order = inst.orders[o]
-    if lower < 0:  # a fixed start (a crew order held where the CP-SAT search put it)
-        return -lower - 1 if arrival <= -lower - 1 else None
-    t = max(arrival, lower)
-    if order.pin_start is not None:
-        return order.pin_start if t <= order.pin_start else None
-    for ws, we in order.windows:
-        if t <= we:
-            return max(t, ws)
-    return None
 
 
 def schedule(
@@ -118,7 +108,7 @@ def schedule(
             return None if moved is None else moved[0]
         t2, loc2, _ = moved
         o = seq[k]
-        return _start_at(inst, o, t2 + inst.t(loc2, inst.orders[o].loc), lower.get(o, 0))
+        return start_at(inst, o, t2 + inst.t(loc2, inst.orders[o].loc), lower.get(o, 0))
 
     if not rules and not lower:
         # The common case: no breaks and no bounds, every stop as early as it can be.
@@ -139,7 +129,7 @@ def schedule(
                 t, loc = moved[0], moved[1]
                 o = seq[pos]
                 leg = inst.t(loc, inst.orders[o].loc)
-                st = _start_at(inst, o, t + leg, lower.get(o, 0))
+                st = start_at(inst, o, t + leg, lower.get(o, 0))
                 if st is None:
                     return None
                 travel += leg
@@ -234,7 +224,7 @@ def timed_from(
                 return None
             st = arrival if arrival > ws else ws
         else:
-            found = _start_at(inst, seq[k], arrival, 0)
+            found = start_at(inst, seq[k], arrival, 0)
             if found is None:
                 return None
             st = found
@@ -318,14 +308,11 @@ def route_cost(inst: Instance, timed: Timed) -> int:
     r = timed.route
     if not r.orders:
         return 0
-    sh = inst.shifts[r.shift]
+    alone = frozenset((inst.shifts[r.shift].tech,))
     cost = route_part(inst, r.shift, r, timed.travel)
     for o, st in zip(r.orders, timed.starts, strict=True):
-        order = inst.orders[o]
-        if order.due is not None and st > order.due:
-            cost += inst.c_lateness[order.priority - 1] * (st - order.due)
-        if inst.prev_known and order.crew == 1:
-            cost += inst.change_cost(o, frozenset((sh.tech,)), st)
+        # A crew order's change is priced with its whole crew, by the group's placement.
+        cost += order_part(inst, o, st, alone if inst.orders[o].crew == 1 else None)
     return cost
 
 
@@ -389,6 +376,7 @@ class SegmentCache:
         # the van alone.
         self.single_shift = [len(t.shifts) == 1 for t in inst.techs]
         self.routes: dict[tuple, RouteSegments] = {}
+        self.relaxed: dict[tuple, Relaxed | None] = {}  # see Inserter.relaxed
         self.new_depots: dict[tuple[int, int], list[int]] = {}  # see Inserter._new_depots
         self._inst = inst
         self._near: list[list[int]] | None = None
@@ -531,7 +519,6 @@ class Inserter:
         """Depot stops to try when inserting o at pos: the route's own, moved along, or none;
         with no stop yet, none or a new one at the start or right before o."""
         route = self.sol.routes.get(s)
-        inst = self.inst
         if route is not None and route.depot is not None:
             d, k = route.depot[0], route.depot[1]
             if pos < k:
@@ -540,12 +527,8 @@ class Inserter:
                 return [(d, k)]
             return [(d, k), (d, k + 1)]
         options: list[tuple[int, int] | None] = [None]
-        tech = inst.shifts[s].tech
-        limit = inst.shifts[s].max_depot_visits
-        if inst.depots and (limit is None or limit > 0) and inst.needs_depot(o, tech):
-            for d in range(len(inst.depots)):
-                if inst.depot_supplies(o, tech, d) or not inst.van_ok[o, tech]:
-                    options += [(d, 0)] + ([(d, pos)] if pos > 0 else [])
+        for d in self._new_depots(o, s):
+            options += [(d, 0)] + ([(d, pos)] if pos > 0 else [])
         return options
 
     def best(self, o: int, shifts: list[int] | None = None) -> Insertion | None:
@@ -554,52 +537,104 @@ class Inserter:
         order = inst.orders[o]
         if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
-        best: Insertion | None = None
         plain = self.segments.plain[o]
         by_segments: list[RouteSegments] = []
+        timed_routes: list[int] = []
         for s in shifts if shifts is not None else self.nearest_routes(o):
             segs = self._segments_of(s) if plain else None
             if segs is not None:
                 by_segments.append(segs)
-                continue
-            tech = inst.shifts[s].tech
-            seq = self.sol.routes[s].orders if s in self.sol.routes else []
-            lower = self._lower([*seq, o])
-            supplied = bool(order.parts) or not order.equipment <= inst.techs[tech].equipment
-            stock = self._stock_without(tech) if supplied else None
-            latest = order.windows[-1][1] if order.pin_start is None else order.pin_start
-            sh = inst.shifts[s]
-            # A route leaving late (no avoidable wait) starts each order up to that much
-            # later than it could: the bounds below must use the earliest starts.
-            late = max(0, self.sol.routes[s].depart - sh.start) if seq else 0
-            for pos in range(len(seq) + 1):
-                if pos > 0:
-                    # Later positions only start later: stop once o's windows have closed.
-                    prev = seq[pos - 1]
-                    ready = self.sol.start[prev] - late + inst.orders[prev].duration
-                    arrival = ready + inst.t(inst.orders[prev].loc, order.loc)
-                    if arrival > latest:
-                        break
-                else:
-                    arrival = sh.start + inst.t(sh.start_loc, order.loc)
-                if pos < len(seq) and not self._successor_fits(o, arrival, seq[pos], lower):
-                    continue
-                cand = [*seq[:pos], o, *seq[pos:]]
-                for depot in self.depot_options(s, pos, o):
-                    timed = schedule(inst, s, cand, lower, depot=depot)
-                    if timed is None or not self._dependents_ok(cand, timed):
-                        continue
-                    delta = route_cost(inst, timed) - self.cost.get(s, 0)
-                    if best is not None and delta >= best.delta:
-                        continue
-                    if stock is not None and not self._supplied(tech, timed.route, o, stock):
-                        continue
-                    best = Insertion(o, s, pos, delta, timed)
+            else:
+                timed_routes.append(s)
+        best = self._best_timed(o, timed_routes) if timed_routes else None
         if not by_segments:
             return best
         priced: list[Priced] = []
         self._price(o, by_segments, priced)
         return self._confirm(o, priced, best) if priced else best
+
+    def relaxed(self, s: int, seq: list[int] | None = None) -> Relaxed | None:
+        """The relaxation of shift s's route (`optimizer.timing`), with its orders' start
+        bounds as they are now."""
+        route = self.sol.routes.get(s)
+        orders = route.orders if route is not None else []
+        lower = self._lower(orders if seq is None else seq)
+        depot = route.depot[:2] if route is not None and route.depot is not None else None
+        key = (s, tuple(orders), depot, tuple(lower.items()))
+        cache = self.segments.relaxed
+        if key not in cache:
+            if len(cache) >= SegmentCache.LIMIT:
+                cache.clear()
+            cache[key] = Relaxed.of(self.inst, s, route, lower)
+        return cache[key]
+
+    def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
+        """The cheapest feasible insertion of order o into routes that segments cannot
+        price: every position bounded by the routes' relaxations, then timed in full in
+        order of bound while the bound can still beat the best (the first of equals in the
+        order of routes, positions and depot stops, as when timing them all)."""
+        inst = self.inst
+        order = inst.orders[o]
+        lower_o = self._lower([o]).get(o, 0)
+        # (bound, rank, shift, position, depot stop, node gap, new depot stop, bounded fully)
+        Rank = tuple[int, int, int]
+        heap: list[tuple[int, Rank, int, int, Any, int, Any, bool]] = []
+        relaxations: dict[int, Relaxed] = {}
+        for i, s in enumerate(shifts):
+            relaxed = self.relaxed(s)
+            if relaxed is None:
+                continue
+            relaxations[s] = relaxed
+            base = self.cost.get(s, 0)
+            own = relaxed.depot
+            new_depots = [] if own is not None else self._new_depots(o, s)
+            for g in range(len(relaxed.locs) - 1):
+                pos, depot = relaxed.position(g)
+                if relaxed.fits(inst, o, g, lower_o, INF):
+                    quick = relaxed.quick(inst, o, g) - base
+                    first = own is None or pos != own[1] or depot == own
+                    rank = (i, pos, 0 if first else 1)
+                    heap.append((quick, rank, s, pos, depot, g, None, False))
+                for j, d in enumerate(new_depots):
+                    if g > 0:
+                        least = relaxed.quick(inst, o, g, (d, False)) - base
+                        heap.append(
+                            (least, (i, pos, 2 + 2 * j), s, pos, (d, g), g, (d, False), False)
+                        )
+                    least = relaxed.quick(inst, o, g, (d, True)) - base
+                    heap.append((least, (i, pos, 1 + 2 * j), s, pos, (d, 0), g, (d, True), False))
+        heapq.heapify(heap)
+        best: Insertion | None = None
+        best_rank = (0, 0, 0)
+        stocks: dict[int, DepotStock] = {}
+        while heap:
+            lb, r, s, pos, depot, g, via, full = heapq.heappop(heap)
+            if best is not None and lb > best.delta:
+                break
+            if not full:
+                found = relaxations[s].bound(inst, o, lower_o, g, via)
+                if found is not None:
+                    bound = found[0] - self.cost.get(s, 0)
+                    heapq.heappush(heap, (bound, r, s, pos, depot, g, via, True))
+                continue
+            route = self.sol.routes.get(s)
+            seq = route.orders if route is not None else []
+            cand = [*seq[:pos], o, *seq[pos:]]
+            lower = self._lower(cand)
+            timed = schedule(inst, s, cand, lower, depot=depot)
+            if timed is None or not self._dependents_ok(cand, timed):
+                continue
+            delta = route_cost(inst, timed) - self.cost.get(s, 0)
+            if best is not None and (delta, r) >= (best.delta, best_rank):
+                continue
+            tech = inst.shifts[s].tech
+            if order.parts or not order.equipment <= inst.techs[tech].equipment:
+                if tech not in stocks:
+                    stocks[tech] = self._stock_without(tech)
+                if not self._supplied(tech, timed.route, o, stocks[tech]):
+                    continue
+            best, best_rank = Insertion(o, s, pos, delta, timed), r
+        return best
 
     def _price(self, o: int, routes: list[RouteSegments], out: list[Priced]) -> None:
         """Append (delta, shift, position, depot stop, departure) of the feasible insertions
@@ -767,7 +802,7 @@ class Inserter:
         """A necessary condition: serving o from `arrival` still lets the next order start
         inside its windows (breaks and depot stops only delay it more)."""
         inst = self.inst
-        start = _start_at(inst, o, arrival, lower.get(o, 0))
+        start = start_at(inst, o, arrival, lower.get(o, 0))
         if start is None:
             return False
         after = start + inst.orders[o].duration + inst.t(inst.orders[o].loc, inst.orders[nxt].loc)

@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 from optimizer.cp.variables import Model
 from optimizer.instance import Instance
 from optimizer.solution import Solution
+from optimizer.timing import lateness
 
 MUST_SERVE_FACTOR = 1000
 """A mandatory or pinned order left out costs this many times the largest unassigned weight."""
@@ -154,10 +155,7 @@ def solution_cost(inst: Instance, sol, memo: dict | None = None) -> int:
 def order_part(inst: Instance, o: int, start: int, techs: frozenset[int] | None) -> int:
     """What served order o adds to the objective: lateness past its due time and, in a
     re-plan, the cost of changing it (`techs`: who serves it)."""
-    order = inst.orders[o]
-    cost = 0
-    if order.due is not None:
-        cost += inst.c_lateness[order.priority - 1] * max(0, start - order.due)
+    cost = lateness(inst, o, start)
     if inst.prev_known and techs is not None:
         cost += inst.change_cost(o, techs, start)
     return cost
