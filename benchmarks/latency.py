@@ -6,8 +6,9 @@ new emergency would fit) and the re-planning fast path (an event handled without
     python -m benchmarks.latency --against /work/main        # the same events, both codes
 
 Each day is generated (`benchmarks.generator`, every bad-day part at its realistic amount,
-technicians = orders / 10) and solved once (`--base-limit` seconds, one worker); the problem
-and its plan are kept in `--workdir` and reused when they are there. Then, per day, a fresh
+technicians = orders / 6 as in `benchmarks.bad_days`) and solved once (`--base-limit`
+seconds, one worker); the problem and its plan are kept in `--workdir` and reused when they
+are there. Then, per day, a fresh
 process of each code (this checkout, and every `--against` checkout, in turn) loads the day
 and times, one call after another on the morning plan (not chained):
 
@@ -20,7 +21,10 @@ and times, one call after another on the morning plan (not chained):
 
 Each call is the whole function as a caller makes it: from the validated problem and plan
 objects to the result (events applied, residual day compiled, travel matrix built, the plan
-scored by the evaluator), nothing kept from one call to the next. The first call of each kind
+scored by the evaluator), nothing kept from one call to the next. Where the code takes a
+travel matrix kept by the caller (`travel=`, `optimizer.replan.day_matrix`), the same calls
+are timed again with the day's matrix built once beforehand (`*_kept`; `day_matrix` is the
+time to build it) and must give the same results. The first call of each kind
 warms the process up and is not counted. Wall time (`perf_counter`) and the process's CPU time
 (`process_time`, which a loaded machine inflates less) are reported. `--service` also times
 the service's task functions (`api.worker.recommend_task` / `replan_task`: the JSON problem
@@ -33,6 +37,7 @@ mandatory order, which the morning plan may already have).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import statistics
@@ -47,7 +52,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 """The checkout this file belongs to (the code measured without `--against`)."""
 
-KINDS = ("recommend", "fast_path", "recommend_task", "replan_task")
+KINDS = ("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_task")
+KINDS += ("replan_task", "day_matrix")
 
 
 # --------------------------------------------------------------------------- days
@@ -63,7 +69,7 @@ def make_day(workdir: Path, orders: int, seed: int, base_limit: float) -> tuple[
     problem_path = workdir / f"day-{orders}-s{seed}.json"
     plan_path = workdir / f"day-{orders}-s{seed}.plan.json"
     if not (problem_path.exists() and plan_path.exists()):
-        doc = generate_day(orders, max(2, orders // 10), seed=seed, bad_day=BadDay.realistic())
+        doc = generate_day(orders, max(2, orders // 6), seed=seed, bad_day=BadDay.realistic())
         problem = load_problem(doc)
         params = SolveParams(time_limit=base_limit, workers=1, seed=seed)
         plan = solve(problem, params).plan
@@ -118,10 +124,10 @@ def _events(problem: Any, plan: Any, count: int, seed: int) -> list[dict[str, An
     return out
 
 
-def _timed(fn: Callable[..., Any], *args: Any) -> tuple[float, float, Any]:
+def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
     """Wall and CPU seconds of one call, and its result."""
     wall, cpu = time.perf_counter(), time.process_time()
-    out = fn(*args)
+    out = fn(*args, **kwargs)
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
@@ -141,6 +147,13 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
     events = _events(problem, plan, count + 1, seed)
     adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
     times: dict[str, list[tuple[float, ...]]] = {k: [] for k in KINDS}
+    # A code that takes a kept matrix (`travel=`) is timed with the day's matrix too.
+    kept = None
+    if "travel" in inspect.signature(recommend).parameters:
+        from optimizer.replan import day_matrix
+
+        wall, cpu, kept = _timed(day_matrix, problem)
+        times["day_matrix"] = [(wall, cpu)]
     for i, item in enumerate(events):
         now = datetime.fromisoformat(item["now"])
         order = Order.model_validate(item["order"])
@@ -156,6 +169,15 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
         broken = [str(v) for v in ev.violations if v.code != "mandatory"]
         if i:
             times["fast_path"].append((wall, cpu, len(broken)))
+        if kept is not None:
+            wall, cpu, same = _timed(recommend, problem, plan, order, now, 5, travel=kept)
+            assert same == recs, "a kept matrix changed the recommendations"
+            if i:
+                times["recommend_kept"].append((wall, cpu))
+            wall, cpu, again = _timed(replan, problem, plan, now, evs, params, travel=kept)
+            assert again.plan.routes == result.plan.routes, "a kept matrix changed the plan"
+            if i:
+                times["fast_path_kept"].append((wall, cpu, len(broken)))
         if not service:
             continue
         from api.worker import recommend_task, replan_task
@@ -280,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 str(s["n"]),
                 f"{s['wall_median']:.0f} / {s['wall_p90']:.0f}",
                 f"{s['cpu_median']:.0f} / {s['cpu_p90']:.0f}",
-                str(s["faulty"]) if kind == "fast_path" else "",
+                str(s["faulty"]) if kind.startswith("fast_path") else "",
             )
     console.print(table)
     console.print(f"load average at the end: {os.getloadavg()}")

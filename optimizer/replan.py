@@ -28,7 +28,13 @@ from models.events import (
 )
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route
 from models.problem import Order, Pin, Problem, Shift
-from models.validation import FieldError, InvalidInput, check_problem, location_error
+from models.validation import (
+    FieldError,
+    InvalidInput,
+    check_problem,
+    location_error,
+    used_locations,
+)
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -42,7 +48,7 @@ from optimizer.search import SearchStats, search
 from optimizer.solution import RouteSol, Solution
 from optimizer.solve import RESERVE, post_reasons, to_plan
 from optimizer.supply import DepotStock, tech_supply
-from optimizer.travel import TravelMatrix
+from optimizer.travel import TravelMatrix, extended
 
 
 @dataclass
@@ -190,12 +196,14 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
     out: dict[str, Frozen] = {}
     for route in plan.routes:
         items = route.items
-        started = [it for it in items[:-1] if _item_begin(it) < now]
+        begun = {i for i, it in enumerate(items[:-1]) if _item_begin(it) < now}
         # A visit reported as started is frozen however the plan had it.
-        for it in items:
-            if it.type == "visit" and "start" in times.get(it.order, {}) and it not in started:
-                started.append(it)
-        started.sort(key=lambda it: items.index(it))
+        begun |= {
+            i
+            for i, it in enumerate(items)
+            if it.type == "visit" and "start" in times.get(it.order, {})
+        }
+        started = [items[i] for i in sorted(begun)]
         if not started:
             continue
         shift = shifts.get(route.shift)
@@ -449,8 +457,12 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
         seq: list[tuple[int, int]] = []
         depot: tuple[int, int] | None = None
         for it in r.items:
-            unstarted = r.shift not in frozen or it not in frozen[r.shift].items
-            if it.type == "depot" and it.depot in inst.depot_idx and depot is None and unstarted:
+            if (
+                it.type == "depot"
+                and it.depot in inst.depot_idx
+                and depot is None
+                and (r.shift not in frozen or it not in frozen[r.shift].items)  # unstarted
+            ):
                 depot = (inst.depot_idx[it.depot], len(seq))
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
@@ -541,11 +553,14 @@ def replan(
     params: SolveParams | None = None,
     *,
     tolerance: timedelta = timedelta(minutes=15),
+    travel: TravelMatrix | None = None,
 ) -> ReplanResult:
     """Re-plan the day at `now` after `events`; returns the new plan with its changes.
 
     With `time_limit` 0 only the fast path runs (keep what can be kept, insert the rest at
-    the cheapest place). Raises `InvalidInput` for events that do not fit the problem.
+    the cheapest place). `travel` is a matrix of the day a caller keeps across calls
+    (`day_matrix`); locations it lacks are added. Raises `InvalidInput` for events that do
+    not fit the problem.
     """
     began = time.monotonic()
     params = (params or SolveParams()).resolved(problem)
@@ -557,11 +572,13 @@ def replan(
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
     # One matrix serves the residual day, the way home of finished routes and the evaluation.
-    travel = TravelMatrix.from_problem(updated, extra=[f.free_loc for f in frozen.values()])
+    travel = _matrix(updated, [f.free_loc for f in frozen.values()], travel)
     inst = compile_problem(residual, travel)
     _baseline(inst, plan, tolerance)
     start = _previous_solution(inst, plan, frozen)
-    eligible = eligible_shifts(inst)
+    # The fast path alone looks at few orders: their eligible shifts are found when asked for
+    # (unless every van holds everything: then the inserter reads them all).
+    eligible = eligible_shifts(inst) if limit > 0 or inst.van_ok.all() else _Eligible(inst)
     # The fast path places new and orphaned orders; the search tries the rest.
     orphans = {o for o in range(len(inst.orders)) if o not in start.start} - {
         o for o in inst.prev_known if o not in inst.baseline
@@ -576,7 +593,9 @@ def replan(
         sol, stats = search(inst, params, deadline, fast)
         if (sol.cost or 0) > (fast.cost or 0):
             sol = fast
-    static = static_reasons(inst)
+    # Reasons are only wanted for the orders left out (and what those wait for).
+    served = sol.shifts_of()
+    static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
     reasons = post_reasons(
         inst,
         sol,
@@ -585,7 +604,8 @@ def replan(
         params=params,
         eligible=eligible,
     )
-    residual_plan = to_plan(inst, sol, stats, reasons, static, params, began)
+    # Scored once, merged with the frozen part, below.
+    residual_plan = to_plan(inst, sol, stats, reasons, static, params, began, score=False)
     merged = _merge(updated, frozen, residual_plan, travel)
     ev = evaluate(
         updated, merged, travel, previous=plan, change_tolerance=tolerance, frozen_before=now
@@ -594,9 +614,39 @@ def replan(
     merged.kpis = ev.kpis
     merged.changes = _changes(updated, plan, merged, tolerance, now)
     merged.solver = {**residual_plan.solver, "frozen_routes": len(frozen)}
-    if not ev.feasible and merged.status in ("optimal", "feasible"):
-        merged.solver["evaluator_violations"] = [str(v) for v in ev.violations[:20]]
+    if not ev.valid:
+        broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
+        merged.solver["evaluator_violations"] = [str(v) for v in broken[:20]]
     return ReplanResult(problem=updated, plan=merged, stats=stats)
+
+
+class _Eligible(dict[int, list[int]]):
+    """Order -> its eligible shifts (`eligible_for`), each found the first time it is asked
+    for. Only what was asked for is in it: for callers that read it by order, not iterate."""
+
+    def __init__(self, inst: Instance) -> None:
+        super().__init__()
+        self.inst = inst
+
+    def __missing__(self, o: int) -> list[int]:
+        found = self[o] = eligible_for(self.inst, o)
+        return found
+
+
+def day_matrix(problem: Problem) -> TravelMatrix:
+    """The travel matrix of a day, for a caller that re-plans it or asks for recommendations
+    many times (`replan(..., travel=)`, `recommend(..., travel=)`): built once, it spares
+    each call the matrix over every location of the day."""
+    return TravelMatrix.from_problem(problem)
+
+
+def _matrix(problem: Problem, extra: list[Location], kept: TravelMatrix | None) -> TravelMatrix:
+    """The travel matrix over the problem's locations and the extra ones: the kept one with
+    the locations it lacks added (the same seconds: each pair is computed on its own), or a
+    new one."""
+    if kept is None:
+        return TravelMatrix.from_problem(problem, extra=extra)
+    return extended(kept, problem, [*(loc for _, loc in used_locations(problem)), *extra])
 
 
 def _merge(
@@ -716,8 +766,8 @@ def _make_room(
         for o, order in enumerate(inst.orders)
         if o not in sol.start
         and order.crew == 1
-        and eligible[o]
         and (order.priority == 1 or order.mandatory)
+        and eligible[o]
     ]
     if not urgent:
         return sol
@@ -730,7 +780,7 @@ def _make_room(
             ins.apply(direct)
             continue
         near = ins.nearest_routes(o)
-        options = _bumping_options(inst, sol, o, near)
+        options = _bumping_options(ins, o, near)
         if not options:
             continue
         best = min(options, key=lambda x: (x.delta, x.insertion.shift))
@@ -763,16 +813,17 @@ def recommend(
     k: int = 5,
     *,
     tolerance: timedelta = timedelta(minutes=15),
+    travel: TravelMatrix | None = None,
 ) -> list[Recommendation]:
     """The k cheapest ways to fit one new order into the running plan, best first. Where a
     route is full, dropping one of its orders of no higher priority is an option too (listed
     in the changes and priced in `cost_delta`). A crew order gets the k cheapest crews, each
-    led by another technician (`crew` lists them)."""
+    led by another technician (`crew` lists them). `travel`: as for `replan`."""
     updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
-    inst = compile_problem(residual)
+    inst = compile_problem(residual, _matrix(residual, [], travel))
     _baseline(inst, plan, tolerance)
     o = inst.order_idx[order.id]
     eligible = {o: eligible_for(inst, o)}
@@ -789,7 +840,7 @@ def recommend(
         else:
             full.append(s)
     if len(options) < k:
-        options += _bumping_options(inst, sol, o, full)
+        options += _bumping_options(ins, o, full)
     options.sort(key=lambda x: (x.delta, x.insertion.shift))
     return [_recommendation(inst, opt, o) for opt in options[:k]]
 
@@ -841,8 +892,11 @@ def _crew_recommendation(
     )
 
 
-def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -> list[_Option]:
-    """For each full route, the best option that drops one order of o's priority or lower."""
+def _bumping_options(ins: Inserter, o: int, shifts: list[int]) -> list[_Option]:
+    """For each full route, the best option that drops one order of o's priority or lower
+    (each tried on a clone of the inserter of the current solution: only the route touched
+    is re-timed and priced)."""
+    inst, sol = ins.inst, ins.sol
     out = []
     for s in shifts:
         route = sol.routes.get(s)
@@ -863,17 +917,16 @@ def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -
         )
         best: _Option | None = None
         for x in cheaper[:3]:
-            trial = sol.copy()
-            tins = Inserter(inst, trial, {o: [s]}, granularity=len(inst.shifts))
+            tins = ins.clone()
             before = tins.cost.get(s, 0)
             if not tins.remove(x):
                 continue
-            ins = tins.best(o, shifts=[s])
-            if ins is None:
+            fit = tins.best(o, shifts=[s])
+            if fit is None:
                 continue
-            delta = tins.cost.get(s, 0) - before + ins.delta + unassigned_cost(inst, x)
+            delta = tins.cost.get(s, 0) - before + fit.delta + unassigned_cost(inst, x)
             if best is None or delta < best.delta:
-                best = _Option(delta, ins, [x], dict(sol.start))
+                best = _Option(delta, fit, [x], dict(sol.start))
         if best is not None:
             out.append(best)
     return out
