@@ -212,8 +212,11 @@ def replan_task(args: dict[str, Any]) -> dict[str, Any]:
 
 def recommend_task(args: dict[str, Any]) -> list[dict[str, Any]]:
     """The best ways to fit one order into a stored version, as JSON."""
-    problem = load_problem(args["problem"])
-    order = load_problem(args["with_order"]).orders[-1]
+    # The stored problem with the order appended, validated once: the order is checked in
+    # its context, and the stored problem (valid when it was stored) is the same without it.
+    with_order = load_problem(args["with_order"])
+    order = with_order.orders[-1]
+    problem = with_order.model_copy(update={"orders": with_order.orders[:-1]})
     items = recommend(
         problem,
         Plan.model_validate(args["plan"]),

@@ -182,6 +182,7 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
             continue
         from api.worker import recommend_task, replan_task
 
+        # What the service sends (older services also sent the problem without the order).
         args = {"problem": doc, "with_order": {**doc, "orders": [*doc["orders"], item["order"]]}}
         args |= {"plan": plan_doc, "now": item["now"], "k": 5}
         wall, cpu, _ = _timed(recommend_task, args)
@@ -211,7 +212,8 @@ def run_code(code: Path, problem: Path, plan: Path, count: int, seed: int, servi
         "import runpy, sys; sys.path.insert(0, sys.argv[1]); "
         "sys.argv = [sys.argv[2], *sys.argv[3:]]; runpy.run_path(sys.argv[0], run_name='__main__')"
     )
-    argv = [str(problem), str(plan), str(count), str(seed), "1" if service else "0"]
+    argv = [str(problem.resolve()), str(plan.resolve()), str(count), str(seed)]
+    argv.append("1" if service else "0")
     env = {**os.environ, "PYTHONPATH": str(code)}
     out = subprocess.run(
         [sys.executable, "-c", stub, str(code), __file__, "--worker", *argv],

@@ -38,7 +38,7 @@ from models.validation import (
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
-from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
+from optimizer.evaluate import evaluate, recompute_route_totals
 from optimizer.groups import GroupInsertion, best_group, is_grouped
 from optimizer.insertion import Inserter, Insertion, fixed_start, schedule
 from optimizer.instance import Instance, compile_problem
@@ -612,7 +612,8 @@ def replan(
     )
     merged.objective = ev.objective
     merged.kpis = ev.kpis
-    merged.changes = _changes(updated, plan, merged, tolerance, now)
+    assert ev.changed_orders is not None  # evaluated against the previous plan
+    merged.changes = _changes(updated, plan, merged, set(ev.changed_orders))
     merged.solver = {**residual_plan.solver, "frozen_routes": len(frozen)}
     if not ev.valid:
         broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
@@ -715,11 +716,9 @@ def _go_home(updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMa
     return items
 
 
-def _changes(
-    updated: Problem, old: Plan, new: Plan, tolerance: timedelta, now: datetime
-) -> list[Change]:
-    """Every counted change, with technicians and starts before and after."""
-    ids = set(changed_orders(updated, new, old, tolerance, frozen_before=now))
+def _changes(updated: Problem, old: Plan, new: Plan, ids: set[str]) -> list[Change]:
+    """Every counted change (`ids`, as the evaluator counts them), with technicians and
+    starts before and after."""
 
     def served(plan: Plan) -> dict[str, tuple[str, datetime]]:
         out: dict[str, tuple[str, datetime]] = {}

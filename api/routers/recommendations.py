@@ -45,7 +45,6 @@ def recommend_order(
     index = len(orders)
     document = {**stored.problem, "orders": [*orders, body.order]}
     args = {
-        "problem": stored.problem,
         "with_order": document,
         "plan": stored.plan,
         "now": body.now.isoformat(),
