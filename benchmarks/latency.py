@@ -29,6 +29,8 @@ warms the process up and is not counted. Wall time (`perf_counter`) and the proc
 (`process_time`, which a loaded machine inflates less) are reported. `--service` also times
 the service's task functions (`api.worker.recommend_task` / `replan_task`: the JSON problem
 and plan validated, then the call; what a task process runs, the process start excluded).
+`--cli N` also times N runs of `dispatch recommend` per day and code, each a new process
+(wall, and the child's CPU time): what a coordinator at a terminal waits for.
 Every result is checked after it is timed: recommendations sorted by cost, and the fast path's
 plan assessed by the evaluator (`faulty plans`: plans with a violation other than an unserved
 mandatory order, which the morning plan may already have).
@@ -40,6 +42,7 @@ import argparse
 import inspect
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 """The checkout this file belongs to (the code measured without `--against`)."""
 
 KINDS = ("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_task")
-KINDS += ("replan_task", "day_matrix")
+KINDS += ("replan_task", "cli_recommend", "day_matrix")
 
 
 # --------------------------------------------------------------------------- days
@@ -232,6 +235,40 @@ def run_code(code: Path, problem: Path, plan: Path, count: int, seed: int, servi
     return times
 
 
+def run_cli(code: Path, problem: Path, plan: Path, seed: int, count: int) -> list[list[float]]:
+    """Wall and CPU seconds of `count` runs of `dispatch recommend` (a new process each:
+    interpreter start, imports, JSON read and validated, the call, output) with `code`."""
+    from models import Plan, load_problem
+
+    day = load_problem(json.loads(problem.read_text()))
+    morning = Plan.model_validate_json(plan.read_text())
+    stub = (
+        "import sys; sys.path.insert(0, sys.argv[1]); sys.argv = ['dispatch', *sys.argv[2:]]; "
+        "from api.cli import main; main()"
+    )
+    out = []
+    for item in _events(day, morning, count, seed):
+        order_path = problem.with_suffix(".order.json")
+        order_path.write_text(json.dumps(item["order"]))
+        argv = ["recommend", str(problem), str(plan), str(order_path), "--now", item["now"]]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", stub, str(code), *argv],
+            env={**os.environ, "PYTHONPATH": str(code)},
+            cwd=code,
+            capture_output=True,
+            check=False,
+        )
+        wall = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode:
+            raise RuntimeError(f"dispatch recommend with {code} failed:\n{done.stderr[-2000:]!r}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        out.append([wall, cpu])
+    return out
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -271,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=Path("runs/latency"))
     ap.add_argument("--against", type=Path, action="append", default=[], metavar="CHECKOUT")
     ap.add_argument("--service", action="store_true", help="also time the task functions")
+    ap.add_argument("--cli", type=int, default=0, help="runs of `dispatch recommend` per day")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args(argv)
     from rich.console import Console
@@ -286,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             load = os.getloadavg()[0]
             found = run_code(code, problem, plan, args.events, seed, args.service)
             console.print(f"seed {seed}, {code}: done (load average {load:.1f})")
+            if args.cli:
+                found["cli_recommend"] = run_cli(code, problem, plan, seed, args.cli)
             for kind, values in found.items():
                 samples[str(code)].setdefault(kind, []).extend(values)
     table = Table(title=f"Latency at {args.orders} orders, ms (median / p90)")
