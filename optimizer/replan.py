@@ -502,7 +502,46 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
             # Keep the longest head that still fits; the rest is re-inserted.
             orders = orders[:-1]
     _drop_broken_crews(inst, sol, providers)
+    _drop_broken_relations(inst, sol)
     return sol
+
+
+def _drop_broken_relations(inst: Instance, sol: Solution) -> None:
+    """Orders kept where they no longer keep their relations are taken out, for
+    re-insertion: linked orders whose partner is gone or whose gap no longer holds (re-timed
+    routes move starts later, each route on its own), with every order linked to them;
+    orders that no longer start after what they wait for ends, or whose predecessor is gone;
+    crew orders no longer in all their crew's routes. Repeated until what is kept holds."""
+    where = sol.shifts_of()
+    broken = _broken_relations(inst, sol, where)
+    while broken:
+        for o in broken:
+            for x in inst.linked_group(o):
+                sol.start.pop(x, None)
+                sol.provider.pop(x, None)
+                for s in where.get(x, []):
+                    if s in sol.routes and x in sol.routes[s].orders:
+                        _retime_without(inst, sol, s, x)
+        where = sol.shifts_of()
+        broken = _broken_relations(inst, sol, where)
+
+
+def _broken_relations(inst: Instance, sol: Solution, where: dict[int, list[int]]) -> list[int]:
+    """Orders in the routes whose start is gone, or whose crew, links or `after` relations
+    the kept starts break."""
+    start = sol.start
+    out = []
+    for o, shifts in where.items():
+        order = inst.orders[o]
+        st = start.get(o)
+        if (
+            st is None
+            or (order.crew > 1 and len(shifts) != order.crew)
+            or any(p not in start or not lo <= st - start[p] <= hi for p, lo, hi in order.links)
+            or any(p not in start or st < start[p] + inst.orders[p].duration for p in order.after)
+        ):
+            out.append(o)
+    return out
 
 
 def _drop_broken_crews(inst: Instance, sol: Solution, providers: dict[int, int]) -> None:

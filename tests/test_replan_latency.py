@@ -1,9 +1,9 @@
 """What makes re-planning quick must not change its answers: a kept travel matrix, eligible
-shifts found on demand, static reasons for some orders only."""
+shifts found on demand, static reasons for some orders only; and the fast path keeps links."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import TypeAdapter
@@ -13,12 +13,13 @@ from models import Plan, Problem, load_problem
 from models.events import Event
 from optimizer import replan as replan_module
 from optimizer.cp.build import eligible_shifts
+from optimizer.evaluate import evaluate
 from optimizer.instance import compile_problem
 from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.replan import day_matrix, recommend, replan
 from optimizer.solve import solve
-from tests.factory import order, problem, tech
+from tests.factory import at, order, problem, tech
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +130,36 @@ def test_static_reasons_of_an_order_follow_what_it_waits_for():
     found = static_reasons(inst, [b])
     assert [r.code for r in found[b]] == ["dependency"]
     assert inst.order_idx["C"] not in found
+
+
+def test_fast_path_keeps_a_link_when_an_overrun_moves_one_end():
+    """A's 10:00 visit overruns to 12:30, so X (linked to C at gap 0, both planned at 12:00)
+    cannot start at 12:00 any more: the fast path moves or drops X and C together, never
+    one of them (once X started up to 40 min after C)."""
+    noon = {"start": at("12:00"), "end": at("14:00")}
+    p = problem(
+        [tech("A", 0, 0), tech("B", 100, 0)],
+        [
+            order("W", 10, 0, 60, time_windows=[{"start": at("10:00"), "end": at("10:00")}]),
+            order("X", 20, 0, 60, time_windows=[noon]),
+            order("C", 90, 0, 60, time_windows=[noon], linked=[{"order": "X"}]),
+        ],
+    )
+    plan = solve(p, SolveParams(time_limit=5, workers=1, seed=1)).plan
+    starts = {
+        it.order: (r.technician, it.start)
+        for r in plan.routes
+        for it in r.items
+        if it.type == "visit"
+    }
+    assert starts["W"][0] == starts["X"][0] == "A" and starts["C"][0] == "B"
+    assert starts["X"][1] == starts["C"][1]
+    now = datetime.fromisoformat(at("10:30"))
+    raw = [{"type": "visit_delayed", "order": "W", "expected_end": at("12:30")}]
+    evs = TypeAdapter(list[Event]).validate_python(raw)
+    res = replan(p, plan, now, evs, SolveParams(time_limit=0))
+    ev = evaluate(res.problem, res.plan, previous=plan, frozen_before=now)
+    assert ev.feasible, [str(v) for v in ev.violations]
+    after = {it.order: it.start for r in res.plan.routes for it in r.items if it.type == "visit"}
+    assert ("X" in after) == ("C" in after)
+    assert "X" not in after or after["X"] == after["C"]
