@@ -172,6 +172,9 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
         broken = [str(v) for v in ev.violations if v.code != "mandatory"]
         if i:
             times["fast_path"].append((wall, cpu, len(broken)))
+            times.setdefault(f"fast_path[{item['event']['type']}]", []).append(
+                (wall, cpu, len(broken))
+            )
         if kept is not None:
             wall, cpu, same = _timed(recommend, problem, plan, order, now, 5, travel=kept)
             assert same == recs, "a kept matrix changed the recommendations"
@@ -317,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     codes = [ROOT, *(p.resolve() for p in args.against)]
     samples: dict[str, dict[str, list]] = {str(c): {} for c in codes}
-    console = Console()
+    console = Console(width=130)
     for seed in (int(s) for s in args.seeds.split(",")):
         problem, plan = make_day(args.workdir, args.orders, seed, args.base_limit)
         for code in codes:
@@ -333,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         table.add_column(col, justify="left" if col in ("code", "call") else "right")
     figures: dict[str, dict[str, dict[str, float]]] = {}
     for code, kinds in samples.items():
-        for kind in KINDS:
+        for kind in [*KINDS, *sorted(set(kinds) - set(KINDS))]:
             if kind not in kinds:
                 continue
             s = summary(kinds[kind])
