@@ -322,7 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     samples: dict[str, dict[str, list]] = {str(c): {} for c in codes}
     console = Console(width=130)
     for seed in (int(s) for s in args.seeds.split(",")):
-        problem, plan = make_day(args.workdir, args.orders, seed, args.base_limit)
+        day = (args.orders, seed)
+        problem, plan = (p.resolve() for p in make_day(args.workdir, *day, args.base_limit))
         for code in codes:
             load = os.getloadavg()[0]
             found = run_code(code, problem, plan, args.events, seed, args.service)
