@@ -315,6 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args(argv)
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -344,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures.setdefault(code, {})[kind] = s
             table.add_row(
                 code,
-                kind,
+                escape(kind),
                 str(s["n"]),
                 f"{s['wall_median']:.0f} / {s['wall_p90']:.0f}",
                 f"{s['cpu_median']:.0f} / {s['cpu_p90']:.0f}",
