@@ -28,7 +28,9 @@ time to build it) and must give the same results. The first call of each kind
 warms the process up and is not counted. Wall time (`perf_counter`) and the process's CPU time
 (`process_time`, which a loaded machine inflates less) are reported. `--service` also times
 the service's task functions (`api.worker.recommend_task` / `replan_task`: the JSON problem
-and plan validated, then the call; what a task process runs, the process start excluded).
+and plan validated, then the call; what a task process runs, the process start excluded),
+and `recommend_task_kept` with the version's matrix passed in, as the service passes the one
+it keeps from an earlier call on the version.
 `--cli N` also times N runs of `dispatch recommend` per day and code, each a new process
 (wall, and the child's CPU time): what a coordinator at a terminal waits for.
 Every result is checked after it is timed: recommendations sorted by cost, and the fast path's
@@ -56,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 """The checkout this file belongs to (the code measured without `--against`)."""
 
 KINDS = ("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_task")
-KINDS += ("replan_task", "cli_recommend", "day_matrix")
+KINDS += ("recommend_task_kept", "replan_task", "cli_recommend", "day_matrix")
 
 
 # --------------------------------------------------------------------------- days
@@ -194,6 +196,10 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
         wall, cpu, _ = _timed(recommend_task, args)
         if i:
             times["recommend_task"].append((wall, cpu))
+        if kept is not None:  # the version's matrix kept by the service, passed to the task
+            wall, cpu, _ = _timed(recommend_task, {**args, "travel": (kept.keys, kept.seconds)})
+            if i:
+                times["recommend_task_kept"].append((wall, cpu))
         args = {"problem": doc, "plan": plan_doc, "now": item["now"], "events": [item["event"]]}
         args |= {"params": {"time_limit": 0}, "tolerance": 900}
         wall, cpu, _ = _timed(replan_task, args)
