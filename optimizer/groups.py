@@ -96,16 +96,33 @@ def _candidates(ins: Inserter, o: int) -> list[int]:
 
 
 def _openings(ins: Inserter, o: int, s: int) -> list[int]:
-    """Starts of o worth trying in shift s: its earliest from the shift start, and right
-    after each order of the route (each moved into o's next window)."""
+    """Starts of o worth trying in shift s: its earliest from the shift start, right after
+    each order of the route and after each break (a visit that would cover a break's window
+    fits only once the break is taken), each also through a depot that supplies what the
+    van lacks, moved into o's next window."""
     inst, sol = ins.inst, ins.sol
     order = inst.orders[o]
     sh = inst.shifts[s]
-    ready = [sh.start + inst.t(sh.start_loc, order.loc)]
     route = sol.routes.get(s)
-    for x in route.orders if route is not None else []:
-        prev = inst.orders[x]
-        ready.append(sol.start[x] + prev.duration + inst.t(prev.loc, order.loc))
+    # Where and when the technician could set off for o.
+    free = [(sh.start, sh.start_loc)]
+    if route is not None and route.orders:
+        for x in route.orders:
+            free.append((sol.start[x] + inst.orders[x].duration, inst.orders[x].loc))
+        for rule, (after, begin) in zip(sh.breaks, route.breaks, strict=False):
+            where = sh.start_loc if after < 0 else inst.orders[route.orders[after]].loc
+            free.append((begin + rule.duration, where))
+    else:
+        free += [(max(sh.start, b.earliest) + b.duration, sh.start_loc) for b in sh.breaks]
+    ready = [t + inst.t(loc, order.loc) for t, loc in free]
+    tech = sh.tech
+    if inst.depots and (route is None or route.depot is None) and inst.needs_depot(o, tech):
+        for d, dep in enumerate(inst.depots):
+            if not inst.depot_supplies(o, tech, d):
+                continue
+            leave = dep.duration + inst.t(dep.loc, order.loc)
+            for t, loc in free:
+                ready.append(max(t + inst.t(loc, dep.loc), dep.open_start) + leave)
     out = []
     for t in ready:
         if order.pin_start is not None:
@@ -120,12 +137,17 @@ def _openings(ins: Inserter, o: int, s: int) -> list[int]:
 
 
 def _spread(times: list[int], gap: int = 300) -> list[int]:
-    """Anchor times at least `gap` seconds apart: the earliest few, then a sample of the
-    rest spread over the day."""
+    """Anchor times at least `gap` seconds apart, the earliest few, then a sample of the
+    rest spread over the day. Each keeps the latest time of its cluster: a crew meets at
+    the latest of its members' earliest starts."""
     kept: list[int] = []
+    first = None
     for t in times:
-        if not kept or t - kept[-1] >= gap:
+        if first is None or t - first >= gap:
+            first = t
             kept.append(t)
+        else:
+            kept[-1] = t
     head = CANDIDATE_STARTS // 2
     if len(kept) <= 2 * CANDIDATE_STARTS:
         return kept

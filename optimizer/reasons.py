@@ -9,6 +9,7 @@ import numpy as np
 
 from models.plan import Reason
 from optimizer.cp.constraints import fit_windows
+from optimizer.insertion import schedule
 from optimizer.instance import Instance
 
 
@@ -185,16 +186,18 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
     if len(fitting) < order.crew and len(_fitting(inst, o, every)) >= order.crew:
         return [on_call]
     if not fitting:
+        breaks = _fitting(inst, o, shifts, breaks=False)
         return [
             Reason(
                 code="time_window",
                 detail="No qualified technician can reach it, do it and get back within a "
-                "window and a shift.",
+                "window and a shift"
+                + (", their breaks taken in their windows." if breaks else "."),
             )
         ]
     if order.crew > 1:
         # A provider supplies from the van or with a depot stop, as insertion places crews.
-        fit_providers = [t for t in fitting if inst.supply_ok[o, t]]
+        fit_providers = [t for t in fitting if t in providers]
         if len(fitting) < order.crew or not fit_providers:
             return [
                 Reason(
@@ -208,13 +211,26 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
     return []
 
 
-def _fitting(inst: Instance, o: int, shifts: list[int]) -> set[int]:
-    """Technicians with a shift among `shifts` that can reach order o in a window and get
-    back in time (for a one-technician order, the first one found is enough)."""
+def _fitting(inst: Instance, o: int, shifts: list[int], breaks: bool = True) -> set[int]:
+    """Technicians with a shift among `shifts` that can reach order o in a window, do it
+    (with the shift's breaks taken) and get back in time (for a one-technician order, the
+    first one found is enough)."""
+    fits = (
+        inst.shifts[s].tech
+        for s in shifts
+        if fit_windows(inst, o, s) and (not breaks or _alone(inst, o, s))
+    )
     if inst.orders[o].crew == 1:
-        first = next((inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)), None)
+        first = next(fits, None)
         return set() if first is None else {first}
-    return {inst.shifts[s].tech for s in shifts if fit_windows(inst, o, s)}
+    return set(fits)
+
+
+def _alone(inst: Instance, o: int, s: int) -> bool:
+    """Order o alone fits shift s, breaks taken in their windows (straight there, or through
+    a depot, which a van that lacks something must visit)."""
+    stops = [None] + [(d, 0) for d in range(len(inst.depots))]
+    return any(schedule(inst, s, [o], depot=stop) is not None for stop in stops)
 
 
 def _reachable_depots(inst: Instance, t: int) -> list[int]:

@@ -186,6 +186,52 @@ def _item_begin(item: Any) -> datetime:
     )
 
 
+def _item_finish(item: Any) -> datetime:
+    return item.time if item.type == "start" else item.end
+
+
+def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -> list[Any]:
+    """The items of a route under way at `now`, in route order: those begun before it, the
+    stop the technician is driving to, and visits reported as started."""
+    items = route.items
+    # Positions, not items: comparing items is slow on long routes.
+    picked = {i for i, it in enumerate(items[:-1]) if _item_begin(it) < now}
+    # The stop the technician is driving to is under way too: plans set off as soon as the
+    # item before ends and wait on site, so its drive began then (re-planned from the item
+    # before, the drive already made would be lost and the day run late).
+    ahead = len(picked)
+    on_the_way = 0 < ahead < len(items) - 1 and items[ahead].type in ("visit", "depot")
+    if on_the_way and _item_finish(items[ahead - 1]) < now:
+        picked.add(ahead)
+    # A visit reported as started is frozen however the plan had it.
+    reported = {o for o, seen in times.items() if "start" in seen}
+    picked |= {i for i, it in enumerate(items) if it.type == "visit" and it.order in reported}
+    return [items[i] for i in sorted(picked)]
+
+
+def _hold_crews_together(plan: Plan, begun: dict[str, list[Any]], now: datetime) -> None:
+    """A crew visit that one member is driving to (or waiting at) and that has not begun:
+    every other member is held to it too when it is their next stop, or else nobody is (the
+    crew is re-planned as a whole)."""
+    for route in plan.routes:
+        started = begun[route.shift]
+        last = started[-1] if started else None
+        if last is None or last.type != "visit" or len(last.crew) < 2 or last.start < now:
+            continue
+        others = []
+        for other in plan.routes:
+            held = begun[other.shift]
+            for k, it in enumerate(other.items):
+                if other is not route and it.type == "visit" and it.order == last.order:
+                    others.append((held, it, it in held or (k == len(held) and k > 0)))
+        if all(ok for _, _, ok in others):
+            for held, it, _ in others:
+                if it not in held:
+                    held.append(it)
+        else:
+            started.pop()
+
+
 def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> dict[str, Frozen]:
     """Shift id -> its frozen part, for every route with an item that started before now."""
     times = visit_times(events)
@@ -193,17 +239,11 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
     depots = {d.id: d for d in problem.depots}
     shifts = {s.id: s for t in problem.technicians for s in t.shifts}
     positions = {ev.technician: ev for ev in events if isinstance(ev, TechnicianPosition)}
+    begun = {route.shift: _begun(route, now, times) for route in plan.routes}
+    _hold_crews_together(plan, begun, now)
     out: dict[str, Frozen] = {}
     for route in plan.routes:
-        items = route.items
-        begun = {i for i, it in enumerate(items[:-1]) if _item_begin(it) < now}
-        # A visit reported as started is frozen however the plan had it.
-        begun |= {
-            i
-            for i, it in enumerate(items)
-            if it.type == "visit" and "start" in times.get(it.order, {})
-        }
-        started = [items[i] for i in sorted(begun)]
+        started = begun[route.shift]
         if not started:
             continue
         shift = shifts.get(route.shift)

@@ -91,3 +91,51 @@ def test_a_crew_short_without_its_on_call_member_says_so() -> None:
     assert code == "outside_shifts"
     assert "on call" in detail
     assert reasons_of(problem(techs, [order("X", 1, 0, crew_size=2, priority=1)])) == {}
+
+
+def test_a_pinned_start_that_leaves_no_room_for_the_break_is_a_time_window_reason() -> None:
+    """A 4-hour visit pinned at 11:00 covers A's whole 12:00-13:30 lunch window: no plan can
+    serve it, and the reason names the breaks; pinned at 08:30 it fits before lunch."""
+    lunch = [{"earliest_start": at("12:00"), "latest_end": at("13:30"), "duration": "PT30M"}]
+
+    def found(start: str) -> dict[str, list[tuple[str, str]]]:
+        pinned = order("P", 1, 0, 240, pinned={"technician": "A", "start": at(start)})
+        return reasons_of(problem([tech("A", breaks=lunch)], [pinned]))
+
+    assert found("11:00")["P"] == [
+        (
+            "time_window",
+            "No qualified technician can reach it, do it and get back within a window and a "
+            "shift, their breaks taken in their windows.",
+        )
+    ]
+    assert found("08:30") == {}
+
+
+def test_a_crew_provider_must_be_able_to_reach_a_depot() -> None:
+    """A crew order needing an OTDR that no van holds and a depot lends: A may stop at the
+    depot but works in the evening; B and C are there in the morning window but may not stop
+    at a depot (`max_depot_visits` 0), so no crew can bring the OTDR: `crew`. With B allowed
+    one depot stop, it has no reason."""
+    depot = {"id": "D", "location": {"x": 5, "y": 0}, "equipment": {"otdr": 1}}
+
+    def found(b_visits: int) -> dict[str, list[tuple[str, str]]]:
+        techs = [
+            tech("A", start="18:00", end="20:00"),
+            tech("B", max_depot_visits=b_visits),
+            tech("C", max_depot_visits=0),
+        ]
+        window = [{"start": at("09:00"), "end": at("10:00")}]
+        crew = order(
+            "C1", 10, 0, 60, crew_size=2, required_equipment=["otdr"], time_windows=window
+        )
+        return reasons_of(problem(techs, [crew], depots=[depot]))
+
+    assert found(1) == {}
+    assert found(0)["C1"] == [
+        (
+            "crew",
+            "Only 2 qualified technicians can be there in a window; it needs 2, one of them "
+            "with its equipment and parts.",
+        )
+    ]

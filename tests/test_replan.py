@@ -401,3 +401,61 @@ def test_an_order_no_longer_urgent_leaves_the_on_call_shift():
     for limit in (0, 2):
         res = checked(p, plan, events({"type": "order_updated", "order": calm}), time_limit=limit)
         assert visit(res.plan, "X")[0] == "A"
+
+
+@pytest.fixture(scope="module")
+def example_day() -> tuple[Problem, Plan]:
+    """The shipped example day, solved on a deterministic budget."""
+    import json
+    from pathlib import Path
+
+    from models import load_problem
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "telecom-day.json"
+    p = load_problem(json.loads(path.read_text()))
+    params = SolveParams(time_limit=120, deterministic_limit=1, workers=1, seed=0)
+    return p, solve(p, params).plan
+
+
+@pytest.mark.parametrize("hhmm", ["09:30", "10:05", "11:05", "12:30", "14:00"])
+def test_nothing_happened_keeps_the_plan_all_day(example_day, hhmm):
+    """A fast-path re-plan with no events keeps every order where it was at any time of the
+    day, technicians driving to their next stop and crews waiting for each other included."""
+    p, plan = example_day
+    now = datetime.fromisoformat(f"2026-12-01T{hhmm}:00+08:00")
+    res = replan(p, plan, now, [], SolveParams(time_limit=0, workers=1, seed=0))
+    assert res.plan.changes == []
+    assert [u.order for u in res.plan.unassigned] == [u.order for u in plan.unassigned]
+    assert res.plan.objective.value == pytest.approx(plan.objective.value)
+
+
+def test_a_crew_visit_is_held_for_every_member_or_none():
+    """When one member is already on the way to a crew visit and it is the other's next
+    stop too, both are held to it; the visit keeps its crew and start."""
+    p = problem(
+        [tech("A", 0, 0), tech("B", 10, 0)],
+        [
+            order("A1", 2, 0, 30, time_windows=[{"start": at("08:00"), "end": at("08:30")}]),
+            order(
+                "C",
+                50,
+                0,
+                60,
+                crew_size=2,
+                priority=1,
+                time_windows=[{"start": at("11:00"), "end": at("11:00")}],
+            ),
+        ],
+    )
+    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    now = datetime.fromisoformat(at("10:30"))
+    res = replan(p, plan, now, [], SolveParams(time_limit=0, workers=1))
+    crew = sorted(
+        (r.technician, it.start)
+        for r in res.plan.routes
+        for it in r.items
+        if it.type == "visit" and it.order == "C"
+    )
+    assert [t for t, _ in crew] == ["A", "B"]
+    assert {s for _, s in crew} == {datetime.fromisoformat(at("11:00"))}
+    assert res.plan.changes == []
