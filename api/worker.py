@@ -43,8 +43,9 @@ from models.common import format_duration
 from models.problem import Weights
 from optimizer.budget import Budget
 from optimizer.params import SolveParams
-from optimizer.replan import recommend, replan
+from optimizer.replan import day_matrix, recommend, replan
 from optimizer.solve import solve
+from optimizer.travel import TravelMatrix
 
 PLAN = "plan"
 DONE = "done"
@@ -230,18 +231,27 @@ def replan_task(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def recommend_task(args: dict[str, Any]) -> list[dict[str, Any]]:
-    """The best ways to fit one order into a stored version, as JSON."""
-    problem = load_problem(args["problem"])
-    order = load_problem(args["with_order"]).orders[-1]
+def recommend_task(args: dict[str, Any]) -> dict[str, Any]:
+    """The best ways to fit one order into a stored version, as JSON (`items`), and the
+    version's travel matrix (`travel`: keys and seconds) when the caller did not pass it
+    (`travel`), for the caller to keep."""
+    # The stored problem with the order appended, validated once: the order is checked in
+    # its context, and the stored problem (valid when it was stored) is the same without it.
+    with_order = load_problem(args["with_order"])
+    order = with_order.orders[-1]
+    problem = with_order.model_copy(update={"orders": with_order.orders[:-1]})
+    given = args.get("travel")
+    travel = TravelMatrix(*given) if given is not None else day_matrix(problem)
     items = recommend(
         problem,
         Plan.model_validate(args["plan"]),
         order,
         datetime.fromisoformat(args["now"]),
         k=args["k"],
+        travel=travel,
     )
-    return [document(item) for item in items]
+    made = None if given is not None else (travel.keys, travel.seconds)
+    return {"items": [document(item) for item in items], "travel": made}
 
 
 def check_task(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -3,6 +3,8 @@ after it (`dependency`, `capacity`, `not_worth_it`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from models.plan import Reason
@@ -11,22 +13,29 @@ from optimizer.insertion import schedule
 from optimizer.instance import Instance
 
 
-def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
-    """Orders that no plan can serve, each with every reason that alone rules it out."""
+def static_reasons(inst: Instance, orders: Iterable[int] | None = None) -> dict[int, list[Reason]]:
+    """Orders that no plan can serve, each with every reason that alone rules it out.
+
+    With `orders`, only those are looked at, and the orders they wait for or are linked to
+    (directly or through others): their reasons are the same as when all are looked at."""
     out: dict[int, list[Reason]] = {}
+    scope = range(len(inst.orders)) if orders is None else _with_prerequisites(inst, orders)
     depots = [_reachable_depots(inst, t) for t in range(len(inst.techs))]
-    for o in range(len(inst.orders)):
+    for o in scope:
         reasons = _order_reasons(inst, o, depots)
         if reasons:
             out[o] = reasons
+    within = set(scope)
     for o, reason in _gap_reasons(inst).items():
-        out.setdefault(o, [reason])
+        if o in within:
+            out.setdefault(o, [reason])
     # An order waiting for, or linked to, an order that can never be served cannot be served
     # either (linked orders are served both or neither).
     changed = True
     while changed:
         changed = False
-        for o, order in enumerate(inst.orders):
+        for o in scope:
+            order = inst.orders[o]
             if o in out:
                 continue
             blocked = [inst.orders[p].id for p in order.after if p in out]
@@ -43,6 +52,20 @@ def static_reasons(inst: Instance) -> dict[int, list[Reason]]:
             out[o] = [Reason(code="dependency", detail=detail)]
             changed = True
     return out
+
+
+def _with_prerequisites(inst: Instance, orders: Iterable[int]) -> list[int]:
+    """The orders, and every order they wait for or are linked to, directly or through
+    others, in index order."""
+    seen = set(orders)
+    todo = list(seen)
+    while todo:
+        order = inst.orders[todo.pop()]
+        for p in [*order.after, *(p for p, _, _ in order.links)]:
+            if p not in seen:
+                seen.add(p)
+                todo.append(p)
+    return sorted(seen)
 
 
 def _gap_reasons(inst: Instance) -> dict[int, Reason]:

@@ -27,12 +27,18 @@ from models.events import (
 )
 from models.plan import BreakItem, Change, EndItem, Plan, Recommendation, Route, SolveStatus
 from models.problem import Order, Pin, Problem, Shift
-from models.validation import FieldError, InvalidInput, check_problem, location_error
+from models.validation import (
+    FieldError,
+    InvalidInput,
+    check_problem,
+    location_error,
+    used_locations,
+)
 from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
-from optimizer.evaluate import changed_orders, evaluate, recompute_route_totals
+from optimizer.evaluate import evaluate, recompute_route_totals
 from optimizer.groups import GroupInsertion, best_group, is_grouped
 from optimizer.insertion import Inserter, Insertion, fixed_start, schedule
 from optimizer.instance import Instance, compile_problem
@@ -42,7 +48,7 @@ from optimizer.search import SearchStats, search
 from optimizer.solution import RouteSol, Solution
 from optimizer.solve import post_reasons, to_plan
 from optimizer.supply import DepotStock, tech_supply
-from optimizer.travel import TravelMatrix
+from optimizer.travel import TravelMatrix, extended
 
 
 @dataclass
@@ -188,20 +194,19 @@ def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -
     """The items of a route under way at `now`, in route order: those begun before it, the
     stop the technician is driving to, and visits reported as started."""
     items = route.items
-    started = [it for it in items[:-1] if _item_begin(it) < now]
+    # Positions, not items: comparing items is slow on long routes.
+    picked = {i for i, it in enumerate(items[:-1]) if _item_begin(it) < now}
     # The stop the technician is driving to is under way too: plans set off as soon as the
     # item before ends and wait on site, so its drive began then (re-planned from the item
     # before, the drive already made would be lost and the day run late).
-    ahead = len(started)
+    ahead = len(picked)
     on_the_way = 0 < ahead < len(items) - 1 and items[ahead].type in ("visit", "depot")
     if on_the_way and _item_finish(items[ahead - 1]) < now:
-        started.append(items[ahead])
+        picked.add(ahead)
     # A visit reported as started is frozen however the plan had it.
-    for it in items:
-        if it.type == "visit" and "start" in times.get(it.order, {}) and it not in started:
-            started.append(it)
-    started.sort(key=lambda it: items.index(it))
-    return started
+    reported = {o for o, seen in times.items() if "start" in seen}
+    picked |= {i for i, it in enumerate(items) if it.type == "visit" and it.order in reported}
+    return [items[i] for i in sorted(picked)]
 
 
 def _hold_crews_together(plan: Plan, begun: dict[str, list[Any]], now: datetime) -> None:
@@ -492,8 +497,12 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
         seq: list[tuple[int, int]] = []
         depot: tuple[int, int] | None = None
         for it in r.items:
-            unstarted = r.shift not in frozen or it not in frozen[r.shift].items
-            if it.type == "depot" and it.depot in inst.depot_idx and depot is None and unstarted:
+            if (
+                it.type == "depot"
+                and it.depot in inst.depot_idx
+                and depot is None
+                and (r.shift not in frozen or it not in frozen[r.shift].items)  # unstarted
+            ):
                 depot = (inst.depot_idx[it.depot], len(seq))
             if it.type != "visit" or it.order not in inst.order_idx:
                 continue
@@ -533,7 +542,46 @@ def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) ->
             # Keep the longest head that still fits; the rest is re-inserted.
             orders = orders[:-1]
     _drop_broken_crews(inst, sol, providers)
+    _drop_broken_relations(inst, sol)
     return sol
+
+
+def _drop_broken_relations(inst: Instance, sol: Solution) -> None:
+    """Orders kept where they no longer keep their relations are taken out, for
+    re-insertion: linked orders whose partner is gone or whose gap no longer holds (re-timed
+    routes move starts later, each route on its own), with every order linked to them;
+    orders that no longer start after what they wait for ends, or whose predecessor is gone;
+    crew orders no longer in all their crew's routes. Repeated until what is kept holds."""
+    where = sol.shifts_of()
+    broken = _broken_relations(inst, sol, where)
+    while broken:
+        for o in broken:
+            for x in inst.linked_group(o):
+                sol.start.pop(x, None)
+                sol.provider.pop(x, None)
+                for s in where.get(x, []):
+                    if s in sol.routes and x in sol.routes[s].orders:
+                        _retime_without(inst, sol, s, x)
+        where = sol.shifts_of()
+        broken = _broken_relations(inst, sol, where)
+
+
+def _broken_relations(inst: Instance, sol: Solution, where: dict[int, list[int]]) -> list[int]:
+    """Orders in the routes whose start is gone, or whose crew, links or `after` relations
+    the kept starts break."""
+    start = sol.start
+    out = []
+    for o, shifts in where.items():
+        order = inst.orders[o]
+        st = start.get(o)
+        if (
+            st is None
+            or (order.crew > 1 and len(shifts) != order.crew)
+            or any(p not in start or not lo <= st - start[p] <= hi for p, lo, hi in order.links)
+            or any(p not in start or st < start[p] + inst.orders[p].duration for p in order.after)
+        ):
+            out.append(o)
+    return out
 
 
 def _drop_broken_crews(inst: Instance, sol: Solution, providers: dict[int, int]) -> None:
@@ -585,12 +633,14 @@ def replan(
     *,
     tolerance: timedelta = timedelta(minutes=15),
     budget: Budget | None = None,
+    travel: TravelMatrix | None = None,
 ) -> ReplanResult:
     """Re-plan the day at `now` after `events`; returns the new plan with its changes.
 
     With `time_limit` 0 only the fast path runs (keep what can be kept, insert the rest at
     the cheapest place). The budget defaults to the parameters' limits from this call.
-    Raises `InvalidInput` for events that do not fit the problem.
+    `travel` is a matrix of the day a caller keeps across calls (`day_matrix`); locations it
+    lacks are added. Raises `InvalidInput` for events that do not fit the problem.
     """
     params = (params or SolveParams()).resolved(problem)
     if params.time_limit is None:
@@ -605,11 +655,13 @@ def replan(
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
     # One matrix serves the residual day, the way home of finished routes and the evaluation.
-    travel = TravelMatrix.from_problem(updated, extra=[f.free_loc for f in frozen.values()])
+    travel = _matrix(updated, [f.free_loc for f in frozen.values()], travel)
     inst = compile_problem(residual, travel)
     _baseline(inst, plan, tolerance)
     start = _previous_solution(inst, plan, frozen)
-    eligible = eligible_shifts(inst)
+    # The fast path alone looks at few orders: their eligible shifts are found when asked for
+    # (unless every van holds everything: then the inserter reads them all).
+    eligible = eligible_shifts(inst) if budget.limit > 0 or inst.van_ok.all() else _Eligible(inst)
     # The fast path places new and orphaned orders; the search tries the rest.
     orphans = {o for o in range(len(inst.orders)) if o not in start.start} - {
         o for o in inst.prev_known if o not in inst.baseline
@@ -619,13 +671,15 @@ def replan(
     fast.cost = solution_cost(inst, fast)
     stats = SearchStats(mode="fast-path")
     sol = fast
-    static = static_reasons(inst)
     # No search when its stage is already over (a loaded machine): the fast path's plan stands.
     searching = budget.until(params.timing.replan_search())
     if budget.limit > 0 and searching.remaining() > 0:
         sol, stats = search(inst, params, searching, fast)
         if (sol.cost or 0) > (fast.cost or 0):
             sol = fast
+    # Reasons are only wanted for the orders left out (and what those wait for).
+    served = sol.shifts_of()
+    static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
     reasons = post_reasons(
         inst,
         sol,
@@ -634,18 +688,50 @@ def replan(
         params=params,
         eligible=eligible,
     )
-    residual_plan = to_plan(inst, sol, stats, reasons, static, params, began)
+    # Scored once, merged with the frozen part, below.
+    residual_plan = to_plan(inst, sol, stats, reasons, static, params, began, score=False)
     merged = _merge(updated, frozen, residual_plan, travel)
     ev = evaluate(
         updated, merged, travel, previous=plan, change_tolerance=tolerance, frozen_before=now
     )
     merged.objective = ev.objective
     merged.kpis = ev.kpis
-    merged.changes = _changes(updated, plan, merged, tolerance, now)
+    assert ev.changed_orders is not None  # evaluated against the previous plan
+    merged.changes = _changes(updated, plan, merged, set(ev.changed_orders))
     merged.solver = {**residual_plan.solver, "frozen_routes": len(frozen)}
-    if not ev.feasible and merged.status.is_feasible:
-        merged.solver["evaluator_violations"] = [str(v) for v in ev.violations[:20]]
+    if not ev.valid:
+        broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
+        merged.solver["evaluator_violations"] = [str(v) for v in broken[:20]]
     return ReplanResult(problem=updated, plan=merged, stats=stats)
+
+
+class _Eligible(dict[int, list[int]]):
+    """Order -> its eligible shifts (`eligible_for`), each found the first time it is asked
+    for. Only what was asked for is in it: for callers that read it by order, not iterate."""
+
+    def __init__(self, inst: Instance) -> None:
+        super().__init__()
+        self.inst = inst
+
+    def __missing__(self, o: int) -> list[int]:
+        found = self[o] = eligible_for(self.inst, o)
+        return found
+
+
+def day_matrix(problem: Problem) -> TravelMatrix:
+    """The travel matrix of a day, for a caller that re-plans it or asks for recommendations
+    many times (`replan(..., travel=)`, `recommend(..., travel=)`): built once, it spares
+    each call the matrix over every location of the day."""
+    return TravelMatrix.from_problem(problem)
+
+
+def _matrix(problem: Problem, extra: list[Location], kept: TravelMatrix | None) -> TravelMatrix:
+    """The travel matrix over the problem's locations and the extra ones: the kept one with
+    the locations it lacks added (the same seconds: each pair is computed on its own), or a
+    new one."""
+    if kept is None:
+        return TravelMatrix.from_problem(problem, extra=extra)
+    return extended(kept, problem, [*(loc for _, loc in used_locations(problem)), *extra])
 
 
 def _merge(
@@ -714,11 +800,9 @@ def _go_home(updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMa
     return items
 
 
-def _changes(
-    updated: Problem, old: Plan, new: Plan, tolerance: timedelta, now: datetime
-) -> list[Change]:
-    """Every counted change, with technicians and starts before and after."""
-    ids = set(changed_orders(updated, new, old, tolerance, frozen_before=now))
+def _changes(updated: Problem, old: Plan, new: Plan, ids: set[str]) -> list[Change]:
+    """Every counted change (`ids`, as the evaluator counts them), with technicians and
+    starts before and after."""
 
     def served(plan: Plan) -> dict[str, tuple[str, datetime]]:
         out: dict[str, tuple[str, datetime]] = {}
@@ -765,8 +849,8 @@ def _make_room(
         for o, order in enumerate(inst.orders)
         if o not in sol.start
         and order.crew == 1
-        and eligible[o]
         and (order.priority == 1 or order.mandatory)
+        and eligible[o]
     ]
     if not urgent:
         return sol
@@ -779,7 +863,7 @@ def _make_room(
             ins.apply(direct)
             continue
         near = ins.nearest_routes(o)
-        options = _bumping_options(inst, sol, o, near)
+        options = _bumping_options(ins, o, near)
         if not options:
             continue
         best = min(options, key=lambda x: (x.delta, x.insertion.shift))
@@ -812,16 +896,17 @@ def recommend(
     k: int = 5,
     *,
     tolerance: timedelta = timedelta(minutes=15),
+    travel: TravelMatrix | None = None,
 ) -> list[Recommendation]:
     """The k cheapest ways to fit one new order into the running plan, best first. Where a
     route is full, dropping one of its orders of no higher priority is an option too (listed
     in the changes and priced in `cost_delta`). A crew order gets the k cheapest crews, each
-    led by another technician (`crew` lists them)."""
+    led by another technician (`crew` lists them). `travel`: as for `replan`."""
     updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
-    inst = compile_problem(residual)
+    inst = compile_problem(residual, _matrix(residual, [], travel))
     _baseline(inst, plan, tolerance)
     o = inst.order_idx[order.id]
     eligible = {o: eligible_for(inst, o)}
@@ -838,7 +923,7 @@ def recommend(
         else:
             full.append(s)
     if len(options) < k:
-        options += _bumping_options(inst, sol, o, full)
+        options += _bumping_options(ins, o, full)
     options.sort(key=lambda x: (x.delta, x.insertion.shift))
     return [_recommendation(inst, opt, o) for opt in options[:k]]
 
@@ -890,8 +975,11 @@ def _crew_recommendation(
     )
 
 
-def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -> list[_Option]:
-    """For each full route, the best option that drops one order of o's priority or lower."""
+def _bumping_options(ins: Inserter, o: int, shifts: list[int]) -> list[_Option]:
+    """For each full route, the best option that drops one order of o's priority or lower
+    (each tried on a clone of the inserter of the current solution: only the route touched
+    is re-timed and priced)."""
+    inst, sol = ins.inst, ins.sol
     out = []
     for s in shifts:
         route = sol.routes.get(s)
@@ -912,17 +1000,16 @@ def _bumping_options(inst: Instance, sol: Solution, o: int, shifts: list[int]) -
         )
         best: _Option | None = None
         for x in cheaper[:3]:
-            trial = sol.copy()
-            tins = Inserter(inst, trial, {o: [s]}, granularity=len(inst.shifts))
+            tins = ins.clone()
             before = tins.cost.get(s, 0)
             if not tins.remove(x):
                 continue
-            ins = tins.best(o, shifts=[s])
-            if ins is None:
+            fit = tins.best(o, shifts=[s])
+            if fit is None:
                 continue
-            delta = tins.cost.get(s, 0) - before + ins.delta + unassigned_cost(inst, x)
+            delta = tins.cost.get(s, 0) - before + fit.delta + unassigned_cost(inst, x)
             if best is None or delta < best.delta:
-                best = _Option(delta, ins, [x], dict(sol.start))
+                best = _Option(delta, fit, [x], dict(sol.start))
         if best is not None:
             out.append(best)
     return out

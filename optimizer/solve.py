@@ -205,8 +205,11 @@ def to_plan(
     static: dict[int, list[Reason]],
     params: SolveParams,
     began: float,
+    *,
+    score: bool = True,
 ) -> Plan:
-    """The contract plan of a solution, scored by the evaluator."""
+    """The contract plan of a solution, scored by the evaluator (unless `score` is False:
+    a caller that scores a larger plan made of this one, such as a re-plan)."""
     from optimizer.evaluate import evaluate  # the specification scores every plan
 
     served = sol.shifts_of()
@@ -236,12 +239,25 @@ def to_plan(
         routes=routes,
         unassigned=unassigned,
     )
+    if not score:
+        plan.solver = _solver_record(params, stats, began)
+        return plan
     ev = evaluate(inst.problem, plan, inst.travel)
     bound = None
     if stats.bound is not None and stats.mode == "full":
         bound = float(stats.bound) / (60 * 100)
     plan.objective = Objective(value=ev.objective.value, bound=bound, terms=ev.objective.terms)
     plan.kpis = ev.kpis
+    solver = _solver_record(params, stats, began)
+    if not ev.valid:
+        broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
+        solver["evaluator_violations"] = [f"{v.where}: {v.message}" for v in broken[:20]]
+    plan.solver = solver
+    return plan
+
+
+def _solver_record(params: SolveParams, stats: SearchStats, began: float) -> dict[str, Any]:
+    """The plan's `solver` record: parameters and what the search did."""
     solver: dict[str, Any] = {
         "wall_time": format_duration(timedelta(seconds=time.monotonic() - began)),
         "seed": params.seed,
@@ -257,8 +273,4 @@ def to_plan(
     }
     if stats.parts > 1:
         solver["parts"] = stats.parts
-    if not ev.valid:
-        broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
-        solver["evaluator_violations"] = [f"{v.where}: {v.message}" for v in broken[:20]]
-    plan.solver = solver
-    return plan
+    return solver

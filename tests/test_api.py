@@ -557,6 +557,22 @@ def test_recommendations_rank_ways_to_fit_an_order(service: Service) -> None:
         assert path in error_paths(assert_problem(response, 422))
 
 
+def test_recommendations_keep_the_versions_travel_matrix(service: Service) -> None:
+    """The first recommendation on a version leaves its travel matrix with the service; the
+    next one, given it, answers the same."""
+    job = service.submit(tiny_problem(), wait=30).json()
+    url = f"/v1/plans/{job['id']}/recommendations"
+    body = {"order": order("O4", 20, 10, priority=1, due=at("12:00")), "now": at("08:30")}
+    cache = service.client.app.state.slot_travel  # type: ignore[attr-defined]
+    assert cache.find(job["id"], 1) is None
+    first = service.client.post(url, json=body, headers=service.auth("dispatcher"))
+    assert first.status_code == 200, first.text
+    assert cache.find(job["id"], 1) is not None
+    again = service.client.post(url, json=body, headers=service.auth("dispatcher"))
+    assert again.status_code == 200, again.text
+    assert again.json()["items"] == first.json()["items"]
+
+
 # --------------------------------------------------------------------------- checks
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
@@ -10,8 +11,12 @@ from api.deps import DispatcherKey, StoreDep, TasksDep
 from api.errors import conflict, invalid, responses
 from api.guard import GuardedRoute
 from api.routers.plans import PlanId, get_or_404
+from api.routers.slots import TravelCacheDep
 from api.schemas import RecommendationList, RecommendRequest
 from models import FieldError, InvalidInput, Recommendation
+
+if TYPE_CHECKING:
+    from optimizer.travel import TravelMatrix
 
 RECOMMEND_SECONDS = 10.0
 """How long a recommendation may take (it has no time limit of its own; it is quick)."""
@@ -32,6 +37,7 @@ def recommend_order(
     key: DispatcherKey,
     store: StoreDep,
     tasks: TasksDep,
+    travel: TravelCacheDep,
 ) -> RecommendationList:
     """The best ways (at most `k`, best first) to fit one new order into the plan's latest
     version at `now`: who, when, whether its SLA is met, what it costs and what else moves.
@@ -45,24 +51,36 @@ def recommend_order(
     index = len(orders)
     document = {**stored.problem, "orders": [*orders, body.order]}
     args = {
-        "problem": stored.problem,
         "with_order": document,
         "plan": stored.plan,
         "now": body.now.isoformat(),
         "k": body.k,
     }
+    # The version's travel matrix, kept from an earlier call on it (slot offers share it);
+    # without it the task computes it and hands it back to be kept.
+    kept = travel.find(plan_id, record.version)
+    args["travel"] = None if kept is None else travel_args(kept)
     try:  # in a worker process, like re-plans; the order is checked there, in the context
         # of the problem (references, ids, crews)
         found = tasks.run("recommend", args, RECOMMEND_SECONDS)
     except InvalidInput as exc:
         raise invalid(_order_errors(exc.errors, index)) from None
-    items = [Recommendation.model_validate(item) for item in found]
+    if found["travel"] is not None:
+        from optimizer.travel import TravelMatrix  # lazy: the solver loads where it is used
+
+        travel.put(plan_id, record.version, TravelMatrix(*found["travel"]))
+    items = [Recommendation.model_validate(item) for item in found["items"]]
     return RecommendationList(
         plan_id=plan_id,
         version=record.version,
         order=str(body.order["id"]),
         items=items,
     )
+
+
+def travel_args(matrix: TravelMatrix) -> tuple[Any, ...]:
+    """A travel matrix as a task argument: its keys and seconds (not its derived caches)."""
+    return (matrix.keys, matrix.seconds)
 
 
 def _order_errors(errors: list[FieldError], index: int) -> list[FieldError]:

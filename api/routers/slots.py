@@ -79,18 +79,28 @@ class TravelCache:
         """The matrix of the version's problem, computed once."""
         from optimizer.travel import TravelMatrix
 
+        found = self.find(plan_id, version)
+        if found is not None:
+            return found
+        matrix = TravelMatrix.from_problem(problem)
+        self.put(plan_id, version, matrix)
+        return matrix
+
+    def find(self, plan_id: str, version: int) -> TravelMatrix | None:
+        """The version's matrix when it is kept."""
         key = (plan_id, version)
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-                return found
-        matrix = TravelMatrix.from_problem(problem)
+            return found
+
+    def put(self, plan_id: str, version: int, matrix: TravelMatrix) -> None:
+        """Keep the matrix of the version's problem (computed elsewhere, such as in a task)."""
         with self._lock:
-            self._items[key] = matrix
+            self._items[(plan_id, version)] = matrix
             while len(self._items) > self.SIZE:
                 self._items.popitem(last=False)
-        return matrix
 
 
 def get_travel_cache(request: Request) -> TravelCache:
