@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from optimizer.cp.objective import unassigned_cost
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.instance import Instance
+from optimizer.retime import Ties, delayed
 from optimizer.solution import RouteSol
 
 CANDIDATE_ROUTES = 10
 """Routes tried for each member of a group (the nearest eligible ones, idle ones included)."""
 CANDIDATE_STARTS = 12
 """Anchor starts tried for a group (the earliest a member could start, in order)."""
+PUSHED_STARTS = 6
+"""Anchor starts at which a group is also tried with the tied visits after it delayed."""
 
 
 @dataclass
@@ -134,9 +137,10 @@ def _spread(times: list[int], gap: int = 300) -> list[int]:
     return kept[:head] + [rest[int(k * step)] for k in range(2 * CANDIDATE_STARTS - head)]
 
 
-def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
+def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertion | None:
     """The cheapest feasible placement of o's whole group (nothing else moves but the
-    starts of the routes it joins), or None."""
+    starts of the routes it joins), or None. With `ties`, placements that delay the tied
+    visits after it (and their partners, `optimizer.retime`) are tried as well."""
     inst, sol = ins.inst, ins.sol
     slots = slots_of(inst, o)
     if slots is None:
@@ -159,7 +163,8 @@ def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
         return None
     best: GroupInsertion | None = None
     tried = 0
-    for t in _spread(sorted(anchors)):
+    spread = _spread(sorted(anchors))
+    for t in spread:
         if tried >= CANDIDATE_STARTS:
             break
         found = _place_at(ins, slots, cands, t)
@@ -168,14 +173,26 @@ def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
         tried += 1
         if best is None or found.delta < best.delta:
             best = found
+    if ties is not None:
+        for t in spread[:PUSHED_STARTS]:
+            found = _place_at(ins, slots, cands, t, ties, None if best is None else best.delta)
+            if found is not None and (best is None or found.delta < best.delta):
+                best = found
     return best
 
 
 def _place_at(
-    ins: Inserter, slots: list[Slot], cands: dict[int, list[int]], anchor: int
+    ins: Inserter,
+    slots: list[Slot],
+    cands: dict[int, list[int]],
+    anchor: int,
+    ties: Ties | None = None,
+    bound: int | None = None,
 ) -> GroupInsertion | None:
     """The cheapest placement of the group with the anchor starting at `anchor`: each slot
-    in a route of its own (crew members on distinct technicians)."""
+    in a route of its own (crew members on distinct technicians). With `ties`, tied visits
+    after a member may be delayed (and their partners with them); such a placement is
+    priced in full only while its routes' own costs stay under `bound`."""
     inst = ins.inst
     used_shifts: set[int] = set()
     used_techs: dict[int, set[int]] = {}
@@ -200,7 +217,7 @@ def _place_at(
             pinned = order.pin_tech is not None and order.crew > 1 and not taken
             if pinned and tech != order.pin_tech:  # the pinned technician is the crew's first
                 continue
-            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides):
+            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides, ties):
                 options.append((cost, s, timed, start))
         options.sort(key=lambda op: (op[0], op[1]))
         chosen = None
@@ -212,11 +229,20 @@ def _place_at(
             return None
         cost, s, timed, start = chosen
         delta += cost
+        if ties is not None and bound is not None and delta >= bound:
+            return None  # delaying others only adds to the routes' own costs
         routes[s] = timed
         used_shifts.add(s)
         taken.add(inst.shifts[s].tech)
         starts[x] = start
         provider.setdefault(x, s)
+    if ties is not None:
+        pushed = delayed(ins, ties, routes, starts)
+        if pushed is None:
+            return None
+        routes, delta = pushed
+        for x in starts:
+            starts[x] = routes[provider[x]].starts[routes[provider[x]].route.orders.index(x)]
     # A crew's lateness is counted in each of its routes: once is its cost.
     for x, st in starts.items():
         order = inst.orders[x]
@@ -226,11 +252,12 @@ def _place_at(
 
 
 def _in_route(
-    ins: Inserter, x: int, s: int, lo: int, hi: int, provides: bool
+    ins: Inserter, x: int, s: int, lo: int, hi: int, provides: bool, ties: Ties | None = None
 ) -> list[tuple[int, Timed, int]]:
     """Insertions of x into shift s's route starting in [lo, hi]: (cost delta, timed route,
     start), cheapest first. Only the positions around that time are tried; a provider may
-    add a depot stop for what its van lacks."""
+    add a depot stop for what its van lacks. With `ties`, the route's tied visits may start
+    later than they do."""
     inst, sol = ins.inst, ins.sol
     route = sol.routes.get(s)
     seq = route.orders if route is not None else []
@@ -243,6 +270,10 @@ def _in_route(
     for pos in sorted({at, max(0, at - 1)}):
         cand = [*seq[:pos], x, *seq[pos:]]
         lower = ins.lower_bounds(cand)
+        if ties is not None:
+            for y in seq:
+                if ties.tied[y]:
+                    lower[y] = sol.start[y]  # a bound, no longer a fixed start
         lower[x] = fixed_start(lo) if lo == hi else lo
         depots = ins.depot_options(s, pos, x)
         if not provides:
@@ -265,6 +296,16 @@ def _allowed(inst: Instance, x: int, start: int) -> bool:
     if order.pin_start is not None and start != order.pin_start:
         return False
     return any(ws <= start <= we for ws, we in order.windows)
+
+
+def insert_group(ins: Inserter, o: int, ties: Ties) -> list[int] | None:
+    """Insert unserved o's whole group where it is cheapest, tied visits delayed where that
+    pays, when that costs less than leaving it out: the shifts touched, or None."""
+    g = best_group(ins, o, ties)
+    if g is None or g.delta >= group_value(ins.inst, o):
+        return None
+    apply_group(ins, g)
+    return sorted(g.routes)
 
 
 def apply_group(ins: Inserter, g: GroupInsertion) -> None:

@@ -223,13 +223,32 @@ def best_pushed(ins: Inserter, ties: Ties, o: int, bound: int) -> Pushed | None:
 
 def _bounds(ins: Inserter, ties: Ties, o: int) -> dict[int, int]:
     """Every served tied start bounded below by where it is now (a push only delays), and
-    order o's by its predecessors' ends."""
+    order o's (unless negative) by its predecessors' ends."""
     sol = ins.sol
     out = {x: st for x, st in sol.start.items() if ties.tied[x]}
+    if o < 0:
+        return out
     ends = [sol.start[p] + ins.inst.orders[p].duration for p in ins.inst.orders[o].after]
     if ends:
         out[o] = max(ends)
     return out
+
+
+def delayed(
+    ins: Inserter, ties: Ties, routes: dict[int, Timed], starts: dict[int, int]
+) -> tuple[dict[int, Timed], int] | None:
+    """A group placed in `routes` (its members at `starts`), with the tied visits they
+    delay moved later across routes until every relation holds: every route re-timed and
+    the cost delta, or None."""
+    seqs = {s: t.route.orders for s, t in routes.items()}
+    depots = {s: _depot(t) for s, t in routes.items()}
+    bounds = {**_bounds(ins, ties, -1), **starts}
+    timed = _propagate(ins, ties, seqs, depots, bounds, sorted(routes))
+    if timed is None or not _consistent(ins, ties, timed):
+        return None
+    if not all(ins.dependents_ok(t.route.orders, t) for t in timed.values()):
+        return None
+    return timed, _delta(ins, timed)
 
 
 def apply_pushed(ins: Inserter, p: Pushed) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from optimizer.construct import insert, take_out
 from optimizer.cp.objective import solution_cost, unassigned_cost
-from optimizer.groups import is_grouped
+from optimizer.groups import insert_group, is_grouped
 from optimizer.insertion import Inserter, SegmentCache
 from optimizer.instance import Instance
 from optimizer.pool import RoutePool
@@ -127,10 +127,12 @@ class RuinRecreate:
         for o in unserved:
             if o in cand.start:
                 continue
-            if self.ties.active and not is_grouped(inst, o):
-                shifts = insert_pushed(ins, self.ties, o)
-            else:
+            if not self.ties.active:
                 shifts = insert(ins, o)
+            elif is_grouped(inst, o):
+                shifts = insert_group(ins, o, self.ties)
+            else:
+                shifts = insert_pushed(ins, self.ties, o)
             if shifts is not None:
                 touched.update(shifts)
         if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):

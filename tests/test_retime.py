@@ -9,6 +9,7 @@ from factory import at, order, problem, tech
 from optimizer.construct import construct, take_out
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
+from optimizer.groups import best_group, insert_group
 from optimizer.insertion import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.retime import Ties, best_pushed, compact, insert_pushed
@@ -88,3 +89,23 @@ def test_push_moves_a_linked_order_by_its_gap():
     assert ins.sol.start[2] == _minute(inst, "08:05")
     assert ins.sol.start[0] == _minute(inst, "08:40")
     assert ins.sol.start[1] == _minute(inst, "09:00")
+
+
+def test_a_crew_placed_before_another_crew_delays_it_in_both_routes():
+    """A and B meet for K at (10, 0) at 08:10; crew order C at (5, 0), due 08:05, fits on
+    time only before K: both start C at 08:05 and K moves to 08:40 (08:35 plus the 5 min
+    leg). Without delays C comes after K, at 08:45."""
+    p = problem(
+        [tech("A", 0, 0), tech("B", 0, 0)],
+        [order("K", 10, 0, crew_size=2), order("C", 5, 0, crew_size=2, due=at("08:05"))],
+    )
+    inst = compile_problem(p)
+    eligible = eligible_shifts(inst)
+    ins = Inserter(inst, construct(inst, eligible, only={0}), eligible)
+    fixed = best_group(ins, 1)
+    assert fixed is not None
+    assert fixed.routes[0].starts[-1] == _minute(inst, "08:45")
+    assert insert_group(ins, 1, Ties(inst)) is not None
+    assert ins.sol.start[1] == _minute(inst, "08:05")
+    assert ins.sol.start[0] == _minute(inst, "08:40")
+    assert [r.orders for r in ins.sol.routes.values()] == [[1, 0], [1, 0]]
