@@ -16,6 +16,7 @@ from typing import Any
 from optimizer.cp.objective import unassigned_cost
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.instance import Instance
+from optimizer.retime import Ties, delayed
 from optimizer.solution import RouteSol
 from optimizer.timing import Relaxed, lateness
 
@@ -23,6 +24,8 @@ CANDIDATE_ROUTES = 10
 """Routes tried for each member of a group (the nearest eligible ones, idle ones included)."""
 CANDIDATE_STARTS = 12
 """Anchor starts tried for a group (the earliest a member could start, in order)."""
+PUSHED_STARTS = 6
+"""Anchor starts at which a group is also tried with the tied visits after it delayed."""
 
 
 @dataclass
@@ -159,9 +162,10 @@ def _spread(times: list[int], gap: int = 300) -> list[int]:
     return kept[:head] + [rest[int(k * step)] for k in range(2 * CANDIDATE_STARTS - head)]
 
 
-def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
+def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertion | None:
     """The cheapest feasible placement of o's whole group (nothing else moves but the
-    starts of the routes it joins), or None."""
+    starts of the routes it joins), or None. With `ties`, placements that delay the tied
+    visits after it (and their partners, `optimizer.retime`) are tried as well."""
     inst, sol = ins.inst, ins.sol
     slots = slots_of(inst, o)
     if slots is None:
@@ -185,7 +189,8 @@ def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
     best: GroupInsertion | None = None
     tried = 0
     relaxed: dict[int, Relaxed | None] = {}
-    for t in _spread(sorted(anchors)):
+    spread = _spread(sorted(anchors))
+    for t in spread:
         if tried >= CANDIDATE_STARTS:
             break
         found = _place_at(ins, slots, cands, t, relaxed)
@@ -194,6 +199,12 @@ def best_group(ins: Inserter, o: int) -> GroupInsertion | None:
         tried += 1
         if best is None or found.delta < best.delta:
             best = found
+    if ties is not None:
+        for t in spread[:PUSHED_STARTS]:
+            bound = None if best is None else best.delta
+            found = _place_pushed(ins, slots, cands, t, ties, bound)
+            if found is not None and (best is None or found.delta < best.delta):
+                best = found
     return best
 
 
@@ -249,6 +260,110 @@ def _place_at(
     for x, st in starts.items():
         delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
     return GroupInsertion(sorted(starts), delta, routes, provider)
+
+
+def _place_pushed(
+    ins: Inserter,
+    slots: list[Slot],
+    cands: dict[int, list[int]],
+    anchor: int,
+    ties: Ties,
+    bound: int | None = None,
+) -> GroupInsertion | None:
+    """`_place_at` with the tied visits after each member allowed to start later (and their
+    partners with them, `optimizer.retime`), every position timed in full; priced only
+    while its routes' own costs stay under `bound`."""
+    inst = ins.inst
+    used_shifts: set[int] = set()
+    used_techs: dict[int, set[int]] = {}
+    starts: dict[int, int] = {}
+    routes: dict[int, Timed] = {}
+    provider: dict[int, int] = {}
+    delta = 0
+    for sl in slots:
+        x = sl.order
+        order = inst.orders[x]
+        lo, hi = anchor + sl.lo, anchor + sl.hi
+        if x in starts:
+            lo = hi = starts[x]  # a crew's later members join the first one's start
+        taken = used_techs.setdefault(x, set())
+        # The first member placed of an order provides its equipment and parts.
+        provides = x not in provider and (bool(order.parts) or bool(order.equipment))
+        options = []
+        for s in cands[x]:
+            tech = inst.shifts[s].tech
+            if s in used_shifts or tech in taken:
+                continue
+            pinned = order.pin_tech is not None and order.crew > 1 and not taken
+            if pinned and tech != order.pin_tech:  # the pinned technician is the crew's first
+                continue
+            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides, ties):
+                options.append((cost, s, timed, start))
+        options.sort(key=lambda op: (op[0], op[1]))
+        chosen = None
+        for op in options:
+            if not provides or ins.supplied(inst.shifts[op[1]].tech, op[2].route, x):
+                chosen = op
+                break
+        if chosen is None:
+            return None
+        cost, s, timed, start = chosen
+        delta += cost
+        if bound is not None and delta >= bound:
+            return None  # delaying others only adds to the routes' own costs
+        routes[s] = timed
+        used_shifts.add(s)
+        taken.add(inst.shifts[s].tech)
+        starts[x] = start
+        provider.setdefault(x, s)
+    pushed = delayed(ins, ties, routes, starts)
+    if pushed is None:
+        return None
+    routes, delta = pushed
+    for x in starts:
+        starts[x] = routes[provider[x]].starts[routes[provider[x]].route.orders.index(x)]
+    # A crew's lateness is counted in each of its routes: once is its cost.
+    for x, st in starts.items():
+        delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
+    return GroupInsertion(sorted(starts), delta, routes, provider)
+
+
+def _in_route(
+    ins: Inserter, x: int, s: int, lo: int, hi: int, provides: bool, ties: Ties
+) -> list[tuple[int, Timed, int]]:
+    """Insertions of x into shift s's route starting in [lo, hi]: (cost delta, timed route,
+    start), cheapest first. Only the positions around that time are tried; a provider may
+    add a depot stop for what its van lacks; the route's tied visits may start later than
+    they do. Every position is timed in full (`_bounds` bounds only fixed tied starts)."""
+    inst, sol = ins.inst, ins.sol
+    route = sol.routes.get(s)
+    seq = route.orders if route is not None else []
+    # The position after the last order that starts before lo, and the one before it.
+    at = 0
+    for k, y in enumerate(seq):
+        if sol.start[y] < lo:
+            at = k + 1
+    out: list[tuple[int, Timed, int]] = []
+    for pos in sorted({at, max(0, at - 1)}):
+        cand = [*seq[:pos], x, *seq[pos:]]
+        lower = ins.lower_bounds(cand)
+        for y in seq:
+            if ties.tied[y]:
+                lower[y] = sol.start[y]  # a bound, no longer a fixed start
+        lower[x] = fixed_start(lo) if lo == hi else lo
+        depots = ins.depot_options(s, pos, x)
+        if not provides:
+            depots = depots[:1]  # the route's own stop moved along, or none
+        for d in depots:
+            timed = schedule(inst, s, cand, lower, depot=d)
+            if timed is None:
+                continue
+            st = timed.starts[pos]
+            if st > hi or not _allowed(inst, x, st) or not ins.dependents_ok(cand, timed):
+                continue
+            out.append((route_cost(inst, timed) - ins.cost.get(s, 0), timed, st))
+    out.sort(key=lambda c: c[0])
+    return out
 
 
 Bound = tuple[int, int, int, int, Any, int, int, Any, bool]
@@ -387,3 +502,13 @@ def remove_group(ins: Inserter, o: int) -> list[int] | None:
         ins.drop_order(x)
     ins.resupply(techs, stock)
     return sorted(touched)
+
+
+def insert_group(ins: Inserter, o: int, ties: Ties) -> list[int] | None:
+    """Insert unserved o's whole group where it is cheapest, tied visits delayed where that
+    pays, when that costs less than leaving it out: the shifts touched, or None."""
+    g = best_group(ins, o, ties)
+    if g is None or g.delta >= group_value(ins.inst, o):
+        return None
+    apply_group(ins, g)
+    return sorted(g.routes)

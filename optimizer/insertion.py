@@ -283,6 +283,8 @@ def _avoidable_wait(
             latest = order.windows[0][1]
         else:
             latest = next(we for ws, we in order.windows if ws <= st <= we)
+        if order.due is not None and inst.c_lateness[order.priority - 1]:
+            latest = min(latest, max(st, order.due))  # later than due is priced lateness
         room = latest - st
         slack = room + waited if slack is None else min(slack, room + waited)
         if slack <= 0:

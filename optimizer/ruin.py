@@ -15,10 +15,11 @@ import numpy as np
 
 from optimizer.construct import insert, take_out
 from optimizer.cp.objective import solution_cost, unassigned_cost
-from optimizer.groups import is_grouped
+from optimizer.groups import insert_group, is_grouped
 from optimizer.insertion import Inserter, SegmentCache
 from optimizer.instance import Instance
 from optimizer.pool import RoutePool
+from optimizer.retime import Ties, compact, insert_pushed
 from optimizer.solution import Solution
 
 RANDOM_ORDER = 0.4
@@ -56,6 +57,7 @@ class RuinRecreate:
         # Must-serve and priority-1 orders: always offered back, and room is made for them.
         self.urgent = [o for o in self.movable if self.value[o] >= max(inst.c_unassigned[0], 1)]
         self.segments = SegmentCache(inst)
+        self.ties = Ties(inst)
         self.exchange_pays = 1.0  # running share of exchange calls that found something
         self.costs: dict = {}  # route parts of the objective, by route (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
@@ -125,7 +127,12 @@ class RuinRecreate:
         for o in unserved:
             if o in cand.start:
                 continue
-            shifts = insert(ins, o)
+            if not self.ties.active:
+                shifts = insert(ins, o)
+            elif is_grouped(inst, o):
+                shifts = insert_group(ins, o, self.ties)
+            else:
+                shifts = insert_pushed(ins, self.ties, o)
             if shifts is not None:
                 touched.update(shifts)
         if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
@@ -135,6 +142,17 @@ class RuinRecreate:
             self.exchange_pays += 0.02 * ((made > 0) - self.exchange_pays)
         cand.cost = solution_cost(inst, cand, self.costs)
         return ins
+
+    def compacted(self, sol: Solution) -> Solution:
+        """sol with its tied starts as early as its routes allow (`optimizer.retime`), when
+        that is cheaper; sol itself otherwise."""
+        if not self.ties.active:
+            return sol
+        ins = self.inserter(sol)
+        if not compact(ins, self.ties):
+            return sol
+        ins.sol.cost = solution_cost(self.inst, ins.sol)
+        return ins.sol if ins.sol.cost < (sol.cost or 0) else sol
 
     def _related(self, seed: int, sol: Solution) -> list[int]:
         """The seed (if served) and the orders nearest to it (Shaw relatedness by place)."""
