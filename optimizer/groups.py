@@ -10,6 +10,7 @@ out (`remove_group`) and placing it again (`best_group`).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,48 +219,17 @@ def _place_at(
     """The cheapest placement of the group with the anchor starting at `anchor`: each slot
     in a route of its own (crew members on distinct technicians). `relaxed` keeps the
     routes' relaxations (`optimizer.timing`) between anchors."""
-    inst = ins.inst
-    used_shifts: set[int] = set()
-    used_techs: dict[int, set[int]] = {}
-    starts: dict[int, int] = {}
-    routes: dict[int, Timed] = {}
-    provider: dict[int, int] = {}
-    delta = 0
-    for sl in slots:
-        x = sl.order
-        order = inst.orders[x]
-        lo, hi = anchor + sl.lo, anchor + sl.hi
-        if x in starts:
-            lo = hi = starts[x]  # a crew's later members join the first one's start
-        taken = used_techs.setdefault(x, set())
-        # The first member placed of an order provides its equipment and parts.
-        provides = x not in provider and (bool(order.parts) or bool(order.equipment))
+
+    def choose(x: int, shifts: list[int], lo: int, hi: int, provides: bool) -> Chosen | None:
         bounds: list[Bound] = []
-        for s in cands[x]:
-            tech = inst.shifts[s].tech
-            if s in used_shifts or tech in taken:
-                continue
-            pinned = order.pin_tech is not None and order.crew > 1 and not taken
-            if pinned and tech != order.pin_tech:  # the pinned technician is the crew's first
-                continue
+        for s in shifts:
             if s not in relaxed:
                 relaxed[s] = ins.relaxed(s)
             if relaxed[s] is not None:
                 bounds += _bounds(ins, relaxed[s], x, lo, hi, provides)  # type: ignore[arg-type]
-        chosen = _cheapest(ins, x, bounds, relaxed, hi, provides)
-        if chosen is None:
-            return None
-        cost, s, timed, start = chosen
-        delta += cost
-        routes[s] = timed
-        used_shifts.add(s)
-        taken.add(inst.shifts[s].tech)
-        starts[x] = start
-        provider.setdefault(x, s)
-    # A crew's lateness is counted in each of its routes: once is its cost.
-    for x, st in starts.items():
-        delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
-    return GroupInsertion(sorted(starts), delta, routes, provider)
+        return _cheapest(ins, x, bounds, relaxed, hi, provides)
+
+    return _place(ins, slots, cands, anchor, choose)
 
 
 def _place_pushed(
@@ -274,6 +244,42 @@ def _place_pushed(
     partners with them, `optimizer.retime`), every position timed in full; priced only
     while its routes' own costs stay under `bound`."""
     inst = ins.inst
+
+    def choose(x: int, shifts: list[int], lo: int, hi: int, provides: bool) -> Chosen | None:
+        options = [
+            (cost, s, timed, start)
+            for s in shifts
+            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides, ties)
+        ]
+        options.sort(key=lambda op: (op[0], op[1]))
+        supplied = (
+            op
+            for op in options
+            if not provides or ins.supplied(inst.shifts[op[1]].tech, op[2].route, x)
+        )
+        return next(supplied, None)
+
+    return _place(ins, slots, cands, anchor, choose, ties, bound)
+
+
+Chosen = tuple[int, int, Timed, int]
+"""A member's placement: (cost delta, shift, timed route, start)."""
+
+
+def _place(
+    ins: Inserter,
+    slots: list[Slot],
+    cands: dict[int, list[int]],
+    anchor: int,
+    choose: Callable[[int, list[int], int, int, bool], Chosen | None],
+    ties: Ties | None = None,
+    bound: int | None = None,
+) -> GroupInsertion | None:
+    """Each slot of the group in the route `choose` picks among its candidates (crew
+    members on distinct technicians, a crew pinned to its first member's technician), the
+    anchor starting at `anchor`; with `ties`, the tied visits it delays are pushed along
+    (`optimizer.retime`), only while the routes' own costs stay under `bound`."""
+    inst = ins.inst
     used_shifts: set[int] = set()
     used_techs: dict[int, set[int]] = {}
     starts: dict[int, int] = {}
@@ -289,22 +295,16 @@ def _place_pushed(
         taken = used_techs.setdefault(x, set())
         # The first member placed of an order provides its equipment and parts.
         provides = x not in provider and (bool(order.parts) or bool(order.equipment))
-        options = []
-        for s in cands[x]:
-            tech = inst.shifts[s].tech
-            if s in used_shifts or tech in taken:
-                continue
-            pinned = order.pin_tech is not None and order.crew > 1 and not taken
-            if pinned and tech != order.pin_tech:  # the pinned technician is the crew's first
-                continue
-            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides, ties):
-                options.append((cost, s, timed, start))
-        options.sort(key=lambda op: (op[0], op[1]))
-        chosen = None
-        for op in options:
-            if not provides or ins.supplied(inst.shifts[op[1]].tech, op[2].route, x):
-                chosen = op
-                break
+        pinned = order.pin_tech is not None and order.crew > 1 and not taken
+        shifts = [
+            s
+            for s in cands[x]
+            if s not in used_shifts
+            and inst.shifts[s].tech not in taken
+            # The pinned technician is the crew's first.
+            and (not pinned or inst.shifts[s].tech == order.pin_tech)
+        ]
+        chosen = choose(x, shifts, lo, hi, provides)
         if chosen is None:
             return None
         cost, s, timed, start = chosen
@@ -316,12 +316,13 @@ def _place_pushed(
         taken.add(inst.shifts[s].tech)
         starts[x] = start
         provider.setdefault(x, s)
-    pushed = delayed(ins, ties, routes, starts)
-    if pushed is None:
-        return None
-    routes, delta = pushed
-    for x in starts:
-        starts[x] = routes[provider[x]].starts[routes[provider[x]].route.orders.index(x)]
+    if ties is not None:
+        pushed = delayed(ins, ties, routes, starts)
+        if pushed is None:
+            return None
+        routes, delta = pushed
+        for x in starts:
+            starts[x] = routes[provider[x]].starts[routes[provider[x]].route.orders.index(x)]
     # A crew's lateness is counted in each of its routes: once is its cost.
     for x, st in starts.items():
         delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
