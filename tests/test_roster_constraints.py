@@ -48,6 +48,7 @@ def model_status(problem: RosterProblem, family: str, fixed: list[str | None]) -
     return solver.solve(rm.model)
 
 
+RUNS = {"max_consecutive_shifts": 3, "min_consecutive_shifts": 2, "min_consecutive_days_off": 2}
 CASES = [
     # family, rules, a row keeping the rule, a row breaking it
     ("days_off", {"days_off": [2]}, "DD.DD..", "DDDDD.."),
@@ -61,6 +62,10 @@ CASES = [
     ("min_consecutive_shifts", {"min_consecutive_shifts": 2}, "D.DD..D", "..D.DD."),
     ("min_consecutive_days_off", {"min_consecutive_days_off": 2}, ".DD..D.", "DD.DDD."),
     ("max_weekends", {"max_weekends": 1}, ".....DD.......", ".....D......D."),
+    # the flow of runs repeats the three run-length rules: runs at either end are exempt
+    ("run_patterns", RUNS, "D..DDD.", "DDDD..."),
+    ("run_patterns", RUNS, ".DD..DN", "DD.DDD."),
+    ("run_patterns", RUNS, "D..DD..", "DD..D.."),
 ]
 
 
