@@ -1,5 +1,5 @@
 """Neighbourhoods as sub-models: the sub-instance scores like the whole one, less the others'
-requests; re-optimising a part keeps every rule; a first roster built person by person."""
+requests; re-optimising a part keeps every rule; a first roster, then LNS, by parts."""
 
 from __future__ import annotations
 
@@ -64,9 +64,10 @@ def test_a_part_reoptimised_stays_feasible_and_no_worse() -> None:
         assert all(search.assignment[e] == before[e] for e in others)
 
 
-def test_first_roster_person_by_person_then_lns() -> None:
-    """Forced to work by parts on Instance2, the solve builds a first roster person by person,
-    improves it with neighbourhoods, and the result is feasible and scored by the evaluator."""
+def test_first_roster_by_parts_then_lns() -> None:
+    """Forced to work by parts on Instance2, the solve finds a first roster on feasibility
+    alone, improves it with neighbourhoods, and the result is feasible and scored by the
+    evaluator."""
     problem = curtois.load("Instance2")
     params = RosterParams(
         workers=1,

@@ -1,7 +1,7 @@
-"""Large neighbourhood search on sub-models: re-optimise a group of people over every day, or a
-larger group over a window of days, with the rest of the roster fixed, warm-started from the
-incumbent, until the budget is spent; and the first roster of a large instance, built person
-by person.
+"""Large neighbourhood search on sub-models: re-optimise everyone over a window of days, a
+group of people over every day, or a larger group over a window of days, with the rest of the
+roster fixed, warm-started from the incumbent, until the budget is spent; and the first roster
+of a large instance.
 
 Every labour rule binds one person, so a neighbourhood is a small model of its own
 (`RosterInstance.subproblem`): the people outside it count as constants in the cover rows.
@@ -16,22 +16,23 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 
 from optimizer.roster.evaluate import evaluate_assignment
-from optimizer.roster.instance import OFF, RosterInstance
+from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import build_model
+from optimizer.roster.solve import search_redundant
 
 if TYPE_CHECKING:
     from optimizer.roster.solve import Search
 
-KINDS = ("staff", "block")
-"""Neighbourhoods in turn: a group of people over every day, and a group of twice as many
-people over a window of days."""
+KINDS = ("days", "staff", "block")
+"""Neighbourhoods in turn: everyone over a window of days, a group of people over every day,
+and a group of twice as many people over a window of twice the days."""
 GROW, SHRINK = 1.15, 0.85
 """How the neighbourhood size moves after a sub-solve proved optimal / ran out of time."""
 STEP_COST = 0.1
 """Deterministic seconds each step costs at least (its set-up is not counted by CP-SAT), so a
 deterministic budget bounds the number of steps."""
-FIRST_STEP_SHARE = 0.4
-"""Share of the remaining budget the first roster's rows take at most (split evenly)."""
+FIRST_SHARE = 0.8
+"""Share of the budget the first roster may take at most."""
 
 
 def solve_part(
@@ -41,33 +42,19 @@ def solve_part(
     wall: float,
     deterministic: float | None,
     seed: int,
-    greedy: bool = False,
 ) -> tuple[int, bool] | None:
     """Re-optimise `people` (on `days`, None for all) with everything else fixed, hinted with
     the incumbent; write the rows back when they cost no more. Returns (the change in the
-    objective, whether the sub-model was solved to optimality), None without a solution.
-
-    `greedy` (a first row) searches one worker depth first, each day worked when it can be,
-    and stops at the first row: tight minimum minutes over long horizons defeat CP-SAT's
-    default search, which tries days off first."""
+    objective, whether the sub-model was solved to optimality), None without a solution."""
     assert search.assignment is not None
     inst = search.rm_inst
     sub = inst.subproblem(people, search.assignment, days)
-    families = None if days is None else _without_run_patterns()
-    rm = build_model(sub, families=families)
+    # with most days fixed the flow of runs costs more to build than it helps
+    redundant = search_redundant(search.params) if days is None else ()
+    rm = build_model(sub, redundant=redundant)
     before = [search.assignment[e] for e in people]
     rm.hint(before)
-    if greedy:
-        for e in range(len(people)):
-            rm.model.add_decision_strategy(
-                rm.vars.works[e], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
-            )
-            rm.model.add_decision_strategy(
-                [var for xed in rm.vars.x[e] for var in xed if var is not None],
-                cp_model.CHOOSE_FIRST,
-                cp_model.SELECT_MAX_VALUE,
-            )
-    solver, status = search.run_model(rm.model, wall, deterministic, seed, greedy)
+    solver, status = search.run_model(rm.model, wall, deterministic, seed)
     search.budget.spent_deterministic += max(0.0, STEP_COST - solver.deterministic_time)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if status == cp_model.INFEASIBLE:
@@ -84,42 +71,28 @@ def solve_part(
     return 0, status == cp_model.OPTIMAL
 
 
-def _without_run_patterns() -> list[str]:
-    """Every family but the redundant flow of runs: with most days fixed it costs more to
-    build than it helps."""
-    from optimizer.roster.constraints import CONSTRAINTS
-
-    return [name for name, _ in CONSTRAINTS if name != "run_patterns"]
-
-
 def construct(search: Search) -> None:
-    """A first roster, one person at a time: each row is the best for that person given the
-    rows already placed (cover rows count them; people not yet placed count as off)."""
+    """A first roster: the whole instance for feasibility alone, stopped at its first
+    solution; LNS then improves it. With the cover in the objective CP-SAT may find no roster
+    at all in its time (Instance20: none in 300 s; 20 s on feasibility alone)."""
     inst = search.rm_inst
     params, budget = search.params, search.budget
     assert params.seed is not None
-    search.assignment = [[OFF] * inst.num_days for _ in range(inst.num_staff)]
-    for e in range(inst.num_staff):
-        placed = None
-        for attempt in range(4):  # longer tries when one ends without a row
-            share = FIRST_STEP_SHARE * (3**attempt) / (inst.num_staff - e)
-            det = budget.deterministic_left()
-            placed = solve_part(
-                search,
-                [e],
-                None,
-                min(budget.wall_left(), max(5.0 * 3**attempt, budget.wall_left() * share)),
-                None if det is None else max(0.01, det * share),
-                params.seed + e,
-                greedy=True,
-            )
-            if placed is not None or search.infeasible or budget.exhausted():
-                break
-        if placed is None:
-            search.assignment = None
-            return
-    search.value = evaluate_assignment(inst, search.assignment).value
-    search.note_improvement()
+    rm = build_model(inst)
+    rm.model.clear_objective()  # type: ignore[no-untyped-call]
+    det = budget.deterministic_left()
+    solver, status = search.run_model(
+        rm.model,
+        budget.wall_left() * FIRST_SHARE,
+        None if det is None else det * FIRST_SHARE,
+        params.seed,
+        stop_at_first=True,
+    )
+    search.infeasible = status == cp_model.INFEASIBLE
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        search.assignment = rm.assignment(solver)
+        search.value = evaluate_assignment(inst, search.assignment).value
+        search.note_improvement()
 
 
 def improve(search: Search) -> None:
@@ -130,7 +103,11 @@ def improve(search: Search) -> None:
     assert params.seed is not None
     rng = random.Random(params.seed)
     num_staff, num_days = inst.num_staff, inst.num_days
-    sizes = {"staff": float(params.lns_staff), "block": float(2 * params.lns_days)}
+    sizes = {
+        "days": float(params.lns_days),
+        "staff": float(params.lns_staff),
+        "block": float(2 * params.lns_days),
+    }
     steps = accepted = 0
     while not budget.exhausted() and not search.infeasible:
         kind = KINDS[steps % len(KINDS)]
@@ -139,8 +116,8 @@ def improve(search: Search) -> None:
             people, days = sorted(rng.sample(range(num_staff), size)), None
         else:
             size = max(1, min(num_days, round(sizes[kind])))
-            group = min(num_staff, max(2, 2 * round(sizes["staff"])))
-            people = sorted(rng.sample(range(num_staff), group))
+            group = num_staff if kind == "days" else max(2, 2 * round(sizes["staff"]))
+            people = sorted(rng.sample(range(num_staff), min(num_staff, group)))
             first = rng.randrange(0, num_days - size + 1)
             days = set(range(first, first + size))
         det = budget.deterministic_left()

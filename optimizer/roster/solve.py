@@ -73,18 +73,13 @@ class Search:
         wall: float,
         deterministic: float | None,
         seed: int,
-        fixed_search: bool = False,
+        stop_at_first: bool = False,
     ) -> tuple[cp_model.CpSolver, Any]:
-        """One CP-SAT run of a (sub-)model, its deterministic time counted in the budget;
-        `fixed_search` follows the model's decision strategy on one worker and stops at its
-        first solution."""
+        """One CP-SAT run of a (sub-)model, its deterministic time counted in the budget,
+        stopped at its first solution if asked."""
         solver = cp_model.CpSolver()
         self.parameters(solver, wall, deterministic, seed)
-        if fixed_search:
-            solver.parameters.num_workers = 1
-            solver.parameters.linearization_level = 2
-            solver.parameters.search_branching = cp_model.FIXED_SEARCH
-        status = solver.solve(model, _Progress(self.budget, [], fixed_search))
+        status = solver.solve(model, _Progress(self.budget, [], stop_at_first))
         self.budget.spent_deterministic += solver.deterministic_time
         return solver, status
 
@@ -120,6 +115,11 @@ class Search:
             self.improvements.append((round(self.budget.elapsed(), 3), self.value))
 
 
+def search_redundant(params: RosterParams) -> tuple[str, ...]:
+    """The redundant constraint families the parameters ask for."""
+    return ("run_patterns",) if params.run_patterns else ()
+
+
 def solve_roster(
     problem: RosterProblem,
     params: RosterParams | None = None,
@@ -141,7 +141,12 @@ def solve_roster(
     # neighbourhoods. Smaller ones get a share of the budget on the whole model first, where
     # CP-SAT often proves the optimum.
     by_parts = use_lns and num_vars > params.lns_first_only_vars
-    search = Search(inst, None if by_parts else build_model(inst), params, budget)
+    search = Search(
+        inst,
+        None if by_parts else build_model(inst, redundant=search_redundant(params)),
+        params,
+        budget,
+    )
     if by_parts:
         if initial is not None:
             search.assignment = inst.from_roster(initial)
