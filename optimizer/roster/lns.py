@@ -31,8 +31,6 @@ GROW, SHRINK = 1.15, 0.85
 STEP_COST = 0.1
 """Deterministic seconds each step costs at least (its set-up is not counted by CP-SAT), so a
 deterministic budget bounds the number of steps."""
-FIRST_SHARE = 0.8
-"""Share of the budget the first roster may take at most."""
 
 
 def solve_part(
@@ -73,7 +71,8 @@ def solve_part(
 
 def construct(search: Search) -> None:
     """A first roster: the whole instance for feasibility alone, stopped at its first
-    solution; LNS then improves it. With the cover in the objective CP-SAT may find no roster
+    solution (it may take the whole budget: nothing else can start without it); LNS then
+    improves it. With the cover in the objective CP-SAT may find no roster
     at all in its time (Instance20: none in 300 s; 20 s on feasibility alone)."""
     inst = search.rm_inst
     params, budget = search.params, search.budget
@@ -83,8 +82,8 @@ def construct(search: Search) -> None:
     det = budget.deterministic_left()
     solver, status = search.run_model(
         rm.model,
-        budget.wall_left() * FIRST_SHARE,
-        None if det is None else det * FIRST_SHARE,
+        budget.wall_left(),
+        det,
         params.seed,
         stop_at_first=True,
     )
