@@ -9,7 +9,7 @@ import pytest
 from ortools.sat.python import cp_model
 
 from models.roster import RosterProblem, load_roster_problem
-from optimizer.roster.constraints import CONSTRAINTS
+from optimizer.roster.constraints import CONSTRAINTS, REDUNDANT
 from optimizer.roster.evaluate import evaluate_roster
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import build_model
@@ -38,7 +38,7 @@ def row(text: str) -> list[str | None]:
 def model_status(problem: RosterProblem, family: str, fixed: list[str | None]) -> int:
     """CP-SAT status of the model with only `family`, person A's row fixed to `fixed`."""
     inst = RosterInstance.from_problem(problem)
-    rm = build_model(inst, families=[family], prune=False)
+    rm = build_model(inst, families=[family], prune=False, redundant=(family,))
     for d, sid in enumerate(fixed):
         for s, var in enumerate(rm.vars.x[0][d]):
             assert var is not None
@@ -48,6 +48,7 @@ def model_status(problem: RosterProblem, family: str, fixed: list[str | None]) -
     return solver.solve(rm.model)
 
 
+RUNS = {"max_consecutive_shifts": 3, "min_consecutive_shifts": 2, "min_consecutive_days_off": 2}
 CASES = [
     # family, rules, a row keeping the rule, a row breaking it
     ("days_off", {"days_off": [2]}, "DD.DD..", "DDDDD.."),
@@ -61,6 +62,10 @@ CASES = [
     ("min_consecutive_shifts", {"min_consecutive_shifts": 2}, "D.DD..D", "..D.DD."),
     ("min_consecutive_days_off", {"min_consecutive_days_off": 2}, ".DD..D.", "DD.DDD."),
     ("max_weekends", {"max_weekends": 1}, ".....DD.......", ".....D......D."),
+    # the flow of runs repeats the three run-length rules: runs at either end are exempt
+    ("run_patterns", RUNS, "D..DDD.", "DDDD..."),
+    ("run_patterns", RUNS, ".DD..DN", "DD.DDD."),
+    ("run_patterns", RUNS, "D..DD..", "DD..D.."),
 ]
 
 
@@ -77,8 +82,8 @@ def test_family_feasible_and_infeasible(
 
 
 def test_registry_names_every_family_once() -> None:
-    """Every family in the registry has a case above, and no name repeats."""
-    names = [name for name, _ in CONSTRAINTS]
+    """Every family in the registries has a case above, and no name repeats."""
+    names = [name for name, _ in CONSTRAINTS + REDUNDANT]
     assert len(names) == len(set(names))
     assert set(names) == {family for family, *_ in CASES}
 

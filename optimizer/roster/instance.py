@@ -68,6 +68,8 @@ class RosterInstance:
     cover: list[CoverIdx]
     allowed: list[list[list[bool]]] = field(default_factory=list)
     """allowed[e][d][s]: e may work s on d (days off and `max_shifts` 0 excluded)."""
+    must_work: list[frozenset[int]] = field(default_factory=list)
+    """Days each person works whatever happens (a neighbourhood's fixed days; else empty)."""
 
     @property
     def num_staff(self) -> int:
@@ -145,6 +147,56 @@ class RosterInstance:
             requests=requests,
             cover=cover,
             allowed=allowed,
+        )
+
+    def subproblem(
+        self, people: list[int], assignment: list[list[int]], days: set[int] | None = None
+    ) -> RosterInstance:
+        """The instance of `people` alone (in that order), with `assignment` fixed outside the
+        neighbourhood: the others count as constants in the cover rows (`required` less
+        their head count, negative when they are already over), and each person of `people`
+        keeps the assignment on the days outside `days` (None: every day is free).
+
+        Its objective differs from the whole instance's by the request cost of the others."""
+        allowed, must_work = [], []
+        for e in people:
+            rows, fixed = [], set()
+            for d, allowed_d in enumerate(self.allowed[e]):
+                if days is None or d in days:
+                    rows.append(allowed_d)
+                    continue
+                s_fixed = assignment[e][d]
+                rows.append([s == s_fixed for s in range(self.num_shifts)])
+                if s_fixed != OFF:
+                    fixed.add(d)
+            allowed.append(rows)
+            must_work.append(frozenset(fixed))
+        position = {e: k for k, e in enumerate(people)}
+        cover = []
+        for c in self.cover:
+            others = sum(
+                1 for e in c.staff if e not in position and assignment[e][c.day] == c.shift
+            )
+            staff = tuple(position[e] for e in c.staff if e in position)
+            cover.append(
+                CoverIdx(c.day, c.shift, staff, c.required - others, c.weight_under, c.weight_over)
+            )
+        requests = [
+            RequestIdx(position[r.staff], r.day, r.shift, r.on, r.weight)
+            for r in self.requests
+            if r.staff in position
+        ]
+        return RosterInstance(
+            num_days=self.num_days,
+            shift_ids=self.shift_ids,
+            staff_ids=[self.staff_ids[e] for e in people],
+            minutes=self.minutes,
+            forbidden_next=self.forbidden_next,
+            rules=[self.rules[e] for e in people],
+            requests=requests,
+            cover=cover,
+            allowed=allowed,
+            must_work=must_work,
         )
 
     def to_roster(self, assignment: list[list[int]]) -> dict[str, list[str | None]]:

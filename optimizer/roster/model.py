@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from optimizer.roster.constraints import CONSTRAINTS
+from optimizer.roster.constraints import CONSTRAINTS, REDUNDANT
 from optimizer.roster.instance import OFF, RosterInstance
 from optimizer.roster.objective import Terms, add_terms
 from optimizer.roster.variables import RosterVars
@@ -48,14 +48,19 @@ class RosterModel:
 
 
 def build_model(
-    inst: RosterInstance, families: list[str] | None = None, prune: bool = True
+    inst: RosterInstance,
+    families: list[str] | None = None,
+    prune: bool = True,
+    redundant: tuple[str, ...] = (),
 ) -> RosterModel:
-    """Build the model with every constraint family (or only the named ones, for tests)."""
+    """Build the model with every constraint family (or only the named ones, for tests) and
+    the `redundant` families named."""
     model = cp_model.CpModel()
     v = RosterVars.build(model, inst, prune=prune)
-    for name, family in CONSTRAINTS:
-        if families is None or name in families:
-            family(model, inst, v)
+    chosen = [f for name, f in CONSTRAINTS if families is None or name in families]
+    chosen += [f for name, f in REDUNDANT if name in redundant]
+    for family in chosen:
+        family(model, inst, v)
     terms = add_terms(model, inst, v)
     model.minimize(terms.total())
     return RosterModel(model, inst, v, terms)

@@ -47,18 +47,28 @@ def request_term(inst: RosterInstance, v: RosterVars) -> cp_model.LinearExpr:
 
 
 def add_terms(model: cp_model.CpModel, inst: RosterInstance, v: RosterVars) -> Terms:
-    """The named terms; cover short and over are integer variables tied to the head count."""
+    """The named terms; cover short and over are integer variables tied to the head count (a
+    constant for a row nobody can work, as in a neighbourhood's fixed part)."""
     unders: list[cp_model.IntVar] = []
     overs: list[cp_model.IntVar] = []
+    under_weights: list[int] = []
+    over_weights: list[int] = []
+    under_fixed = over_fixed = 0
     for k, c in enumerate(inst.cover):
         xs = [var for e in c.staff if (var := v.x[e][c.day][c.shift]) is not None]
-        under = model.new_int_var(0, c.required, f"under[{k}]")
+        if not xs:
+            under_fixed += c.weight_under * max(0, c.required)
+            over_fixed += c.weight_over * max(0, -c.required)
+            continue
+        under = model.new_int_var(0, max(0, c.required), f"under[{k}]")
         over = model.new_int_var(0, max(0, len(xs) - c.required), f"over[{k}]")
         model.add(cp_model.LinearExpr.sum(xs) + under - over == c.required)
         unders.append(under)
         overs.append(over)
+        under_weights.append(c.weight_under)
+        over_weights.append(c.weight_over)
     return Terms(
         request_term(inst, v),
-        cp_model.LinearExpr.weighted_sum(unders, [c.weight_under for c in inst.cover]),
-        cp_model.LinearExpr.weighted_sum(overs, [c.weight_over for c in inst.cover]),
+        cp_model.LinearExpr.weighted_sum(unders, under_weights) + under_fixed,
+        cp_model.LinearExpr.weighted_sum(overs, over_weights) + over_fixed,
     )

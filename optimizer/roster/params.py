@@ -45,6 +45,11 @@ class RosterParams(BaseModel):
     lns_step_time: float = Field(default=2.0, gt=0, description="Seconds per LNS sub-solve.")
     lns_days: int = Field(default=7, ge=1, description="Initial window of days re-optimised.")
     lns_staff: int = Field(default=3, ge=1, description="Initial group of people re-optimised.")
+    run_patterns: bool = Field(
+        default=False,
+        description="Add the redundant flow of run lengths (a tighter LP bound, a slower "
+        "first solution).",
+    )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
     def resolved(self, problem: RosterProblem) -> RosterParams:

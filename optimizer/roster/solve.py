@@ -32,9 +32,11 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 @dataclass
 class Search:
-    """The state of a solve: incumbent, bound and the history of improvements."""
+    """The state of a solve: incumbent, bound and the history of improvements. `rm` is the
+    whole model, None on instances solved only through neighbourhoods."""
 
-    rm: RosterModel
+    rm_inst: RosterInstance
+    rm: RosterModel | None
     params: RosterParams
     budget: Budget
     assignment: list[list[int]] | None = None
@@ -44,13 +46,12 @@ class Search:
     infeasible: bool = False
     improvements: list[tuple[float, int]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    last_status: Any = None
 
-    def run(
-        self, wall: float, deterministic: float | None, seed: int, stop_at_first: bool = False
-    ) -> cp_model.CpSolver:
-        """One CP-SAT run of the model as it stands (domains fixed by the caller), stopped at
-        its first solution if asked."""
-        solver = cp_model.CpSolver()
+    def parameters(
+        self, solver: cp_model.CpSolver, wall: float, deterministic: float | None, seed: int
+    ) -> None:
+        """Set the solver parameters of one run."""
         p = solver.parameters
         p.num_workers = self.params.workers or 1
         # The labour rules are clauses; only the full linearisation puts them (and the
@@ -65,6 +66,30 @@ class Search:
         if deterministic is not None:
             p.max_deterministic_time = max(0.001, deterministic)
         p.log_search_progress = self.params.log
+
+    def run_model(
+        self,
+        model: cp_model.CpModel,
+        wall: float,
+        deterministic: float | None,
+        seed: int,
+        stop_at_first: bool = False,
+    ) -> tuple[cp_model.CpSolver, Any]:
+        """One CP-SAT run of a (sub-)model, its deterministic time counted in the budget,
+        stopped at its first solution if asked."""
+        solver = cp_model.CpSolver()
+        self.parameters(solver, wall, deterministic, seed)
+        status = solver.solve(model, _Progress(self.budget, [], stop_at_first))
+        self.budget.spent_deterministic += solver.deterministic_time
+        return solver, status
+
+    def run(
+        self, wall: float, deterministic: float | None, seed: int, stop_at_first: bool = False
+    ) -> cp_model.CpSolver:
+        """One CP-SAT run of the whole model, stopped at its first solution if asked."""
+        assert self.rm is not None
+        solver = cp_model.CpSolver()
+        self.parameters(solver, wall, deterministic, seed)
         progress = _Progress(self.budget, self.improvements, stop_at_first)
         status = solver.solve(self.rm.model, progress)
         self.budget.spent_deterministic += solver.deterministic_time
@@ -72,7 +97,8 @@ class Search:
         return solver
 
     def take(self, solver: cp_model.CpSolver) -> bool:
-        """Adopt the solver's solution when it is no worse than the incumbent."""
+        """Adopt the whole model's solution when it is no worse than the incumbent."""
+        assert self.rm is not None
         if self.last_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False
         value = round(solver.objective_value)
@@ -80,6 +106,18 @@ class Search:
             return False
         self.assignment, self.value = self.rm.assignment(solver), value
         return True
+
+    def note_improvement(self) -> None:
+        """Record the incumbent's value with the time it was reached."""
+        if self.value is not None and (
+            not self.improvements or self.value < self.improvements[-1][1]
+        ):
+            self.improvements.append((round(self.budget.elapsed(), 3), self.value))
+
+
+def search_redundant(params: RosterParams) -> tuple[str, ...]:
+    """The redundant constraint families the parameters ask for."""
+    return ("run_patterns",) if params.run_patterns else ()
 
 
 def solve_roster(
@@ -91,43 +129,66 @@ def solve_roster(
 
     `initial` (staff id -> shift id or null per day) warm-starts the search as a hint.
     """
+    from optimizer.roster import lns
+
     params = (params or RosterParams()).resolved(problem)
     assert params.time_limit is not None and params.seed is not None
     budget = Budget(params.time_limit, params.deterministic_limit)
     inst = RosterInstance.from_problem(problem)
-    rm = build_model(inst)
-    if initial is not None:
-        rm.hint(inst.from_roster(initial))
-    search = Search(rm, params, budget)
-    num_vars = sum(v is not None for xe in rm.vars.x for xed in xe for v in xed)
+    num_vars = sum(a for person in inst.allowed for day in person for a in day)
     use_lns = params.lns == "on" or (params.lns == "auto" and num_vars > params.lns_min_vars)
-    # Large models go to LNS from their first solution; smaller ones get a share of the
-    # budget on the whole model first, where CP-SAT often proves the optimum.
-    first_only = use_lns and num_vars > params.lns_first_only_vars
-    share = params.lns_first_share if use_lns and not first_only else 1.0
-    first_wall = budget.wall_left() * share
-    first_det = budget.deterministic_left()
-    if first_det is not None:
-        first_det *= share
-    solver = search.run(first_wall, first_det, params.seed, stop_at_first=first_only)
-    search.take(solver)
-    status = search.last_status
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        search.bound = round(solver.best_objective_bound)
-        search.proven = status == cp_model.OPTIMAL
-    search.infeasible = status == cp_model.INFEASIBLE
-    if not search.proven and not search.infeasible and not budget.exhausted():
-        if search.assignment is not None and use_lns:
-            from optimizer.roster.lns import improve
-
-            improve(search)
-        elif search.assignment is None:
+    # Large instances never build the whole model: a first roster person by person, then
+    # neighbourhoods. Smaller ones get a share of the budget on the whole model first, where
+    # CP-SAT often proves the optimum.
+    by_parts = use_lns and num_vars > params.lns_first_only_vars
+    search = Search(
+        inst,
+        None if by_parts else build_model(inst, redundant=search_redundant(params)),
+        params,
+        budget,
+    )
+    if by_parts:
+        if initial is not None:
+            search.assignment = inst.from_roster(initial)
+            ev = evaluate_assignment(inst, search.assignment)
+            search.value = ev.value if ev.feasible else None
+        if search.value is None:
+            lns.construct(search)
+        else:
+            search.note_improvement()
+    else:
+        assert search.rm is not None
+        if initial is not None:
+            search.rm.hint(inst.from_roster(initial))
+        share = params.lns_first_share if use_lns else 1.0
+        first_det = budget.deterministic_left()
+        solver = search.run(
+            budget.wall_left() * share,
+            None if first_det is None else first_det * share,
+            params.seed,
+        )
+        search.take(solver)
+        status = search.last_status
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            search.bound = round(solver.best_objective_bound)
+            search.proven = status == cp_model.OPTIMAL
+        search.infeasible = status == cp_model.INFEASIBLE
+        if search.assignment is None and not search.infeasible and not budget.exhausted():
             solver = search.run(budget.wall_left(), budget.deterministic_left(), params.seed + 1)
             search.take(solver)
             search.infeasible = search.last_status == cp_model.INFEASIBLE
+    if (
+        use_lns
+        and search.assignment is not None
+        and not search.proven
+        and not search.infeasible
+        and not budget.exhausted()
+    ):
+        lns.improve(search)
     search.stats.update(
         num_shift_vars=num_vars,
         lns=use_lns,
+        by_parts=by_parts,
         workers=params.workers,
         seed=params.seed,
         wall_time=round(budget.elapsed(), 3),

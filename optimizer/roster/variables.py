@@ -22,7 +22,8 @@ class RosterVars:
         cls, model: cp_model.CpModel, inst: RosterInstance, prune: bool = True
     ) -> RosterVars:
         """Create the variables; with `prune`, none for days off and types capped at 0 (the
-        day-off and max-shifts families then hold by construction)."""
+        day-off and max-shifts families then hold by construction). A neighbourhood's fixed
+        working days (`must_work`) are worked."""
         x: list[list[list[cp_model.IntVar | None]]] = []
         works = []
         for e in range(inst.num_staff):
@@ -36,6 +37,8 @@ class RosterVars:
                 ]
                 w = model.new_bool_var(f"works[{e},{d}]")
                 model.add(w == cp_model.LinearExpr.sum([v for v in xed if v is not None]))
+                if inst.must_work and d in inst.must_work[e]:
+                    model.add(w == 1)
                 xe.append(xed)
                 we.append(w)
             x.append(xe)
