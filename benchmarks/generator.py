@@ -39,6 +39,7 @@ from typing import Any
 SKILLS = ("fiber", "copper", "radio", "power", "cpe", "core")
 DEPOT_ONLY_EQUIPMENT = ("otdr", "fusion-splicer", "bucket-truck", "generator")
 
+# fmt: off
 FIRST_NAMES = (
     "Wei", "Fang", "Lei", "Jing", "Rui", "Min", "Tao", "Yan", "Hao", "Li", "Jun", "Xin",
     "Bo", "Ling", "Peng", "Qing", "Yu", "Hui", "Kai", "Na",
@@ -132,6 +133,7 @@ JOBS: dict[str, list[tuple[Job, int]]] = {
     ],
 }
 
+# fmt: on
 EARLY = (8 * 60, 17 * 60)
 LATE = (10 * 60, 19 * 60)
 HORIZON = (6 * 60, 22 * 60)
@@ -185,11 +187,16 @@ NIGHT = (0, 8 * 60)
 LATE_SHIFTS = ((12 * 60, 21 * 60), (13 * 60, 22 * 60))
 CHAIN_STEPS = (
     Job("cabinet-power-down", "maintenance", {"power": (2, 2)}, ("multimeter",), {}, (30, 45)),
-    Job("cabinet-splice", "maintenance", {"fiber": (2, 3)}, ("optical-power-meter",),
-        {"splice-protector": (2, 4)}, (30, 60)),
+    Job(
+        "cabinet-splice",
+        "maintenance",
+        {"fiber": (2, 3)},
+        ("optical-power-meter",),
+        {"splice-protector": (2, 4)},
+        (30, 60),
+    ),
     Job("cabinet-patch", "maintenance", {"core": (2, 2)}, ("console-laptop",), {}, (30, 45)),
-    Job("cabinet-test", "maintenance", {"fiber": (1, 2)}, ("optical-power-meter",), {},
-        (30, 45)),
+    Job("cabinet-test", "maintenance", {"fiber": (1, 2)}, ("optical-power-meter",), {}, (30, 45)),
 )
 LINE_TEST = (
     Job("line-test-exchange", "repair", {"core": (2, 2)}, ("optical-power-meter",), {}, (30, 45)),
@@ -242,10 +249,12 @@ class BadDay:
             "late_shifts": max(1, round(0.15 * num_technicians)),
             "on_call": max(1, round(0.08 * num_technicians)),
         }
-        return BadDay(**{
-            f.name: auto[f.name] if getattr(self, f.name) == AUTO else getattr(self, f.name)
-            for f in fields(self)
-        })
+        return BadDay(
+            **{
+                f.name: auto[f.name] if getattr(self, f.name) == AUTO else getattr(self, f.name)
+                for f in fields(self)
+            }
+        )
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -344,8 +353,9 @@ def _offset(center: tuple[float, float], north_km: float, east_km: float) -> tup
     return round(lat + dlat, 6), round(lon + dlon, 6)
 
 
-def _scatter(rng: random.Random, center: tuple[float, float], sd_km: float,
-             max_km: float) -> tuple[float, float]:
+def _scatter(
+    rng: random.Random, center: tuple[float, float], sd_km: float, max_km: float
+) -> tuple[float, float]:
     """A point around a centre: normal in each direction, at most `max_km` away."""
     north, east = rng.gauss(0, sd_km), rng.gauss(0, sd_km)
     norm = math.hypot(north, east)
@@ -354,8 +364,9 @@ def _scatter(rng: random.Random, center: tuple[float, float], sd_km: float,
     return _offset(center, north, east)
 
 
-def _region_centres(rng: random.Random, center: tuple[float, float],
-                    regions: int) -> list[tuple[float, float]]:
+def _region_centres(
+    rng: random.Random, center: tuple[float, float], regions: int
+) -> list[tuple[float, float]]:
     if regions == 1:
         return [center]
     turn = rng.uniform(0, 2 * math.pi)
@@ -374,8 +385,12 @@ def _depot_location(rng: random.Random, centre: tuple[float, float]) -> tuple[fl
 # --------------------------------------------------------------------------- technicians
 
 
-def _technician(rng: random.Random, i: int, centres: list[tuple[float, float]],
-                depots: list[tuple[float, float]]) -> _Tech:
+def _technician(
+    rng: random.Random,
+    i: int,
+    centres: list[tuple[float, float]],
+    depots: list[tuple[float, float]],
+) -> _Tech:
     if i < len(TRADE_SEQUENCE):
         trade_name = TRADE_SEQUENCE[i]
     else:
@@ -391,8 +406,18 @@ def _technician(rng: random.Random, i: int, centres: list[tuple[float, float]],
     max_overtime = rng.choice((0, 0, 30, 30, 60))
     name = f"{rng.choice(FAMILY_NAMES)} {rng.choice(FIRST_NAMES)}"
     parts = {p: rng.randint(lo, hi) for p, (lo, hi) in trade.parts.items()}
-    return _Tech(f"T{i + 1:02d}", name, trade_name, region, skills, shift, max_overtime, home,
-                 list(trade.equipment), parts)
+    return _Tech(
+        f"T{i + 1:02d}",
+        name,
+        trade_name,
+        region,
+        skills,
+        shift,
+        max_overtime,
+        home,
+        list(trade.equipment),
+        parts,
+    )
 
 
 # --------------------------------------------------------------------------- orders
@@ -406,8 +431,12 @@ def _kind_counts(rng: random.Random, num_orders: int) -> list[str]:
     num_install = round(0.45 * rest)
     num_repair = round(0.38 * rest)
     num_maint = rest - num_install - num_repair
-    kinds = (["installation"] * num_install + ["repair"] * num_repair
-             + ["maintenance"] * num_maint + ["emergency"] * num_emergency)
+    kinds = (
+        ["installation"] * num_install
+        + ["repair"] * num_repair
+        + ["maintenance"] * num_maint
+        + ["emergency"] * num_emergency
+    )
     rng.shuffle(kinds)
     return kinds
 
@@ -417,8 +446,9 @@ def _pick_job(rng: random.Random, kind: str) -> Job:
     return rng.choices(jobs, weights=[weight for _, weight in JOBS[kind]])[0]
 
 
-def _orders(rng: random.Random, num_orders: int, centres: list[tuple[float, float]],
-            techs: list[_Tech]) -> list[_Order]:
+def _orders(
+    rng: random.Random, num_orders: int, centres: list[tuple[float, float]], techs: list[_Tech]
+) -> list[_Order]:
     prefix = {"installation": "INS", "repair": "REP", "maintenance": "MNT", "emergency": "EMG"}
     out = []
     crew_of_two_done = False
@@ -461,8 +491,15 @@ def _orders(rng: random.Random, num_orders: int, centres: list[tuple[float, floa
     return out
 
 
-def _draw_order(rng: random.Random, order_id: str, job: Job, region: int,
-                around: tuple[float, float], sd_km: float = 4.0, max_km: float = 9.0) -> _Order:
+def _draw_order(
+    rng: random.Random,
+    order_id: str,
+    job: Job,
+    region: int,
+    around: tuple[float, float],
+    sd_km: float = 4.0,
+    max_km: float = 9.0,
+) -> _Order:
     """An order of a job near a point: duration, location, skill levels and parts drawn."""
     minutes = 5 * round(rng.randint(*job.minutes) / 5)
     return _Order(
@@ -497,16 +534,16 @@ def _qualified(order: _Order, tech: _Tech) -> bool:
     return all(tech.skills.get(s, 0) >= lvl for s, lvl in order.skills.items())
 
 
-def _designate(rng: random.Random, order: _Order, techs: list[_Tech],
-               exclude: tuple[_Tech, ...] = ()) -> None:
+def _designate(
+    rng: random.Random, order: _Order, techs: list[_Tech], exclude: tuple[_Tech, ...] = ()
+) -> None:
     """Choose who could serve the order (fitting technicians with room left, qualified ones
     first) and make sure they are qualified, so every order is servable by someone.
 
     On-call technicians are chosen only for emergencies and priority 1, `exclude`d ones never.
     """
     urgent = order.job.kind == "emergency" or order.priority == 1
-    eligible = [t for t in techs if (urgent or not t.on_call)
-                and all(t is not x for x in exclude)]
+    eligible = [t for t in techs if (urgent or not t.on_call) and all(t is not x for x in exclude)]
     fits = [t for t in eligible if _start_range(order, t) is not None]
     if len(fits) < order.crew_size:
         fits = list(eligible)
@@ -539,8 +576,11 @@ def _add_dependencies(rng: random.Random, orders: list[_Order]) -> None:
     """A few follow-ups: an installation that needs a morning fiber job in its area done first."""
     wanted = max(0, round(0.05 * len(orders)))
     firsts = [o for o in orders if o.job.kind in ("repair", "maintenance") and "fiber" in o.skills]
-    thens = [o for o in orders if o.job.kind == "installation" and o.windows
-             and o.windows[0][0] >= 12 * 60]
+    thens = [
+        o
+        for o in orders
+        if o.job.kind == "installation" and o.windows and o.windows[0][0] >= 12 * 60
+    ]
     rng.shuffle(firsts)
     rng.shuffle(thens)
     for first, then in zip(firsts, thens, strict=False):
@@ -561,8 +601,9 @@ def _add_preferences(rng: random.Random, orders: list[_Order]) -> None:
             order.preferred = [order.crew[0].id]
 
 
-def _stock_vans(rng: random.Random, orders: list[_Order], techs: list[_Tech],
-                vans_cover_orders: bool) -> None:
+def _stock_vans(
+    rng: random.Random, orders: list[_Order], techs: list[_Tech], vans_cover_orders: bool
+) -> None:
     """Put each order's equipment and parts in its first crew member's van: always the van
     tools, and with `vans_cover_orders` also depot equipment and every part needed."""
     need: dict[str, dict[str, int]] = {t.id: {} for t in techs}
@@ -600,8 +641,13 @@ def _change_shifts(rng: random.Random, techs: list[_Tech], bad: BadDay) -> None:
         tech.max_overtime = 0 if tech.shift[1] >= HORIZON[1] else rng.choice((0, 30, 60))
 
 
-def _bad_day_orders(rng: random.Random, bad: BadDay, chain_lengths: list[int],
-                    centres: list[tuple[float, float]], techs: list[_Tech]) -> list[_Order]:
+def _bad_day_orders(
+    rng: random.Random,
+    bad: BadDay,
+    chain_lengths: list[int],
+    centres: list[tuple[float, float]],
+    techs: list[_Tech],
+) -> list[_Order]:
     """The outages, line tests, cabinet chains and pinned visits of a bad day, designated."""
     out: list[_Order] = []
     if bad.outages:
@@ -617,8 +663,9 @@ def _bad_day_orders(rng: random.Random, bad: BadDay, chain_lengths: list[int],
             out.append(order)
     for n in range(1, bad.linked_tests + 1):
         region = rng.randrange(len(centres))
-        exchange = _draw_order(rng, f"LNK-{n:03d}-X", LINE_TEST[0], region, centres[region],
-                               1.0, 2.0)
+        exchange = _draw_order(
+            rng, f"LNK-{n:03d}-X", LINE_TEST[0], region, centres[region], 1.0, 2.0
+        )
         customer = _draw_order(rng, f"LNK-{n:03d}-C", LINE_TEST[1], region, centres[region])
         created = rng.randint(-12 * 60, 8 * 60)
         for order in (exchange, customer):
@@ -644,8 +691,9 @@ def _bad_day_orders(rng: random.Random, bad: BadDay, chain_lengths: list[int],
     crews = {t.id for o in out if o.mandatory for t in o.crew}
     free = [t for t in techs if not t.on_call and t.id not in crews]
     for n, tech in enumerate(rng.sample(free, min(bad.pinned, len(free))), start=1):
-        order = _draw_order(rng, f"PIN-{n:03d}", JOBS["installation"][0][0], tech.region,
-                            tech.home)
+        order = _draw_order(
+            rng, f"PIN-{n:03d}", JOBS["installation"][0][0], tech.region, tech.home
+        )
         # 1.5-3 hours into the shift, over in time for the break to follow it.
         latest = _lunch_start(tech) + 120 - 30 - order.minutes
         start = tech.shift[0] + 15 * rng.randint(6, 12)
@@ -694,8 +742,9 @@ def _technician_json(t: _Tech, at: Any) -> dict[str, Any]:
         "end": at(t.shift[1]),
         "start_location": _latlon(t.home),
         "max_overtime": _duration(t.max_overtime) if t.max_overtime else "PT0S",
-        "breaks": [{"earliest_start": at(lunch), "latest_end": at(lunch + 120),
-                    "duration": "PT30M"}],
+        "breaks": [
+            {"earliest_start": at(lunch), "latest_end": at(lunch + 120), "duration": "PT30M"}
+        ],
     }
     if t.on_call:
         shift["breaks"], shift["on_call"] = [], True
@@ -743,8 +792,9 @@ def _order_json(o: _Order, at: Any) -> dict[str, Any]:
     return out
 
 
-def _depot_json(location: tuple[float, float], i: int, orders: list[_Order], techs: list[_Tech],
-                at: Any) -> dict[str, Any]:
+def _depot_json(
+    location: tuple[float, float], i: int, orders: list[_Order], techs: list[_Tech], at: Any
+) -> dict[str, Any]:
     """A depot with enough special equipment and parts for its region's day, and some slack."""
     region_orders = [o for o in orders if o.region == i]
     equipment: dict[str, int | None] = {}
@@ -788,17 +838,26 @@ def add_bad_day_arguments(parser: argparse.ArgumentParser) -> None:
     """`--outages [N]` .. `--on-call [N]` and `--bad-day`: a flag alone takes the realistic
     amount."""
     for name, help_text in BAD_DAY_FLAGS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, nargs="?", const=AUTO,
-                            default=None, metavar="N", help=f"{help_text} (default: none)")
-    parser.add_argument("--bad-day", action="store_true",
-                        help="a realistic mix of all of them but on-call shifts")
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            nargs="?",
+            const=AUTO,
+            default=None,
+            metavar="N",
+            help=f"{help_text} (default: none)",
+        )
+    parser.add_argument(
+        "--bad-day", action="store_true", help="a realistic mix of all of them but on-call shifts"
+    )
 
 
 def bad_day_from_arguments(args: argparse.Namespace) -> BadDay | None:
     """The `BadDay` the flags ask for, or None when there is none."""
     base = BadDay.realistic() if args.bad_day else BadDay()
-    given = {name: getattr(args, name) for name in BAD_DAY_FLAGS
-             if getattr(args, name) is not None}
+    given = {
+        name: getattr(args, name) for name in BAD_DAY_FLAGS if getattr(args, name) is not None
+    }
     bad = BadDay(**{**{f.name: getattr(base, f.name) for f in fields(base)}, **given})
     return bad if bad else None
 
@@ -819,9 +878,16 @@ def main(argv: list[str] | None = None) -> None:
     add_bad_day_arguments(parser)
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args(argv)
-    text = dump_day(generate_day(args.num_orders, args.num_technicians, args.seed,
-                                 regions=args.regions, vans_cover_orders=args.vans_cover_orders,
-                                 bad_day=bad_day_from_arguments(args)))
+    text = dump_day(
+        generate_day(
+            args.num_orders,
+            args.num_technicians,
+            args.seed,
+            regions=args.regions,
+            vans_cover_orders=args.vans_cover_orders,
+            bad_day=bad_day_from_arguments(args),
+        )
+    )
     if args.output is None:
         print(text, end="")
     else:

@@ -138,6 +138,7 @@ Duration = Annotated[
 """A non-negative ISO 8601 duration of at most 366 days (input may also be a number of
 seconds)."""
 
+
 def _bounded(value: timedelta) -> timedelta:
     if abs(value) > MAX_DURATION:
         raise ValueError("duration is longer than 366 days")

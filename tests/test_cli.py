@@ -24,8 +24,9 @@ def dispatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess
     has one, else `python -m api.cli`."""
     script = Path(sys.executable).with_name("dispatch")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
-    return subprocess.run([*command, *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [*command, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -54,9 +55,14 @@ def test_validate_lists_every_error_with_its_path(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr + done.stdout
     lines = done.stderr.splitlines()
-    for path in ("technicians[1].id", "technicians[2].skills.fiber", "orders[0].duration",
-                 "orders[3].after[0]", "orders[4].time_windows[0].start",
-                 "orders[4].time_windows[0].end"):
+    for path in (
+        "technicians[1].id",
+        "technicians[2].skills.fiber",
+        "orders[0].duration",
+        "orders[3].after[0]",
+        "orders[4].time_windows[0].start",
+        "orders[4].time_windows[0].end",
+    ):
         assert any(line.startswith(f"{path}: ") for line in lines), (path, lines)
 
 
@@ -147,8 +153,9 @@ def test_solve_invalid_problem_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "bad.json"]
 
 
-@pytest.mark.parametrize("option", [["--workers", "0"], ["--seed", "-1"],
-                                    ["--preset", "no-such-preset"]])
+@pytest.mark.parametrize(
+    "option", [["--workers", "0"], ["--seed", "-1"], ["--preset", "no-such-preset"]]
+)
 def test_solve_bad_option_exits_2(option: list[str]) -> None:
     """Out-of-range options and an unknown preset exit 2 before solving."""
     done = dispatch("solve", EXAMPLE, *option)
@@ -159,8 +166,9 @@ def test_solve_bad_option_exits_2(option: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str],
-                                                              Path]:
+def solved(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     """The shipped example solved once with a short time limit, the plan in a file."""
     pytest.importorskip("optimizer.solve", reason="the solver has not landed yet")
     folder = tmp_path_factory.mktemp("solve")
@@ -171,8 +179,9 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complet
     return done, out
 
 
-def test_solve_writes_a_feasible_plan(solved: tuple[subprocess.CompletedProcess[str],
-                                                    Path]) -> None:
+def test_solve_writes_a_feasible_plan(
+    solved: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
     """`solve -o` on the shipped example writes a plan that the evaluator calls feasible."""
     evaluate = pytest.importorskip("optimizer.evaluate").evaluate
     done, out = solved
@@ -208,8 +217,9 @@ def test_evaluate_feasible_plan(solved: tuple[subprocess.CompletedProcess[str], 
     assert "Objective" in done.stdout and "orders_served" in done.stdout
 
 
-def test_evaluate_infeasible_plan_exits_1(solved: tuple[subprocess.CompletedProcess[str], Path],
-                                          tmp_path: Path) -> None:
+def test_evaluate_infeasible_plan_exits_1(
+    solved: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+) -> None:
     """A plan whose visit is cut short is infeasible: `evaluate` lists violations, exit 1."""
     pytest.importorskip("optimizer.evaluate")
     _, out = solved
@@ -237,8 +247,9 @@ def test_solve_to_stdout(tmp_path: Path) -> None:
     pytest.importorskip("optimizer.solve", reason="the solver has not landed yet")
     from benchmarks.generator import generate_day
 
-    problem = write_json(tmp_path / "small.json", generate_day(5, 2, seed=3,
-                                                               vans_cover_orders=True))
+    problem = write_json(
+        tmp_path / "small.json", generate_day(5, 2, seed=3, vans_cover_orders=True)
+    )
     done = dispatch("solve", problem, "--time-limit", "1", "--seed", "4", "--workers", "1")
     assert done.returncode == 0, done.stderr
     plan = parse_model(Plan, json.loads(done.stdout))

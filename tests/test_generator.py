@@ -32,8 +32,10 @@ def test_same_seed_same_day_other_seed_other_day() -> None:
     assert generate_day(12, 4, seed=3) != generate_day(12, 4, seed=4)
 
 
-@pytest.mark.parametrize(("num_orders", "num_technicians", "regions"),
-                         [(0, 1, 1), (1, 1, 1), (5, 2, 1), (40, 10, 3), (150, 25, 2)])
+@pytest.mark.parametrize(
+    ("num_orders", "num_technicians", "regions"),
+    [(0, 1, 1), (1, 1, 1), (5, 2, 1), (40, 10, 3), (150, 25, 2)],
+)
 def test_generated_days_are_valid(num_orders: int, num_technicians: int, regions: int) -> None:
     """Days of any size load as valid problems with the asked numbers of orders and people."""
     problem = load_problem(generate_day(num_orders, num_technicians, seed=1, regions=regions))
@@ -98,18 +100,30 @@ def test_example_is_a_telecom_day() -> None:
     assert all(o.due is not None for o in problem.orders if o.kind in ("repair", "emergency"))
     emergencies = [o for o in problem.orders if o.kind == "emergency"]
     assert all(o.priority == 1 for o in emergencies)
-    assert all(o.due is not None and o.created_at is not None
-               and timedelta(hours=2) <= o.due - o.created_at <= timedelta(hours=4)
-               for o in emergencies)
+    assert all(
+        o.due is not None
+        and o.created_at is not None
+        and timedelta(hours=2) <= o.due - o.created_at <= timedelta(hours=4)
+        for o in emergencies
+    )
     assert any(o.crew_size == 2 for o in emergencies)
     assert any(o.after for o in problem.orders)
     assert any(o.preferred_technicians for o in problem.orders)
     assert {s for t in problem.technicians for s in t.skills} == {
-        "fiber", "copper", "radio", "power", "cpe", "core"}
+        "fiber",
+        "copper",
+        "radio",
+        "power",
+        "cpe",
+        "core",
+    }
     assert {s.start.hour for t in problem.technicians for s in t.shifts} == {8, 10}
     assert all(s.breaks for t in problem.technicians for s in t.shifts)
-    assert problem.options.model_dump(mode="json") == {"time_limit": "PT10S", "seed": 0,
-                                                       "workers": 2}
+    assert problem.options.model_dump(mode="json") == {
+        "time_limit": "PT10S",
+        "seed": 0,
+        "workers": 2,
+    }
 
 
 # --- bad days ------------------------------------------------------------------------------
@@ -117,16 +131,21 @@ def test_example_is_a_telecom_day() -> None:
 
 def bad(num_orders: int = 60, num_technicians: int = 10, seed: int = 1, **parts: int) -> Problem:
     """A generated day with some bad-day parts, validated as a problem."""
-    return load_problem(generate_day(num_orders, num_technicians, seed=seed,
-                                     vans_cover_orders=True, bad_day=BadDay(**parts)))
+    return load_problem(
+        generate_day(
+            num_orders, num_technicians, seed=seed, vans_cover_orders=True, bad_day=BadDay(**parts)
+        )
+    )
 
 
 def haversine_km(a: object, b: object) -> float:
     """Great-circle distance between two lat/lon locations."""
     assert isinstance(a, LatLon) and isinstance(b, LatLon)
     la, lb = math.radians(a.lat), math.radians(b.lat)
-    h = math.sin((lb - la) / 2) ** 2 + math.cos(la) * math.cos(lb) * math.sin(
-        math.radians(b.lon - a.lon) / 2) ** 2
+    h = (
+        math.sin((lb - la) / 2) ** 2
+        + math.cos(la) * math.cos(lb) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
@@ -220,8 +239,9 @@ def test_late_shifts() -> None:
     for shift in late:
         assert shift.start.hour in (12, 13)
         assert shift.end + shift.max_overtime <= problem.horizon.end
-        assert all(shift.start <= b.earliest_start and b.latest_end <= shift.end
-                   for b in shift.breaks)
+        assert all(
+            shift.start <= b.earliest_start and b.latest_end <= shift.end for b in shift.breaks
+        )
 
 
 def test_on_call_night_shifts() -> None:

@@ -31,8 +31,9 @@ def imports_of(source: str, package: str = "") -> list[Import]:
 
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
-            nested = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef |
-                                               ast.Lambda)
+            nested = in_function or isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+            )
             if isinstance(child, ast.Import):
                 out.extend(Import(a.name, child.lineno, not in_function) for a in child.names)
             elif isinstance(child, ast.ImportFrom):
@@ -54,8 +55,12 @@ def modules_under(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
 
 
-def violations(folder: str, forbidden: tuple[str, ...], module_level_only: bool = False,
-               files: list[Path] | None = None) -> list[str]:
+def violations(
+    folder: str,
+    forbidden: tuple[str, ...],
+    module_level_only: bool = False,
+    files: list[Path] | None = None,
+) -> list[str]:
     """`file:line imports module` for each forbidden import found."""
     found = []
     for path in files if files is not None else modules_under(folder):
@@ -76,8 +81,13 @@ def test_scanner_finds_imports_and_their_level() -> None:
         "def f():\n    import fastapi.routing\n"
     )
     found = {(i.module, i.module_level) for i in imports_of(source, "optimizer.cp")}
-    assert found == {("os", True), ("fastapi", True), ("optimizer.cp", True),
-                     ("ortools.sat", True), ("fastapi.routing", False)}
+    assert found == {
+        ("os", True),
+        ("fastapi", True),
+        ("optimizer.cp", True),
+        ("ortools.sat", True),
+        ("fastapi.routing", False),
+    }
 
 
 @pytest.mark.parametrize("folder", ["models", "optimizer", "api"])
@@ -110,8 +120,9 @@ def test_importing_the_cli_loads_neither_fastapi_nor_ortools() -> None:
         "('fastapi', 'starlette', 'ortools'))\n"
         "print(','.join(heavy))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == ""
 
 

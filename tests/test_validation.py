@@ -33,32 +33,59 @@ def base_problem() -> dict[str, Any]:
             {
                 "id": "A",
                 "skills": {"fiber": 3},
-                "shifts": [{
-                    "start": at("08:00"),
-                    "end": at("17:00"),
-                    "start_location": {"lat": 31.80, "lon": 117.20},
-                    "breaks": [{"earliest_start": at("11:30"), "latest_end": at("13:30"),
-                                "duration": "PT30M"}],
-                }],
+                "shifts": [
+                    {
+                        "start": at("08:00"),
+                        "end": at("17:00"),
+                        "start_location": {"lat": 31.80, "lon": 117.20},
+                        "breaks": [
+                            {
+                                "earliest_start": at("11:30"),
+                                "latest_end": at("13:30"),
+                                "duration": "PT30M",
+                            }
+                        ],
+                    }
+                ],
                 "equipment": ["ladder"],
                 "parts": {"ont": 2},
             },
             {
                 "id": "B",
                 "skills": {"cpe": 2},
-                "shifts": [{"start": at("10:00"), "end": at("19:00"),
-                            "start_location": {"lat": 31.81, "lon": 117.21}}],
+                "shifts": [
+                    {
+                        "start": at("10:00"),
+                        "end": at("19:00"),
+                        "start_location": {"lat": 31.81, "lon": 117.21},
+                    }
+                ],
             },
         ],
         "orders": [
-            {"id": "o1", "location": {"lat": 31.82, "lon": 117.22}, "duration": "PT45M",
-             "required_skills": {"fiber": 2}, "created_at": at("07:00"), "due": at("12:00")},
-            {"id": "o2", "location": {"lat": 31.83, "lon": 117.23}, "duration": "PT1H",
-             "time_windows": [{"start": at("12:00"), "end": at("16:00")}]},
+            {
+                "id": "o1",
+                "location": {"lat": 31.82, "lon": 117.22},
+                "duration": "PT45M",
+                "required_skills": {"fiber": 2},
+                "created_at": at("07:00"),
+                "due": at("12:00"),
+            },
+            {
+                "id": "o2",
+                "location": {"lat": 31.83, "lon": 117.23},
+                "duration": "PT1H",
+                "time_windows": [{"start": at("12:00"), "end": at("16:00")}],
+            },
         ],
-        "depots": [{"id": "D", "location": {"lat": 31.80, "lon": 117.25},
-                    "opening": {"start": at("07:00"), "end": at("19:00")},
-                    "visit_duration": "PT10M"}],
+        "depots": [
+            {
+                "id": "D",
+                "location": {"lat": 31.80, "lon": 117.25},
+                "opening": {"start": at("07:00"), "end": at("19:00")},
+                "visit_duration": "PT10M",
+            }
+        ],
     }
 
 
@@ -110,111 +137,258 @@ def test_base_problem_is_valid() -> None:
 
 
 SHIFT_A = "technicians[0].shifts[0]"
-LATE_SHIFT = {"start": at("16:00"), "end": at("20:00"),
-              "start_location": {"lat": 31.8, "lon": 117.2}}
+LATE_SHIFT = {
+    "start": at("16:00"),
+    "end": at("20:00"),
+    "start_location": {"lat": 31.8, "lon": 117.2},
+}
 DEPOT_D = {"id": "D", "location": {"lat": 31.8, "lon": 117.25}}
 
 # (case id, changes to the base problem, expected error path, message fragment)
 RULES: list[tuple[str, list[tuple[str, Any]], str, str]] = [
-    ("duplicate technician id", [("technicians[1].id", "A")],
-     "technicians[1].id", "duplicate technician id 'A'"),
+    (
+        "duplicate technician id",
+        [("technicians[1].id", "A")],
+        "technicians[1].id",
+        "duplicate technician id 'A'",
+    ),
     ("duplicate order id", [("orders[1].id", "o1")], "orders[1].id", "duplicate order id 'o1'"),
     ("duplicate depot id", [("depots[1]", DEPOT_D)], "depots[1].id", "duplicate depot id 'D'"),
-    ("duplicate shift id", [("technicians[1].shifts[0].id", "A-1")],
-     "technicians[1].shifts[0].id", "duplicate shift id 'A-1'"),
-    ("unknown after", [("orders[1].after", ["nope"])],
-     "orders[1].after[0]", "unknown order 'nope'"),
-    ("unknown preferred technician", [("orders[0].preferred_technicians", ["B", "Q"])],
-     "orders[0].preferred_technicians[1]", "unknown technician 'Q'"),
-    ("unknown pinned technician", [("orders[0].pinned", {"technician": "Q"})],
-     "orders[0].pinned.technician", "unknown technician 'Q'"),
+    (
+        "duplicate shift id",
+        [("technicians[1].shifts[0].id", "A-1")],
+        "technicians[1].shifts[0].id",
+        "duplicate shift id 'A-1'",
+    ),
+    (
+        "unknown after",
+        [("orders[1].after", ["nope"])],
+        "orders[1].after[0]",
+        "unknown order 'nope'",
+    ),
+    (
+        "unknown preferred technician",
+        [("orders[0].preferred_technicians", ["B", "Q"])],
+        "orders[0].preferred_technicians[1]",
+        "unknown technician 'Q'",
+    ),
+    (
+        "unknown pinned technician",
+        [("orders[0].pinned", {"technician": "Q"})],
+        "orders[0].pinned.technician",
+        "unknown technician 'Q'",
+    ),
     ("empty pin", [("orders[0].pinned", {})], "orders[0].pinned", "a pin names"),
-    ("pinned start outside horizon",
-     [("orders[0].pinned", {"start": "2026-12-02T08:00:00+08:00"})],
-     "orders[0].pinned.start", "outside the horizon"),
-    ("naive horizon start", [("horizon.start", "2026-12-01T06:00:00")],
-     "horizon.start", "no UTC offset"),
-    ("naive created_at", [("orders[0].created_at", "2026-12-01T07:00:00")],
-     "orders[0].created_at", "no UTC offset"),
-    ("naive window start", [("orders[1].time_windows[0].start", "2026-12-01T12:00:00")],
-     "orders[1].time_windows[0].start", "no UTC offset"),
-    ("naive shift end", [(f"{SHIFT_A}.end", "2026-12-01T17:00:00")],
-     f"{SHIFT_A}.end", "no UTC offset"),
-    ("horizon ends before start", [("horizon.end", at("05:00"))],
-     "horizon", "ends before it starts"),
-    ("window ends before start", [("orders[1].time_windows[0].end", at("11:00"))],
-     "orders[1].time_windows[0]", "ends before it starts"),
-    ("window outside horizon", [("orders[1].time_windows[0].end", "2026-12-01T23:00:00+08:00")],
-     "orders[1].time_windows[0]", "outside the horizon"),
-    ("window in another offset outside horizon",
-     [("orders[1].time_windows[0].start", "2026-12-01T04:59:00+07:00")],
-     "orders[1].time_windows[0]", "outside the horizon"),
-    ("shift ends before start", [(f"{SHIFT_A}.end", at("07:00"))],
-     SHIFT_A, "ends before it starts"),
+    (
+        "pinned start outside horizon",
+        [("orders[0].pinned", {"start": "2026-12-02T08:00:00+08:00"})],
+        "orders[0].pinned.start",
+        "outside the horizon",
+    ),
+    (
+        "naive horizon start",
+        [("horizon.start", "2026-12-01T06:00:00")],
+        "horizon.start",
+        "no UTC offset",
+    ),
+    (
+        "naive created_at",
+        [("orders[0].created_at", "2026-12-01T07:00:00")],
+        "orders[0].created_at",
+        "no UTC offset",
+    ),
+    (
+        "naive window start",
+        [("orders[1].time_windows[0].start", "2026-12-01T12:00:00")],
+        "orders[1].time_windows[0].start",
+        "no UTC offset",
+    ),
+    (
+        "naive shift end",
+        [(f"{SHIFT_A}.end", "2026-12-01T17:00:00")],
+        f"{SHIFT_A}.end",
+        "no UTC offset",
+    ),
+    (
+        "horizon ends before start",
+        [("horizon.end", at("05:00"))],
+        "horizon",
+        "ends before it starts",
+    ),
+    (
+        "window ends before start",
+        [("orders[1].time_windows[0].end", at("11:00"))],
+        "orders[1].time_windows[0]",
+        "ends before it starts",
+    ),
+    (
+        "window outside horizon",
+        [("orders[1].time_windows[0].end", "2026-12-01T23:00:00+08:00")],
+        "orders[1].time_windows[0]",
+        "outside the horizon",
+    ),
+    (
+        "window in another offset outside horizon",
+        [("orders[1].time_windows[0].start", "2026-12-01T04:59:00+07:00")],
+        "orders[1].time_windows[0]",
+        "outside the horizon",
+    ),
+    (
+        "shift ends before start",
+        [(f"{SHIFT_A}.end", at("07:00"))],
+        SHIFT_A,
+        "ends before it starts",
+    ),
     ("shift outside horizon", [(f"{SHIFT_A}.start", at("05:30"))], SHIFT_A, "outside the horizon"),
-    ("overtime past horizon",
-     [(f"{SHIFT_A}.end", at("21:30")), (f"{SHIFT_A}.max_overtime", "PT1H")],
-     SHIFT_A, "outside the horizon"),
-    ("break outside shift", [(f"{SHIFT_A}.breaks[0].earliest_start", at("07:00"))],
-     f"{SHIFT_A}.breaks[0]", "outside the shift"),
-    ("break ends before start", [(f"{SHIFT_A}.breaks[0].latest_end", at("11:00"))],
-     f"{SHIFT_A}.breaks[0]", "ends before it starts"),
-    ("break longer than window", [(f"{SHIFT_A}.breaks[0].duration", "PT3H")],
-     f"{SHIFT_A}.breaks[0]", "longer than its window"),
-    ("depot opening outside horizon", [("depots[0].opening.start", at("05:00"))],
-     "depots[0].opening", "outside the horizon"),
-    ("depot visit longer than opening", [("depots[0].visit_duration", "PT13H")],
-     "depots[0].visit_duration", "longer than the opening"),
+    (
+        "overtime past horizon",
+        [(f"{SHIFT_A}.end", at("21:30")), (f"{SHIFT_A}.max_overtime", "PT1H")],
+        SHIFT_A,
+        "outside the horizon",
+    ),
+    (
+        "break outside shift",
+        [(f"{SHIFT_A}.breaks[0].earliest_start", at("07:00"))],
+        f"{SHIFT_A}.breaks[0]",
+        "outside the shift",
+    ),
+    (
+        "break ends before start",
+        [(f"{SHIFT_A}.breaks[0].latest_end", at("11:00"))],
+        f"{SHIFT_A}.breaks[0]",
+        "ends before it starts",
+    ),
+    (
+        "break longer than window",
+        [(f"{SHIFT_A}.breaks[0].duration", "PT3H")],
+        f"{SHIFT_A}.breaks[0]",
+        "longer than its window",
+    ),
+    (
+        "depot opening outside horizon",
+        [("depots[0].opening.start", at("05:00"))],
+        "depots[0].opening",
+        "outside the horizon",
+    ),
+    (
+        "depot visit longer than opening",
+        [("depots[0].visit_duration", "PT13H")],
+        "depots[0].visit_duration",
+        "longer than the opening",
+    ),
     ("negative duration", [("orders[0].duration", "-PT5M")], "orders[0].duration", "negative"),
     ("negative seconds", [("orders[1].duration", -300)], "orders[1].duration", "negative"),
-    ("negative break", [(f"{SHIFT_A}.breaks[0].duration", "-PT30M")],
-     f"{SHIFT_A}.breaks[0].duration", "negative"),
-    ("negative depot visit", [("depots[0].visit_duration", -1)],
-     "depots[0].visit_duration", "negative"),
-    ("negative overtime", [(f"{SHIFT_A}.max_overtime", "-PT1H")],
-     f"{SHIFT_A}.max_overtime", "negative"),
+    (
+        "negative break",
+        [(f"{SHIFT_A}.breaks[0].duration", "-PT30M")],
+        f"{SHIFT_A}.breaks[0].duration",
+        "negative",
+    ),
+    (
+        "negative depot visit",
+        [("depots[0].visit_duration", -1)],
+        "depots[0].visit_duration",
+        "negative",
+    ),
+    (
+        "negative overtime",
+        [(f"{SHIFT_A}.max_overtime", "-PT1H")],
+        f"{SHIFT_A}.max_overtime",
+        "negative",
+    ),
     ("duration in months", [("orders[0].duration", "P1M")], "orders[0].duration", "months"),
     ("duration in years", [("orders[0].duration", "P1Y")], "orders[0].duration", "years"),
     ("time limit in months", [("options", {"time_limit": "P2M"})], "options.time_limit", "months"),
     ("not a duration", [("orders[0].duration", "soon")], "orders[0].duration", "ISO 8601"),
-    ("technician level 6", [("technicians[0].skills.fiber", 6)],
-     "technicians[0].skills.fiber", "less than or equal to 5"),
-    ("required level 0", [("orders[0].required_skills.fiber", 0)],
-     "orders[0].required_skills.fiber", "greater than or equal to 1"),
+    (
+        "technician level 6",
+        [("technicians[0].skills.fiber", 6)],
+        "technicians[0].skills.fiber",
+        "less than or equal to 5",
+    ),
+    (
+        "required level 0",
+        [("orders[0].required_skills.fiber", 0)],
+        "orders[0].required_skills.fiber",
+        "greater than or equal to 1",
+    ),
     ("priority 6", [("orders[0].priority", 6)], "orders[0].priority", "less than or equal to 5"),
-    ("part quantity 0", [("orders[0].required_parts", {"ont": 0})],
-     "orders[0].required_parts.ont", "greater than or equal to 1"),
-    ("crew larger than the technicians", [("orders[0].crew_size", 3)],
-     "orders[0].crew_size", "crew of 3 is larger than the 2 technicians"),
+    (
+        "part quantity 0",
+        [("orders[0].required_parts", {"ont": 0})],
+        "orders[0].required_parts.ont",
+        "greater than or equal to 1",
+    ),
+    (
+        "crew larger than the technicians",
+        [("orders[0].crew_size", 3)],
+        "orders[0].crew_size",
+        "crew of 3 is larger than the 2 technicians",
+    ),
     ("after itself", [("orders[0].after", ["o1"])], "orders[0].after[0]", "after itself"),
-    ("overlapping shifts", [("technicians[0].shifts[1]", LATE_SHIFT)],
-     "technicians[0].shifts[1]", "overlaps shift 'A-1'"),
-    ("shifts overlapping by overtime",
-     [("technicians[0].shifts[1]", {**LATE_SHIFT, "start": at("17:15")}),
-      (f"{SHIFT_A}.max_overtime", "PT30M")],
-     "technicians[0].shifts[1]", "overlaps shift 'A-1'"),
+    (
+        "overlapping shifts",
+        [("technicians[0].shifts[1]", LATE_SHIFT)],
+        "technicians[0].shifts[1]",
+        "overlaps shift 'A-1'",
+    ),
+    (
+        "shifts overlapping by overtime",
+        [
+            ("technicians[0].shifts[1]", {**LATE_SHIFT, "start": at("17:15")}),
+            (f"{SHIFT_A}.max_overtime", "PT30M"),
+        ],
+        "technicians[0].shifts[1]",
+        "overlaps shift 'A-1'",
+    ),
     ("unknown field", [("orders[0].colour", "red")], "orders[0].colour", "Extra inputs"),
-    ("missing field", [("orders[1]", {"id": "o2", "location": {"lat": 31.8, "lon": 117.2}})],
-     "orders[1].duration", "Field required"),
-    ("latitude out of range", [("orders[0].location", {"lat": 91, "lon": 117.2})],
-     "orders[0].location.lat", "less than or equal to 90"),
-    ("x/y location for haversine", [("orders[0].location", {"x": 1, "y": 2})],
-     "orders[0].location", "needs a lat/lon location"),
-    ("node location for haversine", [(f"{SHIFT_A}.end_location", {"node": "n1"})],
-     f"{SHIFT_A}.end_location", "needs a lat/lon location"),
-    ("lat/lon location for euclidean", [("travel", {"model": "euclidean", "speed": 0.5})],
-     "depots[0].location", "needs a x/y location"),
+    (
+        "missing field",
+        [("orders[1]", {"id": "o2", "location": {"lat": 31.8, "lon": 117.2}})],
+        "orders[1].duration",
+        "Field required",
+    ),
+    (
+        "latitude out of range",
+        [("orders[0].location", {"lat": 91, "lon": 117.2})],
+        "orders[0].location.lat",
+        "less than or equal to 90",
+    ),
+    (
+        "x/y location for haversine",
+        [("orders[0].location", {"x": 1, "y": 2})],
+        "orders[0].location",
+        "needs a lat/lon location",
+    ),
+    (
+        "node location for haversine",
+        [(f"{SHIFT_A}.end_location", {"node": "n1"})],
+        f"{SHIFT_A}.end_location",
+        "needs a lat/lon location",
+    ),
+    (
+        "lat/lon location for euclidean",
+        [("travel", {"model": "euclidean", "speed": 0.5})],
+        "depots[0].location",
+        "needs a x/y location",
+    ),
     ("unknown travel model", [("travel", {"model": "teleport"})], "travel", "teleport"),
     ("negative weight", [("weights", {"travel": -1})], "weights.travel", "greater than or equal"),
-    ("zero workers", [("options", {"workers": 0})],
-     "options.workers", "greater than or equal to 1"),
+    (
+        "zero workers",
+        [("options", {"workers": 0})],
+        "options.workers",
+        "greater than or equal to 1",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("changes", "path", "fragment"),
-                         [pytest.param(c, p, f, id=i) for i, c, p, f in RULES])
-def test_rule_reported_at_its_path(changes: list[tuple[str, Any]], path: str,
-                                   fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "path", "fragment"), [pytest.param(c, p, f, id=i) for i, c, p, f in RULES]
+)
+def test_rule_reported_at_its_path(
+    changes: list[tuple[str, Any]], path: str, fragment: str
+) -> None:
     """Breaking one rule is reported at the JSON path of the offending field."""
     assert_reported(with_changes(*changes), path, fragment)
 
@@ -242,8 +416,9 @@ def test_dependency_cycle(cycle: list[str]) -> None:
 def test_dependency_chain_without_cycle_is_valid() -> None:
     """A chain o1 <- o2 <- o3 is not a cycle."""
     data = base_problem()
-    data["orders"].append({"id": "o3", "location": {"lat": 31.8, "lon": 117.2}, "duration": 600,
-                           "after": ["o2"]})
+    data["orders"].append(
+        {"id": "o3", "location": {"lat": 31.8, "lon": 117.2}, "duration": 600, "after": ["o2"]}
+    )
     data["orders"][1]["after"] = ["o1"]
     load_problem(data)
 
@@ -306,14 +481,20 @@ def test_matrix_needs_node_locations() -> None:
 
 def as_road_network(data: dict[str, Any], two_way_to_n3: bool = True) -> None:
     """Switch a problem to a three-node road network; order o2 sits on node n3."""
-    edges = [{"from": "n1", "to": "n2", "seconds": 60}, {"from": "n2", "to": "n1", "seconds": 60},
-             {"from": "n2", "to": "n3", "seconds": 90}]
+    edges = [
+        {"from": "n1", "to": "n2", "seconds": 60},
+        {"from": "n2", "to": "n1", "seconds": 60},
+        {"from": "n2", "to": "n3", "seconds": 90},
+    ]
     if two_way_to_n3:
         edges.append({"from": "n3", "to": "n2", "seconds": 90})
     data["travel"] = {
         "model": "road_network",
-        "nodes": [{"id": "n1", "lat": 31.80, "lon": 117.20}, {"id": "n2", "lat": 31.82,
-                  "lon": 117.22}, {"id": "n3", "lat": 31.95, "lon": 117.40}],
+        "nodes": [
+            {"id": "n1", "lat": 31.80, "lon": 117.20},
+            {"id": "n2", "lat": 31.82, "lon": 117.22},
+            {"id": "n3", "lat": 31.95, "lon": 117.40},
+        ],
         "edges": edges,
     }
     data["orders"][1]["location"] = {"node": "n3"}
@@ -358,9 +539,15 @@ def test_field_error_in_every_section_reported_at_once() -> None:
         ("options", {"workers": 0}),
     )
     paths = {e.path for e in errors_of(data)}
-    assert {"horizon.start", "technicians[0].skills.fiber", "orders[0].duration",
-            "depots[0].visit_duration", "travel.speed_kmh", "weights.travel",
-            "options.workers"} <= paths
+    assert {
+        "horizon.start",
+        "technicians[0].skills.fiber",
+        "orders[0].duration",
+        "depots[0].visit_duration",
+        "travel.speed_kmh",
+        "weights.travel",
+        "options.workers",
+    } <= paths
 
 
 def test_field_and_cross_field_errors_reported_at_once() -> None:
@@ -375,9 +562,15 @@ def test_field_and_cross_field_errors_reported_at_once() -> None:
         ("depots[1]", {"id": "D2", "location": {"x": 1, "y": 2}}),
     )
     paths = {e.path for e in errors_of(data)}
-    assert {"technicians[0].skills.fiber", "technicians[1].shifts[0]", "orders[0].duration",
-            "orders[1].after[0]", "orders[2].id", "depots[0].visit_duration",
-            "depots[1].location"} <= paths
+    assert {
+        "technicians[0].skills.fiber",
+        "technicians[1].shifts[0]",
+        "orders[0].duration",
+        "orders[1].after[0]",
+        "orders[2].id",
+        "depots[0].visit_duration",
+        "depots[1].location",
+    } <= paths
 
 
 def test_malformed_technician_does_not_shrink_the_crew_limit() -> None:
@@ -411,11 +604,15 @@ def test_duration_format_parse_round_trip(milliseconds: int) -> None:
 
 
 @given(
-    st.integers(0, 400), st.integers(0, 48), st.integers(0, 600), st.integers(0, 10**5),
+    st.integers(0, 400),
+    st.integers(0, 48),
+    st.integers(0, 600),
+    st.integers(0, 10**5),
     st.booleans(),
 )
-def test_duration_parse_format_round_trip(days: int, hours: int, minutes: int, seconds: int,
-                                          as_number: bool) -> None:
+def test_duration_parse_format_round_trip(
+    days: int, hours: int, minutes: int, seconds: int, as_number: bool
+) -> None:
     """Any ISO 8601 duration text (or seconds) parses to its value and re-formats losslessly."""
     value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     text = f"P{days}DT{hours}H{minutes}M{seconds}S"
@@ -462,11 +659,27 @@ SMALL_DAY_PATHS = json_paths(SMALL_DAY)
 NOT_A_FIELD = {"corrupt": [1, 2]}  # the wrong type for every field of the contract
 
 garbage = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**9, 10**9),
-    st.floats(-1e9, 1e9, allow_nan=False), st.text(max_size=12),
-    st.sampled_from(["", "P1M", "PT-5M", "2026-12-01T08:00:00", "2026-13-45T08:00:00+08:00",
-                     "-PT1H", "x", "A", "o1"]),
-    st.lists(st.integers(), max_size=2), st.just({}), st.just(NOT_A_FIELD),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**9), 10**9),
+    st.floats(-1e9, 1e9, allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "",
+            "P1M",
+            "PT-5M",
+            "2026-12-01T08:00:00",
+            "2026-13-45T08:00:00+08:00",
+            "-PT1H",
+            "x",
+            "A",
+            "o1",
+        ]
+    ),
+    st.lists(st.integers(), max_size=2),
+    st.just({}),
+    st.just(NOT_A_FIELD),
 )
 
 
@@ -485,8 +698,9 @@ def test_wrongly_typed_field_is_invalid_input(path: str) -> None:
     """Any one field replaced by an object of the wrong shape is InvalidInput, reported at or
     around that field."""
     errors = errors_of(corrupt(path, copy.deepcopy(NOT_A_FIELD)))
-    assert any(e.path.startswith(path) or path.startswith(e.path) or e.path == "$"
-               for e in errors), (path, errors)
+    assert any(
+        e.path.startswith(path) or path.startswith(e.path) or e.path == "$" for e in errors
+    ), (path, errors)
 
 
 @settings(max_examples=400, deadline=None)
