@@ -255,3 +255,18 @@ def test_solve_to_stdout(tmp_path: Path) -> None:
     plan = parse_model(Plan, json.loads(done.stdout))
     assert plan.solver.get("seed") == 4
     assert "status" in done.stderr and "status" not in done.stdout.splitlines()[0]
+
+
+def test_a_process_exec_d_late_counts_its_limit_from_its_own_start() -> None:
+    """A shell that runs `dispatch` as the last command of `install && dispatch ...` execs it
+    in the shell's own process, forked seconds earlier: the limit still counts from the
+    interpreter's start (at most `START_UP` before the CLI is imported), not the shell's."""
+    probe = (
+        "from api.cli import timing; "
+        "print(timing.IMPORTED - timing.process_started() <= timing.START_UP)"
+    )
+    shell = shutil.which("bash")
+    assert shell is not None
+    script = f"sleep 2 && exec {sys.executable} -c '{probe}'"
+    done = subprocess.run([shell, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"

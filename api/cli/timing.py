@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from optimizer.budget import Budget
 
 
+START_UP = 1.0
+"""Most seconds a process may count from before this module is imported: the interpreter's
+start. A process forked earlier than that and exec'd later (a shell running `dispatch` as the
+last command of `pip install ... && dispatch solve ...` execs it in its own process) counts
+from here, not from when the shell started."""
+
 _process: list[float] = []
 """Set by `count_from_process_start()`: when the process started."""
 
@@ -29,7 +35,8 @@ def count_from_process_start() -> None:
 
 def process_started() -> float:
     """The `time.monotonic()` instant this process started (interpreter start-up and imports
-    included), from /proc; where that cannot be read, when this module was imported."""
+    included), from /proc, at most `START_UP` before this module was imported; where that
+    cannot be read, when this module was imported."""
     try:
         with open("/proc/self/stat", encoding="ascii") as fh:
             fields = fh.read().rpartition(")")[2].split()
@@ -37,7 +44,7 @@ def process_started() -> float:
         age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, AttributeError):
         return IMPORTED
-    return min(time.monotonic() - max(age, 0.0), IMPORTED)
+    return max(min(time.monotonic() - max(age, 0.0), IMPORTED), IMPORTED - START_UP)
 
 
 def command_started() -> float:
