@@ -218,15 +218,19 @@ def _hold_crews_together(plan: Plan, begun: dict[str, list[Any]], now: datetime)
         last = started[-1] if started else None
         if last is None or last.type != "visit" or len(last.crew) < 2 or last.start < now:
             continue
+        # Each other member's visit: already held, or their next stop (so it may be held).
         others = []
         for other in plan.routes:
+            if other is route:
+                continue
             held = begun[other.shift]
             for k, it in enumerate(other.items):
-                if other is not route and it.type == "visit" and it.order == last.order:
-                    others.append((held, it, it in held or (k == len(held) and k > 0)))
-        if all(ok for _, _, ok in others):
-            for held, it, _ in others:
-                if it not in held:
+                if it.type == "visit" and it.order == last.order:
+                    kept = any(h is it for h in held)  # identity: items compare field by field
+                    others.append((held, it, kept, kept or (k == len(held) and k > 0)))
+        if all(ok for *_, ok in others):
+            for held, it, kept, _ in others:
+                if not kept:
                     held.append(it)
         else:
             started.pop()
