@@ -7,16 +7,22 @@ The solver works on an `Instance` only; `ids` on it map indices back to contract
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast, get_args
 
 import numpy as np
+import numpy.typing as npt
 
-from models.problem import Problem
+from models.problem import PriorityKey, Problem
 from optimizer.travel import TravelMatrix
 
 SCALE = 100
 """Objective units per weight-second (per-minute weights) and per weight-minute / 60."""
+
+PRIORITY_KEYS: tuple[PriorityKey, ...] = get_args(PriorityKey)
+"""The per-priority weight keys "1".."5", in priority order."""
 
 
 @dataclass
@@ -313,15 +319,17 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         c_used=round(w.technician_used * 60 * SCALE),
         c_preference=round(w.preference * 60 * SCALE),
         c_change=round(w.change * 60 * SCALE),
-        c_unassigned=[round(w.unassigned[str(p)] * 60 * SCALE) for p in range(1, 6)],
-        c_lateness=[round(w.lateness[str(p)] * SCALE) for p in range(1, 6)],
+        c_unassigned=[round(w.unassigned[p] * 60 * SCALE) for p in PRIORITY_KEYS],
+        c_lateness=[round(w.lateness[p] * SCALE) for p in PRIORITY_KEYS],
         c_max_lateness=round(w.max_lateness * SCALE),
     )
     inst.qualified, inst.van_ok, inst.supply_ok = _compatibility(orders, techs, depots)
     return inst
 
 
-def _matrix(rows: list[dict[str, int]], names: list[str], fill: float = 0) -> np.ndarray:
+def _matrix(
+    rows: Sequence[Mapping[str, float | None]], names: list[str], fill: float = 0
+) -> npt.NDArray[np.float64]:
     col = {n: j for j, n in enumerate(names)}
     out = np.full((len(rows), len(names)), fill, dtype=float)
     for i, row in enumerate(rows):
@@ -330,32 +338,40 @@ def _matrix(rows: list[dict[str, int]], names: list[str], fill: float = 0) -> np
     return out
 
 
+def _every(cube: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """`cube.all(axis=2)`, typed: an (order, technician) array, never numpy's scalar case."""
+    return cast(npt.NDArray[np.bool_], cube.all(axis=2))
+
+
 def _compatibility(
     orders: list[OrderData], techs: list[TechData], depots: list[DepotData]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """qualified, van_ok and supply_ok for every (order, technician), with numpy."""
-    skills = sorted({k for x in [*orders, *techs] for k in x.skills})
+    skills = sorted({k for o in orders for k in o.skills} | {k for t in techs for k in t.skills})
     need = _matrix([o.skills for o in orders], skills)
     have = _matrix([t.skills for t in techs], skills)
-    qualified = (need[:, None, :] <= have[None, :, :]).all(axis=2)
+    qualified = _every(need[:, None, :] <= have[None, :, :])
     kinds = sorted(
-        {e for x in [*orders, *techs] for e in x.equipment}
+        {e for o in orders for e in o.equipment}
+        | {e for t in techs for e in t.equipment}
         | {e for d in depots for e in d.equipment}
     )
     wants = _matrix([dict.fromkeys(o.equipment, 1) for o in orders], kinds) > 0
     holds = _matrix([dict.fromkeys(t.equipment, 1) for t in techs], kinds) > 0
     lacking = wants[:, None, :] & ~holds[None, :, :]  # (O, T, E)
     parts = sorted(
-        {k for x in [*orders, *techs] for k in x.parts} | {k for d in depots for k in d.parts}
+        {k for o in orders for k in o.parts}
+        | {k for t in techs for k in t.parts}
+        | {k for d in depots for k in d.parts}
     )
     req = _matrix([o.parts for o in orders], parts)
     stock = _matrix([t.parts for t in techs], parts)
-    van_ok = ~lacking.any(axis=2) & (req[:, None, :] <= stock[None, :, :]).all(axis=2)
+    van_ok = _every(~lacking) & _every(req[:, None, :] <= stock[None, :, :])
     supply_ok = van_ok.copy()
     for d in depots:
         lends = np.array([d.has_equipment(e) for e in kinds], dtype=bool)
         limit = np.array([d.part_limit(k) for k in parts], dtype=float)
-        equipment_ok = ~(lacking & ~lends[None, None, :]).any(axis=2)
-        parts_ok = (req[:, None, :] <= stock[None, :, :] + limit[None, None, :]).all(axis=2)
+        equipment_ok = _every(~(lacking & ~lends[None, None, :]))
+        parts_ok = _every(req[:, None, :] <= stock[None, :, :] + limit[None, None, :])
         supply_ok |= equipment_ok & parts_ok
     return qualified, van_ok, supply_ok

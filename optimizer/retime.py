@@ -106,10 +106,10 @@ def _propagate(
                 if at <= bounds.get(y, 0):
                     continue
                 bounds[y] = at
-                for r in routes_of.get(y, ()):
-                    if r not in queued and not (r == s and here.get(y, at - 1) >= at):
-                        queued.add(r)
-                        work.append(r)
+                for s2 in routes_of.get(y, ()):
+                    if s2 not in queued and not (s2 == s and here.get(y, at - 1) >= at):
+                        queued.add(s2)
+                        work.append(s2)
     # Each route then leaves as late as its tied starts allow (as `schedule` times routes).
     for s, t in timed.items():
         seq = t.route.orders

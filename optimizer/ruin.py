@@ -14,11 +14,11 @@ from collections.abc import Callable
 import numpy as np
 
 from optimizer.construct import insert, take_out
-from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
 from optimizer.groups import insert_group, is_grouped
 from optimizer.insertion import Inserter, SegmentCache
 from optimizer.instance import Instance
-from optimizer.pool import RoutePool
+from optimizer.pool import Entry, RoutePool
 from optimizer.retime import Ties, compact, insert_pushed
 from optimizer.solution import Solution
 
@@ -45,7 +45,7 @@ class RuinRecreate:
         locs = np.array([o.loc for o in inst.orders], dtype=int)
         sym = (inst.travel.seconds + inst.travel.seconds.T) / 2.0
         # Nearest orders by travel, for related removals.
-        self.near = np.argsort(sym[np.ix_(locs, locs)], axis=1)[:, :40] if len(locs) else None
+        self.near = np.argsort(sym[np.ix_(locs, locs)], axis=1)[:, :40]
         # A group is offered back through its first member only.
         self.movable = [
             o
@@ -59,12 +59,16 @@ class RuinRecreate:
         self.segments = SegmentCache(inst)
         self.ties = Ties(inst)
         self.exchange_pays = 1.0  # running share of exchange calls that found something
-        self.costs: dict = {}  # route parts of the objective, by route (`solution_cost`)
+        self.costs: dict[RouteKey, int] = {}  # route parts of the objective (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
         # Berghe's SISR varies it): random, farthest from any start first, earliest
         # closing first, tightest windows first.
         starts = sorted({sh.start_loc for sh in inst.shifts})
-        far = sym[np.ix_(locs, starts)].min(axis=1) if len(locs) and starts else np.zeros(0)
+        far = (
+            sym[np.ix_(locs, np.array(starts, dtype=int))].min(axis=1)
+            if len(locs) and starts
+            else np.zeros(0)
+        )
         self.keys: list[list[float]] = [
             (-far).tolist(),
             [float(min(o.windows[-1][1], o.due or inst.horizon)) for o in inst.orders],
@@ -231,9 +235,9 @@ def anneal(
         allowed = first * (1.0 - used)
         if pool is not None:
             pool.add(cand.sol)
-        if cand.sol.cost < current.sol.cost + allowed * size:
+        if cand.sol.objective() < current.sol.objective() + allowed * size:
             current = cand
-            if cand.sol.cost < best.cost:
+            if cand.sol.objective() < best.objective():
                 best = cand.sol
     return best, n
 
@@ -243,7 +247,7 @@ _SHARED: dict[str, object] = {}
 once and handed to forked chain processes by inheritance."""
 
 
-Chain = tuple[Solution, int, dict | None]
+Chain = tuple[Solution, int, dict[tuple[int, frozenset[int]], Entry] | None]
 """What a chain gives back: its best solution, its moves and the routes it pooled."""
 
 
@@ -332,7 +336,7 @@ def anneal_chains(
         _SHARED.clear()
     best = sol
     for found, _, routes in results:
-        if found.cost < best.cost:  # type: ignore[operator]
+        if found.objective() < best.objective():
             best = found
         if pool is not None and routes is not None:
             pool.merge(routes)

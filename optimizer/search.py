@@ -208,7 +208,7 @@ def _ruin_recreate(
                 log.debug("pool %s -> %s", best.cost, combined.cost)
                 best = combined
     stats.moves += moves
-    if best.cost < incumbent.cost:
+    if best.objective() < incumbent.objective():
         stats.improvements += 1
     return best
 
@@ -239,9 +239,9 @@ def _full_model(
     stats.iterations += 1
     stats.deterministic_time += out.deterministic_time
     if out.solution is not None:
-        out.solution.cost = solution_cost(inst, out.solution)
-        if out.solution.cost <= incumbent.cost:
-            if out.solution.cost < incumbent.cost:
+        cost = out.solution.cost = solution_cost(inst, out.solution)
+        if cost <= incumbent.objective():
+            if cost < incumbent.objective():
                 stats.improvements += 1
             incumbent = out.solution
         stats.proven_optimal = out.status == "optimal"
@@ -304,7 +304,7 @@ def _cp_lns(
         in_routes = sum(len(incumbent.routes[s].orders) for s in shifts if s in incumbent.routes)
         room = max(cap - in_routes, 5)
         if len(cand) > room:
-            dist = sym[np.ix_(order_loc[cand], anchor)].min(axis=1)
+            dist = sym[np.ix_(order_loc[cand], np.array(anchor, dtype=int))].min(axis=1)
             value = np.array([unassigned_cost(inst, o) for o in cand], dtype=float)
             rank = np.lexsort((dist, -value))
             cand = [cand[i] for i in rank[:room]]
@@ -342,11 +342,9 @@ def _cp_lns(
         )
         if out.solution is None:
             continue
-        out.solution.cost = solution_cost(inst, out.solution)
-        if out.solution.cost < incumbent.cost or (
-            out.solution.cost == incumbent.cost and rng.random() < 0.5
-        ):
-            if out.solution.cost < incumbent.cost:
+        cost = out.solution.cost = solution_cost(inst, out.solution)
+        if cost < incumbent.objective() or (cost == incumbent.objective() and rng.random() < 0.5):
+            if cost < incumbent.objective():
                 stats.improvements += 1
             incumbent = out.solution
     return incumbent
