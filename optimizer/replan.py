@@ -40,10 +40,12 @@ from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.evaluate import evaluate, recompute_route_totals
 from optimizer.groups import GroupInsertion, best_group, is_grouped
-from optimizer.insertion import Inserter, Insertion, fixed_start, schedule
+from optimizer.insert import Insertion
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
+from optimizer.schedule import fixed_start, schedule
 from optimizer.search import SearchStats, search
 from optimizer.solution import RouteSol, Solution
 from optimizer.solve import post_reasons, to_plan

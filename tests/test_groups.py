@@ -11,7 +11,7 @@ from optimizer.construct import construct, insert, take_out
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.groups import best_group, slots_of
-from optimizer.insertion import Inserter
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.ruin import RuinRecreate, anneal, phase_clock
 from optimizer.solution import Solution
