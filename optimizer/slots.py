@@ -25,14 +25,9 @@ from optimizer.cp.build import eligible_for
 from optimizer.inserter import Inserter
 from optimizer.instance import SCALE, Instance, compile_problem
 from optimizer.reasons import order_reasons
-from optimizer.replan import (
-    _arrival,
-    _baseline,
-    _previous_solution,
-    fold_frozen,
-    freeze,
-    residual_problem,
-)
+from optimizer.replan.freeze import fold_frozen, freeze
+from optimizer.replan.recommend import _arrival
+from optimizer.replan.residual import _baseline, _previous_solution, residual_problem
 from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 from optimizer.solution import Solution
 from optimizer.travel import TravelMatrix, extended
