@@ -226,8 +226,9 @@ def _place_at(
         for s in shifts:
             if s not in relaxed:
                 relaxed[s] = ins.relaxed(s)
-            if relaxed[s] is not None:
-                bounds += _bounds(ins, relaxed[s], x, lo, hi, provides)  # type: ignore[arg-type]
+            relaxation = relaxed[s]
+            if relaxation is not None:
+                bounds += _bounds(ins, relaxation, x, lo, hi, provides)
         return _cheapest(ins, x, bounds, relaxed, hi, provides)
 
     return _place(ins, slots, cands, anchor, choose)

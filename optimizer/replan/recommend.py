@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from models.events import (
     OrderAdded,
@@ -21,6 +20,7 @@ from optimizer.instance import Instance, compile_problem
 from optimizer.replan.events import apply_events
 from optimizer.replan.freeze import fold_frozen, freeze
 from optimizer.replan.residual import _baseline, _matrix, _previous_solution, residual_problem
+from optimizer.schedule import Timed
 from optimizer.solution import Solution
 from optimizer.travel import TravelMatrix
 
@@ -190,7 +190,7 @@ def _recommendation(inst: Instance, opt: _Option, o: int) -> Recommendation:
     )
 
 
-def _moved(inst: Instance, timed: Any, o: int, before: dict[int, int]) -> list[Change]:
+def _moved(inst: Instance, timed: Timed, o: int, before: dict[int, int]) -> list[Change]:
     """The orders of a timed route, other than the new order o, whose start moves by more
     than the tolerance from `before`."""
     tid = inst.techs[inst.shifts[timed.route.shift].tech].id
@@ -207,7 +207,7 @@ def _moved(inst: Instance, timed: Any, o: int, before: dict[int, int]) -> list[C
     ]
 
 
-def _arrival(inst: Instance, timed: Any, pos: int) -> int:
+def _arrival(inst: Instance, timed: Timed, pos: int) -> int:
     """Arrival at the pos-th order of a scheduled route."""
     r = timed.route
     sh = inst.shifts[r.shift]

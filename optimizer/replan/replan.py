@@ -183,8 +183,8 @@ def _merge(
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]
     totals = recompute_route_totals(updated, plan, travel)
-    for route, (travel, working, overtime) in zip(plan.routes, totals, strict=True):
-        route.travel_time, route.working_time, route.overtime = travel, working, overtime
+    for route, (driven, working, overtime) in zip(plan.routes, totals, strict=True):
+        route.travel_time, route.working_time, route.overtime = driven, working, overtime
     return plan
 
 

@@ -95,9 +95,9 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
         shifts = []
         for sh in t.shifts:
             sh = sh.model_copy()
-            f = frozen.get(sh.id or "")
+            held = frozen.get(sh.id or "")
             end = sh.end + sh.max_overtime
-            if f is None:
+            if held is None:
                 if end <= now:
                     continue
                 if sh.start < now:
@@ -105,22 +105,22 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
                     sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= now]
                 shifts.append(sh)
                 continue
-            if f.free_at >= sh.end:
+            if held.free_at >= sh.end:
                 continue  # no regular time left: no new work, only the way home
-            taken = {(b.start, b.end) for b in f.items if b.type == "break"}
+            taken = {(b.start, b.end) for b in held.items if b.type == "break"}
             sh.breaks = [
                 b
                 for b in sh.breaks
                 if not any(b.earliest_start <= s and e <= b.latest_end for s, e in taken)
             ]
-            sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= f.free_at]
+            sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= held.free_at]
             sh.end_location = sh.final_location
-            sh.start = f.free_at
-            sh.start_location = f.free_loc
+            sh.start = held.free_at
+            sh.start_location = held.free_loc
             if sh.max_depot_visits is not None:
-                sh.max_depot_visits = max(0, sh.max_depot_visits - f.depot_stops)
+                sh.max_depot_visits = max(0, sh.max_depot_visits - held.depot_stops)
             # Equipment picked up earlier in this shift stays in the van until its end.
-            carried = {e for it in f.items if it.type == "depot" for e in it.equipment}
+            carried = {e for it in held.items if it.type == "depot" for e in it.equipment}
             if carried and len(t.shifts) == 1:
                 t.equipment = sorted(set(t.equipment) | carried)
             shifts.append(sh)
