@@ -35,6 +35,9 @@ them when few, as on a day of mandatory orders; a sample where many fit nowhere.
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
 
+FAILED_KEYS = 16
+"""Route states remembered per order in which its insertion failed."""
+
 
 class Failures:
     """Orders (a group by its first member) whose last insertion failed, with the state of
@@ -43,7 +46,7 @@ class Failures:
     per-route results the same way). A group tries only its members' nearest routes
     (`optimizer.groups`), so those are its key; a single order, every eligible route.
     Routes elsewhere may still matter through pushed partners and depot stock; they are not
-    part of the key: a failure is remembered until one of the routes tried changes."""
+    part of the key: a failure is remembered by the state of the routes tried."""
 
     def __init__(self, inst: Instance, eligible: dict[int, list[int]]) -> None:
         self.inst = inst
@@ -52,7 +55,20 @@ class Failures:
         for o in range(len(inst.orders)):
             members = inst.linked_group(o) if is_grouped(inst, o) else [o]
             self.after[o] = sorted({p for x in members for p in inst.orders[x].after})
-        self.failed: dict[int, tuple] = {}
+        # Per order, the keys of its last failures (oldest first): a rejected move leaves
+        # the current solution as it was, so its states recur.
+        self.failed: dict[int, dict[tuple, None]] = {}
+
+    def known(self, o: int, key: tuple) -> bool:
+        """Order o failed to fit in routes in this state before."""
+        return key in self.failed.get(o, ())
+
+    def note(self, o: int, key: tuple) -> None:
+        """Order o fits nowhere with its routes in this state."""
+        keys = self.failed.setdefault(o, {})
+        keys[key] = None
+        if len(keys) > FAILED_KEYS:
+            del keys[next(iter(keys))]
 
     def key(self, ins: Inserter, o: int) -> tuple:
         """The state of the routes an insertion of o tries, and its predecessors' starts."""
@@ -167,8 +183,8 @@ class RuinRecreate:
             if o in cand.start:
                 continue
             key = self.failures.key(ins, o)
-            if self.failures.failed.get(o) == key:
-                continue  # its routes are as they were when it last fit nowhere
+            if self.failures.known(o, key):
+                continue  # its routes are as they were when it once fit nowhere
             if not self.ties.active:
                 shifts = insert(ins, o)
             elif is_grouped(inst, o):
@@ -177,9 +193,8 @@ class RuinRecreate:
                 shifts = insert_pushed(ins, self.ties, o)
             if shifts is not None:
                 touched.update(shifts)
-                self.failures.failed.pop(o, None)
             else:
-                self.failures.failed[o] = key
+                self.failures.note(o, key)
         if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
             # The touched routes exchange their ends (2-opt*) as often as that pays: much
             # on long routes with wide windows, little where skills and depot stops bind.
