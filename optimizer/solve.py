@@ -12,6 +12,7 @@ from models.plan import Objective, Plan, Reason, SolveStatus, Unassigned
 from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.construct import construct
+from optimizer.context import Context
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.instance import Instance, compile_problem
@@ -40,38 +41,110 @@ class Result:
 def solve(
     problem: Problem,
     params: SolveParams | None = None,
-    initial: Solution | None = None,
+    initial: Plan | None = None,
+    context: Context | None = None,
     *,
     budget: Budget | None = None,
 ) -> Result:
     """Plan the problem within its time budget; always returns a plan with a status.
 
-    The budget defaults to the parameters' limits counted from this call; a caller that
-    already spent time (reading input) or needs time after (writing the plan) passes its own.
+    `initial` is a plan of this problem to start from (what of it still fits is kept). A
+    re-plan passes its `context` (previous plan, frozen part, travel matrix; `replan` builds
+    it) and a residual problem: the search then starts from the fast path. The budget
+    defaults to the parameters' limits counted from this call; a caller that already spent
+    time (reading input) or needs time after (writing the plan) passes its own.
     Raises only for invalid input (`models.InvalidInput`).
     """
     params = (params or SolveParams()).resolved(problem)
     if budget is None:
         budget = Budget.start(params.time_limit, params.deterministic_limit)
-    began = budget.started
-    # Building and evaluating the plan comes after every stage and grows with the orders.
-    timing = params.timing
-    budget = budget.keep(timing.plan_seconds_per_order * len(problem.orders))
-    inst = compile_problem(problem)
-    static = static_reasons(inst)
-    sol, stats = search(inst, params, budget.until(timing.search()), initial)
-    probes_until = budget.end_of(timing.reasons())
-    reasons = post_reasons(inst, sol, static, deadline=probes_until, params=params)
-    plan = to_plan(inst, sol, stats, reasons, static, params, began)
-    if plan.status != SolveStatus.no_solution and "evaluator_violations" in plan.solver:
-        # A safety net, not a path the tests expect: should the search ever hand back a plan
-        # the evaluator rejects, answer with the greedy construction (feasible by design).
-        violations = plan.solver["evaluator_violations"]
-        sol = construct(inst, eligible_shifts(inst))
-        reasons = post_reasons(inst, sol, static, deadline=0.0, params=params)
-        plan = to_plan(inst, sol, stats, reasons, static, params, began)
-        plan.solver["rejected_by_evaluator"] = violations
-    return Result(plan=plan, stats=stats, instance=inst, solution=sol)
+    solver = Solver(problem, params, context)
+    start = solver.warm_start(initial) if initial is not None else None
+    return solver.run(budget.keep(solver.plan_seconds), start)
+
+
+class Solver:
+    """One compiled problem, searched in stages that each continue from a solution (the
+    service's staged solves): compiled once, immutable; each `run` searches within its own
+    budget and returns a scored plan. `solve` is one `run` of a new solver."""
+
+    def __init__(
+        self, problem: Problem, params: SolveParams | None = None, context: Context | None = None
+    ) -> None:
+        self.params = (params or SolveParams()).resolved(problem)
+        self.context = context
+        self.instance = compile_problem(problem, context=context)
+
+    @property
+    def plan_seconds(self) -> float:
+        """Seconds to keep after a stage for building and scoring its plan (it grows with
+        the orders; a re-plan's plan is built, merged and scored against the previous)."""
+        stages = 1 if self.context is None else 2
+        return stages * self.params.timing.plan_seconds_per_order * len(self.instance.orders)
+
+    def warm_start(self, plan: Plan) -> Solution:
+        """A plan of this problem as a solution of the instance: its routes in order, at their
+        starts where they still fit; what no longer fits is left for the search to insert."""
+        from optimizer.replan.residual import previous_solution  # replan imports this module
+
+        return previous_solution(self.instance, plan, {})
+
+    def run(self, budget: Budget, start: Solution | None = None) -> Result:
+        """Search within `budget` from `start` (a re-plan: from its fast path), give reasons
+        for what is left out, and build the plan (scored by the evaluator, except a re-plan's:
+        `replan` scores the merged day). The instance is not changed."""
+        inst, params, timing = self.instance, self.params, self.params.timing
+        score = self.context is None
+        eligible: dict[int, list[int]] | None = None
+        if self.context is None:
+            sol, stats = search(inst, params, budget.until(timing.search()), start)
+        else:
+            from optimizer.replan.fast import fast_path  # replan imports this module
+
+            eligible, fast = fast_path(inst, self.context, lazy=budget.limit <= 0)
+            sol, stats = fast, SearchStats(mode="fast-path")
+            # No search when its stage is already over (a loaded machine): the fast path's
+            # plan stands.
+            searching = budget.until(timing.replan_search())
+            if budget.limit > 0 and searching.remaining() > 0:
+                sol, stats = search(inst, params, searching, fast)
+                if (sol.cost or 0) > (fast.cost or 0):
+                    sol = fast
+        plan = self._plan(sol, stats, budget, eligible, score)
+        rejected = score and "evaluator_violations" in plan.solver
+        if rejected and plan.status != SolveStatus.no_solution:
+            # A safety net, not a path the tests expect: should the search ever hand back a
+            # plan the evaluator rejects, answer with the greedy construction (feasible by
+            # design).
+            violations = plan.solver["evaluator_violations"]
+            sol = construct(inst, eligible_shifts(inst))
+            plan = self._plan(sol, stats, budget.ending(0.0), None, score)
+            plan.solver["rejected_by_evaluator"] = violations
+        return Result(plan=plan, stats=stats, instance=inst, solution=sol)
+
+    def _plan(
+        self,
+        sol: Solution,
+        stats: SearchStats,
+        budget: Budget,
+        eligible: dict[int, list[int]] | None,
+        score: bool,
+    ) -> Plan:
+        """The plan of a solution, with reasons for the orders it leaves out (probes may
+        still insert some until the reasons' stage ends)."""
+        inst, params = self.instance, self.params
+        # Reasons are only wanted for the orders left out (and what those wait for).
+        served = sol.shifts_of()
+        static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
+        reasons = post_reasons(
+            inst,
+            sol,
+            static,
+            deadline=budget.end_of(params.timing.reasons()),
+            params=params,
+            eligible=eligible,
+        )
+        return to_plan(inst, sol, stats, reasons, static, params, budget.started, score=score)
 
 
 def post_reasons(
