@@ -26,9 +26,6 @@ from optimizer.replan.residual import matrix, previous_solution, residual_proble
 from optimizer.solution import Solution
 from optimizer.travel import TravelMatrix
 
-RECOMMEND_SECONDS = 1.0
-"""Default time limit of `recommend`: well above what it takes on a day of 1,000 orders."""
-
 
 @dataclass
 class _Option:
@@ -49,7 +46,7 @@ def recommend(
     *,
     tolerance: timedelta = timedelta(minutes=15),
     travel: TravelMatrix | None = None,
-    time_limit: float = RECOMMEND_SECONDS,
+    time_limit: float | None = None,
     budget: Budget | None = None,
 ) -> list[Recommendation]:
     """The k cheapest ways to fit one new order into the running plan, best first. Where a
@@ -57,10 +54,11 @@ def recommend(
     in the changes and priced in `cost_delta`). A crew order gets the k cheapest crews, each
     led by another technician (`crew` lists them). `travel`: as for `replan`.
 
-    The budget defaults to `time_limit` seconds from this call: once it is spent, no further
-    route is tried for dropping an order and no further crew is looked for (the direct
-    insertions, and the first crew, are always given)."""
-    if budget is None:
+    The budget is `time_limit` seconds from this call (none: no limit, the same options on
+    any machine): once it is spent, no further route is tried for dropping an order and no
+    further crew is looked for (the direct insertions, and the first crew, are always
+    given)."""
+    if budget is None and time_limit is not None:
         budget = Budget.start(time_limit)
     updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
     frozen = freeze(updated, plan, now, [])
@@ -90,13 +88,13 @@ def recommend(
 
 
 def _crew_recommendations(
-    inst: Instance, sol: Solution, o: int, shifts: list[int], k: int, budget: Budget
+    inst: Instance, sol: Solution, o: int, shifts: list[int], k: int, budget: Budget | None
 ) -> list[Recommendation]:
     """The k cheapest crews for a new crew order, each led by another technician: the best
     crew, then the best without the leaders offered before."""
     out: list[Recommendation] = []
     leaders: set[int] = set()
-    while len(out) < k and not (out and budget.expired()):
+    while len(out) < k and not (out and budget is not None and budget.expired()):
         eligible = {x: eligible_for(inst, x) for x in inst.linked_group(o)}
         eligible[o] = [s for s in shifts if inst.shifts[s].tech not in leaders]
         ins = Inserter(inst, sol.copy(), eligible, granularity=len(inst.shifts))
