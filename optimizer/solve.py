@@ -78,9 +78,14 @@ class Solver:
     @property
     def plan_seconds(self) -> float:
         """Seconds to keep after a stage for building and scoring its plan (it grows with
-        the orders; a re-plan's plan is built, merged and scored against the previous)."""
-        stages = 1 if self.context is None else 2
-        return stages * self.params.timing.plan_seconds_per_order * len(self.instance.orders)
+        the orders; a re-plan's plan is built, then merged with the frozen part and scored
+        against the previous plan over the whole day)."""
+        per_order = self.params.timing.plan_seconds_per_order
+        if self.context is None:
+            return per_order * len(self.instance.orders)
+        frozen = self.context.frozen.values()
+        done = {it.order for f in frozen for it in f.items if it.type == "visit"}
+        return 2 * per_order * (len(self.instance.orders) + len(done))
 
     def warm_start(self, plan: Plan) -> Solution:
         """A plan of this problem as a solution of the instance: its routes in order, at their
