@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from models.common import format_duration
@@ -87,6 +88,12 @@ class Solver:
         done = {it.order for f in frozen for it in f.items if it.type == "visit"}
         return 2 * per_order * (len(self.instance.orders) + len(done))
 
+    @cached_property
+    def static_reasons(self) -> dict[int, list[Reason]]:
+        """Orders no plan can serve, with their reasons: found once, before the first search
+        (inside its budget: after it, the time is the plan's)."""
+        return static_reasons(self.instance)
+
     def warm_start(self, plan: Plan) -> Solution:
         """A plan of this problem as a solution of the instance: its routes in order, at their
         starts where they still fit; what no longer fits is left for the search to insert."""
@@ -101,21 +108,25 @@ class Solver:
         inst, params, timing = self.instance, self.params, self.params.timing
         score = self.context is None
         eligible: dict[int, list[int]] | None = None
+        static: dict[int, list[Reason]] | None = None
         if self.context is None:
+            static = self.static_reasons
             sol, stats = search(inst, params, budget.until(timing.search()), start)
         else:
             from optimizer.replan.fast import fast_path  # replan imports this module
 
-            eligible, fast = fast_path(inst, self.context, lazy=budget.limit <= 0)
-            sol, stats = fast, SearchStats(mode="fast-path")
-            # No search when its stage is already over (a loaded machine): the fast path's
-            # plan stands.
+            # No search when its stage is already over (no time, or a loaded machine that
+            # spent it starting up): the fast path's plan stands, and it finds the eligible
+            # shifts of the few orders it looks at only.
             searching = budget.until(timing.replan_search())
-            if budget.limit > 0 and searching.remaining() > 0:
+            will_search = budget.limit > 0 and searching.remaining() > 0
+            eligible, fast = fast_path(inst, self.context, lazy=not will_search)
+            sol, stats = fast, SearchStats(mode="fast-path")
+            if will_search and searching.remaining() > 0:
                 sol, stats = search(inst, params, searching, fast)
                 if (sol.cost or 0) > (fast.cost or 0):
                     sol = fast
-        plan = self._plan(sol, stats, budget, eligible, score)
+        plan = self._plan(sol, stats, budget, eligible, static)
         rejected = score and "evaluator_violations" in plan.solver
         if rejected and plan.status != SolveStatus.no_solution:
             # A safety net, not a path the tests expect: should the search ever hand back a
@@ -123,7 +134,7 @@ class Solver:
             # design).
             violations = plan.solver["evaluator_violations"]
             sol = construct(inst, eligible_shifts(inst))
-            plan = self._plan(sol, stats, budget.ending(0.0), None, score)
+            plan = self._plan(sol, stats, budget.ending(0.0), None, static)
             plan.solver["rejected_by_evaluator"] = violations
         return Result(plan=plan, stats=stats, instance=inst, solution=sol)
 
@@ -133,14 +144,15 @@ class Solver:
         stats: SearchStats,
         budget: Budget,
         eligible: dict[int, list[int]] | None,
-        score: bool,
+        static: dict[int, list[Reason]] | None,
     ) -> Plan:
         """The plan of a solution, with reasons for the orders it leaves out (probes may
-        still insert some until the reasons' stage ends)."""
+        still insert some until the reasons' stage ends); `static`: the static reasons found
+        before the search, if they were."""
         inst, params = self.instance, self.params
-        # Reasons are only wanted for the orders left out (and what those wait for).
-        served = sol.shifts_of()
-        static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
+        if static is None:  # only wanted for the orders left out (and what those wait for)
+            served = sol.shifts_of()
+            static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
         reasons = post_reasons(
             inst,
             sol,
@@ -149,6 +161,7 @@ class Solver:
             params=params,
             eligible=eligible,
         )
+        score = self.context is None  # a re-plan scores the merged day
         return to_plan(inst, sol, stats, reasons, static, params, budget.started, score=score)
 
 
