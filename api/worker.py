@@ -126,11 +126,11 @@ def run_solve(
         # Each stage ends where its share of the limit, counted from the job's start, ends;
         # the problem is compiled once and each stage continues from the best clean solution.
         budget = Budget.start(limit, params.deterministic_limit, started=began)
-        solver = Solver(problem, params)
+        pipeline = Solver(problem, params)
         end = began
         for n, length in enumerate(lengths):
             end += length
-            result = solver.run(budget.ending(end).keep(solver.plan_seconds), initial)
+            result = pipeline.run(budget.ending(end).keep(pipeline.plan_seconds), initial)
             if better(result.plan, best):
                 best = result.plan
                 if clean(best):  # the next stage starts from it
