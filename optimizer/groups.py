@@ -17,7 +17,7 @@ from typing import Any
 from optimizer.cp.objective import unassigned_cost
 from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.instance import Instance
-from optimizer.retime import Ties, delayed
+from optimizer.retime import Ties, delayed, peak, peak_rise
 from optimizer.solution import RouteSol
 from optimizer.timing import INF, Relaxed, lateness
 
@@ -190,12 +190,13 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
     best: GroupInsertion | None = None
     tried = 0
     relaxed: dict[int, Relaxed | None] = {}
+    worst = peak(ins)
     spread = _spread(sorted(anchors))
     for t in spread:
         if tried >= CANDIDATE_STARTS:
             break
         bound = None if best is None else best.delta
-        found = _place_at(ins, slots, cands, t, relaxed, bound)
+        found = _place_at(ins, slots, cands, t, relaxed, bound, worst)
         if found is None:
             continue
         tried += 1
@@ -204,7 +205,7 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
     if ties is not None:
         for t in spread[:PUSHED_STARTS]:
             bound = None if best is None else best.delta
-            found = _place_pushed(ins, slots, cands, t, ties, bound)
+            found = _place_pushed(ins, slots, cands, t, ties, bound, worst)
             if isinstance(found, GroupInsertion) and (best is None or found.delta < best.delta):
                 best = found
     return best
@@ -217,6 +218,7 @@ def _place_at(
     anchor: int,
     relaxed: dict[int, Relaxed | None],
     bound: int | None = None,
+    worst: int = 0,
 ) -> Placed:
     """The cheapest placement of the group with the anchor starting at `anchor`: each slot
     in a route of its own (crew members on distinct technicians), or `PRUNED` when it
@@ -234,7 +236,7 @@ def _place_at(
                 bounds += _bounds(ins, relaxed[s], x, lo, hi, provides)  # type: ignore[arg-type]
         return _cheapest(ins, x, bounds, relaxed, hi, provides, limit)
 
-    return _place(ins, slots, cands, anchor, choose, bound=bound)
+    return _place(ins, slots, cands, anchor, choose, bound=bound, worst=worst)
 
 
 def _place_pushed(
@@ -244,6 +246,7 @@ def _place_pushed(
     anchor: int,
     ties: Ties,
     bound: int | None = None,
+    worst: int = 0,
 ) -> Placed:
     """`_place_at` with the tied visits after each member allowed to start later (and their
     partners with them, `optimizer.retime`), positions timed in full in order of their
@@ -255,7 +258,7 @@ def _place_pushed(
         bounds = [b for s in shifts for b in _pushed_bounds(ins, x, s, lo, hi, provides)]
         return _cheapest(ins, x, bounds, {}, hi, provides, limit, ties)
 
-    return _place(ins, slots, cands, anchor, choose, ties, bound)
+    return _place(ins, slots, cands, anchor, choose, ties, bound, worst)
 
 
 Chosen = tuple[int, int, Timed, int]
@@ -285,13 +288,15 @@ def _place(
     choose: Callable[[int, list[int], int, int, bool, int | None], Chosen | Pruned | None],
     ties: Ties | None = None,
     bound: int | None = None,
+    worst: int = 0,
 ) -> Placed:
     """Each slot of the group in the route `choose` picks among its candidates (crew
     members on distinct technicians, a crew pinned to its first member's technician), the
     anchor starting at `anchor`; with `ties`, the tied visits it delays are pushed along
     (`optimizer.retime`). Only while the routes' own costs stay under `bound`: a member's
     cost only adds (its detour and lateness; delaying others, a crew's later members at
-    its lateness), so `PRUNED` once they reach it."""
+    its lateness), so `PRUNED` once they reach it. The cost includes what the placement adds
+    to the largest lateness (`worst` now, `optimizer.retime.peak`)."""
     inst = ins.inst
     used_shifts: set[int] = set()
     used_techs: dict[int, set[int]] = {}
@@ -339,6 +344,7 @@ def _place(
     # A crew's lateness is counted in each of its routes: once is its cost.
     for x, st in starts.items():
         delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
+    delta += peak_rise(ins, routes, worst)
     return GroupInsertion(sorted(starts), delta, routes, provider)
 
 
