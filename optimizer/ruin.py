@@ -211,9 +211,8 @@ def anneal(
     """Threshold-accepting ruin and recreate; returns the best solution and the moves made.
 
     `clock(n)` says which fraction of the budget is used after n moves (1.0 stops). The
-    acceptance threshold falls from `start_threshold` (of the best solution so far) to 0. A
-    given search state `rr` is reused with rng. The routes of every solution it builds go
-    into `pool` when given."""
+    acceptance threshold falls from `start_threshold` to 0. A given search state `rr` is
+    reused with rng. The routes of every solution it builds go into `pool` when given."""
     if rr is None:
         rr = RuinRecreate(inst, eligible, rng)
     else:
@@ -236,9 +235,6 @@ def anneal(
             current = cand
             if cand.sol.cost < best.cost:
                 best = cand.sol
-                # The threshold follows the best cost: a first plan may cost far more than
-                # what the search reaches (twice, on hhcrsp D1, where lateness dominates).
-                first = min(first, start_threshold(inst, best))
     return best, n
 
 

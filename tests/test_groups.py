@@ -20,6 +20,7 @@ from optimizer.groups import (
 )
 from optimizer.insertion import Inserter
 from optimizer.instance import Instance, compile_problem
+from optimizer.params import SolveParams
 from optimizer.retime import Ties
 from optimizer.ruin import RuinRecreate, anneal, phase_clock
 from optimizer.solution import Solution
@@ -273,3 +274,17 @@ def test_bounded_placements_choose_as_timing_every_one():
                     s: t.starts for s, t in timed.routes.items()
                 }
                 apply_group(ins, bounded)
+
+
+def test_small_linked_day_runs_neighbourhoods_before_the_one_model():
+    """hhcrsp A1 (10 patients, linked pairs) is solved as one model, after CP-SAT
+    neighbourhoods have had their share of the model's time (the one model alone would be
+    one CP-SAT step)."""
+    from benchmarks.suites import load_case
+
+    params = SolveParams(workers=1, seed=0, deterministic_limit=0.2, time_limit=60)
+    assert params.search.small_lns_share_synced > 0
+    result = solve(load_case("hhcrsp", "A1").problem, params)
+    assert result.stats.mode == "full"
+    assert result.plan.status.is_feasible
+    assert result.stats.iterations > 1
