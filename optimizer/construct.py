@@ -9,7 +9,7 @@ import time
 
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.groups import apply_group, best_group, group_value, is_grouped, remove_group
-from optimizer.insertion import Inserter
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.solution import Solution
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from optimizer.cp.objective import max_lateness, unassigned_cost
-from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, schedule
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
+from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 
 MAX_RETIMES = 60
 """Most route timings one push or compaction may take before it gives up."""

@@ -16,11 +16,12 @@ import numpy as np
 from optimizer.construct import insert, take_out
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.groups import insert_group, is_grouped
-from optimizer.insertion import Inserter, SegmentCache
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.pool import RoutePool
 from optimizer.retime import Ties, compact, insert_pushed
 from optimizer.solution import Solution
+from optimizer.state import SegmentCache
 
 RANDOM_ORDER = 0.4
 """Share of moves that offer orders back in random order (the others sort by a key)."""
