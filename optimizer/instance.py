@@ -3,6 +3,8 @@
 Times are whole seconds from the horizon start; locations are rows of the travel matrix;
 orders, technicians and shifts are numbered in input order (shifts across technicians).
 The solver works on an `Instance` only; `ids` on it map indices back to contract ids.
+An instance is immutable once compiled (frozen dataclasses, read-only arrays): a re-plan's
+previous plan and tolerance (`Context`) are inputs of `compile_problem`, not patches.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from models.plan import Plan
 from models.problem import Problem
+from optimizer.context import Context
 from optimizer.travel import TravelMatrix
 
 SCALE = 100
 """Objective units per weight-second (per-minute weights) and per weight-minute / 60."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class OrderData:
     """One order in solver units."""
 
@@ -45,7 +49,7 @@ class OrderData:
     links: list[tuple[int, int, int]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BreakData:
     """A break rule of a shift, in solver units."""
 
@@ -54,7 +58,7 @@ class BreakData:
     duration: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShiftData:
     """One shift (a potential route) in solver units."""
 
@@ -70,7 +74,7 @@ class ShiftData:
     on_call: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class DepotData:
     """A depot in solver units; None = unlimited."""
 
@@ -94,7 +98,7 @@ class DepotData:
         return float("inf") if qty is None else qty
 
 
-@dataclass
+@dataclass(frozen=True)
 class TechData:
     """A technician's skills and van."""
 
@@ -105,7 +109,7 @@ class TechData:
     shifts: list[int]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Instance:
     """Everything the solver needs, indexed densely."""
 
@@ -155,8 +159,12 @@ class Instance:
 
     # Re-planning: how the previous plan served each order, to price changes.
     baseline: dict[int, tuple[frozenset[int], int]] = field(default_factory=dict)
-    prev_known: set[int] = field(default_factory=set)  # orders the previous plan mentions
+    prev_known: frozenset[int] = frozenset()  # orders the previous plan mentions
     tolerance: int = 900
+
+    def __post_init__(self) -> None:
+        for name in ("qualified", "van_ok", "supply_ok"):
+            getattr(self, name).flags.writeable = False
 
     def change_cost(self, o: int, techs: frozenset[int], start: int) -> int:
         """Cost of serving o by `techs` at `start` against the previous plan (0 if unchanged
@@ -202,8 +210,12 @@ def _secs(d: timedelta) -> int:
     return round(d.total_seconds())
 
 
-def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Instance:
-    """Compile a validated problem into solver units."""
+def compile_problem(
+    problem: Problem, travel: TravelMatrix | None = None, context: Context | None = None
+) -> Instance:
+    """Compile a validated problem into solver units; with a re-plan's `context`, its
+    previous plan prices changes (and its travel matrix is used unless `travel` is given)."""
+    travel = travel or (context.travel if context is not None else None)
     travel = travel or TravelMatrix.from_problem(problem)
     origin = problem.horizon.start
     horizon = _secs(problem.horizon.end - origin)
@@ -253,8 +265,15 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
             )
         techs.append(TechData(t.id, dict(t.skills), frozenset(t.equipment), dict(t.parts), own))
 
+    links: list[list[tuple[int, int, int]]] = [[] for _ in problem.orders]
+    for i, o in enumerate(problem.orders):
+        for link in o.linked:
+            j = order_idx[link.order]
+            lo, hi = _secs(link.min_gap), _secs(link.max_gap)
+            links[i].append((j, lo, hi))
+            links[j].append((i, -hi, -lo))
     orders: list[OrderData] = []
-    for o in problem.orders:
+    for i, o in enumerate(problem.orders):
         windows = [(sec(w.start), sec(w.end)) for w in o.time_windows] or [(0, horizon)]
         orders.append(
             OrderData(
@@ -283,17 +302,18 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
                 equipment=frozenset(o.required_equipment),
                 parts=dict(o.required_parts),
                 kind=o.kind,
+                links=links[i],
             )
         )
-    for i, o in enumerate(problem.orders):
-        for link in o.linked:
-            j = order_idx[link.order]
-            lo, hi = _secs(link.min_gap), _secs(link.max_gap)
-            orders[i].links.append((j, lo, hi))
-            orders[j].links.append((i, -hi, -lo))
 
     w = problem.weights
-    inst = Instance(
+    qualified, van_ok, supply_ok = _compatibility(orders, techs, depots)
+    baseline, known, tolerance = (
+        _baseline(context.previous, order_idx, tech_idx, origin, context.tolerance)
+        if context is not None
+        else ({}, frozenset(), 900)
+    )
+    return Instance(
         problem=problem,
         travel=travel,
         origin=origin,
@@ -316,9 +336,39 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         c_unassigned=[round(w.unassigned[str(p)] * 60 * SCALE) for p in range(1, 6)],
         c_lateness=[round(w.lateness[str(p)] * SCALE) for p in range(1, 6)],
         c_max_lateness=round(w.max_lateness * SCALE),
+        qualified=qualified,
+        van_ok=van_ok,
+        supply_ok=supply_ok,
+        baseline=baseline,
+        prev_known=known,
+        tolerance=tolerance,
     )
-    inst.qualified, inst.van_ok, inst.supply_ok = _compatibility(orders, techs, depots)
-    return inst
+
+
+def _baseline(
+    plan: Plan,
+    order_idx: dict[str, int],
+    tech_idx: dict[str, int],
+    origin: datetime,
+    tolerance: timedelta,
+) -> tuple[dict[int, tuple[frozenset[int], int]], frozenset[int], int]:
+    """How the previous plan served each order (technicians, start in seconds), the orders
+    it mentions at all, and the tolerance in seconds: what prices a change."""
+    starts: dict[str, datetime] = {}
+    techs: dict[str, set[int]] = {}
+    for r in plan.routes:
+        for it in r.items:
+            if it.type == "visit" and it.order in order_idx:
+                starts[it.order] = min(starts.get(it.order, it.start), it.start)
+                if r.technician in tech_idx:
+                    techs.setdefault(it.order, set()).add(tech_idx[r.technician])
+    baseline = {
+        order_idx[o]: (frozenset(techs.get(o, ())), _secs(s - origin)) for o, s in starts.items()
+    }
+    known = frozenset(baseline) | {
+        order_idx[u.order] for u in plan.unassigned if u.order in order_idx
+    }
+    return baseline, known, int(tolerance.total_seconds())
 
 
 def _matrix(rows: list[dict[str, int]], names: list[str], fill: float = 0) -> np.ndarray:

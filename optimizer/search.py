@@ -108,6 +108,22 @@ def search(
     if alone:
         return incumbent, stats
     if small:
+        if _synced(inst):
+            # Neighbourhoods first, then the one model from what they found (see the share).
+            share = tuning.small_lns_share_synced
+            now = time.monotonic()
+            incumbent = _cp_lns(
+                inst,
+                params,
+                now + share * max(deadline - now, 0.0),
+                incumbent,
+                eligible,
+                stats,
+                rng,
+                urgent_only=False,
+                det_budget=None if det is None else share * det,
+            )
+            det = None if det is None else (1 - share) * det
         return _full_model(inst, params, deadline, incumbent, eligible, stats, det)
     incumbent = _cp_lns(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
@@ -115,10 +131,14 @@ def search(
     return incumbent, stats
 
 
+def _synced(inst: Instance) -> bool:
+    """The day has crew or linked orders."""
+    return any(order.crew > 1 or order.links for order in inst.orders)
+
+
 def _small_share(inst: Instance, params: SolveParams) -> float:
     """Ruin and recreate's share of the time on a day solved as one exact model."""
-    synced = any(order.crew > 1 or order.links for order in inst.orders)
-    return params.search.small_rr_share_synced if synced else params.search.small_rr_share
+    return params.search.small_rr_share_synced if _synced(inst) else params.search.small_rr_share
 
 
 def _decomposed(

@@ -4,7 +4,8 @@ dropped; the travel matrix of the day."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
 from models.common import Location
 from models.plan import Plan
@@ -144,27 +145,7 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
     return res
 
 
-def _baseline(inst: Instance, plan: Plan, tolerance: timedelta) -> None:
-    """Tell the instance how the previous plan served each order (to price changes)."""
-    starts: dict[str, datetime] = {}
-    techs: dict[str, set[int]] = {}
-    for r in plan.routes:
-        for it in r.items:
-            if it.type == "visit" and it.order in inst.order_idx:
-                starts[it.order] = min(starts.get(it.order, it.start), it.start)
-                if r.technician in inst.tech_idx:
-                    techs.setdefault(it.order, set()).add(inst.tech_idx[r.technician])
-    inst.baseline = {
-        inst.order_idx[o]: (frozenset(techs.get(o, ())), inst.seconds(s))
-        for o, s in starts.items()
-    }
-    inst.prev_known = set(inst.baseline) | {
-        inst.order_idx[u.order] for u in plan.unassigned if u.order in inst.order_idx
-    }
-    inst.tolerance = int(tolerance.total_seconds())
-
-
-def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) -> Solution:
+def previous_solution(inst: Instance, plan: Plan, frozen: Mapping[str, Frozen]) -> Solution:
     """The previous plan's unstarted part as a solution of the residual instance: same
     technicians, same order, same depot stop, starts no earlier than before. Orders that no
     longer fit (or are no longer supplied) are left for re-insertion."""
@@ -320,7 +301,7 @@ def day_matrix(problem: Problem) -> TravelMatrix:
     return TravelMatrix.from_problem(problem)
 
 
-def _matrix(problem: Problem, extra: list[Location], kept: TravelMatrix | None) -> TravelMatrix:
+def matrix(problem: Problem, extra: list[Location], kept: TravelMatrix | None) -> TravelMatrix:
     """The travel matrix over the problem's locations and the extra ones: the kept one with
     the locations it lacks added (the same seconds: each pair is computed on its own), or a
     new one."""
