@@ -29,7 +29,7 @@ fast_module = importlib.import_module("optimizer.replan.fast")
 def bad_day() -> tuple[Problem, Plan]:
     """A small generated bad day (crews, links, chains, pins, late shifts) and its plan."""
     p = load_problem(generate_day(60, 10, seed=4, bad_day=BadDay.realistic()))
-    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=2)
+    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=0.5)
     return p, solve(p, params).plan
 
 

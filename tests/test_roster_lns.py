@@ -73,7 +73,7 @@ def test_first_roster_by_parts_then_lns() -> None:
         workers=1,
         seed=0,
         time_limit=60.0,
-        deterministic_limit=3.0,
+        deterministic_limit=1.5,
         lns="on",
         lns_first_only_vars=0,
         lns_step_time=0.2,
