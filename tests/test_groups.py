@@ -221,7 +221,7 @@ def test_group_placement_prices_the_whole_objective():
 def test_bounded_placements_choose_as_timing_every_one():
     """Pushed placements timed in order of their bounds (and cut once they cannot beat the
     best anchor) choose what timing every position chooses, on hhcrsp B3 and C1."""
-    import optimizer.groups as groups
+    import optimizer.placement as placement
 
     for label in ("B3", "C1"):
         inst, ins = _hhcrsp_day(label)
@@ -229,12 +229,12 @@ def test_bounded_placements_choose_as_timing_every_one():
         for o in _groups(inst):
             assert remove_group(ins, o) is not None
             bounded = best_group(ins, o, ties)
-            real = groups._push_bound
-            groups._push_bound = lambda *args: -INF
+            real = placement.push_bound
+            placement.push_bound = lambda *args: -INF
             try:
                 timed = best_group(ins, o, ties)
             finally:
-                groups._push_bound = real
+                placement.push_bound = real
             assert (bounded is None) == (timed is None)
             if bounded is not None and timed is not None:
                 assert bounded.delta == timed.delta
