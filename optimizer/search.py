@@ -64,7 +64,7 @@ def search(
     tuning = params.search
     floor = tuning.construct_floor * budget.limit
     until = opened + tuning.construct_share * max(deadline - opened, floor)
-    incumbent = construct(inst, eligible, initial, deadline=until)
+    incumbent = construct(inst, eligible, initial, deadline=_stage_end(budget, until))
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
     rng = random.Random(params.seed or 0)
@@ -83,7 +83,7 @@ def search(
         incumbent = _cp_lns(
             inst,
             params,
-            began + tuning.urgent_share * total,
+            _stage_end(budget, began + tuning.urgent_share * total),
             incumbent,
             eligible,
             stats,
@@ -95,15 +95,17 @@ def search(
     # crew orders and orders in `after` relations. Elsewhere (TRSP and Solomon, 10 s and 30 s)
     # they improved nothing in their quarter of the time, so ruin and recreate keeps it.
     share = 1.0 if RoutePool.applies(inst) else tuning.rr_share
+    share = _small_share(inst, params) if small else share
     incumbent = _ruin_recreate(
         inst,
         params,
-        deadline if alone else began + (_small_share(inst, params) if small else share) * total,
+        _stage_end(budget, deadline if alone else began + share * total),
         incumbent,
         eligible,
         stats,
         rng,
         det,
+        deadline,
     )
     if alone:
         return incumbent, stats
@@ -115,7 +117,7 @@ def search(
             incumbent = _cp_lns(
                 inst,
                 params,
-                now + share * max(deadline - now, 0.0),
+                _stage_end(budget, now + share * max(deadline - now, 0.0)),
                 incumbent,
                 eligible,
                 stats,
@@ -129,6 +131,14 @@ def search(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
     )
     return incumbent, stats
+
+
+def _stage_end(budget: Budget, instant: float) -> float:
+    """Where a stage of the search ends: at `instant`, or, under a deterministic limit, at
+    the budget's deadline: the stages are then bounded by work (moves, deterministic
+    seconds), so that a slow machine gives the same plan, and the wall clock is only the
+    safety stop."""
+    return budget.deadline if budget.deterministic is not None else instant
 
 
 def _synced(inst: Instance) -> bool:
@@ -148,7 +158,8 @@ def _decomposed(
     stats = SearchStats(mode="decomposed")
 
     def search_part(sub: Instance, until: float) -> Solution:
-        sol, part = search(sub, params, budget.ending(until), decompose=False)
+        part_budget = budget if budget.deterministic is not None else budget.ending(until)
+        sol, part = search(sub, params, part_budget, decompose=False)
         stats.iterations += part.iterations
         stats.moves += part.moves
         stats.improvements += part.improvements
@@ -171,7 +182,11 @@ def _ruin_recreate(
     stats: SearchStats,
     rng: random.Random,
     det: float | None,
+    deadline: float,
 ) -> Solution:
+    """Ruin and recreate until `until` (or its moves under a deterministic limit), with
+    route pool combinations between rounds when the day has a pool; `deadline` is the
+    search's, the pool's safety stop under a deterministic limit."""
     began = time.monotonic()
     pool = RoutePool(inst) if RoutePool.applies(inst) else None
     tuning = params.ruin_recreate
@@ -220,7 +235,8 @@ def _ruin_recreate(
         if pool is not None:
             combined = pool.combine(
                 best,
-                time_limit=end - time.monotonic(),
+                # Under a deterministic limit its deterministic seconds bind, not the round.
+                time_limit=(end if iterations is None else deadline) - time.monotonic(),
                 workers=params.workers or 1,
                 deterministic=None if iterations is None else tuning.pool_deterministic,
             )

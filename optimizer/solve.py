@@ -109,9 +109,10 @@ class Solver:
         score = self.context is None
         eligible: dict[int, list[int]] | None = None
         static: dict[int, list[Reason]] | None = None
+        searching = budget.until(timing.search())
         if self.context is None:
             static = self.static_reasons
-            sol, stats = search(inst, params, budget.until(timing.search()), start)
+            sol, stats = search(inst, params, searching, start)
         else:
             from optimizer.replan.fast import fast_path  # replan imports this module
 
@@ -126,7 +127,13 @@ class Solver:
                 sol, stats = search(inst, params, searching, fast)
                 if (sol.cost or 0) > (fast.cost or 0):
                     sol = fast
+        cut = searching.expired()  # before the probes: their own stage ends later
         plan = self._plan(sol, stats, budget, eligible, static)
+        cut = cut or time.monotonic() >= budget.end_of(timing.reasons())
+        if budget.deterministic is not None and cut:
+            # The wall-clock limit (the safety stop) bound before the deterministic one: the
+            # plan may differ from a run of the same input on a faster machine.
+            plan.solver["wall_limit_bound"] = True
         rejected = score and "evaluator_violations" in plan.solver
         if rejected and plan.status != SolveStatus.no_solution:
             # A safety net, not a path the tests expect: should the search ever hand back a

@@ -358,7 +358,7 @@ def supplies(m: Model) -> None:
                 cp.add_implication(a, rv.depot_visit[d])
                 dep = inst.depots[d]
                 cp.add(ov.start >= rv.depot_start[d] + dep.duration).only_enforce_if(a)
-            for e in missing:
+            for e in sorted(missing):  # a set of names: its order changes between runs
                 lits = [
                     m.after_stop[(o, s, d)] for d in rv.depots if inst.depots[d].has_equipment(e)
                 ]
