@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
+from optimizer.roster import first_row
 from optimizer.roster.evaluate import evaluate_assignment
-from optimizer.roster.instance import RosterInstance
-from optimizer.roster.model import build_model
+from optimizer.roster.instance import OFF, RosterInstance
+from optimizer.roster.model import RosterModel, build_model
 from optimizer.roster.solve import search_redundant
 
 if TYPE_CHECKING:
@@ -70,28 +71,66 @@ def solve_part(
 
 
 def construct(search: Search) -> None:
-    """A first roster: the whole instance for feasibility alone, stopped at its first
-    solution (it may take the whole budget: nothing else can start without it); LNS then
-    improves it. With the cover in the objective CP-SAT may find no roster
-    at all in its time (Instance20: none in 300 s; 20 s on feasibility alone)."""
+    """A first roster, person by person: every labour rule binds one person, so each row is
+    a small model of its own, solved with the people before counted in the cover (a greedy
+    that is feasible whenever each person's rules are). The days worked come from the
+    dynamic programme of `first_row`, the shift types of those days from CP-SAT; a person it
+    finds no row for gets the whole one-person model. The phase has `lns_first_share` of the
+    budget, shared out over the people left; a model that finds no row in its share is solved
+    again on feasibility alone, stopped at its first row."""
     inst = search.rm_inst
     params, budget = search.params, search.budget
     assert params.seed is not None
-    rm = build_model(inst)
-    rm.model.clear_objective()  # type: ignore[no-untyped-call]
-    det = budget.deterministic_left()
-    solver, status = search.run_model(
-        rm.model,
-        budget.wall_left(),
-        det,
-        params.seed,
-        stop_at_first=True,
-    )
-    search.infeasible = status == cp_model.INFEASIBLE
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        search.assignment = rm.assignment(solver)
-        search.value = evaluate_assignment(inst, search.assignment).value
-        search.note_improvement()
+    assignment = [[OFF] * inst.num_days for _ in range(inst.num_staff)]
+    share = params.lns_first_share
+    wall, det = budget.wall_left() * share, budget.deterministic_left()
+    det = None if det is None else det * share
+    began, det_began = budget.elapsed(), budget.spent_deterministic
+    for k, e in enumerate(construct_order(inst)):
+        left = inst.num_staff - k
+        wall_share = max(0.0, wall - (budget.elapsed() - began)) / left
+        det_share = None
+        if det is not None:
+            det_share = max(0.0, det - (budget.spent_deterministic - det_began)) / left
+        sub = inst.subproblem([e], assignment)
+        days = first_row.worked_days(sub, first_row.day_gains(sub))
+        row = None
+        if days is not None:
+            typed = first_row.with_days_worked(sub, days)
+            row = solve_row(search, build_model(typed), wall_share, det_share, params.seed + k)
+        if row is None:
+            row = solve_row(search, build_model(sub), wall_share, det_share, params.seed + k)
+        if row is None:
+            return
+        assignment[e] = row
+    search.assignment = assignment
+    search.value = evaluate_assignment(inst, assignment).value
+    search.note_improvement()
+
+
+def solve_row(
+    search: Search, rm: RosterModel, wall: float, deterministic: float | None, seed: int
+) -> list[int] | None:
+    """The best row of a one-person model found in the given time, else its first feasible
+    row in whatever budget is left; None (and `search.infeasible` when proven) without one."""
+    solver, status = search.run_model(rm.model, wall, deterministic, seed)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
+        rm.model.clear_objective()  # type: ignore[no-untyped-call]
+        budget = search.budget
+        solver, status = search.run_model(
+            rm.model, budget.wall_left(), budget.deterministic_left(), seed, True
+        )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        search.infeasible = status == cp_model.INFEASIBLE and not rm.inst.must_work[0]
+        return None
+    return rm.assignment(solver)[0]
+
+
+def construct_order(inst: RosterInstance) -> list[int]:
+    """People in the order the first roster places them: those who may work the fewest shift
+    types first, so that the flexible people fill the cover around them (ties by index)."""
+    options = [sum(1 for s in range(inst.num_shifts) if r.max_shifts[s] > 0) for r in inst.rules]
+    return sorted(range(inst.num_staff), key=lambda e: (options[e], e))
 
 
 def improve(search: Search) -> None:
