@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from optimizer.roster.constraints import run_automaton
-from optimizer.roster.instance import RosterInstance
+from optimizer.roster.instance import OFF, RosterInstance
 
 NEG = -1e18
 """The value of an unreachable state."""
@@ -152,3 +152,65 @@ def with_days_worked(sub: RosterInstance, row: list[bool]) -> RosterInstance:
     ]
     must = frozenset(d for d, works in enumerate(row) if works)
     return replace(sub, allowed=[allowed], must_work=[must])
+
+
+def capped_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[int]:
+    """`best_types` with a price on each type worked more often than its cap (doubled while
+    it still is) and a price per minute that moves the total into the person's window
+    (doubled while on one side, halved when it crosses): a Lagrangian repair, 24 rounds at
+    most; the last row may still break a cap or the minutes."""
+    rule = sub.rules[0]
+    caps, minutes = np.asarray(rule.max_shifts), np.asarray(sub.minutes, dtype=float)
+    price, step = np.zeros(sub.num_shifts), np.ones(sub.num_shifts)
+    per_minute, minute_step, side = 0.0, 1 / 480, 0
+    for _ in range(24):
+        row = best_types(sub, days, gain - price - per_minute * minutes)
+        counts = np.bincount([s for s in row if s != OFF], minlength=sub.num_shifts)
+        over = counts > caps
+        total = int(counts @ minutes)
+        now = 1 if total > rule.max_minutes else -1 if total < rule.min_minutes else 0
+        if not over.any() and now == 0:
+            break
+        price[over] += step[over]
+        step[over] *= 2
+        if now:
+            minute_step = minute_step * 2 if now == side else minute_step / 2
+            per_minute += now * minute_step
+            side = now
+    return row
+
+
+def best_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[int]:
+    """The most valuable shift type of each day worked that keeps the rotation rule (a
+    Viterbi pass over the days); the caps per type and the minutes are left to the caller.
+    Assumes each run of days worked has such a sequence (else a day may get an illegal
+    type, which the caller's check rejects)."""
+    h, num = sub.num_days, sub.num_shifts
+    allowed = np.asarray(sub.allowed[0])
+    forbidden = np.asarray(sub.forbidden_next)
+    score = np.where(allowed[0], gain[0], NEG) if days[0] else np.zeros(num)
+    back = np.zeros((h, num), dtype=np.int64)
+    top = np.zeros(h, dtype=np.int64)  # the best type of day d as the last of its run
+    top[0] = int(score.argmax())
+    for d in range(1, h):
+        if not days[d]:
+            score = np.full(num, score.max())
+            continue
+        own = np.where(allowed[d], gain[d], NEG)
+        if days[d - 1]:
+            moves = np.where(forbidden, NEG, score[:, None])  # [previous, next]
+            back[d] = moves.argmax(axis=0)
+            score = moves.max(axis=0) + own
+        else:
+            score = np.full(num, score.max()) + own
+        top[d] = int(score.argmax())
+    row = [OFF] * h
+    s = 0
+    for d in range(h - 1, -1, -1):
+        if not days[d]:
+            continue
+        if d == h - 1 or not days[d + 1]:
+            s = int(top[d])
+        row[d] = s
+        s = int(back[d, s])
+    return row

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 
 from optimizer.roster import first_row
-from optimizer.roster.evaluate import evaluate_assignment
+from optimizer.roster.evaluate import evaluate_assignment, hard_violations
 from optimizer.roster.instance import OFF, RosterInstance
 from optimizer.roster.model import RosterModel, build_model
 from optimizer.roster.solve import search_redundant
@@ -27,8 +27,13 @@ if TYPE_CHECKING:
 KINDS = ("days", "staff", "block")
 """Neighbourhoods in turn: everyone over a window of days, a group of people over every day,
 and a group of twice as many people over a window of twice the days."""
+KINDS_BY_PARTS = ("row", "staff", "block")
+"""On instances solved by parts, everyone over a window costs too much to build (a model of
+every person over the whole horizon); "row" is one person's best row given the others."""
 GROW, SHRINK = 1.15, 0.85
 """How the neighbourhood size moves after a sub-solve proved optimal / ran out of time."""
+ROW_TIME = 0.5
+"""Wall seconds a one-person model of the first roster gets at least."""
 STEP_COST = 0.1
 """Deterministic seconds each step costs at least (its set-up is not counted by CP-SAT), so a
 deterministic budget bounds the number of steps."""
@@ -93,13 +98,7 @@ def construct(search: Search) -> None:
         if det is not None:
             det_share = max(0.0, det - (budget.spent_deterministic - det_began)) / left
         sub = inst.subproblem([e], assignment)
-        days = first_row.worked_days(sub, first_row.day_gains(sub))
-        row = None
-        if days is not None:
-            typed = first_row.with_days_worked(sub, days)
-            row = solve_row(search, build_model(typed), wall_share, det_share, params.seed + k)
-        if row is None:
-            row = solve_row(search, build_model(sub), wall_share, det_share, params.seed + k)
+        row = person_row(search, sub, wall_share, det_share, params.seed + k)
         if row is None:
             return
         assignment[e] = row
@@ -108,15 +107,43 @@ def construct(search: Search) -> None:
     search.note_improvement()
 
 
+def person_row(
+    search: Search, sub: RosterInstance, wall: float, deterministic: float | None, seed: int
+) -> list[int] | None:
+    """The row of the one person of `sub`: days worked by the dynamic programme, their shift
+    types by a Viterbi pass, kept when they meet every rule (caps per type and minutes may
+    not); else CP-SAT on those days, hinted with them; else the whole one-person model."""
+    gain = first_row.day_gains(sub)
+    days = first_row.worked_days(sub, gain)
+    if days is not None:
+        row = first_row.capped_types(sub, days, gain)
+        if not hard_violations(sub, 0, row):
+            return row
+        rm = build_model(first_row.with_days_worked(sub, days))
+        rm.hint([row])
+        found = solve_row(search, rm, wall, deterministic, seed)
+        if found is not None:
+            return found
+    return solve_row(search, build_model(sub), wall, deterministic, seed)
+
+
 def solve_row(
     search: Search, rm: RosterModel, wall: float, deterministic: float | None, seed: int
 ) -> list[int] | None:
-    """The best row of a one-person model found in the given time, else its first feasible
-    row in whatever budget is left; None (and `search.infeasible` when proven) without one."""
-    solver, status = search.run_model(rm.model, wall, deterministic, seed)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
+    """The best row of a one-person model found in the given time (at least `ROW_TIME`), else
+    in `ROW_TIME` more, else its first feasible row in whatever budget is left (a row solved
+    on feasibility alone ignores the cover); None (and `search.infeasible` when proven)
+    without one."""
+    budget = search.budget
+    solver, status = search.run_model(
+        rm.model, min(budget.wall_left(), max(wall, ROW_TIME)), deterministic, seed
+    )
+    if status == cp_model.UNKNOWN:
+        solver, status = search.run_model(
+            rm.model, min(budget.wall_left(), ROW_TIME), deterministic, seed + 1
+        )
+    if status == cp_model.UNKNOWN:
         rm.model.clear_objective()  # type: ignore[no-untyped-call]
-        budget = search.budget
         solver, status = search.run_model(
             rm.model, budget.wall_left(), budget.deterministic_left(), seed, True
         )
@@ -124,6 +151,27 @@ def solve_row(
         search.infeasible = status == cp_model.INFEASIBLE and not rm.inst.must_work[0]
         return None
     return rm.assignment(solver)[0]
+
+
+def best_row(search: Search, e: int, seed: int) -> int:
+    """Give person e the best row the dynamic programme and CP-SAT find with everyone else
+    fixed, when it costs less than the row it has; returns the change in the objective."""
+    assert search.assignment is not None
+    sub = search.rm_inst.subproblem([e], search.assignment)
+    budget = search.budget
+    det = budget.deterministic_left()
+    step = min(search.params.lns_step_time, budget.wall_left())
+    row = person_row(search, sub, step, None if det is None else min(step, det), seed)
+    search.budget.spent_deterministic += STEP_COST
+    if row is None:
+        return 0
+    delta = (
+        evaluate_assignment(sub, [row]).value
+        - evaluate_assignment(sub, [search.assignment[e]]).value
+    )
+    if delta < 0:
+        search.assignment[e] = row
+    return min(0, delta)
 
 
 def construct_order(inst: RosterInstance) -> list[int]:
@@ -147,8 +195,17 @@ def improve(search: Search) -> None:
         "block": float(2 * params.lns_days),
     }
     steps = accepted = 0
+    kinds = KINDS if search.rm is not None else KINDS_BY_PARTS
     while not budget.exhausted() and not search.infeasible:
-        kind = KINDS[steps % len(KINDS)]
+        kind = kinds[steps % len(kinds)]
+        if kind == "row":
+            delta = best_row(search, rng.randrange(num_staff), params.seed + steps + 1)
+            steps += 1
+            if delta < 0:
+                accepted += 1
+                search.value += delta
+                search.note_improvement()
+            continue
         if kind == "staff":
             size = max(1, min(num_staff, round(sizes[kind])))
             people, days = sorted(rng.sample(range(num_staff), size)), None
