@@ -83,3 +83,44 @@ def test_a_year_of_rows_keeps_every_rule() -> None:
         assignment[e] = rm.assignment(solver)[0]
         assert [s != OFF for s in assignment[e]] == days
         assert hard_violations(inst, e, assignment[e]) == []
+
+
+def test_prices_bring_the_types_within_the_caps_and_minutes() -> None:
+    """On Instance24 (shifts of 8, 10 and 12 hours, caps per type), the Viterbi pass alone
+    breaks the minutes window for some people; with the prices every row keeps every rule."""
+    inst = RosterInstance.from_problem(curtois.load("Instance24"))
+    assignment = [[OFF] * inst.num_days for _ in range(inst.num_staff)]
+    plain_broken = 0
+    for e in range(3):
+        sub = inst.subproblem([e], assignment)
+        gain = first_row.day_gains(sub)
+        days = first_row.worked_days(sub, gain)
+        assert days is not None
+        plain_broken += bool(hard_violations(sub, 0, first_row.best_types(sub, days, gain)))
+        row = first_row.capped_types(sub, days, gain)
+        assert [s != OFF for s in row] == days
+        assert hard_violations(sub, 0, row) == []
+    assert plain_broken > 0
+
+
+def test_viterbi_keeps_the_rotation() -> None:
+    """Two types where late may not be followed by early: with early worth more on the last
+    day, the best run of three is late, late, late or early, early, early; early-early-early
+    is worth 1 + 1 + 5 = 7 > late-late-late = 3 + 3 + 0 = 6 (late, late, early is illegal)."""
+    rule = Rule((3, 3), 0, 10_000, 1, 3, 1, 1, frozenset())
+    inst = RosterInstance(
+        3,
+        ["E", "L"],
+        ["A"],
+        [480, 480],
+        [[False, False], [True, False]],
+        [rule],
+        [],
+        [],
+        [[[True, True]] * 3],
+        [],
+    )
+    gain = np.array([[1.0, 3.0], [1.0, 3.0], [5.0, 0.0]])
+    assert first_row.best_types(inst, [True, True, True], gain) == [0, 0, 0]
+    gain[2, 0] = 2.0  # early-early-early = 4 < 6
+    assert first_row.best_types(inst, [True, True, True], gain) == [1, 1, 1]
