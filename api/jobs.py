@@ -292,7 +292,7 @@ class SolveRunner:
         reader, writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=run_solve,
-            args=(writer, problem, job.params, self._first_stage, os.getpid()),
+            args=(writer, problem, job.params, self._first_stage, os.getpid(), job.started),
             name=f"dispatch-solve-{job.plan_id[:8]}",
             # Not daemonic, so that the solve may fork its ruin-and-recreate chains; it still
             # ends with the service (`_stop` on shutdown and cancel, and it watches its parent).

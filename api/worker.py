@@ -107,13 +107,16 @@ def run_solve(
     params_data: dict[str, Any],
     first: float,
     service_pid: int | None = None,
+    started: float | None = None,
 ) -> None:
     """Solve in stages, sending `("plan", plan)` for each improvement, then `("done", plan)`;
     `("failed", message)` when the solve raises. The problem comes as JSON text: the
-    service hands it over without parsing it."""
+    service hands it over without parsing it. The limit counts from `started` (the job's
+    start, a `time.monotonic()` instant: the clock is the machine's, shared by processes),
+    so that starting this process and reading the problem are inside it."""
     _exit_with_parent(service_pid)
     try:
-        began = time.monotonic()
+        began = time.monotonic() if started is None else min(started, time.monotonic())
         problem = load_problem(json.loads(problem_text))
         params = SolveParams.model_validate(params_data).resolved(problem)
         limit = float(params.time_limit or 0.0)

@@ -9,7 +9,7 @@ import time
 
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.groups import apply_group, best_group, group_value, is_grouped, remove_group
-from optimizer.insertion import Inserter
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.solution import Solution
 
@@ -136,6 +136,8 @@ def make_room(ins: Inserter, o: int) -> Inserter | None:
                     continue
                 if take_out(trial, x) is not None:
                     moved += [y for y in inst.linked_group(x) if y not in moved]
+        if not moved:
+            continue  # nothing made room: o would go where it went (or fit nowhere) again
         if insert(trial, o) is None:
             continue
         for x in sorted(moved, key=lambda y: -unassigned_cost(inst, y)):

@@ -3,8 +3,8 @@
 A day of thousands of orders is split into parts of about `part_orders` orders, each with
 the technicians based there: technicians are grouped around far-apart seeds by travel
 time from their first shift's start, and each order goes to the part of its nearest
-qualified technician. Orders tied by `after` stay together, as do pinned orders and their
-technician. Each part is searched on its own (with the usual search) for a share of the time
+qualified technician. Orders tied by `after` or `linked` stay together, as do pinned orders and
+their technician. Each part is searched on its own (with the usual search) for a share of the time
 proportional to its orders; depot stock that a part takes is not offered to later parts, so
 the merged solution is feasible as a whole. Orders are never lost: what a part leaves out
 the whole day's reasons and probes look at again.
@@ -62,9 +62,7 @@ def split(inst: Instance, params: DecomposeParams) -> list[Part]:
     reach = seconds[np.ix_(home, order_loc)].T.astype(float)  # (orders, techs)
     reach[~inst.qualified] = np.inf
     order_part = tech_part[np.argmin(reach, axis=1)]
-    tied = nx.Graph()
-    tied.add_nodes_from(range(len(inst.orders)))
-    tied.add_edges_from((o, p) for o, order in enumerate(inst.orders) for p in order.after)
+    tied = _tied(inst)
     grouped: set[int] = set()
     for group in nx.connected_components(tied):
         if len(group) == 1:
@@ -94,6 +92,16 @@ def split(inst: Instance, params: DecomposeParams) -> list[Part]:
     return [p for p in parts if p.techs or p.orders]
 
 
+def _tied(inst: Instance) -> nx.Graph:
+    """Orders as nodes, `after` and `linked` relations as edges: what must be solved together."""
+    tied = nx.Graph()
+    tied.add_nodes_from(range(len(inst.orders)))
+    for o, order in enumerate(inst.orders):
+        tied.add_edges_from((o, p) for p in order.after)
+        tied.add_edges_from((o, p) for p, _, _ in order.links)
+    return tied
+
+
 def sub_instance(
     inst: Instance, part: Part, depots: list[DepotData]
 ) -> tuple[Instance, list[int], list[int]]:
@@ -118,6 +126,7 @@ def sub_instance(
             dataclasses.replace(
                 order,
                 after=[order_new[p] for p in order.after],
+                links=[(order_new[p], lo, hi) for p, lo, hi in order.links],
                 pin_tech=None if order.pin_tech is None else tech_new[order.pin_tech],
                 preferred=frozenset(tech_new[t] for t in order.preferred if t in tech_new),
             )

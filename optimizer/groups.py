@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from optimizer.cp.objective import unassigned_cost
-from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, route_without, schedule
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.retime import Ties, delayed
+from optimizer.schedule import Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.solution import RouteSol
 from optimizer.timing import Relaxed, lateness
 

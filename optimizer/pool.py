@@ -27,8 +27,8 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from optimizer.cp.objective import order_part, route_part, solution_cost, unassigned_cost
-from optimizer.insertion import Timed, route_cost, route_without, schedule
 from optimizer.instance import Instance
+from optimizer.schedule import Timed, route_cost, route_without, schedule
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import supply_plan
 

@@ -9,8 +9,8 @@ import numpy as np
 
 from models.plan import Reason
 from optimizer.cp.constraints import fit_windows
-from optimizer.insertion import schedule
 from optimizer.instance import Instance
+from optimizer.schedule import schedule
 
 
 def static_reasons(inst: Instance, orders: Iterable[int] | None = None) -> dict[int, list[Reason]]:

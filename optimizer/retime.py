@@ -21,8 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from optimizer.cp.objective import unassigned_cost
-from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, schedule
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
+from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 
 MAX_RETIMES = 60
 """Most route timings one push or compaction may take before it gives up."""
@@ -169,17 +170,19 @@ def best_pushed(ins: Inserter, ties: Ties, o: int, bound: int) -> Pushed | None:
     if order.crew != 1 or ties.tied[o] or not all(p in sol.start for p in order.after):
         return None
     local: list[tuple[int, int, int, tuple[int, int] | None]] = []
+    bounds = _bounds(ins, ties, o)  # read only: the same for every route
     for s in ins.nearest_routes(o):
         route = sol.routes.get(s)
         seq = route.orders if route is not None else []
         if not any(ties.tied[x] for x in seq):
             continue  # nothing to delay: plain insertion prices it
-        bounds = _bounds(ins, ties, o)
         sh = inst.shifts[s]
         stops = [sh.start_loc, *(inst.orders[x].loc for x in seq), sh.end_loc]
         # A depot stop changes the legs, and priced idle time may fall: no bound then.
         prune = not inst.c_idle and (route is None or route.depot is None)
-        for pos in range(len(seq) + 1):
+        # Past the last tied visit, o delays none: plain insertion prices those positions.
+        last = max(k for k, x in enumerate(seq) if ties.tied[x])
+        for pos in range(last + 1):
             a, b = stops[pos], stops[pos + 1]
             detour = inst.t(a, order.loc) + inst.t(order.loc, b) - inst.t(a, b)
             if prune and inst.c_travel * detour >= bound:

@@ -15,12 +15,13 @@ import numpy as np
 
 from optimizer.construct import insert, take_out
 from optimizer.cp.objective import solution_cost, unassigned_cost
-from optimizer.groups import insert_group, is_grouped
-from optimizer.insertion import Inserter, SegmentCache
+from optimizer.groups import _candidates, insert_group, is_grouped
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.pool import RoutePool
 from optimizer.retime import Ties, compact, insert_pushed
 from optimizer.solution import Solution
+from optimizer.state import SegmentCache
 
 RANDOM_ORDER = 0.4
 """Share of moves that offer orders back in random order (the others sort by a key)."""
@@ -33,6 +34,59 @@ URGENT_TRIES = 8
 them when few, as on a day of mandatory orders; a sample where many fit nowhere."""
 THRESHOLD = 0.1
 """Start threshold of acceptance, as a share of the routing cost per served order."""
+
+FAILED_KEYS = 16
+"""Route states remembered per order in which its insertion failed."""
+
+
+class Failures:
+    """Orders (a group by its first member) whose last insertion failed, with the state of
+    the routes that were tried then. Offered back before any of those routes changed, they
+    would fail again, so they are skipped (the insertion caches of jsprit and Vroom keep
+    per-route results the same way). A group tries only its members' nearest routes
+    (`optimizer.groups`), so those are its key; a single order, every eligible route.
+    Routes elsewhere may still matter through pushed partners and depot stock; they are not
+    part of the key: a failure is remembered by the state of the routes tried."""
+
+    def __init__(self, inst: Instance, eligible: dict[int, list[int]]) -> None:
+        self.inst = inst
+        self.eligible = eligible
+        self.after: dict[int, list[int]] = {}
+        for o in range(len(inst.orders)):
+            members = inst.linked_group(o) if is_grouped(inst, o) else [o]
+            self.after[o] = sorted({p for x in members for p in inst.orders[x].after})
+        # Per order, the keys of its last failures (oldest first): a rejected move leaves
+        # the current solution as it was, so its states recur.
+        self.failed: dict[int, dict[tuple, None]] = {}
+
+    def known(self, o: int, key: tuple) -> bool:
+        """Order o failed to fit in routes in this state before."""
+        return key in self.failed.get(o, ())
+
+    def note(self, o: int, key: tuple) -> None:
+        """Order o fits nowhere with its routes in this state."""
+        keys = self.failed.setdefault(o, {})
+        keys[key] = None
+        if len(keys) > FAILED_KEYS:
+            del keys[next(iter(keys))]
+
+    def key(self, ins: Inserter, o: int) -> tuple:
+        """The state of the routes an insertion of o tries, and its predecessors' starts."""
+        inst, sol = self.inst, ins.sol
+        if is_grouped(inst, o):
+            shifts = sorted({s for x in inst.linked_group(o) for s in _candidates(ins, x)})
+        else:
+            shifts = self.eligible.get(o, [])
+        routes, start = sol.routes, sol.start
+        parts: list[object] = [tuple(start.get(p) for p in self.after[o])]
+        for s in shifts:
+            r = routes.get(s)
+            if r is None or not r.orders:
+                parts.append(s)
+            else:
+                starts = tuple(map(start.__getitem__, r.orders))
+                parts.append((s, starts, tuple(r.orders), r.depart, r.depot, tuple(r.breaks)))
+        return tuple(parts)
 
 
 class RuinRecreate:
@@ -58,6 +112,7 @@ class RuinRecreate:
         self.urgent = [o for o in self.movable if self.value[o] >= max(inst.c_unassigned[0], 1)]
         self.segments = SegmentCache(inst)
         self.ties = Ties(inst)
+        self.failures = Failures(inst, eligible)
         self.exchange_pays = 1.0  # running share of exchange calls that found something
         self.costs: dict = {}  # route parts of the objective, by route (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
@@ -127,6 +182,9 @@ class RuinRecreate:
         for o in unserved:
             if o in cand.start:
                 continue
+            key = self.failures.key(ins, o)
+            if self.failures.known(o, key):
+                continue  # its routes are as they were when it once fit nowhere
             if not self.ties.active:
                 shifts = insert(ins, o)
             elif is_grouped(inst, o):
@@ -135,6 +193,8 @@ class RuinRecreate:
                 shifts = insert_pushed(ins, self.ties, o)
             if shifts is not None:
                 touched.update(shifts)
+            else:
+                self.failures.note(o, key)
         if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
             # The touched routes exchange their ends (2-opt*) as often as that pays: much
             # on long routes with wide windows, little where skills and depot stops bind.

@@ -11,7 +11,7 @@ route.
 This covers the plain case, which is most of the work in a ruin-and-recreate search: a
 route of single-technician orders with one window each, no breaks, no `after` relations,
 no SLA lateness priced and no previous plan; the insertion code times everything else with
-`optimizer.insertion.schedule`.
+`optimizer.schedule.schedule`.
 """
 
 from __future__ import annotations
@@ -277,7 +277,7 @@ class ExchangeView:
 
 def segment_cost(inst: Instance, s: int, seg: Segment, service: int) -> int | None:
     """Cost of a whole route's segment in objective units (None when infeasible), as
-    `optimizer.insertion.route_cost` counts it, preferences aside."""
+    `optimizer.schedule.route_cost` counts it, preferences aside."""
     duration, warp, early, _, _, _, travel = seg
     if warp:
         return None

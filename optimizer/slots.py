@@ -4,7 +4,7 @@ in, and the best ways to fit it in each.
 Each candidate window becomes one copy of the order with that window as its only time
 window, added to the plan's unstarted part at `now` as re-planning sees it (started and
 frozen work stays as it is, `optimizer.replan`). One residual instance and one inserter
-(`optimizer.insertion`) then price every window: the cheapest insertion of each copy per
+(`optimizer.inserter`) then price every window: the cheapest insertion of each copy per
 technician, as `recommend` does for one order, without dropping other work. Capacity held
 for other bookings is placed first, so it counts as taken. A crew order is fitted at a common
 start on the routes of `crew_size` technicians, the lead supplying it from the van.
@@ -22,17 +22,13 @@ from models.problem import Order, Problem
 from models.slots import SlotOffer, SlotOption
 from models.validation import FieldError, InvalidInput, location_error, used_locations
 from optimizer.cp.build import eligible_for
-from optimizer.insertion import Inserter, Timed, fixed_start, route_cost, schedule
+from optimizer.inserter import Inserter
 from optimizer.instance import SCALE, Instance, compile_problem
 from optimizer.reasons import order_reasons
-from optimizer.replan import (
-    _arrival,
-    _baseline,
-    _previous_solution,
-    fold_frozen,
-    freeze,
-    residual_problem,
-)
+from optimizer.replan.freeze import fold_frozen, freeze
+from optimizer.replan.recommend import _arrival
+from optimizer.replan.residual import _baseline, _previous_solution, residual_problem
+from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 from optimizer.solution import Solution
 from optimizer.travel import TravelMatrix, extended
 

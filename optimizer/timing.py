@@ -1,7 +1,7 @@
 """Lower bounds on the cost of inserting a stop into a route that segments cannot price.
 
 A route with breaks, SLA lateness, fixed crew starts, `after` bounds or several windows per
-order is timed by `optimizer.insertion.schedule`, in time linear in its length. Pricing every
+order is timed by `optimizer.schedule.schedule`, in time linear in its length. Pricing every
 position that way makes an insertion quadratic. `Relaxed` summarises a route once, in linear
 time, by its relaxation: every stop as early as its windows and bounds allow, each break a
 flexible stop that may be taken anywhere it fits (at the start or after a visit, as
@@ -39,7 +39,7 @@ NEVER = -(1 << 60)
 
 def start_at(inst: Instance, o: int, arrival: int, lower: int) -> int | None:
     """Order o's start when it is reached at `arrival`: in its first window still open, at
-    its pinned start, or at a fixed start (`lower` < 0, see `insertion.fixed_start`); None when
+    its pinned start, or at a fixed start (`lower` < 0, see `schedule.fixed_start`); None when
     it is too late. Never earlier for a later arrival."""
     order = inst.orders[o]
     if lower < 0:

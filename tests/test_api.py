@@ -20,7 +20,7 @@ from api.auth import Role
 from api.db import normalize_url
 from api.settings import Settings
 from api.store import INTERRUPTED, Author, Store
-from api.worker import better, stages
+from api.worker import DONE, better, run_solve, stages
 from models import Plan, load_problem, parse_model
 from optimizer.evaluate import evaluate
 from tests.factory import at, order, tech
@@ -755,6 +755,23 @@ def test_solve_stages_add_up_to_the_time_limit(limit: float) -> None:
     else:
         assert lengths[0] == 1.0 and 1 <= len(lengths[1:]) <= 4
         assert len(lengths) == 2 or min(lengths[1:]) >= 30
+
+
+def test_a_solve_worker_counts_its_limit_from_the_job_start() -> None:
+    """The worker's budget starts when the job started, not when its process got going: a job
+    whose limit passed while its process started ends at once, with a plan, and reports the
+    job's whole duration."""
+    import multiprocessing
+
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    params = {"time_limit": 4.0, "workers": 1, "seed": 0}
+    run_solve(writer, EXAMPLE.read_text(encoding="utf-8"), params, 1.0, None, time.monotonic() - 9)
+    kind, plan = reader.recv()
+    while kind != DONE:  # the first stage's plan
+        kind, plan = reader.recv()
+    assert plan["routes"], "a plan, even with its time gone"
+    wall = plan["solver"]["wall_time"]
+    assert wall.startswith("PT") and float(wall[2:-1]) >= 9.0
 
 
 def test_better_plan_is_feasible_clean_then_cheaper() -> None:

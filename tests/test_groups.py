@@ -11,11 +11,10 @@ from optimizer.construct import construct, insert, take_out
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.groups import best_group, slots_of
-from optimizer.insertion import Inserter
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.ruin import RuinRecreate, anneal, phase_clock
 from optimizer.solution import Solution
-from optimizer.solve import solve
 
 
 def _built(p) -> tuple[Instance, Solution]:
@@ -174,35 +173,3 @@ def test_ruin_and_recreate_keeps_crews_and_links_synchronised():
     _check_sync(inst, best)
     assert best.cost <= sol.cost
     assert best.cost == solution_cost(inst, best)
-
-
-def test_crew_order_gets_crew_recommendations():
-    """A new crew outage in a running day: recommendations name two technicians each, led by
-    different technicians, the cheapest first, and the first crew can be there by its due."""
-    from models import Order, Plan
-    from optimizer.replan import recommend
-
-    p = problem(
-        [tech("A", 0, 0), tech("B", 10, 0), tech("C", 40, 0)],
-        [order("S1", 5, 5), order("S2", 35, 5)],
-    )
-    plan = solve(p).plan
-    assert isinstance(plan, Plan)
-    new = Order.model_validate(
-        {
-            "id": "OUT",
-            "location": {"x": 5, "y": 0},
-            "duration": "PT1H",
-            "required_skills": {"fiber": 1},
-            "crew_size": 2,
-            "priority": 1,
-            "due": at("09:00"),
-        }
-    )
-    recs = recommend(p, plan, new, datetime.fromisoformat(at("08:00")), k=3)
-    assert len(recs) >= 2
-    assert all(r.crew is not None and len(set(r.crew)) == 2 for r in recs)
-    assert all(r.crew[0] == r.technician for r in recs)  # type: ignore[index]
-    assert len({r.technician for r in recs}) == len(recs)
-    assert [r.cost_delta for r in recs] == sorted(r.cost_delta for r in recs)
-    assert recs[0].sla_met is True

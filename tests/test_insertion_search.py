@@ -9,8 +9,9 @@ import pytest
 from benchmarks.suites import load_case
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
-from optimizer.insertion import Inserter, route_cost, schedule, timed_from
+from optimizer.inserter import Inserter
 from optimizer.instance import compile_problem
+from optimizer.schedule import route_cost, schedule, timed_from
 from optimizer.segments import RouteSegments, concat, join, segment_cost
 
 CASES = [

@@ -8,10 +8,11 @@ from benchmarks.suites import load_case
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import route_part, solution_cost
-from optimizer.insertion import Inserter, Timed, route_cost, schedule
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.pool import ROOMY, RoutePool, _without_repeats, room
 from optimizer.ruin import anneal
+from optimizer.schedule import Timed, route_cost, schedule
 from optimizer.solution import Solution
 from optimizer.supply import supply_plan
 from tests.factory import order, problem, tech

@@ -1,82 +1,24 @@
 """Re-planning a running day: every event type, the frozen part, stability, emergencies,
-and recommendations. Every new plan is held against the evaluator on the updated problem."""
+and the fast path. Every new plan is held against the evaluator on the updated problem."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 
-from models import InvalidInput, Order, Plan, Problem, parse_model
-from models.events import Event
-from optimizer.evaluate import evaluate
+from models import Plan, Problem
 from optimizer.params import SolveParams
-from optimizer.replan import ReplanResult, recommend, replan
+from optimizer.replan import replan
 from optimizer.solve import solve
 from tests.factory import at, order, problem, tech
-
-NOW = datetime.fromisoformat(at("10:00"))
-
-
-def day() -> Problem:
-    """Two technicians west and east; three orders each side, one started before 10:00."""
-    return problem(
-        [tech("W", 0, 0), tech("E", 100, 0)],
-        [
-            order("W1", 10, 0, 60, time_windows=[{"start": at("09:00"), "end": at("09:00")}]),
-            order("W2", 20, 0, 60, time_windows=[{"start": at("11:00"), "end": at("12:00")}]),
-            order("W3", 30, 0, 60, time_windows=[{"start": at("13:00"), "end": at("14:00")}]),
-            order("E1", 90, 0, 60, time_windows=[{"start": at("09:00"), "end": at("09:00")}]),
-            order("E2", 80, 0, 60, time_windows=[{"start": at("11:00"), "end": at("12:00")}]),
-            order("E3", 70, 0, 60, time_windows=[{"start": at("13:00"), "end": at("14:00")}]),
-        ],
-    )
+from tests.replan_cases import checked, day, events, frozen_items, solved_day, visit
 
 
 @pytest.fixture(scope="module")
 def base() -> tuple[Problem, Plan]:
     """The day solved at dawn."""
-    p = day()
-    plan = solve(p, SolveParams(time_limit=5, workers=1)).plan
-    assert plan.kpis["orders_served"] == 6
-    return p, plan
-
-
-def events(*raw: dict[str, Any]) -> list[Event]:
-    """Parse events as the contract gives them."""
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(list[Event]).validate_python(list(raw))
-
-
-def checked(p: Problem, plan: Plan, evs: list[Event], **params: Any) -> ReplanResult:
-    """Re-plan and hold the result against the evaluator, frozen part included."""
-    res = replan(p, plan, NOW, evs, SolveParams(**{"time_limit": 2, "workers": 1, **params}))
-    ev = evaluate(res.problem, res.plan, previous=plan, frozen_before=NOW)
-    assert ev.feasible, [str(v) for v in ev.violations]
-    assert res.plan.changes is not None
-    return res
-
-
-def visit(plan: Plan, oid: str) -> tuple[str, Any] | None:
-    """(technician, visit item) of an order, or None."""
-    for r in plan.routes:
-        for it in r.items:
-            if it.type == "visit" and it.order == oid:
-                return r.technician, it
-    return None
-
-
-def frozen_items(plan: Plan) -> list[tuple[str, Any]]:
-    """Every item of the plan that began before NOW, with its technician."""
-    out = []
-    for r in plan.routes:
-        for it in r.items:
-            begin = it.time if it.type == "start" else getattr(it, "start", it.arrival)
-            if begin < NOW:
-                out.append((r.technician, it))
-    return out
+    return solved_day()
 
 
 def test_nothing_happened_keeps_the_plan(base):
@@ -175,28 +117,6 @@ def test_delayed_visit_pushes_the_next_one():
         assert served[1].start >= datetime.fromisoformat(at("11:40"))
 
 
-def test_started_and_completed_visits_are_recorded():
-    """A visit reported started at 09:50 and completed at 10:30 keeps those times."""
-    p = problem(
-        [tech("W", 0, 0)],
-        [order("A", 10, 0, 60, time_windows=[{"start": at("09:30"), "end": at("10:30")}])],
-    )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
-    res = checked(
-        p,
-        plan,
-        events(
-            {"type": "visit_started", "order": "A", "at": at("09:50")},
-            {"type": "visit_completed", "order": "A", "at": at("10:30")},
-        ),
-    )
-    _, item = visit(res.plan, "A")
-    assert (item.start, item.end) == (
-        datetime.fromisoformat(at("09:50")),
-        datetime.fromisoformat(at("10:30")),
-    )
-
-
 def test_reported_position_is_where_the_technician_goes_on_from(base):
     """W reports being at x=50 at 10:00: W2 at x=20 is reached 30 minutes later at best."""
     p, plan = base
@@ -253,38 +173,6 @@ def test_low_priority_addition_changes_nothing_else(base):
     assert {c.order for c in res.plan.changes} <= {"L"}
 
 
-def test_unknown_ids_in_events_are_input_errors(base):
-    """Events naming unknown orders or technicians are reported with their paths."""
-    p, plan = base
-    with pytest.raises(InvalidInput) as err:
-        replan(
-            p,
-            plan,
-            NOW,
-            events(
-                {"type": "order_cancelled", "order": "NOPE"},
-                {
-                    "type": "technician_unavailable",
-                    "technician": "Z",
-                    "from": at("10:00"),
-                    "until": at("11:00"),
-                },
-            ),
-        )
-    assert [e.path for e in err.value.errors] == ["events[0].order", "events[1].technician"]
-
-
-def test_recommendations_best_first(base):
-    """Recommendations for an order near W come best first, each from a feasible insertion."""
-    p, plan = base
-    new = parse_model(Order, order("N", 25, 0, 30, due=at("12:30")))
-    recs = recommend(p, plan, new, NOW, k=5)
-    assert recs and [r.cost_delta for r in recs] == sorted(r.cost_delta for r in recs)
-    assert recs[0].technician == "W"
-    assert all(r.start >= r.arrival for r in recs)
-    assert all(r.start >= NOW for r in recs)
-
-
 def test_planned_crew_order_survives_a_fast_path_replan():
     """A crew order in the morning plan keeps its crew and start through a fast-path
     re-plan that adds other work."""
@@ -314,67 +202,6 @@ def test_planned_crew_order_survives_a_fast_path_replan():
     assert sorted(t for t, _ in crew) == ["A", "B"]
     assert {s for _, s in crew} == {datetime.fromisoformat(at("13:00"))}
     assert "C" not in {c.order for c in res.plan.changes}
-
-
-def test_position_of_the_wrong_kind_is_an_input_error(base):
-    """A lat/lon position on a planar (euclidean) day is reported with its path."""
-    p, plan = base
-    with pytest.raises(InvalidInput) as err:
-        replan(
-            p,
-            plan,
-            NOW,
-            events(
-                {
-                    "type": "technician_position",
-                    "technician": "W",
-                    "location": {"lat": 1, "lon": 2},
-                    "at": at("09:00"),
-                }
-            ),
-        )
-    assert [e.path for e in err.value.errors] == ["events[0].location"]
-
-
-def linked_day(on: str = "W2") -> Problem:
-    """`day()` with W2 linked to W1 (W2 starts 2 h 15 to 2 h 30 after W1), declared on `on`."""
-    data = day().model_dump(mode="json", exclude_none=True)
-    gap = {"min_gap": "PT2H15M", "max_gap": "PT2H30M"}
-    if on == "W2":
-        data["orders"][1]["linked"] = [{"order": "W1", **gap}]
-    else:  # the same link seen from W1: W1 - W2 in [-2 h 30, -2 h 15]
-        data["orders"][0]["linked"] = [
-            {"order": "W2", "min_gap": "-PT2H30M", "max_gap": "-PT2H15M"}
-        ]
-    data["orders"][1]["customer"] = {"name": "Li Wei", "phone": "+86 27 5555 0100"}
-    return parse_model(Problem, data)
-
-
-@pytest.mark.parametrize("on", ["W2", "W1"])
-def test_a_started_visit_keeps_its_link(base, on):
-    """W1 started at 09:00: W2, linked 2 h 15 to 2 h 30 after it, must now be served and
-    starts in 11:15-11:30, whichever order declares the link; the customer block passes."""
-    p = linked_day(on)
-    _, plan = base  # the dawn plan, W2 at 11:00
-    res = checked(p, plan, [])
-    _, item = visit(res.plan, "W2")
-    assert at("11:15") <= item.start.isoformat() <= at("11:30")
-    w2 = next(o for o in res.problem.orders if o.id == "W2")
-    assert w2.mandatory  # its partner is under way: both or neither leaves no choice
-    assert w2.customer is not None and w2.customer.name == "Li Wei"
-    assert res.problem.orders[0].linked == p.orders[0].linked  # the link stays in the problem
-
-
-def test_cancelling_one_of_a_linked_pair_drops_the_link(base):
-    """Cancelling W3, to which W2 is linked, removes the link: W2 is planned on its own."""
-    data = day().model_dump(mode="json", exclude_none=True)
-    data["orders"][1]["linked"] = [{"order": "W3", "min_gap": "-PT3H", "max_gap": "PT3H"}]
-    p = parse_model(Problem, data)
-    _, plan = base
-    res = checked(p, plan, events({"type": "order_cancelled", "order": "W3"}))
-    w2 = next(o for o in res.problem.orders if o.id == "W2")
-    assert w2.linked == []
-    assert visit(res.plan, "W2") is not None
 
 
 def test_an_order_no_longer_urgent_leaves_the_on_call_shift():
@@ -427,35 +254,3 @@ def test_nothing_happened_keeps_the_plan_all_day(example_day, hhmm):
     assert res.plan.changes == []
     assert [u.order for u in res.plan.unassigned] == [u.order for u in plan.unassigned]
     assert res.plan.objective.value == pytest.approx(plan.objective.value)
-
-
-def test_a_crew_visit_is_held_for_every_member_or_none():
-    """When one member is already on the way to a crew visit and it is the other's next
-    stop too, both are held to it; the visit keeps its crew and start."""
-    p = problem(
-        [tech("A", 0, 0), tech("B", 10, 0)],
-        [
-            order("A1", 2, 0, 30, time_windows=[{"start": at("08:00"), "end": at("08:30")}]),
-            order(
-                "C",
-                50,
-                0,
-                60,
-                crew_size=2,
-                priority=1,
-                time_windows=[{"start": at("11:00"), "end": at("11:00")}],
-            ),
-        ],
-    )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
-    now = datetime.fromisoformat(at("10:30"))
-    res = replan(p, plan, now, [], SolveParams(time_limit=0, workers=1))
-    crew = sorted(
-        (r.technician, it.start)
-        for r in res.plan.routes
-        for it in r.items
-        if it.type == "visit" and it.order == "C"
-    )
-    assert [t for t, _ in crew] == ["A", "B"]
-    assert {s for _, s in crew} == {datetime.fromisoformat(at("11:00"))}
-    assert res.plan.changes == []

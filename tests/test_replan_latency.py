@@ -3,6 +3,7 @@ shifts found on demand, static reasons for some orders only; and the fast path k
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +12,6 @@ from pydantic import TypeAdapter
 from benchmarks.generator import BadDay, generate_day
 from models import Plan, Problem, load_problem
 from models.events import Event
-from optimizer import replan as replan_module
 from optimizer.cp.build import eligible_shifts
 from optimizer.evaluate import evaluate
 from optimizer.instance import compile_problem
@@ -20,6 +20,9 @@ from optimizer.reasons import static_reasons
 from optimizer.replan import day_matrix, recommend, replan
 from optimizer.solve import solve
 from tests.factory import at, order, problem, tech
+
+# The module, not the function the package exports under the same name.
+replan_module = importlib.import_module("optimizer.replan.replan")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from optimizer.construct import construct, take_out
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.groups import best_group, insert_group
-from optimizer.insertion import Inserter
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.retime import Ties, best_pushed, compact, insert_pushed
 

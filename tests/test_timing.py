@@ -17,9 +17,10 @@ from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.groups import is_grouped
-from optimizer.insertion import Inserter, route_cost, schedule
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.ruin import RuinRecreate, anneal
+from optimizer.schedule import route_cost, schedule
 from optimizer.solution import RouteSol, Solution
 from optimizer.timing import Relaxed
 

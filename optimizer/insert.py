@@ -1,0 +1,405 @@
+"""Cheapest insertion: where a single-technician order fits at the least cost, adding a depot
+stop where the van lacks what it needs; priced on segments where they apply, by `schedule`
+elsewhere."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+from optimizer.schedule import Timed, route_cost, schedule, timed_from
+from optimizer.segments import (
+    RouteSegments,
+    between,
+    segment_cost,
+)
+from optimizer.state import RouteState, SegmentCache
+from optimizer.supply import DepotStock, tech_supply
+from optimizer.timing import INF, Relaxed, start_at
+
+Priced = tuple[int, int, int, "tuple[int, int] | None", int]
+"""A priced insertion: (delta, shift, position, depot stop, departure)."""
+
+IDLE_ROUTES = 2
+"""Empty routes offered to each insertion besides the nearest busy ones."""
+
+
+@dataclass
+class Insertion:
+    """Where and at what cost an order fits."""
+
+    order: int
+    shift: int
+    position: int
+    delta: int
+    timed: Timed
+
+
+class InsertionSearch(RouteState):
+    """Cheapest feasible insertion of single-technician orders, and committing one."""
+
+    def depot_options(self, s: int, pos: int, o: int) -> list[tuple[int, int] | None]:
+        """Depot stops to try when inserting o at pos: the route's own, moved along, or none;
+        with no stop yet, none or a new one at the start or right before o."""
+        route = self.sol.routes.get(s)
+        if route is not None and route.depot is not None:
+            d, k = route.depot[0], route.depot[1]
+            if pos < k:
+                return [(d, k + 1)]
+            if pos > k:
+                return [(d, k)]
+            return [(d, k), (d, k + 1)]
+        options: list[tuple[int, int] | None] = [None]
+        for d in self._new_depots(o, s):
+            options += [(d, 0)] + ([(d, pos)] if pos > 0 else [])
+        return options
+
+    def best(self, o: int, shifts: list[int] | None = None) -> Insertion | None:
+        """The cheapest feasible insertion of unserved order o."""
+        inst = self.inst
+        order = inst.orders[o]
+        if order.crew != 1 or not all(p in self.sol.start for p in order.after):
+            return None
+        plain = self.segments.plain[o]
+        by_segments: list[RouteSegments] = []
+        timed_routes: list[int] = []
+        for s in shifts if shifts is not None else self.nearest_routes(o):
+            segs = self._segments_of(s) if plain else None
+            if segs is not None:
+                by_segments.append(segs)
+            else:
+                timed_routes.append(s)
+        best = self._best_timed(o, timed_routes) if timed_routes else None
+        if not by_segments:
+            return best
+        priced: list[Priced] = []
+        self._price(o, by_segments, priced)
+        return self._confirm(o, priced, best) if priced else best
+
+    def relaxed(self, s: int, seq: list[int] | None = None) -> Relaxed | None:
+        """The relaxation of shift s's route (`optimizer.timing`), with its orders' start
+        bounds as they are now."""
+        route = self.sol.routes.get(s)
+        orders = route.orders if route is not None else []
+        lower = self._lower(orders if seq is None else seq)
+        depot = route.depot[:2] if route is not None and route.depot is not None else None
+        key = (s, tuple(orders), depot, tuple(lower.items()))
+        cache = self.segments.relaxed
+        if key not in cache:
+            if len(cache) >= SegmentCache.LIMIT:
+                cache.clear()
+            cache[key] = Relaxed.of(self.inst, s, route, lower)
+        return cache[key]
+
+    def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
+        """The cheapest feasible insertion of order o into routes that segments cannot
+        price: every position bounded by the routes' relaxations, then timed in full in
+        order of bound while the bound can still beat the best (the first of equals in the
+        order of routes, positions and depot stops, as when timing them all)."""
+        inst = self.inst
+        order = inst.orders[o]
+        lower_o = self._lower([o]).get(o, 0)
+        # (bound, rank, shift, position, depot stop, node gap, new depot stop, bounded fully)
+        Rank = tuple[int, int, int]
+        heap: list[tuple[int, Rank, int, int, Any, int, Any, bool]] = []
+        relaxations: dict[int, Relaxed] = {}
+        for i, s in enumerate(shifts):
+            relaxed = self.relaxed(s)
+            if relaxed is None:
+                continue
+            relaxations[s] = relaxed
+            base = self.cost.get(s, 0)
+            own = relaxed.depot
+            new_depots = [] if own is not None else self._new_depots(o, s)
+            for g in range(len(relaxed.locs) - 1):
+                pos, depot = relaxed.position(g)
+                if relaxed.fits(inst, o, g, lower_o, INF):
+                    quick = relaxed.quick(inst, o, g) - base
+                    first = own is None or pos != own[1] or depot == own
+                    rank = (i, pos, 0 if first else 1)
+                    heap.append((quick, rank, s, pos, depot, g, None, False))
+                for j, d in enumerate(new_depots):
+                    if g > 0:
+                        least = relaxed.quick(inst, o, g, (d, False)) - base
+                        heap.append(
+                            (least, (i, pos, 2 + 2 * j), s, pos, (d, g), g, (d, False), False)
+                        )
+                    least = relaxed.quick(inst, o, g, (d, True)) - base
+                    heap.append((least, (i, pos, 1 + 2 * j), s, pos, (d, 0), g, (d, True), False))
+        heapq.heapify(heap)
+        best: Insertion | None = None
+        best_rank = (0, 0, 0)
+        stocks: dict[int, DepotStock] = {}
+        while heap:
+            lb, r, s, pos, depot, g, via, full = heapq.heappop(heap)
+            if best is not None and lb > best.delta:
+                break
+            if not full:
+                found = relaxations[s].bound(inst, o, lower_o, g, via)
+                if found is not None:
+                    bound = found[0] - self.cost.get(s, 0)
+                    heapq.heappush(heap, (bound, r, s, pos, depot, g, via, True))
+                continue
+            route = self.sol.routes.get(s)
+            seq = route.orders if route is not None else []
+            cand = [*seq[:pos], o, *seq[pos:]]
+            lower = self._lower(cand)
+            timed = schedule(inst, s, cand, lower, depot=depot)
+            if timed is None or not self._dependents_ok(cand, timed):
+                continue
+            delta = route_cost(inst, timed) - self.cost.get(s, 0)
+            if best is not None and (delta, r) >= (best.delta, best_rank):
+                continue
+            tech = inst.shifts[s].tech
+            if order.parts or not order.equipment <= inst.techs[tech].equipment:
+                if tech not in stocks:
+                    stocks[tech] = self._stock_without(tech)
+                if not self._supplied(tech, timed.route, o, stocks[tech]):
+                    continue
+            best, best_rank = Insertion(o, s, pos, delta, timed), r
+        return best
+
+    def _price(self, o: int, routes: list[RouteSegments], out: list[Priced]) -> None:
+        """Append (delta, shift, position, depot stop, departure) of the feasible insertions
+        of plain order o into plain routes, priced by segments.
+
+        Insertions known to be supplied (o needs nothing, or the van alone supplies the
+        route and o fits in it) bound the others: whatever costs more than one of them is
+        never taken, and is left out."""
+        inst = self.inst
+        rows = inst.rows
+        order = inst.orders[o]
+        needs = bool(order.parts or order.equipment)
+        x = self.segments.order_segs[o]
+        dx, _, ex, lx, fx, _, _ = x
+        from_x = rows[fx]
+        c_travel, c_used, c_over, c_idle = inst.c_travel, inst.c_used, inst.c_overtime, inst.c_idle
+        bound = float("inf")
+        for segs in routes:
+            s = segs.shift
+            sh = inst.shifts[s]
+            kd = segs.depot_node
+            # Insertions without a new depot stop: surely supplied (final), or surely not.
+            final = plain_ok = True
+            if needs:
+                if kd is None and self.segments.single_shift[sh.tech]:
+                    van = inst.techs[sh.tech]
+                    plain_ok = order.equipment <= van.equipment and all(
+                        segs.load.get(k, 0) + q <= van.parts.get(k, 0)
+                        for k, q in order.parts.items()
+                    )
+                else:
+                    final = False
+            vias = []
+            if kd is None:
+                vias = [(d, *segs.via_depot(inst, d)) for d in self._new_depots(o, s)]
+            else:
+                d_route = self.sol.routes[s].depot[0]  # type: ignore[index]
+            if not plain_ok and not vias:
+                continue
+            base = self.cost.get(s, 0) - segs.preference
+            if order.preferred and sh.tech not in order.preferred:
+                base -= inst.c_preference
+            service = segs.service + order.duration
+            prefix, suffix = segs.prefix, segs.suffix
+            end = sh.end
+            # With neither idle time nor overtime to price, an insertion costs at least the
+            # travel of its detour: skip positions whose detour alone costs more than the
+            # best.
+            detour_bound = final and not vias and not c_idle and not (c_over and sh.max_overtime)
+            for g in range(len(prefix) - 1):
+                d1, w1, e1, l1, _, z1, tr1 = prefix[g]
+                leg = rows[z1][fx]
+                if e1 + leg + d1 > lx:
+                    break  # o's window has closed; later positions only arrive later
+                tail = suffix[g + 1]
+                d2, w2, e2, l2, f2, _, tr2 = tail
+                if detour_bound and c_travel * (leg + from_x[f2] - rows[z1][f2]) > bound:
+                    continue
+                if kd is None:
+                    pos, depot = g, None
+                elif g < kd:
+                    pos, depot = g, (d_route, kd)
+                else:
+                    pos, depot = g - 1, (d_route, kd - 1)
+                # `between(rows, prefix[g], x, tail)` and `segment_cost` inlined: the
+                # innermost loop of the search.
+                at = d1 - w1 + leg
+                if plain_ok and not w1 and not w2 and e1 + at <= lx:
+                    wait = ex - at - l1
+                    if wait < 0:
+                        wait = 0
+                    dur = d1 + dx + leg + wait
+                    early = (ex - at if ex - at > e1 else e1) - wait
+                    late = lx - at if lx - at < l1 else l1
+                    leg2 = from_x[f2]
+                    at = dur + leg2
+                    if early + at <= l2:
+                        wait = e2 - at - late
+                        if wait < 0:
+                            wait = 0
+                        if e2 - at > early:
+                            early = e2 - at
+                        dur += d2 + leg2 + wait
+                        travel = tr1 + leg + tr2 + leg2
+                        early -= wait
+                        cost = c_travel * travel + c_used
+                        if early + dur > end:
+                            cost += c_over * (early + dur - end)
+                        if c_idle:
+                            cost += c_idle * (dur - travel - service)
+                        if cost - base <= bound:
+                            out.append((cost - base, s, pos, depot, early))
+                            if final:
+                                bound = cost - base
+                for d, after, ahead in vias:
+                    stop = service + inst.depots[d].duration
+                    options = [(after[g], (d, pos))]
+                    if g > 0:
+                        options.append((ahead[g], (d, 0)))
+                    for lead, stop_at in options:
+                        seg = between(rows, lead, x, tail)
+                        price = None if seg is None else segment_cost(inst, s, seg, stop)
+                        if price is not None and price - base <= bound:
+                            out.append((price - base, s, pos, stop_at, seg[2]))  # type: ignore[index]
+
+    def _new_depots(self, o: int, s: int) -> list[int]:
+        """Depots where a new stop would supply order o in shift s (none when o needs no
+        depot or the shift allows no stop)."""
+        key = (o, s)
+        found = self.segments.new_depots.get(key)
+        if found is None:
+            inst, sh = self.inst, self.inst.shifts[s]
+            found = []
+            limit = sh.max_depot_visits
+            if inst.depots and (limit is None or limit > 0) and inst.needs_depot(o, sh.tech):
+                van_ok = inst.van_ok[o, sh.tech]
+                found = [
+                    d
+                    for d in range(len(inst.depots))
+                    if not van_ok or inst.depot_supplies(o, sh.tech, d)
+                ]
+            self.segments.new_depots[key] = found
+        return found
+
+    def _confirm(
+        self,
+        o: int,
+        priced: list[Priced],
+        best: Insertion | None,
+    ) -> Insertion | None:
+        """Time the cheapest priced insertions, in order of price, until one is feasible
+        with its supplies (or costs more than `best`). Segments price exactly, so the
+        timing only places the stops."""
+        inst = self.inst
+        order = inst.orders[o]
+        priced.sort(key=lambda p: (p[0], p[1], p[2], p[3] or (-1, -1)))
+        stocks: dict[int, DepotStock] = {}
+        supplied = bool(order.parts) or bool(order.equipment)
+        for delta, s, pos, depot, depart in priced:
+            if best is not None and delta >= best.delta:
+                break
+            route = self.sol.routes.get(s)
+            seq = route.orders if route is not None else []
+            timed = timed_from(inst, s, [*seq[:pos], o, *seq[pos:]], depot, depart)
+            if timed is None:  # cannot happen when the segments are right
+                continue
+            tech = inst.shifts[s].tech
+            if supplied and depot is None and self.segments.single_shift[tech]:
+                # The van alone supplies the route: o's equipment, and parts for all.
+                van = inst.techs[tech]
+                load = self._segs[s].load  # type: ignore[union-attr]
+                if not order.equipment <= van.equipment or any(
+                    load.get(k, 0) + q > van.parts.get(k, 0) for k, q in order.parts.items()
+                ):
+                    continue
+            elif supplied:
+                if tech not in stocks:
+                    stocks[tech] = self._stock_without(tech)
+                if not self._supplied(tech, timed.route, o, stocks[tech]):
+                    continue
+            best = Insertion(o, s, pos, delta, timed)
+        return best
+
+    def _successor_fits(self, o: int, arrival: int, nxt: int, lower: dict[int, int]) -> bool:
+        """A necessary condition: serving o from `arrival` still lets the next order start
+        inside its windows (breaks and depot stops only delay it more)."""
+        inst = self.inst
+        start = start_at(inst, o, arrival, lower.get(o, 0))
+        if start is None:
+            return False
+        after = start + inst.orders[o].duration + inst.t(inst.orders[o].loc, inst.orders[nxt].loc)
+        following = inst.orders[nxt]
+        if lower.get(nxt, 0) < 0:
+            latest = -lower[nxt] - 1
+        elif following.pin_start is not None:
+            latest = following.pin_start
+        else:
+            latest = following.windows[-1][1]
+        return after <= latest
+
+    def nearest_routes(self, o: int) -> list[int]:
+        """The eligible shifts whose routes pass nearest to o, plus the nearest idle ones
+        (all of them when few)."""
+        shifts = self.eligible[o]
+        if len(shifts) <= self.granularity:
+            return shifts
+        inst = self.inst
+        loc = inst.orders[o].loc
+        rows = inst.rows
+        # The routes of the orders nearest to o, when enough of them are eligible.
+        allowed = self._eligible_sets.get(o)
+        if allowed is None:
+            allowed = self._eligible_sets[o] = set(shifts)
+        provider = self.sol.provider
+        busy_routes = [s for s, r in self.sol.routes.items() if r.orders and s in allowed]
+        idle = sorted(
+            (rows[inst.shifts[s].start_loc][loc], s)
+            for s in shifts
+            if s not in self.sol.routes or not self.sol.routes[s].orders
+        )
+        nearest_idle = [s for _, s in idle[:IDLE_ROUTES]]
+        if len(busy_routes) <= self.granularity:
+            # Every busy route is offered: their order does not matter.
+            return sorted(busy_routes) + nearest_idle
+        near: list[int] = []
+        for x in self.segments.near(o):
+            s = provider.get(x)
+            if s is not None and s in allowed and s not in near:
+                near.append(s)
+                if len(near) == self.granularity:
+                    return near + nearest_idle
+        busy = []
+        for s in busy_routes:
+            gap = rows[inst.shifts[s].start_loc][loc]
+            for x in self.sol.routes[s].orders:
+                gap = min(gap, rows[inst.orders[x].loc][loc])
+            busy.append((gap, s))
+        busy.sort()
+        return [s for _, s in busy[: self.granularity]] + nearest_idle
+
+    def apply(self, ins: Insertion) -> None:
+        """Commit an insertion into the solution."""
+        sol, s, inst = self.sol, ins.shift, self.inst
+        tech = inst.shifts[s].tech
+        old = sol.routes.get(s)
+        # A van-only route stays van-only: the insertion was checked against the van.
+        van_only = (
+            self.segments.single_shift[tech]
+            and ins.timed.route.depot is None
+            and (old is None or old.depot is None)
+        )
+        stock = self.stock if van_only else self._stock_without(tech)
+        sol.routes[s] = ins.timed.route
+        self._segs.pop(s, None)
+        for o, st in zip(ins.timed.route.orders, ins.timed.starts, strict=True):
+            sol.start[o] = st
+        sol.provider[ins.order] = s
+        self.provided[tech].add(ins.order)
+        self.cost[s] = self.cost.get(s, 0) + ins.delta
+        if not van_only and not self.segments.unlimited:
+            self.picks[tech] = (
+                tech_supply(inst, tech, self._routes_of(tech), self.provided[tech], stock) or {}
+            )
+            self.stock = stock

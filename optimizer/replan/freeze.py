@@ -1,0 +1,180 @@
+"""Freezing a running plan at `now`: what each technician has begun (crews held together), and
+the frozen part folded into the problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.common import Location
+from models.events import (
+    Event,
+    TechnicianPosition,
+)
+from models.plan import Plan, Route
+from models.problem import Pin, Problem
+from optimizer.replan.events import visit_times
+
+
+@dataclass
+class Frozen:
+    """The part of one route that started before `now`."""
+
+    route: Route
+    items: list[Any]  # the frozen items, unchanged (times of started visits updated)
+    free_at: datetime  # when the technician can go on
+    free_loc: Location  # from where
+    depot_stops: int = 0
+
+
+def _item_begin(item: Any) -> datetime:
+    return (
+        item.time if item.type == "start" else item.start if item.type != "end" else item.arrival
+    )
+
+
+def _item_finish(item: Any) -> datetime:
+    return item.time if item.type == "start" else item.end
+
+
+def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -> list[Any]:
+    """The items of a route under way at `now`, in route order: those begun before it, the
+    stop the technician is driving to, and visits reported as started."""
+    items = route.items
+    # Positions, not items: comparing items is slow on long routes.
+    picked = {i for i, it in enumerate(items[:-1]) if _item_begin(it) < now}
+    # The stop the technician is driving to is under way too: plans set off as soon as the
+    # item before ends and wait on site, so its drive began then (re-planned from the item
+    # before, the drive already made would be lost and the day run late).
+    ahead = len(picked)
+    on_the_way = 0 < ahead < len(items) - 1 and items[ahead].type in ("visit", "depot")
+    if on_the_way and _item_finish(items[ahead - 1]) < now:
+        picked.add(ahead)
+    # A visit reported as started is frozen however the plan had it.
+    reported = {o for o, seen in times.items() if "start" in seen}
+    picked |= {i for i, it in enumerate(items) if it.type == "visit" and it.order in reported}
+    return [items[i] for i in sorted(picked)]
+
+
+def _hold_crews_together(plan: Plan, begun: dict[str, list[Any]], now: datetime) -> None:
+    """A crew visit that one member is driving to (or waiting at) and that has not begun:
+    every other member is held to it too when it is their next stop, or else nobody is (the
+    crew is re-planned as a whole)."""
+    for route in plan.routes:
+        started = begun[route.shift]
+        last = started[-1] if started else None
+        if last is None or last.type != "visit" or len(last.crew) < 2 or last.start < now:
+            continue
+        # Each other member's visit: already held, or their next stop (so it may be held).
+        others = []
+        for other in plan.routes:
+            if other is route:
+                continue
+            held = begun[other.shift]
+            for k, it in enumerate(other.items):
+                if it.type == "visit" and it.order == last.order:
+                    kept = any(h is it for h in held)  # identity: items compare field by field
+                    others.append((held, it, kept, kept or (k == len(held) and k > 0)))
+        if all(ok for *_, ok in others):
+            for held, it, kept, _ in others:
+                if not kept:
+                    held.append(it)
+        else:
+            started.pop()
+
+
+def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> dict[str, Frozen]:
+    """Shift id -> its frozen part, for every route with an item that started before now."""
+    times = visit_times(events)
+    orders = {o.id: o for o in problem.orders}
+    depots = {d.id: d for d in problem.depots}
+    shifts = {s.id: s for t in problem.technicians for s in t.shifts}
+    positions = {ev.technician: ev for ev in events if isinstance(ev, TechnicianPosition)}
+    begun = {route.shift: _begun(route, now, times) for route in plan.routes}
+    _hold_crews_together(plan, begun, now)
+    out: dict[str, Frozen] = {}
+    for route in plan.routes:
+        started = begun[route.shift]
+        if not started:
+            continue
+        shift = shifts.get(route.shift)
+        frozen_items = []
+        free_at = now
+        loc: Location | None = shift.start_location if shift else None
+        depot_stops = 0
+        for it in started:
+            it = it.model_copy()
+            if it.type == "visit":
+                actual = times.get(it.order, {})
+                if "start" in actual:
+                    it.start = actual["start"]
+                    it.arrival = min(it.arrival, it.start)
+                if "end" in actual:
+                    it.end = actual["end"]
+                else:
+                    order = orders.get(it.order)
+                    if order is not None:
+                        it.end = it.start + order.duration
+                loc = orders[it.order].location if it.order in orders else loc
+                free_at = max(free_at, it.end)
+            elif it.type == "depot":
+                depot_stops += 1
+                loc = depots[it.depot].location
+                free_at = max(free_at, it.end)
+            elif it.type == "break":
+                free_at = max(free_at, it.end)
+            frozen_items.append(it)
+        pos = positions.get(route.technician)
+        if pos is not None and loc is not None:
+            loc = pos.location
+            free_at = max(free_at, pos.at)
+        assert loc is not None
+        out[route.shift] = Frozen(route, frozen_items, free_at, loc, depot_stops)
+    return out
+
+
+def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
+    """The updated problem with every frozen visit as it happened: pinned to its technician
+    and start, lasting as long as it does. An unstarted order linked to a started one must be
+    served now (linked orders are served both or neither): it becomes mandatory."""
+    out = updated.model_copy()
+    actual: dict[str, tuple[str, datetime, datetime]] = {}
+    for f in frozen.values():
+        for it in f.items:
+            if it.type == "visit":
+                lead = it.crew[0] if it.crew else f.route.technician
+                actual[it.order] = (lead, it.start, it.end)
+    bound = {p for p, _ in _linked_to_started(out, set(actual))}
+    orders = []
+    for o in out.orders:
+        if o.id in bound and not o.mandatory:
+            o = o.model_copy(update={"mandatory": True})
+        if o.id in actual:
+            lead, start, end = actual[o.id]
+            inside = any(w.start <= start <= w.end for w in o.time_windows)
+            o = o.model_copy(
+                update={
+                    "duration": end - start,
+                    "pinned": Pin(technician=lead, start=start),
+                    "time_windows": o.time_windows if inside else [],
+                }
+            )
+        orders.append(o)
+    out.orders = orders
+    return out
+
+
+def _linked_to_started(
+    problem: Problem, started: set[str]
+) -> list[tuple[str, tuple[str, tuple[timedelta, timedelta]]]]:
+    """Each unstarted order linked to a started one: (order, (started order, (least, most)
+    of the order's start minus the started one's))."""
+    out: list[tuple[str, tuple[str, tuple[timedelta, timedelta]]]] = []
+    for o in problem.orders:
+        for k in o.linked:
+            if o.id not in started and k.order in started:
+                out.append((o.id, (k.order, (k.min_gap, k.max_gap))))
+            elif o.id in started and k.order not in started:
+                out.append((k.order, (o.id, (-k.max_gap, -k.min_gap))))
+    return out

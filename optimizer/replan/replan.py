@@ -1,0 +1,280 @@
+"""`replan`: events -> frozen part and residual problem -> fast path, then the search -> the
+frozen and new parts merged, with every change listed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.events import (
+    Event,
+)
+from models.plan import BreakItem, Change, EndItem, Plan, Route, SolveStatus
+from models.problem import Problem
+from optimizer.budget import Budget
+from optimizer.construct import construct
+from optimizer.cp.build import eligible_for, eligible_shifts
+from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.evaluate import evaluate, recompute_route_totals
+from optimizer.inserter import Inserter
+from optimizer.instance import Instance, compile_problem
+from optimizer.params import SolveParams
+from optimizer.reasons import static_reasons
+from optimizer.replan.events import apply_events
+from optimizer.replan.freeze import Frozen, fold_frozen, freeze
+from optimizer.replan.recommend import _bumping_options
+from optimizer.replan.residual import (
+    _baseline,
+    _matrix,
+    _previous_solution,
+    residual_problem,
+)
+from optimizer.search import SearchStats, search
+from optimizer.solution import Solution
+from optimizer.solve import post_reasons, to_plan
+from optimizer.travel import TravelMatrix
+
+
+@dataclass
+class ReplanResult:
+    """The re-planned day: the updated problem, the new plan (with `changes`)."""
+
+    problem: Problem
+    plan: Plan
+    stats: SearchStats = field(default_factory=SearchStats)
+
+
+def replan(
+    problem: Problem,
+    plan: Plan,
+    now: datetime,
+    events: list[Event],
+    params: SolveParams | None = None,
+    *,
+    tolerance: timedelta = timedelta(minutes=15),
+    budget: Budget | None = None,
+    travel: TravelMatrix | None = None,
+) -> ReplanResult:
+    """Re-plan the day at `now` after `events`; returns the new plan with its changes.
+
+    With `time_limit` 0 only the fast path runs (keep what can be kept, insert the rest at
+    the cheapest place). The budget defaults to the parameters' limits from this call.
+    `travel` is a matrix of the day a caller keeps across calls (`day_matrix`); locations it
+    lacks are added. Raises `InvalidInput` for events that do not fit the problem.
+    """
+    params = (params or SolveParams()).resolved(problem)
+    if params.time_limit is None:
+        params = params.model_copy(update={"time_limit": 5.0})
+    if budget is None:
+        budget = Budget.start(params.time_limit, params.deterministic_limit)
+    began = budget.started
+    # Building, merging and evaluating the plan (twice) come after every stage.
+    budget = budget.keep(2 * params.timing.plan_seconds_per_order * len(problem.orders))
+    updated = apply_events(problem, events)
+    frozen = freeze(updated, plan, now, events)
+    updated = fold_frozen(updated, frozen)
+    residual = residual_problem(updated, frozen, now)
+    # One matrix serves the residual day, the way home of finished routes and the evaluation.
+    travel = _matrix(updated, [f.free_loc for f in frozen.values()], travel)
+    inst = compile_problem(residual, travel)
+    _baseline(inst, plan, tolerance)
+    start = _previous_solution(inst, plan, frozen)
+    # The fast path alone looks at few orders: their eligible shifts are found when asked for
+    # (unless every van holds everything: then the inserter reads them all).
+    eligible = eligible_shifts(inst) if budget.limit > 0 or inst.van_ok.all() else _Eligible(inst)
+    # The fast path places new and orphaned orders; the search tries the rest.
+    orphans = {o for o in range(len(inst.orders)) if o not in start.start} - {
+        o for o in inst.prev_known if o not in inst.baseline
+    }
+    fast = construct(inst, eligible, start, only=orphans)
+    fast = _make_room(inst, fast, eligible, orphans)
+    fast.cost = solution_cost(inst, fast)
+    stats = SearchStats(mode="fast-path")
+    sol = fast
+    # No search when its stage is already over (a loaded machine): the fast path's plan stands.
+    searching = budget.until(params.timing.replan_search())
+    if budget.limit > 0 and searching.remaining() > 0:
+        sol, stats = search(inst, params, searching, fast)
+        if (sol.cost or 0) > (fast.cost or 0):
+            sol = fast
+    # Reasons are only wanted for the orders left out (and what those wait for).
+    served = sol.shifts_of()
+    static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
+    reasons = post_reasons(
+        inst,
+        sol,
+        static,
+        deadline=budget.end_of(params.timing.reasons()),
+        params=params,
+        eligible=eligible,
+    )
+    # Scored once, merged with the frozen part, below.
+    residual_plan = to_plan(inst, sol, stats, reasons, static, params, began, score=False)
+    merged = _merge(updated, frozen, residual_plan, travel)
+    ev = evaluate(
+        updated, merged, travel, previous=plan, change_tolerance=tolerance, frozen_before=now
+    )
+    merged.objective = ev.objective
+    merged.kpis = ev.kpis
+    assert ev.changed_orders is not None  # evaluated against the previous plan
+    merged.changes = _changes(updated, plan, merged, set(ev.changed_orders))
+    merged.solver = {**residual_plan.solver, "frozen_routes": len(frozen)}
+    if not ev.valid:
+        broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
+        merged.solver["evaluator_violations"] = [str(v) for v in broken[:20]]
+    return ReplanResult(problem=updated, plan=merged, stats=stats)
+
+
+class _Eligible(dict[int, list[int]]):
+    """Order -> its eligible shifts (`eligible_for`), each found the first time it is asked
+    for. Only what was asked for is in it: for callers that read it by order, not iterate."""
+
+    def __init__(self, inst: Instance) -> None:
+        super().__init__()
+        self.inst = inst
+
+    def __missing__(self, o: int) -> list[int]:
+        found = self[o] = eligible_for(self.inst, o)
+        return found
+
+
+def _merge(
+    updated: Problem,
+    frozen: dict[str, Frozen],
+    residual: Plan,
+    travel: TravelMatrix,
+) -> Plan:
+    """Frozen prefixes followed by the re-planned rest, one route per shift."""
+    new_routes = residual.routes
+    by_shift = {r.shift: r for r in new_routes}
+    routes: list[Route] = []
+    shifts = [s.id for t in updated.technicians for s in t.shifts]
+    for shift_id in shifts:
+        f = frozen.get(shift_id or "")
+        r = by_shift.get(shift_id or "")
+        if f is None and r is None:
+            continue
+        if f is None:
+            routes.append(r)  # type: ignore[arg-type]
+            continue
+        items = list(f.items)
+        if r is not None:
+            items += [it for it in r.items[1:]]  # the residual start is where f leaves off
+        else:
+            items += _go_home(updated, shift_id, f, travel)
+        route = Route(
+            technician=f.route.technician,
+            shift=f.route.shift,
+            items=items,
+            travel_time=timedelta(0),
+            working_time=timedelta(0),
+            overtime=timedelta(0),
+        )
+        routes.append(route)
+    plan = Plan(
+        status=residual.status,
+        objective=residual.objective,
+        routes=[r for r in routes if any(it.type == "visit" for it in r.items)],
+        unassigned=residual.unassigned,
+    )
+    if plan.status == SolveStatus.no_solution:  # an infeasible plan keeps its routes
+        plan.routes = []
+        served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
+        plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]
+    totals = recompute_route_totals(updated, plan, travel)
+    for route, (travel, working, overtime) in zip(plan.routes, totals, strict=True):
+        route.travel_time, route.working_time, route.overtime = travel, working, overtime
+    return plan
+
+
+def _go_home(updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMatrix) -> list[Any]:
+    """The breaks still due after the frozen part, then the way home."""
+    shift = next(s for t in updated.technicians for s in t.shifts if s.id == shift_id)
+    taken = {(it.start, it.end) for it in f.items if it.type == "break"}
+    t = f.free_at
+    items: list[Any] = []
+    for b in sorted(shift.breaks, key=lambda b: b.earliest_start):
+        if any(b.earliest_start <= s and e <= b.latest_end for s, e in taken):
+            continue
+        start = max(t, b.earliest_start)
+        items.append(BreakItem(type="break", start=start, end=start + b.duration))
+        t = start + b.duration
+    home = shift.final_location
+    items.append(EndItem(type="end", arrival=t + timedelta(seconds=travel.time(f.free_loc, home))))
+    return items
+
+
+def _changes(updated: Problem, old: Plan, new: Plan, ids: set[str]) -> list[Change]:
+    """Every counted change (`ids`, as the evaluator counts them), with technicians and
+    starts before and after."""
+
+    def served(plan: Plan) -> dict[str, tuple[str, datetime]]:
+        out: dict[str, tuple[str, datetime]] = {}
+        for r in plan.routes:
+            for it in r.items:
+                if it.type == "visit" and it.order not in out:
+                    lead = it.crew[0] if it.crew else r.technician
+                    out[it.order] = (lead, it.start)
+        return out
+
+    before, after = served(old), served(new)
+    out = []
+    for order in updated.orders:
+        if order.id not in ids:
+            continue
+        b, a = before.get(order.id), after.get(order.id)
+        out.append(
+            Change(
+                order=order.id,
+                from_technician=b[0] if b else None,
+                to_technician=a[0] if a else None,
+                old_start=b[1] if b else None,
+                new_start=a[1] if a else None,
+            )
+        )
+    # New orders now served are listed too (no from_technician), for the coordinator.
+    known = set(before) | {u.order for u in old.unassigned}
+    for oid, (tech, start) in after.items():
+        if oid not in known:
+            out.append(Change(order=oid, to_technician=tech, new_start=start))
+    return out
+
+
+def _make_room(
+    inst: Instance, sol: Solution, eligible: dict[int, list[int]], only: set[int]
+) -> Solution:
+    """Fit each unserved priority-1 or mandatory order by dropping one order of no higher
+    priority from a full route when nothing else works; then re-insert what was dropped."""
+    urgent = [
+        o
+        for o, order in enumerate(inst.orders)
+        if o not in sol.start
+        and order.crew == 1
+        and (order.priority == 1 or order.mandatory)
+        and eligible[o]
+    ]
+    if not urgent:
+        return sol
+    urgent.sort(key=lambda o: -unassigned_cost(inst, o))
+    dropped_all: list[int] = []
+    for o in urgent:
+        ins = Inserter(inst, sol, eligible)
+        direct = ins.best(o)
+        if direct is not None:
+            ins.apply(direct)
+            continue
+        near = ins.nearest_routes(o)
+        options = _bumping_options(ins, o, near)
+        if not options:
+            continue
+        best = min(options, key=lambda x: (x.delta, x.insertion.shift))
+        if best.delta >= unassigned_cost(inst, o):
+            continue
+        dropped = best.dropped[0]
+        if ins.remove(dropped):
+            dropped_all.append(dropped)
+            again = ins.best(o, shifts=[best.insertion.shift])
+            if again is not None:
+                ins.apply(again)
+    return construct(inst, eligible, sol, only=only | set(dropped_all))

@@ -1,0 +1,271 @@
+"""The solution an inserter changes and what it keeps beside it: route costs, depot stock and
+pick-ups, segments of routes (`SegmentCache`, shared by the many inserters of one search), and
+the bookkeeping and checks that insertion, exchanges and removal share."""
+
+from __future__ import annotations
+
+import copy
+from typing import Self
+
+import numpy as np
+
+from optimizer.cp.objective import route_travel
+from optimizer.instance import Instance
+from optimizer.schedule import Timed, fixed_start, route_cost
+from optimizer.segments import (
+    RouteSegments,
+    order_plain,
+    order_segment,
+)
+from optimizer.solution import RouteSol, Solution
+from optimizer.supply import DepotStock, Pickup, tech_supply
+from optimizer.timing import Relaxed
+
+NEAR = 50
+"""Nearest orders looked at to find the routes that pass nearest to an order."""
+
+
+class SegmentCache:
+    """Which orders segments can price, and the segments of routes seen so far (shared by
+    the many inserters of one search; a route's segments depend only on its stops)."""
+
+    LIMIT = 20000
+
+    def __init__(self, inst: Instance):
+        self.dependents: dict[int, list[int]] = {}
+        for q, order in enumerate(inst.orders):
+            for p in order.after:
+                self.dependents.setdefault(p, []).append(q)
+        self.plain = [order_plain(inst, o, o in self.dependents) for o in range(len(inst.orders))]
+        self.all_plain = all(self.plain)
+        # Route ends may be exchanged (2-opt*) where no preference is priced.
+        self.exchange_ok = not any(order.preferred for order in inst.orders)
+        self.order_segs = [
+            order_segment(inst, o) if self.plain[o] else (0, 0, 0, 0, 0, 0, 0)
+            for o in range(len(inst.orders))
+        ]
+        self.plain_shift = [not sh.breaks for sh in inst.shifts]
+        # Depots with every item unlimited: their stock need not be copied before a check.
+        self.unlimited = DepotStock.full(inst).unlimited()
+        # Technicians with one shift: a route of theirs without a depot stop is supplied by
+        # the van alone.
+        self.single_shift = [len(t.shifts) == 1 for t in inst.techs]
+        self.routes: dict[tuple, RouteSegments] = {}
+        self.relaxed: dict[tuple, Relaxed | None] = {}  # see Inserter.relaxed
+        self.new_depots: dict[tuple[int, int], list[int]] = {}  # see Inserter._new_depots
+        self._inst = inst
+        self._near: list[list[int]] | None = None
+
+    def near(self, o: int) -> list[int]:
+        """The orders from which o is nearest to reach, nearest first (`NEAR` of them)."""
+        if self._near is None:
+            inst = self._inst
+            locs = np.array([order.loc for order in inst.orders], dtype=int)
+            into = inst.travel.seconds[np.ix_(locs, locs)].T  # into[o, x]: from x to o
+            k = min(NEAR, len(locs))
+            part = np.argpartition(into, k - 1, axis=1)[:, :k] if k else np.zeros((0, 0), int)
+            rows = np.take_along_axis(into, part, axis=1)
+            order = np.lexsort((part, rows), axis=1)
+            self._near = np.take_along_axis(part, order, axis=1).tolist()
+        return self._near[o]
+
+    def of(self, inst: Instance, s: int, route: RouteSol | None) -> RouteSegments | None:
+        """Segments of shift s's route, or None when a stop of it is not plain."""
+        if not self.plain_shift[s]:
+            return None
+        orders = tuple(route.orders) if route is not None else ()
+        key = (s, orders, route.depot[:2] if route is not None and route.depot else None)
+        found = self.routes.get(key)
+        if found is None:
+            if not all(self.plain[o] for o in orders):
+                return None
+            if len(self.routes) >= self.LIMIT:
+                self.routes.clear()
+            found = self.routes[key] = RouteSegments.of(inst, route, s, self.order_segs)
+        return found
+
+
+class RouteState:
+    """A solution under change, with its route costs, supplies and segments; the moves are
+    added by `InsertionSearch`, `Exchanges` and `Removal` (see `optimizer.inserter`)."""
+
+    def __init__(
+        self,
+        inst: Instance,
+        sol: Solution,
+        eligible: dict[int, list[int]],
+        granularity: int = 10,
+        segments: SegmentCache | None = None,
+    ):
+        self.inst = inst
+        self.sol = sol
+        self.eligible = eligible
+        self.granularity = granularity
+        self.cost: dict[int, int] = {}
+        self.segments = segments if segments is not None else SegmentCache(inst)
+        # Every order may go to every shift, from the van: route ends move freely.
+        self.everyone = all(len(v) == len(inst.shifts) for v in eligible.values()) and bool(
+            inst.van_ok.all()
+        )
+        self.dependents = self.segments.dependents
+        self.synced = [order.crew > 1 or bool(order.links) for order in inst.orders]
+        self._segs: dict[int, RouteSegments | None] = {}
+        self._eligible_sets: dict[int, set[int]] = {}  # shared by clones
+        self.provided: dict[int, set[int]] = {t: set() for t in range(len(inst.techs))}
+        for o, s in sol.provider.items():
+            self.provided[inst.shifts[s].tech].add(o)
+        # Depot stock left after every technician's pick-ups, and each one's pick-ups. Where
+        # no depot stock is limited, the pick-ups are not kept up to date: nothing runs short
+        # there, so a route with an order less, or a checked insertion, stays supplied.
+        self.stock = DepotStock.full(inst)
+        self.picks: dict[int, dict[int, Pickup]] = {}
+        for t in range(len(inst.techs)):
+            got = tech_supply(inst, t, self._routes_of(t), self.provided[t], self.stock)
+            self.picks[t] = got or {}
+        for s, route in sol.routes.items():
+            self.cost[s] = route_cost(inst, self._timed_as_is(s, route))
+
+    def clone(self) -> Self:
+        """An independent inserter over a copy of the solution (cheaper than a new one)."""
+        new = copy.copy(self)
+        new.sol = self.sol.copy()
+        new.cost = dict(self.cost)
+        new.provided = {t: set(v) for t, v in self.provided.items()}
+        new.stock = self.stock if self.segments.unlimited else self.stock.copy()
+        new.picks = dict(self.picks)
+        new._segs = dict(self._segs)
+        return new
+
+    def _segments_of(self, s: int) -> RouteSegments | None:
+        if s in self._segs:
+            return self._segs[s]
+        found = self._segs[s] = self.segments.of(self.inst, s, self.sol.routes.get(s))
+        return found
+
+    def _timed_as_is(self, s: int, route: RouteSol) -> Timed:
+        travel = route_travel(self.inst, s, route)
+        return Timed(route, [self.sol.start[o] for o in route.orders], travel)
+
+    def _routes_of(self, t: int, replace: RouteSol | None = None) -> list[RouteSol]:
+        out = []
+        for s in self.inst.techs[t].shifts:
+            if replace is not None and replace.shift == s:
+                out.append(replace)
+            elif s in self.sol.routes:
+                out.append(self.sol.routes[s])
+        return out
+
+    def _stock_without(self, *techs: int) -> DepotStock:
+        """Depot stock as if these technicians had taken nothing."""
+        if self.segments.unlimited:
+            return self.stock
+        stock = self.stock.copy()
+        for s, pick in (item for t in techs for item in self.picks[t].items()):
+            d = self.sol.routes[s].depot[0]  # type: ignore[index]
+            for e in pick.equipment:
+                if stock.equipment.get((d, e)) is not None:
+                    stock.equipment[(d, e)] += 1  # type: ignore[operator]
+            for k, q in pick.parts.items():
+                if stock.parts.get((d, k)) is not None:
+                    stock.parts[(d, k)] += q  # type: ignore[operator]
+        return stock
+
+    def lower_bounds(self, seq: list[int]) -> dict[int, int]:
+        """Start bounds of a route's orders: predecessors' ends; crew and linked orders keep
+        their start exactly (their crew must meet, their links' gaps hold)."""
+        return self._lower(seq)
+
+    def _lower(self, seq: list[int]) -> dict[int, int]:
+        out = {}
+        for o in seq:
+            if self.synced[o] and o in self.sol.start:
+                out[o] = fixed_start(self.sol.start[o])
+                continue
+            ends = [
+                self.sol.start[p] + self.inst.orders[p].duration
+                for p in self.inst.orders[o].after
+                if p in self.sol.start
+            ]
+            if ends:
+                out[o] = max(ends)
+        return out
+
+    def supplied(self, tech: int, route: RouteSol, o: int) -> bool:
+        """Technician `tech` can still provide every order of theirs, and o, with `route`
+        in place of its shift's route."""
+        return self._supplied(tech, route, o, self._stock_without(tech))
+
+    def dependents_ok(self, seq: list[int], timed: Timed) -> bool:
+        """Every `after` relation touching this route holds with its new starts."""
+        return self._dependents_ok(seq, timed)
+
+    def set_route(self, s: int, timed: Timed | None) -> None:
+        """Put a timed route (None: an empty one) in shift s; supplies are not re-checked
+        (see `release` and `resupply`)."""
+        sol = self.sol
+        self._segs.pop(s, None)
+        if timed is None:
+            sol.routes[s] = RouteSol(s)
+            self.cost[s] = 0
+            return
+        sol.routes[s] = timed.route
+        for x, st in zip(timed.route.orders, timed.starts, strict=True):
+            sol.start[x] = st
+        self.cost[s] = route_cost(self.inst, timed)
+
+    def set_provider(self, o: int, s: int) -> None:
+        """Shift s provides order o's equipment and parts."""
+        self.sol.provider[o] = s
+        self.provided[self.inst.shifts[s].tech].add(o)
+
+    def drop_order(self, o: int) -> None:
+        """Forget order o's start and provider (its routes no longer visit it)."""
+        self.sol.start.pop(o, None)
+        s = self.sol.provider.pop(o, None)
+        if s is not None:
+            self.provided[self.inst.shifts[s].tech].discard(o)
+
+    def release(self, techs: set[int]) -> DepotStock:
+        """Depot stock as if these technicians had taken nothing: taken before their routes
+        change, handed to `resupply` after."""
+        return self._stock_without(*sorted(techs))
+
+    def resupply(self, techs: set[int], stock: DepotStock) -> None:
+        """Recompute the depot pick-ups of these technicians after their routes changed,
+        from the stock `release` gave."""
+        if self.segments.unlimited:
+            return
+        for tech in sorted(techs):
+            routes = self._routes_of(tech)
+            picks = tech_supply(self.inst, tech, routes, self.provided[tech], stock)
+            self.picks[tech] = picks or {}
+        self.stock = stock
+
+    def _supplied(self, tech: int, route: RouteSol, o: int, stock: DepotStock) -> bool:
+        provided = self.provided[tech] | {o}
+        routes = self._routes_of(tech, replace=route)
+        if not self.segments.unlimited:
+            stock = stock.copy()
+        return tech_supply(self.inst, tech, routes, provided, stock) is not None
+
+    def _dependents_ok(self, seq: list[int], timed: Timed) -> bool:
+        """Every `after` relation touching this route holds with its new starts."""
+        if not self.dependents:
+            return True  # no order waits for another
+        inst = self.inst
+        new = dict(zip(seq, timed.starts, strict=True))
+
+        def start(o: int) -> int | None:
+            return new[o] if o in new else self.sol.start.get(o)
+
+        for o, st in new.items():
+            for p in inst.orders[o].after:
+                sp = start(p)
+                if sp is None or sp + inst.orders[p].duration > st:
+                    return False
+            end = st + inst.orders[o].duration
+            for q in self.dependents.get(o, ()):
+                sq = start(q)
+                if sq is not None and sq < end:
+                    return False
+        return True

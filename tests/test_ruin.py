@@ -1,0 +1,54 @@
+"""Ruin and recreate: the memory of failed insertions."""
+
+from __future__ import annotations
+
+import random
+
+from benchmarks.generator import BadDay, generate_day
+from models import load_problem
+from optimizer.construct import construct
+from optimizer.cp.build import eligible_shifts
+from optimizer.cp.objective import solution_cost
+from optimizer.inserter import Inserter
+from optimizer.instance import compile_problem
+from optimizer.ruin import FAILED_KEYS, Failures, RuinRecreate
+
+
+def _day() -> tuple[RuinRecreate, Failures, Inserter]:
+    """A small generated bad day, its first plan and a search over it."""
+    problem = load_problem(generate_day(24, 4, seed=5, bad_day=BadDay(outages=2)))
+    inst = compile_problem(problem)
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    sol.cost = solution_cost(inst, sol)
+    rr = RuinRecreate(inst, eligible, random.Random(1))
+    return rr, rr.failures, rr.inserter(sol)
+
+
+def test_key_follows_the_routes_tried() -> None:
+    """An order's key changes when one of its routes changes, not when another route does."""
+    rr, failures, ins = _day()
+    sol = ins.sol
+    served = [o for o in sol.provider if not rr.ties.tied[o] and not rr.inst.orders[o].after]
+    o = served[0]
+    s = sol.provider[o]
+    others = [x for x in range(len(rr.inst.orders)) if s not in rr.eligible[x]]
+    assert others  # skills keep some orders off that route
+    before = {x: failures.key(ins, x) for x in [o, *others]}
+    assert ins.remove(o)
+    assert failures.key(ins, o) != before[o]
+    assert all(failures.key(ins, x) == before[x] for x in others)
+
+
+def test_note_remembers_the_last_states() -> None:
+    """A noted state is known until `FAILED_KEYS` newer ones push it out; others never are."""
+    _, failures, ins = _day()
+    key = failures.key(ins, 0)
+    assert not failures.known(0, key)
+    failures.note(0, key)
+    assert failures.known(0, key) and not failures.known(1, key)
+    for k in range(FAILED_KEYS - 1):
+        failures.note(0, (k,))
+    assert failures.known(0, key)
+    failures.note(0, ("newest",))
+    assert not failures.known(0, key) and failures.known(0, ("newest",))
