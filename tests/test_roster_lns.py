@@ -85,3 +85,22 @@ def test_first_roster_by_parts_then_lns() -> None:
     assert result.solver["by_parts"] is True and result.solver["lns_steps"] > 0
     first_roster = result.solver["improvements"][0][1]
     assert ev.value <= first_roster
+
+
+def test_by_parts_same_seed_one_worker_same_roster() -> None:
+    """Forced to work by parts (first roster person by person, then LNS with best-row steps),
+    one worker and a deterministic budget give the same roster twice."""
+    problem = curtois.load("Instance3")
+    params = RosterParams(
+        workers=1,
+        seed=3,
+        time_limit=60.0,
+        deterministic_limit=1.5,
+        lns="on",
+        lns_first_only_vars=0,
+        lns_step_time=0.2,
+    )
+    first, second = solve_roster(problem, params), solve_roster(problem, params)
+    assert first.solver["by_parts"] is True and first.solver["lns_steps"] > 0
+    assert first.roster == second.roster
+    assert evaluate_roster(problem, first.roster).feasible

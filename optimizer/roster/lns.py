@@ -135,13 +135,17 @@ def solve_row(
     on feasibility alone ignores the cover); None (and `search.infeasible` when proven)
     without one."""
     budget = search.budget
-    solver, status = search.run_model(
-        rm.model, min(budget.wall_left(), max(wall, ROW_TIME)), deterministic, seed
-    )
-    if status == cp_model.UNKNOWN:
-        solver, status = search.run_model(
-            rm.model, min(budget.wall_left(), ROW_TIME), deterministic, seed + 1
+
+    def limit(seconds: float) -> float:
+        """Wall seconds of a run: all that is left under a deterministic budget (which then
+        binds, so that the row does not depend on the machine's load)."""
+        return (
+            budget.wall_left() if deterministic is not None else min(budget.wall_left(), seconds)
         )
+
+    solver, status = search.run_model(rm.model, limit(max(wall, ROW_TIME)), deterministic, seed)
+    if status == cp_model.UNKNOWN:
+        solver, status = search.run_model(rm.model, limit(ROW_TIME), deterministic, seed + 1)
     if status == cp_model.UNKNOWN:
         rm.model.clear_objective()  # type: ignore[no-untyped-call]
         solver, status = search.run_model(
