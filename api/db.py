@@ -1,7 +1,8 @@
 """Database tables of the service (SQLAlchemy 2): plans, their versions, API keys.
 
-SQLite by default (a file, no set-up), PostgreSQL by URL. Tables are created on start; JSON
-columns hold contract documents exactly as the API returns them.
+SQLite by default (a file, no set-up), PostgreSQL by URL. The database is migrated to the
+latest schema on start (`api.migrate`); JSON columns hold contract documents exactly as the
+API returns them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    inspect,
     make_url,
 )
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -154,7 +154,7 @@ def _begin_immediate(connection: Connection) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the URL, with the tables created if they are missing."""
+    """An engine for the URL, its database migrated to the latest schema (`api.migrate`)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         args: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 10}}
@@ -165,26 +165,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin_immediate)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    from api.migrate import migrate  # it imports the tables of every module, this one too
+
+    migrate(engine)
     return engine
-
-
-ADDED_COLUMNS = {"api_keys": ["expires_at"]}
-"""Columns added since the first release, by table: databases made before get them on start."""
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Add the columns of `ADDED_COLUMNS` that an older database lacks (nullable, empty)."""
-    inspector = inspect(engine)
-    for table, columns in ADDED_COLUMNS.items():
-        have = {c["name"] for c in inspector.get_columns(table)}
-        for name in columns:
-            if name not in have:
-                column = Base.metadata.tables[table].c[name]
-                kind = column.type.compile(dialect=engine.dialect)
-                with engine.begin() as conn:
-                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def masked(url: str) -> str:

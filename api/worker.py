@@ -44,7 +44,7 @@ from models.problem import Weights
 from optimizer.budget import Budget
 from optimizer.params import SolveParams
 from optimizer.replan import day_matrix, recommend, replan
-from optimizer.solve import solve
+from optimizer.solve import Solver
 from optimizer.travel import TravelMatrix
 
 PLAN = "plan"
@@ -123,13 +123,14 @@ def run_solve(
         lengths = [limit] if params.deterministic_limit is not None else stages(limit, first)
         best: Plan | None = None
         initial = None
-        # Each stage ends where its share of the limit, counted from the job's start, ends.
+        # Each stage ends where its share of the limit, counted from the job's start, ends;
+        # the problem is compiled once and each stage continues from the best clean solution.
         budget = Budget.start(limit, params.deterministic_limit, started=began)
+        pipeline = Solver(problem, params)
         end = began
         for n, length in enumerate(lengths):
             end += length
-            stage = params.model_copy(update={"time_limit": length})
-            result = solve(problem, stage, initial, budget=budget.ending(end))
+            result = pipeline.run(budget.ending(end).keep(pipeline.plan_seconds), initial)
             if better(result.plan, best):
                 best = result.plan
                 if clean(best):  # the next stage starts from it

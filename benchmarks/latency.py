@@ -57,8 +57,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 """The checkout this file belongs to (the code measured without `--against`)."""
 
-KINDS = ("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_task")
-KINDS += ("recommend_task_kept", "replan_task", "cli_recommend", "day_matrix")
+KINDS = (
+    *("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_task"),
+    *("recommend_task_kept", "replan_task", "cli_recommend", "day_matrix"),
+)
+
+Timings = dict[str, list[Sequence[float]]]
+"""By kind of call, each sample: wall and CPU seconds (and the faulty plans, for a re-plan)."""
 
 
 # --------------------------------------------------------------------------- days
@@ -136,7 +141,7 @@ def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, fl
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service: bool) -> dict:
+def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service: bool) -> Timings:
     """Time every kind of call over the day's events in this process; check each result."""
     from pydantic import TypeAdapter
 
@@ -151,7 +156,7 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
     plan = Plan.model_validate(plan_doc)
     events = _events(problem, plan, count + 1, seed)
     adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
-    times: dict[str, list[tuple[float, ...]]] = {k: [] for k in KINDS}
+    times: Timings = {k: [] for k in KINDS}
     # A code that takes a kept matrix (`travel=`) is timed with the day's matrix too.
     kept = None
     if "travel" in inspect.signature(recommend).parameters:
@@ -218,7 +223,9 @@ def _worker(argv: Sequence[str]) -> int:
     return 0
 
 
-def run_code(code: Path, problem: Path, plan: Path, count: int, seed: int, service: bool) -> dict:
+def run_code(
+    code: Path, problem: Path, plan: Path, count: int, seed: int, service: bool
+) -> Timings:
     """`measure` in a fresh process that imports `models`, `optimizer` and `api` from `code`."""
     stub = (
         "import runpy, sys; sys.path.insert(0, sys.argv[1]); "
@@ -240,11 +247,11 @@ def run_code(code: Path, problem: Path, plan: Path, count: int, seed: int, servi
     found = json.loads(out.stdout.strip().splitlines()[-1])
     if not Path(found["module"]).is_relative_to(code):
         raise RuntimeError(f"measured {found['module']}, not the code in {code}")
-    times: dict = found["times"]
+    times: Timings = found["times"]
     return times
 
 
-def run_cli(code: Path, problem: Path, plan: Path, seed: int, count: int) -> list[list[float]]:
+def run_cli(code: Path, problem: Path, plan: Path, seed: int, count: int) -> list[Sequence[float]]:
     """Wall and CPU seconds of `count` runs of `dispatch recommend` (a new process each:
     interpreter start, imports, JSON read and validated, the call, output) with `code`."""
     from models import Plan, load_problem
@@ -255,7 +262,7 @@ def run_cli(code: Path, problem: Path, plan: Path, seed: int, count: int) -> lis
         "import sys; sys.path.insert(0, sys.argv[1]); sys.argv = ['dispatch', *sys.argv[2:]]; "
         "from api.cli import main; main()"
     )
-    out = []
+    out: list[Sequence[float]] = []
     for item in _events(day, morning, count, seed):
         order_path = problem.with_suffix(".order.json")
         order_path.write_text(json.dumps(item["order"]))
@@ -281,7 +288,7 @@ def run_cli(code: Path, problem: Path, plan: Path, seed: int, count: int) -> lis
 # --------------------------------------------------------------------------- report
 
 
-def summary(samples: list[list[float]]) -> dict[str, float]:
+def summary(samples: Sequence[Sequence[float]]) -> dict[str, float]:
     """Median and 90th percentile, in milliseconds, of wall and CPU seconds; calls whose
     plan the evaluator faults."""
     walls = [1000 * s[0] for s in samples]
@@ -326,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     codes = [ROOT, *(p.resolve() for p in args.against)]
-    samples: dict[str, dict[str, list]] = {str(c): {} for c in codes}
+    samples: dict[str, Timings] = {str(c): {} for c in codes}
     console = Console(width=130)
     for seed in (int(s) for s in args.seeds.split(",")):
         day = (args.orders, seed)

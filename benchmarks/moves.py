@@ -85,7 +85,7 @@ def own_cost(inst: Any, sol: Any) -> float:
     served = sol.shifts_of()
     left = sum(1 for o in range(len(inst.orders)) if must_serve(inst, o) and o not in served)
     surcharge = left * MUST_SERVE_FACTOR * max(max(inst.c_unassigned), 1)
-    return (sol.cost - surcharge) / (60 * SCALE)
+    return float((sol.cost - surcharge) / (60 * SCALE))
 
 
 def evaluated_objective(inst: Any, problem: Any, sol: Any) -> float:
@@ -95,17 +95,20 @@ def evaluated_objective(inst: Any, problem: Any, sol: Any) -> float:
     from optimizer.plan_builder import build_routes
 
     served = sol.shifts_of()
-    plan = Plan(
-        status="feasible",
-        objective=Objective(value=0.0),
-        routes=build_routes(inst, sol),
-        unassigned=[
-            Unassigned(order=order.id, reasons=[])
-            for o, order in enumerate(inst.orders)
-            if o not in served
-        ],
+    # The status as the contract's string: the tree compared against may predate its enum.
+    plan = Plan.model_validate(
+        {
+            "status": "feasible",
+            "objective": Objective(value=0.0),
+            "routes": build_routes(inst, sol),
+            "unassigned": [
+                Unassigned(order=order.id, reasons=[])
+                for o, order in enumerate(inst.orders)
+                if o not in served
+            ],
+        }
     )
-    return evaluate(problem, plan, inst.travel).objective.value
+    return float(evaluate(problem, plan, inst.travel).objective.value)
 
 
 def _worker(tree: str, day_path: str, moves: int, seed: int) -> dict[str, Any]:
@@ -121,7 +124,8 @@ def _worker(tree: str, day_path: str, moves: int, seed: int) -> dict[str, Any]:
     )
     if out.returncode != 0:
         raise RuntimeError(f"{tree}: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -266,7 +266,9 @@ def scenarios(
     big_72 = b'{"problem": {"id": "' + b"x" * 72_000_000 + b'"}}'
     big_50 = b'{"problem": {"id": "' + b"y" * 50_000_000 + b'"}}'
 
-    def one(method: str, url: str, body: bytes | str | None, headers: dict[str, str]):
+    def one(
+        method: str, url: str, body: bytes | str | None, headers: dict[str, str]
+    ) -> Callable[[httpx.Client], list[int]]:
         def attack(client: httpx.Client) -> list[int]:
             if len(url) > 60_000:  # longer than httpx sends: the standard library does
                 return [raw_request(base, method, url, headers)]

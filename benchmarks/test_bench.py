@@ -97,9 +97,7 @@ def test_solve(
     from optimizer.solve import solve
 
     case = _case(cases, suite, name, keep)
-    result = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        solve, args=(case.problem, SOLVE_PARAMS), rounds=1, iterations=1
-    )
+    result = benchmark.pedantic(solve, args=(case.problem, SOLVE_PARAMS), rounds=1, iterations=1)
     record = assess(case, result.plan)
     assert record["feasible"], record["violations"]
     gap = (record["objective"] - reference) / reference

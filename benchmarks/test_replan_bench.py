@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.replan_days import Day, make_day
 from optimizer.evaluate import evaluate
@@ -22,7 +23,7 @@ def day(request: pytest.FixtureRequest) -> Day:
     return make_day(request.param, seed=1, base_limit=2.0)
 
 
-def test_fast_path(benchmark, day: Day) -> None:
+def test_fast_path(benchmark: BenchmarkFixture, day: Day) -> None:
     """Time the fast path (time limit 0): the emergency is fitted, the plan stays feasible."""
     result = benchmark(
         lambda: replan(day.problem, day.plan, day.now, day.events, SolveParams(time_limit=0))
@@ -33,7 +34,7 @@ def test_fast_path(benchmark, day: Day) -> None:
     assert "EMG-NEW" in served
 
 
-def test_recommend(benchmark, day: Day) -> None:
+def test_recommend(benchmark: BenchmarkFixture, day: Day) -> None:
     """Time five recommendations for the emergency: best first, each a real timing."""
     recs = benchmark(lambda: recommend(day.problem, day.plan, day.emergency, day.now, 5))
     assert recs

@@ -5,8 +5,9 @@ from __future__ import annotations
 from models.problem import Weights
 
 
-def only(**nonzero: float) -> Weights:
-    """Weights that are zero except the given ones; `unassigned` keeps its large default."""
+def only(**nonzero: float | dict[str, float]) -> Weights:
+    """Weights that are zero except the given ones (a per-priority map for `unassigned` or
+    `lateness`); `unassigned` keeps its large default."""
     zero_by_priority = {str(p): 0.0 for p in range(1, 6)}
     base: dict[str, object] = {
         "lateness": zero_by_priority,

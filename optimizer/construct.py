@@ -69,7 +69,7 @@ def construct(
     sol = sol.copy() if sol is not None else Solution()
     ins = Inserter(inst, sol, eligible)
 
-    def key(o: int) -> tuple:
+    def key(o: int) -> tuple[bool, int, int, int, int, int]:
         order = inst.orders[o]
         close = min(order.due or inst.horizon, order.windows[-1][1])
         width = sum(we - ws for ws, we in order.windows)
@@ -120,7 +120,7 @@ def make_room(ins: Inserter, o: int) -> Inserter | None:
     lo = min(_reachable(inst, x) for x in members) - ROOM_MARGIN
     hi = max(_closing(inst, x) for x in members) + ROOM_MARGIN
     best: Inserter | None = None
-    best_cost = None
+    best_cost: int | None = None
     for combo in itertools.combinations(near, min(need, len(near))):
         trial = ins.clone()
         moved: list[int] = []
@@ -146,7 +146,7 @@ def make_room(ins: Inserter, o: int) -> Inserter | None:
         cost = solution_cost(inst, trial.sol)
         if best_cost is None or cost < best_cost:
             best, best_cost = trial, cost
-    if best is None:
+    if best is None or best_cost is None:
         return None
     before = solution_cost(inst, ins.sol)
     return best if best_cost < before else None

@@ -144,7 +144,7 @@ def sub_instance(
         van_ok=inst.van_ok[np.ix_(part.orders, part.techs)],
         supply_ok=inst.supply_ok[np.ix_(part.orders, part.techs)],
         baseline={},
-        prev_known=set(),
+        prev_known=frozenset(),
     )
     return sub, shift_map, part.orders
 

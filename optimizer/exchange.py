@@ -110,7 +110,7 @@ class Exchanges(RouteState):
         view1 = self._exchange_view(s1)
         if view1 is None or not view1.node:
             return None
-        views = {s1: view1}
+        views: dict[int, ExchangeView | None] = {s1: view1}
         provider = self.sol.provider
         found: list[Exchange] = []
         bound = 0  # the cheapest exchange so far between van-only routes (surely supplied)

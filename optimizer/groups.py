@@ -17,10 +17,10 @@ from typing import Any
 from optimizer.cp.objective import unassigned_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
-from optimizer.retime import Ties, delayed
+from optimizer.retime import Ties, delayed, peak, peak_rise
 from optimizer.schedule import Timed, fixed_start, route_cost, route_without, schedule
 from optimizer.solution import RouteSol
-from optimizer.timing import Relaxed, lateness
+from optimizer.timing import INF, Relaxed, lateness
 
 CANDIDATE_ROUTES = 10
 """Routes tried for each member of a group (the nearest eligible ones, idle ones included)."""
@@ -191,21 +191,23 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
     best: GroupInsertion | None = None
     tried = 0
     relaxed: dict[int, Relaxed | None] = {}
+    worst = peak(ins)
     spread = _spread(sorted(anchors))
     for t in spread:
         if tried >= CANDIDATE_STARTS:
             break
-        found = _place_at(ins, slots, cands, t, relaxed)
+        bound = None if best is None else best.delta
+        found = _place_at(ins, slots, cands, t, relaxed, bound, worst)
         if found is None:
             continue
         tried += 1
-        if best is None or found.delta < best.delta:
+        if isinstance(found, GroupInsertion) and (best is None or found.delta < best.delta):
             best = found
     if ties is not None:
         for t in spread[:PUSHED_STARTS]:
             bound = None if best is None else best.delta
-            found = _place_pushed(ins, slots, cands, t, ties, bound)
-            if found is not None and (best is None or found.delta < best.delta):
+            found = _place_pushed(ins, slots, cands, t, ties, bound, worst)
+            if isinstance(found, GroupInsertion) and (best is None or found.delta < best.delta):
                 best = found
     return best
 
@@ -216,21 +218,27 @@ def _place_at(
     cands: dict[int, list[int]],
     anchor: int,
     relaxed: dict[int, Relaxed | None],
-) -> GroupInsertion | None:
+    bound: int | None = None,
+    worst: int = 0,
+) -> Placed:
     """The cheapest placement of the group with the anchor starting at `anchor`: each slot
-    in a route of its own (crew members on distinct technicians). `relaxed` keeps the
-    routes' relaxations (`optimizer.timing`) between anchors."""
+    in a route of its own (crew members on distinct technicians), or `PRUNED` when it
+    cannot cost less than `bound`. `relaxed` keeps the routes' relaxations
+    (`optimizer.timing`) between anchors."""
 
-    def choose(x: int, shifts: list[int], lo: int, hi: int, provides: bool) -> Chosen | None:
+    def choose(
+        x: int, shifts: list[int], lo: int, hi: int, provides: bool, limit: int | None
+    ) -> Chosen | Pruned | None:
         bounds: list[Bound] = []
         for s in shifts:
             if s not in relaxed:
                 relaxed[s] = ins.relaxed(s)
-            if relaxed[s] is not None:
-                bounds += _bounds(ins, relaxed[s], x, lo, hi, provides)  # type: ignore[arg-type]
-        return _cheapest(ins, x, bounds, relaxed, hi, provides)
+            relaxation = relaxed[s]
+            if relaxation is not None:
+                bounds += _bounds(ins, relaxation, x, lo, hi, provides)
+        return _cheapest(ins, x, bounds, relaxed, hi, provides, limit)
 
-    return _place(ins, slots, cands, anchor, choose)
+    return _place(ins, slots, cands, anchor, choose, bound=bound, worst=worst)
 
 
 def _place_pushed(
@@ -240,31 +248,38 @@ def _place_pushed(
     anchor: int,
     ties: Ties,
     bound: int | None = None,
-) -> GroupInsertion | None:
+    worst: int = 0,
+) -> Placed:
     """`_place_at` with the tied visits after each member allowed to start later (and their
-    partners with them, `optimizer.retime`), every position timed in full; priced only
-    while its routes' own costs stay under `bound`."""
-    inst = ins.inst
+    partners with them, `optimizer.retime`), positions timed in full in order of their
+    bounds (`_push_bound`); priced only while its routes' own costs stay under `bound`."""
 
-    def choose(x: int, shifts: list[int], lo: int, hi: int, provides: bool) -> Chosen | None:
-        options = [
-            (cost, s, timed, start)
-            for s in shifts
-            for cost, timed, start in _in_route(ins, x, s, lo, hi, provides, ties)
-        ]
-        options.sort(key=lambda op: (op[0], op[1]))
-        supplied = (
-            op
-            for op in options
-            if not provides or ins.supplied(inst.shifts[op[1]].tech, op[2].route, x)
-        )
-        return next(supplied, None)
+    def choose(
+        x: int, shifts: list[int], lo: int, hi: int, provides: bool, limit: int | None
+    ) -> Chosen | Pruned | None:
+        bounds = [b for s in shifts for b in _pushed_bounds(ins, x, s, lo, hi, provides)]
+        return _cheapest(ins, x, bounds, {}, hi, provides, limit, ties)
 
-    return _place(ins, slots, cands, anchor, choose, ties, bound)
+    return _place(ins, slots, cands, anchor, choose, ties, bound, worst)
 
 
 Chosen = tuple[int, int, Timed, int]
 """A member's placement: (cost delta, shift, timed route, start)."""
+
+
+Bound = tuple[int, int, int, int, Any, int, int, Any, bool]
+"""A placement of a member bounded: (cost bound, shift, rank in the shift, position, depot
+stop, start bound, node gap, new depot stop (`Relaxed.bound`), bounded in full)."""
+
+
+class Pruned:
+    """A placement left out because it cannot beat a bound (only one instance, `PRUNED`)."""
+
+
+PRUNED = Pruned()
+Placed = GroupInsertion | Pruned | None
+"""A group's placement at an anchor, `PRUNED` when it cannot beat the bound, or None when
+it fits nowhere."""
 
 
 def _place(
@@ -272,14 +287,18 @@ def _place(
     slots: list[Slot],
     cands: dict[int, list[int]],
     anchor: int,
-    choose: Callable[[int, list[int], int, int, bool], Chosen | None],
+    choose: Callable[[int, list[int], int, int, bool, int | None], Chosen | Pruned | None],
     ties: Ties | None = None,
     bound: int | None = None,
-) -> GroupInsertion | None:
+    worst: int = 0,
+) -> Placed:
     """Each slot of the group in the route `choose` picks among its candidates (crew
     members on distinct technicians, a crew pinned to its first member's technician), the
     anchor starting at `anchor`; with `ties`, the tied visits it delays are pushed along
-    (`optimizer.retime`), only while the routes' own costs stay under `bound`."""
+    (`optimizer.retime`). Only while the routes' own costs stay under `bound`: a member's
+    cost only adds (its detour and lateness; delaying others, a crew's later members at
+    its lateness), so `PRUNED` once they reach it. The cost includes what the placement adds
+    to the largest lateness (`worst` now, `optimizer.retime.peak`)."""
     inst = ins.inst
     used_shifts: set[int] = set()
     used_techs: dict[int, set[int]] = {}
@@ -305,13 +324,13 @@ def _place(
             # The pinned technician is the crew's first.
             and (not pinned or inst.shifts[s].tech == order.pin_tech)
         ]
-        chosen = choose(x, shifts, lo, hi, provides)
-        if chosen is None:
-            return None
-        cost, s, timed, start = chosen
+        chosen = choose(x, shifts, lo, hi, provides, None if bound is None else bound - delta)
+        if chosen is None or chosen is PRUNED:
+            return chosen
+        cost, s, timed, start = chosen  # type: ignore[misc]
         delta += cost
         if bound is not None and delta >= bound:
-            return None  # delaying others only adds to the routes' own costs
+            return PRUNED
         routes[s] = timed
         used_shifts.add(s)
         taken.add(inst.shifts[s].tech)
@@ -327,50 +346,59 @@ def _place(
     # A crew's lateness is counted in each of its routes: once is its cost.
     for x, st in starts.items():
         delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
+    delta += peak_rise(ins, routes, worst)
     return GroupInsertion(sorted(starts), delta, routes, provider)
 
 
-def _in_route(
-    ins: Inserter, x: int, s: int, lo: int, hi: int, provides: bool, ties: Ties
-) -> list[tuple[int, Timed, int]]:
-    """Insertions of x into shift s's route starting in [lo, hi]: (cost delta, timed route,
-    start), cheapest first. Only the positions around that time are tried; a provider may
-    add a depot stop for what its van lacks; the route's tied visits may start later than
-    they do. Every position is timed in full (`_bounds` bounds only fixed tied starts)."""
-    inst, sol = ins.inst, ins.sol
+def _pushed_bounds(ins: Inserter, x: int, s: int, lo: int, hi: int, provides: bool) -> list[Bound]:
+    """Placements of x into shift s's route starting from `lo`, with the route's tied visits
+    allowed to start later: only the positions around that time; a provider may add a
+    depot stop for what its van lacks; x starts at `lo` exactly when `hi` is `lo`. Each is
+    bounded from below by `_push_bound`."""
+    sol = ins.sol
     route = sol.routes.get(s)
     seq = route.orders if route is not None else []
     # The position after the last order that starts before lo, and the one before it.
     at = 0
-    for k, y in enumerate(seq):
-        if sol.start[y] < lo:
+    for k in range(len(seq) - 1, -1, -1):  # starts grow along the route
+        if sol.start[seq[k]] < lo:
             at = k + 1
-    out: list[tuple[int, Timed, int]] = []
+            break
+    lower = fixed_start(lo) if lo == hi else lo
+    out: list[Bound] = []
+    rank = 0
     for pos in sorted({at, max(0, at - 1)}):
-        cand = [*seq[:pos], x, *seq[pos:]]
-        lower = ins.lower_bounds(cand)
-        for y in seq:
-            if ties.tied[y]:
-                lower[y] = sol.start[y]  # a bound, no longer a fixed start
-        lower[x] = fixed_start(lo) if lo == hi else lo
         depots = ins.depot_options(s, pos, x)
         if not provides:
             depots = depots[:1]  # the route's own stop moved along, or none
         for d in depots:
-            timed = schedule(inst, s, cand, lower, depot=d)
-            if timed is None:
-                continue
-            st = timed.starts[pos]
-            if st > hi or not _allowed(inst, x, st) or not ins.dependents_ok(cand, timed):
-                continue
-            out.append((route_cost(inst, timed) - ins.cost.get(s, 0), timed, st))
-    out.sort(key=lambda c: c[0])
+            rank += 1
+            out.append((_push_bound(ins, x, s, pos, d, lo), s, rank, pos, d, lower, 0, None, True))
     return out
 
 
-Bound = tuple[int, int, int, int, Any, int, int, Any, bool]
-"""A placement of a member bounded: (cost bound, shift, rank in the shift, position, depot
-stop, start bound, node gap, new depot stop (`Relaxed.bound`), bounded in full)."""
+def _push_bound(ins: Inserter, x: int, s: int, pos: int, d: Any, lo: int) -> int:
+    """A lower bound of what placing x at `pos` of shift s's route (starting at `lo` or
+    later) adds to the route's cost, however its tied visits move: the detour's travel,
+    the route's use and x's own lateness. Valid where no start can move earlier (no
+    breaks, depot stops, priced idle time or changes, and the detour takes no less time
+    than the leg it replaces); `-INF` (time it in full) otherwise."""
+    inst = ins.inst
+    sh = inst.shifts[s]
+    route = ins.sol.routes.get(s)
+    if sh.breaks or d is not None or inst.c_idle or inst.prev_known:
+        return -INF
+    if route is not None and route.depot is not None:
+        return -INF
+    seq = route.orders if route is not None else []
+    a = sh.start_loc if pos == 0 else inst.orders[seq[pos - 1]].loc
+    b = sh.end_loc if pos == len(seq) else inst.orders[seq[pos]].loc
+    here = inst.orders[x]
+    there, back, direct = inst.t(a, here.loc), inst.t(here.loc, b), inst.t(a, b)
+    if there + here.duration + back < direct:
+        return -INF  # not a metric here: the visits after x may start earlier
+    used = inst.c_used if not seq else 0
+    return inst.c_travel * (there + back - direct) + used + lateness(inst, x, lo)
 
 
 def _bounds(
@@ -418,16 +446,25 @@ def _cheapest(
     relaxed: dict[int, Relaxed | None],
     hi: int,
     provides: bool,
-) -> tuple[int, int, Timed, int] | None:
+    limit: int | None = None,
+    ties: Ties | None = None,
+) -> Chosen | Pruned | None:
     """The cheapest placement of x starting in [lo, hi] (the first of equals by shift and
     rank) that is feasible and, when x's member provides, supplied: (cost delta, shift,
-    timed route, start). Placements are timed in order of their bounds, only while a bound
-    can still beat the cheapest timed one not yet checked for supply."""
+    timed route, start); `PRUNED` when none can cost less than `limit`. Placements are
+    timed in order of their bounds, only while a bound can still beat the cheapest timed
+    one not yet checked for supply. With `ties`, the route's tied visits may start later
+    than they do (a pushed placement)."""
     inst, sol = ins.inst, ins.sol
     heapq.heapify(bounds)
     timed_ones: list[tuple[int, int, int, Timed, int]] = []
+    cut = False
     while True:
         while bounds and (not timed_ones or bounds[0][0] <= timed_ones[0][0]):
+            if limit is not None and bounds[0][0] >= limit:
+                bounds.clear()  # none of them can cost less than the limit
+                cut = True
+                break
             _, s, rank, pos, d, lower, g, via, full = heapq.heappop(bounds)
             if not full:
                 # Bounded in constant time so far: bound it through the relaxation.
@@ -440,6 +477,10 @@ def _cheapest(
             cand = [*(route.orders if route is not None else [])]
             cand.insert(pos, x)
             starts = ins.lower_bounds(cand)
+            if ties is not None:
+                for y in cand:
+                    if ties.tied[y] and y != x:
+                        starts[y] = sol.start[y]  # a bound, no longer a fixed start
             starts[x] = lower
             timed = schedule(inst, s, cand, starts, depot=d)
             if timed is None:
@@ -450,8 +491,10 @@ def _cheapest(
             cost = route_cost(inst, timed) - ins.cost.get(s, 0)
             heapq.heappush(timed_ones, (cost, s, rank, timed, st))
         if not timed_ones:
-            return None
+            return PRUNED if cut else None
         cost, s, _, timed, st = heapq.heappop(timed_ones)
+        if limit is not None and cost >= limit:
+            return PRUNED
         if not provides or ins.supplied(inst.shifts[s].tech, timed.route, x):
             return cost, s, timed, st
 

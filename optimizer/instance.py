@@ -3,23 +3,33 @@
 Times are whole seconds from the horizon start; locations are rows of the travel matrix;
 orders, technicians and shifts are numbered in input order (shifts across technicians).
 The solver works on an `Instance` only; `ids` on it map indices back to contract ids.
+An instance is immutable once compiled (frozen dataclasses, read-only arrays): a re-plan's
+previous plan and tolerance (`Context`) are inputs of `compile_problem`, not patches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast, get_args
 
 import numpy as np
+import numpy.typing as npt
 
-from models.problem import Problem
+from models.plan import Plan
+from models.problem import PriorityKey, Problem
+from optimizer.context import Context
 from optimizer.travel import TravelMatrix
 
 SCALE = 100
 """Objective units per weight-second (per-minute weights) and per weight-minute / 60."""
 
+PRIORITY_KEYS: tuple[PriorityKey, ...] = get_args(PriorityKey)
+"""The per-priority weight keys "1".."5", in priority order."""
 
-@dataclass
+
+@dataclass(frozen=True)
 class OrderData:
     """One order in solver units."""
 
@@ -45,7 +55,7 @@ class OrderData:
     links: list[tuple[int, int, int]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BreakData:
     """A break rule of a shift, in solver units."""
 
@@ -54,7 +64,7 @@ class BreakData:
     duration: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShiftData:
     """One shift (a potential route) in solver units."""
 
@@ -70,7 +80,7 @@ class ShiftData:
     on_call: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class DepotData:
     """A depot in solver units; None = unlimited."""
 
@@ -94,7 +104,7 @@ class DepotData:
         return float("inf") if qty is None else qty
 
 
-@dataclass
+@dataclass(frozen=True)
 class TechData:
     """A technician's skills and van."""
 
@@ -105,7 +115,7 @@ class TechData:
     shifts: list[int]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Instance:
     """Everything the solver needs, indexed densely."""
 
@@ -155,8 +165,12 @@ class Instance:
 
     # Re-planning: how the previous plan served each order, to price changes.
     baseline: dict[int, tuple[frozenset[int], int]] = field(default_factory=dict)
-    prev_known: set[int] = field(default_factory=set)  # orders the previous plan mentions
+    prev_known: frozenset[int] = frozenset()  # orders the previous plan mentions
     tolerance: int = 900
+
+    def __post_init__(self) -> None:
+        for name in ("qualified", "van_ok", "supply_ok"):
+            getattr(self, name).flags.writeable = False
 
     def change_cost(self, o: int, techs: frozenset[int], start: int) -> int:
         """Cost of serving o by `techs` at `start` against the previous plan (0 if unchanged
@@ -202,8 +216,12 @@ def _secs(d: timedelta) -> int:
     return round(d.total_seconds())
 
 
-def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Instance:
-    """Compile a validated problem into solver units."""
+def compile_problem(
+    problem: Problem, travel: TravelMatrix | None = None, context: Context | None = None
+) -> Instance:
+    """Compile a validated problem into solver units; with a re-plan's `context`, its
+    previous plan prices changes (and its travel matrix is used unless `travel` is given)."""
+    travel = travel or (context.travel if context is not None else None)
     travel = travel or TravelMatrix.from_problem(problem)
     origin = problem.horizon.start
     horizon = _secs(problem.horizon.end - origin)
@@ -253,8 +271,15 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
             )
         techs.append(TechData(t.id, dict(t.skills), frozenset(t.equipment), dict(t.parts), own))
 
+    links: list[list[tuple[int, int, int]]] = [[] for _ in problem.orders]
+    for i, o in enumerate(problem.orders):
+        for link in o.linked:
+            j = order_idx[link.order]
+            lo, hi = _secs(link.min_gap), _secs(link.max_gap)
+            links[i].append((j, lo, hi))
+            links[j].append((i, -hi, -lo))
     orders: list[OrderData] = []
-    for o in problem.orders:
+    for i, o in enumerate(problem.orders):
         windows = [(sec(w.start), sec(w.end)) for w in o.time_windows] or [(0, horizon)]
         orders.append(
             OrderData(
@@ -283,17 +308,18 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
                 equipment=frozenset(o.required_equipment),
                 parts=dict(o.required_parts),
                 kind=o.kind,
+                links=links[i],
             )
         )
-    for i, o in enumerate(problem.orders):
-        for link in o.linked:
-            j = order_idx[link.order]
-            lo, hi = _secs(link.min_gap), _secs(link.max_gap)
-            orders[i].links.append((j, lo, hi))
-            orders[j].links.append((i, -hi, -lo))
 
     w = problem.weights
-    inst = Instance(
+    qualified, van_ok, supply_ok = _compatibility(orders, techs, depots)
+    baseline, known, tolerance = (
+        _baseline(context.previous, order_idx, tech_idx, origin, context.tolerance)
+        if context is not None
+        else ({}, frozenset(), 900)
+    )
+    return Instance(
         problem=problem,
         travel=travel,
         origin=origin,
@@ -313,15 +339,47 @@ def compile_problem(problem: Problem, travel: TravelMatrix | None = None) -> Ins
         c_used=round(w.technician_used * 60 * SCALE),
         c_preference=round(w.preference * 60 * SCALE),
         c_change=round(w.change * 60 * SCALE),
-        c_unassigned=[round(w.unassigned[str(p)] * 60 * SCALE) for p in range(1, 6)],
-        c_lateness=[round(w.lateness[str(p)] * SCALE) for p in range(1, 6)],
+        c_unassigned=[round(w.unassigned[p] * 60 * SCALE) for p in PRIORITY_KEYS],
+        c_lateness=[round(w.lateness[p] * SCALE) for p in PRIORITY_KEYS],
         c_max_lateness=round(w.max_lateness * SCALE),
+        qualified=qualified,
+        van_ok=van_ok,
+        supply_ok=supply_ok,
+        baseline=baseline,
+        prev_known=known,
+        tolerance=tolerance,
     )
-    inst.qualified, inst.van_ok, inst.supply_ok = _compatibility(orders, techs, depots)
-    return inst
 
 
-def _matrix(rows: list[dict[str, int]], names: list[str], fill: float = 0) -> np.ndarray:
+def _baseline(
+    plan: Plan,
+    order_idx: dict[str, int],
+    tech_idx: dict[str, int],
+    origin: datetime,
+    tolerance: timedelta,
+) -> tuple[dict[int, tuple[frozenset[int], int]], frozenset[int], int]:
+    """How the previous plan served each order (technicians, start in seconds), the orders
+    it mentions at all, and the tolerance in seconds: what prices a change."""
+    starts: dict[str, datetime] = {}
+    techs: dict[str, set[int]] = {}
+    for r in plan.routes:
+        for it in r.items:
+            if it.type == "visit" and it.order in order_idx:
+                starts[it.order] = min(starts.get(it.order, it.start), it.start)
+                if r.technician in tech_idx:
+                    techs.setdefault(it.order, set()).add(tech_idx[r.technician])
+    baseline = {
+        order_idx[o]: (frozenset(techs.get(o, ())), _secs(s - origin)) for o, s in starts.items()
+    }
+    known = frozenset(baseline) | {
+        order_idx[u.order] for u in plan.unassigned if u.order in order_idx
+    }
+    return baseline, known, int(tolerance.total_seconds())
+
+
+def _matrix(
+    rows: Sequence[Mapping[str, float | None]], names: list[str], fill: float = 0
+) -> npt.NDArray[np.float64]:
     col = {n: j for j, n in enumerate(names)}
     out = np.full((len(rows), len(names)), fill, dtype=float)
     for i, row in enumerate(rows):
@@ -330,32 +388,40 @@ def _matrix(rows: list[dict[str, int]], names: list[str], fill: float = 0) -> np
     return out
 
 
+def _every(cube: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """`cube.all(axis=2)`, typed: an (order, technician) array, never numpy's scalar case."""
+    return cast(npt.NDArray[np.bool_], cube.all(axis=2))
+
+
 def _compatibility(
     orders: list[OrderData], techs: list[TechData], depots: list[DepotData]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """qualified, van_ok and supply_ok for every (order, technician), with numpy."""
-    skills = sorted({k for x in [*orders, *techs] for k in x.skills})
+    skills = sorted({k for o in orders for k in o.skills} | {k for t in techs for k in t.skills})
     need = _matrix([o.skills for o in orders], skills)
     have = _matrix([t.skills for t in techs], skills)
-    qualified = (need[:, None, :] <= have[None, :, :]).all(axis=2)
+    qualified = _every(need[:, None, :] <= have[None, :, :])
     kinds = sorted(
-        {e for x in [*orders, *techs] for e in x.equipment}
+        {e for o in orders for e in o.equipment}
+        | {e for t in techs for e in t.equipment}
         | {e for d in depots for e in d.equipment}
     )
     wants = _matrix([dict.fromkeys(o.equipment, 1) for o in orders], kinds) > 0
     holds = _matrix([dict.fromkeys(t.equipment, 1) for t in techs], kinds) > 0
     lacking = wants[:, None, :] & ~holds[None, :, :]  # (O, T, E)
     parts = sorted(
-        {k for x in [*orders, *techs] for k in x.parts} | {k for d in depots for k in d.parts}
+        {k for o in orders for k in o.parts}
+        | {k for t in techs for k in t.parts}
+        | {k for d in depots for k in d.parts}
     )
     req = _matrix([o.parts for o in orders], parts)
     stock = _matrix([t.parts for t in techs], parts)
-    van_ok = ~lacking.any(axis=2) & (req[:, None, :] <= stock[None, :, :]).all(axis=2)
+    van_ok = _every(~lacking) & _every(req[:, None, :] <= stock[None, :, :])
     supply_ok = van_ok.copy()
     for d in depots:
         lends = np.array([d.has_equipment(e) for e in kinds], dtype=bool)
         limit = np.array([d.part_limit(k) for k in parts], dtype=float)
-        equipment_ok = ~(lacking & ~lends[None, None, :]).any(axis=2)
-        parts_ok = (req[:, None, :] <= stock[None, :, :] + limit[None, None, :]).all(axis=2)
+        equipment_ok = _every(~(lacking & ~lends[None, None, :]))
+        parts_ok = _every(req[:, None, :] <= stock[None, :, :] + limit[None, None, :])
         supply_ok |= equipment_ok & parts_ok
     return qualified, van_ok, supply_ok

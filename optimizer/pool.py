@@ -56,7 +56,8 @@ class RoutePool:
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.routes: dict[tuple[int, frozenset[int]], Entry] = {}
-        self._seen: set[tuple] = set()  # routes already priced: shift, stops, depot stop
+        # Routes already priced: shift, stops, depot stop.
+        self._seen: set[tuple[int, tuple[int, ...], tuple[int, int] | None]] = set()
 
     @cached_property
     def _cover(self) -> float:
@@ -189,9 +190,9 @@ class RoutePool:
                 found = _combined(inst, [entries[i] for i in sorted(covered)])
                 log.debug("cover %s", found and found.cost)
         sol = _combined(inst, [entries[i] for i in sorted(best)])
-        if found is not None and (sol is None or found.cost < sol.cost):
+        if found is not None and (sol is None or found.objective() < sol.objective()):
             sol = found
-        if sol is None or sol.cost >= (incumbent.cost or 0):
+        if sol is None or sol.objective() >= (incumbent.cost or 0):
             return None
         return sol
 

@@ -116,15 +116,16 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
             )
         )
     depots = {t: reachable[t] for t in qualified}
-    has_equipment = [
-        t
-        for t in qualified
-        if order.equipment <= inst.techs[t].equipment
+    # Whether any qualified technician can get the equipment and parts (the first one found
+    # is enough).
+    has_equipment = any(
+        order.equipment <= inst.techs[t].equipment
         or any(
             all(inst.depots[d].has_equipment(e) for e in order.equipment - inst.techs[t].equipment)
             for d in depots[t]
         )
-    ]
+        for t in qualified
+    )
     if order.equipment and not has_equipment:
         reasons.append(
             Reason(
@@ -134,10 +135,8 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
                 + ".",
             )
         )
-    has_parts = [
-        t
-        for t in qualified
-        if any(
+    has_parts = not order.parts or any(
+        any(
             all(
                 inst.techs[t].parts.get(k, 0) + (inst.depots[d].part_limit(k) if d >= 0 else 0)
                 >= q
@@ -145,8 +144,9 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
             )
             for d in [-1, *depots[t]]
         )
-    ]
-    if order.parts and not has_parts:
+        for t in qualified
+    )
+    if not has_parts:
         need = ", ".join(f"{q} {k}" for k, q in sorted(order.parts.items()))
         reasons.append(
             Reason(

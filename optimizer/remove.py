@@ -32,9 +32,10 @@ class Removal(RouteState):
         else:
             stock = self._stock_without(tech)
             routes = self._routes_of(tech, replace=new_route)
-            picks = tech_supply(inst, tech, routes, provided, stock)
-            if picks is None:
+            supplied = tech_supply(inst, tech, routes, provided, stock)
+            if supplied is None:
                 return False
+            picks = supplied
         sol.routes[s] = new_route
         self._segs.pop(s, None)
         sol.start.pop(o, None)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.cp.objective import unassigned_cost
+from optimizer.cp.objective import max_lateness, unassigned_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.schedule import Timed, fixed_start, route_cost, schedule
@@ -107,10 +107,10 @@ def _propagate(
                 if at <= bounds.get(y, 0):
                     continue
                 bounds[y] = at
-                for r in routes_of.get(y, ()):
-                    if r not in queued and not (r == s and here.get(y, at - 1) >= at):
-                        queued.add(r)
-                        work.append(r)
+                for s2 in routes_of.get(y, ()):
+                    if s2 not in queued and not (s2 == s and here.get(y, at - 1) >= at):
+                        queued.add(s2)
+                        work.append(s2)
     # Each route then leaves as late as its tied starts allow (as `schedule` times routes).
     for s, t in timed.items():
         seq = t.route.orders
@@ -151,6 +151,26 @@ def _consistent(ins: Inserter, ties: Ties, timed: dict[int, Timed]) -> bool:
                 if z == x and sy is not None and new[x][0] < sy + k:
                     return False
     return True
+
+
+def peak(ins: Inserter) -> int:
+    """The largest lateness of the solution, when the largest is priced (else 0)."""
+    return max_lateness(ins.inst, ins.sol) if ins.inst.c_max_lateness else 0
+
+
+def peak_rise(ins: Inserter, timed: dict[int, Timed], before: int) -> int:
+    """What re-timing these routes adds to the price of the largest lateness (`before`,
+    `peak`): an insertion only delays starts, so the largest is the routes' or the old."""
+    inst = ins.inst
+    if not inst.c_max_lateness:
+        return 0
+    worst = before
+    for t in timed.values():
+        for x, st in zip(t.route.orders, t.starts, strict=True):
+            due = inst.orders[x].due
+            if due is not None and st - due > worst:
+                worst = st - due
+    return inst.c_max_lateness * (worst - before)
 
 
 def _delta(ins: Inserter, timed: dict[int, Timed]) -> int:
@@ -266,12 +286,17 @@ def apply_pushed(ins: Inserter, p: Pushed) -> None:
 
 def insert_pushed(ins: Inserter, ties: Ties, o: int) -> list[int] | None:
     """Insert unserved single order o where it is cheapest, tied visits delayed where that
-    pays, when that costs less than leaving it out: the shifts it touched, or None."""
+    pays, when that costs less than leaving it out: the shifts it touched, or None. The
+    plain and the pushed insertion are compared with what each adds to the largest
+    lateness."""
     value = unassigned_cost(ins.inst, o)
     plain = ins.best(o)
-    bound = value if plain is None else min(value, plain.delta)
+    worst = peak(ins)
+    bound = value
+    if plain is not None:
+        bound = min(value, plain.delta + peak_rise(ins, {plain.shift: plain.timed}, worst))
     pushed = best_pushed(ins, ties, o, bound)
-    if pushed is not None:
+    if pushed is not None and pushed.delta + peak_rise(ins, pushed.routes, worst) < bound:
         apply_pushed(ins, pushed)
         return sorted(pushed.routes)
     if plain is None or plain.delta >= value:

@@ -14,11 +14,11 @@ from collections.abc import Callable
 import numpy as np
 
 from optimizer.construct import insert, take_out
-from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
 from optimizer.groups import _candidates, insert_group, is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
-from optimizer.pool import RoutePool
+from optimizer.pool import Entry, RoutePool
 from optimizer.retime import Ties, compact, insert_pushed
 from optimizer.solution import Solution
 from optimizer.state import SegmentCache
@@ -37,6 +37,9 @@ THRESHOLD = 0.1
 
 FAILED_KEYS = 16
 """Route states remembered per order in which its insertion failed."""
+
+FailureKey = tuple[object, ...]
+"""The state of the routes an insertion of an order tries (`Failures.key`)."""
 
 
 class Failures:
@@ -57,20 +60,20 @@ class Failures:
             self.after[o] = sorted({p for x in members for p in inst.orders[x].after})
         # Per order, the keys of its last failures (oldest first): a rejected move leaves
         # the current solution as it was, so its states recur.
-        self.failed: dict[int, dict[tuple, None]] = {}
+        self.failed: dict[int, dict[FailureKey, None]] = {}
 
-    def known(self, o: int, key: tuple) -> bool:
+    def known(self, o: int, key: FailureKey) -> bool:
         """Order o failed to fit in routes in this state before."""
         return key in self.failed.get(o, ())
 
-    def note(self, o: int, key: tuple) -> None:
+    def note(self, o: int, key: FailureKey) -> None:
         """Order o fits nowhere with its routes in this state."""
         keys = self.failed.setdefault(o, {})
         keys[key] = None
         if len(keys) > FAILED_KEYS:
             del keys[next(iter(keys))]
 
-    def key(self, ins: Inserter, o: int) -> tuple:
+    def key(self, ins: Inserter, o: int) -> FailureKey:
         """The state of the routes an insertion of o tries, and its predecessors' starts."""
         inst, sol = self.inst, ins.sol
         if is_grouped(inst, o):
@@ -99,7 +102,7 @@ class RuinRecreate:
         locs = np.array([o.loc for o in inst.orders], dtype=int)
         sym = (inst.travel.seconds + inst.travel.seconds.T) / 2.0
         # Nearest orders by travel, for related removals.
-        self.near = np.argsort(sym[np.ix_(locs, locs)], axis=1)[:, :40] if len(locs) else None
+        self.near = np.argsort(sym[np.ix_(locs, locs)], axis=1)[:, :40]
         # A group is offered back through its first member only.
         self.movable = [
             o
@@ -114,12 +117,16 @@ class RuinRecreate:
         self.ties = Ties(inst)
         self.failures = Failures(inst, eligible)
         self.exchange_pays = 1.0  # running share of exchange calls that found something
-        self.costs: dict = {}  # route parts of the objective, by route (`solution_cost`)
+        self.costs: dict[RouteKey, int] = {}  # route parts of the objective (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
         # Berghe's SISR varies it): random, farthest from any start first, earliest
         # closing first, tightest windows first.
         starts = sorted({sh.start_loc for sh in inst.shifts})
-        far = sym[np.ix_(locs, starts)].min(axis=1) if len(locs) and starts else np.zeros(0)
+        far = (
+            sym[np.ix_(locs, np.array(starts, dtype=int))].min(axis=1)
+            if len(locs) and starts
+            else np.zeros(0)
+        )
         self.keys: list[list[float]] = [
             (-far).tolist(),
             [float(min(o.windows[-1][1], o.due or inst.horizon)) for o in inst.orders],
@@ -182,8 +189,8 @@ class RuinRecreate:
         for o in unserved:
             if o in cand.start:
                 continue
-            key = self.failures.key(ins, o)
-            if self.failures.known(o, key):
+            state = self.failures.key(ins, o)
+            if self.failures.known(o, state):
                 continue  # its routes are as they were when it once fit nowhere
             if not self.ties.active:
                 shifts = insert(ins, o)
@@ -194,7 +201,7 @@ class RuinRecreate:
             if shifts is not None:
                 touched.update(shifts)
             else:
-                self.failures.note(o, key)
+                self.failures.note(o, state)
         if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
             # The touched routes exchange their ends (2-opt*) as often as that pays: much
             # on long routes with wide windows, little where skills and depot stops bind.
@@ -291,9 +298,9 @@ def anneal(
         allowed = first * (1.0 - used)
         if pool is not None:
             pool.add(cand.sol)
-        if cand.sol.cost < current.sol.cost + allowed * size:
+        if cand.sol.objective() < current.sol.objective() + allowed * size:
             current = cand
-            if cand.sol.cost < best.cost:
+            if cand.sol.objective() < best.objective():
                 best = cand.sol
     return best, n
 
@@ -303,7 +310,7 @@ _SHARED: dict[str, object] = {}
 once and handed to forked chain processes by inheritance."""
 
 
-Chain = tuple[Solution, int, dict | None]
+Chain = tuple[Solution, int, dict[tuple[int, frozenset[int]], Entry] | None]
 """What a chain gives back: its best solution, its moves and the routes it pooled."""
 
 
@@ -392,7 +399,7 @@ def anneal_chains(
         _SHARED.clear()
     best = sol
     for found, _, routes in results:
-        if found.cost < best.cost:  # type: ignore[operator]
+        if found.objective() < best.objective():
             best = found
         if pool is not None and routes is not None:
             pool.merge(routes)

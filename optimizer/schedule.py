@@ -148,9 +148,9 @@ def schedule(
             # Only the wait before the first stop goes: every start stays as it is.
             timed.route.depart = start_time + delay
         elif delay > 0:
-            later = schedule(inst, s, seq, lower, depart=start_time + delay, depot=depot)
-            if later is not None and later.route.ret <= ret:
-                return later
+            shifted = schedule(inst, s, seq, lower, depart=start_time + delay, depot=depot)
+            if shifted is not None and shifted.route.ret <= ret:
+                return shifted
     return timed
 
 

@@ -108,6 +108,22 @@ def search(
     if alone:
         return incumbent, stats
     if small:
+        if _synced(inst):
+            # Neighbourhoods first, then the one model from what they found (see the share).
+            share = tuning.small_lns_share_synced
+            now = time.monotonic()
+            incumbent = _cp_lns(
+                inst,
+                params,
+                now + share * max(deadline - now, 0.0),
+                incumbent,
+                eligible,
+                stats,
+                rng,
+                urgent_only=False,
+                det_budget=None if det is None else share * det,
+            )
+            det = None if det is None else (1 - share) * det
         return _full_model(inst, params, deadline, incumbent, eligible, stats, det)
     incumbent = _cp_lns(
         inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
@@ -115,10 +131,14 @@ def search(
     return incumbent, stats
 
 
+def _synced(inst: Instance) -> bool:
+    """The day has crew or linked orders."""
+    return any(order.crew > 1 or order.links for order in inst.orders)
+
+
 def _small_share(inst: Instance, params: SolveParams) -> float:
     """Ruin and recreate's share of the time on a day solved as one exact model."""
-    synced = any(order.crew > 1 or order.links for order in inst.orders)
-    return params.search.small_rr_share_synced if synced else params.search.small_rr_share
+    return params.search.small_rr_share_synced if _synced(inst) else params.search.small_rr_share
 
 
 def _decomposed(
@@ -208,7 +228,7 @@ def _ruin_recreate(
                 log.debug("pool %s -> %s", best.cost, combined.cost)
                 best = combined
     stats.moves += moves
-    if best.cost < incumbent.cost:
+    if best.objective() < incumbent.objective():
         stats.improvements += 1
     return best
 
@@ -239,9 +259,9 @@ def _full_model(
     stats.iterations += 1
     stats.deterministic_time += out.deterministic_time
     if out.solution is not None:
-        out.solution.cost = solution_cost(inst, out.solution)
-        if out.solution.cost <= incumbent.cost:
-            if out.solution.cost < incumbent.cost:
+        cost = out.solution.cost = solution_cost(inst, out.solution)
+        if cost <= incumbent.objective():
+            if cost < incumbent.objective():
                 stats.improvements += 1
             incumbent = out.solution
         stats.proven_optimal = out.status == "optimal"
@@ -304,7 +324,7 @@ def _cp_lns(
         in_routes = sum(len(incumbent.routes[s].orders) for s in shifts if s in incumbent.routes)
         room = max(cap - in_routes, 5)
         if len(cand) > room:
-            dist = sym[np.ix_(order_loc[cand], anchor)].min(axis=1)
+            dist = sym[np.ix_(order_loc[cand], np.array(anchor, dtype=int))].min(axis=1)
             value = np.array([unassigned_cost(inst, o) for o in cand], dtype=float)
             rank = np.lexsort((dist, -value))
             cand = [cand[i] for i in rank[:room]]
@@ -342,11 +362,9 @@ def _cp_lns(
         )
         if out.solution is None:
             continue
-        out.solution.cost = solution_cost(inst, out.solution)
-        if out.solution.cost < incumbent.cost or (
-            out.solution.cost == incumbent.cost and rng.random() < 0.5
-        ):
-            if out.solution.cost < incumbent.cost:
+        cost = out.solution.cost = solution_cost(inst, out.solution)
+        if cost < incumbent.objective() or (cost == incumbent.objective() and rng.random() < 0.5):
+            if cost < incumbent.objective():
                 stats.improvements += 1
             incumbent = out.solution
     return incumbent

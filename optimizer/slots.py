@@ -21,13 +21,14 @@ from models.plan import Change, Plan, Reason
 from models.problem import Order, Problem
 from models.slots import SlotOffer, SlotOption
 from models.validation import FieldError, InvalidInput, location_error, used_locations
+from optimizer.context import Context
 from optimizer.cp.build import eligible_for
 from optimizer.inserter import Inserter
 from optimizer.instance import SCALE, Instance, compile_problem
 from optimizer.reasons import order_reasons
 from optimizer.replan.freeze import fold_frozen, freeze
 from optimizer.replan.recommend import _arrival
-from optimizer.replan.residual import _baseline, _previous_solution, residual_problem
+from optimizer.replan.residual import previous_solution, residual_problem
 from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 from optimizer.solution import Solution
 from optimizer.travel import TravelMatrix, extended
@@ -162,9 +163,9 @@ def slot_offers(
     residual = residual_problem(updated, frozen, now)
     if travel is not None:
         travel = extended(travel, residual, (loc for _, loc in used_locations(residual)))
-    inst = compile_problem(residual, travel)
-    _baseline(inst, plan, tolerance)
-    sol = _previous_solution(inst, plan, frozen)
+    context = Context(previous=plan, frozen=frozen, tolerance=tolerance)
+    inst = compile_problem(residual, travel, context)
+    sol = previous_solution(inst, plan, frozen)
     for h, held_order in zip(holds, held, strict=True):
         _place_hold(inst, sol, inst.order_idx[held_order.id], h.technicians)
     index = [inst.order_idx[c.id] for c in copies]

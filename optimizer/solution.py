@@ -38,6 +38,12 @@ class Solution:
     provider: dict[int, int] = field(default_factory=dict)  # order -> shift
     cost: int | None = None
 
+    def objective(self) -> int:
+        """`cost`, which a solution has once priced (`optimizer.cp.objective.solution_cost`)."""
+        if self.cost is None:
+            raise ValueError("the solution has not been priced")
+        return self.cost
+
     def served(self) -> set[int]:
         """Orders visited by at least one route."""
         return {o for r in self.routes.values() for o in r.orders}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from models.common import format_duration
@@ -12,6 +13,7 @@ from models.plan import Objective, Plan, Reason, SolveStatus, Unassigned
 from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.construct import construct
+from optimizer.context import Context
 from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.instance import Instance, compile_problem
@@ -40,38 +42,127 @@ class Result:
 def solve(
     problem: Problem,
     params: SolveParams | None = None,
-    initial: Solution | None = None,
+    initial: Plan | None = None,
+    context: Context | None = None,
     *,
     budget: Budget | None = None,
 ) -> Result:
     """Plan the problem within its time budget; always returns a plan with a status.
 
-    The budget defaults to the parameters' limits counted from this call; a caller that
-    already spent time (reading input) or needs time after (writing the plan) passes its own.
+    `initial` is a plan of this problem to start from (what of it still fits is kept). A
+    re-plan passes its `context` (previous plan, frozen part, travel matrix; `replan` builds
+    it) and a residual problem: the search then starts from the fast path. The budget
+    defaults to the parameters' limits counted from this call; a caller that already spent
+    time (reading input) or needs time after (writing the plan) passes its own.
     Raises only for invalid input (`models.InvalidInput`).
     """
     params = (params or SolveParams()).resolved(problem)
     if budget is None:
         budget = Budget.start(params.time_limit, params.deterministic_limit)
-    began = budget.started
-    # Building and evaluating the plan comes after every stage and grows with the orders.
-    timing = params.timing
-    budget = budget.keep(timing.plan_seconds_per_order * len(problem.orders))
-    inst = compile_problem(problem)
-    static = static_reasons(inst)
-    sol, stats = search(inst, params, budget.until(timing.search()), initial)
-    probes_until = budget.end_of(timing.reasons())
-    reasons = post_reasons(inst, sol, static, deadline=probes_until, params=params)
-    plan = to_plan(inst, sol, stats, reasons, static, params, began)
-    if plan.status != SolveStatus.no_solution and "evaluator_violations" in plan.solver:
-        # A safety net, not a path the tests expect: should the search ever hand back a plan
-        # the evaluator rejects, answer with the greedy construction (feasible by design).
-        violations = plan.solver["evaluator_violations"]
-        sol = construct(inst, eligible_shifts(inst))
-        reasons = post_reasons(inst, sol, static, deadline=0.0, params=params)
-        plan = to_plan(inst, sol, stats, reasons, static, params, began)
-        plan.solver["rejected_by_evaluator"] = violations
-    return Result(plan=plan, stats=stats, instance=inst, solution=sol)
+    solver = Solver(problem, params, context)
+    start = solver.warm_start(initial) if initial is not None else None
+    return solver.run(budget.keep(solver.plan_seconds), start)
+
+
+class Solver:
+    """One compiled problem, searched in stages that each continue from a solution (the
+    service's staged solves): compiled once, immutable; each `run` searches within its own
+    budget and returns a scored plan. `solve` is one `run` of a new solver."""
+
+    def __init__(
+        self, problem: Problem, params: SolveParams | None = None, context: Context | None = None
+    ) -> None:
+        self.params = (params or SolveParams()).resolved(problem)
+        self.context = context
+        self.instance = compile_problem(problem, context=context)
+
+    @property
+    def plan_seconds(self) -> float:
+        """Seconds to keep after a stage for building and scoring its plan (it grows with
+        the orders; a re-plan's plan is built, then merged with the frozen part and scored
+        against the previous plan over the whole day)."""
+        per_order = self.params.timing.plan_seconds_per_order
+        if self.context is None:
+            return per_order * len(self.instance.orders)
+        frozen = self.context.frozen.values()
+        done = {it.order for f in frozen for it in f.items if it.type == "visit"}
+        return 2 * per_order * (len(self.instance.orders) + len(done))
+
+    @cached_property
+    def static_reasons(self) -> dict[int, list[Reason]]:
+        """Orders no plan can serve, with their reasons: found once, before the first search
+        (inside its budget: after it, the time is the plan's)."""
+        return static_reasons(self.instance)
+
+    def warm_start(self, plan: Plan) -> Solution:
+        """A plan of this problem as a solution of the instance: its routes in order, at their
+        starts where they still fit; what no longer fits is left for the search to insert."""
+        from optimizer.replan.residual import previous_solution  # replan imports this module
+
+        return previous_solution(self.instance, plan, {})
+
+    def run(self, budget: Budget, start: Solution | None = None) -> Result:
+        """Search within `budget` from `start` (a re-plan: from its fast path), give reasons
+        for what is left out, and build the plan (scored by the evaluator, except a re-plan's:
+        `replan` scores the merged day). The instance is not changed."""
+        inst, params, timing = self.instance, self.params, self.params.timing
+        score = self.context is None
+        eligible: dict[int, list[int]] | None = None
+        static: dict[int, list[Reason]] | None = None
+        if self.context is None:
+            static = self.static_reasons
+            sol, stats = search(inst, params, budget.until(timing.search()), start)
+        else:
+            from optimizer.replan.fast import fast_path  # replan imports this module
+
+            # No search when its stage is already over (no time, or a loaded machine that
+            # spent it starting up): the fast path's plan stands, and it finds the eligible
+            # shifts of the few orders it looks at only.
+            searching = budget.until(timing.replan_search())
+            will_search = budget.limit > 0 and searching.remaining() > 0
+            eligible, fast = fast_path(inst, self.context, lazy=not will_search)
+            sol, stats = fast, SearchStats(mode="fast-path")
+            if will_search and searching.remaining() > 0:
+                sol, stats = search(inst, params, searching, fast)
+                if (sol.cost or 0) > (fast.cost or 0):
+                    sol = fast
+        plan = self._plan(sol, stats, budget, eligible, static)
+        rejected = score and "evaluator_violations" in plan.solver
+        if rejected and plan.status != SolveStatus.no_solution:
+            # A safety net, not a path the tests expect: should the search ever hand back a
+            # plan the evaluator rejects, answer with the greedy construction (feasible by
+            # design).
+            violations = plan.solver["evaluator_violations"]
+            sol = construct(inst, eligible_shifts(inst))
+            plan = self._plan(sol, stats, budget.ending(0.0), None, static)
+            plan.solver["rejected_by_evaluator"] = violations
+        return Result(plan=plan, stats=stats, instance=inst, solution=sol)
+
+    def _plan(
+        self,
+        sol: Solution,
+        stats: SearchStats,
+        budget: Budget,
+        eligible: dict[int, list[int]] | None,
+        static: dict[int, list[Reason]] | None,
+    ) -> Plan:
+        """The plan of a solution, with reasons for the orders it leaves out (probes may
+        still insert some until the reasons' stage ends); `static`: the static reasons found
+        before the search, if they were."""
+        inst, params = self.instance, self.params
+        if static is None:  # only wanted for the orders left out (and what those wait for)
+            served = sol.shifts_of()
+            static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
+        reasons = post_reasons(
+            inst,
+            sol,
+            static,
+            deadline=budget.end_of(params.timing.reasons()),
+            params=params,
+            eligible=eligible,
+        )
+        score = self.context is None  # a re-plan scores the merged day
+        return to_plan(inst, sol, stats, reasons, static, params, budget.started, score=score)
 
 
 def post_reasons(

@@ -21,6 +21,11 @@ from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
 from optimizer.timing import Relaxed
 
+Stops = tuple[int, tuple[int, ...], tuple[int, int] | None]
+"""A route by its shift, its orders in turn and its depot stop (depot, orders before it)."""
+Bounded = tuple[int, tuple[int, ...], tuple[int, int] | None, tuple[tuple[int, int], ...]]
+"""A route's `Stops` and its orders' lower bounds on their starts (order, bound)."""
+
 NEAR = 50
 """Nearest orders looked at to find the routes that pass nearest to an order."""
 
@@ -50,8 +55,9 @@ class SegmentCache:
         # Technicians with one shift: a route of theirs without a depot stop is supplied by
         # the van alone.
         self.single_shift = [len(t.shifts) == 1 for t in inst.techs]
-        self.routes: dict[tuple, RouteSegments] = {}
-        self.relaxed: dict[tuple, Relaxed | None] = {}  # see Inserter.relaxed
+        self.routes: dict[Stops, RouteSegments] = {}
+        # See `Inserter.relaxed`.
+        self.relaxed: dict[Bounded, Relaxed | None] = {}
         self.new_depots: dict[tuple[int, int], list[int]] = {}  # see Inserter._new_depots
         self._inst = inst
         self._near: list[list[int]] | None = None

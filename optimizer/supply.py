@@ -100,14 +100,14 @@ def tech_supply(
                 if left is not None:
                     stock.equipment[(idx, e)] = left - 1
             equipment |= pick.equipment
-            need: dict[str, int] = {}
+            ahead: dict[str, int] = {}  # parts the orders up to the next depot stop use
             for k2, o2, _ in stops[i + 1 :]:
                 if k2 == "d":
                     break
                 if o2 in provided:
                     for k, q in inst.orders[o2].parts.items():
-                        need[k] = need.get(k, 0) + q
-            for k, q in need.items():
+                        ahead[k] = ahead.get(k, 0) + q
+            for k, q in ahead.items():
                 short = q - parts.get(k, 0)
                 left = stock.parts.get((idx, k), 0)
                 take = short if left is None else min(short, left)

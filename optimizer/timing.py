@@ -28,7 +28,6 @@ current cost stays valid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from optimizer.instance import DepotData, Instance
 from optimizer.solution import RouteSol
@@ -115,7 +114,12 @@ class Relaxed:
     travel: int
     ret: int
     fixed: int  # the route's cost that no timing changes (travel aside): use, preferences
-    memo: dict[tuple, Any] = field(default_factory=dict)  # of `bound`, `starts`, `quick`
+    # Memos of `starts`, `quick` and `bound`, by their arguments.
+    memo_starts: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)
+    memo_quick: dict[tuple[int, int, tuple[int, bool] | None], int] = field(default_factory=dict)
+    memo_bound: dict[tuple[int, int, int, tuple[int, bool] | None], tuple[int, int] | None] = (
+        field(default_factory=dict)
+    )
 
     @classmethod
     def of(
@@ -229,8 +233,8 @@ class Relaxed:
         """Bounds on order o's start between nodes g and g + 1 (the route's own depot stop
         kept) in any timing, start bounds aside, by breaks taken before it: (earliest,
         latest), empty when the first is larger."""
-        key = ("starts", o, g)
-        found = self.memo.get(key)
+        key = (o, g)
+        found = self.memo_starts.get(key)
         if found is None:
             rows = inst.rows
             order = inst.orders[o]
@@ -244,7 +248,7 @@ class Relaxed:
                 last = latest_start(inst, o, 0, top - order.duration) if top > NEVER else NEVER
                 if st is not None and st <= last:
                     found.append((st, last))
-            self.memo[key] = found
+            self.memo_starts[key] = found
         return found
 
     def fits(self, inst: Instance, o: int, g: int, lo: int, hi: int) -> bool:
@@ -255,10 +259,10 @@ class Relaxed:
     def quick(self, inst: Instance, o: int, g: int, via: tuple[int, bool] | None = None) -> int:
         """A first lower bound for `bound`, in constant time: travel, use, preferences and
         the lateness that the stops before the change keep and the others cannot avoid."""
-        key = ("quick", o, g, via)
-        found = self.memo.get(key)
+        key = (o, g, via)
+        found = self.memo_quick.get(key)
         if found is None:
-            found = self.memo[key] = self._quick(inst, o, g, via)
+            found = self.memo_quick[key] = self._quick(inst, o, g, via)
         return found
 
     def _quick(self, inst: Instance, o: int, g: int, via: tuple[int, bool] | None) -> int:
@@ -293,9 +297,9 @@ class Relaxed:
         o's earliest start; None when no timing exists. `via` = (depot, first) adds a stop
         at that depot (a route without one): right before o, or `first`, at the start."""
         key = (o, lower, g, via)
-        if key in self.memo:
-            return self.memo[key]
-        found = self.memo[key] = self._bound(inst, o, lower, g, via)
+        if key in self.memo_bound:
+            return self.memo_bound[key]
+        found = self.memo_bound[key] = self._bound(inst, o, lower, g, via)
         return found
 
     def _bound(

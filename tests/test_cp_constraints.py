@@ -171,6 +171,36 @@ def test_circuit_an_unused_route_serves_nothing() -> None:
     assert solver.value(unused.ret) == solver.value(unused.depart)
 
 
+def test_route_variables_depot_stop_only_while_the_depot_is_open() -> None:
+    """X (10,0) needs an otdr from depot D (5,0), open 09:00-09:30 with 10-min stops: the stop
+    starts in 09:00-09:20, so X starts at 09:15 at the earliest (09:14 is infeasible); a depot
+    open only before the shift gets no stop node and X cannot be supplied."""
+
+    def model(opening: tuple[str, str]) -> Model:
+        depot = {
+            "id": "D",
+            "location": {"x": 5, "y": 0},
+            "opening": {"start": at(opening[0]), "end": at(opening[1])},
+            "visit_duration": "PT10M",
+            "equipment": {"otdr": 1},
+        }
+        p = problem([tech("A")], [order("X", 10, 0, required_equipment=["otdr"])], depots=[depot])
+        return model_of(p, eligible={0: [0]})
+
+    m = model(("09:00", "09:30"))
+    assert m.routes[0].depots == [0]
+    status, solver = solve(m, serve=("X",))
+    assert status == "optimal"
+    assert 9 * H <= solver.value(m.routes[0].depot_start[0]) <= 9 * H + 20 * M
+    assert start(m, solver, "X") >= 9 * H + 15 * M
+    m = model(("09:00", "09:30"))
+    m.cp.add(m.orders[0].start <= 9 * H + 14 * M)
+    assert solve(m, serve=("X",))[0] == "infeasible"
+    closed = model(("06:00", "07:00"))
+    assert closed.routes[0].depots == []
+    assert solve(closed, serve=("X",))[0] == "infeasible"
+
+
 # --- breaks -------------------------------------------------------------------------------------
 
 

@@ -10,11 +10,22 @@ from factory import at, order, problem, tech
 from optimizer.construct import construct, insert, take_out
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
-from optimizer.groups import best_group, slots_of
+from optimizer.groups import (
+    apply_group,
+    best_group,
+    group_value,
+    is_grouped,
+    remove_group,
+    slots_of,
+)
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
+from optimizer.params import SolveParams
+from optimizer.retime import Ties
 from optimizer.ruin import RuinRecreate, anneal, phase_clock
 from optimizer.solution import Solution
+from optimizer.solve import solve
+from optimizer.timing import INF
 
 
 def _built(p) -> tuple[Instance, Solution]:
@@ -173,3 +184,75 @@ def test_ruin_and_recreate_keeps_crews_and_links_synchronised():
     _check_sync(inst, best)
     assert best.cost <= sol.cost
     assert best.cost == solution_cost(inst, best)
+
+
+def _hhcrsp_day(label: str) -> tuple[Instance, Inserter]:
+    """The first plan of an HHCRSP instance (links with gaps, priced lateness and largest
+    lateness), in an inserter."""
+    from benchmarks.suites import load_case
+
+    inst = compile_problem(load_case("hhcrsp", label).problem)
+    eligible = eligible_shifts(inst)
+    return inst, Inserter(inst, construct(inst, eligible), eligible)
+
+
+def _groups(inst: Instance) -> list[int]:
+    return sorted(
+        {inst.linked_group(o)[0] for o in range(len(inst.orders)) if is_grouped(inst, o)}
+    )
+
+
+def test_group_placement_prices_the_whole_objective():
+    """On hhcrsp B3 each linked pair taken out and placed again, tied visits delayed where
+    that pays: the placement's delta minus the pair's value is the objective's change, the
+    largest lateness included."""
+    inst, ins = _hhcrsp_day("B3")
+    ties = Ties(inst)
+    assert inst.c_max_lateness > 0 and _groups(inst)
+    for o in _groups(inst):
+        assert remove_group(ins, o) is not None
+        before = solution_cost(inst, ins.sol)
+        g = best_group(ins, o, ties)
+        assert g is not None
+        apply_group(ins, g)
+        assert solution_cost(inst, ins.sol) - before == g.delta - group_value(inst, o)
+
+
+def test_bounded_placements_choose_as_timing_every_one():
+    """Pushed placements timed in order of their bounds (and cut once they cannot beat the
+    best anchor) choose what timing every position chooses, on hhcrsp B3 and C1."""
+    import optimizer.groups as groups
+
+    for label in ("B3", "C1"):
+        inst, ins = _hhcrsp_day(label)
+        ties = Ties(inst)
+        for o in _groups(inst):
+            assert remove_group(ins, o) is not None
+            bounded = best_group(ins, o, ties)
+            real = groups._push_bound
+            groups._push_bound = lambda *args: -INF
+            try:
+                timed = best_group(ins, o, ties)
+            finally:
+                groups._push_bound = real
+            assert (bounded is None) == (timed is None)
+            if bounded is not None and timed is not None:
+                assert bounded.delta == timed.delta
+                assert {s: t.starts for s, t in bounded.routes.items()} == {
+                    s: t.starts for s, t in timed.routes.items()
+                }
+                apply_group(ins, bounded)
+
+
+def test_small_linked_day_runs_neighbourhoods_before_the_one_model():
+    """hhcrsp A1 (10 patients, linked pairs) is solved as one model, after CP-SAT
+    neighbourhoods have had their share of the model's time (the one model alone would be
+    one CP-SAT step)."""
+    from benchmarks.suites import load_case
+
+    params = SolveParams(workers=1, seed=0, deterministic_limit=0.2, time_limit=60)
+    assert params.search.small_lns_share_synced > 0
+    result = solve(load_case("hhcrsp", "A1").problem, params)
+    assert result.stats.mode == "full"
+    assert result.plan.status.is_feasible
+    assert result.stats.iterations > 1

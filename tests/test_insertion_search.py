@@ -196,10 +196,10 @@ def test_parallel_chains_repeat_with_a_move_budget() -> None:
     sol = construct(inst, eligible)
     sol.cost = solution_cost(inst, sol)
     runs = [
-        anneal_chains(inst, eligible, sol, 7, 2, until=float("inf"), iterations=400)
+        anneal_chains(inst, eligible, sol, 7, 2, until=float("inf"), iterations=120)
         for _ in range(2)
     ]
     (first, moves), (second, _) = runs
-    assert moves == 2 * 400
+    assert moves == 2 * 120
     assert first.routes == second.routes and first.start == second.start
     assert first.cost == solution_cost(inst, first) < sol.cost

@@ -22,14 +22,14 @@ from optimizer.solve import solve
 from tests.factory import at, order, problem, tech
 
 # The module, not the function the package exports under the same name.
-replan_module = importlib.import_module("optimizer.replan.replan")
+fast_module = importlib.import_module("optimizer.replan.fast")
 
 
 @pytest.fixture(scope="module")
 def bad_day() -> tuple[Problem, Plan]:
     """A small generated bad day (crews, links, chains, pins, late shifts) and its plan."""
     p = load_problem(generate_day(60, 10, seed=4, bad_day=BadDay.realistic()))
-    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=2)
+    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=0.5)
     return p, solve(p, params).plan
 
 
@@ -86,7 +86,7 @@ def test_fast_path_with_eligible_shifts_on_demand_equals_all_up_front(bad_day, m
     raw = [{"type": "order_added", "order": new.model_dump(mode="json")}]  # type: ignore[attr-defined]
     evs = TypeAdapter(list[Event]).validate_python(raw)
     lazy = replan(p, plan, now, evs, SolveParams(time_limit=0))  # type: ignore[arg-type]
-    monkeypatch.setattr(replan_module, "_Eligible", eligible_shifts)
+    monkeypatch.setattr(fast_module, "_Eligible", eligible_shifts)
     eager = replan(p, plan, now, evs, SolveParams(time_limit=0))  # type: ignore[arg-type]
     assert lazy.plan.routes == eager.plan.routes
     assert lazy.plan.unassigned == eager.plan.unassigned

@@ -82,7 +82,7 @@ def test_first_roster_by_parts_then_lns() -> None:
     improves it with neighbourhoods, and the result is feasible and scored by the
     evaluator."""
     problem = curtois.load("Instance2")
-    params = by_parts(seed=0, deterministic_limit=3.0)
+    params = by_parts(seed=0, deterministic_limit=1.5)
     result = solve_roster(problem, params)
     ev = evaluate_roster(problem, result.roster)
     assert ev.feasible

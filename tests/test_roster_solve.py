@@ -58,7 +58,7 @@ def test_lns_improves_and_stays_feasible() -> None:
     problem = small_month(days=28, people=10)
     params = RosterParams(
         lns="on",
-        deterministic_limit=4.0,
+        deterministic_limit=1.5,
         lns_step_time=0.3,
         lns_first_share=0.25,
         **DETERMINISTIC,

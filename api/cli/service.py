@@ -47,13 +47,14 @@ def open_store(settings: Settings) -> Store:
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from api.db import masked
+    from api.migrate import MigrationError
     from api.store import Store
 
     urls = [settings.db]
     try:
         urls.append(settings.database_url())
         return Store.open(urls[-1])
-    except (ArgumentError, SQLAlchemyError, ImportError, OSError) as exc:
+    except (ArgumentError, SQLAlchemyError, MigrationError, ImportError, OSError) as exc:
         url, why = masked(settings.db), str(exc)
         for secret in set(urls) - {url}:
             why = why.replace(secret, url)  # a message may quote the URL: never its password

@@ -9,7 +9,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.cp.constraints import CONSTRAINTS, fit_windows
 from optimizer.cp.objective import max_lateness, objective
-from optimizer.cp.variables import FixedVisit, Model, Scope
+from optimizer.cp.variables import BoolLit, FixedVisit, Model, Scope
 from optimizer.instance import Instance
 from optimizer.plan_builder import settle
 from optimizer.solution import RouteSol, Solution
@@ -125,11 +125,13 @@ def add_hint(m: Model, sol: Solution) -> None:
     for s, rv in m.routes.items():
         sh = inst.shifts[s]
         route = sol.routes.get(s)
-        seq = route.orders if route else []
+        if route is None or not route.orders:
+            route = RouteSol(s, depart=sh.start, ret=sh.start)  # unused: no stop, no breaks
+        seq = route.orders
         cp.add_hint(rv.used, bool(seq))
         node_of = {o: k for k, o in enumerate(rv.nodes, start=1)}
         path = [node_of[o] for o in seq]
-        stop = route.depot if route and seq else None
+        stop = route.depot
         if stop is not None and stop[0] in rv.depots:
             path.insert(stop[1], rv.depot_node(rv.depots.index(stop[0])))
         else:
@@ -140,11 +142,13 @@ def add_hint(m: Model, sol: Solution) -> None:
             if i != j:
                 cp.add_hint(lit, (i, j) in on)
         for d in rv.depots:
-            visited = stop is not None and stop[0] == d
-            cp.add_hint(rv.depot_visit[d], visited)
-            cp.add_hint(rv.depot_start[d], stop[2] if visited else _domain_min(rv.depot_start[d]))
-        depart = route.depart if seq else sh.start
-        ret = route.ret if seq else sh.start
+            if stop is not None and stop[0] == d:
+                cp.add_hint(rv.depot_visit[d], True)
+                cp.add_hint(rv.depot_start[d], stop[2])
+            else:
+                cp.add_hint(rv.depot_visit[d], False)
+                cp.add_hint(rv.depot_start[d], _domain_min(rv.depot_start[d]))
+        depart, ret = route.depart, route.ret
         cp.add_hint(rv.depart, depart)
         cp.add_hint(rv.ret, ret)
         cp.add_hint(rv.overtime, max(0, ret - sh.end))
@@ -152,7 +156,7 @@ def add_hint(m: Model, sol: Solution) -> None:
         leave = {0: depart}
         for k, o in enumerate(rv.nodes, start=1):
             leave[k] = starts[o] + inst.orders[o].duration
-        entries = route.breaks if seq else []
+        entries = route.breaks
         for b, bv in enumerate(rv.breaks):
             if b < len(entries):
                 pos, bstart = entries[b]
@@ -172,21 +176,27 @@ def add_hint(m: Model, sol: Solution) -> None:
         cp.add_hint(m.max_late, max(_domain_min(m.max_late), max_lateness(inst, sol)))
     # Depot supply: orders after the stop, what is picked up.
     for (o, s, d), lit in m.after_stop.items():
-        route = sol.routes.get(s)
-        on = (
-            route is not None
-            and route.depot is not None
-            and route.depot[0] == d
+        stop = _stop(sol, s)
+        after = (
+            stop is not None
+            and stop[0] == d
             and sol.provider.get(o) == s
-            and o in route.orders
-            and route.orders.index(o) >= route.depot[1]
+            and o in sol.routes[s].orders
+            and sol.routes[s].orders.index(o) >= stop[1]
         )
-        cp.add_hint(lit, on)
+        cp.add_hint(lit, after)
     for (s, d, e), lit in m.pick.items():
-        cp.add_hint(lit, s in plan and sol.routes[s].depot[0] == d and e in plan[s].equipment)
-    for (s, d, k), var in m.pick_parts.items():
-        got = plan[s].parts.get(k, 0) if s in plan and sol.routes[s].depot[0] == d else 0
-        cp.add_hint(var, got)
+        stop = _stop(sol, s) if s in plan else None
+        cp.add_hint(lit, stop is not None and stop[0] == d and e in plan[s].equipment)
+    for (s, d, kind), var in m.pick_parts.items():
+        stop = _stop(sol, s) if s in plan else None
+        cp.add_hint(var, plan[s].parts.get(kind, 0) if stop is not None and stop[0] == d else 0)
+
+
+def _stop(sol: Solution, s: int) -> tuple[int, int, int] | None:
+    """Shift s's depot stop in the solution, if it has a route with one."""
+    route = sol.routes.get(s)
+    return route.depot if route is not None else None
 
 
 class _OnceHints:
@@ -196,13 +206,18 @@ class _OnceHints:
         self.cp = cp
         self.seen: set[int] = set()
 
-    def add_hint(self, var: cp_model.IntVar, value: int | bool) -> None:
+    def add_hint(self, var: BoolLit, value: int | bool) -> None:
+        """Hint `var` (an integer variable or a literal) with `value`, unless hinted."""
         index = var.index
         if index < 0:  # a negated literal: hint its variable
             var, value, index = var.Not(), not value, var.Not().index
-        if index not in self.seen:
-            self.seen.add(index)
+        if index in self.seen:
+            return
+        self.seen.add(index)
+        if isinstance(var, cp_model.IntVar):
             self.cp.add_hint(var, int(value))
+        else:
+            self.cp.add_hint(var, bool(value))
 
 
 def _domain_min(var: cp_model.IntVar) -> int:

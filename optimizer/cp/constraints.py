@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from optimizer.cp.variables import BreakVars, Model, OrderVars, RouteVars
+from optimizer.cp.variables import BreakVars, LinearExpr, Model, OrderVars, RouteVars
 from optimizer.instance import Instance
-from optimizer.supply import supply_plan
+from optimizer.supply import Pickup, supply_plan
 
 
 def fit_windows(inst: Instance, o: int, s: int) -> list[tuple[int, int]]:
@@ -217,7 +217,7 @@ def timing(m: Model) -> None:
         horizon = sh.end + sh.max_overtime
         for node in range(len(rv.nodes) + 1):
             if node == 0:
-                done: cp_model.LinearExprT = rv.depart
+                done: LinearExpr = rv.depart
             else:
                 o = rv.nodes[node - 1]
                 done = m.orders[o].start + inst.orders[o].duration
@@ -286,7 +286,7 @@ def dependencies(m: Model) -> None:
         for p in inst.orders[o].after:
             if p in m.orders:
                 cp.add_implication(ov.served, m.orders[p].served)
-                end_p = m.orders[p].start + inst.orders[p].duration
+                end_p: LinearExpr = m.orders[p].start + inst.orders[p].duration
                 cp.add(ov.start >= end_p).only_enforce_if(ov.served)
             elif p in sc.outside.start and sc.outside.shifts_of().get(p):
                 end_p = sc.outside.start[p] + inst.orders[p].duration
@@ -391,7 +391,7 @@ def supplies(m: Model) -> None:
     _parts(m, plan, parts_outside)
 
 
-def _parts(m: Model, plan: dict, parts_outside: dict[tuple[int, str], int]) -> None:
+def _parts(m: Model, plan: dict[int, Pickup], parts_outside: dict[tuple[int, str], int]) -> None:
     """Cumulative parts balance of every technician with a route in scope."""
     inst, cp, sc = m.inst, m.cp, m.scope
     in_scope = set(sc.shifts)
@@ -410,8 +410,8 @@ def _parts(m: Model, plan: dict, parts_outside: dict[tuple[int, str], int]) -> N
                 kinds |= {k for o in provided_outside.get(s, []) for k in inst.orders[o].parts}
         for kind in sorted(kinds):
             stock = inst.techs[t].parts.get(kind, 0)
-            used: list = []  # everything used in earlier shifts
-            got: list = []  # everything picked up in earlier shifts
+            used: list[LinearExpr] = []  # everything used in earlier shifts
+            got: list[LinearExpr] = []  # everything picked up in earlier shifts
             for s in inst.techs[t].shifts:
                 if s in in_scope:
                     rv = m.routes[s]
@@ -452,7 +452,7 @@ def _parts(m: Model, plan: dict, parts_outside: dict[tuple[int, str], int]) -> N
                     if pre:
                         cp.add(sum(used) + pre <= stock + sum(got))
                     used.append(full_q)
-                    got.append(plan.get(s).parts.get(kind, 0) if s in plan else 0)
+                    got.append(plan[s].parts.get(kind, 0) if s in plan else 0)
                 cp.add(sum(used) <= stock + sum(got))
     for (d, kind), vars_ in picks_by.items():
         limit = inst.depots[d].parts.get(kind)

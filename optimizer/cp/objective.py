@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from ortools.sat.python import cp_model
-
-from optimizer.cp.variables import Model
+from optimizer.cp.variables import LinearExpr, Model
 from optimizer.instance import Instance
-from optimizer.solution import Solution
+from optimizer.solution import RouteSol, Solution
 from optimizer.timing import lateness
 
 MUST_SERVE_FACTOR = 1000
@@ -64,7 +62,7 @@ def objective(m: Model) -> None:
     cp.minimize(sum(terms.values()))
 
 
-def _max_lateness(m: Model) -> cp_model.LinearExprT:
+def _max_lateness(m: Model) -> LinearExpr:
     """The largest lateness over all served orders: at least each scope order's lateness and
     the largest of the orders the scope does not decide (fixed or outside, at their starts)."""
     inst, cp, sc = m.inst, m.cp, m.scope
@@ -91,7 +89,7 @@ def max_lateness(inst: Instance, sol: Solution, skip: set[int] | None = None) ->
     return worst
 
 
-def _changes(m: Model) -> cp_model.LinearExprT:
+def _changes(m: Model) -> LinearExpr:
     """Orders served otherwise than in the previous plan (re-planning only)."""
     inst, cp = m.inst, m.cp
     if not inst.prev_known or not inst.c_change:
@@ -120,7 +118,11 @@ def _changes(m: Model) -> cp_model.LinearExprT:
     return sum(out)
 
 
-def solution_cost(inst: Instance, sol, memo: dict | None = None) -> int:
+RouteKey = tuple[int, tuple[int, ...], int, int, tuple[int, int, int] | None]
+"""A route as a `solution_cost` memo keys it: shift, orders, departure, return, depot stop."""
+
+
+def solution_cost(inst: Instance, sol: Solution, memo: dict[RouteKey, int] | None = None) -> int:
     """The objective of a whole solution in SCALE units, as the model would count it.
 
     `memo` keeps each route's part between calls (a search prices many solutions that
@@ -165,7 +167,7 @@ MEMO_LIMIT = 50000
 """Most route parts a `solution_cost` memo keeps."""
 
 
-def route_travel(inst: Instance, s: int, r) -> int:
+def route_travel(inst: Instance, s: int, r: RouteSol) -> int:
     """Travel seconds of shift s's route r, the depot stop's legs included."""
     sh = inst.shifts[s]
     locs = [sh.start_loc] + [inst.orders[o].loc for o in r.orders] + [sh.end_loc]
@@ -174,7 +176,7 @@ def route_travel(inst: Instance, s: int, r) -> int:
     return sum(inst.t(a, b) for a, b in itertools.pairwise(locs))
 
 
-def route_part(inst: Instance, s: int, r, travel: int | None = None) -> int:
+def route_part(inst: Instance, s: int, r: RouteSol, travel: int | None = None) -> int:
     """What one non-empty route adds to the objective: travel, use, overtime, idle (the
     depot stop's time is neither idle nor service, as the model counts it), preferences.
     `travel` when known, else `route_travel`."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from optimizer.instance import Instance
 from optimizer.solution import Solution
 
 IntVar = cp_model.IntVar
-LinearExpr = cp_model.LinearExprT
+BoolLit = cp_model_helper.Literal  # a Boolean variable or its negation (`IntVar.Not()`)
+LinearExpr = cp_model.LinearExpr | int  # an expression, or a constant (an empty sum is 0)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class RouteVars:
     depots: list[int] = field(default_factory=list)  # depot index of node len(nodes)+1+j
     depot_visit: dict[int, IntVar] = field(default_factory=dict)  # depot -> literal
     depot_start: dict[int, IntVar] = field(default_factory=dict)  # depot -> start of the stop
-    arcs: dict[tuple[int, int], IntVar] = field(default_factory=dict)  # (node, node) -> lit
+    arcs: dict[tuple[int, int], BoolLit] = field(default_factory=dict)  # (node, node) -> lit
     leave: dict[int, LinearExpr] = field(default_factory=dict)  # node -> departure time
     breaks: list[BreakVars] = field(default_factory=list)
     travel: LinearExpr = 0

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from models.common import Location
 from models.events import (
     Event,
     TechnicianPosition,
 )
-from models.plan import Plan, Route
+from models.plan import EndItem, Item, Plan, Route, StartItem
 from models.problem import Pin, Problem
 from optimizer.replan.events import visit_times
 
@@ -22,23 +21,27 @@ class Frozen:
     """The part of one route that started before `now`."""
 
     route: Route
-    items: list[Any]  # the frozen items, unchanged (times of started visits updated)
+    items: list[Item]  # the frozen items, unchanged (times of started visits updated)
     free_at: datetime  # when the technician can go on
     free_loc: Location  # from where
     depot_stops: int = 0
 
 
-def _item_begin(item: Any) -> datetime:
-    return (
-        item.time if item.type == "start" else item.start if item.type != "end" else item.arrival
-    )
+def _item_begin(item: Item) -> datetime:
+    """When an item begins: a start's departure, an end's arrival, the others' start."""
+    if isinstance(item, StartItem):
+        return item.time
+    return item.arrival if isinstance(item, EndItem) else item.start
 
 
-def _item_finish(item: Any) -> datetime:
-    return item.time if item.type == "start" else item.end
+def _item_finish(item: Item) -> datetime:
+    """When an item is over: a start's departure, an end's arrival, the others' end."""
+    if isinstance(item, StartItem):
+        return item.time
+    return item.arrival if isinstance(item, EndItem) else item.end
 
 
-def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -> list[Any]:
+def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -> list[Item]:
     """The items of a route under way at `now`, in route order: those begun before it, the
     stop the technician is driving to, and visits reported as started."""
     items = route.items
@@ -57,7 +60,7 @@ def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -
     return [items[i] for i in sorted(picked)]
 
 
-def _hold_crews_together(plan: Plan, begun: dict[str, list[Any]], now: datetime) -> None:
+def _hold_crews_together(plan: Plan, begun: dict[str, list[Item]], now: datetime) -> None:
     """A crew visit that one member is driving to (or waiting at) and that has not begun:
     every other member is held to it too when it is their next stop, or else nobody is (the
     crew is re-planned as a whole)."""

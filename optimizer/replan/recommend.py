@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from models.events import (
     OrderAdded,
 )
 from models.plan import Change, Plan, Recommendation
 from models.problem import Order, Problem
+from optimizer.budget import Budget
+from optimizer.context import Context
 from optimizer.cp.build import eligible_for
 from optimizer.cp.objective import unassigned_cost
 from optimizer.groups import GroupInsertion, best_group, is_grouped
@@ -20,7 +21,8 @@ from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.replan.events import apply_events
 from optimizer.replan.freeze import fold_frozen, freeze
-from optimizer.replan.residual import _baseline, _matrix, _previous_solution, residual_problem
+from optimizer.replan.residual import matrix, previous_solution, residual_problem
+from optimizer.schedule import Timed
 from optimizer.solution import Solution
 from optimizer.travel import TravelMatrix
 
@@ -44,22 +46,32 @@ def recommend(
     *,
     tolerance: timedelta = timedelta(minutes=15),
     travel: TravelMatrix | None = None,
+    time_limit: float | None = None,
+    budget: Budget | None = None,
 ) -> list[Recommendation]:
     """The k cheapest ways to fit one new order into the running plan, best first. Where a
     route is full, dropping one of its orders of no higher priority is an option too (listed
     in the changes and priced in `cost_delta`). A crew order gets the k cheapest crews, each
-    led by another technician (`crew` lists them). `travel`: as for `replan`."""
+    led by another technician (`crew` lists them). `travel`: as for `replan`.
+
+    The budget is `time_limit` seconds from this call (none: no limit, the same options on
+    any machine): once it is spent, no further route is tried for dropping an order and no
+    further crew is looked for (the direct insertions, and the first crew, are always
+    given)."""
+    if budget is None and time_limit is not None:
+        budget = Budget.start(time_limit)
     updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
-    inst = compile_problem(residual, _matrix(residual, [], travel))
-    _baseline(inst, plan, tolerance)
+    travel = matrix(residual, [], travel)
+    context = Context(previous=plan, frozen=frozen, tolerance=tolerance, travel=travel)
+    inst = compile_problem(residual, context=context)
     o = inst.order_idx[order.id]
     eligible = {o: eligible_for(inst, o)}
-    sol = _previous_solution(inst, plan, frozen)
+    sol = previous_solution(inst, plan, frozen)
     if inst.orders[o].crew > 1:
-        return _crew_recommendations(inst, sol, o, eligible[o], k)
+        return _crew_recommendations(inst, sol, o, eligible[o], k, budget)
     ins = Inserter(inst, sol, eligible, granularity=len(inst.shifts))
     options: list[_Option] = []
     full: list[int] = []
@@ -70,19 +82,19 @@ def recommend(
         else:
             full.append(s)
     if len(options) < k:
-        options += _bumping_options(ins, o, full)
+        options += _bumping_options(ins, o, full, budget)
     options.sort(key=lambda x: (x.delta, x.insertion.shift))
     return [_recommendation(inst, opt, o) for opt in options[:k]]
 
 
 def _crew_recommendations(
-    inst: Instance, sol: Solution, o: int, shifts: list[int], k: int
+    inst: Instance, sol: Solution, o: int, shifts: list[int], k: int, budget: Budget | None
 ) -> list[Recommendation]:
     """The k cheapest crews for a new crew order, each led by another technician: the best
     crew, then the best without the leaders offered before."""
     out: list[Recommendation] = []
     leaders: set[int] = set()
-    while len(out) < k:
+    while len(out) < k and not (out and budget is not None and budget.expired()):
         eligible = {x: eligible_for(inst, x) for x in inst.linked_group(o)}
         eligible[o] = [s for s in shifts if inst.shifts[s].tech not in leaders]
         ins = Inserter(inst, sol.copy(), eligible, granularity=len(inst.shifts))
@@ -122,13 +134,17 @@ def _crew_recommendation(
     )
 
 
-def _bumping_options(ins: Inserter, o: int, shifts: list[int]) -> list[_Option]:
+def _bumping_options(
+    ins: Inserter, o: int, shifts: list[int], budget: Budget | None = None
+) -> list[_Option]:
     """For each full route, the best option that drops one order of o's priority or lower
     (each tried on a clone of the inserter of the current solution: only the route touched
-    is re-timed and priced)."""
+    is re-timed and priced), until the budget (if any) is spent."""
     inst, sol = ins.inst, ins.sol
     out = []
     for s in shifts:
+        if budget is not None and budget.expired():
+            break
         route = sol.routes.get(s)
         if route is None:
             continue
@@ -190,7 +206,7 @@ def _recommendation(inst: Instance, opt: _Option, o: int) -> Recommendation:
     )
 
 
-def _moved(inst: Instance, timed: Any, o: int, before: dict[int, int]) -> list[Change]:
+def _moved(inst: Instance, timed: Timed, o: int, before: dict[int, int]) -> list[Change]:
     """The orders of a timed route, other than the new order o, whose start moves by more
     than the tolerance from `before`."""
     tid = inst.techs[inst.shifts[timed.route.shift].tech].id
@@ -207,7 +223,7 @@ def _moved(inst: Instance, timed: Any, o: int, before: dict[int, int]) -> list[C
     ]
 
 
-def _arrival(inst: Instance, timed: Any, pos: int) -> int:
+def _arrival(inst: Instance, timed: Timed, pos: int) -> int:
     """Arrival at the pos-th order of a scheduled route."""
     r = timed.route
     sh = inst.shifts[r.shift]

@@ -1,5 +1,6 @@
-"""`replan`: events -> frozen part and residual problem -> fast path, then the search -> the
-frozen and new parts merged, with every change listed."""
+"""`replan`: events -> frozen part and residual problem -> `solve` with the re-plan's context
+(the fast path, then the search) -> the frozen and new parts merged, with every change
+listed."""
 
 from __future__ import annotations
 
@@ -13,26 +14,14 @@ from models.events import (
 from models.plan import BreakItem, Change, EndItem, Plan, Route, SolveStatus
 from models.problem import Problem
 from optimizer.budget import Budget
-from optimizer.construct import construct
-from optimizer.cp.build import eligible_for, eligible_shifts
-from optimizer.cp.objective import solution_cost, unassigned_cost
+from optimizer.context import Context
 from optimizer.evaluate import evaluate, recompute_route_totals
-from optimizer.inserter import Inserter
-from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
-from optimizer.reasons import static_reasons
 from optimizer.replan.events import apply_events
 from optimizer.replan.freeze import Frozen, fold_frozen, freeze
-from optimizer.replan.recommend import _bumping_options
-from optimizer.replan.residual import (
-    _baseline,
-    _matrix,
-    _previous_solution,
-    residual_problem,
-)
-from optimizer.search import SearchStats, search
-from optimizer.solution import Solution
-from optimizer.solve import post_reasons, to_plan
+from optimizer.replan.residual import matrix, residual_problem
+from optimizer.search import SearchStats
+from optimizer.solve import solve
 from optimizer.travel import TravelMatrix
 
 
@@ -68,49 +57,17 @@ def replan(
         params = params.model_copy(update={"time_limit": 5.0})
     if budget is None:
         budget = Budget.start(params.time_limit, params.deterministic_limit)
-    began = budget.started
-    # Building, merging and evaluating the plan (twice) come after every stage.
-    budget = budget.keep(2 * params.timing.plan_seconds_per_order * len(problem.orders))
     updated = apply_events(problem, events)
     frozen = freeze(updated, plan, now, events)
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
     # One matrix serves the residual day, the way home of finished routes and the evaluation.
-    travel = _matrix(updated, [f.free_loc for f in frozen.values()], travel)
-    inst = compile_problem(residual, travel)
-    _baseline(inst, plan, tolerance)
-    start = _previous_solution(inst, plan, frozen)
-    # The fast path alone looks at few orders: their eligible shifts are found when asked for
-    # (unless every van holds everything: then the inserter reads them all).
-    eligible = eligible_shifts(inst) if budget.limit > 0 or inst.van_ok.all() else _Eligible(inst)
-    # The fast path places new and orphaned orders; the search tries the rest.
-    orphans = {o for o in range(len(inst.orders)) if o not in start.start} - {
-        o for o in inst.prev_known if o not in inst.baseline
-    }
-    fast = construct(inst, eligible, start, only=orphans)
-    fast = _make_room(inst, fast, eligible, orphans)
-    fast.cost = solution_cost(inst, fast)
-    stats = SearchStats(mode="fast-path")
-    sol = fast
-    # No search when its stage is already over (a loaded machine): the fast path's plan stands.
-    searching = budget.until(params.timing.replan_search())
-    if budget.limit > 0 and searching.remaining() > 0:
-        sol, stats = search(inst, params, searching, fast)
-        if (sol.cost or 0) > (fast.cost or 0):
-            sol = fast
-    # Reasons are only wanted for the orders left out (and what those wait for).
-    served = sol.shifts_of()
-    static = static_reasons(inst, [o for o in range(len(inst.orders)) if o not in served])
-    reasons = post_reasons(
-        inst,
-        sol,
-        static,
-        deadline=budget.end_of(params.timing.reasons()),
-        params=params,
-        eligible=eligible,
-    )
-    # Scored once, merged with the frozen part, below.
-    residual_plan = to_plan(inst, sol, stats, reasons, static, params, began, score=False)
+    travel = matrix(updated, [f.free_loc for f in frozen.values()], travel)
+    context = Context(previous=plan, frozen=frozen, tolerance=tolerance, travel=travel)
+    # The residual plan is scored once merged with the frozen part, below.
+    result = solve(residual, params, context=context, budget=budget)
+    stats = result.stats
+    residual_plan = result.plan
     merged = _merge(updated, frozen, residual_plan, travel)
     ev = evaluate(
         updated, merged, travel, previous=plan, change_tolerance=tolerance, frozen_before=now
@@ -124,19 +81,6 @@ def replan(
         broken = [v for v in ev.violations if v.code != "mandatory"] or ev.violations
         merged.solver["evaluator_violations"] = [str(v) for v in broken[:20]]
     return ReplanResult(problem=updated, plan=merged, stats=stats)
-
-
-class _Eligible(dict[int, list[int]]):
-    """Order -> its eligible shifts (`eligible_for`), each found the first time it is asked
-    for. Only what was asked for is in it: for callers that read it by order, not iterate."""
-
-    def __init__(self, inst: Instance) -> None:
-        super().__init__()
-        self.inst = inst
-
-    def __missing__(self, o: int) -> list[int]:
-        found = self[o] = eligible_for(self.inst, o)
-        return found
 
 
 def _merge(
@@ -183,8 +127,8 @@ def _merge(
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]
     totals = recompute_route_totals(updated, plan, travel)
-    for route, (travel, working, overtime) in zip(plan.routes, totals, strict=True):
-        route.travel_time, route.working_time, route.overtime = travel, working, overtime
+    for route, (driven, working, overtime) in zip(plan.routes, totals, strict=True):
+        route.travel_time, route.working_time, route.overtime = driven, working, overtime
     return plan
 
 
@@ -239,42 +183,3 @@ def _changes(updated: Problem, old: Plan, new: Plan, ids: set[str]) -> list[Chan
         if oid not in known:
             out.append(Change(order=oid, to_technician=tech, new_start=start))
     return out
-
-
-def _make_room(
-    inst: Instance, sol: Solution, eligible: dict[int, list[int]], only: set[int]
-) -> Solution:
-    """Fit each unserved priority-1 or mandatory order by dropping one order of no higher
-    priority from a full route when nothing else works; then re-insert what was dropped."""
-    urgent = [
-        o
-        for o, order in enumerate(inst.orders)
-        if o not in sol.start
-        and order.crew == 1
-        and (order.priority == 1 or order.mandatory)
-        and eligible[o]
-    ]
-    if not urgent:
-        return sol
-    urgent.sort(key=lambda o: -unassigned_cost(inst, o))
-    dropped_all: list[int] = []
-    for o in urgent:
-        ins = Inserter(inst, sol, eligible)
-        direct = ins.best(o)
-        if direct is not None:
-            ins.apply(direct)
-            continue
-        near = ins.nearest_routes(o)
-        options = _bumping_options(ins, o, near)
-        if not options:
-            continue
-        best = min(options, key=lambda x: (x.delta, x.insertion.shift))
-        if best.delta >= unassigned_cost(inst, o):
-            continue
-        dropped = best.dropped[0]
-        if ins.remove(dropped):
-            dropped_all.append(dropped)
-            again = ins.best(o, shifts=[best.insertion.shift])
-            if again is not None:
-                ins.apply(again)
-    return construct(inst, eligible, sol, only=only | set(dropped_all))

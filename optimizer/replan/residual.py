@@ -4,7 +4,8 @@ dropped; the travel matrix of the day."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
 from models.common import Location
 from models.plan import Plan
@@ -95,9 +96,9 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
         shifts = []
         for sh in t.shifts:
             sh = sh.model_copy()
-            f = frozen.get(sh.id or "")
+            held = frozen.get(sh.id or "")
             end = sh.end + sh.max_overtime
-            if f is None:
+            if held is None:
                 if end <= now:
                     continue
                 if sh.start < now:
@@ -105,22 +106,22 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
                     sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= now]
                 shifts.append(sh)
                 continue
-            if f.free_at >= sh.end:
+            if held.free_at >= sh.end:
                 continue  # no regular time left: no new work, only the way home
-            taken = {(b.start, b.end) for b in f.items if b.type == "break"}
+            taken = {(b.start, b.end) for b in held.items if b.type == "break"}
             sh.breaks = [
                 b
                 for b in sh.breaks
                 if not any(b.earliest_start <= s and e <= b.latest_end for s, e in taken)
             ]
-            sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= f.free_at]
+            sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= held.free_at]
             sh.end_location = sh.final_location
-            sh.start = f.free_at
-            sh.start_location = f.free_loc
+            sh.start = held.free_at
+            sh.start_location = held.free_loc
             if sh.max_depot_visits is not None:
-                sh.max_depot_visits = max(0, sh.max_depot_visits - f.depot_stops)
+                sh.max_depot_visits = max(0, sh.max_depot_visits - held.depot_stops)
             # Equipment picked up earlier in this shift stays in the van until its end.
-            carried = {e for it in f.items if it.type == "depot" for e in it.equipment}
+            carried = {e for it in held.items if it.type == "depot" for e in it.equipment}
             if carried and len(t.shifts) == 1:
                 t.equipment = sorted(set(t.equipment) | carried)
             shifts.append(sh)
@@ -144,27 +145,7 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
     return res
 
 
-def _baseline(inst: Instance, plan: Plan, tolerance: timedelta) -> None:
-    """Tell the instance how the previous plan served each order (to price changes)."""
-    starts: dict[str, datetime] = {}
-    techs: dict[str, set[int]] = {}
-    for r in plan.routes:
-        for it in r.items:
-            if it.type == "visit" and it.order in inst.order_idx:
-                starts[it.order] = min(starts.get(it.order, it.start), it.start)
-                if r.technician in inst.tech_idx:
-                    techs.setdefault(it.order, set()).add(inst.tech_idx[r.technician])
-    inst.baseline = {
-        inst.order_idx[o]: (frozenset(techs.get(o, ())), inst.seconds(s))
-        for o, s in starts.items()
-    }
-    inst.prev_known = set(inst.baseline) | {
-        inst.order_idx[u.order] for u in plan.unassigned if u.order in inst.order_idx
-    }
-    inst.tolerance = int(tolerance.total_seconds())
-
-
-def _previous_solution(inst: Instance, plan: Plan, frozen: dict[str, Frozen]) -> Solution:
+def previous_solution(inst: Instance, plan: Plan, frozen: Mapping[str, Frozen]) -> Solution:
     """The previous plan's unstarted part as a solution of the residual instance: same
     technicians, same order, same depot stop, starts no earlier than before. Orders that no
     longer fit (or are no longer supplied) are left for re-insertion."""
@@ -320,7 +301,7 @@ def day_matrix(problem: Problem) -> TravelMatrix:
     return TravelMatrix.from_problem(problem)
 
 
-def _matrix(problem: Problem, extra: list[Location], kept: TravelMatrix | None) -> TravelMatrix:
+def matrix(problem: Problem, extra: list[Location], kept: TravelMatrix | None) -> TravelMatrix:
     """The travel matrix over the problem's locations and the extra ones: the kept one with
     the locations it lacks added (the same seconds: each pair is computed on its own), or a
     new one."""
