@@ -1,10 +1,11 @@
-"""Ruin and recreate: the memory of failed insertions."""
+"""Ruin and recreate: the memory of failed insertions, and chains that repeat in parallel."""
 
 from __future__ import annotations
 
 import random
 
 from benchmarks.generator import BadDay, generate_day
+from benchmarks.suites import load_case
 from models import load_problem
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
@@ -52,3 +53,23 @@ def test_note_remembers_the_last_states() -> None:
     assert failures.known(0, key)
     failures.note(0, ("newest",))
     assert not failures.known(0, key) and failures.known(0, ("newest",))
+
+
+def test_parallel_chains_repeat_with_a_move_budget() -> None:
+    """Two chains, one in a forked process: same seed and move budget, same solution; and
+    never worse than where they started."""
+    from optimizer.ruin import anneal_chains, can_fork_chains
+
+    assert can_fork_chains()
+    inst = compile_problem(load_case("trsp", "RC205.100_25-5-5-5", None).problem)
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    sol.cost = solution_cost(inst, sol)
+    runs = [
+        anneal_chains(inst, eligible, sol, 7, 2, until=float("inf"), iterations=120)
+        for _ in range(2)
+    ]
+    (first, moves), (second, _) = runs
+    assert moves == 2 * 120
+    assert first.routes == second.routes and first.start == second.start
+    assert first.cost == solution_cost(inst, first) < sol.cost

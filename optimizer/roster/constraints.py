@@ -118,7 +118,7 @@ def max_weekends(model: cp_model.CpModel, inst: RosterInstance, v: RosterVars) -
                 )
 
 
-def _run_automaton(
+def run_automaton(
     shortest_work: int, longest_work: int, shortest_off: int
 ) -> tuple[list[tuple[str, int]], list[int], list[tuple[int, int]]]:
     """The states of one person's runs, the states day 0 may take and the allowed moves from
@@ -159,7 +159,7 @@ def run_patterns(model: cp_model.CpModel, inst: RosterInstance, v: RosterVars) -
     worked days, where the clauses let the LP work five days in six."""
     h = inst.num_days
     for e, rule in enumerate(inst.rules):
-        states, first, moves = _run_automaton(
+        states, first, moves = run_automaton(
             rule.min_consecutive_shifts,
             min(rule.max_consecutive_shifts, h),
             rule.min_consecutive_days_off,

@@ -7,6 +7,9 @@ External ids stay at the edges: `RosterInstance.from_problem` converts once, and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
 
 from models.roster import RosterProblem
 
@@ -172,15 +175,20 @@ class RosterInstance:
             allowed.append(rows)
             must_work.append(frozenset(fixed))
         position = {e: k for k, e in enumerate(people)}
-        cover = []
-        for c in self.cover:
-            others = sum(
-                1 for e in c.staff if e not in position and assignment[e][c.day] == c.shift
+        others = self.head_counts(assignment, people)
+        groups, group_of = self._cover_groups
+        counted = [tuple(position[e] for e in staff.tolist() if e in position) for staff in groups]
+        cover = [
+            CoverIdx(
+                c.day,
+                c.shift,
+                counted[g],
+                c.required - int(others[g][c.day, c.shift]),
+                c.weight_under,
+                c.weight_over,
             )
-            staff = tuple(position[e] for e in c.staff if e in position)
-            cover.append(
-                CoverIdx(c.day, c.shift, staff, c.required - others, c.weight_under, c.weight_over)
-            )
+            for c, g in zip(self.cover, group_of, strict=True)
+        ]
         requests = [
             RequestIdx(position[r.staff], r.day, r.shift, r.on, r.weight)
             for r in self.requests
@@ -198,6 +206,28 @@ class RosterInstance:
             allowed=allowed,
             must_work=must_work,
         )
+
+    @cached_property
+    def _cover_groups(self) -> tuple[list[np.ndarray], list[int]]:
+        """The distinct sets of people counted by cover rows, and each row's set."""
+        index: dict[tuple[int, ...], int] = {}
+        group_of = [index.setdefault(c.staff, len(index)) for c in self.cover]
+        return [np.array(staff, dtype=np.int64) for staff in index], group_of
+
+    def head_counts(self, assignment: list[list[int]], left_out: list[int]) -> list[np.ndarray]:
+        """For each set of people counted by cover rows, the number of them (but those in
+        `left_out`) on each day and shift type: an array indexed [day, shift]."""
+        dense = np.asarray(assignment, dtype=np.int64).reshape(self.num_staff, self.num_days)
+        keep = np.ones(self.num_staff, dtype=bool)
+        keep[list(left_out)] = False
+        day = np.arange(self.num_days, dtype=np.int64)
+        out = []
+        for staff in self._cover_groups[0]:
+            rows = dense[staff[keep[staff]]]
+            cells = (day * self.num_shifts + rows)[rows != OFF]
+            size = self.num_days * self.num_shifts
+            out.append(np.bincount(cells, minlength=size).reshape(self.num_days, -1))
+        return out
 
     def to_roster(self, assignment: list[list[int]]) -> dict[str, list[str | None]]:
         """Dense assignment (shift index or OFF per person and day) -> staff id -> shift ids."""

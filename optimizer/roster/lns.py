@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from optimizer.roster.evaluate import evaluate_assignment
-from optimizer.roster.instance import RosterInstance
-from optimizer.roster.model import build_model
+from optimizer.roster import first_row
+from optimizer.roster.evaluate import evaluate_assignment, hard_violations
+from optimizer.roster.instance import OFF, RosterInstance
+from optimizer.roster.model import RosterModel, build_model
 from optimizer.roster.solve import search_redundant
 
 if TYPE_CHECKING:
@@ -26,8 +27,13 @@ if TYPE_CHECKING:
 KINDS = ("days", "staff", "block")
 """Neighbourhoods in turn: everyone over a window of days, a group of people over every day,
 and a group of twice as many people over a window of twice the days."""
+KINDS_BY_PARTS = ("row", "staff", "block")
+"""On instances solved by parts, everyone over a window costs too much to build (a model of
+every person over the whole horizon); "row" is one person's best row given the others."""
 GROW, SHRINK = 1.15, 0.85
 """How the neighbourhood size moves after a sub-solve proved optimal / ran out of time."""
+ROW_TIME = 0.5
+"""Wall seconds a one-person model of the first roster gets at least."""
 STEP_COST = 0.1
 """Deterministic seconds each step costs at least (its set-up is not counted by CP-SAT), so a
 deterministic budget bounds the number of steps."""
@@ -70,28 +76,113 @@ def solve_part(
 
 
 def construct(search: Search) -> None:
-    """A first roster: the whole instance for feasibility alone, stopped at its first
-    solution (it may take the whole budget: nothing else can start without it); LNS then
-    improves it. With the cover in the objective CP-SAT may find no roster
-    at all in its time (Instance20: none in 300 s; 20 s on feasibility alone)."""
+    """A first roster, person by person: every labour rule binds one person, so each row is
+    a small model of its own, solved with the people before counted in the cover (a greedy
+    that is feasible whenever each person's rules are). The days worked come from the
+    dynamic programme of `first_row`, the shift types of those days from CP-SAT; a person it
+    finds no row for gets the whole one-person model. The phase has `lns_first_share` of the
+    budget, shared out over the people left; a model that finds no row in its share is solved
+    again on feasibility alone, stopped at its first row."""
     inst = search.rm_inst
     params, budget = search.params, search.budget
     assert params.seed is not None
-    rm = build_model(inst)
-    rm.model.clear_objective()  # type: ignore[no-untyped-call]
+    assignment = [[OFF] * inst.num_days for _ in range(inst.num_staff)]
+    share = params.lns_first_share
+    wall, det = budget.wall_left() * share, budget.deterministic_left()
+    det = None if det is None else det * share
+    began, det_began = budget.elapsed(), budget.spent_deterministic
+    for k, e in enumerate(construct_order(inst)):
+        left = inst.num_staff - k
+        wall_share = max(0.0, wall - (budget.elapsed() - began)) / left
+        det_share = None
+        if det is not None:
+            det_share = max(0.0, det - (budget.spent_deterministic - det_began)) / left
+        sub = inst.subproblem([e], assignment)
+        row = person_row(search, sub, wall_share, det_share, params.seed + k)
+        if row is None:
+            return
+        assignment[e] = row
+    search.assignment = assignment
+    search.value = evaluate_assignment(inst, assignment).value
+    search.note_improvement()
+
+
+def person_row(
+    search: Search, sub: RosterInstance, wall: float, deterministic: float | None, seed: int
+) -> list[int] | None:
+    """The row of the one person of `sub`: days worked by the dynamic programme, their shift
+    types by a Viterbi pass, kept when they meet every rule (caps per type and minutes may
+    not); else CP-SAT on those days, hinted with them; else the whole one-person model."""
+    gain = first_row.day_gains(sub)
+    days = first_row.worked_days(sub, gain)
+    if days is not None:
+        row = first_row.capped_types(sub, days, gain)
+        if not hard_violations(sub, 0, row):
+            return row
+        rm = build_model(first_row.with_days_worked(sub, days))
+        rm.hint([row])
+        found = solve_row(search, rm, wall, deterministic, seed)
+        if found is not None:
+            return found
+    return solve_row(search, build_model(sub), wall, deterministic, seed)
+
+
+def solve_row(
+    search: Search, rm: RosterModel, wall: float, deterministic: float | None, seed: int
+) -> list[int] | None:
+    """The best row of a one-person model found in the given time (at least `ROW_TIME`), else
+    in `ROW_TIME` more, else its first feasible row in whatever budget is left (a row solved
+    on feasibility alone ignores the cover); None (and `search.infeasible` when proven)
+    without one."""
+    budget = search.budget
+
+    def limit(seconds: float) -> float:
+        """Wall seconds of a run: all that is left under a deterministic budget (which then
+        binds, so that the row does not depend on the machine's load)."""
+        return (
+            budget.wall_left() if deterministic is not None else min(budget.wall_left(), seconds)
+        )
+
+    solver, status = search.run_model(rm.model, limit(max(wall, ROW_TIME)), deterministic, seed)
+    if status == cp_model.UNKNOWN:
+        solver, status = search.run_model(rm.model, limit(ROW_TIME), deterministic, seed + 1)
+    if status == cp_model.UNKNOWN:
+        rm.model.clear_objective()  # type: ignore[no-untyped-call]
+        solver, status = search.run_model(
+            rm.model, budget.wall_left(), budget.deterministic_left(), seed, True
+        )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        search.infeasible = status == cp_model.INFEASIBLE and not rm.inst.must_work[0]
+        return None
+    return rm.assignment(solver)[0]
+
+
+def best_row(search: Search, e: int, seed: int) -> int:
+    """Give person e the best row the dynamic programme and CP-SAT find with everyone else
+    fixed, when it costs less than the row it has; returns the change in the objective."""
+    assert search.assignment is not None
+    sub = search.rm_inst.subproblem([e], search.assignment)
+    budget = search.budget
     det = budget.deterministic_left()
-    solver, status = search.run_model(
-        rm.model,
-        budget.wall_left(),
-        det,
-        params.seed,
-        stop_at_first=True,
+    step = min(search.params.lns_step_time, budget.wall_left())
+    row = person_row(search, sub, step, None if det is None else min(step, det), seed)
+    search.budget.spent_deterministic += STEP_COST
+    if row is None:
+        return 0
+    delta = (
+        evaluate_assignment(sub, [row]).value
+        - evaluate_assignment(sub, [search.assignment[e]]).value
     )
-    search.infeasible = status == cp_model.INFEASIBLE
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        search.assignment = rm.assignment(solver)
-        search.value = evaluate_assignment(inst, search.assignment).value
-        search.note_improvement()
+    if delta < 0:
+        search.assignment[e] = row
+    return min(0, delta)
+
+
+def construct_order(inst: RosterInstance) -> list[int]:
+    """People in the order the first roster places them: those who may work the fewest shift
+    types first, so that the flexible people fill the cover around them (ties by index)."""
+    options = [sum(1 for s in range(inst.num_shifts) if r.max_shifts[s] > 0) for r in inst.rules]
+    return sorted(range(inst.num_staff), key=lambda e: (options[e], e))
 
 
 def improve(search: Search) -> None:
@@ -108,8 +199,17 @@ def improve(search: Search) -> None:
         "block": float(2 * params.lns_days),
     }
     steps = accepted = 0
+    kinds = KINDS if search.rm is not None else KINDS_BY_PARTS
     while not budget.exhausted() and not search.infeasible:
-        kind = KINDS[steps % len(KINDS)]
+        kind = kinds[steps % len(kinds)]
+        if kind == "row":
+            delta = best_row(search, rng.randrange(num_staff), params.seed + steps + 1)
+            steps += 1
+            if delta < 0:
+                accepted += 1
+                search.value += delta
+                search.note_improvement()
+            continue
         if kind == "staff":
             size = max(1, min(num_staff, round(sizes[kind])))
             people, days = sorted(rng.sample(range(num_staff), size)), None

@@ -101,10 +101,14 @@ class Search:
         assert self.rm is not None
         if self.last_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False
-        value = round(solver.objective_value)
+        assignment = self.rm.assignment(solver)
+        value = evaluate_assignment(self.rm_inst, assignment).value
         if self.value is not None and value > self.value:
             return False
-        self.assignment, self.value = self.rm.assignment(solver), value
+        self.assignment, self.value = assignment, value
+        if self.improvements and self.improvements[-1][1] > value:
+            # the run logged the model's objective, which may overstate the roster's value
+            self.improvements[-1] = (self.improvements[-1][0], value)
         return True
 
     def note_improvement(self) -> None:
