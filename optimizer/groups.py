@@ -317,11 +317,15 @@ def _place(
             # The pinned technician is the crew's first.
             and (not pinned or inst.shifts[s].tech == order.pin_tech)
         ]
-        chosen = choose(x, shifts, lo, hi, provides, None if bound is None else bound - delta)
+        # A crew's lateness is counted in each of its routes, once in its cost: a later
+        # member's own lateness (at the first one's start) does not count towards the bound.
+        again = lateness(inst, x, starts[x]) if x in starts else 0
+        limit = None if bound is None else bound - delta + again
+        chosen = choose(x, shifts, lo, hi, provides, limit)
         if chosen is None or chosen is PRUNED:
             return chosen
         cost, s, timed, start = chosen  # type: ignore[misc]
-        delta += cost
+        delta += cost - again
         if bound is not None and delta >= bound:
             return PRUNED
         routes[s] = timed
@@ -336,9 +340,9 @@ def _place(
         routes, delta = pushed
         for x in starts:
             starts[x] = routes[provider[x]].starts[routes[provider[x]].route.orders.index(x)]
-    # A crew's lateness is counted in each of its routes: once is its cost.
-    for x, st in starts.items():
-        delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
+        # Re-timed routes count a crew's lateness in each of them again: once is its cost.
+        for x, st in starts.items():
+            delta -= (inst.orders[x].crew - 1) * lateness(inst, x, st)
     delta += peak_rise(ins, routes, worst)
     return GroupInsertion(sorted(starts), delta, routes, provider)
 

@@ -256,3 +256,25 @@ def test_small_linked_day_runs_neighbourhoods_before_the_one_model():
     assert result.stats.mode == "full"
     assert result.plan.status.is_feasible
     assert result.stats.iterations > 1
+
+
+def test_a_late_crew_is_not_pruned_by_its_lateness_counted_twice():
+    """A crew of two due 08:00 meets at 08:20, 20 minutes late: each member's route counts the
+    lateness, the placement once. A bound just above the placement's cost keeps it (its
+    members' costs summed count the lateness twice, and would prune it)."""
+    import optimizer.groups as groups
+
+    p = problem(
+        [tech("A", 0, 0), tech("B", 30, 0)],
+        [order("C", 10, 0, crew_size=2, priority=1, due=at("08:00"))],
+    )
+    inst = compile_problem(p)
+    ins = Inserter(inst, Solution(), eligible_shifts(inst))
+    g = best_group(ins, 0)
+    assert g is not None and g.delta > 0
+    late = g.routes[next(iter(g.routes))].starts[0]
+    slots = slots_of(inst, 0)
+    assert slots is not None
+    cands = {0: groups._candidates(ins, 0)}
+    kept = groups._place_at(ins, slots, cands, late, {}, bound=g.delta + 1)
+    assert isinstance(kept, groups.GroupInsertion) and kept.delta == g.delta
