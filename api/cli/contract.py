@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from api.cli.inputs import (
+    DeterministicLimit,
     ProblemArg,
     fail,
     fail_errors,
@@ -76,14 +77,7 @@ def solve(
         int | None,
         typer.Option(min=1, max=64, help="CP-SAT workers; default the problem's options."),
     ] = None,
-    deterministic_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--deterministic-limit",
-            metavar="S",
-            help="Budget in CP-SAT deterministic seconds (reproducible with 1 worker).",
-        ),
-    ] = None,
+    deterministic_limit: DeterministicLimit = None,
     preset: Annotated[
         str | None,
         typer.Option(

@@ -20,6 +20,17 @@ ProblemArg = Annotated[
 ]
 
 
+DeterministicLimit = Annotated[
+    float | None,
+    typer.Option(
+        "--deterministic-limit",
+        metavar="S",
+        help="Budget in CP-SAT deterministic seconds (reproducible with 1 worker).",
+    ),
+]
+"""The `--deterministic-limit` option of the commands that solve."""
+
+
 def stderr_console() -> Console:
     """A console on the current stderr (looked up per call, so test runners can capture it)."""
     return Console(stderr=True, highlight=False, soft_wrap=False)

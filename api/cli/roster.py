@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from api.cli.inputs import DeterministicLimit
 from api.cli.inputs import fail as _fail
 from api.cli.inputs import fail_errors as _fail_errors
 from api.cli.inputs import read_json as _read_json
@@ -114,14 +115,7 @@ def roster(
     ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, max=64, help="CP-SAT workers.")] = None,
-    deterministic_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--deterministic-limit",
-            metavar="S",
-            help="Budget in CP-SAT deterministic seconds (reproducible with 1 worker).",
-        ),
-    ] = None,
+    deterministic_limit: DeterministicLimit = None,
     preset: Annotated[
         str | None,
         typer.Option(metavar="NAME", help="Parameters from optimizer/roster/presets/NAME.toml."),
