@@ -97,6 +97,12 @@ class LnsParams(Section):
         ge=1,
         description="Most orders a neighbourhood frees (route orders plus candidates).",
     )
+    min_step_charge: float = Field(
+        default=0.01,
+        gt=0,
+        description="Least deterministic seconds a neighbourhood counts for under a "
+        "deterministic limit (a tiny one takes almost none: the budget must still end it).",
+    )
 
 
 class RuinRecreateParams(Section):

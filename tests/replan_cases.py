@@ -12,7 +12,7 @@ from optimizer.evaluate import evaluate
 from optimizer.params import SolveParams
 from optimizer.replan import ReplanResult, replan
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 
 NOW = datetime.fromisoformat(at("10:00"))
 
@@ -35,7 +35,7 @@ def day() -> Problem:
 def solved_day() -> tuple[Problem, Plan]:
     """The day solved at dawn."""
     p = day()
-    plan = solve(p, SolveParams(time_limit=5, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     assert plan.kpis["orders_served"] == 6
     return p, plan
 
@@ -48,8 +48,9 @@ def events(*raw: dict[str, Any]) -> list[Event]:
 
 
 def checked(p: Problem, plan: Plan, evs: list[Event], **params: Any) -> ReplanResult:
-    """Re-plan and hold the result against the evaluator, frozen part included."""
-    res = replan(p, plan, NOW, evs, SolveParams(**{"time_limit": 2, "workers": 1, **params}))
+    """Re-plan (on the deterministic budget unless `params` say otherwise) and hold the
+    result against the evaluator, frozen part included."""
+    res = replan(p, plan, NOW, evs, SolveParams(**{**DETERMINISTIC, **params}))
     ev = evaluate(res.problem, res.plan, previous=plan, frozen_before=NOW)
     assert ev.feasible, [str(v) for v in ev.violations]
     assert res.plan.changes is not None
