@@ -19,7 +19,7 @@ from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.replan import day_matrix, recommend, replan
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 
 # The module, not the function the package exports under the same name.
 fast_module = importlib.import_module("optimizer.replan.fast")
@@ -29,7 +29,10 @@ fast_module = importlib.import_module("optimizer.replan.fast")
 def bad_day() -> tuple[Problem, Plan]:
     """A small generated bad day (crews, links, chains, pins, late shifts) and its plan."""
     p = load_problem(generate_day(60, 10, seed=4, bad_day=BadDay.realistic()))
-    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=0.5)
+    quick_probes = {"probe_deterministic": 0.02}
+    params = SolveParams(
+        **{**DETERMINISTIC, "seed": 4, "deterministic_limit": 0.5}, timing=quick_probes
+    )
     return p, solve(p, params).plan
 
 
@@ -148,7 +151,7 @@ def test_fast_path_keeps_a_link_when_an_overrun_moves_one_end():
             order("C", 90, 0, 60, time_windows=[noon], linked=[{"order": "X"}]),
         ],
     )
-    plan = solve(p, SolveParams(time_limit=5, workers=1, seed=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     starts = {
         it.order: (r.technician, it.start)
         for r in plan.routes
