@@ -23,7 +23,7 @@ def _day(orders: int = 60, technicians: int = 10, **kw):
 
 def test_split_keeps_ties_and_pins_and_covers_everything() -> None:
     """Parts cover every order and technician and keep ties and pins together."""
-    inst = compile_problem(_day())
+    inst = compile_problem(_day(bad_day=BadDay(pinned=3)))
     parts = decompose.split(inst, SMALL_PARTS)
     assert len(parts) == 3
     techs = [t for p in parts for t in p.techs]
@@ -35,6 +35,7 @@ def test_split_keeps_ties_and_pins_and_covers_everything() -> None:
     tied = [(o, q) for o, order in enumerate(inst.orders) for q in order.after]
     assert tied, "the generated day has dependencies"
     assert all(part_of[o] == part_of[q] for o, q in tied)
+    assert any(order.pin_tech is not None for order in inst.orders), "and pinned visits"
     for o, order in enumerate(inst.orders):
         if order.pin_tech is not None:
             assert tech_part[order.pin_tech] == part_of[o]
