@@ -136,7 +136,7 @@ def run_solve(
         end = began
         for n, length in enumerate(lengths):
             end += length
-            result = pipeline.run(budget.ending(end).keep(pipeline.plan_seconds), initial)
+            result = pipeline.run(budget.ending(end).keep_work(pipeline.plan_seconds), initial)
             if better(result.plan, best):
                 best = result.plan
                 if clean(best):  # the next stage starts from it

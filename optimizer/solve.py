@@ -61,7 +61,7 @@ def solve(
         budget = Budget.start(params.time_limit, params.deterministic_limit)
     solver = Solver(problem, params, context)
     start = solver.warm_start(initial) if initial is not None else None
-    return solver.run(budget.keep(solver.plan_seconds), start)
+    return solver.run(budget.keep_work(solver.plan_seconds), start)
 
 
 class Solver:

@@ -13,6 +13,7 @@ from factory import order, problem, tech
 from rich.console import Console
 
 import optimizer.solve as solve_module
+from api.cli import timing
 from api.cli.output import plain_table
 from api.cli.timing import output_reserve
 from api.worker import RESULT_SECONDS_PER_ORDER, task_budget
@@ -54,6 +55,17 @@ def test_the_output_reserve_grows_with_the_orders_and_the_summary():
     small, large = _day(2), _day(40)
     assert output_reserve(small, False) < output_reserve(large, False)
     assert output_reserve(large, False) < output_reserve(large, True)
+
+
+def test_the_pace_is_measured_from_the_process_start_only(monkeypatch):
+    """In-process (a test's runner) the pace is 1; counted from the process start it is the
+    start-up's wall time over its CPU time, between 1 and `MAX_PACE`."""
+    monkeypatch.setattr(timing, "_process", [])
+    assert timing.pace() == 1.0
+    monkeypatch.setattr(timing, "_process", [time.monotonic() - 1000.0])
+    assert timing.pace() == timing.MAX_PACE
+    monkeypatch.setattr(timing, "_process", [time.monotonic()])
+    assert timing.pace() == 1.0
 
 
 def test_plain_table_aligns_columns_and_prints_ids_as_they_are():
