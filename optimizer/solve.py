@@ -121,7 +121,9 @@ class Solver:
             # shifts of the few orders it looks at only.
             searching = budget.until(timing.replan_search())
             will_search = budget.limit > 0 and searching.remaining() > 0
-            eligible, fast = fast_path(inst, self.context, lazy=not will_search)
+            eligible, fast = fast_path(
+                inst, self.context, lazy=not will_search, moves=self.params.moves
+            )
             sol, stats = fast, SearchStats(mode="fast-path")
             if will_search and searching.remaining() > 0:
                 sol, stats = search(inst, params, searching, fast)
@@ -140,7 +142,7 @@ class Solver:
             # plan the evaluator rejects, answer with the greedy construction (feasible by
             # design).
             violations = plan.solver["evaluator_violations"]
-            sol = construct(inst, eligible_shifts(inst))
+            sol = construct(inst, eligible_shifts(inst), moves=self.params.moves)
             plan = self._plan(sol, stats, budget.ending(0.0), None, static)
             plan.solver["rejected_by_evaluator"] = violations
         return Result(plan=plan, stats=stats, instance=inst, solution=sol)
