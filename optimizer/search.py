@@ -13,7 +13,7 @@ import numpy as np
 
 from optimizer.budget import Budget
 from optimizer.construct import construct
-from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
+from optimizer.cp.build import CpStatus, add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.decompose import should_decompose, solve_parts
 from optimizer.instance import Instance
@@ -284,7 +284,7 @@ def _full_model(
             if cost < incumbent.objective():
                 stats.improvements += 1
             incumbent = out.solution
-        stats.proven_optimal = out.status == "optimal"
+        stats.proven_optimal = out.status == CpStatus.optimal
         stats.bound = out.bound
     return incumbent, stats
 

@@ -14,7 +14,7 @@ from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.context import Context
-from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
+from optimizer.cp.build import CpStatus, add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
@@ -257,7 +257,7 @@ def _probe(
     if out.solution is None:
         detail = (
             "No nearby route can take it without dropping work already planned."
-            if out.status == "infeasible"
+            if out.status == CpStatus.infeasible
             else "No route had room for it without dropping more valuable work in the time given."
         )
         return Reason(code="capacity", detail=detail)
