@@ -301,20 +301,33 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
 
 
 def _dependency_cycle(p: Problem, order_ids: set[str]) -> list[tuple[str, str]]:
-    """A cycle of `after` relations as its edges, or none (networkx is imported only for a
-    day with such relations: it took 0.15-0.4 s of every command's start)."""
-    edges = [(ref, o.id) for o in p.orders for ref in o.after if ref in order_ids]
-    if not edges:
-        return []
-    import networkx as nx
-
-    graph = nx.DiGraph()
-    graph.add_nodes_from(order_ids)
-    graph.add_edges_from(edges)
-    try:
-        return list(nx.find_cycle(graph))
-    except nx.NetworkXNoCycle:
-        return []
+    """A cycle of `after` relations as its edges (from an order to one that must follow it),
+    or none: a depth-first search in the orders' order. (networkx, imported for this alone,
+    took 0.17 s of CPU of every command's start.)"""
+    follows: dict[str, list[str]] = {}
+    for o in p.orders:
+        for ref in o.after:
+            if ref in order_ids:
+                follows.setdefault(ref, []).append(o.id)
+    on_path: dict[str, bool] = {}  # True while on the current path, False once done
+    for root in [o.id for o in p.orders if o.id in follows]:
+        if root in on_path:
+            continue
+        path, todo = [root], [iter(follows[root])]
+        on_path[root] = True
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                on_path[path.pop()] = False
+                todo.pop()
+            elif on_path.get(nxt):
+                cycle = path[path.index(nxt) :]
+                return list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
+            elif nxt not in on_path:
+                on_path[nxt] = True
+                path.append(nxt)
+                todo.append(iter(follows.get(nxt, ())))
+    return []
 
 
 def _check_links(p: Problem) -> Iterator[FieldError]:
