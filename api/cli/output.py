@@ -109,8 +109,8 @@ def plain_table(
     title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]
 ) -> Text:
     """Rows under a header in columns padded to their widest cell, as one text: what a
-    `rich` table shows without its layout pass, which took 0.7 s for the routes and the
-    unassigned orders of a 1,000-order day (this takes 0.01 s)."""
+    `rich` table shows without its layout pass (with rich tables the summary of a 1,000-order
+    day took 0.5 s of CPU, with these 0.04 s)."""
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
 
     def line(cells: tuple[str, ...]) -> str:
