@@ -67,7 +67,7 @@ def test_run_day_reuses_the_figures_of_an_earlier_sweep() -> None:
     known = {
         "p1_reachable_ids": urgent[:1],
         "mandatory_served_alone": 1,
-        "p1_on_time_p1_only": 1,
+        "p1_on_time_p1_only_ids": urgent[:1],
     }
     record = run_day(
         problem,
@@ -80,4 +80,5 @@ def test_run_day_reuses_the_figures_of_an_earlier_sweep() -> None:
     )
     assert record["p1_reachable_ids"] == urgent[:1] and record["p1_reachable_alone"] == 1
     assert record["mandatory_served_alone"] == 1 and record["p1_on_time_p1_only"] == 1
+    assert record["p1_displaced"] == sorted(set(urgent[:1]) - set(record["p1_on_time_ids"]))
     assert set(record["p1_late_or_unserved"]) | set(record["p1_on_time_ids"]) >= set(urgent[:1])
