@@ -286,13 +286,8 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
 
     yield from _check_links(p)
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(order_ids)
-    graph.add_edges_from((ref, o.id) for o in p.orders for ref in o.after if ref in order_ids)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = []
+    edges = [(ref, o.id) for o in p.orders for ref in o.after if ref in order_ids]
+    cycle = [] if _acyclic(edges) else _find_cycle(order_ids, edges)
     if cycle:
         ids = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
         index = {o.id: i for i, o in enumerate(p.orders)}
@@ -305,6 +300,38 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
             yield FieldError(f"depots[{i}].visit_duration", "visit is longer than the opening")
 
     yield from _check_travel(p)
+
+
+def _acyclic(edges: list[tuple[str, str]]) -> bool:
+    """No dependency cycle among the edges (Kahn's algorithm: quick on the usual acyclic day,
+    which `_find_cycle` then need not search)."""
+    succ: dict[str, list[str]] = {}
+    indegree: dict[str, int] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+        indegree[b] = indegree.get(b, 0) + 1
+        indegree.setdefault(a, 0)
+    ready = [n for n, d in indegree.items() if d == 0]
+    seen = 0
+    while ready:
+        n = ready.pop()
+        seen += 1
+        for m in succ.get(n, ()):
+            indegree[m] -= 1
+            if indegree[m] == 0:
+                ready.append(m)
+    return seen == len(indegree)
+
+
+def _find_cycle(order_ids: set[str], edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One dependency cycle, as the edges networkx finds it."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(order_ids)
+    graph.add_edges_from(edges)
+    try:
+        return list(nx.find_cycle(graph))
+    except nx.NetworkXNoCycle:
+        return []
 
 
 def _check_links(p: Problem) -> Iterator[FieldError]:
