@@ -9,7 +9,7 @@ previous plan and tolerance (`Context`) are inputs of `compile_problem`, not pat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import cast, get_args
@@ -399,20 +399,24 @@ def _kept_compatibility(
     techs: list[TechData],
     depots: list[DepotData],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """`_compatibility` with the rows of orders compiled alike taken from the kept day when
-    no technician and no depot changed; the rows of the other orders computed."""
+    """`_compatibility` with the rows of orders compiled alike taken from the kept day:
+    qualification (the same technicians' skills), and vans and supply when no van and no
+    depot changed; the rest computed."""
+    if any(t.skills != k.skills for t, k in zip(techs, kept.techs, strict=True)):
+        return _compatibility(orders, techs, depots)
     vans_same = all(
-        t.skills == k.skills and t.equipment == k.equipment and t.parts == k.parts
+        t.equipment == k.equipment and t.parts == k.parts
         for t, k in zip(techs, kept.techs, strict=True)
     ) and [(d.id, d.equipment, d.parts) for d in depots] == [
         (d.id, d.equipment, d.parts) for d in kept.depots
     ]
-    if not vans_same:  # vans or depots as the frozen part left them: computed again
-        return _compatibility(orders, techs, depots)
     index = np.array(rows, dtype=np.int64)
     alike = index >= 0
     fresh = [o for o, j in zip(orders, rows, strict=True) if j < 0]
     new = _compatibility(fresh, techs, depots) if fresh else None
+    if not vans_same:  # vans or depots as the frozen part left them: computed again
+        qualified = _rows_from(kept.qualified, index, alike, new, 0)
+        return _compatibility(orders, techs, depots, qualified)
     return (
         _rows_from(kept.qualified, index, alike, new, 0),
         _rows_from(kept.van_ok, index, alike, new, 1),
@@ -479,21 +483,34 @@ def _every(cube: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
 
 
 def _compatibility(
-    orders: list[OrderData], techs: list[TechData], depots: list[DepotData]
+    orders: list[OrderData],
+    techs: list[TechData],
+    depots: list[DepotData],
+    qualified: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """qualified, van_ok and supply_ok for every (order, technician), with numpy."""
-    skills = sorted({k for o in orders for k in o.skills} | {k for t in techs for k in t.skills})
-    need = _matrix([o.skills for o in orders], skills)
-    have = _matrix([t.skills for t in techs], skills)
-    qualified = _every(need[:, None, :] <= have[None, :, :])
+    """qualified (unless given), van_ok and supply_ok for every (order, technician), with
+    numpy; equipment as bit masks (an (order, technician) array, not a cube per kind)."""
+    if qualified is None:
+        skills = sorted(
+            {k for o in orders for k in o.skills} | {k for t in techs for k in t.skills}
+        )
+        need = _matrix([o.skills for o in orders], skills)
+        have = _matrix([t.skills for t in techs], skills)
+        qualified = _every(need[:, None, :] <= have[None, :, :])
     kinds = sorted(
         {e for o in orders for e in o.equipment}
         | {e for t in techs for e in t.equipment}
         | {e for d in depots for e in d.equipment}
     )
-    wants = _matrix([dict.fromkeys(o.equipment, 1) for o in orders], kinds) > 0
-    holds = _matrix([dict.fromkeys(t.equipment, 1) for t in techs], kinds) > 0
-    lacking = wants[:, None, :] & ~holds[None, :, :]  # (O, T, E)
+    bit = {e: 1 << i for i, e in enumerate(kinds)}
+    mask = np.int64 if len(kinds) < 63 else object  # Python integers beyond 62 kinds
+
+    def bits(held: Iterable[str]) -> int:
+        return sum(bit[e] for e in held)
+
+    wants = np.array([bits(o.equipment) for o in orders], dtype=mask)
+    holds = np.array([bits(t.equipment) for t in techs], dtype=mask)
+    lacking = wants[:, None] & ~holds[None, :]  # (O, T): the kinds t's van lacks for o
     parts = sorted(
         {k for o in orders for k in o.parts}
         | {k for t in techs for k in t.parts}
@@ -501,12 +518,12 @@ def _compatibility(
     )
     req = _matrix([o.parts for o in orders], parts)
     stock = _matrix([t.parts for t in techs], parts)
-    van_ok = _every(~lacking) & _every(req[:, None, :] <= stock[None, :, :])
+    van_ok = (lacking == 0) & _every(req[:, None, :] <= stock[None, :, :])
     supply_ok = van_ok.copy()
     for d in depots:
-        lends = np.array([d.has_equipment(e) for e in kinds], dtype=bool)
+        lends = bits(e for e in kinds if d.has_equipment(e))
         limit = np.array([d.part_limit(k) for k in parts], dtype=float)
-        equipment_ok = _every(~(lacking & ~lends[None, None, :]))
+        equipment_ok = (lacking & ~np.array(lends, dtype=mask)) == 0
         parts_ok = _every(req[:, None, :] <= stock[None, :, :] + limit[None, None, :])
         supply_ok |= equipment_ok & parts_ok
     return qualified, van_ok, supply_ok
