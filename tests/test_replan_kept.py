@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from models import Plan, Problem, load_problem
+from models import InvalidInput, Plan, Problem, load_problem
+from models.common import Window
 from models.events import Event, OrderAdded
 from models.problem import Order
 from optimizer.context import Context
@@ -185,3 +186,33 @@ def test_compatibility_matches_its_definition(bad_day):
                 assert inst.qualified[o, t] == qualified, (order.id, tech.id)
                 assert inst.van_ok[o, t] == van, (order.id, tech.id)
                 assert inst.supply_ok[o, t] == supply, (order.id, tech.id)
+
+
+def test_kept_day_checks_events_with_the_same_errors(bad_day):
+    """With the day known valid, events that break the contract give the same errors as a
+    check of the whole updated day: a bad new order, a bad update, a duplicate id."""
+    p, _ = bad_day
+    new, _ = _emergency(p, 0)
+    late = p.horizon.end + timedelta(hours=1)
+    bad = new.model_copy(
+        update={
+            "after": ["NOPE"],
+            "preferred_technicians": ["NOBODY"],
+            "time_windows": [Window(start=p.horizon.start, end=late)],
+        }
+    )
+    updated = p.orders[7].model_copy(update={"crew_size": 99, "after": [p.orders[7].id]})
+    raws = [
+        [{"type": "order_added", "order": bad.model_dump(mode="json")}],
+        [{"type": "order_updated", "order": updated.model_dump(mode="json")}],
+        [{"type": "order_added", "order": {**new.model_dump(mode="json"), "id": p.orders[0].id}}],
+    ]
+    for raw in raws:
+        evs = EVENTS.validate_python(raw)
+        with pytest.raises(InvalidInput) as whole:
+            apply_events(p, evs)
+        with pytest.raises(InvalidInput) as changed:
+            apply_events(p, evs, valid=True)
+        assert whole.value.errors, raw
+        assert changed.value.errors == whole.value.errors
+    assert keep_day(p).valid

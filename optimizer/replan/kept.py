@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass
 
 from models.problem import Problem
+from models.validation import check_problem
 from optimizer.instance import Instance, compile_problem
 from optimizer.travel import TravelMatrix
 
@@ -20,14 +21,16 @@ def problem_key(problem: Problem) -> str:
 
 @dataclass(frozen=True)
 class KeptDay:
-    """A day compiled once: the problem, its content key, its travel matrix and its compiled
-    instance (over that matrix, without a re-plan's context). Problems are values: a kept
-    day serves the problem it was made of, not one changed in place since."""
+    """A day compiled once: the problem, its content key, its travel matrix, its compiled
+    instance (over that matrix, without a re-plan's context) and whether it is valid (then
+    a call checks only what its events change). Problems are values: a kept day serves the
+    problem it was made of, not one changed in place since."""
 
     problem: Problem
     key: str
     travel: TravelMatrix
     instance: Instance
+    valid: bool = False  # the problem passed `check_problem` when it was kept
 
     def serves(self, problem: Problem) -> bool:
         """The day was kept for this problem: the same object, or one of the same content."""
@@ -39,7 +42,8 @@ def keep_day(problem: Problem, travel: TravelMatrix | None = None) -> KeptDay:
     over `travel` when the caller has the day's matrix already."""
     travel = travel or TravelMatrix.from_problem(problem)
     instance = compile_problem(problem, travel)
-    return KeptDay(problem, problem_key(problem), travel, instance)
+    valid = not check_problem(problem)
+    return KeptDay(problem, problem_key(problem), travel, instance, valid)
 
 
 def kept_for(day: KeptDay | None, problem: Problem) -> KeptDay | None:

@@ -63,7 +63,8 @@ def recommend(
     if budget is None and time_limit is not None:
         budget = Budget.start(time_limit)
     day = kept_for(day, problem)
-    updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
+    added = [OrderAdded(type="order_added", order=order)]
+    updated = apply_events(problem, added, valid=day is not None and day.valid)
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen, pins=False)  # the residual leaves them out
     residual = residual_problem(updated, frozen, now)

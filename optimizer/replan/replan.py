@@ -63,7 +63,7 @@ def replan(
     if budget is None:
         budget = Budget.start(params.time_limit, params.deterministic_limit)
     day = kept_for(day, problem)
-    updated = apply_events(problem, events)
+    updated = apply_events(problem, events, valid=day is not None and day.valid)
     frozen = freeze(updated, plan, now, events)
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
