@@ -366,11 +366,13 @@ def _kept_day(
     problem: Problem, travel: TravelMatrix, tech_idx: dict[str, int], context: Context | None
 ) -> Instance | None:
     """The context's kept day when the problem's orders may be compiled alike from it: the
-    same horizon start and technicians, and a travel matrix with the day's rows at the same
+    same horizon and technicians, and a travel matrix with the day's rows at the same
     indices (the kept matrix, or one extended from it)."""
     kept = context.kept if context is not None else None
     if kept is None or kept.origin != problem.horizon.start or kept.tech_idx != tech_idx:
         return None
+    if kept.horizon != _secs(problem.horizon.end - problem.horizon.start):
+        return None  # orders without windows are open over the whole horizon
     n = len(kept.travel.keys)
     if travel is not kept.travel and travel.keys[:n] != kept.travel.keys:
         return None

@@ -216,3 +216,17 @@ def test_kept_day_checks_events_with_the_same_errors(bad_day):
         assert whole.value.errors, raw
         assert changed.value.errors == whole.value.errors
     assert keep_day(p).valid
+
+
+def test_kept_orders_are_not_taken_for_another_horizon(bad_day):
+    """A problem with the day's very orders but a longer horizon compiles them afresh (an
+    order without windows is open until the horizon's end)."""
+    p, plan = bad_day
+    day = keep_day(p)
+    horizon = p.horizon.model_copy(update={"end": p.horizon.end + timedelta(hours=6)})
+    longer = p.model_copy(update={"horizon": horizon})
+    assert any(not o.time_windows for o in longer.orders)
+    context = Context(previous=plan, travel=day.travel)
+    fresh = compile_problem(longer, context=context)
+    derived = compile_problem(longer, context=dataclasses.replace(context, kept=day.instance))
+    _same_instance(derived, fresh)
