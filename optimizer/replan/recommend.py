@@ -6,9 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.events import (
-    OrderAdded,
-)
+from models.events import Event, OrderAdded
 from models.plan import Change, Plan, Recommendation
 from models.problem import Order, Problem
 from optimizer.budget import Budget
@@ -63,7 +61,7 @@ def recommend(
     if budget is None and time_limit is not None:
         budget = Budget.start(time_limit)
     day = kept_for(day, problem)
-    added = [OrderAdded(type="order_added", order=order)]
+    added: list[Event] = [OrderAdded(type="order_added", order=order)]
     updated = apply_events(problem, added, valid=day is not None and day.valid)
     frozen = freeze(updated, plan, now, [])
     updated = fold_frozen(updated, frozen, pins=False)  # the residual leaves them out
