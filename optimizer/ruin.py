@@ -239,7 +239,8 @@ class RuinRecreate:
         first (Ropke and Pisinger's worst removal), each with the visits before it in its
         route that make it late; empty on the other moves or when none is late."""
         rng, inst = self.rng, self.inst
-        if rng.random() >= self.tuning.late_share:
+        share = self.tuning.late_share
+        if share <= 0 or rng.random() >= share:  # at 0, no draw: the moves of before
             return []
         late = sorted(
             ((lateness(inst, x, st), x) for x, st in sol.start.items()),
