@@ -37,6 +37,13 @@ class RosterParams(BaseModel):
     lns_first_share: float = Field(
         default=0.3, gt=0, le=1, description="Share of the budget for the whole-model solve."
     )
+    lns_last_share: float = Field(
+        default=0.3,
+        ge=0,
+        lt=1,
+        description="Share of the budget left after the first whole-model solve that is kept "
+        "for a last one, hinted with the LNS incumbent (whose bound can then prove it).",
+    )
     lns_first_only_vars: int = Field(
         default=6000,
         ge=0,
@@ -70,12 +77,22 @@ class RosterParams(BaseModel):
 
 @dataclass
 class Budget:
-    """What is left of a solve's wall-clock and deterministic budgets."""
+    """What is left of a solve's wall-clock and deterministic budgets, less what is reserved
+    for a later phase (`reserve`)."""
 
     wall: float
     deterministic: float | None = None
     began: float = field(default_factory=time.perf_counter)
     spent_deterministic: float = 0.0
+    reserved_wall: float = 0.0
+    reserved_deterministic: float = 0.0
+
+    def reserve(self, share: float) -> None:
+        """Keep `share` of what is left now for a later phase (0 releases the reserve)."""
+        self.reserved_wall = self.reserved_deterministic = 0.0
+        self.reserved_wall = share * self.wall_left()
+        det = self.deterministic_left()
+        self.reserved_deterministic = 0.0 if det is None else share * det
 
     def elapsed(self) -> float:
         """Wall seconds since the solve began."""
@@ -83,13 +100,14 @@ class Budget:
 
     def wall_left(self) -> float:
         """Wall seconds left (never negative)."""
-        return max(0.0, self.wall - self.elapsed())
+        return max(0.0, self.wall - self.elapsed() - self.reserved_wall)
 
     def deterministic_left(self) -> float | None:
         """Deterministic seconds left, or None without a deterministic budget."""
         if self.deterministic is None:
             return None
-        return max(0.0, self.deterministic - self.spent_deterministic)
+        spent = self.spent_deterministic + self.reserved_deterministic
+        return max(0.0, self.deterministic - spent)
 
     def exhausted(self) -> bool:
         """True when either budget is spent."""
