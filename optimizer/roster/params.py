@@ -57,6 +57,11 @@ class RosterParams(BaseModel):
         description="Add the redundant flow of run lengths (a tighter LP bound, a slower "
         "first solution).",
     )
+    last_run_patterns: bool = Field(
+        default=True,
+        description="Add the redundant flow of run lengths to the last whole-model solve "
+        "after LNS, which starts from the incumbent, so only its tighter bound counts.",
+    )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
     def resolved(self, problem: RosterProblem) -> RosterParams:

@@ -217,6 +217,8 @@ def finish(search: Search) -> None:
     budget = search.budget
     if search.assignment is None or search.proven or search.infeasible or budget.exhausted():
         return
+    if search.params.last_run_patterns and not search.params.run_patterns:
+        search.rm = build_model(search.rm_inst, redundant=("run_patterns",))
     search.rm.hint(search.assignment)
     solver = search.run(budget.wall_left(), budget.deterministic_left(), search.params.seed + 2)
     search.take(solver)
