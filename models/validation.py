@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import networkx as nx
 from pydantic import BaseModel, ValidationError
 
 from models.common import XY, LatLon, Location, NodeRef, Window
@@ -286,13 +285,7 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
 
     yield from _check_links(p)
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(order_ids)
-    graph.add_edges_from((ref, o.id) for o in p.orders for ref in o.after if ref in order_ids)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = []
+    cycle = _dependency_cycle(p, order_ids)
     if cycle:
         ids = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
         index = {o.id: i for i, o in enumerate(p.orders)}
@@ -305,6 +298,36 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
             yield FieldError(f"depots[{i}].visit_duration", "visit is longer than the opening")
 
     yield from _check_travel(p)
+
+
+def _dependency_cycle(p: Problem, order_ids: set[str]) -> list[tuple[str, str]]:
+    """A cycle of `after` relations as its edges (from an order to one that must follow it),
+    or none: a depth-first search in the orders' order. (networkx, imported for this alone,
+    took 0.17 s of CPU of every command's start.)"""
+    follows: dict[str, list[str]] = {}
+    for o in p.orders:
+        for ref in o.after:
+            if ref in order_ids:
+                follows.setdefault(ref, []).append(o.id)
+    on_path: dict[str, bool] = {}  # True while on the current path, False once done
+    for root in [o.id for o in p.orders if o.id in follows]:
+        if root in on_path:
+            continue
+        path, todo = [root], [iter(follows[root])]
+        on_path[root] = True
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                on_path[path.pop()] = False
+                todo.pop()
+            elif on_path.get(nxt):
+                cycle = path[path.index(nxt) :]
+                return list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
+            elif nxt not in on_path:
+                on_path[nxt] = True
+                path.append(nxt)
+                todo.append(iter(follows.get(nxt, ())))
+    return []
 
 
 def _check_links(p: Problem) -> Iterator[FieldError]:
@@ -400,6 +423,8 @@ def _check_travel(p: Problem) -> Iterator[FieldError]:
     )
     node_ids = [n.id for n in travel.nodes]
     known = set(node_ids)
+    import networkx as nx  # road networks only (see `_dependency_cycle`)
+
     graph = nx.DiGraph()
     graph.add_nodes_from(node_ids)
     for e, edge in enumerate(travel.edges):

@@ -14,7 +14,7 @@ from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.context import Context
-from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
+from optimizer.cp.build import CpStatus, add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
@@ -61,7 +61,7 @@ def solve(
         budget = Budget.start(params.time_limit, params.deterministic_limit)
     solver = Solver(problem, params, context)
     start = solver.warm_start(initial) if initial is not None else None
-    return solver.run(budget.keep(solver.plan_seconds), start)
+    return solver.run(budget.keep_work(solver.plan_seconds), start)
 
 
 class Solver:
@@ -121,13 +121,17 @@ class Solver:
             # shifts of the few orders it looks at only.
             searching = budget.until(timing.replan_search())
             will_search = budget.limit > 0 and searching.remaining() > 0
-            eligible, fast = fast_path(inst, self.context, lazy=not will_search)
+            eligible, fast = fast_path(
+                inst, self.context, lazy=not will_search, moves=self.params.moves
+            )
             sol, stats = fast, SearchStats(mode="fast-path")
             if will_search and searching.remaining() > 0:
                 sol, stats = search(inst, params, searching, fast)
                 if (sol.cost or 0) > (fast.cost or 0):
                     sol = fast
         cut = searching.expired()  # before the probes: their own stage ends later
+        if stats.mode != "fast-path":
+            sol = self._search_on(sol, stats, budget, static)
         plan = self._plan(sol, stats, budget, eligible, static)
         cut = cut or time.monotonic() >= budget.end_of(timing.reasons())
         if budget.deterministic is not None and cut:
@@ -140,10 +144,40 @@ class Solver:
             # plan the evaluator rejects, answer with the greedy construction (feasible by
             # design).
             violations = plan.solver["evaluator_violations"]
-            sol = construct(inst, eligible_shifts(inst))
+            sol = construct(inst, eligible_shifts(inst), moves=self.params.moves)
             plan = self._plan(sol, stats, budget.ending(0.0), None, static)
             plan.solver["rejected_by_evaluator"] = violations
         return Result(plan=plan, stats=stats, instance=inst, solution=sol)
+
+    def _search_on(
+        self,
+        sol: Solution,
+        stats: SearchStats,
+        budget: Budget,
+        static: dict[int, list[Reason]] | None,
+    ) -> Solution:
+        """The search's solution, or a better one: when it leaves no order for the probes
+        (each is served, or out for a static reason) and it did not prove its solution
+        optimal, the probes' stage is the search's too: it goes on from its solution until
+        that stage ends. Not under a deterministic limit, where work, not the clock, ends
+        each stage (the plan must not depend on the machine)."""
+        inst, timing = self.instance, self.params.timing
+        if budget.deterministic is not None or stats.proven_optimal:
+            return sol
+        served = sol.shifts_of()
+        static = static or {}
+        if any(o not in served and o not in static for o in range(len(inst.orders))):
+            return sol
+        rest = budget.until(timing.reasons())
+        if rest.remaining() < timing.search_on_seconds:
+            return sol
+        more, more_stats = search(inst, self.params, rest, sol)
+        stats.iterations += more_stats.iterations
+        stats.moves += more_stats.moves
+        stats.improvements += more_stats.improvements
+        stats.deterministic_time += more_stats.deterministic_time
+        stats.chains = max(stats.chains, more_stats.chains)
+        return more if more.objective() < sol.objective() else sol
 
     def _plan(
         self,
@@ -255,7 +289,7 @@ def _probe(
     if out.solution is None:
         detail = (
             "No nearby route can take it without dropping work already planned."
-            if out.status == "infeasible"
+            if out.status == CpStatus.infeasible
             else "No route had room for it without dropping more valuable work in the time given."
         )
         return Reason(code="capacity", detail=detail)
