@@ -1,5 +1,9 @@
 """`solve_roster(problem, params, initial) -> RosterResult`: CP-SAT on the whole model, with
-large neighbourhood search over windows of days and groups of people on large instances."""
+large neighbourhood search over windows of days and groups of people on large instances.
+
+With LNS on an instance that has a whole model, the budget goes in three phases: the whole
+model (`lns_first_share`), neighbourhoods, then the whole model again, hinted with the
+incumbent (`lns_last_share` of what the first phase left), for a bound that can prove it."""
 
 from __future__ import annotations
 
