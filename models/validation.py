@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from models.common import XY, LatLon, Location, NodeRef, Window
 from models.geo import nearest_nodes
-from models.problem import Euclidean, Haversine, Matrix, Problem, RoadNetwork
+from models.problem import Euclidean, Haversine, Matrix, Order, Problem, RoadNetwork
 
 
 @dataclass(frozen=True)
@@ -191,12 +191,27 @@ def _remap(error: FieldError, index_maps: dict[str, list[int]]) -> FieldError:
     return FieldError(re.sub(pattern, fix, error.path), re.sub(pattern, fix, error.message))
 
 
-def check_problem(problem: Problem, num_technicians: int | None = None) -> list[FieldError]:
+def check_problem(
+    problem: Problem, num_technicians: int | None = None, *, valid: Problem | None = None
+) -> list[FieldError]:
     """Every cross-field error of a parsed problem (empty when it is valid).
 
     `num_technicians` is the size of the field force when some technicians were set aside
-    as malformed (crews are checked against the whole force)."""
-    return list(_check(problem, num_technicians))
+    as malformed (crews are checked against the whole force). `valid`: a valid problem this
+    one was derived from (a re-plan's day before its events): where both have the same
+    horizon and technicians, the orders and technicians of `valid` found here unchanged (the
+    same objects) are not checked again on their own (what they refer to still is)."""
+    return list(_check(problem, num_technicians, _unchanged(problem, valid)))
+
+
+def _unchanged(problem: Problem, valid: Problem | None) -> set[int]:
+    """Ids of the objects of `valid` (orders, technicians) that need no check of their own
+    in `problem`: none unless the horizon and the technicians' ids are the same."""
+    if valid is None or valid.horizon != problem.horizon:
+        return set()
+    if [t.id for t in valid.technicians] != [t.id for t in problem.technicians]:
+        return set()
+    return {id(o) for o in valid.orders} | {id(t) for t in valid.technicians}
 
 
 def _duplicates(ids: Iterable[tuple[str, str]], what: str) -> Iterator[FieldError]:
@@ -212,7 +227,14 @@ def _inside(window: Window, horizon: Window) -> bool:
     return horizon.start <= window.start and window.end <= horizon.end
 
 
-def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldError]:
+def _refers_to(o: Order, order_ids: set[str]) -> bool:
+    """Every order that o waits for or is linked to is among `order_ids`."""
+    return all(a in order_ids for a in o.after) and all(k.order in order_ids for k in o.linked)
+
+
+def _check(
+    p: Problem, num_technicians: int | None = None, unchanged: set[int] | None = None
+) -> Iterator[FieldError]:
     h = p.horizon
     tech_ids = {t.id for t in p.technicians}
     order_ids = {o.id for o in p.orders}
@@ -231,7 +253,10 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
         "shift",
     )
 
+    unchanged = unchanged or set()
     for i, t in enumerate(p.technicians):
+        if id(t) in unchanged:
+            continue
         base = f"technicians[{i}]"
         shifts = sorted(enumerate(t.shifts), key=lambda ks: ks[1].start)
         for (_, first), (k, second) in itertools.pairwise(shifts):
@@ -246,6 +271,8 @@ def _check(p: Problem, num_technicians: int | None = None) -> Iterator[FieldErro
                     yield FieldError(f"{spath}.breaks[{b}]", "break window lies outside the shift")
 
     for i, o in enumerate(p.orders):
+        if id(o) in unchanged and _refers_to(o, order_ids):
+            continue  # valid alone before, and what it refers to is still there
         base = f"orders[{i}]"
         for w, win in enumerate(o.time_windows):
             if not _inside(win, h):
