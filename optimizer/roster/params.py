@@ -52,6 +52,26 @@ class RosterParams(BaseModel):
     lns_step_time: float = Field(default=2.0, gt=0, description="Seconds per LNS sub-solve.")
     lns_days: int = Field(default=7, ge=1, description="Initial window of days re-optimised.")
     lns_staff: int = Field(default=3, ge=1, description="Initial group of people re-optimised.")
+    lns_grow: float = Field(
+        default=1.15,
+        ge=1,
+        description="Neighbourhood size factor after a sub-solve proved optimal.",
+    )
+    lns_shrink: float = Field(
+        default=0.85,
+        gt=0,
+        le=1,
+        description="Neighbourhood size factor after a sub-solve ran out of time.",
+    )
+    lns_row_time: float = Field(
+        default=0.5, gt=0, description="Wall seconds a one-person model gets at least."
+    )
+    lns_step_cost: float = Field(
+        default=0.1,
+        ge=0,
+        description="Deterministic seconds each LNS step costs at least (its set-up is not "
+        "counted by CP-SAT), so that a deterministic budget bounds the number of steps.",
+    )
     run_patterns: bool = Field(
         default=False,
         description="Add the redundant flow of run lengths (a tighter LP bound, a slower "
