@@ -160,6 +160,15 @@ class RuinRecreateParams(Section):
         description="Starting acceptance threshold per removed order, as a share of the "
         "routing cost per served order (it falls to 0).",
     )
+    late_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the related removals that take late orders instead (the latest "
+        "most likely, each with the visits before it in its route) on a day whose lateness "
+        "is priced, once every order that can be is served (off by default: hhcrsp C better, "
+        "B worse, see docs/algorithm.md).",
+    )
     failed_keys: int = Field(
         default=16,
         ge=1,
