@@ -20,7 +20,7 @@ from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import Entry, RoutePool
-from optimizer.retime import Ties, compact, insert_pushed
+from optimizer.retime import Ties, insert_pushed
 from optimizer.solution import Solution
 from optimizer.state import SegmentCache
 from optimizer.timing import lateness
@@ -210,17 +210,6 @@ class RuinRecreate:
             self.exchange_pays += 0.02 * ((made > 0) - self.exchange_pays)
         cand.cost = solution_cost(inst, cand, self.costs)
         return ins
-
-    def compacted(self, sol: Solution) -> Solution:
-        """sol with its tied starts as early as its routes allow (`optimizer.retime`), when
-        that is cheaper; sol itself otherwise."""
-        if not self.ties.active:
-            return sol
-        ins = self.inserter(sol)
-        if not compact(ins, self.ties):
-            return sol
-        ins.sol.cost = solution_cost(self.inst, ins.sol)
-        return ins.sol if ins.sol.cost < (sol.cost or 0) else sol
 
     def _related(self, seed: int, sol: Solution) -> list[int]:
         """The seed (if served) and the orders nearest to it (Shaw relatedness by place)."""
