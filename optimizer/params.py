@@ -180,7 +180,8 @@ class RuinRecreateParams(Section):
         description="The share of late removals adapts (adaptive large neighbourhood search, "
         "Ropke and Pisinger 2006): late and related removals start weighted `late_share` to "
         "the rest, and each kind's weight follows the scores of its moves (new best 33, "
-        "better 9, accepted 13, rejected 0); at `late_share` 0 there are no late removals.",
+        "better 9, accepted worse 13, rejected or equal 0); at `late_share` 0 there are no "
+        "late removals.",
     )
     late_reaction: float = Field(
         default=0.05,

@@ -27,7 +27,8 @@ from optimizer.timing import lateness
 
 SCORES = (33.0, 9.0, 13.0)
 """Scores of a move for the adaptive removal weights (Ropke and Pisinger 2006): a new best
-solution, a better current one, an accepted worse or equal one; a rejected move scores 0."""
+solution, a better current one, an accepted worse one; a rejected move or one to a solution
+of the same cost scores 0."""
 SCORE_SCALE = 10.0
 """Starting sum of the adaptive weights, near the mean score of a move."""
 
@@ -394,7 +395,8 @@ def anneal(
         if value < current.sol.objective() + allowed * size:
             score = SCORES[0] if value < best.objective() else SCORES[1]
             if value >= current.sol.objective():
-                score = SCORES[2]
+                # An equal solution is most often the same one: no reward for going nowhere.
+                score = SCORES[2] if value > current.sol.objective() else 0.0
             current = cand
             if value < best.objective():
                 best = cand.sol
