@@ -161,13 +161,13 @@ class RuinRecreateParams(Section):
         "routing cost per served order (it falls to 0).",
     )
     late_share: float = Field(
-        default=0.0,
+        default=0.5,
         ge=0,
         le=1,
         description="Share of the related removals that take late orders instead (the latest "
-        "most likely, each with the visits before it in its route) on a day whose lateness "
-        "is priced, once every order that can be is served (off by default: hhcrsp C better, "
-        "B worse, see docs/algorithm.md).",
+        "most likely, each with the visits that hold it back) on a day whose lateness "
+        "is priced, once every order that can be is served; the starting share when "
+        "`late_adaptive` (see docs/algorithm.md).",
     )
     late_causes: bool = Field(
         default=True,
