@@ -83,6 +83,42 @@ class RosterParams(BaseModel):
         "after LNS (a tighter bound; off by default: its arcs are not hinted, and on "
         "Instance8, 14 and 16 at 60-100 s the run then found no solution, its bound no better).",
     )
+    colgen: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Column generation for the Dantzig-Wolfe lower bound (and a roster from "
+        "its columns) after the first whole-model solve: auto = when that solve did not "
+        "prove the optimum and the instance has a whole model (on = also without LNS).",
+    )
+    colgen_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of the budget left after the first whole-model solve that column "
+        "generation may spend (it stops earlier when the bound can rise no more).",
+    )
+    colgen_ip_share: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description="Share of the budget left after column generation for the best roster "
+        "made of its columns (price and branch).",
+    )
+    colgen_smoothing: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description="Dual smoothing of column generation: the weight of the best duals so far "
+        "in the duals each pricing run uses (0: the master's own duals).",
+    )
+    colgen_pricing_time: float = Field(
+        default=2.0, gt=0, description="Seconds (deterministic too) one pricing run gets at most."
+    )
+    colgen_cuts: bool = Field(
+        default=True,
+        description="Give the last whole-model solve the Lagrangian constraints of column "
+        "generation's best duals (each person's reduced cost at least its proven minimum, the "
+        "objective at least the bound they add up to), not only the rounded-up bound.",
+    )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
     def resolved(self, problem: RosterProblem) -> RosterParams:
