@@ -156,3 +156,13 @@ def test_solve_with_column_generation_is_reproducible_and_bounded() -> None:
     assert stats["iterations"] > 0 and stats["bound"] is not None
     assert first.objective.bound is not None
     assert stats["bound"] <= first.objective.bound <= ev.value
+
+
+def test_the_dive_ends_with_a_roster_that_keeps_every_rule() -> None:
+    """Diving in Instance2's master after column generation fixes everyone to a row: the
+    roster keeps every labour rule and costs at least the bound."""
+    inst = RosterInstance.from_problem(curtois.load("Instance2"))
+    out = colgen.generate(inst, Budget(600.0, 2.0), dive=(600.0, 2.0))
+    assert out.dive_roster is not None and out.bound is not None
+    ev = evaluate_assignment(inst, out.dive_roster)
+    assert ev.feasible and ev.value >= out.bound

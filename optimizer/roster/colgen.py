@@ -23,6 +23,7 @@ bound, so the bound stays valid. Pricing happens at duals smoothed towards the b
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -187,6 +188,9 @@ class ColumnGeneration:
     """The cover duals (times SCALE) of the best bound."""
     person_bounds: list[int] = field(default_factory=list)
     """At those duals, each person's least reduced cost (times SCALE), proven."""
+    dive_roster: list[list[int]] | None = None
+    """The roster of the dive, when asked."""
+    dive_wall_time: float | None = None
 
     def stats(self) -> dict[str, object]:
         """A summary for the result's solver statistics."""
@@ -224,6 +228,7 @@ class Master:
         objective.SetMinimization()
         self.known: set[tuple[int, tuple[int, ...]]] = set()
         self.columns: list[Column] = []
+        self.vars: list[pywraplp.Variable] = []
         self.people_with_columns: set[int] = set()
 
     def add(self, column: Column) -> bool:
@@ -238,8 +243,48 @@ class Master:
             self.cover[k].SetCoefficient(var, 1)
         self.lp.Objective().SetCoefficient(var, column.cost)
         self.columns.append(column)
+        self.vars.append(var)
         self.people_with_columns.add(column.staff)
         return True
+
+    def dive(
+        self,
+        people: list[Person],
+        price_free: Callable[[list[Person]], int],
+        clock: Budget,
+        rounds: int,
+    ) -> list[list[int]]:
+        """A roster by diving: fix every person whose LP row is whole (else the one of the
+        largest value) to that row, price the people still free (`rounds` times at most,
+        while it adds columns), and again until everyone is fixed; when `clock` runs out,
+        everyone left takes their largest row at once. The cover rows' slacks keep every
+        LP feasible, so the dive always ends with a roster."""
+        fixed: dict[int, Column] = {}
+        while len(fixed) < len(people):
+            free = [p for p in people if p.staff not in fixed]
+            for _ in range(rounds):
+                if clock.exhausted() or not price_free(free):
+                    break
+            self.solve()
+            best: dict[int, tuple[float, int]] = {}
+            for j, (column, var) in enumerate(zip(self.columns, self.vars, strict=True)):
+                if column.staff in fixed:
+                    continue
+                value = var.solution_value()
+                if column.staff not in best or value > best[column.staff][0]:
+                    best[column.staff] = (value, j)
+            whole = [e for e, (value, _) in best.items() if value > 1 - EPS]
+            if clock.exhausted():
+                whole = list(best)
+            elif not whole:
+                whole = [max(best, key=lambda e: (best[e][0], -e))]
+            for e in whole:
+                chosen = best[e][1]
+                fixed[e] = self.columns[chosen]
+                for j, column in enumerate(self.columns):
+                    if column.staff == e and j != chosen:
+                        self.vars[j].SetUb(0)
+        return [list(fixed[e].row) for e in range(len(people))]
 
     def solve(self) -> tuple[float, list[float], list[float]]:
         """The LP value, the cover duals and the convexity duals."""
@@ -270,12 +315,18 @@ def generate(
     stop_at: int | None = None,
     smoothing: float = 0.5,
     pricing_time: float = 2.0,
+    dive: tuple[float, float | None] | None = None,
+    dive_rounds: int = 2,
 ) -> ColumnGeneration:
     """Column generation until the rounded-up bound can no longer rise (it meets the
     restricted master's LP value rounded up), reaches `stop_at` (an incumbent's value), or
     `budget` is spent. `initial` (a roster) seeds the master with its rows; people without a
     column get one priced at zero duals. Pricing runs on `workers` threads of one CP-SAT
-    worker each, people in order, so that one worker and a deterministic budget reproduce."""
+    worker each, people in order, so that one worker and a deterministic budget reproduce.
+
+    With a `dive` budget (wall and deterministic seconds from its start), a roster follows
+    from the master (`Master.dive`), with at most `dive_rounds` pricing rounds between
+    fixings."""
     out = ColumnGeneration()
     people = [Person(inst, e) for e in range(inst.num_staff)]
     master = Master(inst)
@@ -289,12 +340,12 @@ def generate(
     best_scaled: int | None = None
 
     def lagrangian(
-        duals: list[int], who: list[Person]
+        duals: list[int], who: list[Person], clock: Budget = budget
     ) -> tuple[int | None, list[Column], list[int]]:
         """SCALE x L(duals) (None when unknown), the columns the pricing found and each
         person's proven bound."""
-        det = budget.deterministic_left()
-        wall = min(pricing_time, budget.wall_left())
+        det = clock.deterministic_left()
+        wall = min(pricing_time, clock.wall_left())
         det_each = None if det is None else min(pricing_time, det / max(1, len(who)))
         runs = list(
             pool.map(
@@ -307,7 +358,7 @@ def generate(
         bounds: list[int] = []
         known = True
         for bound, columns, det_spent, infeasible in runs:
-            budget.spent_deterministic += det_spent
+            clock.spent_deterministic += det_spent
             out.pricing_runs += 1
             if infeasible:
                 out.infeasible = True
@@ -376,6 +427,25 @@ def generate(
                 alpha = 0.0  # mis-priced: the next run prices at the LP duals themselves
             else:
                 alpha = smoothing
+        proven = stop_at is not None and out.bound is not None and out.bound >= stop_at
+        if dive is not None and not out.infeasible and not proven:
+            clock = Budget(*dive)
+
+            def price_free(free: list[Person]) -> int:
+                """Columns of negative reduced cost at the master's duals for `free`."""
+                _, duals, convexity = master.solve()
+                _, columns, _ = lagrangian(rounded(inst, duals), free, clock)
+                return sum(
+                    1
+                    for column in columns
+                    if column.cost - sum(duals[k] for k in column.cells) - convexity[column.staff]
+                    < -EPS
+                    and master.add(column)
+                )
+
+            out.dive_roster = master.dive(people, price_free, clock, dive_rounds)
+            budget.spent_deterministic += clock.spent_deterministic
+            out.dive_wall_time = round(clock.elapsed(), 3)
     finally:
         pool.shutdown(wait=True)
         out.columns = master.columns
@@ -464,9 +534,9 @@ def improve_bound(search: Search) -> None:
     params, budget = search.params, search.budget
     assert params.seed is not None
     inst = search.rm_inst
-    det = budget.deterministic_left()
-    share = params.colgen_share
-    phase = Budget(budget.wall_left() * share, None if det is None else det * share)
+    wall, det = budget.wall_left(), budget.deterministic_left()
+    share, dive = params.colgen_share, params.colgen_dive_share
+    phase = Budget(wall * share, None if det is None else det * share)
     cg = generate(
         inst,
         phase,
@@ -476,12 +546,22 @@ def improve_bound(search: Search) -> None:
         stop_at=search.value,
         smoothing=params.colgen_smoothing,
         pricing_time=params.colgen_pricing_time,
+        dive=(wall * (1 - share) * dive, None if det is None else det * (1 - share) * dive)
+        if dive > 0
+        else None,
+        dive_rounds=params.colgen_dive_rounds,
     )
     budget.spent_deterministic += phase.spent_deterministic
     search.stats["colgen"] = cg.stats() | {"wall_time": round(phase.elapsed(), 3)}
     if cg.infeasible:
         search.infeasible = True
         return
+    if cg.dive_roster is not None:
+        value = evaluate_assignment(inst, cg.dive_roster).value
+        search.stats["colgen"] |= {"dive_value": value, "dive_wall_time": cg.dive_wall_time}
+        if search.value is None or value < search.value:
+            search.assignment, search.value = cg.dive_roster, value
+            search.note_improvement()
     search.lagrangian = cg
     if cg.bound is not None:
         search.bound = cg.bound if search.bound is None else max(search.bound, cg.bound)

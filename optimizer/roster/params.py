@@ -86,18 +86,30 @@ class RosterParams(BaseModel):
     colgen: Literal["auto", "on", "off"] = Field(
         default="auto",
         description="Column generation for the Dantzig-Wolfe lower bound (and a roster from "
-        "its columns) after the first whole-model solve: auto = when that solve did not "
-        "prove the optimum and the instance has a whole model (on = also without LNS).",
+        "its columns) after the first whole-model solve (or the first roster, on instances "
+        "solved by parts): auto = on instances with LNS and a whole model, when that solve "
+        "did not prove the optimum; on = also without LNS, and by parts.",
     )
     colgen_share: float = Field(
-        default=0.5,
+        default=0.4,
         gt=0,
         le=1,
         description="Share of the budget left after the first whole-model solve that column "
         "generation may spend (it stops earlier when the bound can rise no more).",
     )
+    colgen_dive_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of the budget left after column generation's own share for a "
+        "roster by diving in its master (fix the people whose LP row is whole, else the "
+        "largest, price the others, again); 0: no dive.",
+    )
+    colgen_dive_rounds: int = Field(
+        default=2, ge=0, description="Pricing rounds of the dive between two fixings, at most."
+    )
     colgen_ip_share: float = Field(
-        default=0.15,
+        default=0.1,
         ge=0,
         le=1,
         description="Share of the budget left after column generation for the best roster "
