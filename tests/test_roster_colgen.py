@@ -166,3 +166,20 @@ def test_the_dive_ends_with_a_roster_that_keeps_every_rule() -> None:
     assert out.dive_roster is not None and out.bound is not None
     ev = evaluate_assignment(inst, out.dive_roster)
     assert ev.feasible and ev.value >= out.bound
+
+
+def test_lagrangian_cuts_keep_the_optimum() -> None:
+    """The whole model of generated weeks with column generation's Lagrangian constraints
+    added has the same proven optimum as without them (they cut off no optimal roster),
+    which is at least column generation's bound."""
+    for seed in (1, 3):
+        inst = week(5, seed)
+        out = colgen.generate(inst, Budget(600.0, 20.0))
+        rm = build_model(inst)
+        colgen.add_lagrangian_cuts(rm, out)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_deterministic_time = 60.0
+        assert solver.solve(rm.model) == cp_model.OPTIMAL
+        value = evaluate_assignment(inst, rm.assignment(solver)).value
+        assert out.bound is not None and out.bound <= value == optimum(inst)

@@ -345,7 +345,8 @@ def generate(
         """SCALE x L(duals) (None when unknown), the columns the pricing found and each
         person's proven bound."""
         det = clock.deterministic_left()
-        wall = min(pricing_time, clock.wall_left())
+        # under a deterministic budget, that one binds (the rows then do not depend on load)
+        wall = clock.wall_left() if det is not None else min(pricing_time, clock.wall_left())
         det_each = None if det is None else min(pricing_time, det / max(1, len(who)))
         runs = list(
             pool.map(

@@ -87,8 +87,17 @@ class RosterParams(BaseModel):
         default="auto",
         description="Column generation for the Dantzig-Wolfe lower bound (and a roster from "
         "its columns) after the first whole-model solve (or the first roster, on instances "
-        "solved by parts): auto = on instances with LNS and a whole model, when that solve "
-        "did not prove the optimum; on = also without LNS, and by parts.",
+        "solved by parts): auto = on instances with LNS and at most `colgen_max_vars` shift "
+        "variables, when that solve did not prove the optimum; on = always (also without "
+        "LNS, and by parts).",
+    )
+    colgen_max_vars: int = Field(
+        default=1500,
+        ge=0,
+        description="Largest instance (shift variables) where `auto` turns column generation "
+        "on: above it, it takes too much of a minute's budget before converging "
+        "(Instance8-10: not converged in 25 s on a loaded machine), where the bound of the "
+        "whole model is already close and LNS needs the time.",
     )
     colgen_share: float = Field(
         default=0.4,

@@ -152,7 +152,9 @@ def solve_roster(
     # neighbourhoods. Smaller ones get a share of the budget on the whole model first, where
     # CP-SAT often proves the optimum.
     by_parts = use_lns and num_vars > params.lns_first_only_vars
-    use_colgen = params.colgen == "on" or (params.colgen == "auto" and use_lns and not by_parts)
+    use_colgen = params.colgen == "on" or (
+        params.colgen == "auto" and use_lns and num_vars <= params.colgen_max_vars
+    )
     search = Search(
         inst,
         None if by_parts else build_model(inst, redundant=search_redundant(params)),
