@@ -153,7 +153,7 @@ def solve_roster(
     # CP-SAT often proves the optimum.
     by_parts = use_lns and num_vars > params.lns_first_only_vars
     use_colgen = params.colgen == "on" or (
-        params.colgen == "auto" and use_lns and num_vars <= params.colgen_max_vars
+        params.colgen == "auto" and use_lns and not by_parts and num_vars <= params.colgen_max_vars
     )
     search = Search(
         inst,
@@ -212,7 +212,7 @@ def solve_roster(
         budget.reserve(0.0)
         if search.rm is not None:
             finish(search)
-    elif use_colgen:
+    elif use_colgen and search.rm is not None:
         finish(search)
     search.stats.update(
         num_shift_vars=num_vars,
