@@ -183,3 +183,25 @@ def test_lagrangian_cuts_keep_the_optimum() -> None:
         assert solver.solve(rm.model) == cp_model.OPTIMAL
         value = evaluate_assignment(inst, rm.assignment(solver)).value
         assert out.bound is not None and out.bound <= value == optimum(inst)
+
+
+def test_column_generation_proves_an_instance_solved_by_parts() -> None:
+    """Instance2 forced to work by parts with column generation on: the bound reaches the
+    optimum 828 and the dive finds a roster of that value, so the result is proven optimal
+    (and held against the evaluator) without LNS."""
+    problem = curtois.load("Instance2")
+    params = RosterParams(
+        workers=1,
+        seed=0,
+        time_limit=600.0,
+        deterministic_limit=1.5,
+        lns="on",
+        lns_first_only_vars=0,
+        colgen="on",
+    )
+    result = solve_roster(problem, params)
+    assert result.solver["by_parts"] is True and result.solver["colgen"]["dive_value"] == 828
+    ev = evaluate_roster(problem, result.roster)
+    assert ev.feasible and ev.value == result.objective.value
+    assert result.status == "optimal"
+    assert result.objective.value == result.objective.bound == 828
