@@ -8,6 +8,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
+from optimizer.kernel import RouteKernel, order_seg, time_route
 from optimizer.schedule import Timed, route_cost, schedule, timed_from
 from optimizer.segments import (
     RouteSegments,
@@ -62,15 +63,23 @@ class InsertionSearch(RouteState):
         if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
         plain = self.segments.plain[o]
+        kernel = self.segments.kernel[o]
         by_segments: list[RouteSegments] = []
+        by_kernel: list[RouteKernel] = []
         timed_routes: list[int] = []
         for s in shifts if shifts is not None else self.nearest_routes(o):
             segs = self._segments_of(s) if plain else None
             if segs is not None:
                 by_segments.append(segs)
+                continue
+            kern = self._kernel_of(o, s) if kernel else None
+            if kern is not None:
+                by_kernel.append(kern)
             else:
                 timed_routes.append(s)
         best = self._best_timed(o, timed_routes) if timed_routes else None
+        if by_kernel:
+            best = self._best_kernel(o, by_kernel, best)
         if not by_segments:
             return best
         priced: list[Priced] = []
@@ -158,6 +167,42 @@ class InsertionSearch(RouteState):
                 if not self._supplied(tech, timed.route, o, stocks[tech]):
                     continue
             best, best_rank = Insertion(o, s, pos, delta, timed), r
+        return best
+
+    def _kernel_of(self, o: int, s: int) -> RouteKernel | None:
+        """The kernel of shift s's route for inserting order o (None where it does not
+        price it: an order of the route, or a new depot stop o may need)."""
+        route = self.sol.routes.get(s)
+        if (route is None or route.depot is None) and self._new_depots(o, s):
+            return None
+        return self.segments.kernel_of(self.inst, s, route)
+
+    def _best_kernel(
+        self, o: int, routes: list[RouteKernel], best: Insertion | None
+    ) -> Insertion | None:
+        """The cheapest feasible insertion of order o into the routes the kernel prices,
+        or `best` when none is cheaper: every gap priced exactly, then the cheapest timed
+        until one is supplied."""
+        inst = self.inst
+        order = inst.orders[o]
+        x = order_seg(inst, o)
+        priced = []
+        for kern in routes:
+            base = self.cost.get(kern.shift, 0)
+            priced += [(cost - base, kern.shift, g, kern) for cost, g in kern.price(inst, o, x)]
+        priced.sort(key=lambda p: p[:3])
+        supplied = bool(order.parts) or bool(order.equipment)
+        stocks: dict[int, DepotStock] = {}
+        for delta, s, g, kern in priced:
+            if best is not None and delta >= best.delta:
+                break
+            seq, depot, breaks_at = kern.place(o, g)
+            timed = time_route(inst, s, seq, depot, breaks_at)
+            if timed is None:  # cannot happen: the kernel prices exactly
+                continue
+            if supplied and not self._supply_ok(o, timed, kern.load, stocks):
+                continue
+            best = Insertion(o, s, seq.index(o), delta, timed)
         return best
 
     def _price(self, o: int, routes: list[RouteSegments], out: list[Priced]) -> None:
@@ -305,22 +350,30 @@ class InsertionSearch(RouteState):
             timed = timed_from(inst, s, [*seq[:pos], o, *seq[pos:]], depot, depart)
             if timed is None:  # cannot happen when the segments are right
                 continue
-            tech = inst.shifts[s].tech
-            if supplied and depot is None and self.segments.single_shift[tech]:
-                # The van alone supplies the route: o's equipment, and parts for all.
-                van = inst.techs[tech]
-                load = self._segs[s].load  # type: ignore[union-attr]
-                if not order.equipment <= van.equipment or any(
-                    load.get(k, 0) + q > van.parts.get(k, 0) for k, q in order.parts.items()
-                ):
-                    continue
-            elif supplied:
-                if tech not in stocks:
-                    stocks[tech] = self._stock_without(tech)
-                if not self._supplied(tech, timed.route, o, stocks[tech]):
-                    continue
+            load = self._segs[s].load  # type: ignore[union-attr]
+            if supplied and not self._supply_ok(o, timed, load, stocks):
+                continue
             best = Insertion(o, s, pos, delta, timed)
         return best
+
+    def _supply_ok(
+        self, o: int, timed: Timed, load: dict[str, int], stocks: dict[int, DepotStock]
+    ) -> bool:
+        """Order o (which needs equipment or parts) is supplied in the timed route (`load`:
+        the parts the route's other orders use; `stocks`: depot stock by technician, filled
+        as needed)."""
+        inst = self.inst
+        order = inst.orders[o]
+        tech = inst.shifts[timed.route.shift].tech
+        if timed.route.depot is None and self.segments.single_shift[tech]:
+            # The van alone supplies the route: o's equipment, and parts for all.
+            van = inst.techs[tech]
+            return order.equipment <= van.equipment and all(
+                load.get(k, 0) + q <= van.parts.get(k, 0) for k, q in order.parts.items()
+            )
+        if tech not in stocks:
+            stocks[tech] = self._stock_without(tech)
+        return self._supplied(tech, timed.route, o, stocks[tech])
 
     def _successor_fits(self, o: int, arrival: int, nxt: int, lower: dict[int, int]) -> bool:
         """A necessary condition: serving o from `arrival` still lets the next order start

@@ -11,6 +11,7 @@ import numpy as np
 
 from optimizer.cp.objective import route_travel
 from optimizer.instance import Instance
+from optimizer.kernel import RouteKernel, kernel_order
 from optimizer.schedule import Timed, fixed_start, route_cost
 from optimizer.segments import (
     RouteSegments,
@@ -50,6 +51,13 @@ class SegmentCache:
             for o in range(len(inst.orders))
         ]
         self.plain_shift = [not sh.breaks for sh in inst.shifts]
+        # Orders the cost kernel prices (routes with breaks and SLA lateness; none where
+        # idle time is priced, which depends on the departure).
+        self.kernel = [
+            inst.c_idle == 0 and kernel_order(inst, o, o in self.dependents)
+            for o in range(len(inst.orders))
+        ]
+        self.kernels: dict[tuple[object, ...], RouteKernel | None] = {}
         # Depots with every item unlimited: their stock need not be copied before a check.
         self.unlimited = DepotStock.full(inst).unlimited()
         # Technicians with one shift: a route of theirs without a depot stop is supplied by
@@ -88,6 +96,24 @@ class SegmentCache:
             if len(self.routes) >= self.LIMIT:
                 self.routes.clear()
             found = self.routes[key] = RouteSegments.of(inst, route, s, self.order_segs)
+        return found
+
+    def kernel_of(self, inst: Instance, s: int, route: RouteSol | None) -> RouteKernel | None:
+        """The kernel of shift s's route, or None when an order of it is not for the
+        kernel (or it cannot be timed as it stands)."""
+        if route is None or not route.orders:
+            key: tuple[object, ...] = (s,)
+        else:
+            key = (s, tuple(route.orders), route.depot[:2] if route.depot else None)
+            key += tuple(p for p, _ in route.breaks)
+        if key in self.kernels:
+            return self.kernels[key]
+        found = None
+        if route is None or all(self.kernel[o] for o in route.orders):
+            found = RouteKernel.of(inst, s, route)
+        if len(self.kernels) >= self.LIMIT:
+            self.kernels.clear()
+        self.kernels[key] = found
         return found
 
 

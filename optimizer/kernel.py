@@ -1,0 +1,409 @@
+"""The cost kernel: one typed segment and one merge that price a route with breaks, SLA
+lateness and hard time windows exactly as the evaluator prices the plan built from it.
+
+A `Seg` summarises consecutive stops the way Vidal et al. (2013) do (least duration, the
+window [early, late] in which its first stop may start, first and last location, travel),
+plus its lateness: served as early as it can be from a start t <= late, every stop i starts
+at max(t + A_i, B_i), so the segment's weighted minutes past the stops' due times are
+
+    lateness(t) = const + sum over knees (tau, w) of w * max(0, t - tau),
+
+a convex piecewise-linear function kept as a constant and its sorted knees. `concat` merges
+two segments exactly, lateness included, in time linear in their knees.
+
+A break is a stop of its own (its window: earliest start to latest end less its length),
+taken at the location of the stop before it: no travel to it, and the leg after it is the
+one from that stop. A route's breaks sit where its `RouteSol.breaks` says (after an order,
+or at the start location, before a depot stop in the same gap, as `optimizer.plan_builder`
+writes them). `RouteKernel` keeps a route's stops timed from the shift start and the segment
+of every suffix that begins at a visit, depot stop or the end; an insertion between two
+stops is then priced in constant time (plus the breaks right after the new stop and the
+suffix's knees up to its arrival), and `RouteKernel.timed` places the stops of the one taken.
+
+Where it applies (`kernel_order`, `RouteKernel.of`): single-technician orders with one window
+or a pinned start, no `after` or links, outside a previous plan; and no idle time priced
+(the departure then changes nothing). Plain routes keep the lighter `optimizer.segments`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optimizer.instance import Instance
+from optimizer.schedule import Timed
+from optimizer.segments import order_segment, route_orders
+from optimizer.solution import RouteSol
+
+Knees = list[tuple[int, int]]
+"""A lateness function's knees, sorted: (start from which it grows, weight per second)."""
+
+
+@dataclass(slots=True)
+class Seg:
+    """Consecutive stops: least duration, earliest and latest start of the first stop (the
+    earliest one without avoidable waiting), first and last location, travel inside, and
+    lateness as a function of the start (`const` and `knees`, see the module)."""
+
+    duration: int
+    early: int
+    late: int
+    first: int
+    last: int
+    travel: int = 0
+    const: int = 0
+    knees: Knees = field(default_factory=list)
+
+    def lateness(self, t: int) -> int:
+        """The segment's weighted lateness when its first stop is reached at t (<= late)."""
+        cost = self.const
+        for tau, w in self.knees:
+            if tau >= t:
+                break
+            cost += w * (t - tau)
+        return cost
+
+    def end(self, t: int) -> int:
+        """When the segment's last stop ends if its first is reached at t (<= late)."""
+        return (t if t > self.early else self.early) + self.duration
+
+
+def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
+    """Segment a followed by segment b (None when b cannot be reached in its window)."""
+    leg = rows[a.last][b.first]
+    at = a.duration + leg
+    if a.early + at > b.late:
+        return None
+    wait = b.early - at - a.late
+    if wait < 0:
+        wait = 0
+    early = (b.early - at if b.early - at > a.early else a.early) - wait
+    late = b.late - at if b.late - at < a.late else a.late
+    # b is reached at max(t, a.early) + at: its knees move by -at and those below a.early
+    # fold into a constant and one knee at a.early.
+    const = a.const + b.const
+    moved: Knees = []
+    folded = 0
+    for tau, w in b.knees:
+        tau -= at
+        if tau <= a.early:
+            const += w * (a.early - tau)
+            folded += w
+        else:
+            moved.append((tau, w))
+    if folded:
+        moved.insert(0, (a.early, folded))
+    knees = sorted(a.knees + moved) if a.knees else moved
+    return Seg(
+        a.duration + b.duration + leg + wait,
+        early,
+        late,
+        a.first,
+        b.last,
+        a.travel + b.travel + leg,
+        const,
+        knees,
+    )
+
+
+def order_seg(inst: Instance, o: int) -> Seg:
+    """The one-stop segment of order o (its one window or pinned start, its due time)."""
+    order = inst.orders[o]
+    _, _, early, late, _, _, _ = order_segment(inst, o)
+    seg = Seg(order.duration, early, late, order.loc, order.loc)
+    weight = inst.c_lateness[order.priority - 1] if order.due is not None else 0
+    if weight:
+        # Starting at max(t, early): weight * max(0, max(t, early) - due).
+        seg.const = weight * max(0, early - order.due)  # type: ignore[operator]
+        seg.knees = [(max(early, order.due), weight)]  # type: ignore[type-var]
+    return seg
+
+
+def break_seg(inst: Instance, s: int, k: int, loc: int) -> Seg:
+    """Shift s's break k taken at location loc."""
+    rule = inst.shifts[s].breaks[k]
+    return Seg(rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc)
+
+
+def depot_seg(inst: Instance, d: int) -> Seg:
+    """A stop at depot d."""
+    dep = inst.depots[d]
+    return Seg(dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc)
+
+
+def kernel_order(inst: Instance, o: int, has_dependents: bool) -> bool:
+    """Order o can be priced by the kernel."""
+    order = inst.orders[o]
+    if order.crew != 1 or order.links or order.after or has_dependents or o in inst.prev_known:
+        return False
+    return order.pin_start is not None or len(order.windows) == 1
+
+
+BREAK, ORDER, DEPOT, END = 0, 1, 2, 3
+"""Kinds of a route's nodes (the start is node 0)."""
+
+
+@dataclass
+class RouteKernel:
+    """A route's nodes (start, visits, depot stop and breaks in their places, end) timed
+    from the shift start, and the suffix segments from each visit, depot stop or the end."""
+
+    shift: int
+    kinds: list[int]  # by node; node 0 is the start
+    index: list[int]  # by node: order, depot or break rule
+    locs: list[int]  # by node: where it is (a break: where the stop before it is)
+    departs: list[int]  # by node: when it is left (the start: the shift start)
+    late_before: list[int]  # by node: lateness of the visits up to it
+    travel_to: list[int]  # by node: travel up to it
+    suffix: list[Seg | None]  # by node: from it to the end (None for breaks)
+    travel: int
+    fixed: int  # use and preferences
+    orders: list[int]
+    load: dict[str, int]
+
+    @classmethod
+    def of(cls, inst: Instance, s: int, route: RouteSol | None) -> RouteKernel | None:
+        """The kernel of shift s's route (None when it cannot be timed as it stands)."""
+        sh = inst.shifts[s]
+        rows = inst.rows
+        orders = list(route.orders) if route is not None else []
+        depot = route.depot if route is not None else None
+        taken = route.breaks if route is not None and orders else []
+        if len(taken) != len(sh.breaks):
+            taken = [(-1, 0)] * len(sh.breaks)  # an empty route: breaks at the start
+        after: dict[int, list[int]] = {}
+        for k, (pos, _) in enumerate(taken):
+            after.setdefault(pos, []).append(k)
+        kinds, index, locs = [-1], [-1], [sh.start_loc]
+
+        def take_breaks(pos: int) -> None:
+            for k in after.get(pos, ()):
+                kinds.append(BREAK)
+                index.append(k)
+                locs.append(locs[-1])
+
+        take_breaks(-1)
+        for p, o in enumerate(orders):
+            if depot is not None and depot[1] == p:
+                kinds.append(DEPOT)
+                index.append(depot[0])
+                locs.append(inst.depots[depot[0]].loc)
+            kinds.append(ORDER)
+            index.append(o)
+            locs.append(inst.orders[o].loc)
+            take_breaks(p)
+        if depot is not None and depot[1] >= len(orders):
+            kinds.append(DEPOT)
+            index.append(depot[0])
+            locs.append(inst.depots[depot[0]].loc)
+        kinds.append(END)
+        index.append(-1)
+        locs.append(sh.end_loc)
+        n = len(kinds)
+        # Forward, from the shift start.
+        departs, late_before, travel_to = [sh.start], [0], [0]
+        t, late, travel = sh.start, 0, 0
+        for j in range(1, n - 1):
+            seg = _node_seg(inst, s, kinds[j], index[j], locs[j])
+            leg = rows[locs[j - 1]][locs[j]]
+            arrival = t + leg
+            if arrival > seg.late:
+                return None
+            late += seg.lateness(arrival)
+            t = seg.end(arrival)
+            travel += leg
+            departs.append(t)
+            late_before.append(late)
+            travel_to.append(travel)
+        leg = rows[locs[-2]][locs[-1]]
+        last = sh.end + sh.max_overtime
+        if t + leg > last:
+            return None
+        departs.append(t + leg)
+        late_before.append(late)
+        travel_to.append(travel + leg)
+        # Backward: suffixes from every node but a break.
+        suffix: list[Seg | None] = [None] * n
+        seg = Seg(0, 0, last, sh.end_loc, sh.end_loc)
+        suffix[-1] = seg
+        for j in range(n - 2, 0, -1):
+            node = _node_seg(inst, s, kinds[j], index[j], locs[j])
+            merged = concat(rows, node, seg)
+            if merged is None:
+                return None
+            seg = merged
+            if kinds[j] != BREAK:
+                suffix[j] = seg
+        unpreferred, load = route_orders(inst, s, orders)
+        return cls(
+            s,
+            kinds,
+            index,
+            locs,
+            departs,
+            late_before,
+            travel_to,
+            suffix,
+            travel + leg,
+            inst.c_used + inst.c_preference * unpreferred,
+            orders,
+            load,
+        )
+
+    def cost(self, inst: Instance) -> int:
+        """The route's cost in objective units, as `optimizer.schedule.route_cost` counts it
+        (0 for an empty route)."""
+        if not self.orders:
+            return 0
+        over = self.departs[-1] - inst.shifts[self.shift].end
+        return (
+            inst.c_travel * self.travel
+            + self.fixed
+            + self.late_before[-1]
+            + (inst.c_overtime * over if over > 0 else 0)
+        )
+
+    def price(self, inst: Instance, o: int, x: Seg) -> list[tuple[int, int]]:
+        """(cost of the route with order o after node g, g) for every gap g where it fits
+        (x: o's segment); the cost with o's preference, not the change."""
+        rows = inst.rows
+        sh = inst.shifts[self.shift]
+        kinds, locs, departs, suffix = self.kinds, self.locs, self.departs, self.suffix
+        breaks = sh.breaks
+        end, c_over, c_travel = sh.end, inst.c_overtime, inst.c_travel
+        fixed = self.fixed
+        if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred:
+            fixed += inst.c_preference
+        fx, ex, lx, dx = x.first, x.early, x.late, x.duration
+        from_x = rows[fx]
+        out = []
+        n = len(kinds)
+        for g in range(n - 1):
+            z = locs[g]
+            leg = rows[z][fx]
+            arrival = departs[g] + leg
+            if arrival > lx:
+                break  # o's window has closed; later gaps only reach it later
+            t = (arrival if arrival > ex else ex) + dx
+            late = self.late_before[g] + x.lateness(arrival)
+            r = g + 1
+            ok = True
+            while kinds[r] == BREAK:
+                rule = breaks[self.index[r]]
+                bs = t if t > rule.earliest else rule.earliest
+                t = bs + rule.duration
+                if t > rule.latest_end:
+                    ok = False
+                    break
+                r += 1
+            if not ok:
+                continue
+            seg = suffix[r]
+            leg2 = from_x[locs[r]]
+            u = t + leg2
+            if u > seg.late:  # type: ignore[union-attr]
+                continue
+            ret = seg.end(u)  # type: ignore[union-attr]
+            if seg.knees:  # type: ignore[union-attr]
+                late += seg.lateness(u)  # type: ignore[union-attr]
+            else:
+                late += seg.const  # type: ignore[union-attr]
+            travel = self.travel - rows[z][locs[r]] + leg + leg2
+            cost = c_travel * travel + fixed + late
+            if ret > end:
+                cost += c_over * (ret - end)
+            out.append((cost, g))
+        return out
+
+    def place(self, o: int, g: int) -> tuple[list[int], tuple[int, int] | None, list[int]]:
+        """The route with order o after node g: its orders, its depot stop (depot, orders
+        before it) and each break's position (the order it follows, -1: the start)."""
+        seq: list[int] = [o] if g == 0 else []
+        depot = None
+        pos = [-1] * sum(1 for k in self.kinds if k == BREAK)
+        for j in range(1, len(self.kinds) - 1):
+            kind = self.kinds[j]
+            if kind == ORDER:
+                seq.append(self.index[j])
+            elif kind == DEPOT:
+                depot = (self.index[j], len(seq))
+            else:
+                pos[self.index[j]] = len(seq) - 1
+            if j == g:
+                seq.append(o)
+        return seq, depot, pos
+
+
+def _node_seg(inst: Instance, s: int, kind: int, idx: int, loc: int) -> Seg:
+    if kind == ORDER:
+        return order_seg(inst, idx)
+    if kind == DEPOT:
+        return depot_seg(inst, idx)
+    return break_seg(inst, s, idx, loc)
+
+
+def time_route(
+    inst: Instance,
+    s: int,
+    seq: list[int],
+    depot: tuple[int, int] | None,
+    breaks_at: list[int],
+) -> Timed | None:
+    """Time shift s's route: visits `seq`, the depot stop (depot, orders before it) and
+    break k after the order at position breaks_at[k] (-1: at the start location, before a
+    depot stop in the same gap), every stop as early as it can be from the shift start;
+    None when a stop misses its window or the route ends past its overtime."""
+    sh = inst.shifts[s]
+    rows = inst.rows
+    rules = sh.breaks
+    t, loc, travel = sh.start, sh.start_loc, 0
+    taken: list[tuple[int, int]] = [(0, 0)] * len(rules)
+    starts: list[int] = []
+    depot_stop = None
+
+    def take_breaks(pos: int) -> bool:
+        nonlocal t
+        for k, p in enumerate(breaks_at):
+            if p == pos:
+                rule = rules[k]
+                bs = t if t > rule.earliest else rule.earliest
+                if bs + rule.duration > rule.latest_end:
+                    return False
+                taken[k] = (pos, bs)
+                t = bs + rule.duration
+        return True
+
+    if not take_breaks(-1):
+        return None
+    for p in range(len(seq) + 1):
+        if depot is not None and depot[1] == p:
+            dep = inst.depots[depot[0]]
+            leg = rows[loc][dep.loc]
+            ds = t + leg if t + leg > dep.open_start else dep.open_start
+            if ds + dep.duration > dep.open_end:
+                return None
+            depot_stop = (depot[0], p, ds)
+            travel += leg
+            t, loc = ds + dep.duration, dep.loc
+        if p == len(seq):
+            break
+        order = inst.orders[seq[p]]
+        leg = rows[loc][order.loc]
+        arrival = t + leg
+        if order.pin_start is not None:
+            ws = we = order.pin_start
+        else:
+            ws, we = order.windows[0]
+        if arrival > we:
+            return None
+        st = arrival if arrival > ws else ws
+        travel += leg
+        starts.append(st)
+        t, loc = st + order.duration, order.loc
+        if not take_breaks(p):
+            return None
+    leg = rows[loc][sh.end_loc]
+    ret = t + leg
+    if ret > sh.end + sh.max_overtime:
+        return None
+    route = RouteSol(s, list(seq), sh.start, ret, taken, depot_stop)
+    return Timed(route, starts, travel + leg)

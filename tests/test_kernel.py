@@ -1,0 +1,193 @@
+"""The cost kernel (optimizer/kernel.py): its merge against stop-by-stop timing, its prices
+against the timed route and the evaluator, on hand-checked and generated routes."""
+
+from __future__ import annotations
+
+import random
+
+from factory import at, order, problem, tech
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.generator import BadDay, generate_day
+from benchmarks.moves import evaluated_objective, own_cost
+from models import load_problem
+from optimizer.construct import construct
+from optimizer.cp.build import eligible_shifts
+from optimizer.cp.objective import solution_cost
+from optimizer.inserter import Inserter
+from optimizer.instance import compile_problem
+from optimizer.kernel import BREAK, RouteKernel, Seg, concat, order_seg, time_route
+from optimizer.schedule import route_cost
+from optimizer.solution import RouteSol
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+Stop = tuple[int, int, int, int, int, int]
+"""A stop for the merge property: (location, duration, window start, window end, due,
+weight per second late)."""
+
+stops = st.lists(
+    st.tuples(
+        st.integers(0, 3),
+        st.integers(0, 30),
+        st.integers(0, 100),
+        st.integers(0, 150),
+        st.integers(0, 200),
+        st.sampled_from([0, 0, 1, 3]),
+    ).map(lambda s: (s[0], s[1], min(s[2], s[3]), max(s[2], s[3]), s[4], s[5])),
+    min_size=1,
+    max_size=7,
+)
+ROWS = [[0, 7, 12, 5], [7, 0, 9, 11], [12, 9, 0, 4], [5, 11, 4, 0]]
+
+
+def _seg(stop: Stop) -> Seg:
+    loc, duration, early, late, due, w = stop
+    seg = Seg(duration, early, late, loc, loc)
+    if w:
+        seg.const, seg.knees = w * max(0, early - due), [(max(early, due), w)]
+    return seg
+
+
+def _simulate(path: list[Stop], t: int) -> tuple[int, int] | None:
+    """Stop by stop from reaching the first at t: (end of the last, weighted lateness), or
+    None when a stop is reached after its window."""
+    late, loc = 0, path[0][0]
+    for where, duration, early, latest, due, w in path:
+        t += ROWS[loc][where]
+        if t > latest:
+            return None
+        t = max(t, early)
+        late += w * max(0, t - due)
+        t += duration
+        loc = where
+    return t, late
+
+
+@SETTINGS
+@given(stops, stops, st.integers(-50, 200))
+def test_concat_is_timing_stop_by_stop(a: list[Stop], b: list[Stop], t: int) -> None:
+    """Merging any two segments (each itself merged stop by stop, in either grouping) gives
+    the end and lateness of timing every stop in turn, for any start, and refuses exactly
+    when a stop would miss its window."""
+    path = a + b
+    left: Seg | None = _seg(a[0])
+    for stop in a[1:]:
+        left = concat(ROWS, left, _seg(stop)) if left is not None else None
+    right: Seg | None = _seg(b[-1])
+    for stop in reversed(b[:-1]):
+        right = concat(ROWS, _seg(stop), right) if right is not None else None
+    whole = concat(ROWS, left, right) if left is not None and right is not None else None
+    timed = _simulate(path, t - ROWS[path[0][0]][path[0][0]])
+    if whole is None or t > whole.late:
+        assert timed is None
+        return
+    assert timed == (whole.end(t), whole.lateness(t))
+
+
+def _lunch(due: str | None) -> tuple:
+    """A at 10 east (30 min, 08:00-12:00), a lunch 12:00-13:00 for 30 min, and B at 20 east
+    (30 min, window 08:00-17:00) due at `due` (priority 1): the route [A] and B."""
+    brk = [{"earliest_start": at("12:00"), "latest_end": at("13:00"), "duration": "PT30M"}]
+    b = {"due": at(due), "priority": 1} if due else {}
+    p = problem(
+        [tech("T", breaks=brk)],
+        [
+            order("A", 10, 0, 30, time_windows=[{"start": at("11:30"), "end": at("11:30")}]),
+            order("B", 20, 0, 30, time_windows=[{"start": at("08:00"), "end": at("17:00")}], **b),
+        ],
+        weights={"lateness": {"1": 10}},
+    )
+    inst = compile_problem(p)
+    route = time_route(inst, 0, [0], None, [0])  # lunch after A: 12:00-12:30
+    assert route is not None
+    kern = RouteKernel.of(inst, 0, route.route)
+    assert kern is not None
+    return inst, kern
+
+
+def test_insertion_after_lunch_prices_lateness() -> None:
+    """B after A and lunch starts 12:40 (A ends 12:00, lunch to 12:30, 10 min to B): due at
+    12:20, 20 min late at 10 a minute = 200 on top of 40 min travel (10 + 10 + 20); before
+    lunch it starts 12:10 (10 late), lunch at B 12:40-13:10 ends past 13:00: not offered."""
+    inst, kern = _lunch("12:20")
+    assert kern.kinds[2] == BREAK
+    priced = dict((g, cost) for cost, g in kern.price(inst, 1, order_seg(inst, 1)))
+    scale = 60 * inst.c_travel
+    late = inst.c_lateness[0] * 20 * 60
+    assert priced[2] == scale * 40 + late + inst.c_used
+    assert 1 not in priced
+    seq, depot, breaks_at = kern.place(1, 2)
+    timed = time_route(inst, 0, seq, depot, breaks_at)
+    assert timed is not None and route_cost(inst, timed) == priced[2]
+    assert timed.route.breaks == [(0, inst.orders[0].windows[0][0] + 30 * 60)]
+
+
+def test_empty_route_takes_its_break_before_or_after() -> None:
+    """An empty route's lunch may come before B (at the start location) or after it; both
+    are priced, B first being cheaper only by nothing (no lateness without a due time)."""
+    inst, _ = _lunch(None)
+    kern = RouteKernel.of(inst, 0, RouteSol(0))
+    assert kern is not None and kern.kinds == [-1, BREAK, 3]
+    priced = sorted(kern.price(inst, 1, order_seg(inst, 1)))
+    assert [g for _, g in priced] == [0, 1]
+    for cost, g in priced:
+        timed = time_route(inst, 0, *kern.place(1, g))
+        assert timed is not None and route_cost(inst, timed) == cost
+
+
+def _bad_day(seed: int, orders: int = 40, techs: int = 6):
+    """A generated bad day compiled, with its first plan in an inserter."""
+    problem_ = load_problem(generate_day(orders, techs, seed=seed, bad_day=BadDay.realistic()))
+    inst = compile_problem(problem_)
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    sol.cost = solution_cost(inst, sol)
+    return problem_, inst, Inserter(inst, sol, eligible)
+
+
+def test_prices_are_timed_route_costs() -> None:
+    """On bad days, every route the kernel prices costs what the inserter holds, and every
+    gap's price is the cost of the route timed with the order there (and a gap left out
+    cannot be timed)."""
+    checked = 0
+    for seed in range(4):
+        _, inst, ins = _bad_day(seed, orders=80, techs=12)
+        for s, route in ins.sol.routes.items():
+            kern = ins.segments.kernel_of(inst, s, route)
+            if kern is None:
+                continue
+            assert kern.cost(inst) == ins.cost.get(s, 0)
+            for o in range(len(inst.orders)):
+                if not ins.segments.kernel[o] or o in route.orders:
+                    continue
+                priced = {g: cost for cost, g in kern.price(inst, o, order_seg(inst, o))}
+                for g in range(len(kern.kinds) - 1):
+                    timed = time_route(inst, s, *kern.place(o, g))
+                    cost = None if timed is None else route_cost(inst, timed)
+                    assert priced.get(g) == cost
+                    checked += cost is not None
+    assert checked > 50
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(st.integers(0, 10_000))
+def test_kernel_insertions_cost_what_the_evaluator_says(seed: int) -> None:
+    """Orders taken out of a bad day's plan and inserted again at the kernel's cheapest
+    place: the search's own cost of the result is the evaluator's objective of its plan."""
+    problem_, inst, ins = _bad_day(seed)
+    rng = random.Random(seed)
+    movable = [o for o in sorted(ins.sol.provider) if ins.segments.kernel[o]]
+    for o in rng.sample(movable, min(8, len(movable))):
+        if ins.remove(o):
+            found = ins.best(o)
+            if found is not None:
+                ins.apply(found)
+    sol = ins.sol
+    for s, route in sol.routes.items():
+        assert ins.cost.get(s, 0) == (route_cost(inst, ins._timed_as_is(s, route)))
+    sol.cost = solution_cost(inst, sol)
+    assert abs(own_cost(inst, sol) - evaluated_objective(inst, problem_, sol)) < 1e-6
