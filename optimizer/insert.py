@@ -171,11 +171,8 @@ class InsertionSearch(RouteState):
 
     def _kernel_of(self, o: int, s: int) -> RouteKernel | None:
         """The kernel of shift s's route for inserting order o (None where it does not
-        price it: an order of the route, or a new depot stop o may need)."""
-        route = self.sol.routes.get(s)
-        if (route is None or route.depot is None) and self._new_depots(o, s):
-            return None
-        return self.segments.kernel_of(self.inst, s, route)
+        price an order of the route)."""
+        return self.segments.kernel_of(self.inst, s, self.sol.routes.get(s))
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -186,17 +183,32 @@ class InsertionSearch(RouteState):
         inst = self.inst
         order = inst.orders[o]
         x = order_seg(inst, o)
+        supplied = bool(order.parts) or bool(order.equipment)
         priced = []
         for kern in routes:
-            base = self.cost.get(kern.shift, 0)
-            priced += [(cost - base, kern.shift, g, kern) for cost, g in kern.price(inst, o, x)]
-        priced.sort(key=lambda p: p[:3])
-        supplied = bool(order.parts) or bool(order.equipment)
+            s = kern.shift
+            base = self.cost.get(s, 0)
+            route = self.sol.routes.get(s)
+            own = route is not None and route.depot is not None
+            depots = [] if own else self._new_depots(o, s)
+            # Without a depot stop, a single shift's van alone supplies the route.
+            van = not supplied or own or not self.segments.single_shift[inst.shifts[s].tech]
+            if not van:
+                tech = inst.techs[inst.shifts[s].tech]
+                van = order.equipment <= tech.equipment and all(
+                    kern.load.get(k, 0) + q <= tech.parts.get(k, 0) for k, q in order.parts.items()
+                )
+            priced += [
+                (cost - base, s, g, via or (-1, False), kern)
+                for cost, g, via in kern.price(inst, o, x, depots)
+                if van or via is not None
+            ]
+        priced.sort(key=lambda p: p[:4])
         stocks: dict[int, DepotStock] = {}
-        for delta, s, g, kern in priced:
+        for delta, s, g, via, kern in priced:
             if best is not None and delta >= best.delta:
                 break
-            seq, depot, breaks_at = kern.place(o, g)
+            seq, depot, breaks_at = kern.place(o, g, via if via[0] >= 0 else None)
             timed = time_route(inst, s, seq, depot, breaks_at)
             if timed is None:  # cannot happen: the kernel prices exactly
                 continue

@@ -159,6 +159,9 @@ class RouteKernel:
     fixed: int  # use and preferences
     orders: list[int]
     load: dict[str, int]
+    _firsts: dict[int, tuple[int, list[int | None], list[int], list[int]] | None] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def of(cls, inst: Instance, s: int, route: RouteSol | None) -> RouteKernel | None:
@@ -262,61 +265,138 @@ class RouteKernel:
             + (inst.c_overtime * over if over > 0 else 0)
         )
 
-    def price(self, inst: Instance, o: int, x: Seg) -> list[tuple[int, int]]:
-        """(cost of the route with order o after node g, g) for every gap g where it fits
-        (x: o's segment); the cost with o's preference, not the change."""
+    def price(
+        self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None
+    ) -> list[tuple[int, int, tuple[int, bool] | None]]:
+        """(cost, g, new depot stop) of the route with order o after node g, for every gap g
+        and stop where it fits (x: o's segment): with no new stop, then for each of `depots`
+        (a route without a stop) one right before o, and one before the first visit, as
+        (depot, first). The cost holds o's preference; the change is the caller's."""
         rows = inst.rows
         sh = inst.shifts[self.shift]
-        kinds, locs, departs, suffix = self.kinds, self.locs, self.departs, self.suffix
-        breaks = sh.breaks
-        end, c_over, c_travel = sh.end, inst.c_overtime, inst.c_travel
         fixed = self.fixed
         if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred:
             fixed += inst.c_preference
-        fx, ex, lx, dx = x.first, x.early, x.late, x.duration
-        from_x = rows[fx]
-        out = []
-        n = len(kinds)
-        for g in range(n - 1):
-            z = locs[g]
-            leg = rows[z][fx]
-            arrival = departs[g] + leg
-            if arrival > lx:
+        out: list[tuple[int, int, tuple[int, bool] | None]] = []
+        departs, late_before, travel_to, locs = (
+            self.departs,
+            self.late_before,
+            self.travel_to,
+            self.locs,
+        )
+        stops = [(d, depot_seg(inst, d), self._first_stop(inst, d)) for d in depots or ()]
+        for g in range(len(self.kinds) - 1):
+            t, loc = departs[g], locs[g]
+            if t + rows[loc][x.first] > x.late:
                 break  # o's window has closed; later gaps only reach it later
-            t = (arrival if arrival > ex else ex) + dx
-            late = self.late_before[g] + x.lateness(arrival)
-            r = g + 1
-            ok = True
-            while kinds[r] == BREAK:
-                rule = breaks[self.index[r]]
-                bs = t if t > rule.earliest else rule.earliest
-                t = bs + rule.duration
-                if t > rule.latest_end:
-                    ok = False
-                    break
-                r += 1
-            if not ok:
-                continue
-            seg = suffix[r]
-            leg2 = from_x[locs[r]]
-            u = t + leg2
-            if u > seg.late:  # type: ignore[union-attr]
-                continue
-            ret = seg.end(u)  # type: ignore[union-attr]
-            if seg.knees:  # type: ignore[union-attr]
-                late += seg.lateness(u)  # type: ignore[union-attr]
-            else:
-                late += seg.const  # type: ignore[union-attr]
-            travel = self.travel - rows[z][locs[r]] + leg + leg2
-            cost = c_travel * travel + fixed + late
-            if ret > end:
-                cost += c_over * (ret - end)
-            out.append((cost, g))
+            self._tail(inst, x, g, t, late_before[g], loc, travel_to[g], fixed, None, out)
+            for d, seg, first in stops:
+                leg = rows[loc][seg.first]
+                if t + leg <= seg.late:
+                    self._tail(
+                        inst,
+                        x,
+                        g,
+                        seg.end(t + leg),
+                        late_before[g],
+                        seg.last,
+                        travel_to[g] + leg,
+                        fixed,
+                        (d, False),
+                        out,
+                    )
+                if first is not None and g > first[0]:
+                    ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
+                    if ft is not None:
+                        self._tail(inst, x, g, ft, flate, loc, ftravel, fixed, (d, True), out)
         return out
 
-    def place(self, o: int, g: int) -> tuple[list[int], tuple[int, int] | None, list[int]]:
-        """The route with order o after node g: its orders, its depot stop (depot, orders
-        before it) and each break's position (the order it follows, -1: the start)."""
+    def _first_stop(
+        self, inst: Instance, d: int
+    ) -> tuple[int, list[int | None], list[int], list[int]] | None:
+        """The route with a stop at depot d before its first visit (after the breaks at
+        the start): the node it follows and, by node from there on, departure, lateness and
+        travel (departure None where the route cannot be timed so); None when the route has
+        no visit."""
+        found = self._firsts.get(d)
+        if found is None and self.orders:
+            rows = inst.rows
+            k = self.kinds.index(ORDER) - 1
+            seg = depot_seg(inst, d)
+            leg = rows[self.locs[k]][seg.first]
+            n = len(self.kinds)
+            departs: list[int | None] = [None] * n
+            lates, travels = [0] * n, [0] * n
+            t: int | None = None
+            if self.departs[k] + leg <= seg.late:
+                t, loc = seg.end(self.departs[k] + leg), seg.last
+                late, travel = self.late_before[k], self.travel_to[k] + leg
+            for j in range(k + 1, n - 1):
+                if t is None:
+                    break
+                node = _node_seg(inst, self.shift, self.kinds[j], self.index[j], self.locs[j])
+                leg = rows[loc][self.locs[j]] if self.kinds[j] != BREAK else 0
+                if t + leg > node.late:
+                    break
+                late += node.lateness(t + leg)
+                t = node.end(t + leg)
+                travel += leg
+                loc = self.locs[j] if self.kinds[j] != BREAK else loc
+                departs[j], lates[j], travels[j] = t, late, travel
+            found = self._firsts[d] = (k, departs, lates, travels)
+        return found
+
+    def _tail(
+        self,
+        inst: Instance,
+        x: Seg,
+        g: int,
+        t: int,
+        late: int,
+        loc: int,
+        travel: int,
+        fixed: int,
+        via: tuple[int, bool] | None,
+        out: list[tuple[int, int, tuple[int, bool] | None]],
+    ) -> None:
+        """From leaving `loc` at t (lateness and travel so far) after node g: o, the breaks
+        after node g, then the rest of the route; appends (cost, g, via) when it fits."""
+        rows = inst.rows
+        arrival = t + rows[loc][x.first]
+        if arrival > x.late:
+            return
+        travel += rows[loc][x.first]
+        late += x.lateness(arrival)
+        t = x.end(arrival)
+        r = g + 1
+        kinds = self.kinds
+        sh = inst.shifts[self.shift]
+        while kinds[r] == BREAK:
+            rule = sh.breaks[self.index[r]]
+            t = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if t > rule.latest_end:
+                return
+            r += 1
+        seg = self.suffix[r]
+        assert seg is not None
+        leg = rows[x.last][seg.first]
+        u = t + leg
+        if u > seg.late:
+            return
+        ret = seg.end(u)
+        late += seg.lateness(u)
+        travel += leg + self.travel - self.travel_to[r]
+        cost = inst.c_travel * travel + fixed + late
+        if ret > sh.end:
+            cost += inst.c_overtime * (ret - sh.end)
+        out.append((cost, g, via))
+
+    def place(
+        self, o: int, g: int, via: tuple[int, bool] | None = None
+    ) -> tuple[list[int], tuple[int, int] | None, list[int]]:
+        """The route with order o after node g (and a new depot stop `via`, see `price`):
+        its orders, its depot stop (depot, orders before it) and each break's position (the
+        order it follows, -1: the start)."""
         seq: list[int] = [o] if g == 0 else []
         depot = None
         pos = [-1] * sum(1 for k in self.kinds if k == BREAK)
@@ -330,6 +410,8 @@ class RouteKernel:
                 pos[self.index[j]] = len(seq) - 1
             if j == g:
                 seq.append(o)
+        if via is not None:
+            depot = (via[0], 0 if via[1] else seq.index(o))
         return seq, depot, pos
 
 
