@@ -72,7 +72,7 @@ class InsertionSearch(RouteState):
             if segs is not None:
                 by_segments.append(segs)
                 continue
-            kern = self._kernel_of(o, s) if kernel else None
+            kern = self.kernel_route(o, s) if kernel else None
             if kern is not None:
                 by_kernel.append(kern)
             else:
@@ -169,10 +169,12 @@ class InsertionSearch(RouteState):
             best, best_rank = Insertion(o, s, pos, delta, timed), r
         return best
 
-    def _kernel_of(self, o: int, s: int) -> RouteKernel | None:
+    def kernel_route(self, o: int, s: int, loose: bool = False) -> RouteKernel | None:
         """The kernel of shift s's route for inserting order o (None where it does not
-        price an order of the route)."""
-        return self.segments.kernel_of(self.inst, s, self.sol.routes.get(s))
+        price an order of the route); `loose`: see `RouteKernel.of`."""
+        route = self.sol.routes.get(s)
+        bounds = self.kernel_bounds(route) if route is not None else {}
+        return self.segments.kernel_of(self.inst, s, route, bounds, loose)
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -198,18 +200,24 @@ class InsertionSearch(RouteState):
                 van = order.equipment <= tech.equipment and all(
                     kern.load.get(k, 0) + q <= tech.parts.get(k, 0) for k, q in order.parts.items()
                 )
+            kernels = [kern]
+            if len(inst.shifts[s].breaks) == 1:
+                # The break where it is, or moved next to o.
+                kernels.append(self.kernel_route(o, s, loose=True))  # type: ignore[arg-type]
             priced += [
-                (cost - base, s, g, via or (-1, False), kern)
-                for cost, g, via in kern.price(inst, o, x, depots)
+                (cost - base, s, g, via or (-1, False), brk, k)
+                for k in kernels
+                if k is not None
+                for cost, g, via, brk in k.price(inst, o, x, depots)
                 if van or via is not None
             ]
-        priced.sort(key=lambda p: p[:4])
+        priced.sort(key=lambda p: p[:5])
         stocks: dict[int, DepotStock] = {}
-        for delta, s, g, via, kern in priced:
+        for delta, s, g, via, brk, kern in priced:
             if best is not None and delta >= best.delta:
                 break
-            seq, depot, breaks_at = kern.place(o, g, via if via[0] >= 0 else None)
-            timed = time_route(inst, s, seq, depot, breaks_at)
+            seq, depot, breaks_at = kern.place(o, g, via if via[0] >= 0 else None, brk)
+            timed = time_route(inst, s, seq, depot, breaks_at, kern.bounds)
             if timed is None:  # cannot happen: the kernel prices exactly
                 continue
             if supplied and not self._supply_ok(o, timed, kern.load, stocks):

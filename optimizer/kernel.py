@@ -105,10 +105,13 @@ def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
     )
 
 
-def order_seg(inst: Instance, o: int) -> Seg:
-    """The one-stop segment of order o (its one window or pinned start, its due time)."""
+def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> Seg:
+    """The one-stop segment of order o: its one window or pinned start (or `window`, see
+    `RouteKernel.of`), its due time."""
     order = inst.orders[o]
     _, _, early, late, _, _, _ = order_segment(inst, o)
+    if window is not None:
+        early, late = window
     seg = Seg(order.duration, early, late, order.loc, order.loc)
     weight = inst.c_lateness[order.priority - 1] if order.due is not None else 0
     if weight:
@@ -138,6 +141,15 @@ def kernel_order(inst: Instance, o: int, has_dependents: bool) -> bool:
     return order.pin_start is not None or len(order.windows) == 1
 
 
+def kernel_member(inst: Instance, o: int) -> bool:
+    """Order o may be in a route the kernel prices (a crew, linked or `after` order, its
+    start bounded by the others', included)."""
+    order = inst.orders[o]
+    if o in inst.prev_known and order.crew == 1:
+        return False  # its change is priced by the route, and depends on its start
+    return order.pin_start is not None or len(order.windows) == 1
+
+
 BREAK, ORDER, DEPOT, END = 0, 1, 2, 3
 """Kinds of a route's nodes (the start is node 0)."""
 
@@ -159,13 +171,26 @@ class RouteKernel:
     fixed: int  # use and preferences
     orders: list[int]
     load: dict[str, int]
+    bounds: dict[int, tuple[int, int]]
+    loose: bool  # the shift's one break left out, to be taken next to the new order
     _firsts: dict[int, tuple[int, list[int | None], list[int], list[int]] | None] = field(
         default_factory=dict
     )
 
     @classmethod
-    def of(cls, inst: Instance, s: int, route: RouteSol | None) -> RouteKernel | None:
-        """The kernel of shift s's route (None when it cannot be timed as it stands)."""
+    def of(
+        cls,
+        inst: Instance,
+        s: int,
+        route: RouteSol | None,
+        bounds: dict[int, tuple[int, int]] | None = None,
+        loose: bool = False,
+    ) -> RouteKernel | None:
+        """The kernel of shift s's route (None when it cannot be timed as it stands);
+        `bounds` narrows some orders' windows (a crew's start fixed, `after` relations).
+        `loose` (a shift with one break): the route without its break, which `price` then
+        takes right before or right after the new order."""
+        bounds = bounds or {}
         sh = inst.shifts[s]
         rows = inst.rows
         orders = list(route.orders) if route is not None else []
@@ -175,7 +200,8 @@ class RouteKernel:
             taken = [(-1, 0)] * len(sh.breaks)  # an empty route: breaks at the start
         after: dict[int, list[int]] = {}
         for k, (pos, _) in enumerate(taken):
-            after.setdefault(pos, []).append(k)
+            if not loose:
+                after.setdefault(pos, []).append(k)
         kinds, index, locs = [-1], [-1], [sh.start_loc]
 
         def take_breaks(pos: int) -> None:
@@ -206,7 +232,7 @@ class RouteKernel:
         departs, late_before, travel_to = [sh.start], [0], [0]
         t, late, travel = sh.start, 0, 0
         for j in range(1, n - 1):
-            seg = _node_seg(inst, s, kinds[j], index[j], locs[j])
+            seg = _node_seg(inst, s, kinds[j], index[j], locs[j], bounds)
             leg = rows[locs[j - 1]][locs[j]]
             arrival = t + leg
             if arrival > seg.late:
@@ -229,7 +255,7 @@ class RouteKernel:
         seg = Seg(0, 0, last, sh.end_loc, sh.end_loc)
         suffix[-1] = seg
         for j in range(n - 2, 0, -1):
-            node = _node_seg(inst, s, kinds[j], index[j], locs[j])
+            node = _node_seg(inst, s, kinds[j], index[j], locs[j], bounds)
             merged = concat(rows, node, seg)
             if merged is None:
                 return None
@@ -250,6 +276,8 @@ class RouteKernel:
             inst.c_used + inst.c_preference * unpreferred,
             orders,
             load,
+            bounds,
+            loose,
         )
 
     def cost(self, inst: Instance) -> int:
@@ -267,17 +295,18 @@ class RouteKernel:
 
     def price(
         self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None
-    ) -> list[tuple[int, int, tuple[int, bool] | None]]:
-        """(cost, g, new depot stop) of the route with order o after node g, for every gap g
+    ) -> list[tuple[int, int, tuple[int, bool] | None, int]]:
+        """(cost, g, new depot stop, break) of the route with order o after node g, for every gap g
         and stop where it fits (x: o's segment): with no new stop, then for each of `depots`
         (a route without a stop) one right before o, and one before the first visit, as
-        (depot, first). The cost holds o's preference; the change is the caller's."""
+        (depot, first); the break where it is (0), or in a loose kernel right before (1) or
+        after (2) o. The cost holds o's preference; the change is the caller's."""
         rows = inst.rows
         sh = inst.shifts[self.shift]
         fixed = self.fixed
         if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred:
             fixed += inst.c_preference
-        out: list[tuple[int, int, tuple[int, bool] | None]] = []
+        out: list[tuple[int, int, tuple[int, bool] | None, int]] = []
         departs, late_before, travel_to, locs = (
             self.departs,
             self.late_before,
@@ -285,30 +314,43 @@ class RouteKernel:
             self.locs,
         )
         stops = [(d, depot_seg(inst, d), self._first_stop(inst, d)) for d in depots or ()]
+        # Where the break goes: where it is (0), or when loose right before o (1; never
+        # right after a depot stop) or right after it (2).
+        moves = (1, 2) if self.loose else (0,)
         for g in range(len(self.kinds) - 1):
             t, loc = departs[g], locs[g]
             if t + rows[loc][x.first] > x.late:
                 break  # o's window has closed; later gaps only reach it later
-            self._tail(inst, x, g, t, late_before[g], loc, travel_to[g], fixed, None, out)
+            for brk in moves:
+                if brk != 1 or self.kinds[g] != DEPOT:
+                    self._tail(
+                        inst, x, g, t, late_before[g], loc, travel_to[g], fixed, None, brk, out
+                    )
             for d, seg, first in stops:
                 leg = rows[loc][seg.first]
                 if t + leg <= seg.late:
-                    self._tail(
-                        inst,
-                        x,
-                        g,
-                        seg.end(t + leg),
-                        late_before[g],
-                        seg.last,
-                        travel_to[g] + leg,
-                        fixed,
-                        (d, False),
-                        out,
-                    )
+                    for brk in moves:
+                        if brk != 1:
+                            self._tail(
+                                inst,
+                                x,
+                                g,
+                                seg.end(t + leg),
+                                late_before[g],
+                                seg.last,
+                                travel_to[g] + leg,
+                                fixed,
+                                (d, False),
+                                brk,
+                                out,
+                            )
                 if first is not None and g > first[0]:
                     ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
                     if ft is not None:
-                        self._tail(inst, x, g, ft, flate, loc, ftravel, fixed, (d, True), out)
+                        for brk in moves:
+                            self._tail(
+                                inst, x, g, ft, flate, loc, ftravel, fixed, (d, True), brk, out
+                            )
         return out
 
     def _first_stop(
@@ -334,7 +376,9 @@ class RouteKernel:
             for j in range(k + 1, n - 1):
                 if t is None:
                     break
-                node = _node_seg(inst, self.shift, self.kinds[j], self.index[j], self.locs[j])
+                node = _node_seg(
+                    inst, self.shift, self.kinds[j], self.index[j], self.locs[j], self.bounds
+                )
                 leg = rows[loc][self.locs[j]] if self.kinds[j] != BREAK else 0
                 if t + leg > node.late:
                     break
@@ -357,20 +401,32 @@ class RouteKernel:
         travel: int,
         fixed: int,
         via: tuple[int, bool] | None,
-        out: list[tuple[int, int, tuple[int, bool] | None]],
+        brk: int,
+        out: list[tuple[int, int, tuple[int, bool] | None, int]],
     ) -> None:
-        """From leaving `loc` at t (lateness and travel so far) after node g: o, the breaks
-        after node g, then the rest of the route; appends (cost, g, via) when it fits."""
+        """From leaving `loc` at t (lateness and travel so far) after node g: o (with the
+        loose break before or after it, `brk`), the breaks after node g, then the rest of
+        the route; appends (cost, g, via, brk) when it fits."""
         rows = inst.rows
+        sh = inst.shifts[self.shift]
+        if brk == 1:
+            rule = sh.breaks[0]
+            t = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if t > rule.latest_end:
+                return
         arrival = t + rows[loc][x.first]
         if arrival > x.late:
             return
         travel += rows[loc][x.first]
         late += x.lateness(arrival)
         t = x.end(arrival)
+        if brk == 2:
+            rule = sh.breaks[0]
+            t = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if t > rule.latest_end:
+                return
         r = g + 1
         kinds = self.kinds
-        sh = inst.shifts[self.shift]
         while kinds[r] == BREAK:
             rule = sh.breaks[self.index[r]]
             t = (t if t > rule.earliest else rule.earliest) + rule.duration
@@ -389,17 +445,17 @@ class RouteKernel:
         cost = inst.c_travel * travel + fixed + late
         if ret > sh.end:
             cost += inst.c_overtime * (ret - sh.end)
-        out.append((cost, g, via))
+        out.append((cost, g, via, brk))
 
     def place(
-        self, o: int, g: int, via: tuple[int, bool] | None = None
+        self, o: int, g: int, via: tuple[int, bool] | None = None, brk: int = 0
     ) -> tuple[list[int], tuple[int, int] | None, list[int]]:
-        """The route with order o after node g (and a new depot stop `via`, see `price`):
-        its orders, its depot stop (depot, orders before it) and each break's position (the
-        order it follows, -1: the start)."""
+        """The route with order o after node g (a new depot stop `via` and the break `brk`,
+        see `price`): its orders, its depot stop (depot, orders before it) and each break's
+        position (the order it follows, -1: the start)."""
         seq: list[int] = [o] if g == 0 else []
         depot = None
-        pos = [-1] * sum(1 for k in self.kinds if k == BREAK)
+        pos = [-1] * (1 if self.loose else sum(1 for k in self.kinds if k == BREAK))
         for j in range(1, len(self.kinds) - 1):
             kind = self.kinds[j]
             if kind == ORDER:
@@ -410,14 +466,19 @@ class RouteKernel:
                 pos[self.index[j]] = len(seq) - 1
             if j == g:
                 seq.append(o)
+        at = seq.index(o)
         if via is not None:
-            depot = (via[0], 0 if via[1] else seq.index(o))
+            depot = (via[0], 0 if via[1] else at)
+        if brk:
+            pos[0] = at - 1 if brk == 1 else at
         return seq, depot, pos
 
 
-def _node_seg(inst: Instance, s: int, kind: int, idx: int, loc: int) -> Seg:
+def _node_seg(
+    inst: Instance, s: int, kind: int, idx: int, loc: int, bounds: dict[int, tuple[int, int]]
+) -> Seg:
     if kind == ORDER:
-        return order_seg(inst, idx)
+        return order_seg(inst, idx, bounds.get(idx))
     if kind == DEPOT:
         return depot_seg(inst, idx)
     return break_seg(inst, s, idx, loc)
@@ -429,11 +490,13 @@ def time_route(
     seq: list[int],
     depot: tuple[int, int] | None,
     breaks_at: list[int],
+    bounds: dict[int, tuple[int, int]] | None = None,
 ) -> Timed | None:
     """Time shift s's route: visits `seq`, the depot stop (depot, orders before it) and
     break k after the order at position breaks_at[k] (-1: at the start location, before a
-    depot stop in the same gap), every stop as early as it can be from the shift start;
-    None when a stop misses its window or the route ends past its overtime."""
+    depot stop in the same gap), every stop as early as it can be from the shift start
+    (`bounds`: narrower windows of some orders, see `RouteKernel.of`); None when a stop
+    misses its window or the route ends past its overtime."""
     sh = inst.shifts[s]
     rows = inst.rows
     rules = sh.breaks
@@ -471,7 +534,9 @@ def time_route(
         order = inst.orders[seq[p]]
         leg = rows[loc][order.loc]
         arrival = t + leg
-        if order.pin_start is not None:
+        if bounds and seq[p] in bounds:
+            ws, we = bounds[seq[p]]
+        elif order.pin_start is not None:
             ws = we = order.pin_start
         else:
             ws, we = order.windows[0]

@@ -11,7 +11,7 @@ import numpy as np
 
 from optimizer.cp.objective import route_travel
 from optimizer.instance import Instance
-from optimizer.kernel import RouteKernel, kernel_order
+from optimizer.kernel import RouteKernel, kernel_member, kernel_order
 from optimizer.schedule import Timed, fixed_start, route_cost
 from optimizer.segments import (
     RouteSegments,
@@ -57,6 +57,9 @@ class SegmentCache:
             inst.c_idle == 0 and kernel_order(inst, o, o in self.dependents)
             for o in range(len(inst.orders))
         ]
+        self.member = [
+            inst.c_idle == 0 and kernel_member(inst, o) for o in range(len(inst.orders))
+        ]
         self.kernels: dict[tuple[object, ...], RouteKernel | None] = {}
         # Depots with every item unlimited: their stock need not be copied before a check.
         self.unlimited = DepotStock.full(inst).unlimited()
@@ -98,19 +101,26 @@ class SegmentCache:
             found = self.routes[key] = RouteSegments.of(inst, route, s, self.order_segs)
         return found
 
-    def kernel_of(self, inst: Instance, s: int, route: RouteSol | None) -> RouteKernel | None:
-        """The kernel of shift s's route, or None when an order of it is not for the
-        kernel (or it cannot be timed as it stands)."""
+    def kernel_of(
+        self,
+        inst: Instance,
+        s: int,
+        route: RouteSol | None,
+        bounds: dict[int, tuple[int, int]],
+        loose: bool = False,
+    ) -> RouteKernel | None:
+        """The kernel of shift s's route (`bounds`, `loose`: see `RouteKernel.of`), or None
+        when an order of it is not for the kernel (or it cannot be timed as it stands)."""
         if route is None or not route.orders:
-            key: tuple[object, ...] = (s,)
+            key: tuple[object, ...] = (s, loose)
         else:
-            key = (s, tuple(route.orders), route.depot[:2] if route.depot else None)
-            key += tuple(p for p, _ in route.breaks)
+            key = (s, loose, tuple(route.orders), route.depot[:2] if route.depot else None)
+            key += (tuple(p for p, _ in route.breaks), tuple(bounds.items()))
         if key in self.kernels:
             return self.kernels[key]
         found = None
-        if route is None or all(self.kernel[o] for o in route.orders):
-            found = RouteKernel.of(inst, s, route)
+        if route is None or all(self.member[o] for o in route.orders):
+            found = RouteKernel.of(inst, s, route, bounds, loose)
         if len(self.kernels) >= self.LIMIT:
             self.kernels.clear()
         self.kernels[key] = found
@@ -206,6 +216,26 @@ class RouteState:
         """Start bounds of a route's orders: predecessors' ends; crew and linked orders keep
         their start exactly (their crew must meet, their links' gaps hold)."""
         return self._lower(seq)
+
+    def kernel_bounds(self, route: RouteSol) -> dict[int, tuple[int, int]]:
+        """The windows of a route's orders narrowed by the rest of the solution: a crew's or
+        linked order's start as it is, an `after` order from its predecessors' ends, and an
+        order others wait for ending before they start (those in other routes; in the same
+        route they follow it anyway, and an insertion never moves a stop earlier)."""
+        inst, start = self.inst, self.sol.start
+        out = {}
+        for o in route.orders:
+            order = inst.orders[o]
+            if self.synced[o]:
+                out[o] = (start[o], start[o])
+            elif order.after or o in self.dependents:
+                low = self._lower([o]).get(o, 0)
+                early, late = order_segment(inst, o)[2:4]
+                for q in self.dependents.get(o, ()):
+                    if q in start and q not in route.orders:
+                        late = min(late, start[q] - order.duration)
+                out[o] = (max(early, low), late)
+        return out
 
     def _lower(self, seq: list[int]) -> dict[int, int]:
         out = {}

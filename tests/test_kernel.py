@@ -17,7 +17,7 @@ from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import compile_problem
-from optimizer.kernel import BREAK, RouteKernel, Seg, concat, order_seg, time_route
+from optimizer.kernel import BREAK, DEPOT, RouteKernel, Seg, concat, order_seg, time_route
 from optimizer.schedule import route_cost
 from optimizer.solution import RouteSol
 
@@ -115,7 +115,7 @@ def test_insertion_after_lunch_prices_lateness() -> None:
     lunch it starts 12:10 (10 late), lunch at B 12:40-13:10 ends past 13:00: not offered."""
     inst, kern = _lunch("12:20")
     assert kern.kinds[2] == BREAK
-    priced = {g: cost for cost, g, _ in kern.price(inst, 1, order_seg(inst, 1))}
+    priced = {g: cost for cost, g, _, _ in kern.price(inst, 1, order_seg(inst, 1))}
     scale = 60 * inst.c_travel
     late = inst.c_lateness[0] * 20 * 60
     assert priced[2] == scale * 40 + late + inst.c_used
@@ -133,8 +133,8 @@ def test_empty_route_takes_its_break_before_or_after() -> None:
     kern = RouteKernel.of(inst, 0, RouteSol(0))
     assert kern is not None and kern.kinds == [-1, BREAK, 3]
     priced = sorted(kern.price(inst, 1, order_seg(inst, 1)))
-    assert [g for _, g, _ in priced] == [0, 1]
-    for cost, g, _ in priced:
+    assert [g for _, g, _, _ in priced] == [0, 1]
+    for cost, g, _, _ in priced:
         timed = time_route(inst, 0, *kern.place(1, g))
         assert timed is not None and route_cost(inst, timed) == cost
 
@@ -151,32 +151,42 @@ def _bad_day(seed: int, orders: int = 40, techs: int = 6):
 
 def test_prices_are_timed_route_costs() -> None:
     """On bad days, every route the kernel prices costs what the inserter holds, and every
-    gap's price, with no new depot stop or one before the order or before the first visit,
-    is the cost of the route timed so (and a gap left out cannot be timed)."""
+    gap's price (no new depot stop, one before the order or before the first visit; the
+    break where it is, or right before or after the order) is the cost of the route timed
+    so, and a gap left out cannot be timed."""
     checked = 0
     for seed in range(4):
         _, inst, ins = _bad_day(seed, orders=80, techs=12)
         for s, route in ins.sol.routes.items():
-            kern = ins.segments.kernel_of(inst, s, route)
+            bounds = ins.kernel_bounds(route)
+            kern = ins.segments.kernel_of(inst, s, route, bounds)
             if kern is None:
                 continue
             assert kern.cost(inst) == ins.cost.get(s, 0)
+            loose = ins.segments.kernel_of(inst, s, route, bounds, loose=True)
+            assert loose is not None and len(inst.shifts[s].breaks) == 1
             depots = [] if route.depot is not None else list(range(len(inst.depots)))
             for o in range(len(inst.orders)):
                 if not ins.segments.kernel[o] or o in route.orders:
                     continue
-                priced = {
-                    (g, via): cost
-                    for cost, g, via in kern.price(inst, o, order_seg(inst, o), depots)
-                }
-                for (g, via), cost in priced.items():
-                    timed = time_route(inst, s, *kern.place(o, g, via))
-                    assert timed is not None and route_cost(inst, timed) == cost
-                    checked += 1
-                for g in range(len(kern.kinds) - 1):
-                    for via in [None] + [(d, False) for d in depots]:
-                        if (g, via) not in priced:
-                            assert time_route(inst, s, *kern.place(o, g, via)) is None
+                for k, moves in ((kern, [0]), (loose, [1, 2])):
+                    priced = {
+                        (g, via, brk): cost
+                        for cost, g, via, brk in k.price(inst, o, order_seg(inst, o), depots)
+                    }
+                    for (g, via, brk), cost in priced.items():
+                        timed = time_route(inst, s, *k.place(o, g, via, brk), k.bounds)
+                        assert timed is not None and route_cost(inst, timed) == cost
+                        checked += 1
+                    for g in range(len(k.kinds) - 1):
+                        for via in [None] + [(d, False) for d in depots]:
+                            for brk in moves:
+                                if (g, via, brk) in priced or (
+                                    brk == 1 and (via is not None or k.kinds[g] == DEPOT)
+                                ):
+                                    continue
+                                placed = k.place(o, g, via, brk)
+                                assert time_route(inst, s, *placed, k.bounds) is None
     assert checked > 50
 
 
