@@ -173,6 +173,9 @@ class RouteKernel:
     load: dict[str, int]
     bounds: dict[int, tuple[int, int]]
     loose: bool  # the shift's one break left out, to be taken next to the new order
+    # When loose, by node: the earliest departure with the break taken by then (and the
+    # lateness so far, and the node it follows), None when it cannot be.
+    taken: list[tuple[int, int, int] | None] = field(default_factory=list)
     _firsts: dict[int, tuple[int, list[int | None], list[int], list[int]] | None] = field(
         default_factory=dict
     )
@@ -263,7 +266,7 @@ class RouteKernel:
             if kinds[j] != BREAK:
                 suffix[j] = seg
         unpreferred, load = route_orders(inst, s, orders)
-        return cls(
+        kern = cls(
             s,
             kinds,
             index,
@@ -279,6 +282,34 @@ class RouteKernel:
             bounds,
             loose,
         )
+        if loose and sh.breaks:
+            kern.taken = kern._taken_early(inst)
+        return kern
+
+    def _taken_early(self, inst: Instance) -> list[tuple[int, int, int] | None]:
+        """By node: the earliest departure from it with the loose break taken after it or
+        after a node before it (never right after a depot stop), its lateness so far and
+        the node the break follows (see `taken`)."""
+        rows = inst.rows
+        rule = inst.shifts[self.shift].breaks[0]
+        out: list[tuple[int, int, int] | None] = []
+        for g in range(len(self.kinds) - 1):
+            best = None
+            prev = out[-1] if out else None
+            if prev is not None:
+                node = _node_seg(
+                    inst, self.shift, self.kinds[g], self.index[g], self.locs[g], self.bounds
+                )
+                arrival = prev[0] + rows[self.locs[g - 1]][self.locs[g]]
+                if arrival <= node.late:
+                    best = (node.end(arrival), prev[1] + node.lateness(arrival), prev[2])
+            if self.kinds[g] != DEPOT:
+                t = self.departs[g]
+                end = (t if t > rule.earliest else rule.earliest) + rule.duration
+                if end <= rule.latest_end and (best is None or end < best[0]):
+                    best = (end, self.late_before[g], g)
+            out.append(best)
+        return out
 
     def cost(self, inst: Instance) -> int:
         """The route's cost in objective units, as `optimizer.schedule.route_cost` counts it
@@ -296,11 +327,12 @@ class RouteKernel:
     def price(
         self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None
     ) -> list[tuple[int, int, tuple[int, bool] | None, int]]:
-        """(cost, g, new depot stop, break) of the route with order o after node g, for every gap g
-        and stop where it fits (x: o's segment): with no new stop, then for each of `depots`
-        (a route without a stop) one right before o, and one before the first visit, as
-        (depot, first); the break where it is (0), or in a loose kernel right before (1) or
-        after (2) o. The cost holds o's preference; the change is the caller's."""
+        """(cost, g, new depot stop, break) of the route with order o after node g, for
+        every gap g and stop where it fits (x: o's segment): with no new stop, then for
+        each of `depots` (a route without a stop) one right before o, and one before the
+        first visit, as (depot, first); the break where it is (0), or in a loose kernel
+        right before (1) or after (2) o, or where it lets the route leave node g earliest
+        (3, see `taken`). The cost holds o's preference; the change is the caller's."""
         rows = inst.rows
         sh = inst.shifts[self.shift]
         fixed = self.fixed
@@ -326,6 +358,9 @@ class RouteKernel:
                     self._tail(
                         inst, x, g, t, late_before[g], loc, travel_to[g], fixed, None, brk, out
                     )
+            early = self.taken[g] if self.loose else None
+            if early is not None and early[2] != g:
+                self._tail(inst, x, g, early[0], early[1], loc, travel_to[g], fixed, None, 3, out)
             for d, seg, first in stops:
                 leg = rows[loc][seg.first]
                 if t + leg <= seg.late:
@@ -344,6 +379,20 @@ class RouteKernel:
                                 brk,
                                 out,
                             )
+                if early is not None and early[2] != g and early[0] + leg <= seg.late:
+                    self._tail(
+                        inst,
+                        x,
+                        g,
+                        seg.end(early[0] + leg),
+                        early[1],
+                        seg.last,
+                        travel_to[g] + leg,
+                        fixed,
+                        (d, False),
+                        3,
+                        out,
+                    )
                 if first is not None and g > first[0]:
                     ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
                     if ft is not None:
@@ -469,7 +518,10 @@ class RouteKernel:
         at = seq.index(o)
         if via is not None:
             depot = (via[0], 0 if via[1] else at)
-        if brk:
+        if brk == 3:
+            h = self.taken[g][2]  # type: ignore[index]
+            pos[0] = sum(1 for k in self.kinds[1 : h + 1] if k == ORDER) - 1
+        elif brk:
             pos[0] = at - 1 if brk == 1 else at
         return seq, depot, pos
 

@@ -152,7 +152,8 @@ def _bad_day(seed: int, orders: int = 40, techs: int = 6):
 def test_prices_are_timed_route_costs() -> None:
     """On bad days, every route the kernel prices costs what the inserter holds, and every
     gap's price (no new depot stop, one before the order or before the first visit; the
-    break where it is, or right before or after the order) is the cost of the route timed
+    break where it is, right before or after the order, or earlier where the route leaves
+    the gap earliest) is the cost of the route timed
     so, and a gap left out cannot be timed."""
     checked = 0
     for seed in range(4):
@@ -169,7 +170,7 @@ def test_prices_are_timed_route_costs() -> None:
             for o in range(len(inst.orders)):
                 if not ins.segments.kernel[o] or o in route.orders:
                     continue
-                for k, moves in ((kern, [0]), (loose, [1, 2])):
+                for k, moves in ((kern, [0]), (loose, [1, 2, 3])):
                     priced = {
                         (g, via, brk): cost
                         for cost, g, via, brk in k.price(inst, o, order_seg(inst, o), depots)
@@ -181,8 +182,10 @@ def test_prices_are_timed_route_costs() -> None:
                     for g in range(len(k.kinds) - 1):
                         for via in [None] + [(d, False) for d in depots]:
                             for brk in moves:
-                                if (g, via, brk) in priced or (
-                                    brk == 1 and (via is not None or k.kinds[g] == DEPOT)
+                                if (
+                                    (g, via, brk) in priced
+                                    or brk == 3
+                                    or (brk == 1 and (via is not None or k.kinds[g] == DEPOT))
                                 ):
                                     continue
                                 placed = k.place(o, g, via, brk)
