@@ -20,7 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generator import FAMILY_NAMES, FIRST_NAMES, _scatter
+from benchmarks.catalog import FAMILY_NAMES, FIRST_NAMES
+from benchmarks.drafts import scatter
 
 SHIFT_TYPES: list[dict[str, Any]] = [
     {"id": "D", "start": "08:00", "duration": "PT9H", "cannot_follow": []},
@@ -125,7 +126,7 @@ def _person(
     for side in rng.sample(TRADES[trade], rng.choice((1, 2))):
         skills[side] = rng.choice((1, 2, 2, 3))
     weeks = days // 7
-    lat, lon = _scatter(rng, center, 5.0, 10.0)
+    lat, lon = scatter(rng, center, 5.0, 10.0)
     off_start = rng.randrange(days)
     days_off = sorted({off_start, min(days - 1, off_start + 1)}) if rng.random() < 0.4 else []
     requests = []

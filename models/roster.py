@@ -11,7 +11,8 @@ import copy
 import re
 from collections.abc import Iterator
 from datetime import date, time, timedelta
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -161,7 +162,13 @@ class CoverCount(StrictModel):
     assigned: int = Field(description="People the roster puts on it who count.")
 
 
-RosterStatus = Literal["optimal", "feasible", "infeasible", "unknown"]
+class RosterStatus(StrEnum):
+    """How a roster solve ended."""
+
+    optimal = "optimal"
+    feasible = "feasible"
+    infeasible = "infeasible"
+    unknown = "unknown"
 
 
 class RosterResult(StrictModel):

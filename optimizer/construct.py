@@ -11,12 +11,8 @@ from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.groups import apply_group, best_group, group_value, is_grouped, remove_group
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
+from optimizer.params import MoveParams
 from optimizer.solution import Solution
-
-ROOM_ROUTES = 4
-"""Nearest candidate routes from which room is made for an urgent order."""
-ROOM_MARGIN = 3600
-"""Seconds around an urgent order's reachable interval whose visits are moved aside."""
 
 
 def urgent(inst: Instance, o: int) -> bool:
@@ -61,13 +57,15 @@ def construct(
     sol: Solution | None = None,
     only: set[int] | None = None,
     deadline: float | None = None,
+    moves: MoveParams | None = None,
 ) -> Solution:
     """Insert every unserved order (or those in `only`), most valuable and most urgent first,
     at its cheapest feasible position when that costs less than leaving it out; an urgent
     order that fits nowhere has room made for it by moving less valuable work aside.
-    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved."""
+    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved.
+    `moves` says how far insertion looks (the defaults when not given)."""
     sol = sol.copy() if sol is not None else Solution()
-    ins = Inserter(inst, sol, eligible)
+    ins = Inserter(inst, sol, eligible, moves=moves)
 
     def key(o: int) -> tuple[bool, int, int, int, int, int]:
         order = inst.orders[o]
@@ -116,9 +114,10 @@ def make_room(ins: Inserter, o: int) -> Inserter | None:
         for s in _nearest(ins, x):
             if s not in near:
                 near.append(s)
-    near = near[: max(ROOM_ROUTES, need + 1)]
-    lo = min(_reachable(inst, x) for x in members) - ROOM_MARGIN
-    hi = max(_closing(inst, x) for x in members) + ROOM_MARGIN
+    near = near[: max(ins.moves.room_routes, need + 1)]
+    margin = ins.moves.room_margin
+    lo = min(_reachable(inst, x) for x in members) - margin
+    hi = max(_closing(inst, x) for x in members) + margin
     best: Inserter | None = None
     best_cost: int | None = None
     for combo in itertools.combinations(near, min(need, len(near))):

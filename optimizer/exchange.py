@@ -16,11 +16,6 @@ from optimizer.solution import RouteSol
 from optimizer.state import RouteState
 from optimizer.supply import DepotStock, Pickup, tech_supply
 
-EXCHANGES = 20
-"""Most route-end exchanges (2-opt*) one call makes."""
-EXCHANGE_NEAR = 10
-"""Nearest orders whose routes an order's route tries to exchange ends with."""
-
 
 @dataclass
 class Exchange:
@@ -48,15 +43,18 @@ class Exchange:
 class Exchanges(RouteState):
     """2-opt* around given routes."""
 
-    def exchange_tails(self, shifts: set[int], limit: int = EXCHANGES) -> int:
+    def exchange_tails(self, shifts: set[int], limit: int | None = None) -> int:
         """2-opt* (Potvin and Rousseau 1995) around the given routes: two routes swap their
         ends, after an order of one and before an order near it in the other, while that
         pays; returns the exchanges made. Routes priced by segments only, of technicians
         with one shift, no preferences priced. A depot stop goes with its part of the route
         (a route keeps one at most); a route with one has its supply checked again, a route
-        without is supplied by the van alone."""
+        without is supplied by the van alone. At most `limit` exchanges (by default
+        `MoveParams.exchanges`)."""
         if not self.segments.exchange_ok:
             return 0
+        if limit is None:
+            limit = self.moves.exchanges
         made = 0
         todo = set(shifts)
         while todo and made < limit:
@@ -115,7 +113,7 @@ class Exchanges(RouteState):
         found: list[Exchange] = []
         bound = 0  # the cheapest exchange so far between van-only routes (surely supplied)
         for u, a in view1.node.items():
-            for v in self.segments.near(u)[:EXCHANGE_NEAR]:
+            for v in self.segments.near(u)[: self.moves.exchange_near]:
                 s2 = provider.get(v)
                 if s2 is None or s2 == s1:
                     continue

@@ -29,13 +29,6 @@ from optimizer.schedule import Timed, route_without, schedule
 from optimizer.solution import RouteSol
 from optimizer.timing import Relaxed, lateness
 
-CANDIDATE_ROUTES = 10
-"""Routes tried for each member of a group (the nearest eligible ones, idle ones included)."""
-CANDIDATE_STARTS = 12
-"""Anchor starts tried for a group (the earliest a member could start, in order)."""
-PUSHED_STARTS = 6
-"""Anchor starts at which a group is also tried with the tied visits after it delayed."""
-
 
 @dataclass
 class Slot:
@@ -107,7 +100,7 @@ def _candidates(ins: Inserter, o: int) -> list[int]:
                 gap = min(gap, rows[inst.orders[x].loc][loc])
         scored.append((gap, s))
     scored.sort()
-    return [s for _, s in scored[:CANDIDATE_ROUTES]]
+    return [s for _, s in scored[: ins.moves.crew_routes]]
 
 
 def _openings(ins: Inserter, o: int, s: int) -> list[int]:
@@ -151,10 +144,10 @@ def _openings(ins: Inserter, o: int, s: int) -> list[int]:
     return out
 
 
-def _spread(times: list[int], gap: int = 300) -> list[int]:
-    """Anchor times at least `gap` seconds apart, the earliest few, then a sample of the
-    rest spread over the day. Each keeps the latest time of its cluster: a crew meets at
-    the latest of its members' earliest starts."""
+def _spread(times: list[int], most: int, gap: int = 300) -> list[int]:
+    """Anchor times at least `gap` seconds apart, the earliest `most` / 2, then a sample of
+    the rest spread over the day (2 * `most` in all). Each keeps the latest time of its
+    cluster: a crew meets at the latest of its members' earliest starts."""
     kept: list[int] = []
     first = None
     for t in times:
@@ -163,12 +156,12 @@ def _spread(times: list[int], gap: int = 300) -> list[int]:
             kept.append(t)
         else:
             kept[-1] = t
-    head = CANDIDATE_STARTS // 2
-    if len(kept) <= 2 * CANDIDATE_STARTS:
+    head = most // 2
+    if len(kept) <= 2 * most:
         return kept
     rest = kept[head:]
-    step = len(rest) / (2 * CANDIDATE_STARTS - head)
-    return kept[:head] + [rest[int(k * step)] for k in range(2 * CANDIDATE_STARTS - head)]
+    step = len(rest) / (2 * most - head)
+    return kept[:head] + [rest[int(k * step)] for k in range(2 * most - head)]
 
 
 def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertion | None:
@@ -199,9 +192,9 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
     tried = 0
     relaxed: dict[int, Relaxed | None] = {}
     worst = peak(ins)
-    spread = _spread(sorted(anchors))
+    spread = _spread(sorted(anchors), ins.moves.crew_starts)
     for t in spread:
-        if tried >= CANDIDATE_STARTS:
+        if tried >= ins.moves.crew_starts:
             break
         bound = None if best is None else best.delta
         found = _place_at(ins, slots, cands, t, relaxed, bound, worst)
@@ -211,7 +204,7 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
         if isinstance(found, GroupInsertion) and (best is None or found.delta < best.delta):
             best = found
     if ties is not None:
-        for t in spread[:PUSHED_STARTS]:
+        for t in spread[: ins.moves.pushed_starts]:
             bound = None if best is None else best.delta
             found = _place_pushed(ins, slots, cands, t, ties, bound, worst)
             if isinstance(found, GroupInsertion) and (best is None or found.delta < best.delta):

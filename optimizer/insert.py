@@ -22,9 +22,6 @@ from optimizer.timing import INF, Relaxed, start_at
 Priced = tuple[int, int, int, "tuple[int, int] | None", int]
 """A priced insertion: (delta, shift, position, depot stop, departure)."""
 
-IDLE_ROUTES = 2
-"""Empty routes offered to each insertion besides the nearest busy ones."""
-
 
 @dataclass
 class Insertion:
@@ -432,7 +429,7 @@ class InsertionSearch(RouteState):
             for s in shifts
             if s not in self.sol.routes or not self.sol.routes[s].orders
         )
-        nearest_idle = [s for _, s in idle[:IDLE_ROUTES]]
+        nearest_idle = [s for _, s in idle[: self.moves.idle_routes]]
         if len(busy_routes) <= self.granularity:
             # Every busy route is offered: their order does not matter.
             return sorted(busy_routes) + nearest_idle

@@ -127,6 +127,132 @@ class RuinRecreateParams(Section):
         description="Deterministic seconds of the set-partitioning solve under a "
         "deterministic limit.",
     )
+    random_order: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Share of recreates that offer the removed orders back in random order "
+        "(the others by one of three keys: farthest first, earliest closing, tightest window).",
+    )
+    max_ruin: int = Field(default=25, ge=2, description="Most orders one ruin removes.")
+    exchange_floor: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Least chance that a move ends with route-end exchanges, however rarely "
+        "they found something so far.",
+    )
+    urgent_tries: int = Field(
+        default=8,
+        ge=0,
+        description="Most unserved must-serve and priority-1 orders offered back on each move "
+        "(besides those it took out): all of them when few; a sample where many fit nowhere.",
+    )
+    threshold: float = Field(
+        default=0.1,
+        ge=0,
+        description="Starting acceptance threshold per removed order, as a share of the "
+        "routing cost per served order (it falls to 0).",
+    )
+    failed_keys: int = Field(
+        default=16,
+        ge=1,
+        description="Route states remembered per order in which its insertion failed (it is "
+        "not offered back in those).",
+    )
+
+
+class MoveParams(Section):
+    """How far insertion, exchanges and crew placement look (granular neighbourhoods)."""
+
+    near: int = Field(
+        default=50,
+        ge=1,
+        description="Nearest orders looked at to find the routes that pass nearest to an order.",
+    )
+    idle_routes: int = Field(
+        default=2,
+        ge=0,
+        description="Empty routes offered to each insertion besides the nearest busy ones.",
+    )
+    exchanges: int = Field(
+        default=20, ge=0, description="Most route-end exchanges (2-opt*) one call makes."
+    )
+    exchange_near: int = Field(
+        default=10,
+        ge=1,
+        description="Nearest orders whose routes an order's route tries to exchange ends with.",
+    )
+    crew_routes: int = Field(
+        default=10,
+        ge=1,
+        description="Routes tried for each member of a group (the nearest eligible ones, idle "
+        "ones included).",
+    )
+    crew_starts: int = Field(
+        default=12,
+        ge=1,
+        description="Anchor starts tried for a group (the earliest a member could start, in "
+        "order).",
+    )
+    pushed_starts: int = Field(
+        default=6,
+        ge=0,
+        description="Anchor starts at which a group is also tried with the tied visits after "
+        "it delayed.",
+    )
+    max_retimes: int = Field(
+        default=60,
+        ge=1,
+        description="Most route timings one push or compaction may take before it gives up.",
+    )
+    push_tries: int = Field(
+        default=6,
+        ge=0,
+        description="Most pushed insertions priced in full (across routes) per order.",
+    )
+    room_routes: int = Field(
+        default=4,
+        ge=1,
+        description="Nearest candidate routes from which room is made for an urgent order.",
+    )
+    room_margin: int = Field(
+        default=3600,
+        ge=0,
+        description="Seconds around an urgent order's reachable interval whose visits are "
+        "moved aside.",
+    )
+    slot_crew_starts: int = Field(
+        default=12,
+        ge=1,
+        description="Common starts tried for a crew order in one appointment window, earliest "
+        "first.",
+    )
+
+
+class PoolParams(Section):
+    """The pool of routes that ruin and recreate fills and set partitioning combines."""
+
+    limit: int = Field(default=20000, ge=1, description="Most routes kept in the pool.")
+    keep: int = Field(
+        default=1000,
+        ge=1,
+        description="Routes of least reduced cost a combination starts from (doubled while "
+        "time is left).",
+    )
+    cover: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Share of a combination's time for a set cover, on a day of long routes.",
+    )
+    roomy: float = Field(
+        default=25.0,
+        ge=0,
+        description="Orders a shift could hold (its length over an order's service and a leg "
+        "to a near order) from which routes are long and a set cover pays: TRSP and Solomon "
+        "type 2 hold 35 to 57, type 1 13 to 14.",
+    )
 
 
 class DecomposeParams(Section):
@@ -214,6 +340,8 @@ class SolveParams(BaseModel):
     ruin_recreate: RuinRecreateParams = Field(
         default_factory=RuinRecreateParams, description="Ruin and recreate."
     )
+    moves: MoveParams = Field(default_factory=MoveParams, description="Neighbourhoods.")
+    pool: PoolParams = Field(default_factory=PoolParams, description="Route pool.")
     decompose: DecomposeParams = Field(
         default_factory=DecomposeParams, description="Very large days."
     )

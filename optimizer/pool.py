@@ -28,20 +28,11 @@ from ortools.sat.python import cp_model
 
 from optimizer.cp.objective import order_part, route_part, solution_cost, unassigned_cost
 from optimizer.instance import Instance
+from optimizer.params import PoolParams
 from optimizer.schedule import Timed, route_cost, route_without, schedule
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import supply_plan
 
-LIMIT = 20000
-"""Most routes a pool keeps (the oldest go first)."""
-KEEP = 1000
-"""Routes of least reduced cost that the first integer solve chooses from."""
-COVER = 0.4
-"""Share of a combination's time for a set cover on a day of long routes (`ROOMY`)."""
-ROOMY = 25.0
-"""Orders a shift could hold (its length over an order's service and a leg to a near
-order) from which routes are long and a set cover pays: on TRSP and Solomon type 2 (35
-to 57), not type 1 (13 to 14)."""
 log = logging.getLogger(__name__)
 """Log each solve to stderr."""
 
@@ -53,16 +44,18 @@ service starts of its orders."""
 class RoutePool:
     """The cheapest route met for each shift and set of orders."""
 
-    def __init__(self, inst: Instance) -> None:
+    def __init__(self, inst: Instance, tuning: PoolParams | None = None) -> None:
         self.inst = inst
+        self.tuning = tuning if tuning is not None else PoolParams()
         self.routes: dict[tuple[int, frozenset[int]], Entry] = {}
         # Routes already priced: shift, stops, depot stop.
         self._seen: set[tuple[int, tuple[int, ...], tuple[int, int] | None]] = set()
 
     @cached_property
     def _cover(self) -> float:
-        """`COVER` on a day of long routes (`ROOMY`), else 0 (asked only by `combine`)."""
-        return COVER if room(self.inst) >= ROOMY else 0.0
+        """`PoolParams.cover` on a day of long routes (`roomy`), else 0 (asked only by
+        `combine`)."""
+        return self.tuning.cover if room(self.inst) >= self.tuning.roomy else 0.0
 
     @staticmethod
     def applies(inst: Instance) -> bool:
@@ -78,7 +71,7 @@ class RoutePool:
             key = (s, tuple(r.orders), r.depot[:2] if r.depot else None)
             if key in seen:
                 continue
-            if len(seen) >= 4 * LIMIT:
+            if len(seen) >= 4 * self.tuning.limit:
                 seen.clear()
             seen.add(key)
             starts = tuple(sol.start[o] for o in r.orders)
@@ -92,7 +85,7 @@ class RoutePool:
         old = self.routes.get(key)
         if old is not None and old[0] <= entry[0]:
             return
-        if old is None and len(self.routes) >= LIMIT:
+        if old is None and len(self.routes) >= self.tuning.limit:
             del self.routes[next(iter(self.routes))]
         self.routes[key] = entry
 
@@ -115,11 +108,11 @@ class RoutePool:
 
         The orders the incumbent serves stay served. The LP relaxation of the whole pool
         (GLOP) prices every route; CP-SAT then solves set partitioning over the routes of
-        least reduced cost (`KEEP`, then twice as many while time is left) and the best
+        least reduced cost (`PoolParams.keep`, then twice as many while time is left) and the best
         combination's. On the whole pool neither CP-SAT nor SCIP finds much in seconds;
         on a thousand routes chosen this way CP-SAT proves the optimum in under a second.
-        The last `cover` share of the time (by default `COVER` on days of long routes,
-        `ROOMY`, else none) goes to a set cover of the last routes chosen from.
+        The last `cover` share of the time (by default `PoolParams.cover` on days of long
+        routes, else none) goes to a set cover of the last routes chosen from.
         `deterministic` (seconds of CP-SAT's deterministic time for each solve) replaces
         the clock."""
         inst = self.inst
@@ -156,7 +149,7 @@ class RoutePool:
                 cover=covering,
             )
 
-        size = KEEP
+        size = self.tuning.keep
         columns = sorted(set(rank[:size]) | best)
         while True:
             left = (1 - cover) * time_limit - (time.monotonic() - began)

@@ -25,11 +25,6 @@ from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 
-MAX_RETIMES = 60
-"""Most route timings one push or compaction may take before it gives up."""
-PUSH_TRIES = 6
-"""Most pushed insertions priced in full (across routes) per order."""
-
 
 @dataclass
 class Pushed:
@@ -65,7 +60,7 @@ def _propagate(
     depots: dict[int, tuple[int, int] | None],
     bounds: dict[int, int],
     work: list[int],
-    most: int = MAX_RETIMES,
+    most: int | None = None,
 ) -> dict[int, Timed] | None:
     """Time the routes in `work` with `bounds` on starts, raising the bounds of tied starts
     and re-timing their routes until every relation holds; the routes timed, or None."""
@@ -81,6 +76,8 @@ def _propagate(
     timed: dict[int, Timed] = {}
     queued = set(work)
     retimes = 0
+    if most is None:
+        most = ins.moves.max_retimes
     while work:
         s = work.pop()
         queued.discard(s)
@@ -223,7 +220,7 @@ def best_pushed(ins: Inserter, ties: Ties, o: int, bound: int) -> Pushed | None:
                 local.append((delta, s, pos, depot))
     local.sort(key=lambda c: (c[0], c[1], c[2]))
     best: Pushed | None = None
-    for lower, s, pos, depot in local[:PUSH_TRIES]:
+    for lower, s, pos, depot in local[: ins.moves.push_tries]:
         if lower >= (bound if best is None else best.delta):
             break
         route = sol.routes.get(s)
@@ -317,7 +314,7 @@ def compact(ins: Inserter, ties: Ties) -> list[int]:
         s: None if sol.routes[s].depot is None else sol.routes[s].depot[:2]  # type: ignore[index]
         for s in busy
     }
-    most = MAX_RETIMES + 4 * len(busy)
+    most = ins.moves.max_retimes + 4 * len(busy)
     timed = _propagate(ins, ties, seqs, depots, {}, list(reversed(busy)), most)
     if timed is None or not _consistent(ins, ties, timed):
         return []

@@ -18,25 +18,11 @@ from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
 from optimizer.groups import _candidates, insert_group, is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
+from optimizer.params import SolveParams
 from optimizer.pool import Entry, RoutePool
 from optimizer.retime import Ties, compact, insert_pushed
 from optimizer.solution import Solution
 from optimizer.state import SegmentCache
-
-RANDOM_ORDER = 0.4
-"""Share of moves that offer orders back in random order (the others sort by a key)."""
-MAX_RUIN = 25
-"""Most orders one move takes out."""
-EXCHANGE_FLOOR = 0.1
-"""Least share of moves that try route-end exchanges, however rarely they pay."""
-URGENT_TRIES = 8
-"""Most unserved urgent orders offered back on each move (besides those it took out): all of
-them when few, as on a day of mandatory orders; a sample where many fit nowhere."""
-THRESHOLD = 0.1
-"""Start threshold of acceptance, as a share of the routing cost per served order."""
-
-FAILED_KEYS = 16
-"""Route states remembered per order in which its insertion failed."""
 
 FailureKey = tuple[object, ...]
 """The state of the routes an insertion of an order tries (`Failures.key`)."""
@@ -51,9 +37,10 @@ class Failures:
     Routes elsewhere may still matter through pushed partners and depot stock; they are not
     part of the key: a failure is remembered by the state of the routes tried."""
 
-    def __init__(self, inst: Instance, eligible: dict[int, list[int]]) -> None:
+    def __init__(self, inst: Instance, eligible: dict[int, list[int]], most: int) -> None:
         self.inst = inst
         self.eligible = eligible
+        self.most = most  # keys remembered per order
         self.after: dict[int, list[int]] = {}
         for o in range(len(inst.orders)):
             members = inst.linked_group(o) if is_grouped(inst, o) else [o]
@@ -70,7 +57,7 @@ class Failures:
         """Order o fits nowhere with its routes in this state."""
         keys = self.failed.setdefault(o, {})
         keys[key] = None
-        if len(keys) > FAILED_KEYS:
+        if len(keys) > self.most:
             del keys[next(iter(keys))]
 
     def key(self, ins: Inserter, o: int) -> FailureKey:
@@ -95,8 +82,16 @@ class Failures:
 class RuinRecreate:
     """One ruin-and-recreate search state over a solution."""
 
-    def __init__(self, inst: Instance, eligible: dict[int, list[int]], rng: random.Random) -> None:
+    def __init__(
+        self,
+        inst: Instance,
+        eligible: dict[int, list[int]],
+        rng: random.Random,
+        params: SolveParams | None = None,
+    ) -> None:
         self.inst = inst
+        self.params = params if params is not None else SolveParams()
+        self.tuning = self.params.ruin_recreate
         self.eligible = eligible
         self.rng = rng
         locs = np.array([o.loc for o in inst.orders], dtype=int)
@@ -113,9 +108,9 @@ class RuinRecreate:
         self.value = [unassigned_cost(inst, o) for o in range(len(inst.orders))]
         # Must-serve and priority-1 orders: always offered back, and room is made for them.
         self.urgent = [o for o in self.movable if self.value[o] >= max(inst.c_unassigned[0], 1)]
-        self.segments = SegmentCache(inst)
+        self.segments = SegmentCache(inst, self.params.moves)
         self.ties = Ties(inst)
-        self.failures = Failures(inst, eligible)
+        self.failures = Failures(inst, eligible, self.tuning.failed_keys)
         self.exchange_pays = 1.0  # running share of exchange calls that found something
         self.costs: dict[RouteKey, int] = {}  # route parts of the objective (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
@@ -178,13 +173,14 @@ class RuinRecreate:
         sample = rng.sample(others, min(len(others), max(2, size // 2)))
         # A few of the unserved urgent orders each move: some may fit nowhere at all, and
         # trying every one of them on every move would take most of the move's time.
-        hurry = rng.sample(urgent, min(len(urgent), URGENT_TRIES))
+        tuning = self.tuning
+        hurry = rng.sample(urgent, min(len(urgent), tuning.urgent_tries))
         unserved = removed + list(dict.fromkeys(hurry + sample))
-        pick = rng.random()
-        if pick < RANDOM_ORDER:
+        pick, share = rng.random(), tuning.random_order
+        if pick < share:
             unserved.sort(key=lambda o: (-self.value[o], rng.random()))
         else:
-            key = self.keys[min(int((pick - RANDOM_ORDER) / (1 - RANDOM_ORDER) * 3), 2)]
+            key = self.keys[min(int((pick - share) / (1 - share) * 3), 2)]
             unserved.sort(key=lambda o: (-self.value[o], key[o], rng.random()))
         for o in unserved:
             if o in cand.start:
@@ -202,7 +198,7 @@ class RuinRecreate:
                 touched.update(shifts)
             else:
                 self.failures.note(o, state)
-        if rng.random() < max(EXCHANGE_FLOOR, self.exchange_pays):
+        if rng.random() < max(tuning.exchange_floor, self.exchange_pays):
             # The touched routes exchange their ends (2-opt*) as often as that pays: much
             # on long routes with wide windows, little where skills and depot stops bind.
             made = ins.exchange_tails(touched)
@@ -255,13 +251,13 @@ class RuinRecreate:
         return list(pick.orders)
 
 
-def start_threshold(inst: Instance, sol: Solution) -> float:
-    """The acceptance threshold per removed order at the start of a search from sol: a share
+def start_threshold(inst: Instance, sol: Solution, share: float) -> float:
+    """The acceptance threshold per removed order at the start of a search from sol: `share`
     of the routing cost per served order (never of unassigned penalties)."""
     served = sol.served()
     penalties = sum(unassigned_cost(inst, o) for o in range(len(inst.orders)) if o not in served)
     routing = max((sol.cost or 0) - penalties, 1)
-    return THRESHOLD * routing / max(len(served), 1)
+    return share * routing / max(len(served), 1)
 
 
 def anneal(
@@ -274,25 +270,28 @@ def anneal(
     clock: Callable[[int], float],
     rr: RuinRecreate | None = None,
     pool: RoutePool | None = None,
+    params: SolveParams | None = None,
 ) -> tuple[Solution, int]:
     """Threshold-accepting ruin and recreate; returns the best solution and the moves made.
 
     `clock(n)` says which fraction of the budget is used after n moves (1.0 stops). The
     acceptance threshold falls from `start_threshold` to 0. A given search state `rr` is
-    reused with rng. The routes of every solution it builds go into `pool` when given."""
+    reused with rng (its parameters then hold, not `params`). The routes of every solution it
+    builds go into `pool` when given."""
     if rr is None:
-        rr = RuinRecreate(inst, eligible, rng)
+        rr = RuinRecreate(inst, eligible, rng, params)
     else:
         rr.rng = rng
     best = sol
-    first = start_threshold(inst, sol)
+    first = start_threshold(inst, sol, rr.tuning.threshold)
+    most = rr.tuning.max_ruin
     n = 0
     current = rr.inserter(sol)
     while True:
         used = clock(n)
         if used >= 1.0 or (iterations is not None and n >= iterations):
             break
-        size = rng.randint(2, max(2, min(MAX_RUIN, len(inst.orders) // 4)))
+        size = rng.randint(2, max(2, min(most, len(inst.orders) // 4)))
         cand = rr.step(current, size)
         n += 1
         allowed = first * (1.0 - used)
@@ -338,7 +337,8 @@ def _chain(job: tuple[Solution, int, int | None, float, tuple[float, float]]) ->
     the threshold's fall."""
     sol, seed, iterations, until, phase = job
     clock = phase_clock(until, iterations, phase)
-    pool = RoutePool(_SHARED["inst"]) if _SHARED["pooled"] else None  # type: ignore[arg-type]
+    rr: RuinRecreate = _SHARED["rr"]  # type: ignore[assignment]
+    pool = RoutePool(rr.inst, rr.params.pool) if _SHARED["pooled"] else None
     best, n = anneal(
         _SHARED["inst"],  # type: ignore[arg-type]
         _SHARED["eligible"],  # type: ignore[arg-type]
@@ -346,7 +346,7 @@ def _chain(job: tuple[Solution, int, int | None, float, tuple[float, float]]) ->
         random.Random(seed),
         iterations=iterations,
         clock=clock,
-        rr=_SHARED["rr"],  # type: ignore[arg-type]
+        rr=rr,
         pool=pool,
     )
     return best, n, None if pool is None else pool.routes
@@ -372,6 +372,7 @@ def anneal_chains(
     iterations: int | None,
     pool: RoutePool | None = None,
     phase: tuple[float, float] = (0.0, 1.0),
+    params: SolveParams | None = None,
 ) -> tuple[Solution, int]:
     """Ruin and recreate in `chains` independent chains (one here, the others in forked
     processes), each from sol over the whole budget; the best solution any found (the first
@@ -386,7 +387,7 @@ def anneal_chains(
     _SHARED.update(
         inst=inst,
         eligible=eligible,
-        rr=RuinRecreate(inst, eligible, random.Random(seed)),
+        rr=RuinRecreate(inst, eligible, random.Random(seed), params),
         pooled=pool is not None,
     )
     seeds = [(seed * 1_000_003 + c) & 0x7FFFFFFF for c in range(chains)]

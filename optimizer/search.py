@@ -13,7 +13,7 @@ import numpy as np
 
 from optimizer.budget import Budget
 from optimizer.construct import construct
-from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
+from optimizer.cp.build import CpStatus, add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.decompose import should_decompose, solve_parts
 from optimizer.instance import Instance
@@ -64,7 +64,9 @@ def search(
     tuning = params.search
     floor = tuning.construct_floor * budget.limit
     until = opened + tuning.construct_share * max(deadline - opened, floor)
-    incumbent = construct(inst, eligible, initial, deadline=_stage_end(budget, until))
+    incumbent = construct(
+        inst, eligible, initial, deadline=_stage_end(budget, until), moves=params.moves
+    )
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
     rng = random.Random(params.seed or 0)
@@ -188,7 +190,7 @@ def _ruin_recreate(
     route pool combinations between rounds when the day has a pool; `deadline` is the
     search's, the pool's safety stop under a deterministic limit."""
     began = time.monotonic()
-    pool = RoutePool(inst) if RoutePool.applies(inst) else None
+    pool = RoutePool(inst, params.pool) if RoutePool.applies(inst) else None
     tuning = params.ruin_recreate
     rounds = tuning.pool_rounds if pool is not None else 1
     iterations = None
@@ -220,6 +222,7 @@ def _ruin_recreate(
                 iterations=iterations,
                 pool=pool,
                 phase=phase,
+                params=params,
             )
         else:
             best, n = anneal(
@@ -230,6 +233,7 @@ def _ruin_recreate(
                 iterations=iterations,
                 clock=phase_clock(stop, iterations, phase),
                 pool=pool,
+                params=params,
             )
         moves += n
         if pool is not None:
@@ -280,7 +284,7 @@ def _full_model(
             if cost < incumbent.objective():
                 stats.improvements += 1
             incumbent = out.solution
-        stats.proven_optimal = out.status == "optimal"
+        stats.proven_optimal = out.status == CpStatus.optimal
         stats.bound = out.bound
     return incumbent, stats
 

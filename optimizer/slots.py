@@ -35,8 +35,6 @@ from optimizer.travel import TravelMatrix, extended
 
 MAX_WINDOWS = 96
 """Most candidate windows one request may ask about."""
-CREW_STARTS = 12
-"""Common starts tried for a crew order in one window, earliest first."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +218,7 @@ def _crew_fits(ins: Inserter, o: int, shifts: list[int]) -> list[_Fit]:
                 )
                 starts.add(timed.starts[pos])
     fits: dict[frozenset[int], _Fit] = {}
-    for t in sorted(starts)[:CREW_STARTS]:
+    for t in sorted(starts)[: ins.moves.slot_crew_starts]:
         per_tech: dict[int, tuple[int, int, Timed]] = {}  # tech -> (delta, shift, timed)
         for s, found in positions.items():
             seq = sol.routes[s].orders if s in sol.routes else []

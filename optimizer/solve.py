@@ -14,7 +14,7 @@ from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.construct import construct
 from optimizer.context import Context
-from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
+from optimizer.cp.build import CpStatus, add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
@@ -121,7 +121,9 @@ class Solver:
             # shifts of the few orders it looks at only.
             searching = budget.until(timing.replan_search())
             will_search = budget.limit > 0 and searching.remaining() > 0
-            eligible, fast = fast_path(inst, self.context, lazy=not will_search)
+            eligible, fast = fast_path(
+                inst, self.context, lazy=not will_search, moves=self.params.moves
+            )
             sol, stats = fast, SearchStats(mode="fast-path")
             if will_search and searching.remaining() > 0:
                 sol, stats = search(inst, params, searching, fast)
@@ -140,7 +142,7 @@ class Solver:
             # plan the evaluator rejects, answer with the greedy construction (feasible by
             # design).
             violations = plan.solver["evaluator_violations"]
-            sol = construct(inst, eligible_shifts(inst))
+            sol = construct(inst, eligible_shifts(inst), moves=self.params.moves)
             plan = self._plan(sol, stats, budget.ending(0.0), None, static)
             plan.solver["rejected_by_evaluator"] = violations
         return Result(plan=plan, stats=stats, instance=inst, solution=sol)
@@ -255,7 +257,7 @@ def _probe(
     if out.solution is None:
         detail = (
             "No nearby route can take it without dropping work already planned."
-            if out.status == "infeasible"
+            if out.status == CpStatus.infeasible
             else "No route had room for it without dropping more valuable work in the time given."
         )
         return Reason(code="capacity", detail=detail)

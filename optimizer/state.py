@@ -12,6 +12,7 @@ import numpy as np
 from optimizer.cp.objective import route_travel
 from optimizer.instance import Instance
 from optimizer.kernel import RouteKernel, kernel_member, kernel_order
+from optimizer.params import MoveParams
 from optimizer.schedule import Timed, fixed_start, route_cost
 from optimizer.segments import (
     RouteSegments,
@@ -27,9 +28,6 @@ Stops = tuple[int, tuple[int, ...], tuple[int, int] | None]
 Bounded = tuple[int, tuple[int, ...], tuple[int, int] | None, tuple[tuple[int, int], ...]]
 """A route's `Stops` and its orders' lower bounds on their starts (order, bound)."""
 
-NEAR = 50
-"""Nearest orders looked at to find the routes that pass nearest to an order."""
-
 
 class SegmentCache:
     """Which orders segments can price, and the segments of routes seen so far (shared by
@@ -37,7 +35,8 @@ class SegmentCache:
 
     LIMIT = 20000
 
-    def __init__(self, inst: Instance):
+    def __init__(self, inst: Instance, moves: MoveParams | None = None):
+        self.moves = moves if moves is not None else MoveParams()
         self.dependents: dict[int, list[int]] = {}
         for q, order in enumerate(inst.orders):
             for p in order.after:
@@ -74,12 +73,12 @@ class SegmentCache:
         self._near: list[list[int]] | None = None
 
     def near(self, o: int) -> list[int]:
-        """The orders from which o is nearest to reach, nearest first (`NEAR` of them)."""
+        """The orders from which o is nearest to reach, nearest first (`MoveParams.near`)."""
         if self._near is None:
             inst = self._inst
             locs = np.array([order.loc for order in inst.orders], dtype=int)
             into = inst.travel.seconds[np.ix_(locs, locs)].T  # into[o, x]: from x to o
-            k = min(NEAR, len(locs))
+            k = min(self.moves.near, len(locs))
             part = np.argpartition(into, k - 1, axis=1)[:, :k] if k else np.zeros((0, 0), int)
             rows = np.take_along_axis(into, part, axis=1)
             order = np.lexsort((part, rows), axis=1)
@@ -138,13 +137,16 @@ class RouteState:
         eligible: dict[int, list[int]],
         granularity: int = 10,
         segments: SegmentCache | None = None,
+        moves: MoveParams | None = None,
     ):
+        """`moves` applies with no `segments` given (else the segments' own parameters)."""
         self.inst = inst
         self.sol = sol
         self.eligible = eligible
         self.granularity = granularity
         self.cost: dict[int, int] = {}
-        self.segments = segments if segments is not None else SegmentCache(inst)
+        self.segments = segments if segments is not None else SegmentCache(inst, moves)
+        self.moves = self.segments.moves
         # Every order may go to every shift, from the van: route ends move freely.
         self.everyone = all(len(v) == len(inst.shifts) for v in eligible.values()) and bool(
             inst.van_ok.all()

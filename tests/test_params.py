@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import random
+import tomllib
+
 import pytest
 from pydantic import ValidationError
 
-from optimizer.params import PRESETS, DecomposeParams, SolveParams
+from optimizer.cp.build import eligible_shifts
+from optimizer.instance import compile_problem
+from optimizer.params import PRESETS, DecomposeParams, Section, SolveParams
+from optimizer.ruin import RuinRecreate
+from optimizer.solution import Solution
 from tests.factory import order, problem, solve_checked, tech
 
 
@@ -13,6 +20,29 @@ def test_the_default_preset_spells_out_the_defaults():
     """`default.toml` holds exactly the values `SolveParams()` has, so neither drifts."""
     assert SolveParams.preset("default") == SolveParams()
     assert SolveParams.preset("default").model_dump() == SolveParams().model_dump()
+
+
+def test_the_default_preset_writes_every_tuning_field():
+    """Every field of every tuning section is written out in `default.toml` (none left to the
+    code's defaults alone)."""
+    with (PRESETS / "default.toml").open("rb") as fh:
+        written = tomllib.load(fh)
+    sections = {
+        name: field.annotation
+        for name, field in SolveParams.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, Section)
+    }
+    assert set(sections) == {
+        "search",
+        "lns",
+        "ruin_recreate",
+        "moves",
+        "pool",
+        "decompose",
+        "timing",
+    }
+    for name, section in sections.items():
+        assert set(written[name]) == set(section.model_fields), name
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in PRESETS.glob("*.toml")))
@@ -64,3 +94,14 @@ def test_decompose_parameters_reach_the_search():
     whole, _ = solve_checked(p, time_limit=10, deterministic_limit=0.5)
     assert parts.plan.solver["search"] == "decomposed"
     assert whole.plan.solver["search"] != "decomposed"
+
+
+def test_move_tuning_reaches_the_search_state():
+    """The `moves` section is what ruin and recreate's inserters look with: three nearest
+    orders when `near` says three."""
+    inst = compile_problem(problem([tech("T1")], [order(f"O{k}", k, 2 * k) for k in range(6)]))
+    rr = RuinRecreate(
+        inst, eligible_shifts(inst), random.Random(0), SolveParams(moves={"near": 3})
+    )
+    assert len(rr.inserter(Solution()).segments.near(0)) == 3
+    assert len(RuinRecreate(inst, eligible_shifts(inst), random.Random(0)).segments.near(0)) == 6

@@ -10,7 +10,8 @@ from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import route_part, solution_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
-from optimizer.pool import ROOMY, RoutePool, _without_repeats, room
+from optimizer.params import PoolParams
+from optimizer.pool import RoutePool, _without_repeats, room
 from optimizer.ruin import anneal
 from optimizer.schedule import Timed, route_cost, schedule
 from optimizer.solution import Solution
@@ -146,9 +147,10 @@ def _timed(inst: Instance, sol: Solution, s: int) -> Timed | None:
 def test_a_set_cover_combines_long_routes_that_do_not_partition_the_orders() -> None:
     """On a day of long routes (TRSP R207), two chains' routes combine better with the
     set cover than by set partitioning alone; a day of short ones gets no cover."""
-    assert room(compile_problem(load_case("trsp", "R101.100_25-5-5-5", None).problem)) < ROOMY
+    roomy = PoolParams().roomy
+    assert room(compile_problem(load_case("trsp", "R101.100_25-5-5-5", None).problem)) < roomy
     inst, pool, incumbent = _two_chains("R207.100_25-5-5-5", (1, 2), 600)
-    assert room(inst) >= ROOMY
+    assert room(inst) >= roomy
     apart = pool.combine(incumbent, time_limit=30.0, deterministic=1.0, cover=0.0)
     covered = pool.combine(incumbent, time_limit=30.0, deterministic=1.0)
     assert covered is not None

@@ -12,7 +12,7 @@ from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import compile_problem
-from optimizer.ruin import FAILED_KEYS, Failures, RuinRecreate
+from optimizer.ruin import Failures, RuinRecreate
 
 
 def _day() -> tuple[RuinRecreate, Failures, Inserter]:
@@ -42,13 +42,13 @@ def test_key_follows_the_routes_tried() -> None:
 
 
 def test_note_remembers_the_last_states() -> None:
-    """A noted state is known until `FAILED_KEYS` newer ones push it out; others never are."""
+    """A noted state is known until `failed_keys` newer ones push it out; others never are."""
     _, failures, ins = _day()
     key = failures.key(ins, 0)
     assert not failures.known(0, key)
     failures.note(0, key)
     assert failures.known(0, key) and not failures.known(1, key)
-    for k in range(FAILED_KEYS - 1):
+    for k in range(failures.most - 1):
         failures.note(0, (k,))
     assert failures.known(0, key)
     failures.note(0, ("newest",))

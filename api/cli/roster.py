@@ -20,7 +20,7 @@ from api.cli.output import write_atomic
 from api.cli.root import EXIT_NOT_FEASIBLE, app
 from models import InvalidInput, parse_model
 from models.common import parse_duration
-from models.roster import RosterProblem, RosterResult, load_roster_problem
+from models.roster import RosterProblem, RosterResult, RosterStatus, load_roster_problem
 
 if TYPE_CHECKING:
     from optimizer.roster.day import BreakRule
@@ -144,7 +144,7 @@ def roster(
     _write_or_echo(output, result.model_dump_json(indent=1) + "\n")
     if not quiet:
         print_roster_summary(problem, result, _stderr())
-    if result.status not in ("optimal", "feasible"):
+    if result.status not in (RosterStatus.optimal, RosterStatus.feasible):
         raise typer.Exit(EXIT_NOT_FEASIBLE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ortools.sat.python import cp_model
 
@@ -229,12 +230,21 @@ def _domain_max(var: cp_model.IntVar) -> int:
     return int(domain[len(domain) - 1])
 
 
+class CpStatus(StrEnum):
+    """How one CP-SAT call ended."""
+
+    optimal = "optimal"
+    feasible = "feasible"
+    infeasible = "infeasible"
+    unknown = "unknown"
+
+
 @dataclass
 class SolveOutcome:
     """What one CP-SAT call produced."""
 
     solution: Solution | None
-    status: str  # optimal | feasible | infeasible | unknown
+    status: CpStatus
     objective: float | None
     bound: float | None
     deterministic_time: float
@@ -268,10 +278,10 @@ def run(
         prm.symmetry_level = 0
     code = solver.solve(m.cp)
     status = {
-        cp_model.OPTIMAL: "optimal",
-        cp_model.FEASIBLE: "feasible",
-        cp_model.INFEASIBLE: "infeasible",
-    }.get(code, "unknown")
+        cp_model.OPTIMAL: CpStatus.optimal,
+        cp_model.FEASIBLE: CpStatus.feasible,
+        cp_model.INFEASIBLE: CpStatus.infeasible,
+    }.get(code, CpStatus.unknown)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return SolveOutcome(None, status, None, None, solver.deterministic_time)
     return SolveOutcome(

@@ -10,26 +10,27 @@ from optimizer.cp.build import eligible_for, eligible_shifts
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
+from optimizer.params import MoveParams
 from optimizer.replan.recommend import _bumping_options
 from optimizer.replan.residual import previous_solution
 from optimizer.solution import Solution
 
 
 def fast_path(
-    inst: Instance, context: Context, *, lazy: bool = False
+    inst: Instance, context: Context, *, lazy: bool = False, moves: MoveParams | None = None
 ) -> tuple[dict[int, list[int]], Solution]:
     """The eligible shifts of the orders and the fast path's solution of a residual instance
     compiled with `context`. `lazy`: the fast path alone looks at few orders, so their
     eligible shifts are found when asked for (unless every van holds everything: then the
-    inserter reads them all)."""
+    inserter reads them all). `moves` says how far insertion looks."""
     start = previous_solution(inst, context.previous, context.frozen)
     eligible = _Eligible(inst) if lazy and not inst.van_ok.all() else eligible_shifts(inst)
     # The fast path places new and orphaned orders; the search tries the rest.
     orphans = {o for o in range(len(inst.orders)) if o not in start.start} - {
         o for o in inst.prev_known if o not in inst.baseline
     }
-    fast = construct(inst, eligible, start, only=orphans)
-    fast = _make_room(inst, fast, eligible, orphans)
+    fast = construct(inst, eligible, start, only=orphans, moves=moves)
+    fast = _make_room(inst, fast, eligible, orphans, moves)
     fast.cost = solution_cost(inst, fast)
     return eligible, fast
 
@@ -48,7 +49,11 @@ class _Eligible(dict[int, list[int]]):
 
 
 def _make_room(
-    inst: Instance, sol: Solution, eligible: dict[int, list[int]], only: set[int]
+    inst: Instance,
+    sol: Solution,
+    eligible: dict[int, list[int]],
+    only: set[int],
+    moves: MoveParams | None,
 ) -> Solution:
     """Fit each unserved priority-1 or mandatory order by dropping one order of no higher
     priority from a full route when nothing else works; then re-insert what was dropped."""
@@ -65,7 +70,7 @@ def _make_room(
     urgent.sort(key=lambda o: -unassigned_cost(inst, o))
     dropped_all: list[int] = []
     for o in urgent:
-        ins = Inserter(inst, sol, eligible)
+        ins = Inserter(inst, sol, eligible, moves=moves)
         direct = ins.best(o)
         if direct is not None:
             ins.apply(direct)
@@ -83,4 +88,4 @@ def _make_room(
             again = ins.best(o, shifts=[best.insertion.shift])
             if again is not None:
                 ins.apply(again)
-    return construct(inst, eligible, sol, only=only | set(dropped_all))
+    return construct(inst, eligible, sol, only=only | set(dropped_all), moves=moves)

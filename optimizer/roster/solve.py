@@ -8,7 +8,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from models.roster import RosterObjective, RosterProblem, RosterResult
+from models.roster import RosterObjective, RosterProblem, RosterResult, RosterStatus
 from optimizer.roster.evaluate import cover_counts, evaluate_assignment
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import RosterModel, build_model
@@ -208,7 +208,7 @@ def result_of(problem: RosterProblem, inst: RosterInstance, search: Search) -> R
     if search.assignment is None:
         return RosterResult(
             problem_id=problem.id,
-            status="infeasible" if search.infeasible else "unknown",
+            status=RosterStatus.infeasible if search.infeasible else RosterStatus.unknown,
             objective=RosterObjective(value=None, bound=search.bound),
             roster={},
             solver=search.stats,
@@ -217,7 +217,7 @@ def result_of(problem: RosterProblem, inst: RosterInstance, search: Search) -> R
     proven = search.proven or (search.bound is not None and search.bound >= ev.value)
     return RosterResult(
         problem_id=problem.id,
-        status="optimal" if proven and ev.feasible else "feasible",
+        status=RosterStatus.optimal if proven and ev.feasible else RosterStatus.feasible,
         objective=RosterObjective(value=ev.value, bound=search.bound, terms=ev.terms),
         roster=inst.to_roster(search.assignment),
         cover=cover_counts(problem, ev),

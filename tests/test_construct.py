@@ -1,0 +1,63 @@
+"""The first plan (`optimizer.construct`): most valuable and urgent work first, room made for
+urgent work that fits nowhere, `only` and the deadline. Travel is one unit a minute."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from optimizer.construct import construct, urgent
+from optimizer.cp.build import eligible_shifts
+from optimizer.instance import Instance, compile_problem
+from optimizer.solution import Solution
+from tests.factory import order, problem, tech
+
+
+def _short_shift(*orders: dict[str, Any]) -> Instance:
+    """One technician from 08:00 to 10:00: room for one 90-minute order only."""
+    return compile_problem(problem([tech("T", 0, 0, end="10:00")], list(orders)))
+
+
+def _served(inst: Instance, sol: Solution) -> list[str]:
+    return sorted(inst.orders[o].id for o in sol.start)
+
+
+def test_the_more_valuable_of_two_orders_that_cannot_both_fit_goes_in() -> None:
+    """Priority 1 against priority 4, in either order of the input: priority 1 is served."""
+    low = order("LOW", 10, 0, 90, priority=4)
+    high = order("HIGH", -10, 0, 90, priority=1)
+    for orders in ((low, high), (high, low)):
+        inst = _short_shift(*orders)
+        assert _served(inst, construct(inst, eligible_shifts(inst))) == ["HIGH"]
+
+
+def test_an_urgent_order_that_fits_nowhere_has_room_made_by_moving_lesser_work() -> None:
+    """The day already holds a priority-4 order; a mandatory one arriving later takes its
+    place, and the priority-4 order is left out (it fits nowhere else)."""
+    inst = _short_shift(
+        order("LOW", 10, 0, 90, priority=4), order("MUST", -10, 0, 90, mandatory=True)
+    )
+    eligible = eligible_shifts(inst)
+    first = construct(inst, eligible, only={0})
+    assert _served(inst, first) == ["LOW"]
+    assert urgent(inst, 1) and not urgent(inst, 0)
+    assert _served(inst, construct(inst, eligible, first, only={1})) == ["MUST"]
+
+
+def test_work_of_equal_value_is_not_moved_aside() -> None:
+    """Two priority-1 orders: the one placed first keeps its place."""
+    inst = _short_shift(order("P1A", 10, 0, 90, priority=1), order("P1B", -10, 0, 90, priority=1))
+    eligible = eligible_shifts(inst)
+    first = construct(inst, eligible, only={0})
+    assert _served(inst, construct(inst, eligible, first, only={1})) == ["P1A"]
+
+
+def test_only_the_given_orders_are_placed_and_none_after_the_deadline() -> None:
+    """`only` keeps the others out; a deadline already past places nothing."""
+    inst = compile_problem(
+        problem([tech("T", 0, 0)], [order("A", 10, 0), order("B", 20, 0), order("C", 30, 0)])
+    )
+    eligible = eligible_shifts(inst)
+    assert _served(inst, construct(inst, eligible, only={0, 2})) == ["A", "C"]
+    assert _served(inst, construct(inst, eligible)) == ["A", "B", "C"]
+    assert _served(inst, construct(inst, eligible, deadline=time.monotonic() - 1)) == []
