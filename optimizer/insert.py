@@ -76,7 +76,13 @@ class InsertionSearch(RouteState):
                 timed_routes.append(s)
         best = self._best_timed(o, timed_routes) if timed_routes else None
         if by_kernel:
-            best = self._best_kernel(o, by_kernel, best)
+            found = self._best_kernel(o, by_kernel, None)
+            if found is None:
+                # The kernel moves a break only next to o: where o fits only with the break
+                # elsewhere, the timed search finds it.
+                found = self._best_timed(o, [k.shift for k in by_kernel])
+            if found is not None and (best is None or found.delta < best.delta):
+                best = found
         if not by_segments:
             return best
         priced: list[Priced] = []
@@ -166,12 +172,16 @@ class InsertionSearch(RouteState):
             best, best_rank = Insertion(o, s, pos, delta, timed), r
         return best
 
-    def kernel_route(self, o: int, s: int, loose: bool = False) -> RouteKernel | None:
+    def kernel_route(self, o: int, s: int) -> RouteKernel | None:
         """The kernel of shift s's route for inserting order o (None where it does not
-        price an order of the route); `loose`: see `RouteKernel.of`."""
+        price an order of the route); a shift with one break keeps the loose kernel (see
+        `RouteKernel.of`) in its `other`."""
         route = self.sol.routes.get(s)
         bounds = self.kernel_bounds(route) if route is not None else {}
-        return self.segments.kernel_of(self.inst, s, route, bounds, loose)
+        kern = self.segments.kernel_of(self.inst, s, route, bounds)
+        if kern is not None and kern.other is None and len(self.inst.shifts[s].breaks) == 1:
+            kern.other = self.segments.kernel_of(self.inst, s, route, bounds, loose=True)
+        return kern
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -184,23 +194,28 @@ class InsertionSearch(RouteState):
         x = order_seg(inst, o)
         supplied = bool(order.parts) or bool(order.equipment)
         priced = []
+        loads: dict[int, dict[str, int]] = {}
         for kern in routes:
             s = kern.shift
             base = self.cost.get(s, 0)
             route = self.sol.routes.get(s)
             own = route is not None and route.depot is not None
             depots = [] if own else self._new_depots(o, s)
-            # Without a depot stop, a single shift's van alone supplies the route.
+            # Without a depot stop, a single shift's van alone supplies the route (the
+            # parts of the orders it provides: a crew order may be another's).
+            load: dict[str, int] = {}
+            for y in route.orders if route is not None else ():
+                if self.sol.provider.get(y) == s:
+                    for k, q in inst.orders[y].parts.items():
+                        load[k] = load.get(k, 0) + q
+            loads[s] = load
             van = not supplied or own or not self.segments.single_shift[inst.shifts[s].tech]
             if not van:
                 tech = inst.techs[inst.shifts[s].tech]
                 van = order.equipment <= tech.equipment and all(
-                    kern.load.get(k, 0) + q <= tech.parts.get(k, 0) for k, q in order.parts.items()
+                    load.get(k, 0) + q <= tech.parts.get(k, 0) for k, q in order.parts.items()
                 )
-            kernels = [kern]
-            if len(inst.shifts[s].breaks) == 1:
-                # The break where it is, or moved next to o.
-                kernels.append(self.kernel_route(o, s, loose=True))  # type: ignore[arg-type]
+            kernels = [kern, kern.other]  # the break where it is, or moved
             priced += [
                 (cost - base, s, g, via or (-1, False), brk, k)
                 for k in kernels
@@ -217,7 +232,7 @@ class InsertionSearch(RouteState):
             timed = time_route(inst, s, seq, depot, breaks_at, kern.bounds)
             if timed is None:  # cannot happen: the kernel prices exactly
                 continue
-            if supplied and not self._supply_ok(o, timed, kern.load, stocks):
+            if supplied and not self._supply_ok(o, timed, loads[s], stocks):
                 continue
             best = Insertion(o, s, seq.index(o), delta, timed)
         return best

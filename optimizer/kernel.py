@@ -153,6 +153,19 @@ def kernel_member(inst: Instance, o: int) -> bool:
 BREAK, ORDER, DEPOT, END = 0, 1, 2, 3
 """Kinds of a route's nodes (the start is node 0)."""
 
+Via = tuple[int, bool] | None
+"""A new depot stop: (depot, before the first visit rather than right before the order)."""
+Priced = list[tuple[int, int, Via, int]]
+"""Priced insertions: (cost, gap, new depot stop, where the break goes)."""
+Head = tuple[int, int, int, int]
+"""Leaving a place: (time, lateness so far, location, travel so far)."""
+Job = tuple["Seg", int, Priced]
+"""An insertion being priced: the order's segment, the route's fixed cost with it, and the
+insertions priced so far."""
+
+LATER = 10
+"""A loose break taken after node k past the new order is priced as LATER + k."""
+
 
 @dataclass
 class RouteKernel:
@@ -170,12 +183,13 @@ class RouteKernel:
     travel: int
     fixed: int  # use and preferences
     orders: list[int]
-    load: dict[str, int]
     bounds: dict[int, tuple[int, int]]
     loose: bool  # the shift's one break left out, to be taken next to the new order
     # When loose, by node: the earliest departure with the break taken by then (and the
     # lateness so far, and the node it follows), None when it cannot be.
     taken: list[tuple[int, int, int] | None] = field(default_factory=list)
+    other: RouteKernel | None = None  # the loose kernel of the same route, once asked for
+    nodes: list[Seg] = field(default_factory=list)  # by node but the end: its own segment
     _firsts: dict[int, tuple[int, list[int | None], list[int], list[int]] | None] = field(
         default_factory=dict
     )
@@ -234,8 +248,11 @@ class RouteKernel:
         # Forward, from the shift start.
         departs, late_before, travel_to = [sh.start], [0], [0]
         t, late, travel = sh.start, 0, 0
+        last = sh.end + sh.max_overtime
+        segs = [Seg(0, sh.start, last, sh.start_loc, sh.start_loc)]
         for j in range(1, n - 1):
             seg = _node_seg(inst, s, kinds[j], index[j], locs[j], bounds)
+            segs.append(seg)
             leg = rows[locs[j - 1]][locs[j]]
             arrival = t + leg
             if arrival > seg.late:
@@ -247,7 +264,6 @@ class RouteKernel:
             late_before.append(late)
             travel_to.append(travel)
         leg = rows[locs[-2]][locs[-1]]
-        last = sh.end + sh.max_overtime
         if t + leg > last:
             return None
         departs.append(t + leg)
@@ -258,14 +274,13 @@ class RouteKernel:
         seg = Seg(0, 0, last, sh.end_loc, sh.end_loc)
         suffix[-1] = seg
         for j in range(n - 2, 0, -1):
-            node = _node_seg(inst, s, kinds[j], index[j], locs[j], bounds)
-            merged = concat(rows, node, seg)
+            merged = concat(rows, segs[j], seg)
             if merged is None:
                 return None
             seg = merged
             if kinds[j] != BREAK:
                 suffix[j] = seg
-        unpreferred, load = route_orders(inst, s, orders)
+        unpreferred, _ = route_orders(inst, s, orders)
         kern = cls(
             s,
             kinds,
@@ -278,10 +293,10 @@ class RouteKernel:
             travel + leg,
             inst.c_used + inst.c_preference * unpreferred,
             orders,
-            load,
             bounds,
             loose,
         )
+        kern.nodes = segs
         if loose and sh.breaks:
             kern.taken = kern._taken_early(inst)
         return kern
@@ -297,9 +312,7 @@ class RouteKernel:
             best = None
             prev = out[-1] if out else None
             if prev is not None:
-                node = _node_seg(
-                    inst, self.shift, self.kinds[g], self.index[g], self.locs[g], self.bounds
-                )
+                node = self.nodes[g]
                 arrival = prev[0] + rows[self.locs[g - 1]][self.locs[g]]
                 if arrival <= node.late:
                     best = (node.end(arrival), prev[1] + node.lateness(arrival), prev[2])
@@ -324,21 +337,21 @@ class RouteKernel:
             + (inst.c_overtime * over if over > 0 else 0)
         )
 
-    def price(
-        self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None
-    ) -> list[tuple[int, int, tuple[int, bool] | None, int]]:
+    def price(self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None) -> Priced:
         """(cost, g, new depot stop, break) of the route with order o after node g, for
         every gap g and stop where it fits (x: o's segment): with no new stop, then for
         each of `depots` (a route without a stop) one right before o, and one before the
         first visit, as (depot, first); the break where it is (0), or in a loose kernel
-        right before (1) or after (2) o, or where it lets the route leave node g earliest
-        (3, see `taken`). The cost holds o's preference; the change is the caller's."""
+        right before (1) or after (2) o, where it lets the route leave node g earliest (3,
+        see `taken`), or after the stop past o where it costs least (`LATER` + that
+        node). The cost holds o's preference; the change is the caller's."""
         rows = inst.rows
         sh = inst.shifts[self.shift]
         fixed = self.fixed
         if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred:
             fixed += inst.c_preference
-        out: list[tuple[int, int, tuple[int, bool] | None, int]] = []
+        out: Priced = []
+        job = (x, fixed, out)
         departs, late_before, travel_to, locs = (
             self.departs,
             self.late_before,
@@ -348,58 +361,32 @@ class RouteKernel:
         stops = [(d, depot_seg(inst, d), self._first_stop(inst, d)) for d in depots or ()]
         # Where the break goes: where it is (0), or when loose right before o (1; never
         # right after a depot stop) or right after it (2).
-        moves = (1, 2) if self.loose else (0,)
+        moves = (1, 2, LATER) if self.loose else (0,)
         for g in range(len(self.kinds) - 1):
             t, loc = departs[g], locs[g]
             if t + rows[loc][x.first] > x.late:
                 break  # o's window has closed; later gaps only reach it later
             for brk in moves:
                 if brk != 1 or self.kinds[g] != DEPOT:
-                    self._tail(
-                        inst, x, g, t, late_before[g], loc, travel_to[g], fixed, None, brk, out
-                    )
+                    self._tail(inst, job, g, (t, late_before[g], loc, travel_to[g]), None, brk)
             early = self.taken[g] if self.loose else None
             if early is not None and early[2] != g:
-                self._tail(inst, x, g, early[0], early[1], loc, travel_to[g], fixed, None, 3, out)
+                self._tail(inst, job, g, (early[0], early[1], loc, travel_to[g]), None, 3)
             for d, seg, first in stops:
                 leg = rows[loc][seg.first]
                 if t + leg <= seg.late:
                     for brk in moves:
                         if brk != 1:
-                            self._tail(
-                                inst,
-                                x,
-                                g,
-                                seg.end(t + leg),
-                                late_before[g],
-                                seg.last,
-                                travel_to[g] + leg,
-                                fixed,
-                                (d, False),
-                                brk,
-                                out,
-                            )
+                            head = (seg.end(t + leg), late_before[g], seg.last, travel_to[g] + leg)
+                            self._tail(inst, job, g, head, (d, False), brk)
                 if early is not None and early[2] != g and early[0] + leg <= seg.late:
-                    self._tail(
-                        inst,
-                        x,
-                        g,
-                        seg.end(early[0] + leg),
-                        early[1],
-                        seg.last,
-                        travel_to[g] + leg,
-                        fixed,
-                        (d, False),
-                        3,
-                        out,
-                    )
+                    head = (seg.end(early[0] + leg), early[1], seg.last, travel_to[g] + leg)
+                    self._tail(inst, job, g, head, (d, False), 3)
                 if first is not None and g > first[0]:
                     ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
                     if ft is not None:
                         for brk in moves:
-                            self._tail(
-                                inst, x, g, ft, flate, loc, ftravel, fixed, (d, True), brk, out
-                            )
+                            self._tail(inst, job, g, (ft, flate, loc, ftravel), (d, True), brk)
         return out
 
     def _first_stop(
@@ -439,23 +426,12 @@ class RouteKernel:
             found = self._firsts[d] = (k, departs, lates, travels)
         return found
 
-    def _tail(
-        self,
-        inst: Instance,
-        x: Seg,
-        g: int,
-        t: int,
-        late: int,
-        loc: int,
-        travel: int,
-        fixed: int,
-        via: tuple[int, bool] | None,
-        brk: int,
-        out: list[tuple[int, int, tuple[int, bool] | None, int]],
-    ) -> None:
-        """From leaving `loc` at t (lateness and travel so far) after node g: o (with the
-        loose break before or after it, `brk`), the breaks after node g, then the rest of
-        the route; appends (cost, g, via, brk) when it fits."""
+    def _tail(self, inst: Instance, job: Job, g: int, head: Head, via: Via, brk: int) -> None:
+        """From `head` after node g: o (with the loose break before or after it, `brk`), the
+        breaks after node g, then the rest of the route; appends (cost, g, via, brk) to the
+        job's list when it fits."""
+        x, fixed, out = job
+        t, late, loc, travel = head
         rows = inst.rows
         sh = inst.shifts[self.shift]
         if brk == 1:
@@ -469,6 +445,9 @@ class RouteKernel:
         travel += rows[loc][x.first]
         late += x.lateness(arrival)
         t = x.end(arrival)
+        if brk == LATER:
+            self._later(inst, job, g, (t, late, x.last, travel), via)
+            return
         if brk == 2:
             rule = sh.breaks[0]
             t = (t if t > rule.earliest else rule.earliest) + rule.duration
@@ -496,6 +475,52 @@ class RouteKernel:
             cost += inst.c_overtime * (ret - sh.end)
         out.append((cost, g, via, brk))
 
+    def _later(self, inst: Instance, job: Job, g: int, head: Head, via: Via) -> None:
+        """The loose break after a stop past the new one (`head`: leaving it, after node g):
+        appends the cheapest to the job's list, as (cost, g, via, LATER + the node it
+        follows)."""
+        _, fixed, out = job
+        t, late, loc, travel = head
+        rows = inst.rows
+        sh = inst.shifts[self.shift]
+        rule = sh.breaks[0]
+        kinds, locs, nodes, suffix = self.kinds, self.locs, self.nodes, self.suffix
+        best = None
+        for r in range(g + 1, len(kinds) - 1):
+            node = nodes[r]
+            leg = rows[loc][locs[r]]
+            arrival = t + leg
+            if arrival > node.late:
+                break
+            late += node.lateness(arrival)
+            t = node.end(arrival)
+            travel += leg
+            loc = locs[r]
+            if kinds[r] == DEPOT:
+                continue
+            end = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if end > rule.latest_end:
+                break  # later stops end later still
+            seg = suffix[r + 1]
+            assert seg is not None
+            leg = rows[loc][seg.first]
+            u = end + leg
+            if u > seg.late:
+                continue
+            ret = seg.end(u)
+            cost = (
+                inst.c_travel * (travel + leg + self.travel - self.travel_to[r + 1])
+                + fixed
+                + late
+                + seg.lateness(u)
+            )
+            if ret > sh.end:
+                cost += inst.c_overtime * (ret - sh.end)
+            if best is None or cost < best[0]:
+                best = (cost, r)
+        if best is not None:
+            out.append((best[0], g, via, LATER + best[1]))
+
     def place(
         self, o: int, g: int, via: tuple[int, bool] | None = None, brk: int = 0
     ) -> tuple[list[int], tuple[int, int] | None, list[int]]:
@@ -518,7 +543,10 @@ class RouteKernel:
         at = seq.index(o)
         if via is not None:
             depot = (via[0], 0 if via[1] else at)
-        if brk == 3:
+        if brk >= LATER:
+            # After node brk - LATER, which comes after o.
+            pos[0] = sum(1 for k in self.kinds[1 : brk - LATER + 1] if k == ORDER)
+        elif brk == 3:
             h = self.taken[g][2]  # type: ignore[index]
             pos[0] = sum(1 for k in self.kinds[1 : h + 1] if k == ORDER) - 1
         elif brk:

@@ -59,6 +59,9 @@ class SegmentCache:
         self.member = [
             inst.c_idle == 0 and kernel_member(inst, o) for o in range(len(inst.orders))
         ]
+        self.all_unbounded = not self.dependents and not any(
+            order.after or order.crew > 1 or order.links for order in inst.orders
+        )
         self.kernels: dict[tuple[object, ...], RouteKernel | None] = {}
         # Depots with every item unlimited: their stock need not be copied before a check.
         self.unlimited = DepotStock.full(inst).unlimited()
@@ -225,7 +228,9 @@ class RouteState:
         order others wait for ending before they start (those in other routes; in the same
         route they follow it anyway, and an insertion never moves a stop earlier)."""
         inst, start = self.inst, self.sol.start
-        out = {}
+        out: dict[int, tuple[int, int]] = {}
+        if self.segments.all_unbounded:
+            return out
         for o in route.orders:
             order = inst.orders[o]
             if self.synced[o]:

@@ -152,8 +152,8 @@ def _bad_day(seed: int, orders: int = 40, techs: int = 6):
 def test_prices_are_timed_route_costs() -> None:
     """On bad days, every route the kernel prices costs what the inserter holds, and every
     gap's price (no new depot stop, one before the order or before the first visit; the
-    break where it is, right before or after the order, or earlier where the route leaves
-    the gap earliest) is the cost of the route timed
+    break where it is, right before or after the order, earlier where the route leaves the
+    gap earliest, or after a later stop) is the cost of the route timed
     so, and a gap left out cannot be timed."""
     checked = 0
     for seed in range(4):
