@@ -113,11 +113,12 @@ def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> 
     if window is not None:
         early, late = window
     seg = Seg(order.duration, early, late, order.loc, order.loc)
-    weight = inst.c_lateness[order.priority - 1] if order.due is not None else 0
-    if weight:
+    due = order.due
+    weight = inst.c_lateness[order.priority - 1] if due is not None else 0
+    if due is not None and weight:
         # Starting at max(t, early): weight * max(0, max(t, early) - due).
-        seg.const = weight * max(0, early - order.due)  # type: ignore[operator]
-        seg.knees = [(max(early, order.due), weight)]  # type: ignore[type-var]
+        seg.const = weight * max(0, early - due)
+        seg.knees = [(max(early, due), weight)]
     return seg
 
 
