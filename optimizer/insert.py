@@ -193,11 +193,10 @@ class InsertionSearch(RouteState):
         order = inst.orders[o]
         x = order_seg(inst, o)
         supplied = bool(order.parts) or bool(order.equipment)
-        priced = []
         loads: dict[int, dict[str, int]] = {}
+        jobs = []
         for kern in routes:
             s = kern.shift
-            base = self.cost.get(s, 0)
             route = self.sol.routes.get(s)
             own = route is not None and route.depot is not None
             depots = [] if own else self._new_depots(o, s)
@@ -215,14 +214,36 @@ class InsertionSearch(RouteState):
                 van = order.equipment <= tech.equipment and all(
                     load.get(k, 0) + q <= tech.parts.get(k, 0) for k, q in order.parts.items()
                 )
-            kernels = [kern, kern.other]  # the break where it is, or moved
-            priced += [
-                (cost - base, s, g, via or (-1, False), brk, k)
-                for k in kernels
-                if k is not None
-                for cost, g, via, brk in k.price(inst, o, x, depots)
-                if van or via is not None
-            ]
+            jobs.append((kern, depots, van))
+        # The break where it is first; then moved, where it may beat the best found so far.
+        for loose in (False, True):
+            priced = []
+            for kern, depots, van in jobs:
+                kk = kern.other if loose else kern
+                if kk is None:
+                    continue
+                base = self.cost.get(kk.shift, 0)
+                limit = best.delta + base if best is not None else INF
+                priced += [
+                    (cost - base, kk.shift, g, via or (-1, False), brk, kk)
+                    for cost, g, via, brk in kk.price(inst, o, x, depots, limit)
+                    if van or via is not None
+                ]
+            best = self._confirm_kernel(o, priced, best, loads)
+        return best
+
+    def _confirm_kernel(
+        self,
+        o: int,
+        priced: list[tuple[int, int, int, tuple[int, bool], int, RouteKernel]],
+        best: Insertion | None,
+        loads: dict[int, dict[str, int]],
+    ) -> Insertion | None:
+        """Time the cheapest kernel-priced insertions of order o, in order of price, until
+        one is supplied (or costs `best` or more); `loads`: see `_supply_ok`."""
+        inst = self.inst
+        order = inst.orders[o]
+        supplied = bool(order.parts) or bool(order.equipment)
         priced.sort(key=lambda p: p[:5])
         stocks: dict[int, DepotStock] = {}
         for delta, s, g, via, brk, kern in priced:

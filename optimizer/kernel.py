@@ -33,6 +33,7 @@ from optimizer.instance import Instance
 from optimizer.schedule import Timed
 from optimizer.segments import order_segment, route_orders
 from optimizer.solution import RouteSol
+from optimizer.timing import INF
 
 Knees = list[tuple[int, int]]
 """A lateness function's knees, sorted: (start from which it grows, weight per second)."""
@@ -160,9 +161,9 @@ Priced = list[tuple[int, int, Via, int]]
 """Priced insertions: (cost, gap, new depot stop, where the break goes)."""
 Head = tuple[int, int, int, int]
 """Leaving a place: (time, lateness so far, location, travel so far)."""
-Job = tuple["Seg", int, Priced]
-"""An insertion being priced: the order's segment, the route's fixed cost with it, and the
-insertions priced so far."""
+Job = tuple["Seg", int, Priced, float]
+"""An insertion being priced: the order's segment, the route's fixed cost with it, the
+insertions priced so far, and the cost from which they may be left out."""
 
 LATER = 10
 """A loose break taken after node k past the new order is priced as LATER + k."""
@@ -338,21 +339,25 @@ class RouteKernel:
             + (inst.c_overtime * over if over > 0 else 0)
         )
 
-    def price(self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None) -> Priced:
+    def price(
+        self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None, limit: float = INF
+    ) -> Priced:
         """(cost, g, new depot stop, break) of the route with order o after node g, for
         every gap g and stop where it fits (x: o's segment): with no new stop, then for
         each of `depots` (a route without a stop) one right before o, and one before the
         first visit, as (depot, first); the break where it is (0), or in a loose kernel
         right before (1) or after (2) o, where it lets the route leave node g earliest (3,
         see `taken`), or after the stop past o where it costs least (`LATER` + that
-        node). The cost holds o's preference; the change is the caller's."""
+        node). The cost holds o's preference; the change is the caller's. Without a new
+        stop, a loose kernel leaves out what surely costs `limit` or more."""
         rows = inst.rows
         sh = inst.shifts[self.shift]
         fixed = self.fixed
         if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred:
             fixed += inst.c_preference
         out: Priced = []
-        job = (x, fixed, out)
+        job = (x, fixed, out, limit)
+        c_travel = inst.c_travel
         departs, late_before, travel_to, locs = (
             self.departs,
             self.late_before,
@@ -367,12 +372,21 @@ class RouteKernel:
             t, loc = departs[g], locs[g]
             if t + rows[loc][x.first] > x.late:
                 break  # o's window has closed; later gaps only reach it later
-            for brk in moves:
-                if brk != 1 or self.kinds[g] != DEPOT:
-                    self._tail(inst, job, g, (t, late_before[g], loc, travel_to[g]), None, brk)
             early = self.taken[g] if self.loose else None
-            if early is not None and early[2] != g:
-                self._tail(inst, job, g, (early[0], early[1], loc, travel_to[g]), None, 3)
+            # A loose kernel has no break among its nodes: node g + 1 is the next stop. The
+            # break only delays, so the detour and the lateness so far bound every option.
+            nxt = locs[g + 1]
+            detour = rows[loc][x.first] + rows[x.last][nxt] - rows[loc][nxt]
+            if (
+                not self.loose
+                or c_travel * (self.travel + detour) + fixed + late_before[g] < limit
+            ):
+                for brk in moves:
+                    if brk != 1 or self.kinds[g] != DEPOT:
+                        head = (t, late_before[g], loc, travel_to[g])
+                        self._tail(inst, job, g, head, None, brk)
+                if early is not None and early[2] != g:
+                    self._tail(inst, job, g, (early[0], early[1], loc, travel_to[g]), None, 3)
             for d, seg, first in stops:
                 leg = rows[loc][seg.first]
                 if t + leg <= seg.late:
@@ -431,7 +445,7 @@ class RouteKernel:
         """From `head` after node g: o (with the loose break before or after it, `brk`), the
         breaks after node g, then the rest of the route; appends (cost, g, via, brk) to the
         job's list when it fits."""
-        x, fixed, out = job
+        x, fixed, out, _ = job
         t, late, loc, travel = head
         rows = inst.rows
         sh = inst.shifts[self.shift]
@@ -480,9 +494,13 @@ class RouteKernel:
         """The loose break after a stop past the new one (`head`: leaving it, after node g):
         appends the cheapest to the job's list, as (cost, g, via, LATER + the node it
         follows)."""
-        _, fixed, out = job
+        _, fixed, out, limit = job
         t, late, loc, travel = head
         rows = inst.rows
+        # Every option travels as much: the route's legs, the detour through o.
+        c_travel = inst.c_travel * (
+            travel + rows[loc][self.locs[g + 1]] + self.travel - self.travel_to[g + 1]
+        )
         sh = inst.shifts[self.shift]
         rule = sh.breaks[0]
         kinds, locs, nodes, suffix = self.kinds, self.locs, self.nodes, self.suffix
@@ -494,6 +512,8 @@ class RouteKernel:
             if arrival > node.late:
                 break
             late += node.lateness(arrival)
+            if c_travel + fixed + late >= limit:
+                break  # lateness only grows
             t = node.end(arrival)
             travel += leg
             loc = locs[r]
