@@ -53,7 +53,7 @@ class SegmentCache:
         # Orders the cost kernel prices (routes with breaks and SLA lateness; none where
         # idle time is priced, which depends on the departure).
         self.kernel = [
-            inst.c_idle == 0 and kernel_order(inst, o, o in self.dependents)
+            self.moves.kernel and inst.c_idle == 0 and kernel_order(inst, o, o in self.dependents)
             for o in range(len(inst.orders))
         ]
         self.member = [

@@ -18,6 +18,7 @@ from optimizer.cp.objective import solution_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import compile_problem
 from optimizer.kernel import BREAK, DEPOT, RouteKernel, Seg, concat, order_seg, time_route
+from optimizer.params import MoveParams
 from optimizer.schedule import route_cost
 from optimizer.solution import RouteSol
 
@@ -211,3 +212,11 @@ def test_kernel_insertions_cost_what_the_evaluator_says(seed: int) -> None:
         assert ins.cost.get(s, 0) == (route_cost(inst, ins._timed_as_is(s, route)))
     sol.cost = solution_cost(inst, sol)
     assert abs(own_cost(inst, sol) - evaluated_objective(inst, problem_, sol)) < 1e-6
+
+
+def test_the_kernel_can_be_switched_off() -> None:
+    """With `moves.kernel` off no order is priced by the kernel; on, a bad day's are."""
+    _, inst, ins = _bad_day(0)
+    assert any(ins.segments.kernel)
+    off = Inserter(inst, ins.sol, eligible_shifts(inst), moves=MoveParams(kernel=False))
+    assert not any(off.segments.kernel)
