@@ -448,7 +448,7 @@ class TaskRunner:
                 with self._lock:
                     self._ends.append(end)
                 try:
-                    return self._run(task, args, time_limit)
+                    return self._run(task, args, time_limit, started=end - time_limit)
                 finally:
                     with self._lock:
                         self._ends.remove(end)
@@ -456,11 +456,15 @@ class TaskRunner:
             with self._lock:
                 self._admitted -= 1
 
-    def _run(self, task: str, args: dict[str, Any], time_limit: float) -> Any:
+    def _run(self, task: str, args: dict[str, Any], time_limit: float, started: float) -> Any:
         reader, writer = self._context.Pipe(duplex=False)
+        # The task's time limit counts from when it got its slot (`started`, a
+        # `time.monotonic()` instant: the clock is the machine's), so that starting its
+        # process and reading its input are inside it.
+        clock = {"started": started, "time_limit": time_limit}
         process = self._context.Process(
             target=run_task,
-            args=(writer, task, args, os.getpid()),
+            args=(writer, task, {**args, "clock": clock}, os.getpid()),
             name=f"dispatch-{task}",
             daemon=False,  # a re-plan may fork its ruin-and-recreate chains
         )

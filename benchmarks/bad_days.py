@@ -17,7 +17,14 @@ priority-1 on-time rate: priority-1 orders served by their `due`, over the prior
 that a qualified crew could reach by their `due` each on its own. An order is reachable alone
 when a solve of the day reduced to that order (its `after` and `linked` references dropped; all
 technicians, depots and travel kept; `--alone-limit` seconds, one worker) serves it by its
-`due`. Records go to `--out` (JSON).
+`due`. The yardstick of that rate: how many of those reachable orders a solve of the day
+reduced to its priority-1 and must-serve orders (`--together-limit`, one worker) serves on
+time, where they compete for the crews with each other only (a heuristic solve too, not a
+bound), and which of them the plan serves late or not at all (`p1_displaced`). Records go
+to `--out` (JSON); `--reuse` takes these figures from an earlier sweep's records (those it
+holds) instead of solving them again. `--deterministic-limit` bounds each day's solve by
+CP-SAT deterministic seconds (with `--workers 1`, the same plans on a loaded machine: sweeps
+compare).
 """
 
 from __future__ import annotations
@@ -156,19 +163,46 @@ def reachable_alone(problem: Problem, order: Order, limit: float) -> bool:
 
 
 def run_day(
-    problem: Problem, time_limit: float, workers: int, alone_limit: float, must_limit: float
+    problem: Problem,
+    time_limit: float,
+    workers: int,
+    alone_limit: float,
+    must_limit: float,
+    deterministic_limit: float | None = None,
+    known: dict[str, Any] | None = None,
+    together_limit: float = 10.0,
 ) -> dict[str, Any]:
-    """Solve a day and measure its plan (see the module docstring)."""
+    """Solve a day and measure its plan (see the module docstring); `known`: this day's
+    record of an earlier sweep, whose reachable-alone and must-alone figures are reused."""
     began = time.perf_counter()
-    plan = solve(problem, SolveParams(time_limit=time_limit, seed=0, workers=workers)).plan
+    params = SolveParams(
+        time_limit=time_limit, seed=0, workers=workers, deterministic_limit=deterministic_limit
+    )
+    plan = solve(problem, params).plan
     wall = time.perf_counter() - began
     evaluation = evaluate(problem, plan)
     starts = _starts(plan)
     urgent = [o for o in problem.orders if o.priority == 1]
     on_time = [o.id for o in urgent if o.id in starts and (o.due is None or starts[o.id] <= o.due)]
-    reachable = [o.id for o in urgent if reachable_alone(problem, o, alone_limit)]
     mandatory = {o.id for o in problem.orders if _must(o)}
-    mandatory_alone = solve_only(problem, mandatory, must_limit) if mandatory else {}
+    known = known or {}
+    if "p1_reachable_ids" in known:
+        reachable = list(known["p1_reachable_ids"])
+        served_alone = known["mandatory_served_alone"]
+    else:
+        reachable = [o.id for o in urgent if reachable_alone(problem, o, alone_limit)]
+        served_alone = len(solve_only(problem, mandatory, must_limit)) if mandatory else 0
+    if "p1_on_time_p1_only_ids" in known:
+        p1_only = list(known["p1_on_time_p1_only_ids"])
+    else:
+        # The yardstick: the P1 orders compete for the same crews only with each other.
+        keep = {o.id for o in urgent} | mandatory
+        alone = solve_only(problem, keep, together_limit)
+        p1_only = [
+            o.id
+            for o in urgent
+            if o.id in reachable and o.id in alone and (o.due is None or alone[o.id] <= o.due)
+        ]
     return {
         "status": plan.status.value,
         "routes": len(plan.routes),
@@ -181,13 +215,20 @@ def run_day(
         "wall_time": round(wall, 2),
         "mandatory": len(mandatory),
         "mandatory_unserved": sorted(mandatory - set(starts)),
-        "mandatory_served_alone": len(mandatory_alone),
+        "mandatory_served_alone": served_alone,
         "p1": len(urgent),
         "p1_served": sum(o.id in starts for o in urgent),
         "p1_reachable_alone": len(reachable),
+        "p1_reachable_ids": sorted(reachable),
         "p1_on_time": len(on_time),
         "p1_on_time_of_reachable": len(set(on_time) & set(reachable)),
         "p1_late_or_unserved": sorted(set(reachable) - set(on_time)),
+        "p1_on_time_ids": sorted(on_time),
+        "p1_on_time_p1_only": len(p1_only),
+        "p1_on_time_p1_only_ids": sorted(p1_only),
+        # Late (or left out) here but on time when the P1 orders have the day to themselves.
+        "p1_displaced": sorted(set(p1_only) - set(on_time)),
+        "wall_limit_bound": bool(plan.solver.get("wall_limit_bound", False)),
     }
 
 
@@ -205,7 +246,8 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
     table = Table(title="bad days")
     cols = (
         "day", "orders", "techs", "travel", "status", "routes", "unassigned",
-        "mandatory unserved (alone)", "P1 on time / reachable alone", "objective", "time (s)",
+        "mandatory unserved (alone)", "P1 on time / reachable alone", "P1-only day",
+        "objective", "time (s)",
     )  # fmt: skip
     for col in cols:
         table.add_column(col, justify="left" if col in ("travel", "status") else "right")
@@ -221,6 +263,7 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
             f"{len(r['mandatory_unserved'])}/{r['mandatory']} "
             f"(alone {r['mandatory'] - r['mandatory_served_alone']})",
             _rate(r["p1_on_time_of_reachable"], r["p1_reachable_alone"]),
+            str(r["p1_on_time_p1_only"]),
             f"{r['objective']:.0f}",
             f"{r['wall_time']:.1f}",
         )
@@ -238,6 +281,9 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
         "p1_reachable_alone": sum(r["p1_reachable_alone"] for r in records),
         "p1_on_time_of_reachable": sum(r["p1_on_time_of_reachable"] for r in records),
         "p1_on_time": sum(r["p1_on_time"] for r in records),
+        "p1_on_time_p1_only": sum(r["p1_on_time_p1_only"] for r in records),
+        "p1_displaced": sum(len(r["p1_displaced"]) for r in records),
+        "objective": round(sum(r["objective"] for r in records), 1),
         "mean_wall_time": round(sum(r["wall_time"] for r in records) / max(1, len(records)), 2),
     }
     console.print(
@@ -246,7 +292,10 @@ def print_report(records: Sequence[dict[str, Any]], console: Console) -> dict[st
         f"when solved alone on {totals['days_all_mandatory_served_alone']} days); "
         f"P1 on time / reachable alone "
         f"{_rate(totals['p1_on_time_of_reachable'], totals['p1_reachable_alone'])} "
-        f"(P1 on time {totals['p1_on_time']} of {totals['p1']})"
+        f"(P1 on time {totals['p1_on_time']} of {totals['p1']}; of the reachable, on time "
+        f"in the P1-only day {totals['p1_on_time_p1_only']}, late in the plan but on time "
+        f"in the P1-only day {totals['p1_displaced']}); "
+        f"objective sum {totals['objective']:.0f}"
     )
     return totals
 
@@ -258,14 +307,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--orders", type=_range, default=(60, 400), help="LO-HI")
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--deterministic-limit",
+        type=float,
+        default=None,
+        help="CP-SAT deterministic seconds per day (with --workers 1: a reproducible sweep; "
+        "--time-limit stays the safety stop)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--on-call", action="store_true", help="add on-call night shifts")
     parser.add_argument("--alone-limit", type=float, default=2.0, help="seconds per order alone")
     parser.add_argument(
         "--must-limit", type=float, default=10.0, help="seconds for the must-serve orders alone"
     )
+    parser.add_argument(
+        "--together-limit",
+        type=float,
+        default=10.0,
+        help="seconds for the day reduced to its priority-1 and must-serve orders",
+    )
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="records of an earlier sweep of the same days: their reachable-alone and "
+        "must-alone figures are reused (the same denominators before and after a change)",
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/bad_days.json"))
     args = parser.parse_args(argv)
+    earlier = {}
+    if args.reuse is not None:
+        earlier = {r["seed"]: r for r in json.loads(args.reuse.read_text())["days"]}
     console = Console(width=150)
     records = []
     for k in range(args.days):
@@ -277,13 +349,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             "orders": len(problem.orders),
             "technicians": len(problem.technicians),
             "travel": problem.travel.model,
-            **run_day(problem, args.time_limit, args.workers, args.alone_limit, args.must_limit),
+            **run_day(
+                problem,
+                args.time_limit,
+                args.workers,
+                args.alone_limit,
+                args.must_limit,
+                args.deterministic_limit,
+                earlier.get(args.seed + k),
+                args.together_limit,
+            ),
         }
         records.append(record)
         console.print(
             f"day {k}: {record['orders']} orders {record['travel']} {record['status']} "
             f"routes={record['routes']} P1 {record['p1_on_time_of_reachable']}/"
-            f"{record['p1_reachable_alone']} {record['wall_time']:.1f}s"
+            f"{record['p1_reachable_alone']} objective {record['objective']:.0f} "
+            f"{record['wall_time']:.1f}s"
         )
     totals = print_report(records, console)
     args.out.parent.mkdir(parents=True, exist_ok=True)

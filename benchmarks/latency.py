@@ -24,7 +24,10 @@ objects to the result (events applied, residual day compiled, travel matrix buil
 scored by the evaluator), nothing kept from one call to the next. Where the code takes a
 travel matrix kept by the caller (`travel=`, `optimizer.replan.day_matrix`), the same calls
 are timed again with the day's matrix built once beforehand (`*_kept`; `day_matrix` is the
-time to build it) and must give the same results. The first call of each kind
+time to build it) and must give the same results. Where the code takes the day kept whole
+(`day=`, `optimizer.replan.keep_day`: the matrix and the compiled day, made once per plan
+version by a board or the service; `keep_day` is the time to make it), the calls are timed
+a third time with it (`*_day`), again with the same results. The first call of each kind
 warms the process up and is not counted. Wall time (`perf_counter`) and the process's CPU time
 (`process_time`, which a loaded machine inflates less) are reported. `--service` also times
 the service's task functions (`api.worker.recommend_task` / `replan_task`: the JSON problem
@@ -58,8 +61,9 @@ ROOT = Path(__file__).resolve().parents[1]
 """The checkout this file belongs to (the code measured without `--against`)."""
 
 KINDS = (
-    *("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_task"),
-    *("recommend_task_kept", "replan_task", "cli_recommend", "day_matrix"),
+    *("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_day"),
+    *("fast_path_day", "recommend_task", "recommend_task_kept", "replan_task"),
+    *("cli_recommend", "day_matrix", "keep_day"),
 )
 
 Timings = dict[str, list[Sequence[float]]]
@@ -164,6 +168,14 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
 
         wall, cpu, kept = _timed(day_matrix, problem)
         times["day_matrix"] = [(wall, cpu)]
+    # A code that takes the day kept whole (`day=`, `optimizer.replan.keep_day`: the matrix
+    # and the compiled day) is timed with it too.
+    day = None
+    if "day" in inspect.signature(recommend).parameters:
+        from optimizer.replan import keep_day
+
+        wall, cpu, day = _timed(keep_day, problem)
+        times["keep_day"] = [(wall, cpu)]
     for i, item in enumerate(events):
         now = datetime.fromisoformat(item["now"])
         order = Order.model_validate(item["order"])
@@ -182,15 +194,22 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
             times.setdefault(f"fast_path[{item['event']['type']}]", []).append(
                 (wall, cpu, len(broken))
             )
+        # The same calls with what the caller keeps: the day's matrix, then the whole day.
+        kept_args: list[tuple[str, dict[str, Any]]] = []
         if kept is not None:
-            wall, cpu, same = _timed(recommend, problem, plan, order, now, 5, travel=kept)
-            assert same == recs, "a kept matrix changed the recommendations"
+            kept_args.append(("kept", {"travel": kept}))
+        if day is not None:
+            kept_args.append(("day", {"day": day}))
+        for name, extra in kept_args:
+            wall, cpu, same = _timed(recommend, problem, plan, order, now, 5, **extra)
+            assert same == recs, f"the {name} {list(extra)} changed the recommendations"
             if i:
-                times["recommend_kept"].append((wall, cpu))
-            wall, cpu, again = _timed(replan, problem, plan, now, evs, params, travel=kept)
-            assert again.plan.routes == result.plan.routes, "a kept matrix changed the plan"
+                times[f"recommend_{name}"].append((wall, cpu))
+            wall, cpu, again = _timed(replan, problem, plan, now, evs, params, **extra)
+            assert again.plan.routes == result.plan.routes, f"the {name} changed the plan"
+            assert again.plan.objective == result.plan.objective, f"the {name} changed the cost"
             if i:
-                times["fast_path_kept"].append((wall, cpu, len(broken)))
+                times[f"fast_path_{name}"].append((wall, cpu, len(broken)))
         if not service:
             continue
         from api.worker import recommend_task, replan_task

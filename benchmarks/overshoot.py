@@ -2,7 +2,7 @@
 outside: the wall time from starting the process to its exit, minus the limit.
 
     python -m benchmarks.overshoot [--sizes 100,500,1000] [--solve-limit 10]
-                                   [--replan-limit 5] [--seed 1]
+                                   [--replan-limit 5] [--seed 1] [--keep DIR]
 
 For each size a day of N orders and N/10 technicians is generated (`benchmarks.generator`),
 solved by `dispatch solve --time-limit S`, and that plan re-planned at 11:00 by `dispatch
@@ -102,6 +102,7 @@ def measure(
     eleven = day_at_eleven(load_problem(day), plan)
     events_path = folder / f"events-{size}.json"
     events_path.write_bytes(TypeAdapter(list[Event]).dump_json(eleven.events, by_alias=True))
+    (folder / f"now-{size}.txt").write_text(eleven.now.isoformat(), encoding="utf-8")
     new_path = folder / f"replan-{size}.json"
     wall = timed(
         [
@@ -141,14 +142,23 @@ def main(argv: list[str] | None = None) -> int:
         "another checkout's: \"env PYTHONPATH=../base python -c 'import api.cli; "
         "api.cli.main()'\".",
     )
+    ap.add_argument(
+        "--keep",
+        metavar="DIR",
+        type=Path,
+        help="Keep the days, plans and events in DIR (default: a temporary folder), to look "
+        "into a run again.",
+    )
     args = ap.parse_args(argv)
     cmd = shlex.split(args.dispatch) if args.dispatch else dispatch_command()
     console = Console()
     load_before = os.getloadavg()
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="overshoot-") as tmp:
+        folder = Path(tmp) if args.keep is None else args.keep
+        folder.mkdir(parents=True, exist_ok=True)
         for size in (int(s) for s in args.sizes.split(",")):
-            runs += measure(size, args.seed, args.solve_limit, args.replan_limit, Path(tmp), cmd)
+            runs += measure(size, args.seed, args.solve_limit, args.replan_limit, folder, cmd)
             console.print(f"{size} orders done")
     load_after = os.getloadavg()
     table = Table(title="Wall time from process start to exit, minus the time limit")

@@ -17,6 +17,7 @@ def test_latency_measures_every_call(tmp_path: Path) -> None:
     found = measure(problem, plan, 2, 4, service=True)
     assert {"recommend", "fast_path", "recommend_kept", "fast_path_kept"} <= set(found)
     assert {"recommend_task", "replan_task", "day_matrix"} <= set(found)
+    assert {"recommend_day", "fast_path_day", "keep_day"} <= set(found)
     assert all(len(found[k]) == 2 for k in ("recommend", "fast_path", "replan_task"))
     s = summary(found["fast_path"])
     assert s["n"] == 2 and s["cpu_median"] > 0

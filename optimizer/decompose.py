@@ -16,14 +16,17 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from optimizer.instance import DepotData, Instance, ShiftData, TechData
 from optimizer.params import DecomposeParams
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, tech_supply
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclasses.dataclass
@@ -62,6 +65,8 @@ def split(inst: Instance, params: DecomposeParams) -> list[Part]:
     reach = seconds[np.ix_(home, order_loc)].T.astype(float)  # (orders, techs)
     reach[~inst.qualified] = np.inf
     order_part = tech_part[np.argmin(reach, axis=1)]
+    import networkx as nx  # lazy: only a decomposed day needs it
+
     tied = _tied(inst)
     grouped: set[int] = set()
     for group in nx.connected_components(tied):
@@ -94,6 +99,8 @@ def split(inst: Instance, params: DecomposeParams) -> list[Part]:
 
 def _tied(inst: Instance) -> nx.Graph:
     """Orders as nodes, `after` and `linked` relations as edges: what must be solved together."""
+    import networkx as nx
+
     tied = nx.Graph()
     tied.add_nodes_from(range(len(inst.orders)))
     for o, order in enumerate(inst.orders):

@@ -9,8 +9,8 @@ previous plan and tolerance (`Context`) are inputs of `compile_problem`, not pat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import cast, get_args
 
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.plan import Plan
-from models.problem import PriorityKey, Problem
+from models.problem import Order, PriorityKey, Problem
 from optimizer.context import Context
 from optimizer.travel import TravelMatrix
 
@@ -278,8 +278,16 @@ def compile_problem(
             lo, hi = _secs(link.min_gap), _secs(link.max_gap)
             links[i].append((j, lo, hi))
             links[j].append((i, -hi, -lo))
+    kept = _kept_day(problem, travel, tech_idx, context)
     orders: list[OrderData] = []
+    rows: list[int] = []  # the kept day's index of each order compiled alike, or -1
     for i, o in enumerate(problem.orders):
+        same = _kept_order(kept, o, order_idx, links[i]) if kept is not None else None
+        if same is not None:
+            orders.append(same)
+            rows.append(kept.order_idx[o.id])  # type: ignore[union-attr]
+            continue
+        rows.append(-1)
         windows = [(sec(w.start), sec(w.end)) for w in o.time_windows] or [(0, horizon)]
         orders.append(
             OrderData(
@@ -313,7 +321,10 @@ def compile_problem(
         )
 
     w = problem.weights
-    qualified, van_ok, supply_ok = _compatibility(orders, techs, depots)
+    if kept is not None:
+        qualified, van_ok, supply_ok = _kept_compatibility(kept, rows, orders, techs, depots)
+    else:
+        qualified, van_ok, supply_ok = _compatibility(orders, techs, depots)
     baseline, known, tolerance = (
         _baseline(context.previous, order_idx, tech_idx, origin, context.tolerance)
         if context is not None
@@ -349,6 +360,86 @@ def compile_problem(
         prev_known=known,
         tolerance=tolerance,
     )
+
+
+def _kept_day(
+    problem: Problem, travel: TravelMatrix, tech_idx: dict[str, int], context: Context | None
+) -> Instance | None:
+    """The context's kept day when the problem's orders may be compiled alike from it: the
+    same horizon and technicians, and a travel matrix with the day's rows at the same
+    indices (the kept matrix, or one extended from it)."""
+    kept = context.kept if context is not None else None
+    if kept is None or kept.origin != problem.horizon.start or kept.tech_idx != tech_idx:
+        return None
+    if kept.horizon != _secs(problem.horizon.end - problem.horizon.start):
+        return None  # orders without windows are open over the whole horizon
+    n = len(kept.travel.keys)
+    if travel is not kept.travel and travel.keys[:n] != kept.travel.keys:
+        return None
+    return kept
+
+
+def _kept_order(
+    kept: Instance, o: Order, order_idx: dict[str, int], links: list[tuple[int, int, int]]
+) -> OrderData | None:
+    """The kept day's compiled order when `o` is the very order object it was compiled from,
+    with its order indices (`after`, links) renumbered for this problem; else None."""
+    j = kept.order_idx.get(o.id)
+    if j is None or kept.problem.orders[j] is not o:
+        return None
+    data = kept.orders[j]
+    after = [order_idx[a] for a in o.after]
+    if after == data.after and links == data.links:
+        return data
+    return replace(data, after=after, links=links)
+
+
+def _kept_compatibility(
+    kept: Instance,
+    rows: list[int],
+    orders: list[OrderData],
+    techs: list[TechData],
+    depots: list[DepotData],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """`_compatibility` with the rows of orders compiled alike taken from the kept day:
+    qualification (the same technicians' skills), and vans and supply when no van and no
+    depot changed; the rest computed."""
+    if any(t.skills != k.skills for t, k in zip(techs, kept.techs, strict=True)):
+        return _compatibility(orders, techs, depots)
+    vans_same = all(
+        t.equipment == k.equipment and t.parts == k.parts
+        for t, k in zip(techs, kept.techs, strict=True)
+    ) and [(d.id, d.equipment, d.parts) for d in depots] == [
+        (d.id, d.equipment, d.parts) for d in kept.depots
+    ]
+    index = np.array(rows, dtype=np.int64)
+    alike = index >= 0
+    fresh = [o for o, j in zip(orders, rows, strict=True) if j < 0]
+    new = _compatibility(fresh, techs, depots) if fresh else None
+    if not vans_same:  # vans or depots as the frozen part left them: computed again
+        qualified = _rows_from(kept.qualified, index, alike, new, 0)
+        return _compatibility(orders, techs, depots, qualified)
+    return (
+        _rows_from(kept.qualified, index, alike, new, 0),
+        _rows_from(kept.van_ok, index, alike, new, 1),
+        _rows_from(kept.supply_ok, index, alike, new, 2),
+    )
+
+
+def _rows_from(
+    day: npt.NDArray[np.bool_],
+    index: npt.NDArray[np.int64],
+    alike: npt.NDArray[np.bool_],
+    new: tuple[npt.NDArray[np.bool_], ...] | None,
+    which: int,
+) -> npt.NDArray[np.bool_]:
+    """An (order, technician) array: the kept day's rows of the orders compiled alike, the
+    new ones' rows from `new[which]` (in order)."""
+    out = np.zeros((len(index), day.shape[1]), dtype=bool)
+    out[alike] = day[index[alike]]
+    if new is not None:
+        out[~alike] = new[which]
+    return out
 
 
 def _baseline(
@@ -394,21 +485,34 @@ def _every(cube: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
 
 
 def _compatibility(
-    orders: list[OrderData], techs: list[TechData], depots: list[DepotData]
+    orders: list[OrderData],
+    techs: list[TechData],
+    depots: list[DepotData],
+    qualified: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """qualified, van_ok and supply_ok for every (order, technician), with numpy."""
-    skills = sorted({k for o in orders for k in o.skills} | {k for t in techs for k in t.skills})
-    need = _matrix([o.skills for o in orders], skills)
-    have = _matrix([t.skills for t in techs], skills)
-    qualified = _every(need[:, None, :] <= have[None, :, :])
+    """qualified (unless given), van_ok and supply_ok for every (order, technician), with
+    numpy; equipment as bit masks (an (order, technician) array, not a cube per kind)."""
+    if qualified is None:
+        skills = sorted(
+            {k for o in orders for k in o.skills} | {k for t in techs for k in t.skills}
+        )
+        need = _matrix([o.skills for o in orders], skills)
+        have = _matrix([t.skills for t in techs], skills)
+        qualified = _every(need[:, None, :] <= have[None, :, :])
     kinds = sorted(
         {e for o in orders for e in o.equipment}
         | {e for t in techs for e in t.equipment}
         | {e for d in depots for e in d.equipment}
     )
-    wants = _matrix([dict.fromkeys(o.equipment, 1) for o in orders], kinds) > 0
-    holds = _matrix([dict.fromkeys(t.equipment, 1) for t in techs], kinds) > 0
-    lacking = wants[:, None, :] & ~holds[None, :, :]  # (O, T, E)
+    bit = {e: 1 << i for i, e in enumerate(kinds)}
+    mask = np.int64 if len(kinds) < 63 else object  # Python integers beyond 62 kinds
+
+    def bits(held: Iterable[str]) -> int:
+        return sum(bit[e] for e in held)
+
+    wants = np.array([bits(o.equipment) for o in orders], dtype=mask)
+    holds = np.array([bits(t.equipment) for t in techs], dtype=mask)
+    lacking = wants[:, None] & ~holds[None, :]  # (O, T): the kinds t's van lacks for o
     parts = sorted(
         {k for o in orders for k in o.parts}
         | {k for t in techs for k in t.parts}
@@ -416,12 +520,12 @@ def _compatibility(
     )
     req = _matrix([o.parts for o in orders], parts)
     stock = _matrix([t.parts for t in techs], parts)
-    van_ok = _every(~lacking) & _every(req[:, None, :] <= stock[None, :, :])
+    van_ok = (lacking == 0) & _every(req[:, None, :] <= stock[None, :, :])
     supply_ok = van_ok.copy()
     for d in depots:
-        lends = np.array([d.has_equipment(e) for e in kinds], dtype=bool)
+        lends = bits(e for e in kinds if d.has_equipment(e))
         limit = np.array([d.part_limit(k) for k in parts], dtype=float)
-        equipment_ok = _every(~(lacking & ~lends[None, None, :]))
+        equipment_ok = (lacking & ~np.array(lends, dtype=mask)) == 0
         parts_ok = _every(req[:, None, :] <= stock[None, :, :] + limit[None, None, :])
         supply_ok |= equipment_ok & parts_ok
     return qualified, van_ok, supply_ok

@@ -299,6 +299,12 @@ class TimingParams(Section):
         description="Seconds kept back per order for building and evaluating the plan (0.8 s "
         "measured at 5,000 orders).",
     )
+    search_on_seconds: float = Field(
+        default=0.3,
+        ge=0,
+        description="Least time left in the probes' stage for the search to go on in it when "
+        "it left no order to probe.",
+    )
     probe_seconds: float = Field(
         default=0.5, gt=0, description="Most wall-clock seconds per unassigned-order probe."
     )

@@ -61,7 +61,7 @@ def solve(
         budget = Budget.start(params.time_limit, params.deterministic_limit)
     solver = Solver(problem, params, context)
     start = solver.warm_start(initial) if initial is not None else None
-    return solver.run(budget.keep(solver.plan_seconds), start)
+    return solver.run(budget.keep_work(solver.plan_seconds), start)
 
 
 class Solver:
@@ -130,6 +130,8 @@ class Solver:
                 if (sol.cost or 0) > (fast.cost or 0):
                     sol = fast
         cut = searching.expired()  # before the probes: their own stage ends later
+        if stats.mode != "fast-path":
+            sol = self._search_on(sol, stats, budget, static)
         plan = self._plan(sol, stats, budget, eligible, static)
         cut = cut or time.monotonic() >= budget.end_of(timing.reasons())
         if budget.deterministic is not None and cut:
@@ -146,6 +148,36 @@ class Solver:
             plan = self._plan(sol, stats, budget.ending(0.0), None, static)
             plan.solver["rejected_by_evaluator"] = violations
         return Result(plan=plan, stats=stats, instance=inst, solution=sol)
+
+    def _search_on(
+        self,
+        sol: Solution,
+        stats: SearchStats,
+        budget: Budget,
+        static: dict[int, list[Reason]] | None,
+    ) -> Solution:
+        """The search's solution, or a better one: when it leaves no order for the probes
+        (each is served, or out for a static reason) and it did not prove its solution
+        optimal, the probes' stage is the search's too: it goes on from its solution until
+        that stage ends. Not under a deterministic limit, where work, not the clock, ends
+        each stage (the plan must not depend on the machine)."""
+        inst, timing = self.instance, self.params.timing
+        if budget.deterministic is not None or stats.proven_optimal:
+            return sol
+        served = sol.shifts_of()
+        static = static or {}
+        if any(o not in served and o not in static for o in range(len(inst.orders))):
+            return sol
+        rest = budget.until(timing.reasons())
+        if rest.remaining() < timing.search_on_seconds:
+            return sol
+        more, more_stats = search(inst, self.params, rest, sol)
+        stats.iterations += more_stats.iterations
+        stats.moves += more_stats.moves
+        stats.improvements += more_stats.improvements
+        stats.deterministic_time += more_stats.deterministic_time
+        stats.chains = max(stats.chains, more_stats.chains)
+        return more if more.objective() < sol.objective() else sol
 
     def _plan(
         self,

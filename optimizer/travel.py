@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 from models.common import XY, LatLon, Location, NodeRef
@@ -221,6 +220,8 @@ def shortest_times(travel: RoadNetwork, sources: list[str]) -> np.ndarray:
 def shortest_times_networkx(travel: RoadNetwork, sources: list[str]) -> np.ndarray:
     """The same with networkx's Dijkstra, node by node (the reference for tests and the
     benchmark)."""
+    import networkx as nx  # lazy: only the tests and the benchmark use it
+
     graph = nx.DiGraph()
     graph.add_nodes_from(n.id for n in travel.nodes)
     for e in travel.edges:

@@ -3,11 +3,13 @@ and helpers to parse events, re-plan against the evaluator and find visits."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from models import Plan, Problem
+from benchmarks.generator import BadDay, generate_day
+from models import Plan, Problem, load_problem
 from models.events import Event
+from models.problem import Order
 from optimizer.evaluate import evaluate
 from optimizer.params import SolveParams
 from optimizer.replan import ReplanResult, replan
@@ -74,3 +76,31 @@ def frozen_items(plan: Plan) -> list[tuple[str, Any]]:
             if begin < NOW:
                 out.append((r.technician, it))
     return out
+
+
+def small_bad_day() -> tuple[Problem, Plan]:
+    """A small generated bad day (crews, links, chains, pins, late shifts) and its plan."""
+    p = load_problem(generate_day(60, 10, seed=4, bad_day=BadDay.realistic()))
+    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=0.5)
+    return p, solve(p, params).plan
+
+
+def emergency(p: Problem, k: int, prefix: str = "EMG-T") -> tuple[Order, datetime]:
+    """A new single-technician emergency at the k-th order's place, and the moment it comes."""
+    now = p.horizon.start.replace(hour=10 + k % 4, minute=7 * k % 60)
+    template = [o for o in p.orders if o.crew_size == 1 and not o.linked][k]
+    new = template.model_copy(
+        update={
+            "id": f"{prefix}{k}",
+            "kind": "emergency",
+            "priority": 1,
+            "mandatory": False,
+            "pinned": None,
+            "after": [],
+            "time_windows": [],
+            "preferred_technicians": [],
+            "created_at": now,
+            "due": now + timedelta(hours=2),
+        }
+    )
+    return new, now

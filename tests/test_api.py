@@ -564,13 +564,32 @@ def test_recommendations_keep_the_versions_travel_matrix(service: Service) -> No
     url = f"/v1/plans/{job['id']}/recommendations"
     body = {"order": order("O4", 20, 10, priority=1, due=at("12:00")), "now": at("08:30")}
     cache = service.client.app.state.slot_travel  # type: ignore[attr-defined]
-    assert cache.find(job["id"], 1) is None
+    store = service.client.app.state.store  # type: ignore[attr-defined]
+    stored = store.get_version(job["id"], 1).problem
+    assert cache.find(job["id"], 1, stored) is None
     first = service.client.post(url, json=body, headers=service.auth("dispatcher"))
     assert first.status_code == 200, first.text
-    assert cache.find(job["id"], 1) is not None
+    assert cache.find(job["id"], 1, stored) is not None
     again = service.client.post(url, json=body, headers=service.auth("dispatcher"))
     assert again.status_code == 200, again.text
     assert again.json()["items"] == first.json()["items"]
+
+
+def test_travel_cache_is_keyed_on_the_problems_content() -> None:
+    """A kept matrix is found for its version's problem (keys in any order), never for the
+    same version with another problem."""
+    from api.routers.slots import TravelCache
+    from models import load_problem
+    from optimizer.travel import TravelMatrix
+
+    doc = tiny_problem()
+    cache = TravelCache()
+    matrix = TravelMatrix.from_problem(load_problem(doc))
+    cache.put("p1", 1, doc, matrix)
+    assert cache.find("p1", 1, dict(reversed(doc.items()))) is matrix
+    moved = {**doc, "orders": [{**doc["orders"][0], "location": {"x": 1, "y": 2}}]}
+    assert cache.find("p1", 1, moved) is None
+    assert cache.find("p1", 2, doc) is None
 
 
 # --------------------------------------------------------------------------- checks

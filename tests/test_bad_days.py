@@ -43,14 +43,42 @@ def test_run_day_counts_are_consistent(capsys: pytest.CaptureFixture[str]) -> No
             12, 6, seed=2, vans_cover_orders=True, bad_day=BadDay(outages=2, late_shifts=1)
         )
     )
-    record = run_day(problem, time_limit=1.0, workers=1, alone_limit=1.0, must_limit=1.0)
+    record = run_day(
+        problem, time_limit=1.0, workers=1, alone_limit=1.0, must_limit=1.0, together_limit=1.0
+    )
     assert record["empty"] == (record["routes"] == 0)
     assert record["served"] + record["unassigned"] == 12
     assert record["p1"] == sum(o.priority == 1 for o in problem.orders) >= 2
     assert record["p1_on_time_of_reachable"] <= record["p1_reachable_alone"] <= record["p1"]
     assert record["p1_on_time_of_reachable"] <= record["p1_on_time"] <= record["p1_served"]
     assert record["mandatory"] == 2 >= record["mandatory_served_alone"]
+    assert record["p1_on_time_p1_only"] <= record["p1_reachable_alone"]
+    assert record["p1_on_time_ids"] == sorted(record["p1_on_time_ids"])
     day = {"day": 0, "orders": 12, "technicians": 6, "travel": "haversine", **record}
     totals = print_report([day, day], Console(width=150))
     assert totals["days"] == 2 and totals["p1"] == 2 * record["p1"]
     assert "P1 on time / reachable alone" in capsys.readouterr().out
+
+
+def test_run_day_reuses_the_figures_of_an_earlier_sweep() -> None:
+    """Given an earlier record, the reachable, must-alone and P1-only figures are its own."""
+    problem = load_problem(generate_day(12, 6, seed=3, bad_day=BadDay(outages=2)))
+    urgent = sorted(o.id for o in problem.orders if o.priority == 1)
+    known = {
+        "p1_reachable_ids": urgent[:1],
+        "mandatory_served_alone": 1,
+        "p1_on_time_p1_only_ids": urgent[:1],
+    }
+    record = run_day(
+        problem,
+        time_limit=1.0,
+        workers=1,
+        alone_limit=1.0,
+        must_limit=1.0,
+        deterministic_limit=0.2,
+        known=known,
+    )
+    assert record["p1_reachable_ids"] == urgent[:1] and record["p1_reachable_alone"] == 1
+    assert record["mandatory_served_alone"] == 1 and record["p1_on_time_p1_only"] == 1
+    assert record["p1_displaced"] == sorted(set(urgent[:1]) - set(record["p1_on_time_ids"]))
+    assert set(record["p1_late_or_unserved"]) | set(record["p1_on_time_ids"]) >= set(urgent[:1])

@@ -52,3 +52,13 @@ def test_remaining_time_runs_down():
     assert Budget.start(10.0, started=now - 4.0).remaining() == pytest.approx(6.0, abs=0.5)
     assert Budget.start(1.0, started=now - 4.0).remaining() == 0.0
     assert Budget.start(1.0, started=now - 4.0).expired()
+
+
+def test_work_kept_back_counts_at_the_budgets_pace():
+    """At a pace of 3, keeping 0.5 s of work ends the budget 1.5 s early, and a stage keeps
+    three times its seconds; a pace under 1 counts as 1."""
+    budget = Budget.start(10.0, started=0.0, pace=3.0)
+    assert budget.keep_work(0.5).limit == pytest.approx(8.5)
+    assert budget.keep_work(0.5).pace == 3.0
+    assert budget.end_of(Stage("search", share=0.9, keep=0.15)) == pytest.approx(8.55)
+    assert Budget.start(10.0, started=0.0, pace=0.2).keep_work(1.0).limit == 9.0

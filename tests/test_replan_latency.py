@@ -4,13 +4,12 @@ shifts found on demand, static reasons for some orders only; and the fast path k
 from __future__ import annotations
 
 import importlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from pydantic import TypeAdapter
 
-from benchmarks.generator import BadDay, generate_day
-from models import Plan, Problem, load_problem
+from models import Plan, Problem
 from models.events import Event
 from optimizer.cp.build import eligible_shifts
 from optimizer.evaluate import evaluate
@@ -20,6 +19,7 @@ from optimizer.reasons import static_reasons
 from optimizer.replan import day_matrix, recommend, replan
 from optimizer.solve import solve
 from tests.factory import at, order, problem, tech
+from tests.replan_cases import emergency, small_bad_day
 
 # The module, not the function the package exports under the same name.
 fast_module = importlib.import_module("optimizer.replan.fast")
@@ -28,30 +28,12 @@ fast_module = importlib.import_module("optimizer.replan.fast")
 @pytest.fixture(scope="module")
 def bad_day() -> tuple[Problem, Plan]:
     """A small generated bad day (crews, links, chains, pins, late shifts) and its plan."""
-    p = load_problem(generate_day(60, 10, seed=4, bad_day=BadDay.realistic()))
-    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=0.5)
-    return p, solve(p, params).plan
+    return small_bad_day()
 
 
 def _emergency(p: Problem, plan: Plan, k: int) -> tuple[object, object]:
     """A new single-technician emergency at the k-th order's place, and the moment it comes."""
-    now = p.horizon.start.replace(hour=10 + k % 4, minute=7 * k % 60)
-    template = [o for o in p.orders if o.crew_size == 1 and not o.linked][k]
-    new = template.model_copy(
-        update={
-            "id": f"EMG-T{k}",
-            "kind": "emergency",
-            "priority": 1,
-            "mandatory": False,
-            "pinned": None,
-            "after": [],
-            "time_windows": [],
-            "preferred_technicians": [],
-            "created_at": now,
-            "due": now + timedelta(hours=2),
-        }
-    )
-    return new, now
+    return emergency(p, k)
 
 
 def test_kept_matrix_gives_the_same_recommendations(bad_day):

@@ -713,3 +713,19 @@ def test_corrupted_field_never_crashes(path: str, value: Any) -> None:
         assert exc.errors and all(isinstance(e, FieldError) and e.message for e in exc.errors)
     else:
         assert isinstance(problem, Problem)
+
+
+def test_dependency_cycle_found_off_the_first_order_and_not_in_a_diamond() -> None:
+    """The search finds a cycle that its first order only leads into (a -> b -> c -> b), and
+    none where two paths meet again (d -> e -> g, d -> f -> g)."""
+    from types import SimpleNamespace
+
+    from models.validation import _dependency_cycle
+
+    def day(after: dict[str, list[str]]) -> Any:
+        return SimpleNamespace(orders=[SimpleNamespace(id=o, after=a) for o, a in after.items()])
+
+    looped = day({"a": [], "b": ["a", "c"], "c": ["b"]})
+    assert sorted(_dependency_cycle(looped, {"a", "b", "c"})) == [("b", "c"), ("c", "b")]
+    diamond = day({"d": [], "e": ["d"], "f": ["d"], "g": ["e", "f"]})
+    assert _dependency_cycle(diamond, {"d", "e", "f", "g"}) == []

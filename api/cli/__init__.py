@@ -30,6 +30,11 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point of `dispatch`: limits count from the process start."""
+    """Console-script entry point of `dispatch`: limits count from the process start, and
+    the process ends as soon as the command has (`timing.exit_now`)."""
     timing.count_from_process_start()
-    app()
+    try:
+        app()
+    except SystemExit as stop:
+        timing.exit_now(stop.code)
+    timing.exit_now(0)

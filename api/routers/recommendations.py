@@ -58,7 +58,7 @@ def recommend_order(
     }
     # The version's travel matrix, kept from an earlier call on it (slot offers share it);
     # without it the task computes it and hands it back to be kept.
-    kept = travel.find(plan_id, record.version)
+    kept = travel.find(plan_id, record.version, stored.problem)
     args["travel"] = None if kept is None else travel_args(kept)
     try:  # in a worker process, like re-plans; the order is checked there, in the context
         # of the problem (references, ids, crews)
@@ -68,7 +68,7 @@ def recommend_order(
     if found["travel"] is not None:
         from optimizer.travel import TravelMatrix  # lazy: the solver loads where it is used
 
-        travel.put(plan_id, record.version, TravelMatrix(*found["travel"]))
+        travel.put(plan_id, record.version, stored.problem, TravelMatrix(*found["travel"]))
     items = [Recommendation.model_validate(item) for item in found["items"]]
     return RecommendationList(
         plan_id=plan_id,

@@ -9,6 +9,7 @@ longer fits, the answer is 409 with a fresh offer for the same window in `offer`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -65,40 +66,54 @@ class OfferConflict(ApiError):
         self.offer = offer
 
 
+def content_key(document: dict[str, Any]) -> str:
+    """The content key of a stored problem: the SHA-256 of its canonical JSON."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class TravelCache:
     """The travel matrices of the latest plan versions asked about: offers, holds and
-    confirmations on one version compute only the new order's travel times."""
+    confirmations on one version compute only the new order's travel times. Each is kept
+    under its version and the content key of the version's problem (`content_key`): a
+    matrix is only ever found for the very problem it was computed from."""
 
     SIZE = 16
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[str, int], TravelMatrix] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int, str], TravelMatrix] = OrderedDict()
 
-    def get(self, plan_id: str, version: int, problem: Problem) -> TravelMatrix:
-        """The matrix of the version's problem, computed once."""
+    def get(
+        self, plan_id: str, version: int, document: dict[str, Any], problem: Problem
+    ) -> TravelMatrix:
+        """The matrix of the version's problem (`document` as stored, `problem` validated
+        from it), computed once."""
         from optimizer.travel import TravelMatrix
 
-        found = self.find(plan_id, version)
+        found = self.find(plan_id, version, document)
         if found is not None:
             return found
         matrix = TravelMatrix.from_problem(problem)
-        self.put(plan_id, version, matrix)
+        self.put(plan_id, version, document, matrix)
         return matrix
 
-    def find(self, plan_id: str, version: int) -> TravelMatrix | None:
-        """The version's matrix when it is kept."""
-        key = (plan_id, version)
+    def find(self, plan_id: str, version: int, document: dict[str, Any]) -> TravelMatrix | None:
+        """The version's matrix when it is kept for this problem document."""
+        key = (plan_id, version, content_key(document))
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, plan_id: str, version: int, matrix: TravelMatrix) -> None:
-        """Keep the matrix of the version's problem (computed elsewhere, such as in a task)."""
+    def put(
+        self, plan_id: str, version: int, document: dict[str, Any], matrix: TravelMatrix
+    ) -> None:
+        """Keep the matrix of the version's problem document (computed elsewhere, such as in
+        a task)."""
         with self._lock:
-            self._items[(plan_id, version)] = matrix
+            self._items[(plan_id, version, content_key(document))] = matrix
             while len(self._items) > self.SIZE:
                 self._items.popitem(last=False)
 
@@ -192,7 +207,7 @@ class Desk:
         problem = load_problem(stored.problem)
         plan = Plan.model_validate(stored.plan)
         holds = _holds(self.bookings, record.id, exclude)
-        travel = self.travel.get(record.id, stored.number, problem)
+        travel = self.travel.get(record.id, stored.number, stored.problem, problem)
         try:
             offers = slot_offers(problem, plan, order, windows, now, k, holds=holds, travel=travel)
         except InvalidInput as exc:

@@ -11,17 +11,21 @@ order.
 
 from optimizer.replan.events import apply_events, visit_times
 from optimizer.replan.freeze import Frozen, fold_frozen, freeze
+from optimizer.replan.kept import KeptDay, keep_day, problem_key
 from optimizer.replan.recommend import recommend
 from optimizer.replan.replan import ReplanResult, replan
 from optimizer.replan.residual import day_matrix, residual_problem
 
 __all__ = [
     "Frozen",
+    "KeptDay",
     "ReplanResult",
     "apply_events",
     "day_matrix",
     "fold_frozen",
     "freeze",
+    "keep_day",
+    "problem_key",
     "recommend",
     "replan",
     "residual_problem",

@@ -25,10 +25,12 @@ from models.validation import (
 )
 
 
-def apply_events(problem: Problem, events: list[Event]) -> Problem:
+def apply_events(problem: Problem, events: list[Event], *, valid: bool = False) -> Problem:
     """The problem as it stands after the events (orders added, updated, cancelled;
     technicians unavailable; actual visit times folded into the orders as pins).
 
+    `valid`: the problem is known to be valid (checked when it was kept): only what the
+    events changed is checked again, with the same errors.
     Raises `InvalidInput` when an event names an unknown id or breaks the contract.
     """
     data = problem.model_copy()  # shallow: whatever changes is copied where it changes
@@ -80,7 +82,7 @@ def apply_events(problem: Problem, events: list[Event]) -> Problem:
     for ev in events:
         if isinstance(ev, TechnicianUnavailable):
             _make_unavailable(data, ev)
-    found = check_problem(data)
+    found = check_problem(data, valid=problem if valid else None)
     if found:
         raise InvalidInput([FieldError(f"updated problem: {e.path}", e.message) for e in found])
     return data

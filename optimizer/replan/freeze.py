@@ -137,10 +137,12 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
     return out
 
 
-def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
+def fold_frozen(updated: Problem, frozen: dict[str, Frozen], *, pins: bool = True) -> Problem:
     """The updated problem with every frozen visit as it happened: pinned to its technician
     and start, lasting as long as it does. An unstarted order linked to a started one must be
-    served now (linked orders are served both or neither): it becomes mandatory."""
+    served now (linked orders are served both or neither): it becomes mandatory. `pins`
+    False: the frozen visits are left as they are (for a caller that plans only the rest,
+    which leaves them out)."""
     out = updated.model_copy()
     actual: dict[str, tuple[str, datetime, datetime]] = {}
     for f in frozen.values():
@@ -153,13 +155,14 @@ def fold_frozen(updated: Problem, frozen: dict[str, Frozen]) -> Problem:
     for o in out.orders:
         if o.id in bound and not o.mandatory:
             o = o.model_copy(update={"mandatory": True})
-        if o.id in actual:
+        if pins and o.id in actual:
             lead, start, end = actual[o.id]
             inside = any(w.start <= start <= w.end for w in o.time_windows)
             o = o.model_copy(
                 update={
                     "duration": end - start,
-                    "pinned": Pin(technician=lead, start=start),
+                    # Both from the validated plan: nothing to validate again.
+                    "pinned": Pin.model_construct(technician=lead, start=start),
                     "time_windows": o.time_windows if inside else [],
                 }
             )

@@ -6,9 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.events import (
-    OrderAdded,
-)
+from models.events import Event, OrderAdded
 from models.plan import Change, Plan, Recommendation
 from models.problem import Order, Problem
 from optimizer.budget import Budget
@@ -21,6 +19,7 @@ from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.replan.events import apply_events
 from optimizer.replan.freeze import fold_frozen, freeze
+from optimizer.replan.kept import KeptDay, kept_for
 from optimizer.replan.residual import matrix, previous_solution, residual_problem
 from optimizer.schedule import Timed
 from optimizer.solution import Solution
@@ -48,11 +47,12 @@ def recommend(
     travel: TravelMatrix | None = None,
     time_limit: float | None = None,
     budget: Budget | None = None,
+    day: KeptDay | None = None,
 ) -> list[Recommendation]:
     """The k cheapest ways to fit one new order into the running plan, best first. Where a
     route is full, dropping one of its orders of no higher priority is an option too (listed
     in the changes and priced in `cost_delta`). A crew order gets the k cheapest crews, each
-    led by another technician (`crew` lists them). `travel`: as for `replan`.
+    led by another technician (`crew` lists them). `travel`, `day`: as for `replan`.
 
     The budget is `time_limit` seconds from this call (none: no limit, the same options on
     any machine): once it is spent, no further route is tried for dropping an order and no
@@ -60,12 +60,20 @@ def recommend(
     given)."""
     if budget is None and time_limit is not None:
         budget = Budget.start(time_limit)
-    updated = apply_events(problem, [OrderAdded(type="order_added", order=order)])
+    day = kept_for(day, problem)
+    added: list[Event] = [OrderAdded(type="order_added", order=order)]
+    updated = apply_events(problem, added, valid=day is not None and day.valid)
     frozen = freeze(updated, plan, now, [])
-    updated = fold_frozen(updated, frozen)
+    updated = fold_frozen(updated, frozen, pins=False)  # the residual leaves them out
     residual = residual_problem(updated, frozen, now)
-    travel = matrix(residual, [], travel)
-    context = Context(previous=plan, frozen=frozen, tolerance=tolerance, travel=travel)
+    travel = matrix(residual, [], travel or (day.travel if day is not None else None))
+    context = Context(
+        previous=plan,
+        frozen=frozen,
+        tolerance=tolerance,
+        travel=travel,
+        kept=day.instance if day is not None else None,
+    )
     inst = compile_problem(residual, context=context)
     o = inst.order_idx[order.id]
     eligible = {o: eligible_for(inst, o)}

@@ -19,6 +19,7 @@ from optimizer.evaluate import evaluate, recompute_route_totals
 from optimizer.params import SolveParams
 from optimizer.replan.events import apply_events
 from optimizer.replan.freeze import Frozen, fold_frozen, freeze
+from optimizer.replan.kept import KeptDay, kept_for
 from optimizer.replan.residual import matrix, residual_problem
 from optimizer.search import SearchStats
 from optimizer.solve import solve
@@ -44,26 +45,38 @@ def replan(
     tolerance: timedelta = timedelta(minutes=15),
     budget: Budget | None = None,
     travel: TravelMatrix | None = None,
+    day: KeptDay | None = None,
 ) -> ReplanResult:
     """Re-plan the day at `now` after `events`; returns the new plan with its changes.
 
     With `time_limit` 0 only the fast path runs (keep what can be kept, insert the rest at
     the cheapest place). The budget defaults to the parameters' limits from this call.
     `travel` is a matrix of the day a caller keeps across calls (`day_matrix`); locations it
-    lacks are added. Raises `InvalidInput` for events that do not fit the problem.
+    lacks are added. `day`: the problem kept by the caller (`keep_day`): its matrix (unless
+    `travel` is given) and its compiled orders serve every call on it, with the same results.
+    Raises `InvalidInput` for events that do not fit the problem, `ValueError` for a kept
+    day of another problem.
     """
     params = (params or SolveParams()).resolved(problem)
     if params.time_limit is None:
         params = params.model_copy(update={"time_limit": 5.0})
     if budget is None:
         budget = Budget.start(params.time_limit, params.deterministic_limit)
-    updated = apply_events(problem, events)
+    day = kept_for(day, problem)
+    updated = apply_events(problem, events, valid=day is not None and day.valid)
     frozen = freeze(updated, plan, now, events)
     updated = fold_frozen(updated, frozen)
     residual = residual_problem(updated, frozen, now)
     # One matrix serves the residual day, the way home of finished routes and the evaluation.
+    travel = travel or (day.travel if day is not None else None)
     travel = matrix(updated, [f.free_loc for f in frozen.values()], travel)
-    context = Context(previous=plan, frozen=frozen, tolerance=tolerance, travel=travel)
+    context = Context(
+        previous=plan,
+        frozen=frozen,
+        tolerance=tolerance,
+        travel=travel,
+        kept=day.instance if day is not None else None,
+    )
     # The residual plan is scored once merged with the frozen part, below.
     result = solve(residual, params, context=context, budget=budget)
     stats = result.stats
