@@ -105,8 +105,11 @@ def vrptw_data(case: Case) -> VrptwData:
     )
 
 
-def solve_pyvrp(case: Case, time_limit: float, seed: int) -> PeerResult:
-    """Solve a VRPTW case with PyVRP's iterated local search for `time_limit` seconds.
+def solve_pyvrp(
+    case: Case, time_limit: float, seed: int, iterations: int | None = None
+) -> PeerResult:
+    """Solve a VRPTW case with PyVRP's iterated local search for `time_limit` seconds (or
+    `iterations`, when given, with the time limit as a safety stop: reproducible).
 
     Raises
     ------
@@ -115,7 +118,7 @@ def solve_pyvrp(case: Case, time_limit: float, seed: int) -> PeerResult:
     """
     try:
         from pyvrp import Model
-        from pyvrp.stop import MaxRuntime
+        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
     except ImportError as exc:
         raise PeerUnavailable(NO_PYVRP) from exc
     data = vrptw_data(case)
@@ -144,7 +147,10 @@ def solve_pyvrp(case: Case, time_limit: float, seed: int) -> PeerResult:
         for j, to in enumerate(locations):
             if i != j:
                 model.add_edge(frm, to, distance=data.travel[i][j], duration=data.travel[i][j])
-    result = model.solve(MaxRuntime(time_limit), seed=seed, collect_stats=False, display=False)
+    stop: StoppingCriterion = MaxRuntime(time_limit)
+    if iterations is not None:
+        stop = MultipleCriteria([MaxIterations(iterations), stop])
+    result = model.solve(stop, seed=seed, collect_stats=False, display=False)
     # Client activities count the clients from 0; the instance's customers follow the depot.
     routes = [
         [data.ids[act.idx + 1] for act in route if act.is_client()]
@@ -159,8 +165,11 @@ def solve_pyvrp(case: Case, time_limit: float, seed: int) -> PeerResult:
     )
 
 
-def solve_ortools(case: Case, time_limit: float, seed: int, workers: int = 1) -> PeerResult:
-    """Solve a VRPTW case with OR-Tools routing for `time_limit` seconds.
+def solve_ortools(
+    case: Case, time_limit: float, seed: int, workers: int = 1, iterations: int | None = None
+) -> PeerResult:
+    """Solve a VRPTW case with OR-Tools routing for `time_limit` seconds (or `iterations`
+    solutions, when given, with the time limit as a safety stop: reproducible).
 
     The first solution is PATH_CHEAPEST_ARC, improved by GUIDED_LOCAL_SEARCH; a time dimension
     carries the windows (waiting allowed) and a load dimension the capacity. The routing search
@@ -201,6 +210,8 @@ def solve_ortools(case: Case, time_limit: float, seed: int, workers: int = 1) ->
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     params.time_limit.FromTimedelta(timedelta(seconds=time_limit))
+    if iterations is not None:
+        params.solution_limit = iterations
     solution = routing.SolveWithParameters(params)
     if solution is None:
         return PeerResult(solver="ortools", status="no_solution", routes=None, cost=None)
@@ -230,16 +241,22 @@ def check_available(solver: str) -> None:
 
 
 def run_peer(
-    case: Case, solver: str, time_limit: float, seed: int = 0, workers: int = 1
+    case: Case,
+    solver: str,
+    time_limit: float,
+    seed: int = 0,
+    workers: int = 1,
+    iterations: int | None = None,
 ) -> dict[str, Any]:
-    """Solve one case with a peer and assess its routes exactly as `run_case` assesses ours.
+    """Solve one case with a peer and assess its routes exactly as `run_case` assesses ours
+    (for `iterations` when given: see `solve_pyvrp` and `solve_ortools`).
 
     The record has the fields of ours (`benchmarks.run.assess`), with `solver`, the peer's
     `status` and own `peer_cost`, `wall_time` (model building included) and `params`.
     """
     solvers: dict[str, Callable[[], PeerResult]] = {
-        "pyvrp": lambda: solve_pyvrp(case, time_limit, seed),
-        "ortools": lambda: solve_ortools(case, time_limit, seed, workers),
+        "pyvrp": lambda: solve_pyvrp(case, time_limit, seed, iterations),
+        "ortools": lambda: solve_ortools(case, time_limit, seed, workers, iterations),
     }
     if solver not in solvers:
         raise ValueError(f"unknown peer {solver!r}; one of {', '.join(PEERS)}")
@@ -259,4 +276,6 @@ def run_peer(
         "seed": seed,
         "workers": 1,  # both peers search on one thread
     }
+    if iterations is not None:
+        record["params"]["iterations"] = iterations
     return record

@@ -97,6 +97,12 @@ class LnsParams(Section):
         ge=1,
         description="Most orders a neighbourhood frees (route orders plus candidates).",
     )
+    min_step_charge: float = Field(
+        default=0.01,
+        gt=0,
+        description="Least deterministic seconds a neighbourhood counts for under a "
+        "deterministic limit (a tiny one takes almost none: the budget must still end it).",
+    )
 
 
 class RuinRecreateParams(Section):
@@ -153,6 +159,15 @@ class RuinRecreateParams(Section):
         ge=0,
         description="Starting acceptance threshold per removed order, as a share of the "
         "routing cost per served order (it falls to 0).",
+    )
+    late_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the related removals that take late orders instead (the latest "
+        "most likely, each with the visits before it in its route) on a day whose lateness "
+        "is priced, once every order that can be is served (off by default: hhcrsp C better, "
+        "B worse, see docs/algorithm.md).",
     )
     failed_keys: int = Field(
         default=16,

@@ -20,9 +20,10 @@ from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import Entry, RoutePool
-from optimizer.retime import Ties, compact, insert_pushed
+from optimizer.retime import Ties, insert_pushed
 from optimizer.solution import Solution
 from optimizer.state import SegmentCache
+from optimizer.timing import lateness
 
 FailureKey = tuple[object, ...]
 """The state of the routes an insertion of an order tries (`Failures.key`)."""
@@ -98,6 +99,8 @@ class RuinRecreate:
         sym = (inst.travel.seconds + inst.travel.seconds.T) / 2.0
         # Nearest orders by travel, for related removals.
         self.near = np.argsort(sym[np.ix_(locs, locs)], axis=1)[:, :40]
+        # Late removals only where lateness is priced: other days keep their moves.
+        self.priced_late = any(inst.c_lateness) and any(o.due is not None for o in inst.orders)
         # A group is offered back through its first member only.
         self.movable = [
             o
@@ -148,7 +151,9 @@ class RuinRecreate:
                 # Make room around an unserved urgent order.
                 victims = self._related(rng.choice(urgent), cand)
             elif kind < 0.55:
-                victims = self._related(rng.choice(served), cand)
+                # With every order served, the cost is in the routes: late removals then.
+                late = self._late(cand, size) if self._all_served(cand) else []
+                victims = late or self._related(rng.choice(served), cand)
             elif kind < 0.85:
                 victims = self._strings(rng.choice(served), cand, size)
             else:
@@ -206,21 +211,38 @@ class RuinRecreate:
         cand.cost = solution_cost(inst, cand, self.costs)
         return ins
 
-    def compacted(self, sol: Solution) -> Solution:
-        """sol with its tied starts as early as its routes allow (`optimizer.retime`), when
-        that is cheaper; sol itself otherwise."""
-        if not self.ties.active:
-            return sol
-        ins = self.inserter(sol)
-        if not compact(ins, self.ties):
-            return sol
-        ins.sol.cost = solution_cost(self.inst, ins.sol)
-        return ins.sol if ins.sol.cost < (sol.cost or 0) else sol
-
     def _related(self, seed: int, sol: Solution) -> list[int]:
         """The seed (if served) and the orders nearest to it (Shaw relatedness by place)."""
         near = [int(x) for x in self.near[seed]]
         return [seed, *near] if seed in sol.start else near
+
+    def _all_served(self, sol: Solution) -> bool:
+        """Lateness is priced and sol serves every order that can be served: no removal
+        needs to make room for one left out."""
+        return self.priced_late and all(
+            o in sol.start or not self.eligible[o] for o in self.movable
+        )
+
+    def _late(self, sol: Solution, size: int) -> list[int]:
+        """On a share of moves (`late_share`), the late orders, the latest most likely
+        first (Ropke and Pisinger's worst removal), each with the visits before it in its
+        route that make it late; empty on the other moves or when none is late."""
+        rng, inst = self.rng, self.inst
+        share = self.tuning.late_share
+        if share <= 0 or rng.random() >= share:  # at 0, no draw: the moves of before
+            return []
+        late = sorted(
+            ((lateness(inst, x, st), x) for x, st in sol.start.items()),
+            key=lambda c: (-c[0], c[1]),
+        )
+        late = [c for c in late if c[0] > 0]
+        out: list[int] = []
+        while late and len(out) < size:
+            _, x = late.pop(int(rng.random() ** 3 * len(late)))
+            seq = sol.routes[sol.provider[x]].orders
+            at = seq.index(x)
+            out += [y for y in seq[max(0, at - rng.randint(0, 2)) : at + 1] if y not in out]
+        return out
 
     def _strings(self, seed: int, sol: Solution, size: int) -> list[int]:
         """Strings of consecutive orders from the seed's route and the routes of its nearest

@@ -370,7 +370,9 @@ def _cp_lns(
         )
         stats.iterations += 1
         stats.deterministic_time += out.deterministic_time
-        spent += out.deterministic_time
+        # Counted at least at the least charge: a tiny neighbourhood takes almost no
+        # deterministic time, and the loop would otherwise run until the wall clock.
+        spent += max(out.deterministic_time, params.lns.min_step_charge)
         log.debug(
             "lns %d shifts=%s free=%d fixed=%d %s t=%.2f",
             stats.iterations,

@@ -77,10 +77,22 @@ def problem(technicians: list[dict], orders: list[dict], **fields: Any) -> Probl
     return load_problem(data)
 
 
+DETERMINISTIC: dict[str, Any] = {
+    "workers": 1,
+    "seed": 0,
+    "deterministic_limit": 0.2,
+    "time_limit": 120.0,
+}
+"""The tests' default budget: one worker, a seed and a deterministic limit, so that a result
+does not depend on the machine's speed (the wall-clock limit is only a safety stop, far off)."""
+
+
 def solve_checked(p: Problem, **params: Any) -> tuple[Result, Evaluation]:
-    """Solve and hold the plan against the evaluator: valid for its status (see
-    `Evaluation.valid`), objective as recomputed."""
-    result = solve(p, SolveParams(**params))
+    """Solve (on the deterministic budget unless `params` say otherwise) and hold the plan
+    against the evaluator: valid for its status (see `Evaluation.valid`), objective as
+    recomputed, and never cut short by the wall clock."""
+    result = solve(p, SolveParams(**{**DETERMINISTIC, **params}))
+    assert "wall_limit_bound" not in result.plan.solver, "the safety stop bound"
     ev = evaluate(p, result.plan)
     # Feasible, or (infeasible, no_solution) broken only in leaving must-serve orders out, each
     # flagged mandatory; an infeasible plan keeps its routes, a no_solution one has none.

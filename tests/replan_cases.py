@@ -14,7 +14,7 @@ from optimizer.evaluate import evaluate
 from optimizer.params import SolveParams
 from optimizer.replan import ReplanResult, replan
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 
 NOW = datetime.fromisoformat(at("10:00"))
 
@@ -37,7 +37,7 @@ def day() -> Problem:
 def solved_day() -> tuple[Problem, Plan]:
     """The day solved at dawn."""
     p = day()
-    plan = solve(p, SolveParams(time_limit=5, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     assert plan.kpis["orders_served"] == 6
     return p, plan
 
@@ -50,8 +50,9 @@ def events(*raw: dict[str, Any]) -> list[Event]:
 
 
 def checked(p: Problem, plan: Plan, evs: list[Event], **params: Any) -> ReplanResult:
-    """Re-plan and hold the result against the evaluator, frozen part included."""
-    res = replan(p, plan, NOW, evs, SolveParams(**{"time_limit": 2, "workers": 1, **params}))
+    """Re-plan (on the deterministic budget unless `params` say otherwise) and hold the
+    result against the evaluator, frozen part included."""
+    res = replan(p, plan, NOW, evs, SolveParams(**{**DETERMINISTIC, **params}))
     ev = evaluate(res.problem, res.plan, previous=plan, frozen_before=NOW)
     assert ev.feasible, [str(v) for v in ev.violations]
     assert res.plan.changes is not None
@@ -81,8 +82,9 @@ def frozen_items(plan: Plan) -> list[tuple[str, Any]]:
 def small_bad_day() -> tuple[Problem, Plan]:
     """A small generated bad day (crews, links, chains, pins, late shifts) and its plan."""
     p = load_problem(generate_day(60, 10, seed=4, bad_day=BadDay.realistic()))
-    params = SolveParams(time_limit=30, workers=1, seed=4, deterministic_limit=0.5)
-    return p, solve(p, params).plan
+    quick_probes = {"probe_deterministic": 0.02}  # for the orders the day leaves out
+    params = {**DETERMINISTIC, "seed": 4, "deterministic_limit": 0.5}
+    return p, solve(p, SolveParams(**params, timing=quick_probes)).plan
 
 
 def emergency(p: Problem, k: int, prefix: str = "EMG-T") -> tuple[Order, datetime]:

@@ -184,7 +184,7 @@ def solved(
         "--time-limit",
         "120",
         "--deterministic-limit",
-        "1",
+        "0.2",
         "--workers",
         "1",
         "--seed",
@@ -264,7 +264,8 @@ def test_solve_to_stdout(tmp_path: Path) -> None:
     problem = write_json(
         tmp_path / "small.json", generate_day(5, 2, seed=3, vans_cover_orders=True)
     )
-    done = dispatch("solve", problem, "--time-limit", "1", "--seed", "4", "--workers", "1")
+    budget = ("--deterministic-limit", "0.2", "--time-limit", "60")
+    done = dispatch("solve", problem, *budget, "--seed", "4", "--workers", "1")
     assert done.returncode == 0, done.stderr
     plan = parse_model(Plan, json.loads(done.stdout))
     assert plan.solver.get("seed") == 4

@@ -13,7 +13,7 @@ from optimizer.evaluate import evaluate
 from optimizer.params import SolveParams
 from optimizer.replan import apply_events
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 
 NOW = at("10:00")
 
@@ -27,7 +27,7 @@ def _day(tmp_path: Path) -> tuple[Path, Path]:
             order("E2", 80, 0, 60, time_windows=[{"start": at("11:00"), "end": at("12:00")}]),
         ],
     )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     problem_path, plan_path = tmp_path / "problem.json", tmp_path / "plan.json"
     problem_path.write_text(p.model_dump_json(by_alias=True, exclude_none=True))
     plan_path.write_text(plan.model_dump_json(by_alias=True, exclude_none=True))

@@ -16,7 +16,7 @@ from api.booking_store import AccessFilter, BookingStore
 from api.store import Author, Store
 from optimizer.params import SolveParams
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 
 
 def _day(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -25,7 +25,7 @@ def _day(tmp_path: Path) -> tuple[Path, Path, Path]:
         [tech("T1", 0, 0, end="12:00")],
         [order("O1", 10, 0, 60, time_windows=[{"start": at("08:30"), "end": at("08:30")}])],
     )
-    plan = solve(p, SolveParams(time_limit=1, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     paths = tmp_path / "problem.json", tmp_path / "plan.json", tmp_path / "order.json"
     paths[0].write_text(p.model_dump_json(by_alias=True, exclude_none=True))
     paths[1].write_text(plan.model_dump_json(by_alias=True, exclude_none=True))
@@ -102,7 +102,7 @@ def _stored_plan(url: str) -> str:
             options={"time_limit": "PT1S", "seed": 0, "workers": 1},
             problem_id=None,
         )
-        plan = solve(p, SolveParams(time_limit=1, workers=1)).plan
+        plan = solve(p, SolveParams(**DETERMINISTIC)).plan
         store.finish(record.id, "done", plan=plan.model_dump(mode="json", exclude_none=True))
         return record.id
     finally:

@@ -162,13 +162,19 @@ def test_timing_travel_between_visits_of_one_route() -> None:
 
 
 def test_circuit_an_unused_route_serves_nothing() -> None:
-    """A route that serves no order is unused: it leaves and returns at once."""
+    """A route that serves no order is unused: it leaves and returns at once; a served order
+    needs a used route."""
     m = model_of(problem([tech("A"), tech("B", 50, 50)], [order("X", 1, 0)]))
     status, solver = solve(m, serve=("X",))
     assert status == "optimal"
     unused = m.routes[1]
     assert not solver.boolean_value(unused.used)
     assert solver.value(unused.ret) == solver.value(unused.depart)
+    # A visit makes its route used: X served while both routes stay unused cannot be.
+    idle = model_of(problem([tech("A"), tech("B", 50, 50)], [order("X", 1, 0)]))
+    for route in idle.routes.values():
+        idle.cp.add(route.used == 0)
+    assert solve(idle, serve=("X",))[0] == "infeasible"
 
 
 def test_route_variables_depot_stop_only_while_the_depot_is_open() -> None:

@@ -11,7 +11,7 @@ from models import Plan, Problem, parse_model
 from optimizer.params import SolveParams
 from optimizer.replan import replan
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 from tests.replan_cases import checked, day, events, solved_day, visit
 
 
@@ -27,7 +27,7 @@ def test_started_and_completed_visits_are_recorded():
         [tech("W", 0, 0)],
         [order("A", 10, 0, 60, time_windows=[{"start": at("09:30"), "end": at("10:30")}])],
     )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     res = checked(
         p,
         plan,
@@ -90,7 +90,7 @@ def test_a_crew_visit_is_held_for_every_member_or_none():
             ),
         ],
     )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     now = datetime.fromisoformat(at("10:30"))
     res = replan(p, plan, now, [], SolveParams(time_limit=0, workers=1))
     crew = sorted(

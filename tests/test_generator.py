@@ -252,6 +252,7 @@ def test_on_call_night_shifts() -> None:
     assert len(on_call) == 2
     assert all((s.start.hour, s.end.hour, s.breaks) == (0, 8, []) for s in on_call)
     assert problem.horizon.start.hour == 0
+    assert any(o.kind == "emergency" for o in problem.orders)
     for o in problem.orders:
         if o.kind == "emergency":
             assert o.time_windows and o.time_windows[0].start == o.created_at

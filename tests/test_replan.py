@@ -11,7 +11,7 @@ from models import Plan, Problem
 from optimizer.params import SolveParams
 from optimizer.replan import replan
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 from tests.replan_cases import checked, day, events, frozen_items, solved_day, visit
 
 
@@ -106,7 +106,7 @@ def test_delayed_visit_pushes_the_next_one():
             *[o.model_dump(mode="json", exclude_none=True) for o in p.orders[1:]],
         ],
     )
-    plan = solve(p2, SolveParams(time_limit=5, workers=1)).plan
+    plan = solve(p2, SolveParams(**DETERMINISTIC)).plan
     res = checked(
         p2, plan, events({"type": "visit_delayed", "order": "W1", "expected_end": at("11:30")})
     )
@@ -144,7 +144,7 @@ def test_reported_position_is_where_the_technician_goes_on_from(base):
 def test_emergency_needing_a_crew_of_two():
     """An outage for two at 10:00 gets both technicians at one start."""
     p = problem([tech("A", 0, 0), tech("B", 10, 0)], [order("O", 50, 0, 30)])
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     crew = order("X", 5, 0, 60, priority=1, crew_size=2, due=at("11:00"))
     res = checked(p, plan, events({"type": "order_added", "order": crew}))
     visits = [
@@ -160,7 +160,7 @@ def test_emergency_needing_a_crew_of_two():
 def test_emergency_nobody_qualified_can_reach():
     """A radio emergency with no radio technician is unassigned and says why."""
     p = day()
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     x = order("X", 5, 0, 30, priority=1, required_skills={"radio": 3})
     res = checked(p, plan, events({"type": "order_added", "order": x}))
     reasons = {u.order: {r.code for r in u.reasons} for u in res.plan.unassigned}
@@ -194,7 +194,7 @@ def test_planned_crew_order_survives_a_fast_path_replan():
             )
         ],
     )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     extra = order("N", 20, 0, 30, time_windows=[{"start": at("15:00"), "end": at("16:00")}])
     res = checked(p, plan, events({"type": "order_added", "order": extra}), time_limit=0)
     crew = [
@@ -224,13 +224,14 @@ def test_an_order_no_longer_urgent_leaves_the_on_call_shift():
             )
         ],
     )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     assert visit(plan, "X")[0] == "C"
     calm = order(
         "X", 10, 0, 30, priority=3, time_windows=[{"start": at("10:00"), "end": at("12:00")}]
     )
-    for limit in (0, 2):
-        res = checked(p, plan, events({"type": "order_updated", "order": calm}), time_limit=limit)
+    for fast_path_only in (True, False):
+        limit = {"time_limit": 0} if fast_path_only else {}
+        res = checked(p, plan, events({"type": "order_updated", "order": calm}), **limit)
         assert visit(res.plan, "X")[0] == "A"
 
 
@@ -244,8 +245,7 @@ def example_day() -> tuple[Problem, Plan]:
 
     path = Path(__file__).resolve().parents[1] / "examples" / "telecom-day.json"
     p = load_problem(json.loads(path.read_text()))
-    params = SolveParams(time_limit=120, deterministic_limit=1, workers=1, seed=0)
-    return p, solve(p, params).plan
+    return p, solve(p, SolveParams(**DETERMINISTIC)).plan
 
 
 @pytest.mark.parametrize("hhmm", ["09:30", "10:05", "11:05", "12:30", "14:00"])

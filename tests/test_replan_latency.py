@@ -18,7 +18,7 @@ from optimizer.params import SolveParams
 from optimizer.reasons import static_reasons
 from optimizer.replan import day_matrix, recommend, replan
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 from tests.replan_cases import emergency, small_bad_day
 
 # The module, not the function the package exports under the same name.
@@ -130,7 +130,7 @@ def test_fast_path_keeps_a_link_when_an_overrun_moves_one_end():
             order("C", 90, 0, 60, time_windows=[noon], linked=[{"order": "X"}]),
         ],
     )
-    plan = solve(p, SolveParams(time_limit=5, workers=1, seed=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     starts = {
         it.order: (r.technician, it.start)
         for r in plan.routes

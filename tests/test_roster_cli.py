@@ -21,6 +21,7 @@ from optimizer.roster.evaluate import evaluate_roster
 from optimizer.roster.params import RosterParams
 from optimizer.roster.solve import solve_roster
 from optimizer.solve import solve
+from tests.factory import DETERMINISTIC
 from tests.test_cli import dispatch, write_json
 
 
@@ -179,7 +180,7 @@ def test_night_emergencies_are_served_by_the_on_call_people() -> None:
     by technicians on an on-call shift (nobody else works at night)."""
     doc, on_call = night_day()
     assert on_call, "the roster puts someone on call that night"
-    plan = solve(load_problem(doc), SolveParams(workers=1, seed=0, time_limit=20)).plan
+    plan = solve(load_problem(doc), SolveParams(**DETERMINISTIC)).plan
     served = {
         item.order: route.technician
         for route in plan.routes
@@ -193,7 +194,7 @@ def test_on_call_people_leave_routine_night_work() -> None:
     """The routine priority-3 repair at night is not given to an on-call technician, the only
     people working then: it stays unassigned."""
     doc, _ = night_day()
-    plan = solve(load_problem(doc), SolveParams(workers=1, seed=0, time_limit=20)).plan
+    plan = solve(load_problem(doc), SolveParams(**DETERMINISTIC)).plan
     assert "R1" in {u.order for u in plan.unassigned}
 
 

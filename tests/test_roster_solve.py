@@ -9,7 +9,7 @@ from benchmarks import curtois
 from benchmarks.roster_generator import generate_roster
 from models.roster import RosterProblem, RosterResult, load_roster_problem
 from optimizer.roster.evaluate import evaluate_roster
-from optimizer.roster.params import RosterParams
+from optimizer.roster.params import Budget, RosterParams
 from optimizer.roster.solve import solve_roster
 
 DETERMINISTIC = {"workers": 1, "seed": 0, "time_limit": 60.0}
@@ -67,6 +67,36 @@ def test_lns_improves_and_stays_feasible() -> None:
     held_against_evaluator(problem, result)
     assert result.solver["lns"] is True
     assert result.solver["lns_steps"] > 0
+
+
+def test_lns_ends_with_a_whole_model_solve_that_proves_the_optimum() -> None:
+    """Instance1 with LNS forced on, first whole-model solve and LNS too short to prove: the
+    last whole-model solve, hinted with the LNS incumbent, proves 607 optimal."""
+    problem = curtois.load("Instance1")
+    params = RosterParams(
+        lns="on",
+        deterministic_limit=30.0,
+        lns_first_share=0.003,  # 0.09 deterministic s, 1.8 wall s: the deterministic one binds
+        lns_last_share=0.97,  # LNS too short for a neighbourhood of everyone, which proves
+        lns_step_time=0.2,
+        **(DETERMINISTIC | {"time_limit": 600.0}),
+    )
+    result = solve_roster(problem, params)
+    held_against_evaluator(problem, result)
+    assert result.solver["lns_steps"] > 0
+    assert result.solver["last_solve"] == {"status": "OPTIMAL", "bound": 607}
+    assert result.status == "optimal" and result.objective.value == result.objective.bound == 607
+
+
+def test_a_budget_reserve_is_kept_back_until_released() -> None:
+    """A reserve of half the budget halves what is left, and releasing it gives it back."""
+    budget = Budget(wall=1000.0, deterministic=10.0)
+    budget.reserve(0.5)
+    assert budget.deterministic_left() == 5.0 and budget.wall_left() <= 500.0
+    budget.spent_deterministic = 5.0
+    assert budget.exhausted()
+    budget.reserve(0.0)
+    assert budget.deterministic_left() == 5.0 and budget.wall_left() > 900.0
 
 
 def test_a_warm_start_is_kept_or_improved() -> None:

@@ -73,3 +73,35 @@ def test_parallel_chains_repeat_with_a_move_budget() -> None:
     assert moves == 2 * 120
     assert first.routes == second.routes and first.start == second.start
     assert first.cost == solution_cost(inst, first) < sol.cost
+
+
+def test_late_removal_takes_late_orders_and_what_delays_them() -> None:
+    """With lateness priced and every order served, a late removal takes the latest orders,
+    each with visits just before it in its route; none at late_share 0, with an order left
+    out, or where lateness is not priced."""
+    from benchmarks import hhcrsp
+    from optimizer.params import SolveParams
+    from optimizer.timing import lateness
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("B3")))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    late = {x for x, st in sol.start.items() if lateness(inst, x, st) > 0}
+    assert late  # the first plan of B3 starts some services past their window
+    always = SolveParams(ruin_recreate={"late_share": 1.0})
+    rr = RuinRecreate(inst, eligible, random.Random(3), always)
+    assert rr.priced_late and rr._all_served(sol)
+    ins = rr.inserter(sol)
+    assert ins.remove(next(x for x in sol.start if not rr.ties.tied[x]))
+    assert not rr._all_served(ins.sol)  # while an order is left out, no late removals
+    taken = rr._late(sol, 6)
+    assert len(taken) >= 6 and set(taken) & late
+    for x in taken:
+        if x not in late:  # a visit taken for delaying a late one after it, in its route
+            seq = sol.routes[sol.provider[x]].orders
+            assert any(y in late for y in seq[seq.index(x) + 1 : seq.index(x) + 3])
+    never = RuinRecreate(inst, eligible, random.Random(3), SolveParams())
+    never.tuning = never.tuning.model_copy(update={"late_share": 0.0})
+    assert never._late(sol, 6) == []
+    trsp = compile_problem(load_case("trsp", "RC205.100_25-5-5-5", None).problem)
+    assert not RuinRecreate(trsp, eligible_shifts(trsp), random.Random(3)).priced_late

@@ -11,7 +11,7 @@ from models import InvalidInput, Order, Plan, Problem, Window, parse_model
 from optimizer.params import SolveParams
 from optimizer.slots import Hold, slot_offers, tile_windows
 from optimizer.solve import solve
-from tests.factory import at, order, problem, tech
+from tests.factory import DETERMINISTIC, at, order, problem, tech
 
 
 def window(start: str, end: str) -> Window:
@@ -25,7 +25,7 @@ def one_tech_day() -> tuple[Problem, Plan]:
         [tech("T1", 0, 0, end="12:00")],
         [order("O1", 10, 0, 60, time_windows=[{"start": at("08:30"), "end": at("08:30")}])],
     )
-    return p, solve(p, SolveParams(time_limit=2, workers=1)).plan
+    return p, solve(p, SolveParams(**DETERMINISTIC)).plan
 
 
 def new(oid: str = "N", x: float = 10, minutes: int = 60, **fields: object) -> Order:
@@ -80,7 +80,7 @@ def test_started_work_stays_frozen() -> None:
         [tech("T1", 0, 0, end="12:00")],
         [order("O1", 10, 0, 60, time_windows=[{"start": at("08:30"), "end": at("11:00")}])],
     )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     visit = next(it for r in plan.routes for it in r.items if it.type == "visit")
     assert visit.start == datetime.fromisoformat(at("08:30"))
     early = slot_offers(p, plan, new(), [window("08:40", "09:00")], NOW)[0]
@@ -107,7 +107,7 @@ def test_options_rank_technicians_cheapest_first() -> None:
     """Two idle technicians, one 10 minutes away and one 50: the nearer one comes first and
     the cost difference is 2 * 40 minutes of travel."""
     p = problem([tech("A", 0, 0), tech("B", 60, 0)], [])
-    plan = solve(p, SolveParams(time_limit=1, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     (offer,) = slot_offers(p, plan, new(), [window("09:00", "10:00")], NOW, k=2)
     a, b = offer.options
     assert (a.technician, b.technician) == ("A", "B")
@@ -130,7 +130,7 @@ def test_crew_order_gets_a_common_start() -> None:
             )
         ],
     )
-    plan = solve(p, SolveParams(time_limit=2, workers=1)).plan
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     (offer,) = slot_offers(p, plan, new(crew_size=2), [window("09:00", "11:00")], NOW)
     assert offer.feasible
     option = offer.options[0]

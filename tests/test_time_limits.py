@@ -62,8 +62,12 @@ def test_the_pace_is_measured_from_the_process_start_only(monkeypatch):
     start-up's wall time over its CPU time, between 1 and `MAX_PACE`."""
     monkeypatch.setattr(timing, "_process", [])
     assert timing.pace() == 1.0
+    # Ten CPU seconds so far, whatever this test process did before (a whole suite: minutes).
+    monkeypatch.setattr(time, "process_time", lambda: 10.0)
     monkeypatch.setattr(timing, "_process", [time.monotonic() - 1000.0])
     assert timing.pace() == timing.MAX_PACE
+    monkeypatch.setattr(timing, "_process", [time.monotonic() - 30.0])
+    assert timing.pace() == pytest.approx(3.0, abs=0.1)
     monkeypatch.setattr(timing, "_process", [time.monotonic()])
     assert timing.pace() == 1.0
 

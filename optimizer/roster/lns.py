@@ -30,13 +30,6 @@ and a group of twice as many people over a window of twice the days."""
 KINDS_BY_PARTS = ("row", "staff", "block")
 """On instances solved by parts, everyone over a window costs too much to build (a model of
 every person over the whole horizon); "row" is one person's best row given the others."""
-GROW, SHRINK = 1.15, 0.85
-"""How the neighbourhood size moves after a sub-solve proved optimal / ran out of time."""
-ROW_TIME = 0.5
-"""Wall seconds a one-person model of the first roster gets at least."""
-STEP_COST = 0.1
-"""Deterministic seconds each step costs at least (its set-up is not counted by CP-SAT), so a
-deterministic budget bounds the number of steps."""
 
 
 def solve_part(
@@ -59,7 +52,9 @@ def solve_part(
     before = [search.assignment[e] for e in people]
     rm.hint(before)
     solver, status = search.run_model(rm.model, wall, deterministic, seed)
-    search.budget.spent_deterministic += max(0.0, STEP_COST - solver.deterministic_time)
+    search.budget.spent_deterministic += max(
+        0.0, search.params.lns_step_cost - solver.deterministic_time
+    )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if status == cp_model.INFEASIBLE:
             search.infeasible = True
@@ -130,10 +125,10 @@ def person_row(
 def solve_row(
     search: Search, rm: RosterModel, wall: float, deterministic: float | None, seed: int
 ) -> list[int] | None:
-    """The best row of a one-person model found in the given time (at least `ROW_TIME`), else
-    in `ROW_TIME` more, else its first feasible row in whatever budget is left (a row solved
-    on feasibility alone ignores the cover); None (and `search.infeasible` when proven)
-    without one."""
+    """The best row of a one-person model found in the given time (at least
+    `RosterParams.lns_row_time`), else in that much more, else its first feasible row in
+    whatever budget is left (a row solved on feasibility alone ignores the cover); None (and
+    `search.infeasible` when proven) without one."""
     budget = search.budget
 
     def limit(seconds: float) -> float:
@@ -143,9 +138,10 @@ def solve_row(
             budget.wall_left() if deterministic is not None else min(budget.wall_left(), seconds)
         )
 
-    solver, status = search.run_model(rm.model, limit(max(wall, ROW_TIME)), deterministic, seed)
+    least = search.params.lns_row_time
+    solver, status = search.run_model(rm.model, limit(max(wall, least)), deterministic, seed)
     if status == cp_model.UNKNOWN:
-        solver, status = search.run_model(rm.model, limit(ROW_TIME), deterministic, seed + 1)
+        solver, status = search.run_model(rm.model, limit(least), deterministic, seed + 1)
     if status == cp_model.UNKNOWN:
         rm.model.clear_objective()  # type: ignore[no-untyped-call]
         solver, status = search.run_model(
@@ -166,7 +162,7 @@ def best_row(search: Search, e: int, seed: int) -> int:
     det = budget.deterministic_left()
     step = min(search.params.lns_step_time, budget.wall_left())
     row = person_row(search, sub, step, None if det is None else min(step, det), seed)
-    search.budget.spent_deterministic += STEP_COST
+    search.budget.spent_deterministic += search.params.lns_step_cost
     if row is None:
         return 0
     delta = (
@@ -231,7 +227,7 @@ def improve(search: Search) -> None:
         )
         steps += 1
         if outcome is None:
-            sizes[kind] = max(1.0, sizes[kind] * SHRINK)
+            sizes[kind] = max(1.0, sizes[kind] * params.lns_shrink)
             continue
         delta, optimal = outcome
         if delta < 0:
@@ -243,7 +239,7 @@ def improve(search: Search) -> None:
                 search.proven = True  # every person free: the whole model was solved
                 break
             limit = num_staff if kind == "staff" else num_days
-            sizes[kind] = min(float(limit), sizes[kind] * GROW)
+            sizes[kind] = min(float(limit), sizes[kind] * params.lns_grow)
         else:
-            sizes[kind] = max(1.0, sizes[kind] * SHRINK)
+            sizes[kind] = max(1.0, sizes[kind] * params.lns_shrink)
     search.stats.update(lns_steps=steps, lns_improving_steps=accepted)

@@ -37,6 +37,13 @@ class RosterParams(BaseModel):
     lns_first_share: float = Field(
         default=0.3, gt=0, le=1, description="Share of the budget for the whole-model solve."
     )
+    lns_last_share: float = Field(
+        default=0.3,
+        ge=0,
+        lt=1,
+        description="Share of the budget left after the first whole-model solve that is kept "
+        "for a last one, hinted with the LNS incumbent (whose bound can then prove it).",
+    )
     lns_first_only_vars: int = Field(
         default=6000,
         ge=0,
@@ -45,10 +52,36 @@ class RosterParams(BaseModel):
     lns_step_time: float = Field(default=2.0, gt=0, description="Seconds per LNS sub-solve.")
     lns_days: int = Field(default=7, ge=1, description="Initial window of days re-optimised.")
     lns_staff: int = Field(default=3, ge=1, description="Initial group of people re-optimised.")
+    lns_grow: float = Field(
+        default=1.15,
+        ge=1,
+        description="Neighbourhood size factor after a sub-solve proved optimal.",
+    )
+    lns_shrink: float = Field(
+        default=0.85,
+        gt=0,
+        le=1,
+        description="Neighbourhood size factor after a sub-solve ran out of time.",
+    )
+    lns_row_time: float = Field(
+        default=0.5, gt=0, description="Wall seconds a one-person model gets at least."
+    )
+    lns_step_cost: float = Field(
+        default=0.1,
+        ge=0,
+        description="Deterministic seconds each LNS step costs at least (its set-up is not "
+        "counted by CP-SAT), so that a deterministic budget bounds the number of steps.",
+    )
     run_patterns: bool = Field(
         default=False,
         description="Add the redundant flow of run lengths (a tighter LP bound, a slower "
         "first solution).",
+    )
+    last_run_patterns: bool = Field(
+        default=False,
+        description="Add the redundant flow of run lengths to the last whole-model solve "
+        "after LNS (a tighter bound; off by default: its arcs are not hinted, and on "
+        "Instance8, 14 and 16 at 60-100 s the run then found no solution, its bound no better).",
     )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
@@ -70,12 +103,22 @@ class RosterParams(BaseModel):
 
 @dataclass
 class Budget:
-    """What is left of a solve's wall-clock and deterministic budgets."""
+    """What is left of a solve's wall-clock and deterministic budgets, less what is reserved
+    for a later phase (`reserve`)."""
 
     wall: float
     deterministic: float | None = None
     began: float = field(default_factory=time.perf_counter)
     spent_deterministic: float = 0.0
+    reserved_wall: float = 0.0
+    reserved_deterministic: float = 0.0
+
+    def reserve(self, share: float) -> None:
+        """Keep `share` of what is left now for a later phase (0 releases the reserve)."""
+        self.reserved_wall = self.reserved_deterministic = 0.0
+        self.reserved_wall = share * self.wall_left()
+        det = self.deterministic_left()
+        self.reserved_deterministic = 0.0 if det is None else share * det
 
     def elapsed(self) -> float:
         """Wall seconds since the solve began."""
@@ -83,13 +126,14 @@ class Budget:
 
     def wall_left(self) -> float:
         """Wall seconds left (never negative)."""
-        return max(0.0, self.wall - self.elapsed())
+        return max(0.0, self.wall - self.elapsed() - self.reserved_wall)
 
     def deterministic_left(self) -> float | None:
         """Deterministic seconds left, or None without a deterministic budget."""
         if self.deterministic is None:
             return None
-        return max(0.0, self.deterministic - self.spent_deterministic)
+        spent = self.spent_deterministic + self.reserved_deterministic
+        return max(0.0, self.deterministic - spent)
 
     def exhausted(self) -> bool:
         """True when either budget is spent."""

@@ -1,5 +1,9 @@
 """`solve_roster(problem, params, initial) -> RosterResult`: CP-SAT on the whole model, with
-large neighbourhood search over windows of days and groups of people on large instances."""
+large neighbourhood search over windows of days and groups of people on large instances.
+
+With LNS on an instance that has a whole model, the budget goes in three phases: the whole
+model (`lns_first_share`), neighbourhoods, then the whole model again, hinted with the
+incumbent (`lns_last_share` of what the first phase left), for a bound that can prove it."""
 
 from __future__ import annotations
 
@@ -188,7 +192,12 @@ def solve_roster(
         and not search.infeasible
         and not budget.exhausted()
     ):
+        if search.rm is not None:
+            budget.reserve(params.lns_last_share)
         lns.improve(search)
+        budget.reserve(0.0)
+        if search.rm is not None:
+            finish(search)
     search.stats.update(
         num_shift_vars=num_vars,
         lns=use_lns,
@@ -201,6 +210,30 @@ def solve_roster(
         improvements=search.improvements[-50:],
     )
     return result_of(problem, inst, search)
+
+
+def finish(search: Search) -> None:
+    """The last phase after LNS on an instance with a whole model: CP-SAT on the whole model
+    again, hinted with the incumbent, for the rest of the budget. The neighbourhoods find good
+    rosters but cannot prove one optimal; this run keeps improving from the incumbent and its
+    bound (the larger of both runs' is kept) can prove it."""
+    assert search.rm is not None and search.params.seed is not None
+    budget = search.budget
+    if search.assignment is None or search.proven or search.infeasible or budget.exhausted():
+        return
+    if search.params.last_run_patterns and not search.params.run_patterns:
+        search.rm = build_model(search.rm_inst, redundant=("run_patterns",))
+    search.rm.hint(search.assignment)
+    solver = search.run(budget.wall_left(), budget.deterministic_left(), search.params.seed + 2)
+    search.take(solver)
+    search.stats["last_solve"] = {
+        "status": solver.status_name(search.last_status),
+        "bound": round(solver.best_objective_bound),
+    }
+    if search.last_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        bound = round(solver.best_objective_bound)
+        search.bound = bound if search.bound is None else max(search.bound, bound)
+        search.proven = search.value is not None and search.bound >= search.value
 
 
 def result_of(problem: RosterProblem, inst: RosterInstance, search: Search) -> RosterResult:
