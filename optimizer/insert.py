@@ -8,7 +8,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer.kernel import RouteKernel, order_seg, time_route
+from optimizer.kernel import Job, RouteKernel, order_seg, time_route
 from optimizer.schedule import Timed, route_cost, schedule, timed_from
 from optimizer.segments import (
     RouteSegments,
@@ -19,6 +19,8 @@ from optimizer.state import RouteState, SegmentCache
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.timing import INF, Relaxed, start_at
 
+NO_STOP = (-1, False)
+"""A kernel-priced insertion without a new depot stop (first among equals, see `_best_kernel`)."""
 Priced = tuple[int, int, int, "tuple[int, int] | None", int]
 """A priced insertion: (delta, shift, position, depot stop, departure)."""
 
@@ -78,9 +80,18 @@ class InsertionSearch(RouteState):
         if by_kernel:
             found = self._best_kernel(o, by_kernel, None)
             if found is None:
-                # The kernel moves a break only next to o: where o fits only with the break
-                # elsewhere, the timed search finds it.
-                found = self._best_timed(o, [k.shift for k in by_kernel])
+                # The loose kernel moves a shift's one break anywhere (`RouteKernel.price`:
+                # the earliest departure before o, or after any stop from o on); two or
+                # more keep their places, and where o fits only with them moved, the timed
+                # search finds it.
+                found = self._best_timed(
+                    o,
+                    [
+                        k.shift
+                        for k in by_kernel
+                        if k.other is None and inst.shifts[k.shift].breaks
+                    ],
+                )
             if found is not None and (best is None or found.delta < best.delta):
                 best = found
         if not by_segments:
@@ -187,8 +198,8 @@ class InsertionSearch(RouteState):
         self, o: int, routes: list[RouteKernel], best: Insertion | None
     ) -> Insertion | None:
         """The cheapest feasible insertion of order o into the routes the kernel prices,
-        or `best` when none is cheaper: every gap priced exactly, then the cheapest timed
-        until one is supplied."""
+        or `best` when none is cheaper: every gap bounded, priced exactly where its bound may
+        beat the cheapest so far, then the cheapest timed until one is supplied."""
         inst = self.inst
         order = inst.orders[o]
         x = order_seg(inst, o)
@@ -217,45 +228,69 @@ class InsertionSearch(RouteState):
             jobs.append((kern, depots, van))
         # The break where it is first; then moved, where it may beat the best found so far.
         for loose in (False, True):
-            priced = []
+            heap: list[Any] = []
+            kernels = []
             for kern, depots, van in jobs:
                 kk = kern.other if loose else kern
                 if kk is None:
                     continue
                 base = self.cost.get(kk.shift, 0)
                 limit = best.delta + base if best is not None else INF
-                priced += [
-                    (cost - base, kk.shift, g, via or (-1, False), brk, kk)
-                    for cost, g, via, brk in kk.price(inst, o, x, depots, limit)
-                    if van or via is not None
-                ]
-            best = self._confirm_kernel(o, priced, best, loads)
+                job = kk.job(inst, o, x, limit)
+                i = len(kernels)
+                kernels.append((kk, base, job))
+                if van:
+                    heap += [(lb - base, 0, kk.shift, g, i) for lb, g in kk.lower(inst, job)]
+                if depots:
+                    stops = kk.stops(inst, depots)
+                    for g in kk.gaps(inst, x):
+                        kk.price_gap(inst, job, g, False, stops)
+                    heap += [
+                        (cost - base, 1, kk.shift, g, via, brk, i) for cost, g, via, brk in job[2]
+                    ]
+            best = self._confirm_kernel(o, heap, kernels, best, loads)
         return best
 
     def _confirm_kernel(
         self,
         o: int,
-        priced: list[tuple[int, int, int, tuple[int, bool], int, RouteKernel]],
+        heap: list[Any],
+        kernels: list[tuple[RouteKernel, int, Job]],
         best: Insertion | None,
         loads: dict[int, dict[str, int]],
     ) -> Insertion | None:
         """Time the cheapest kernel-priced insertions of order o, in order of price, until
-        one is supplied (or costs `best` or more); `loads`: see `_supply_ok`."""
+        one is supplied (or costs `best` or more); `loads`: see `_supply_ok`. The heap holds
+        (price, 1, shift, gap, new depot stop, break, kernel) and (bound, 0, shift, gap,
+        kernel): a gap bounded (`RouteKernel.lower`) and priced only when its bound comes
+        first, before any price as low (so that the first of equals is as if all were
+        priced)."""
         inst = self.inst
         order = inst.orders[o]
         supplied = bool(order.parts) or bool(order.equipment)
-        priced.sort(key=lambda p: p[:5])
         stocks: dict[int, DepotStock] = {}
-        for delta, s, g, via, brk, kern in priced:
+        heapq.heapify(heap)
+        while heap:
+            item = heapq.heappop(heap)
+            delta = item[0]
             if best is not None and delta >= best.delta:
                 break
+            kern, base, job = kernels[item[-1]]
+            if not item[1]:
+                out = job[2]
+                out.clear()
+                kern.price_gap(inst, job, item[3], True, [])
+                for cost, g, _, brk in out:
+                    heapq.heappush(heap, (cost - base, 1, item[2], g, NO_STOP, brk, item[-1]))
+                continue
+            _, _, s, g, via, brk, _ = item
             seq, depot, breaks_at = kern.place(o, g, via if via[0] >= 0 else None, brk)
             timed = time_route(inst, s, seq, depot, breaks_at, kern.bounds)
             if timed is None:  # cannot happen: the kernel prices exactly
                 continue
             if supplied and not self._supply_ok(o, timed, loads[s], stocks):
                 continue
-            best = Insertion(o, s, seq.index(o), delta, timed)
+            return Insertion(o, s, seq.index(o), delta, timed)
         return best
 
     def _price(self, o: int, routes: list[RouteSegments], out: list[Priced]) -> None:

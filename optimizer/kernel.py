@@ -161,6 +161,8 @@ Priced = list[tuple[int, int, Via, int]]
 """Priced insertions: (cost, gap, new depot stop, where the break goes)."""
 Head = tuple[int, int, int, int]
 """Leaving a place: (time, lateness so far, location, travel so far)."""
+Stop = tuple[int, "Seg", "tuple[int, list[int | None], list[int], list[int]] | None"]
+"""A new depot stop to price: the depot, its segment, the route with it first."""
 Job = tuple["Seg", int, Priced, float]
 """An insertion being priced: the order's segment, the route's fixed cost with it, the
 insertions priced so far, and the cost from which they may be left out."""
@@ -350,59 +352,113 @@ class RouteKernel:
         see `taken`), or after the stop past o where it costs least (`LATER` + that
         node). The cost holds o's preference; the change is the caller's. Without a new
         stop, a loose kernel leaves out what surely costs `limit` or more."""
-        rows = inst.rows
-        sh = inst.shifts[self.shift]
+        job = self.job(inst, o, x, limit)
+        stops = self.stops(inst, depots or [])
+        for g in self.gaps(inst, x):
+            self.price_gap(inst, job, g, True, stops)
+        return job[2]
+
+    def job(self, inst: Instance, o: int, x: Seg, limit: float = INF) -> Job:
+        """Pricing order o (segment x) into the route: see `price`."""
         fixed = self.fixed
-        if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred:
+        prefer = inst.orders[o].preferred
+        if prefer and inst.shifts[self.shift].tech not in prefer:
             fixed += inst.c_preference
-        out: Priced = []
-        job = (x, fixed, out, limit)
-        c_travel = inst.c_travel
-        departs, late_before, travel_to, locs = (
-            self.departs,
-            self.late_before,
-            self.travel_to,
-            self.locs,
-        )
-        stops = [(d, depot_seg(inst, d), self._first_stop(inst, d)) for d in depots or ()]
+        return (x, fixed, [], limit)
+
+    def stops(self, inst: Instance, depots: list[int]) -> list[Stop]:
+        """A new stop at each of `depots`: the depot, its segment, the route with it first
+        (see `_first_stop`)."""
+        return [(d, depot_seg(inst, d), self._first_stop(inst, d)) for d in depots]
+
+    def gaps(self, inst: Instance, x: Seg) -> range:
+        """The gaps after which a stop x may be reached in its window (the route's nodes
+        are left no earlier with it, so later gaps reach x later still)."""
+        rows, departs, locs, first, late = inst.rows, self.departs, self.locs, x.first, x.late
+        n = len(self.kinds) - 1
+        for g in range(n):
+            if departs[g] + rows[locs[g]][first] > late:
+                return range(g)
+        return range(n)
+
+    def lower(self, inst: Instance, job: Job) -> list[tuple[int, int]]:
+        """(bound, g) for the gaps g of `gaps` where the job's order may go with no new
+        depot stop: a lower bound of what the route costs with it after node g, wherever
+        the break goes (the route timed without the breaks between o and the next stop:
+        they, and a loose break anywhere, only delay the stops after it)."""
+        x, fixed = job[0], job[1]
+        rows, departs, locs, kinds = inst.rows, self.departs, self.locs, self.kinds
+        late_before, suffix, first, last = self.late_before, self.suffix, x.first, x.last
+        early, duration = x.early, x.duration
+        c_travel, c_over, end = inst.c_travel, inst.c_overtime, inst.shifts[self.shift].end
+        base = c_travel * self.travel + fixed
+        out = []
+        for g in self.gaps(inst, x):
+            loc = locs[g]
+            r = g + 1
+            while kinds[r] == BREAK:
+                r += 1
+            seg = suffix[r]
+            assert seg is not None
+            nxt = seg.first
+            to_x, from_x = rows[loc][first], rows[last][nxt]
+            arrival = departs[g] + to_x
+            u = (arrival if arrival > early else early) + duration + from_x
+            if u > seg.late:
+                continue
+            cost = (
+                base
+                + c_travel * (to_x + from_x - rows[loc][nxt])
+                + late_before[g]
+                + x.lateness(arrival)
+                + seg.lateness(u)
+            )
+            ret = seg.end(u)
+            if ret > end:
+                cost += c_over * (ret - end)
+            out.append((cost, g))
+        return out
+
+    def price_gap(self, inst: Instance, job: Job, g: int, plain: bool, stops: list[Stop]) -> None:
+        """Append to the job's list the insertions after node g (see `price`): with no new
+        depot stop when `plain`, then with each of `stops`."""
+        x, fixed, _, limit = job
+        rows = inst.rows
+        t, loc = self.departs[g], self.locs[g]
+        late_before, travel_to = self.late_before[g], self.travel_to[g]
+        early = self.taken[g] if self.loose else None
         # Where the break goes: where it is (0), or when loose right before o (1; never
         # right after a depot stop) or right after it (2).
         moves = (1, 2, LATER) if self.loose else (0,)
-        for g in range(len(self.kinds) - 1):
-            t, loc = departs[g], locs[g]
-            if t + rows[loc][x.first] > x.late:
-                break  # o's window has closed; later gaps only reach it later
-            early = self.taken[g] if self.loose else None
+        if plain:
             # A loose kernel has no break among its nodes: node g + 1 is the next stop. The
             # break only delays, so the detour and the lateness so far bound every option.
-            nxt = locs[g + 1]
+            nxt = self.locs[g + 1]
             detour = rows[loc][x.first] + rows[x.last][nxt] - rows[loc][nxt]
             if (
                 not self.loose
-                or c_travel * (self.travel + detour) + fixed + late_before[g] < limit
+                or inst.c_travel * (self.travel + detour) + fixed + late_before < limit
             ):
                 for brk in moves:
                     if brk != 1 or self.kinds[g] != DEPOT:
-                        head = (t, late_before[g], loc, travel_to[g])
-                        self._tail(inst, job, g, head, None, brk)
+                        self._tail(inst, job, g, (t, late_before, loc, travel_to), None, brk)
                 if early is not None and early[2] != g:
-                    self._tail(inst, job, g, (early[0], early[1], loc, travel_to[g]), None, 3)
-            for d, seg, first in stops:
-                leg = rows[loc][seg.first]
-                if t + leg <= seg.late:
+                    self._tail(inst, job, g, (early[0], early[1], loc, travel_to), None, 3)
+        for d, seg, first in stops:
+            leg = rows[loc][seg.first]
+            if t + leg <= seg.late:
+                for brk in moves:
+                    if brk != 1:
+                        head = (seg.end(t + leg), late_before, seg.last, travel_to + leg)
+                        self._tail(inst, job, g, head, (d, False), brk)
+            if early is not None and early[2] != g and early[0] + leg <= seg.late:
+                head = (seg.end(early[0] + leg), early[1], seg.last, travel_to + leg)
+                self._tail(inst, job, g, head, (d, False), 3)
+            if first is not None and g > first[0]:
+                ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
+                if ft is not None:
                     for brk in moves:
-                        if brk != 1:
-                            head = (seg.end(t + leg), late_before[g], seg.last, travel_to[g] + leg)
-                            self._tail(inst, job, g, head, (d, False), brk)
-                if early is not None and early[2] != g and early[0] + leg <= seg.late:
-                    head = (seg.end(early[0] + leg), early[1], seg.last, travel_to[g] + leg)
-                    self._tail(inst, job, g, head, (d, False), 3)
-                if first is not None and g > first[0]:
-                    ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
-                    if ft is not None:
-                        for brk in moves:
-                            self._tail(inst, job, g, (ft, flate, loc, ftravel), (d, True), brk)
-        return out
+                        self._tail(inst, job, g, (ft, flate, loc, ftravel), (d, True), brk)
 
     def _first_stop(
         self, inst: Instance, d: int

@@ -220,3 +220,54 @@ def test_the_kernel_can_be_switched_off() -> None:
     assert any(ins.segments.kernel)
     off = Inserter(inst, ins.sol, eligible_shifts(inst), moves=MoveParams(kernel=False))
     assert not any(off.segments.kernel)
+
+
+def test_bounds_hold_every_price_of_their_gap() -> None:
+    """On bad days, `RouteKernel.lower` bounds every price of a gap without a new depot
+    stop (the break anywhere, in the loose kernel), and leaves out only gaps priced at
+    nothing."""
+    checked = 0
+    for seed in range(3):
+        _, inst, ins = _bad_day(seed, orders=80, techs=12)
+        for s, route in ins.sol.routes.items():
+            bounds = ins.kernel_bounds(route)
+            for loose in (False, True):
+                kern = ins.segments.kernel_of(inst, s, route, bounds, loose=loose)
+                if kern is None:
+                    continue
+                for o in range(len(inst.orders)):
+                    if not ins.segments.kernel[o] or o in route.orders:
+                        continue
+                    x = order_seg(inst, o)
+                    lower = {g: bound for bound, g in kern.lower(inst, kern.job(inst, o, x))}
+                    for cost, g, _, _ in kern.price(inst, o, x):
+                        assert lower[g] <= cost
+                        checked += 1
+    assert checked > 50
+
+
+def test_one_break_routes_need_no_timed_search() -> None:
+    """Where the kernel finds no place for an order in routes of one break (moved anywhere
+    by the loose kernel), re-timing those routes in full finds none either; where it
+    finds one, re-timing finds none cheaper."""
+    empty = 0
+    for seed in range(3):
+        _, inst, ins = _bad_day(seed, orders=80, techs=8)
+        served = [o for o in sorted(ins.sol.provider) if ins.segments.kernel[o]]
+        unserved = [o for o in range(len(inst.orders)) if o not in ins.sol.provider]
+        for o in served[::4]:
+            ins.remove(o)
+            unserved.append(o)
+        for o in unserved:
+            if not ins.segments.kernel[o]:
+                continue
+            routes = [ins.kernel_route(o, s) for s in ins.eligible[o]]
+            kerns = [k for k in routes if k is not None and k.other is not None]
+            found = ins._best_kernel(o, kerns, None)
+            timed = ins._best_timed(o, [k.shift for k in kerns])
+            if found is None:
+                empty += 1
+                assert timed is None
+            elif timed is not None:
+                assert found.delta <= timed.delta
+    assert empty > 0
