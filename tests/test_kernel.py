@@ -20,6 +20,7 @@ from optimizer.instance import compile_problem
 from optimizer.kernel import BREAK, DEPOT, RouteKernel, Seg, concat, order_seg, time_route
 from optimizer.params import MoveParams
 from optimizer.schedule import route_cost
+from optimizer.segments import fold
 from optimizer.solution import RouteSol
 
 SETTINGS = settings(
@@ -87,6 +88,30 @@ def test_concat_is_timing_stop_by_stop(a: list[Stop], b: list[Stop], t: int) -> 
         assert timed is None
         return
     assert timed == (whole.end(t), whole.lateness(t))
+
+
+@SETTINGS
+@given(stops)
+def test_plain_segments_are_the_kernels_without_dues(path: list[Stop]) -> None:
+    """Without due times, the kernel's merge along a route is the plain segments' fold
+    (`optimizer.segments`, Vidal's time warp): same duration, start window and travel
+    where it is on time, refused exactly where the fold is late somewhere."""
+    plain = [(d, 0, e, la, loc, loc, 0) for loc, d, e, la, _, _ in path]
+    folded = fold(ROWS, plain[0], plain[1:])[-1]
+    merged: Seg | None = _seg((*path[0][:4], 0, 0))
+    for stop in path[1:]:
+        if merged is not None:
+            merged = concat(ROWS, merged, _seg((*stop[:4], 0, 0)))
+    if folded[1]:
+        assert merged is None
+        return
+    assert merged is not None and not merged.knees
+    assert (merged.duration, merged.early, merged.late, merged.travel) == (
+        folded[0],
+        folded[2],
+        folded[3],
+        folded[6],
+    )
 
 
 def _lunch(due: str | None) -> tuple:
