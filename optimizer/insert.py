@@ -229,7 +229,7 @@ class InsertionSearch(RouteState):
         # The break where it is first; then moved, where it may beat the best found so far.
         for loose in (False, True):
             heap: list[Any] = []
-            kernels = []
+            kernels: list[tuple[RouteKernel, int, Job]] = []
             for kern, depots, van in jobs:
                 kk = kern.other if loose else kern
                 if kk is None:
