@@ -129,8 +129,8 @@ class Person(PersonCosts):
     ) -> tuple[int | None, list[Column], float, bool]:
         """The cheapest rows under integer duals (the cover duals times SCALE): a lower bound
         on SCALE x (cost - duals . cells) over this person's rows (None when they have no
-        row), the rows found on the way (the last the cheapest), the deterministic time
-        spent and whether the bound is proven infeasible."""
+        row or the run found none), the rows found on the way (the last the cheapest), the
+        deterministic time spent, and whether the person is proven to have no row."""
         coefficients = [self.reduced(d, s, duals) for d, s, _ in self.cells]
         self.model.minimize(
             cp_model.LinearExpr.weighted_sum([var for _, _, var in self.cells], coefficients)
