@@ -587,15 +587,15 @@ def improve_bound(search: Search) -> None:
         hint=search.assignment,
     )
     budget.spent_deterministic += spent
-    value = None if roster is None else evaluate_assignment(inst, roster).value
+    found = None if roster is None else evaluate_assignment(inst, roster).value
     search.stats["colgen"] |= {
-        "integer_value": value,
+        "integer_value": found,
         "integer_wall_time": round(budget.elapsed() - began, 3),
     }
-    if roster is not None and value is not None and (search.value is None or value < search.value):
-        search.assignment, search.value = roster, value
+    if roster is not None and found is not None and (search.value is None or found < search.value):
+        search.assignment, search.value = roster, found
         search.note_improvement()
-        if search.bound is not None and search.bound >= value:
+        if search.bound is not None and search.bound >= found:
             search.proven = True
 
 
