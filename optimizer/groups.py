@@ -212,8 +212,11 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
     cands = {x: _candidates(ins, x) for x in members}
     # Anchors at which a plain placement may fit (crew and linked starts where they are),
     # and with `ties` a pushed one (those starts free to move later): others fail.
-    room = anchor_room(ins, slots, cands, ins.relaxed)
+    # (The first relaxation is the tighter: no room in the second, none in the first.)
     room_pushed = anchor_room(ins, slots, cands, lambda s: loose(ins, s)) if ties else []
+    if ties is not None and not room_pushed:
+        return None
+    room = anchor_room(ins, slots, cands, ins.relaxed)
     if not room and not room_pushed:
         return None
     # Anchor starts: when each member could start in each candidate shift (from the shift

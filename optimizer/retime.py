@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from optimizer.cp.objective import max_lateness, unassigned_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
-from optimizer.reach import loose, reach
+from optimizer.reach import loose
 from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 
 
@@ -185,8 +185,8 @@ def best_pushed(
     allowed to move later; that cost is a lower bound of the full one (delaying a partner
     never pays where lateness and overtime are what is priced), so the full push across
     routes is priced only for the cheapest few, while they may still beat the best. A
-    position is timed only when the route's `loose` relaxation lets o start there at a cost
-    that may stay under `bound`."""
+    position is timed only when the route's `loose` relaxation (`optimizer.reach`) lets o
+    start there at a cost that may stay under `bound`."""
     inst, sol = ins.inst, ins.sol
     order = inst.orders[o]
     if order.crew != 1 or ties.tied[o] or not all(p in sol.start for p in order.after):
@@ -200,8 +200,6 @@ def best_pushed(
         if not any(ties.tied[x] for x in seq):
             continue  # nothing to delay: plain insertion prices it
         relaxed = loose(ins, s)
-        if not reach(ins, o, s, relaxed):
-            continue  # o starts nowhere in this route, however its tied visits move
         base = ins.cost.get(s, 0)
         sh = inst.shifts[s]
         stops = [sh.start_loc, *(inst.orders[x].loc for x in seq), sh.end_loc]
@@ -304,9 +302,7 @@ def insert_pushed(ins: Inserter, ties: Ties, o: int) -> list[int] | None:
     lateness."""
     value = unassigned_cost(ins.inst, o)
     shifts = ins.nearest_routes(o)
-    # Routes where o may start with their tied visits where they are, then if they move.
-    fixed = [s for s in shifts if reach(ins, o, s, ins.relaxed(s))]
-    plain = ins.best(o, fixed) if fixed else None
+    plain = ins.best(o, shifts)
     worst = peak(ins)
     bound = value
     if plain is not None:

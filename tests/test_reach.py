@@ -99,7 +99,6 @@ def test_cut_insertions_find_what_uncut_ones_find(monkeypatch: pytest.MonkeyPatc
             a, b = ins.clone(), ins.clone()
             found = insert_pushed(a, rr.ties, o)
             with monkeypatch.context() as m:
-                m.setattr(retime, "reach", lambda *args: EVER)
                 m.setattr(retime, "loose", lambda *args: None)
                 again = insert_pushed(b, rr.ties, o)
             assert found == again and a.cost == b.cost, o
