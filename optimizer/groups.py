@@ -195,6 +195,15 @@ def anchor_room(
     return room or []
 
 
+def _kept(
+    store: dict[int, Relaxed | None], s: int, make: Callable[[], Relaxed | None]
+) -> Relaxed | None:
+    """Shift s's relaxation from `store`, made once."""
+    if s not in store:
+        store[s] = make()
+    return store[s]
+
+
 def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertion | None:
     """The cheapest feasible placement of o's whole group (nothing else moves but the
     starts of the routes it joins), or None. With `ties`, placements that delay the tied
@@ -213,10 +222,16 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
     # Anchors at which a plain placement may fit (crew and linked starts where they are),
     # and with `ties` a pushed one (those starts free to move later): others fail.
     # (The first relaxation is the tighter: no room in the second, none in the first.)
-    room_pushed = anchor_room(ins, slots, cands, lambda s: loose(ins, s)) if ties else []
+    relaxed: dict[int, Relaxed | None] = {}  # each route's, while nothing changes
+    loosened: dict[int, Relaxed | None] = {}
+    room_pushed = (
+        anchor_room(ins, slots, cands, lambda s: _kept(loosened, s, lambda: loose(ins, s)))
+        if ties
+        else []
+    )
     if ties is not None and not room_pushed:
         return None
-    room = anchor_room(ins, slots, cands, ins.relaxed)
+    room = anchor_room(ins, slots, cands, lambda s: _kept(relaxed, s, lambda: ins.relaxed(s)))
     if not room and not room_pushed:
         return None
     # Anchor starts: when each member could start in each candidate shift (from the shift
@@ -230,7 +245,6 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
         return None
     best: GroupInsertion | None = None
     tried = 0
-    relaxed: dict[int, Relaxed | None] = {}
     worst = peak(ins)
     spread = _spread(sorted(anchors), ins.moves.crew_starts)
     for t in spread:
@@ -250,7 +264,7 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
             if not inside(room_pushed, t):
                 continue
             bound = None if best is None else best.delta
-            found = _place_pushed(ins, slots, cands, t, ties, bound, worst)
+            found = _place_pushed(ins, slots, cands, t, ties, loosened, bound, worst)
             if isinstance(found, GroupInsertion) and (best is None or found.delta < best.delta):
                 best = found
     return best
@@ -291,14 +305,15 @@ def _place_pushed(
     cands: dict[int, list[int]],
     anchor: int,
     ties: Ties,
+    relaxed: dict[int, Relaxed | None],
     bound: int | None = None,
     worst: int = 0,
 ) -> Placed:
     """`_place_at` with the tied visits after each member allowed to start later (and their
     partners with them, `optimizer.retime`), positions timed in full in order of their
-    bounds (the routes' `loose` relaxations, or `push_bound` where they have none); priced
-    only while its routes' own costs stay under `bound`."""
-    relaxed: dict[int, Relaxed | None] = {}
+    bounds (the routes' `loose` relaxations, kept in `relaxed` between anchors, or
+    `push_bound` where they have none); priced only while its routes' own costs stay under
+    `bound`."""
 
     def choose(
         x: int, shifts: list[int], lo: int, hi: int, provides: bool, limit: int | None
