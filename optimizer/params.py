@@ -243,6 +243,11 @@ class MoveParams(Section):
         description="Common starts tried for a crew order in one appointment window, earliest "
         "first.",
     )
+    kernel: bool = Field(
+        default=True,
+        description="Insertion prices routes with breaks and SLA lateness by the cost kernel "
+        "(optimizer/kernel.py) rather than by bounded re-timing.",
+    )
 
 
 class PoolParams(Section):

@@ -187,6 +187,13 @@ def previous_solution(inst: Instance, plan: Plan, frozen: Mapping[str, Frozen]) 
         while orders:
             stop = depot if depot is not None and depot[1] <= len(orders) else None
             timed = schedule(inst, s, orders, lower, depot=stop)
+            # Leaving later to wait less (`schedule`) may move a start past the old one
+            # where the old plan waited further on: keep the old starts where they hold.
+            old = [max(lower[o], -lower[o] - 1) for o in orders]  # see `fixed_start`
+            if timed is not None and timed.starts != old:
+                kept = schedule(inst, s, orders, lower, depart=inst.shifts[s].start, depot=stop)
+                if kept is not None and kept.starts == old:
+                    timed = kept
             if timed is not None:
                 tech = inst.shifts[s].tech
                 trial = before.setdefault(tech, stock).copy()
