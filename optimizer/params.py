@@ -161,13 +161,34 @@ class RuinRecreateParams(Section):
         "routing cost per served order (it falls to 0).",
     )
     late_share: float = Field(
-        default=0.0,
+        default=0.5,
         ge=0,
         le=1,
         description="Share of the related removals that take late orders instead (the latest "
-        "most likely, each with the visits before it in its route) on a day whose lateness "
-        "is priced, once every order that can be is served (off by default: hhcrsp C better, "
-        "B worse, see docs/algorithm.md).",
+        "most likely, each with the visits that hold it back) on a day whose lateness "
+        "is priced, once every order that can be is served; the starting share when "
+        "`late_adaptive` (see docs/algorithm.md).",
+    )
+    late_causes: bool = Field(
+        default=True,
+        description="Late removals follow each late order's chain of waiting (the visits "
+        "before it in its routes that reach it without waiting, the linked visits whose gap "
+        "binds it, and so on) instead of taking up to two visits before it in its route.",
+    )
+    late_adaptive: bool = Field(
+        default=True,
+        description="The share of late removals adapts (adaptive large neighbourhood search, "
+        "Ropke and Pisinger 2006): late and related removals start weighted `late_share` to "
+        "the rest, and each kind's weight follows the scores of its moves (new best 33, "
+        "better 9, accepted worse 13, rejected or equal 0); at `late_share` 0 there are no "
+        "late removals.",
+    )
+    late_reaction: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="How far one move's score moves its removal kind's weight (adaptive late "
+        "removals).",
     )
     failed_keys: int = Field(
         default=16,

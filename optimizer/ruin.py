@@ -25,6 +25,13 @@ from optimizer.solution import RouteSol, Solution
 from optimizer.state import SegmentCache
 from optimizer.timing import lateness
 
+SCORES = (33.0, 9.0, 13.0)
+"""Scores of a move for the adaptive removal weights (Ropke and Pisinger 2006): a new best
+solution, a better current one, an accepted worse one; a rejected move or one to a solution
+of the same cost scores 0."""
+SCORE_SCALE = 10.0
+"""Starting sum of the adaptive weights, near the mean score of a move."""
+
 FailureKey = tuple[object, ...]
 """The state of the routes an insertion of an order tries (`Failures.key`)."""
 
@@ -114,6 +121,12 @@ class RuinRecreate:
         self.near = np.argsort(sym[np.ix_(locs, locs)], axis=1)[:, :40]
         # Late removals only where lateness is priced: other days keep their moves.
         self.priced_late = any(inst.c_lateness) and any(o.due is not None for o in inst.orders)
+        # Adaptive weights of late and related removals (`late_adaptive`): the late ones are
+        # drawn with odds late / (late + related), each weight following the scores of the
+        # moves its kind made; `drawn` is the kind of this move's removal, if one was drawn.
+        share = self.tuning.late_share
+        self.weights = {"late": share * SCORE_SCALE, "related": (1 - share) * SCORE_SCALE}
+        self.drawn: str | None = None
         # A group is offered back through its first member only.
         self.movable = [
             o
@@ -155,6 +168,7 @@ class RuinRecreate:
         ins = current.clone()
         cand = ins.sol
         served = list(cand.provider)
+        self.drawn = None
         removed: list[int] = []
         touched: set[int] = set()
         urgent = [o for o in self.urgent if o not in cand.start and self.eligible[o]]
@@ -238,24 +252,82 @@ class RuinRecreate:
 
     def _late(self, sol: Solution, size: int) -> list[int]:
         """On a share of moves (`late_share`), the late orders, the latest most likely
-        first (Ropke and Pisinger's worst removal), each with the visits before it in its
-        route that make it late; empty on the other moves or when none is late."""
+        first (Ropke and Pisinger's worst removal), each with the visits that make it late:
+        its chain of waiting (`_causes`) with `late_causes`, else up to two visits before it
+        in its route; empty on the other moves or when none is late."""
         rng, inst = self.rng, self.inst
         share = self.tuning.late_share
-        if share <= 0 or rng.random() >= share:  # at 0, no draw: the moves of before
+        if share <= 0:  # no draw: the moves of before
             return []
+        if self.tuning.late_adaptive:
+            w = self.weights
+            share = min(max(w["late"] / max(w["late"] + w["related"], 1e-9), 0.05), 0.95)
+        if rng.random() >= share:
+            self.drawn = "related"
+            return []
+        self.drawn = "late"
         late = sorted(
             ((lateness(inst, x, st), x) for x, st in sol.start.items()),
             key=lambda c: (-c[0], c[1]),
         )
         late = [c for c in late if c[0] > 0]
         out: list[int] = []
+        causes = self.tuning.late_causes
+        shifts_of = sol.shifts_of() if causes else {}
         while late and len(out) < size:
             _, x = late.pop(int(rng.random() ** 3 * len(late)))
+            if causes:
+                out += [
+                    y for y in self._causes(sol, x, shifts_of, size - len(out)) if y not in out
+                ]
+                continue
             seq = sol.routes[sol.provider[x]].orders
             at = seq.index(x)
             out += [y for y in seq[max(0, at - rng.randint(0, 2)) : at + 1] if y not in out]
         return out
+
+    def learn(self, score: float) -> None:
+        """Move the weight of the kind of removal this move drew (if any) towards the move's
+        score (`SCORES`), by `late_reaction`."""
+        if self.drawn is not None and self.tuning.late_adaptive:
+            w = self.weights[self.drawn]
+            self.weights[self.drawn] = w + self.tuning.late_reaction * (score - w)
+
+    def _causes(
+        self, sol: Solution, x: int, shifts_of: dict[int, list[int]], most: int
+    ) -> list[int]:
+        """x and the visits that hold it back, nearest first (at most `most`): following the
+        chain of waiting from x, a visit is held back by the visit before it in a route that
+        reaches it without waiting, by a linked visit whose start binds its gap, and by an
+        order it must follow that ends at its start. A late crew or linked visit is then taken
+        out with the visits that delay its partner in the partner's route, which no removal
+        by place or by route takes together."""
+        inst, start = self.inst, sol.start
+        rows = inst.travel.rows
+        orders = inst.orders
+        out, todo = [x], [x]
+        seen = {x}
+        while todo and len(out) < most:
+            y = todo.pop(0)
+            here, sy = orders[y], start[y]
+            held: list[int] = []
+            for s in shifts_of.get(y, ()):
+                seq = sol.routes[s].orders
+                at = seq.index(y)
+                if at > 0:
+                    p = seq[at - 1]
+                    ready = start[p] + orders[p].duration + rows[orders[p].loc][here.loc]
+                    if ready >= sy:
+                        held.append(p)
+            # start_y - start_z in [lo, hi]: z holds y back when y starts at its least gap.
+            held += [z for z, lo, _ in here.links if z in start and sy - start[z] <= lo]
+            held += [p for p in here.after if p in start and start[p] + orders[p].duration >= sy]
+            for z in held:
+                if z not in seen:
+                    seen.add(z)
+                    out.append(z)
+                    todo.append(z)
+        return out[:most]
 
     def _strings(self, seed: int, sol: Solution, size: int) -> list[int]:
         """Strings of consecutive orders from the seed's route and the routes of its nearest
@@ -332,10 +404,18 @@ def anneal(
         allowed = first * (1.0 - used)
         if pool is not None:
             pool.add(cand.sol)
-        if cand.sol.objective() < current.sol.objective() + allowed * size:
+        value = cand.sol.objective()
+        if value < current.sol.objective() + allowed * size:
+            score = SCORES[0] if value < best.objective() else SCORES[1]
+            if value >= current.sol.objective():
+                # An equal solution is most often the same one: no reward for going nowhere.
+                score = SCORES[2] if value > current.sol.objective() else 0.0
             current = cand
-            if cand.sol.objective() < best.objective():
+            if value < best.objective():
                 best = cand.sol
+        else:
+            score = 0.0
+        rr.learn(score)
     return best, n
 
 

@@ -189,3 +189,25 @@ def test_bks_routes_as_contract_plans(label: str) -> None:
     assert record["feasible"] and record["gap"] == pytest.approx(0, abs=1e-4)
     assert record["routes"] == hhcrsp.plan_routes(plan)
     assert record["terms"]["distance"] == pytest.approx(check.terms["distance"], abs=1e-9)
+
+
+def test_moves_comparison_prices_runs_like_the_recheck(capsys: pytest.CaptureFixture[str]) -> None:
+    """`benchmarks.hhcrsp_moves` repeats a run for a seed, reports its terms in instance
+    units whose (D + T + Tmax) / 3 is its gap to `bks`, and the summary compares settings."""
+    from benchmarks import hhcrsp_moves
+
+    settings = [{}, {"late_share": 0.0}]
+    first = list(hhcrsp_moves.run("A2", settings, [1, 1], 20))
+    assert len(first) == 4 and first[0]["gap"] == first[1]["gap"] >= -1e-6
+    assert all(r["unserved"] == 0 for r in first)
+    r = first[0]
+    value = (r["D"] + r["T"] + r["Tmax"]) / 3
+    assert value == pytest.approx(hhcrsp.bks_value("A2") * (1 + r["gap"] / 100))
+    lines = hhcrsp_moves.summary(first, 2)
+    assert lines[0].startswith("A: 1 runs") and lines[-1].startswith("all")
+    assert hhcrsp_moves.main(["--instances", "A1", "--moves", "5"]) == 0
+    assert "A1 setting 0 seed 1: gap" in capsys.readouterr().out
+    assert hhcrsp_moves.setting("late_share=0.5,threshold=0") == {
+        "late_share": 0.5,
+        "threshold": 0.0,
+    }

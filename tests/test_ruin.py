@@ -11,8 +11,9 @@ from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.inserter import Inserter
-from optimizer.instance import compile_problem
+from optimizer.instance import Instance, compile_problem
 from optimizer.ruin import Failures, RuinRecreate
+from optimizer.solution import Solution
 
 
 def _day() -> tuple[RuinRecreate, Failures, Inserter]:
@@ -88,7 +89,7 @@ def test_late_removal_takes_late_orders_and_what_delays_them() -> None:
     sol = construct(inst, eligible)
     late = {x for x, st in sol.start.items() if lateness(inst, x, st) > 0}
     assert late  # the first plan of B3 starts some services past their window
-    always = SolveParams(ruin_recreate={"late_share": 1.0})
+    always = SolveParams(ruin_recreate={"late_share": 1.0, "late_causes": False})
     rr = RuinRecreate(inst, eligible, random.Random(3), always)
     assert rr.priced_late and rr._all_served(sol)
     ins = rr.inserter(sol)
@@ -105,3 +106,77 @@ def test_late_removal_takes_late_orders_and_what_delays_them() -> None:
     assert never._late(sol, 6) == []
     trsp = compile_problem(load_case("trsp", "RC205.100_25-5-5-5", None).problem)
     assert not RuinRecreate(trsp, eligible_shifts(trsp), random.Random(3)).priced_late
+
+
+def _held_back(inst: Instance, sol: Solution, y: int, z: int) -> bool:
+    """z holds y back: z comes just before y in a route and reaches it without waiting, or
+    y starts at its least gap after its linked z."""
+    for r in sol.routes.values():
+        seq = r.orders
+        if y in seq and seq.index(y) > 0 and seq[seq.index(y) - 1] == z:
+            ready = (
+                sol.start[z]
+                + inst.orders[z].duration
+                + inst.travel.rows[inst.orders[z].loc][inst.orders[y].loc]
+            )
+            if ready >= sol.start[y]:
+                return True
+    return any(k == z and sol.start[y] - sol.start[z] <= lo for k, lo, _ in inst.orders[y].links)
+
+
+def test_late_causes_follow_the_chain_of_waiting() -> None:
+    """A late removal with `late_causes` takes each late order with the visits that hold it
+    back, each held back one of those taken before it, and goes across linked visits into
+    their partners' routes."""
+    from benchmarks import hhcrsp
+    from optimizer.params import SolveParams
+    from optimizer.timing import lateness
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("C1")))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    rr = RuinRecreate(inst, eligible, random.Random(3), SolveParams())
+    assert rr.tuning.late_causes
+    shifts_of = sol.shifts_of()
+    late = [x for x, st in sol.start.items() if lateness(inst, x, st) > 0]
+    crossed = 0
+    for x in late:
+        chain = rr._causes(sol, x, shifts_of, 12)
+        assert chain[0] == x and len(set(chain)) == len(chain) <= 12
+        for k, y in enumerate(chain[1:], 1):
+            assert any(_held_back(inst, sol, z, y) for z in chain[:k])
+        routes = {sol.provider[y] for y in chain}
+        crossed += len(routes) > 1 and any(inst.orders[y].links for y in chain)
+    assert crossed  # some late visit is held back through a partner in another route
+    taken = RuinRecreate(
+        inst, eligible, random.Random(3), SolveParams(ruin_recreate={"late_share": 1.0})
+    )._late(sol, 8)
+    assert len(taken) >= 8 and set(taken) & set(late)
+
+
+def test_adaptive_weights_follow_the_scores_of_late_removals() -> None:
+    """A late removal whose moves score well is drawn more often, one that scores nothing
+    less often; fixed odds without `late_adaptive`, none at `late_share` 0."""
+    from benchmarks import hhcrsp
+    from optimizer.params import SolveParams
+    from optimizer.ruin import SCORES
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("B3")))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+
+    def late_draws(tuning: dict[str, object], score: float) -> int:
+        """Late removals drawn in 200 calls, each followed by a move scoring `score`."""
+        params = SolveParams(ruin_recreate={"late_share": 0.5, **tuning})
+        rr = RuinRecreate(inst, eligible, random.Random(5), params)
+        drawn = 0
+        for _ in range(200):
+            rr._late(sol, 4)
+            drawn += rr.drawn == "late"
+            rr.learn(score if rr.drawn == "late" else SCORES[2])
+        return drawn
+
+    paying, idle = late_draws({}, SCORES[0]), late_draws({}, 0.0)
+    fixed = late_draws({"late_adaptive": False}, 0.0)
+    assert paying > 120 and idle < 50 and 70 < fixed < 130
+    assert late_draws({"late_share": 0.0}, SCORES[0]) == 0
