@@ -98,6 +98,14 @@ def construct(
                 or solution_cost(inst, better.sol) < solution_cost(inst, ins.sol)
             ):
                 ins = better
+        if o not in ins.sol.start:
+            # It fits nowhere even with less valuable work moved aside: an ejection chain
+            # (which may move work as valuable as o, another outage, further along).
+            from optimizer.eject import eject_insert  # eject builds on this module's moves
+
+            ejected = eject_insert(ins, o)
+            if ejected is not None:
+                ins = ejected
     return ins.sol
 
 
