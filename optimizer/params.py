@@ -155,7 +155,7 @@ class RuinRecreateParams(Section):
         "(besides those it took out): all of them when few; a sample where many fit nowhere.",
     )
     eject_share: float = Field(
-        default=0.25,
+        default=0.1,
         ge=0,
         le=1,
         description="Share of the moves in which the first must-serve or priority-1 order "
