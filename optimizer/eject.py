@@ -15,27 +15,43 @@ from collections.abc import Iterator
 
 from optimizer.construct import _reachable, insert, take_out
 from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
-from optimizer.groups import _candidates, group_value
+from optimizer.groups import _candidates, group_value, insert_group, is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
+from optimizer.retime import Ties, insert_pushed
 
 Found = tuple[Inserter, int]
 """A solution found by a chain and its cost."""
 
 
+def place(ins: Inserter, o: int, ties: Ties | None = None) -> list[int] | None:
+    """Insert unserved o (its whole group) where it is cheapest, when that costs less than
+    leaving it out; with active `ties`, placements that delay the tied visits after it are
+    tried as well (`optimizer.retime`). The shifts touched, or None."""
+    if ties is None or not ties.active:
+        return insert(ins, o)
+    if is_grouped(ins.inst, o):
+        return insert_group(ins, o, ties)
+    return insert_pushed(ins, ties, o)
+
+
 def eject_insert(
-    ins: Inserter, o: int, memo: dict[RouteKey, int] | None = None
+    ins: Inserter,
+    o: int,
+    memo: dict[RouteKey, int] | None = None,
+    ties: Ties | None = None,
 ) -> Inserter | None:
     """An inserter (a copy of `ins`) in which unserved order o, with its group, is served by
     an ejection chain, when its solution costs less than that of `ins`; otherwise None.
-    `memo` keeps route costs between calls (`solution_cost`)."""
+    `memo` keeps route costs between calls (`solution_cost`); with `ties`, insertions may
+    delay tied visits (a crew's later outages) as in `place`."""
     inst, moves = ins.inst, ins.moves
     if o in ins.sol.start or not ins.eligible[o] or moves.eject_depth == 0:
         return None
     memo = {} if memo is None else memo
     before = solution_cost(inst, ins.sol, memo)
     budget = [moves.eject_trials]
-    found = _chain(ins, o, moves.eject_depth, frozenset(), memo, budget)
+    found = _chain(ins, o, moves.eject_depth, frozenset(), memo, budget, ties)
     if found is None or found[1] >= before:
         return None
     return found[0]
@@ -48,6 +64,7 @@ def _chain(
     tabu: frozenset[int],
     memo: dict[RouteKey, int],
     budget: list[int],
+    ties: Ties | None,
 ) -> Found | None:
     """The cheapest solution found in which o is served by ejecting visits (and offering
     them back, going on with the chain for the most valuable one left out while `depth`
@@ -62,10 +79,12 @@ def _chain(
         budget[0] -= 1
         trial = ins.clone()
         out: list[int] = []
-        for v in victims:
+        # A visit whose route cannot be re-timed without it (a crew's fixed start after it)
+        # may come out once the others have.
+        for v in victims + victims:
             if v in trial.sol.start and take_out(trial, v) is not None:
                 out += [y for y in inst.linked_group(v) if y not in out]
-        if not out or insert(trial, o) is None:
+        if not out or place(trial, o, ties) is None:
             continue
         trials.append((solution_cost(inst, trial.sol, memo), k, trial, out))
     trials.sort(key=lambda t: (t[0], t[1]))
@@ -73,12 +92,12 @@ def _chain(
     for _, _, trial, out in trials[: ins.moves.eject_beam]:
         for x in sorted(out, key=lambda y: (-unassigned_cost(inst, y), y)):
             if x not in trial.sol.start:
-                insert(trial, x)
+                place(trial, x, ties)
         found: Found = (trial, solution_cost(inst, trial.sol, memo))
         left = [x for x in out if x not in trial.sol.start]
         if left and depth > 1:
             x = min(left, key=lambda y: (-group_value(inst, y), y))
-            deeper = _chain(trial, x, depth - 1, tabu | set(out), memo, budget)
+            deeper = _chain(trial, x, depth - 1, tabu | set(out), memo, budget, ties)
             if deeper is not None and deeper[1] < found[1]:
                 found = deeper
         if best is None or found[1] < best[1]:

@@ -13,15 +13,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimizer.construct import insert, take_out
+from optimizer.construct import take_out
 from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
-from optimizer.eject import eject_insert
-from optimizer.groups import _candidates, insert_group, is_grouped
+from optimizer.eject import eject_insert, place
+from optimizer.groups import _candidates, is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import Entry, RoutePool
-from optimizer.retime import Ties, insert_pushed
+from optimizer.retime import Ties
 from optimizer.solution import Solution
 from optimizer.state import SegmentCache
 from optimizer.timing import lateness
@@ -195,12 +195,7 @@ class RuinRecreate:
             state = self.failures.key(ins, o)
             if self.failures.known(o, state):
                 continue  # its routes are as they were when it once fit nowhere
-            if not self.ties.active:
-                shifts = insert(ins, o)
-            elif is_grouped(inst, o):
-                shifts = insert_group(ins, o, self.ties)
-            else:
-                shifts = insert_pushed(ins, self.ties, o)
+            shifts = place(ins, o, self.ties)
             if shifts is not None:
                 touched.update(shifts)
             else:
@@ -225,7 +220,7 @@ class RuinRecreate:
         state = self.ejections.key(ins, o)
         if self.ejections.known(o, state):
             return ins, set()
-        found = eject_insert(ins, o, self.costs)
+        found = eject_insert(ins, o, self.costs, self.ties)
         if found is None:
             self.ejections.note(o, state)
             return ins, set()
