@@ -14,6 +14,7 @@ from optimizer.eject import eject_insert
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import MoveParams, SolveParams
+from optimizer.retime import Ties
 from optimizer.ruin import RuinRecreate
 from optimizer.solution import Solution
 
@@ -201,3 +202,46 @@ def test_an_ejected_visit_is_offered_back_elsewhere() -> None:
     found = eject_insert(ins, inst.order_idx["M"])
     assert found is not None
     assert _where(inst, found.sol) == {"LOW": ["B"], "M": ["A"]}
+
+
+def test_a_crew_outage_fits_mid_route_with_the_later_outage_delayed() -> None:
+    """A and B (08:00-14:00) serve OUT-1 at 08:10, OUT-2 at 09:20, then three hours of
+    priority-4 work each; OUT-3 (priority 2: it may not eject them) fits only between OUT-1
+    and OUT-2 with OUT-2 delayed an hour, once the priority-4 work is ejected: with the tied
+    visits delayed (`Ties`) the chain finds it, without it does not."""
+    crew = {"crew_size": 2, "mandatory": True, "priority": 1}
+    inst = compile_problem(
+        problem(
+            [tech("A", 0, 0, end="14:00"), tech("B", 0, 0, end="14:00")],
+            [
+                order("OUT-1", 10, 0, 60, due=at("08:30"), **crew),
+                order(
+                    "OUT-2",
+                    20,
+                    0,
+                    60,
+                    time_windows=[{"start": at("09:20"), "end": at("12:00")}],
+                    **crew,
+                ),
+                order("LOW-A", 20, 5, 180, priority=4),
+                order("LOW-B", 20, 6, 180, priority=4),
+                order("OUT-3", 15, 0, 60, due=at("10:00"), **{**crew, "priority": 2}),
+            ],
+        )
+    )
+    ins = _booked(inst, "OUT-1", "OUT-2", "LOW-A", "LOW-B")
+    assert _where(inst, ins.sol) == {
+        "OUT-1": ["A", "B"],
+        "OUT-2": ["A", "B"],
+        "LOW-A": ["A"],
+        "LOW-B": ["B"],
+    }
+    out3 = inst.order_idx["OUT-3"]
+    assert insert(ins.clone(), out3) is None
+    plain = eject_insert(ins, out3)  # after OUT-2 only: late
+    assert plain is not None and plain.sol.start[out3] > inst.orders[out3].due
+    found = eject_insert(ins, out3, ties=Ties(inst))
+    assert found is not None
+    served = _where(inst, found.sol)
+    assert served["OUT-3"] == ["A", "B"] and {"OUT-1", "OUT-2"} <= served.keys()
+    assert found.sol.start[out3] <= inst.orders[out3].due
