@@ -208,7 +208,7 @@ def test_a_crew_outage_fits_mid_route_with_the_later_outage_delayed() -> None:
     """A and B (08:00-14:00) serve OUT-1 at 08:10, OUT-2 at 09:20, then three hours of
     priority-4 work each; OUT-3 (priority 2: it may not eject them) fits only between OUT-1
     and OUT-2 with OUT-2 delayed an hour, once the priority-4 work is ejected: with the tied
-    visits delayed (`Ties`) the chain finds it, without it does not."""
+    visits delayed (`Ties`) the chain finds it; without, OUT-3 goes after OUT-2, late."""
     crew = {"crew_size": 2, "mandatory": True, "priority": 1}
     inst = compile_problem(
         problem(
