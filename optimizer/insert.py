@@ -8,6 +8,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
+from optimizer.kernel import Job, RouteKernel, order_seg, time_route
 from optimizer.schedule import Timed, route_cost, schedule, timed_from
 from optimizer.segments import (
     RouteSegments,
@@ -18,6 +19,8 @@ from optimizer.state import RouteState, SegmentCache
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.timing import INF, Relaxed, start_at
 
+NO_STOP = (-1, False)
+"""A kernel-priced insertion without a new depot stop (first among equals, see `_best_kernel`)."""
 Priced = tuple[int, int, int, "tuple[int, int] | None", int]
 """A priced insertion: (delta, shift, position, depot stop, departure)."""
 
@@ -59,15 +62,38 @@ class InsertionSearch(RouteState):
         if order.crew != 1 or not all(p in self.sol.start for p in order.after):
             return None
         plain = self.segments.plain[o]
+        kernel = self.segments.kernel[o]
         by_segments: list[RouteSegments] = []
+        by_kernel: list[RouteKernel] = []
         timed_routes: list[int] = []
         for s in shifts if shifts is not None else self.nearest_routes(o):
             segs = self._segments_of(s) if plain else None
             if segs is not None:
                 by_segments.append(segs)
+                continue
+            kern = self.kernel_route(o, s) if kernel else None
+            if kern is not None:
+                by_kernel.append(kern)
             else:
                 timed_routes.append(s)
         best = self._best_timed(o, timed_routes) if timed_routes else None
+        if by_kernel:
+            found = self._best_kernel(o, by_kernel, None)
+            if found is None:
+                # The loose kernel moves a shift's one break anywhere (`RouteKernel.price`:
+                # the earliest departure before o, or after any stop from o on); two or
+                # more keep their places, and where o fits only with them moved, the timed
+                # search finds it.
+                found = self._best_timed(
+                    o,
+                    [
+                        k.shift
+                        for k in by_kernel
+                        if k.other is None and inst.shifts[k.shift].breaks
+                    ],
+                )
+            if found is not None and (best is None or found.delta < best.delta):
+                best = found
         if not by_segments:
             return best
         priced: list[Priced] = []
@@ -155,6 +181,116 @@ class InsertionSearch(RouteState):
                 if not self._supplied(tech, timed.route, o, stocks[tech]):
                     continue
             best, best_rank = Insertion(o, s, pos, delta, timed), r
+        return best
+
+    def kernel_route(self, o: int, s: int) -> RouteKernel | None:
+        """The kernel of shift s's route for inserting order o (None where it does not
+        price an order of the route); a shift with one break keeps the loose kernel (see
+        `RouteKernel.of`) in its `other`."""
+        route = self.sol.routes.get(s)
+        bounds = self.kernel_bounds(route) if route is not None else {}
+        kern = self.segments.kernel_of(self.inst, s, route, bounds)
+        if kern is not None and kern.other is None and len(self.inst.shifts[s].breaks) == 1:
+            kern.other = self.segments.kernel_of(self.inst, s, route, bounds, loose=True)
+        return kern
+
+    def _best_kernel(
+        self, o: int, routes: list[RouteKernel], best: Insertion | None
+    ) -> Insertion | None:
+        """The cheapest feasible insertion of order o into the routes the kernel prices,
+        or `best` when none is cheaper: every gap bounded, priced exactly where its bound may
+        beat the cheapest so far, then the cheapest timed until one is supplied."""
+        inst = self.inst
+        order = inst.orders[o]
+        x = order_seg(inst, o)
+        supplied = bool(order.parts) or bool(order.equipment)
+        loads: dict[int, dict[str, int]] = {}
+        jobs = []
+        for kern in routes:
+            s = kern.shift
+            route = self.sol.routes.get(s)
+            own = route is not None and route.depot is not None
+            depots = [] if own else self._new_depots(o, s)
+            # Without a depot stop, a single shift's van alone supplies the route (the
+            # parts of the orders it provides: a crew order may be another's).
+            load: dict[str, int] = {}
+            for y in route.orders if route is not None else ():
+                if self.sol.provider.get(y) == s:
+                    for k, q in inst.orders[y].parts.items():
+                        load[k] = load.get(k, 0) + q
+            loads[s] = load
+            van = not supplied or own or not self.segments.single_shift[inst.shifts[s].tech]
+            if not van:
+                tech = inst.techs[inst.shifts[s].tech]
+                van = order.equipment <= tech.equipment and all(
+                    load.get(k, 0) + q <= tech.parts.get(k, 0) for k, q in order.parts.items()
+                )
+            jobs.append((kern, depots, van))
+        # The break where it is first; then moved, where it may beat the best found so far.
+        for loose in (False, True):
+            heap: list[Any] = []
+            kernels: list[tuple[RouteKernel, int, Job]] = []
+            for kern, depots, van in jobs:
+                kk = kern.other if loose else kern
+                if kk is None:
+                    continue
+                base = self.cost.get(kk.shift, 0)
+                limit = best.delta + base if best is not None else INF
+                job = kk.job(inst, o, x, limit)
+                i = len(kernels)
+                kernels.append((kk, base, job))
+                if van:
+                    heap += [(lb - base, 0, kk.shift, g, i) for lb, g in kk.lower(inst, job)]
+                if depots:
+                    stops = kk.stops(inst, depots)
+                    for g in kk.gaps(inst, x):
+                        kk.price_gap(inst, job, g, False, stops)
+                    heap += [
+                        (cost - base, 1, kk.shift, g, via, brk, i) for cost, g, via, brk in job[2]
+                    ]
+            best = self._confirm_kernel(o, heap, kernels, best, loads)
+        return best
+
+    def _confirm_kernel(
+        self,
+        o: int,
+        heap: list[Any],
+        kernels: list[tuple[RouteKernel, int, Job]],
+        best: Insertion | None,
+        loads: dict[int, dict[str, int]],
+    ) -> Insertion | None:
+        """Time the cheapest kernel-priced insertions of order o, in order of price, until
+        one is supplied (or costs `best` or more); `loads`: see `_supply_ok`. The heap holds
+        (price, 1, shift, gap, new depot stop, break, kernel) and (bound, 0, shift, gap,
+        kernel): a gap bounded (`RouteKernel.lower`) and priced only when its bound comes
+        first, before any price as low (so that the first of equals is as if all were
+        priced)."""
+        inst = self.inst
+        order = inst.orders[o]
+        supplied = bool(order.parts) or bool(order.equipment)
+        stocks: dict[int, DepotStock] = {}
+        heapq.heapify(heap)
+        while heap:
+            item = heapq.heappop(heap)
+            delta = item[0]
+            if best is not None and delta >= best.delta:
+                break
+            kern, base, job = kernels[item[-1]]
+            if not item[1]:
+                out = job[2]
+                out.clear()
+                kern.price_gap(inst, job, item[3], True, [])
+                for cost, g, _, brk in out:
+                    heapq.heappush(heap, (cost - base, 1, item[2], g, NO_STOP, brk, item[-1]))
+                continue
+            _, _, s, g, via, brk, _ = item
+            seq, depot, breaks_at = kern.place(o, g, via if via[0] >= 0 else None, brk)
+            timed = time_route(inst, s, seq, depot, breaks_at, kern.bounds)
+            if timed is None:  # cannot happen: the kernel prices exactly
+                continue
+            if supplied and not self._supply_ok(o, timed, loads[s], stocks):
+                continue
+            return Insertion(o, s, seq.index(o), delta, timed)
         return best
 
     def _price(self, o: int, routes: list[RouteSegments], out: list[Priced]) -> None:
@@ -302,22 +438,30 @@ class InsertionSearch(RouteState):
             timed = timed_from(inst, s, [*seq[:pos], o, *seq[pos:]], depot, depart)
             if timed is None:  # cannot happen when the segments are right
                 continue
-            tech = inst.shifts[s].tech
-            if supplied and depot is None and self.segments.single_shift[tech]:
-                # The van alone supplies the route: o's equipment, and parts for all.
-                van = inst.techs[tech]
-                load = self._segs[s].load  # type: ignore[union-attr]
-                if not order.equipment <= van.equipment or any(
-                    load.get(k, 0) + q > van.parts.get(k, 0) for k, q in order.parts.items()
-                ):
-                    continue
-            elif supplied:
-                if tech not in stocks:
-                    stocks[tech] = self._stock_without(tech)
-                if not self._supplied(tech, timed.route, o, stocks[tech]):
-                    continue
+            load = self._segs[s].load  # type: ignore[union-attr]
+            if supplied and not self._supply_ok(o, timed, load, stocks):
+                continue
             best = Insertion(o, s, pos, delta, timed)
         return best
+
+    def _supply_ok(
+        self, o: int, timed: Timed, load: dict[str, int], stocks: dict[int, DepotStock]
+    ) -> bool:
+        """Order o (which needs equipment or parts) is supplied in the timed route (`load`:
+        the parts the route's other orders use; `stocks`: depot stock by technician, filled
+        as needed)."""
+        inst = self.inst
+        order = inst.orders[o]
+        tech = inst.shifts[timed.route.shift].tech
+        if timed.route.depot is None and self.segments.single_shift[tech]:
+            # The van alone supplies the route: o's equipment, and parts for all.
+            van = inst.techs[tech]
+            return order.equipment <= van.equipment and all(
+                load.get(k, 0) + q <= van.parts.get(k, 0) for k, q in order.parts.items()
+            )
+        if tech not in stocks:
+            stocks[tech] = self._stock_without(tech)
+        return self._supplied(tech, timed.route, o, stocks[tech])
 
     def _successor_fits(self, o: int, arrival: int, nxt: int, lower: dict[int, int]) -> bool:
         """A necessary condition: serving o from `arrival` still lets the next order start

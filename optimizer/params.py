@@ -271,6 +271,11 @@ class MoveParams(Section):
         ge=1,
         description="Nearest candidate routes of each member an ejection chain ejects from.",
     )
+    kernel: bool = Field(
+        default=True,
+        description="Insertion prices routes with breaks and SLA lateness by the cost kernel "
+        "(optimizer/kernel.py) rather than by bounded re-timing.",
+    )
 
 
 class PoolParams(Section):

@@ -146,6 +146,20 @@ def fold_back(rows: list[list[int]], nodes: list[Segment], last: Segment) -> lis
     return out
 
 
+def route_orders(inst: Instance, s: int, orders: list[int]) -> tuple[int, dict[str, int]]:
+    """Of the orders of shift s's route: how many are served against their preference,
+    and the parts they use."""
+    tech = inst.shifts[s].tech
+    unpreferred = sum(
+        1 for o in orders if inst.orders[o].preferred and tech not in inst.orders[o].preferred
+    )
+    load: dict[str, int] = {}
+    for o in orders:
+        for k, q in inst.orders[o].parts.items():
+            load[k] = load.get(k, 0) + q
+    return unpreferred, load
+
+
 def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
     """Order o can be priced by segments."""
     order = inst.orders[o]
@@ -241,15 +255,7 @@ class RouteSegments:
             nodes.insert(depot_node, depot_segment(inst, route.depot[0]))
             service += inst.depots[route.depot[0]].duration
         nodes.append((0, 0, 0, last, sh.end_loc, sh.end_loc, 0))
-        unpreferred = sum(
-            1
-            for o in orders
-            if inst.orders[o].preferred and sh.tech not in inst.orders[o].preferred
-        )
-        load: dict[str, int] = {}
-        for o in orders:
-            for k, q in inst.orders[o].parts.items():
-                load[k] = load.get(k, 0) + q
+        unpreferred, load = route_orders(inst, s, orders)
         prefix = fold(rows, nodes[0], nodes[1:])
         suffix = fold_back(rows, nodes[:-1], nodes[-1])
         return cls(

@@ -11,6 +11,7 @@ import numpy as np
 
 from optimizer.cp.objective import route_travel
 from optimizer.instance import Instance
+from optimizer.kernel import RouteKernel, kernel_member, kernel_order
 from optimizer.params import MoveParams
 from optimizer.schedule import Timed, fixed_start, route_cost
 from optimizer.segments import (
@@ -49,6 +50,19 @@ class SegmentCache:
             for o in range(len(inst.orders))
         ]
         self.plain_shift = [not sh.breaks for sh in inst.shifts]
+        # Orders the cost kernel prices (routes with breaks and SLA lateness; none where
+        # idle time is priced, which depends on the departure).
+        self.kernel = [
+            self.moves.kernel and inst.c_idle == 0 and kernel_order(inst, o, o in self.dependents)
+            for o in range(len(inst.orders))
+        ]
+        self.member = [
+            inst.c_idle == 0 and kernel_member(inst, o) for o in range(len(inst.orders))
+        ]
+        self.all_unbounded = not self.dependents and not any(
+            order.after or order.crew > 1 or order.links for order in inst.orders
+        )
+        self.kernels: dict[tuple[object, ...], RouteKernel | None] = {}
         # Depots with every item unlimited: their stock need not be copied before a check.
         self.unlimited = DepotStock.full(inst).unlimited()
         # Technicians with one shift: a route of theirs without a depot stop is supplied by
@@ -87,6 +101,31 @@ class SegmentCache:
             if len(self.routes) >= self.LIMIT:
                 self.routes.clear()
             found = self.routes[key] = RouteSegments.of(inst, route, s, self.order_segs)
+        return found
+
+    def kernel_of(
+        self,
+        inst: Instance,
+        s: int,
+        route: RouteSol | None,
+        bounds: dict[int, tuple[int, int]],
+        loose: bool = False,
+    ) -> RouteKernel | None:
+        """The kernel of shift s's route (`bounds`, `loose`: see `RouteKernel.of`), or None
+        when an order of it is not for the kernel (or it cannot be timed as it stands)."""
+        if route is None or not route.orders:
+            key: tuple[object, ...] = (s, loose)
+        else:
+            key = (s, loose, tuple(route.orders), route.depot[:2] if route.depot else None)
+            key += (tuple(p for p, _ in route.breaks), tuple(bounds.items()))
+        if key in self.kernels:
+            return self.kernels[key]
+        found = None
+        if route is None or all(self.member[o] for o in route.orders):
+            found = RouteKernel.of(inst, s, route, bounds, loose)
+        if len(self.kernels) >= self.LIMIT:
+            self.kernels.clear()
+        self.kernels[key] = found
         return found
 
 
@@ -182,6 +221,28 @@ class RouteState:
         """Start bounds of a route's orders: predecessors' ends; crew and linked orders keep
         their start exactly (their crew must meet, their links' gaps hold)."""
         return self._lower(seq)
+
+    def kernel_bounds(self, route: RouteSol) -> dict[int, tuple[int, int]]:
+        """The windows of a route's orders narrowed by the rest of the solution: a crew's or
+        linked order's start as it is, an `after` order from its predecessors' ends, and an
+        order others wait for ending before they start (those in other routes; in the same
+        route they follow it anyway, and an insertion never moves a stop earlier)."""
+        inst, start = self.inst, self.sol.start
+        out: dict[int, tuple[int, int]] = {}
+        if self.segments.all_unbounded:
+            return out
+        for o in route.orders:
+            order = inst.orders[o]
+            if self.synced[o]:
+                out[o] = (start[o], start[o])
+            elif order.after or o in self.dependents:
+                low = self._lower([o]).get(o, 0)
+                early, late = order_segment(inst, o)[2:4]
+                for q in self.dependents.get(o, ()):
+                    if q in start and q not in route.orders:
+                        late = min(late, start[q] - order.duration)
+                out[o] = (max(early, low), late)
+        return out
 
     def _lower(self, seq: list[int]) -> dict[int, int]:
         out = {}

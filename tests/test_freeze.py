@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from models import Plan, Problem, parse_model
+from optimizer.evaluate import evaluate
 from optimizer.params import SolveParams
 from optimizer.replan import replan
 from optimizer.solve import solve
@@ -72,6 +73,16 @@ def test_a_started_visit_keeps_its_link(base, on):
     assert res.problem.orders[0].linked == p.orders[0].linked  # the link stays in the problem
 
 
+def crew_visits(plan: Plan, oid: str) -> list[tuple[str, datetime]]:
+    """(technician, start) of each visit of an order, by technician."""
+    return sorted(
+        (r.technician, it.start)
+        for r in plan.routes
+        for it in r.items
+        if it.type == "visit" and it.order == oid
+    )
+
+
 def test_a_crew_visit_is_held_for_every_member_or_none():
     """When one member is already on the way to a crew visit and it is the other's next
     stop too, both are held to it; the visit keeps its crew and start."""
@@ -93,12 +104,46 @@ def test_a_crew_visit_is_held_for_every_member_or_none():
     plan = solve(p, SolveParams(**DETERMINISTIC)).plan
     now = datetime.fromisoformat(at("10:30"))
     res = replan(p, plan, now, [], SolveParams(time_limit=0, workers=1))
-    crew = sorted(
-        (r.technician, it.start)
-        for r in res.plan.routes
-        for it in r.items
-        if it.type == "visit" and it.order == "C"
-    )
+    crew = crew_visits(res.plan, "C")
     assert [t for t, _ in crew] == ["A", "B"]
     assert {s for _, s in crew} == {datetime.fromisoformat(at("11:00"))}
     assert res.plan.changes == []
+
+
+def _late_partner_day() -> Problem:
+    """A's visit A1 (09:30-10:30) comes before crew visit C next door with B (planned at
+    11:00); B comes from far away with nothing before C, so B is on the way from 09:25."""
+    return problem(
+        [tech("A", 0, 0), tech("B", 100, 0)],
+        [
+            order("A1", 2, 0, 60, time_windows=[{"start": at("09:30"), "end": at("09:30")}]),
+            order(
+                "C",
+                5,
+                0,
+                60,
+                crew_size=2,
+                priority=1,
+                time_windows=[{"start": at("11:00"), "end": at("13:00")}],
+            ),
+        ],
+    )
+
+
+@pytest.mark.parametrize("now", ["10:20", "10:40"])
+def test_a_crew_visit_is_not_held_for_a_member_still_busy_at_its_start(now: str) -> None:
+    """A's visit before the crew visit overruns to 11:30: the crew visit is not held at 11:00
+    (A cannot be there), both members are re-planned to it after 11:30, and the plan is
+    feasible (at 10:40 A1 was planned to be over, so A seemed to be driving to C)."""
+    p = _late_partner_day()
+    plan = solve(p, SolveParams(**DETERMINISTIC)).plan
+    c_start = {it.start for r in plan.routes for it in r.items if getattr(it, "order", "") == "C"}
+    assert c_start == {datetime.fromisoformat(at("11:00"))}
+    when = datetime.fromisoformat(at(now))
+    delayed = events({"type": "visit_delayed", "order": "A1", "expected_end": at("11:30")})
+    res = replan(p, plan, when, delayed, SolveParams(time_limit=0, workers=1))
+    ev = evaluate(res.problem, res.plan, previous=plan, frozen_before=when)
+    assert ev.feasible, [str(v) for v in ev.violations]
+    crew = crew_visits(res.plan, "C")
+    assert [t for t, _ in crew] == ["A", "B"]
+    assert min(s for _, s in crew) > datetime.fromisoformat(at("11:30"))

@@ -121,7 +121,9 @@ def evaluate(
     change_tolerance
         How far a start may move without counting as a change.
     frozen_before
-        Orders whose old or new start is before this instant (frozen work) never count.
+        Re-planning only: `now`. Orders whose old or new start is before it (frozen work)
+        never count as changes; breaks begun before it stand as they were, and the breaks
+        still owed are those of `visits.breaks_owed` (late after an overrun, none once past).
 
     Returns
     -------
@@ -141,7 +143,7 @@ def evaluate(
         violations += _timing_rules(ctx, view)
         violations += _visit_rules(ctx, view)
         violations += _depot_stop_rules(ctx, view)
-        violations += _break_rules(view)
+        violations += _break_rules(view, frozen_before)
         violations += _totals_rules(view)
     violations += _van_rules(ctx, views)
     violations += _depot_stock_rules(ctx, views)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.common import Window
 from models.plan import (
     BreakItem,
+    DepotItem,
     VisitItem,
 )
-from models.problem import Order
-from optimizer.evaluate.context import Violation, _Context, _minutes, _RouteView
+from models.problem import Break, Order
+from optimizer.evaluate.context import Violation, _begin, _Context, _finish, _minutes, _RouteView
 
 
 def _urgent(order: Order) -> bool:
@@ -67,15 +68,61 @@ def _visit_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
                 )
 
 
-def _break_rules(view: _RouteView) -> Iterator[Violation]:
+def breaks_owed(
+    breaks: list[Break],
+    taken: list[tuple[datetime, datetime]],
+    free: datetime | None,
+    now: datetime,
+) -> list[Break]:
+    """The breaks a route re-planned at `now` still owes, by earliest start: each break
+    `taken` (start, end) before `now` settles the break whose window holds it (else the
+    earliest left); a break whose window ended before `now` is past; one that the work
+    under way (ending at `free`; None: nothing under way) leaves no room for in its window
+    is owed as soon as the technician is free: from `free` for its duration (a late
+    break). A technician with nothing under way was free before `now`: breaks with no room
+    left after `now` are past."""
+    left = sorted(breaks, key=lambda b: b.earliest_start)
+    for start, end in taken:
+        held = [b for b in left if b.earliest_start <= start and end <= b.latest_end]
+        if left:
+            left.remove(held[0] if held else left[0])
+    owed = []
+    for b in left:
+        if b.latest_end - b.duration >= max(now, free or now):
+            owed.append(b)
+        elif free is not None and b.latest_end > now:
+            late = max(free, now) + b.duration
+            owed.append(b.model_copy(update={"earliest_start": free, "latest_end": late}))
+    return owed
+
+
+def _break_rules(view: _RouteView, frozen_before: datetime | None) -> Iterator[Violation]:
     """Every break of the shift is taken once, for its duration, inside its window.
 
     Break items are matched, in route order, to the shift's breaks sorted by earliest start.
+    Re-planned at `frozen_before`: breaks taken before it stand as they were, and the others
+    are those `breaks_owed` says.
     """
     if view.shift is None:
         return
     wanted = sorted(view.shift.breaks, key=lambda b: b.earliest_start)
     taken = [(i, it) for i, it in enumerate(view.route.items) if isinstance(it, BreakItem)]
+    if frozen_before is not None:
+        past = [it for _, it in taken if it.start < frozen_before]
+        # Under way: begun, or the stop the technician has set off to.
+        begun = [
+            _finish(it)
+            for it, leg in zip(view.route.items[:-1], view.legs, strict=False)
+            if _begin(it) < frozen_before
+            or (
+                isinstance(it, VisitItem | DepotItem)
+                and it.arrival - timedelta(seconds=leg) < frozen_before
+            )
+        ]
+        wanted = breaks_owed(
+            wanted, [(b.start, b.end) for b in past], max(begun, default=None), frozen_before
+        )
+        taken = taken[len(past) :]
     for brk, (i, item) in zip(wanted, taken, strict=False):
         where = f"{view.where}.items[{i}]"
         if item.end - item.start != brk.duration:

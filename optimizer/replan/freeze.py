@@ -11,7 +11,7 @@ from models.events import (
     Event,
     TechnicianPosition,
 )
-from models.plan import EndItem, Item, Plan, Route, StartItem
+from models.plan import EndItem, Item, Plan, Route, StartItem, VisitItem
 from models.problem import Pin, Problem
 from optimizer.replan.events import visit_times
 
@@ -41,6 +41,13 @@ def _item_finish(item: Item) -> datetime:
     return item.arrival if isinstance(item, EndItem) else item.end
 
 
+def _finish(item: Item, times: dict[str, dict[str, datetime]]) -> datetime:
+    """When an item is over, a visit's reported (expected) end taken over the plan's."""
+    if item.type == "visit" and "end" in times.get(item.order, {}):
+        return times[item.order]["end"]
+    return _item_finish(item)
+
+
 def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -> list[Item]:
     """The items of a route under way at `now`, in route order: those begun before it, the
     stop the technician is driving to, and visits reported as started."""
@@ -49,10 +56,11 @@ def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -
     picked = {i for i, it in enumerate(items[:-1]) if _item_begin(it) < now}
     # The stop the technician is driving to is under way too: plans set off as soon as the
     # item before ends and wait on site, so its drive began then (re-planned from the item
-    # before, the drive already made would be lost and the day run late).
+    # before, the drive already made would be lost and the day run late). Not if the item
+    # before runs late past `now`.
     ahead = len(picked)
     on_the_way = 0 < ahead < len(items) - 1 and items[ahead].type in ("visit", "depot")
-    if on_the_way and _item_finish(items[ahead - 1]) < now:
+    if on_the_way and _finish(items[ahead - 1], times) < now:
         picked.add(ahead)
     # A visit reported as started is frozen however the plan had it.
     reported = {o for o, seen in times.items() if "start" in seen}
@@ -60,10 +68,24 @@ def _begun(route: Route, now: datetime, times: dict[str, dict[str, datetime]]) -
     return [items[i] for i in sorted(picked)]
 
 
-def _hold_crews_together(plan: Plan, begun: dict[str, list[Item]], now: datetime) -> None:
+def _in_time(
+    route: Route, k: int, held: list[Item], times: dict[str, dict[str, datetime]]
+) -> bool:
+    """Whether the member whose route holds `held` and then the visit at `k` still reaches
+    it by its start: the last held item's (reported) end plus the drive the plan had."""
+    visit = route.items[k]
+    assert isinstance(visit, VisitItem)
+    drive = visit.arrival - _item_finish(route.items[k - 1])
+    return _finish(held[-1], times) + drive <= visit.start
+
+
+def _hold_crews_together(
+    plan: Plan, begun: dict[str, list[Item]], now: datetime, times: dict[str, dict[str, datetime]]
+) -> None:
     """A crew visit that one member is driving to (or waiting at) and that has not begun:
-    every other member is held to it too when it is their next stop, or else nobody is (the
-    crew is re-planned as a whole)."""
+    every other member is held to it too when it is their next stop and they reach it by
+    its start (their visit before may run late), or else nobody is (the crew is re-planned
+    as a whole)."""
     for route in plan.routes:
         started = begun[route.shift]
         last = started[-1] if started else None
@@ -78,7 +100,8 @@ def _hold_crews_together(plan: Plan, begun: dict[str, list[Item]], now: datetime
             for k, it in enumerate(other.items):
                 if it.type == "visit" and it.order == last.order:
                     kept = any(h is it for h in held)  # identity: items compare field by field
-                    others.append((held, it, kept, kept or (k == len(held) and k > 0)))
+                    next_stop = k == len(held) and k > 0 and _in_time(other, k, held, times)
+                    others.append((held, it, kept, kept or next_stop))
         if all(ok for *_, ok in others):
             for held, it, kept, _ in others:
                 if not kept:
@@ -95,7 +118,7 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
     shifts = {s.id: s for t in problem.technicians for s in t.shifts}
     positions = {ev.technician: ev for ev in events if isinstance(ev, TechnicianPosition)}
     begun = {route.shift: _begun(route, now, times) for route in plan.routes}
-    _hold_crews_together(plan, begun, now)
+    _hold_crews_together(plan, begun, now, times)
     out: dict[str, Frozen] = {}
     for route in plan.routes:
         started = begun[route.shift]

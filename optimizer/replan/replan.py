@@ -16,6 +16,7 @@ from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.context import Context
 from optimizer.evaluate import evaluate, recompute_route_totals
+from optimizer.evaluate.visits import breaks_owed
 from optimizer.params import SolveParams
 from optimizer.replan.events import apply_events
 from optimizer.replan.freeze import Frozen, fold_frozen, freeze
@@ -81,7 +82,7 @@ def replan(
     result = solve(residual, params, context=context, budget=budget)
     stats = result.stats
     residual_plan = result.plan
-    merged = _merge(updated, frozen, residual_plan, travel)
+    merged = _merge(updated, frozen, residual_plan, travel, now)
     ev = evaluate(
         updated, merged, travel, previous=plan, change_tolerance=tolerance, frozen_before=now
     )
@@ -101,6 +102,7 @@ def _merge(
     frozen: dict[str, Frozen],
     residual: Plan,
     travel: TravelMatrix,
+    now: datetime,
 ) -> Plan:
     """Frozen prefixes followed by the re-planned rest, one route per shift."""
     new_routes = residual.routes
@@ -119,7 +121,7 @@ def _merge(
         if r is not None:
             items += [it for it in r.items[1:]]  # the residual start is where f leaves off
         else:
-            items += _go_home(updated, shift_id, f, travel)
+            items += _go_home(updated, shift_id, f, travel, now)
         route = Route(
             technician=f.route.technician,
             shift=f.route.shift,
@@ -145,15 +147,15 @@ def _merge(
     return plan
 
 
-def _go_home(updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMatrix) -> list[Any]:
-    """The breaks still due after the frozen part, then the way home."""
+def _go_home(
+    updated: Problem, shift_id: str | None, f: Frozen, travel: TravelMatrix, now: datetime
+) -> list[Any]:
+    """The breaks still owed after the frozen part, then the way home."""
     shift = next(s for t in updated.technicians for s in t.shifts if s.id == shift_id)
-    taken = {(it.start, it.end) for it in f.items if it.type == "break"}
+    taken = [(it.start, it.end) for it in f.items if it.type == "break"]
     t = f.free_at
     items: list[Any] = []
-    for b in sorted(shift.breaks, key=lambda b: b.earliest_start):
-        if any(b.earliest_start <= s and e <= b.latest_end for s, e in taken):
-            continue
+    for b in breaks_owed(shift.breaks, taken, f.free_at, now):
         start = max(t, b.earliest_start)
         items.append(BreakItem(type="break", start=start, end=start + b.duration))
         t = start + b.duration

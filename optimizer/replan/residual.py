@@ -13,6 +13,7 @@ from models.problem import Problem
 from models.validation import (
     used_locations,
 )
+from optimizer.evaluate.visits import breaks_owed
 from optimizer.instance import Instance
 from optimizer.replan.freeze import Frozen, _linked_to_started
 from optimizer.schedule import fixed_start, schedule
@@ -103,18 +104,14 @@ def residual_problem(updated: Problem, frozen: dict[str, Frozen], now: datetime)
                     continue
                 if sh.start < now:
                     sh.start = now
-                    sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= now]
+                    sh.breaks = breaks_owed(sh.breaks, [], None, now)
                 shifts.append(sh)
                 continue
             if held.free_at >= sh.end:
                 continue  # no regular time left: no new work, only the way home
-            taken = {(b.start, b.end) for b in held.items if b.type == "break"}
-            sh.breaks = [
-                b
-                for b in sh.breaks
-                if not any(b.earliest_start <= s and e <= b.latest_end for s, e in taken)
-            ]
-            sh.breaks = [b for b in sh.breaks if b.latest_end - b.duration >= held.free_at]
+            # A break the work under way leaves no room for is taken as soon as it is over.
+            taken = [(b.start, b.end) for b in held.items if b.type == "break"]
+            sh.breaks = breaks_owed(sh.breaks, taken, held.free_at, now)
             sh.end_location = sh.final_location
             sh.start = held.free_at
             sh.start_location = held.free_loc
@@ -190,6 +187,13 @@ def previous_solution(inst: Instance, plan: Plan, frozen: Mapping[str, Frozen]) 
         while orders:
             stop = depot if depot is not None and depot[1] <= len(orders) else None
             timed = schedule(inst, s, orders, lower, depot=stop)
+            # Leaving later to wait less (`schedule`) may move a start past the old one
+            # where the old plan waited further on: keep the old starts where they hold.
+            old = [max(lower[o], -lower[o] - 1) for o in orders]  # see `fixed_start`
+            if timed is not None and timed.starts != old:
+                kept = schedule(inst, s, orders, lower, depart=inst.shifts[s].start, depot=stop)
+                if kept is not None and kept.starts == old:
+                    timed = kept
             if timed is not None:
                 tech = inst.shifts[s].tech
                 trial = before.setdefault(tech, stock).copy()

@@ -1,0 +1,713 @@
+"""The cost kernel: one typed segment and one merge that price a route with breaks, SLA
+lateness and hard time windows exactly as the evaluator prices the plan built from it.
+
+A `Seg` summarises consecutive stops the way Vidal et al. (2013) do (least duration, the
+window [early, late] in which its first stop may start, first and last location, travel),
+plus its lateness: served as early as it can be from a start t <= late, every stop i starts
+at max(t + A_i, B_i), so the segment's weighted minutes past the stops' due times are
+
+    lateness(t) = const + sum over knees (tau, w) of w * max(0, t - tau),
+
+a convex piecewise-linear function kept as a constant and its sorted knees. `concat` merges
+two segments exactly, lateness included, in time linear in their knees.
+
+A break is a stop of its own (its window: earliest start to latest end less its length),
+taken at the location of the stop before it: no travel to it, and the leg after it is the
+one from that stop. A route's breaks sit where its `RouteSol.breaks` says (after an order,
+or at the start location, before a depot stop in the same gap, as `optimizer.plan_builder`
+writes them). `RouteKernel` keeps a route's stops timed from the shift start and the segment
+of every suffix that begins at a visit, depot stop or the end; an insertion between two
+stops is then priced in constant time (plus the breaks right after the new stop and the
+suffix's knees up to its arrival), and `RouteKernel.timed` places the stops of the one taken.
+
+Where it applies (`kernel_order`, `RouteKernel.of`): single-technician orders with one window
+or a pinned start, no `after` or links, outside a previous plan; and no idle time priced
+(the departure then changes nothing). Plain routes keep the lighter `optimizer.segments`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optimizer.instance import Instance
+from optimizer.schedule import Timed
+from optimizer.segments import order_segment, route_orders
+from optimizer.solution import RouteSol
+from optimizer.timing import INF
+
+Knees = list[tuple[int, int]]
+"""A lateness function's knees, sorted: (start from which it grows, weight per second)."""
+
+
+@dataclass(slots=True)
+class Seg:
+    """Consecutive stops: least duration, earliest and latest start of the first stop (the
+    earliest one without avoidable waiting), first and last location, travel inside, and
+    lateness as a function of the start (`const` and `knees`, see the module)."""
+
+    duration: int
+    early: int
+    late: int
+    first: int
+    last: int
+    travel: int = 0
+    const: int = 0
+    knees: Knees = field(default_factory=list)
+
+    def lateness(self, t: int) -> int:
+        """The segment's weighted lateness when its first stop is reached at t (<= late)."""
+        cost = self.const
+        for tau, w in self.knees:
+            if tau >= t:
+                break
+            cost += w * (t - tau)
+        return cost
+
+    def end(self, t: int) -> int:
+        """When the segment's last stop ends if its first is reached at t (<= late)."""
+        return (t if t > self.early else self.early) + self.duration
+
+
+def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
+    """Segment a followed by segment b (None when b cannot be reached in its window)."""
+    leg = rows[a.last][b.first]
+    at = a.duration + leg
+    if a.early + at > b.late:
+        return None
+    wait = b.early - at - a.late
+    if wait < 0:
+        wait = 0
+    early = (b.early - at if b.early - at > a.early else a.early) - wait
+    late = b.late - at if b.late - at < a.late else a.late
+    # b is reached at max(t, a.early) + at: its knees move by -at and those below a.early
+    # fold into a constant and one knee at a.early.
+    const = a.const + b.const
+    moved: Knees = []
+    folded = 0
+    for tau, w in b.knees:
+        tau -= at
+        if tau <= a.early:
+            const += w * (a.early - tau)
+            folded += w
+        else:
+            moved.append((tau, w))
+    if folded:
+        moved.insert(0, (a.early, folded))
+    knees = sorted(a.knees + moved) if a.knees else moved
+    return Seg(
+        a.duration + b.duration + leg + wait,
+        early,
+        late,
+        a.first,
+        b.last,
+        a.travel + b.travel + leg,
+        const,
+        knees,
+    )
+
+
+def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> Seg:
+    """The one-stop segment of order o: its one window or pinned start (or `window`, see
+    `RouteKernel.of`), its due time."""
+    order = inst.orders[o]
+    _, _, early, late, _, _, _ = order_segment(inst, o)
+    if window is not None:
+        early, late = window
+    seg = Seg(order.duration, early, late, order.loc, order.loc)
+    due = order.due
+    weight = inst.c_lateness[order.priority - 1] if due is not None else 0
+    if due is not None and weight:
+        # Starting at max(t, early): weight * max(0, max(t, early) - due).
+        seg.const = weight * max(0, early - due)
+        seg.knees = [(max(early, due), weight)]
+    return seg
+
+
+def break_seg(inst: Instance, s: int, k: int, loc: int) -> Seg:
+    """Shift s's break k taken at location loc."""
+    rule = inst.shifts[s].breaks[k]
+    return Seg(rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc)
+
+
+def depot_seg(inst: Instance, d: int) -> Seg:
+    """A stop at depot d."""
+    dep = inst.depots[d]
+    return Seg(dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc)
+
+
+def kernel_order(inst: Instance, o: int, has_dependents: bool) -> bool:
+    """Order o can be priced by the kernel."""
+    order = inst.orders[o]
+    if order.crew != 1 or order.links or order.after or has_dependents or o in inst.prev_known:
+        return False
+    return order.pin_start is not None or len(order.windows) == 1
+
+
+def kernel_member(inst: Instance, o: int) -> bool:
+    """Order o may be in a route the kernel prices (a crew, linked or `after` order, its
+    start bounded by the others', included)."""
+    order = inst.orders[o]
+    if o in inst.prev_known and order.crew == 1:
+        return False  # its change is priced by the route, and depends on its start
+    return order.pin_start is not None or len(order.windows) == 1
+
+
+BREAK, ORDER, DEPOT, END = 0, 1, 2, 3
+"""Kinds of a route's nodes (the start is node 0)."""
+
+Via = tuple[int, bool] | None
+"""A new depot stop: (depot, before the first visit rather than right before the order)."""
+Priced = list[tuple[int, int, Via, int]]
+"""Priced insertions: (cost, gap, new depot stop, where the break goes)."""
+Head = tuple[int, int, int, int]
+"""Leaving a place: (time, lateness so far, location, travel so far)."""
+Stop = tuple[int, "Seg", "tuple[int, list[int | None], list[int], list[int]] | None"]
+"""A new depot stop to price: the depot, its segment, the route with it first."""
+Job = tuple["Seg", int, Priced, float]
+"""An insertion being priced: the order's segment, the route's fixed cost with it, the
+insertions priced so far, and the cost from which they may be left out."""
+
+LATER = 10
+"""A loose break taken after node k past the new order is priced as LATER + k."""
+
+
+@dataclass
+class RouteKernel:
+    """A route's nodes (start, visits, depot stop and breaks in their places, end) timed
+    from the shift start, and the suffix segments from each visit, depot stop or the end."""
+
+    shift: int
+    kinds: list[int]  # by node; node 0 is the start
+    index: list[int]  # by node: order, depot or break rule
+    locs: list[int]  # by node: where it is (a break: where the stop before it is)
+    departs: list[int]  # by node: when it is left (the start: the shift start)
+    late_before: list[int]  # by node: lateness of the visits up to it
+    travel_to: list[int]  # by node: travel up to it
+    suffix: list[Seg | None]  # by node: from it to the end (None for breaks)
+    travel: int
+    fixed: int  # use and preferences
+    orders: list[int]
+    bounds: dict[int, tuple[int, int]]
+    loose: bool  # the shift's one break left out, to be taken next to the new order
+    # When loose, by node: the earliest departure with the break taken by then (and the
+    # lateness so far, and the node it follows), None when it cannot be.
+    taken: list[tuple[int, int, int] | None] = field(default_factory=list)
+    other: RouteKernel | None = None  # the loose kernel of the same route, once asked for
+    nodes: list[Seg] = field(default_factory=list)  # by node but the end: its own segment
+    _firsts: dict[int, tuple[int, list[int | None], list[int], list[int]] | None] = field(
+        default_factory=dict
+    )
+
+    @classmethod
+    def of(
+        cls,
+        inst: Instance,
+        s: int,
+        route: RouteSol | None,
+        bounds: dict[int, tuple[int, int]] | None = None,
+        loose: bool = False,
+    ) -> RouteKernel | None:
+        """The kernel of shift s's route (None when it cannot be timed as it stands);
+        `bounds` narrows some orders' windows (a crew's start fixed, `after` relations).
+        `loose` (a shift with one break): the route without its break, which `price` then
+        takes right before or right after the new order."""
+        bounds = bounds or {}
+        sh = inst.shifts[s]
+        rows = inst.rows
+        orders = list(route.orders) if route is not None else []
+        depot = route.depot if route is not None else None
+        taken = route.breaks if route is not None and orders else []
+        if len(taken) != len(sh.breaks):
+            taken = [(-1, 0)] * len(sh.breaks)  # an empty route: breaks at the start
+        after: dict[int, list[int]] = {}
+        for k, (pos, _) in enumerate(taken):
+            if not loose:
+                after.setdefault(pos, []).append(k)
+        kinds, index, locs = [-1], [-1], [sh.start_loc]
+
+        def take_breaks(pos: int) -> None:
+            for k in after.get(pos, ()):
+                kinds.append(BREAK)
+                index.append(k)
+                locs.append(locs[-1])
+
+        take_breaks(-1)
+        for p, o in enumerate(orders):
+            if depot is not None and depot[1] == p:
+                kinds.append(DEPOT)
+                index.append(depot[0])
+                locs.append(inst.depots[depot[0]].loc)
+            kinds.append(ORDER)
+            index.append(o)
+            locs.append(inst.orders[o].loc)
+            take_breaks(p)
+        if depot is not None and depot[1] >= len(orders):
+            kinds.append(DEPOT)
+            index.append(depot[0])
+            locs.append(inst.depots[depot[0]].loc)
+        kinds.append(END)
+        index.append(-1)
+        locs.append(sh.end_loc)
+        n = len(kinds)
+        # Forward, from the shift start.
+        departs, late_before, travel_to = [sh.start], [0], [0]
+        t, late, travel = sh.start, 0, 0
+        last = sh.end + sh.max_overtime
+        segs = [Seg(0, sh.start, last, sh.start_loc, sh.start_loc)]
+        for j in range(1, n - 1):
+            seg = _node_seg(inst, s, kinds[j], index[j], locs[j], bounds)
+            segs.append(seg)
+            leg = rows[locs[j - 1]][locs[j]]
+            arrival = t + leg
+            if arrival > seg.late:
+                return None
+            late += seg.lateness(arrival)
+            t = seg.end(arrival)
+            travel += leg
+            departs.append(t)
+            late_before.append(late)
+            travel_to.append(travel)
+        leg = rows[locs[-2]][locs[-1]]
+        if t + leg > last:
+            return None
+        departs.append(t + leg)
+        late_before.append(late)
+        travel_to.append(travel + leg)
+        # Backward: suffixes from every node but a break.
+        suffix: list[Seg | None] = [None] * n
+        seg = Seg(0, 0, last, sh.end_loc, sh.end_loc)
+        suffix[-1] = seg
+        for j in range(n - 2, 0, -1):
+            merged = concat(rows, segs[j], seg)
+            if merged is None:
+                return None
+            seg = merged
+            if kinds[j] != BREAK:
+                suffix[j] = seg
+        unpreferred, _ = route_orders(inst, s, orders)
+        kern = cls(
+            s,
+            kinds,
+            index,
+            locs,
+            departs,
+            late_before,
+            travel_to,
+            suffix,
+            travel + leg,
+            inst.c_used + inst.c_preference * unpreferred,
+            orders,
+            bounds,
+            loose,
+        )
+        kern.nodes = segs
+        if loose and sh.breaks:
+            kern.taken = kern._taken_early(inst)
+        return kern
+
+    def _taken_early(self, inst: Instance) -> list[tuple[int, int, int] | None]:
+        """By node: the earliest departure from it with the loose break taken after it or
+        after a node before it (never right after a depot stop), its lateness so far and
+        the node the break follows (see `taken`)."""
+        rows = inst.rows
+        rule = inst.shifts[self.shift].breaks[0]
+        out: list[tuple[int, int, int] | None] = []
+        for g in range(len(self.kinds) - 1):
+            best = None
+            prev = out[-1] if out else None
+            if prev is not None:
+                node = self.nodes[g]
+                arrival = prev[0] + rows[self.locs[g - 1]][self.locs[g]]
+                if arrival <= node.late:
+                    best = (node.end(arrival), prev[1] + node.lateness(arrival), prev[2])
+            if self.kinds[g] != DEPOT:
+                t = self.departs[g]
+                end = (t if t > rule.earliest else rule.earliest) + rule.duration
+                if end <= rule.latest_end and (best is None or end < best[0]):
+                    best = (end, self.late_before[g], g)
+            out.append(best)
+        return out
+
+    def cost(self, inst: Instance) -> int:
+        """The route's cost in objective units, as `optimizer.schedule.route_cost` counts it
+        (0 for an empty route)."""
+        if not self.orders:
+            return 0
+        over = self.departs[-1] - inst.shifts[self.shift].end
+        return (
+            inst.c_travel * self.travel
+            + self.fixed
+            + self.late_before[-1]
+            + (inst.c_overtime * over if over > 0 else 0)
+        )
+
+    def price(
+        self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None, limit: float = INF
+    ) -> Priced:
+        """(cost, g, new depot stop, break) of the route with order o after node g, for
+        every gap g and stop where it fits (x: o's segment): with no new stop, then for
+        each of `depots` (a route without a stop) one right before o, and one before the
+        first visit, as (depot, first); the break where it is (0), or in a loose kernel
+        right before (1) or after (2) o, where it lets the route leave node g earliest (3,
+        see `taken`), or after the stop past o where it costs least (`LATER` + that
+        node). The cost holds o's preference; the change is the caller's. Without a new
+        stop, a loose kernel leaves out what surely costs `limit` or more."""
+        job = self.job(inst, o, x, limit)
+        stops = self.stops(inst, depots or [])
+        for g in self.gaps(inst, x):
+            self.price_gap(inst, job, g, True, stops)
+        return job[2]
+
+    def job(self, inst: Instance, o: int, x: Seg, limit: float = INF) -> Job:
+        """Pricing order o (segment x) into the route: see `price`."""
+        fixed = self.fixed
+        prefer = inst.orders[o].preferred
+        if prefer and inst.shifts[self.shift].tech not in prefer:
+            fixed += inst.c_preference
+        return (x, fixed, [], limit)
+
+    def stops(self, inst: Instance, depots: list[int]) -> list[Stop]:
+        """A new stop at each of `depots`: the depot, its segment, the route with it first
+        (see `_first_stop`)."""
+        return [(d, depot_seg(inst, d), self._first_stop(inst, d)) for d in depots]
+
+    def gaps(self, inst: Instance, x: Seg) -> range:
+        """The gaps after which a stop x may be reached in its window (the route's nodes
+        are left no earlier with it, so later gaps reach x later still)."""
+        rows, departs, locs, first, late = inst.rows, self.departs, self.locs, x.first, x.late
+        n = len(self.kinds) - 1
+        for g in range(n):
+            if departs[g] + rows[locs[g]][first] > late:
+                return range(g)
+        return range(n)
+
+    def lower(self, inst: Instance, job: Job) -> list[tuple[int, int]]:
+        """(bound, g) for the gaps g of `gaps` where the job's order may go with no new
+        depot stop: a lower bound of what the route costs with it after node g, wherever
+        the break goes (the route timed without the breaks between o and the next stop:
+        they, and a loose break anywhere, only delay the stops after it)."""
+        x, fixed = job[0], job[1]
+        rows, departs, locs, kinds = inst.rows, self.departs, self.locs, self.kinds
+        late_before, suffix, first, last = self.late_before, self.suffix, x.first, x.last
+        early, duration = x.early, x.duration
+        c_travel, c_over, end = inst.c_travel, inst.c_overtime, inst.shifts[self.shift].end
+        base = c_travel * self.travel + fixed
+        out = []
+        for g in self.gaps(inst, x):
+            loc = locs[g]
+            r = g + 1
+            while kinds[r] == BREAK:
+                r += 1
+            seg = suffix[r]
+            assert seg is not None
+            nxt = seg.first
+            to_x, from_x = rows[loc][first], rows[last][nxt]
+            arrival = departs[g] + to_x
+            u = (arrival if arrival > early else early) + duration + from_x
+            if u > seg.late:
+                continue
+            cost = (
+                base
+                + c_travel * (to_x + from_x - rows[loc][nxt])
+                + late_before[g]
+                + x.lateness(arrival)
+                + seg.lateness(u)
+            )
+            ret = seg.end(u)
+            if ret > end:
+                cost += c_over * (ret - end)
+            out.append((cost, g))
+        return out
+
+    def price_gap(self, inst: Instance, job: Job, g: int, plain: bool, stops: list[Stop]) -> None:
+        """Append to the job's list the insertions after node g (see `price`): with no new
+        depot stop when `plain`, then with each of `stops`."""
+        x, fixed, _, limit = job
+        rows = inst.rows
+        t, loc = self.departs[g], self.locs[g]
+        late_before, travel_to = self.late_before[g], self.travel_to[g]
+        early = self.taken[g] if self.loose else None
+        # Where the break goes: where it is (0), or when loose right before o (1; never
+        # right after a depot stop) or right after it (2).
+        moves = (1, 2, LATER) if self.loose else (0,)
+        if plain:
+            # A loose kernel has no break among its nodes: node g + 1 is the next stop. The
+            # break only delays, so the detour and the lateness so far bound every option.
+            nxt = self.locs[g + 1]
+            detour = rows[loc][x.first] + rows[x.last][nxt] - rows[loc][nxt]
+            if (
+                not self.loose
+                or inst.c_travel * (self.travel + detour) + fixed + late_before < limit
+            ):
+                for brk in moves:
+                    if brk != 1 or self.kinds[g] != DEPOT:
+                        self._tail(inst, job, g, (t, late_before, loc, travel_to), None, brk)
+                if early is not None and early[2] != g:
+                    self._tail(inst, job, g, (early[0], early[1], loc, travel_to), None, 3)
+        for d, seg, first in stops:
+            leg = rows[loc][seg.first]
+            if t + leg <= seg.late:
+                for brk in moves:
+                    if brk != 1:
+                        head = (seg.end(t + leg), late_before, seg.last, travel_to + leg)
+                        self._tail(inst, job, g, head, (d, False), brk)
+            if early is not None and early[2] != g and early[0] + leg <= seg.late:
+                head = (seg.end(early[0] + leg), early[1], seg.last, travel_to + leg)
+                self._tail(inst, job, g, head, (d, False), 3)
+            if first is not None and g > first[0]:
+                ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
+                if ft is not None:
+                    for brk in moves:
+                        self._tail(inst, job, g, (ft, flate, loc, ftravel), (d, True), brk)
+
+    def _first_stop(
+        self, inst: Instance, d: int
+    ) -> tuple[int, list[int | None], list[int], list[int]] | None:
+        """The route with a stop at depot d before its first visit (after the breaks at
+        the start): the node it follows and, by node from there on, departure, lateness and
+        travel (departure None where the route cannot be timed so); None when the route has
+        no visit."""
+        found = self._firsts.get(d)
+        if found is None and self.orders:
+            rows = inst.rows
+            k = self.kinds.index(ORDER) - 1
+            seg = depot_seg(inst, d)
+            leg = rows[self.locs[k]][seg.first]
+            n = len(self.kinds)
+            departs: list[int | None] = [None] * n
+            lates, travels = [0] * n, [0] * n
+            t: int | None = None
+            if self.departs[k] + leg <= seg.late:
+                t, loc = seg.end(self.departs[k] + leg), seg.last
+                late, travel = self.late_before[k], self.travel_to[k] + leg
+            for j in range(k + 1, n - 1):
+                if t is None:
+                    break
+                node = _node_seg(
+                    inst, self.shift, self.kinds[j], self.index[j], self.locs[j], self.bounds
+                )
+                leg = rows[loc][self.locs[j]] if self.kinds[j] != BREAK else 0
+                if t + leg > node.late:
+                    break
+                late += node.lateness(t + leg)
+                t = node.end(t + leg)
+                travel += leg
+                loc = self.locs[j] if self.kinds[j] != BREAK else loc
+                departs[j], lates[j], travels[j] = t, late, travel
+            found = self._firsts[d] = (k, departs, lates, travels)
+        return found
+
+    def _tail(self, inst: Instance, job: Job, g: int, head: Head, via: Via, brk: int) -> None:
+        """From `head` after node g: o (with the loose break before or after it, `brk`), the
+        breaks after node g, then the rest of the route; appends (cost, g, via, brk) to the
+        job's list when it fits."""
+        x, fixed, out, _ = job
+        t, late, loc, travel = head
+        rows = inst.rows
+        sh = inst.shifts[self.shift]
+        if brk == 1:
+            rule = sh.breaks[0]
+            t = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if t > rule.latest_end:
+                return
+        arrival = t + rows[loc][x.first]
+        if arrival > x.late:
+            return
+        travel += rows[loc][x.first]
+        late += x.lateness(arrival)
+        t = x.end(arrival)
+        if brk == LATER:
+            self._later(inst, job, g, (t, late, x.last, travel), via)
+            return
+        if brk == 2:
+            rule = sh.breaks[0]
+            t = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if t > rule.latest_end:
+                return
+        r = g + 1
+        kinds = self.kinds
+        while kinds[r] == BREAK:
+            rule = sh.breaks[self.index[r]]
+            t = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if t > rule.latest_end:
+                return
+            r += 1
+        seg = self.suffix[r]
+        assert seg is not None
+        leg = rows[x.last][seg.first]
+        u = t + leg
+        if u > seg.late:
+            return
+        ret = seg.end(u)
+        late += seg.lateness(u)
+        travel += leg + self.travel - self.travel_to[r]
+        cost = inst.c_travel * travel + fixed + late
+        if ret > sh.end:
+            cost += inst.c_overtime * (ret - sh.end)
+        out.append((cost, g, via, brk))
+
+    def _later(self, inst: Instance, job: Job, g: int, head: Head, via: Via) -> None:
+        """The loose break after a stop past the new one (`head`: leaving it, after node g):
+        appends the cheapest to the job's list, as (cost, g, via, LATER + the node it
+        follows)."""
+        _, fixed, out, limit = job
+        t, late, loc, travel = head
+        rows = inst.rows
+        # Every option travels as much: the route's legs, the detour through o.
+        c_travel = inst.c_travel * (
+            travel + rows[loc][self.locs[g + 1]] + self.travel - self.travel_to[g + 1]
+        )
+        sh = inst.shifts[self.shift]
+        rule = sh.breaks[0]
+        kinds, locs, nodes, suffix = self.kinds, self.locs, self.nodes, self.suffix
+        best = None
+        for r in range(g + 1, len(kinds) - 1):
+            node = nodes[r]
+            leg = rows[loc][locs[r]]
+            arrival = t + leg
+            if arrival > node.late:
+                break
+            late += node.lateness(arrival)
+            if c_travel + fixed + late >= limit:
+                break  # lateness only grows
+            t = node.end(arrival)
+            travel += leg
+            loc = locs[r]
+            if kinds[r] == DEPOT:
+                continue
+            end = (t if t > rule.earliest else rule.earliest) + rule.duration
+            if end > rule.latest_end:
+                break  # later stops end later still
+            seg = suffix[r + 1]
+            assert seg is not None
+            leg = rows[loc][seg.first]
+            u = end + leg
+            if u > seg.late:
+                continue
+            ret = seg.end(u)
+            cost = (
+                inst.c_travel * (travel + leg + self.travel - self.travel_to[r + 1])
+                + fixed
+                + late
+                + seg.lateness(u)
+            )
+            if ret > sh.end:
+                cost += inst.c_overtime * (ret - sh.end)
+            if best is None or cost < best[0]:
+                best = (cost, r)
+        if best is not None:
+            out.append((best[0], g, via, LATER + best[1]))
+
+    def place(
+        self, o: int, g: int, via: tuple[int, bool] | None = None, brk: int = 0
+    ) -> tuple[list[int], tuple[int, int] | None, list[int]]:
+        """The route with order o after node g (a new depot stop `via` and the break `brk`,
+        see `price`): its orders, its depot stop (depot, orders before it) and each break's
+        position (the order it follows, -1: the start)."""
+        seq: list[int] = [o] if g == 0 else []
+        depot = None
+        pos = [-1] * (1 if self.loose else sum(1 for k in self.kinds if k == BREAK))
+        for j in range(1, len(self.kinds) - 1):
+            kind = self.kinds[j]
+            if kind == ORDER:
+                seq.append(self.index[j])
+            elif kind == DEPOT:
+                depot = (self.index[j], len(seq))
+            else:
+                pos[self.index[j]] = len(seq) - 1
+            if j == g:
+                seq.append(o)
+        at = seq.index(o)
+        if via is not None:
+            depot = (via[0], 0 if via[1] else at)
+        if brk >= LATER:
+            # After node brk - LATER, which comes after o.
+            pos[0] = sum(1 for k in self.kinds[1 : brk - LATER + 1] if k == ORDER)
+        elif brk == 3:
+            h = self.taken[g][2]  # type: ignore[index]
+            pos[0] = sum(1 for k in self.kinds[1 : h + 1] if k == ORDER) - 1
+        elif brk:
+            pos[0] = at - 1 if brk == 1 else at
+        return seq, depot, pos
+
+
+def _node_seg(
+    inst: Instance, s: int, kind: int, idx: int, loc: int, bounds: dict[int, tuple[int, int]]
+) -> Seg:
+    if kind == ORDER:
+        return order_seg(inst, idx, bounds.get(idx))
+    if kind == DEPOT:
+        return depot_seg(inst, idx)
+    return break_seg(inst, s, idx, loc)
+
+
+def time_route(
+    inst: Instance,
+    s: int,
+    seq: list[int],
+    depot: tuple[int, int] | None,
+    breaks_at: list[int],
+    bounds: dict[int, tuple[int, int]] | None = None,
+) -> Timed | None:
+    """Time shift s's route: visits `seq`, the depot stop (depot, orders before it) and
+    break k after the order at position breaks_at[k] (-1: at the start location, before a
+    depot stop in the same gap), every stop as early as it can be from the shift start
+    (`bounds`: narrower windows of some orders, see `RouteKernel.of`); None when a stop
+    misses its window or the route ends past its overtime."""
+    sh = inst.shifts[s]
+    rows = inst.rows
+    rules = sh.breaks
+    t, loc, travel = sh.start, sh.start_loc, 0
+    taken: list[tuple[int, int]] = [(0, 0)] * len(rules)
+    starts: list[int] = []
+    depot_stop = None
+
+    def take_breaks(pos: int) -> bool:
+        nonlocal t
+        for k, p in enumerate(breaks_at):
+            if p == pos:
+                rule = rules[k]
+                bs = t if t > rule.earliest else rule.earliest
+                if bs + rule.duration > rule.latest_end:
+                    return False
+                taken[k] = (pos, bs)
+                t = bs + rule.duration
+        return True
+
+    if not take_breaks(-1):
+        return None
+    for p in range(len(seq) + 1):
+        if depot is not None and depot[1] == p:
+            dep = inst.depots[depot[0]]
+            leg = rows[loc][dep.loc]
+            ds = t + leg if t + leg > dep.open_start else dep.open_start
+            if ds + dep.duration > dep.open_end:
+                return None
+            depot_stop = (depot[0], p, ds)
+            travel += leg
+            t, loc = ds + dep.duration, dep.loc
+        if p == len(seq):
+            break
+        order = inst.orders[seq[p]]
+        leg = rows[loc][order.loc]
+        arrival = t + leg
+        if bounds and seq[p] in bounds:
+            ws, we = bounds[seq[p]]
+        elif order.pin_start is not None:
+            ws = we = order.pin_start
+        else:
+            ws, we = order.windows[0]
+        if arrival > we:
+            return None
+        st = arrival if arrival > ws else ws
+        travel += leg
+        starts.append(st)
+        t, loc = st + order.duration, order.loc
+        if not take_breaks(p):
+            return None
+    leg = rows[loc][sh.end_loc]
+    ret = t + leg
+    if ret > sh.end + sh.max_overtime:
+        return None
+    route = RouteSol(s, list(seq), sh.start, ret, taken, depot_stop)
+    return Timed(route, starts, travel + leg)

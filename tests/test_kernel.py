@@ -1,0 +1,298 @@
+"""The cost kernel (optimizer/kernel.py): its merge against stop-by-stop timing, its prices
+against the timed route and the evaluator, on hand-checked and generated routes."""
+
+from __future__ import annotations
+
+import random
+
+from factory import at, order, problem, tech
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.generator import BadDay, generate_day
+from benchmarks.moves import evaluated_objective, own_cost
+from models import load_problem
+from optimizer.construct import construct
+from optimizer.cp.build import eligible_shifts
+from optimizer.cp.objective import solution_cost
+from optimizer.inserter import Inserter
+from optimizer.instance import compile_problem
+from optimizer.kernel import BREAK, DEPOT, RouteKernel, Seg, concat, order_seg, time_route
+from optimizer.params import MoveParams
+from optimizer.schedule import route_cost
+from optimizer.segments import fold
+from optimizer.solution import RouteSol
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+Stop = tuple[int, int, int, int, int, int]
+"""A stop for the merge property: (location, duration, window start, window end, due,
+weight per second late)."""
+
+stops = st.lists(
+    st.tuples(
+        st.integers(0, 3),
+        st.integers(0, 30),
+        st.integers(0, 100),
+        st.integers(0, 150),
+        st.integers(0, 200),
+        st.sampled_from([0, 0, 1, 3]),
+    ).map(lambda s: (s[0], s[1], min(s[2], s[3]), max(s[2], s[3]), s[4], s[5])),
+    min_size=1,
+    max_size=7,
+)
+ROWS = [[0, 7, 12, 5], [7, 0, 9, 11], [12, 9, 0, 4], [5, 11, 4, 0]]
+
+
+def _seg(stop: Stop) -> Seg:
+    loc, duration, early, late, due, w = stop
+    seg = Seg(duration, early, late, loc, loc)
+    if w:
+        seg.const, seg.knees = w * max(0, early - due), [(max(early, due), w)]
+    return seg
+
+
+def _simulate(path: list[Stop], t: int) -> tuple[int, int] | None:
+    """Stop by stop from reaching the first at t: (end of the last, weighted lateness), or
+    None when a stop is reached after its window."""
+    late, loc = 0, path[0][0]
+    for where, duration, early, latest, due, w in path:
+        t += ROWS[loc][where]
+        if t > latest:
+            return None
+        t = max(t, early)
+        late += w * max(0, t - due)
+        t += duration
+        loc = where
+    return t, late
+
+
+@SETTINGS
+@given(stops, stops, st.integers(-50, 200))
+def test_concat_is_timing_stop_by_stop(a: list[Stop], b: list[Stop], t: int) -> None:
+    """Merging any two segments (each itself merged stop by stop, in either grouping) gives
+    the end and lateness of timing every stop in turn, for any start, and refuses exactly
+    when a stop would miss its window."""
+    path = a + b
+    left: Seg | None = _seg(a[0])
+    for stop in a[1:]:
+        left = concat(ROWS, left, _seg(stop)) if left is not None else None
+    right: Seg | None = _seg(b[-1])
+    for stop in reversed(b[:-1]):
+        right = concat(ROWS, _seg(stop), right) if right is not None else None
+    whole = concat(ROWS, left, right) if left is not None and right is not None else None
+    timed = _simulate(path, t - ROWS[path[0][0]][path[0][0]])
+    if whole is None or t > whole.late:
+        assert timed is None
+        return
+    assert timed == (whole.end(t), whole.lateness(t))
+
+
+@SETTINGS
+@given(stops)
+def test_plain_segments_are_the_kernels_without_dues(path: list[Stop]) -> None:
+    """Without due times, the kernel's merge along a route is the plain segments' fold
+    (`optimizer.segments`, Vidal's time warp): same duration, start window and travel
+    where it is on time, refused exactly where the fold is late somewhere."""
+    plain = [(d, 0, e, la, loc, loc, 0) for loc, d, e, la, _, _ in path]
+    folded = fold(ROWS, plain[0], plain[1:])[-1]
+    merged: Seg | None = _seg((*path[0][:4], 0, 0))
+    for stop in path[1:]:
+        if merged is not None:
+            merged = concat(ROWS, merged, _seg((*stop[:4], 0, 0)))
+    if folded[1]:
+        assert merged is None
+        return
+    assert merged is not None and not merged.knees
+    assert (merged.duration, merged.early, merged.late, merged.travel) == (
+        folded[0],
+        folded[2],
+        folded[3],
+        folded[6],
+    )
+
+
+def _lunch(due: str | None) -> tuple:
+    """A at 10 east (30 min, 08:00-12:00), a lunch 12:00-13:00 for 30 min, and B at 20 east
+    (30 min, window 08:00-17:00) due at `due` (priority 1): the route [A] and B."""
+    brk = [{"earliest_start": at("12:00"), "latest_end": at("13:00"), "duration": "PT30M"}]
+    b = {"due": at(due), "priority": 1} if due else {}
+    p = problem(
+        [tech("T", breaks=brk)],
+        [
+            order("A", 10, 0, 30, time_windows=[{"start": at("11:30"), "end": at("11:30")}]),
+            order("B", 20, 0, 30, time_windows=[{"start": at("08:00"), "end": at("17:00")}], **b),
+        ],
+        weights={"lateness": {"1": 10}},
+    )
+    inst = compile_problem(p)
+    route = time_route(inst, 0, [0], None, [0])  # lunch after A: 12:00-12:30
+    assert route is not None
+    kern = RouteKernel.of(inst, 0, route.route)
+    assert kern is not None
+    return inst, kern
+
+
+def test_insertion_after_lunch_prices_lateness() -> None:
+    """B after A and lunch starts 12:40 (A ends 12:00, lunch to 12:30, 10 min to B): due at
+    12:20, 20 min late at 10 a minute = 200 on top of 40 min travel (10 + 10 + 20); before
+    lunch it starts 12:10 (10 late), lunch at B 12:40-13:10 ends past 13:00: not offered."""
+    inst, kern = _lunch("12:20")
+    assert kern.kinds[2] == BREAK
+    priced = {g: cost for cost, g, _, _ in kern.price(inst, 1, order_seg(inst, 1))}
+    scale = 60 * inst.c_travel
+    late = inst.c_lateness[0] * 20 * 60
+    assert priced[2] == scale * 40 + late + inst.c_used
+    assert 1 not in priced
+    seq, depot, breaks_at = kern.place(1, 2)
+    timed = time_route(inst, 0, seq, depot, breaks_at)
+    assert timed is not None and route_cost(inst, timed) == priced[2]
+    assert timed.route.breaks == [(0, inst.orders[0].windows[0][0] + 30 * 60)]
+
+
+def test_empty_route_takes_its_break_before_or_after() -> None:
+    """An empty route's lunch may come before B (at the start location) or after it; both
+    are priced, B first being cheaper only by nothing (no lateness without a due time)."""
+    inst, _ = _lunch(None)
+    kern = RouteKernel.of(inst, 0, RouteSol(0))
+    assert kern is not None and kern.kinds == [-1, BREAK, 3]
+    priced = sorted(kern.price(inst, 1, order_seg(inst, 1)))
+    assert [g for _, g, _, _ in priced] == [0, 1]
+    for cost, g, _, _ in priced:
+        timed = time_route(inst, 0, *kern.place(1, g))
+        assert timed is not None and route_cost(inst, timed) == cost
+
+
+def _bad_day(seed: int, orders: int = 40, techs: int = 6):
+    """A generated bad day compiled, with its first plan in an inserter."""
+    problem_ = load_problem(generate_day(orders, techs, seed=seed, bad_day=BadDay.realistic()))
+    inst = compile_problem(problem_)
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    sol.cost = solution_cost(inst, sol)
+    return problem_, inst, Inserter(inst, sol, eligible)
+
+
+def test_prices_are_timed_route_costs() -> None:
+    """On bad days, every route the kernel prices costs what the inserter holds, and every
+    gap's price (no new depot stop, one before the order or before the first visit; the
+    break where it is, right before or after the order, earlier where the route leaves the
+    gap earliest, or after a later stop) is the cost of the route timed
+    so, and a gap left out cannot be timed."""
+    checked = 0
+    for seed in range(4):
+        _, inst, ins = _bad_day(seed, orders=80, techs=12)
+        for s, route in ins.sol.routes.items():
+            bounds = ins.kernel_bounds(route)
+            kern = ins.segments.kernel_of(inst, s, route, bounds)
+            if kern is None:
+                continue
+            assert kern.cost(inst) == ins.cost.get(s, 0)
+            loose = ins.segments.kernel_of(inst, s, route, bounds, loose=True)
+            assert loose is not None and len(inst.shifts[s].breaks) == 1
+            depots = [] if route.depot is not None else list(range(len(inst.depots)))
+            for o in range(len(inst.orders)):
+                if not ins.segments.kernel[o] or o in route.orders:
+                    continue
+                for k, moves in ((kern, [0]), (loose, [1, 2, 3])):
+                    priced = {
+                        (g, via, brk): cost
+                        for cost, g, via, brk in k.price(inst, o, order_seg(inst, o), depots)
+                    }
+                    for (g, via, brk), cost in priced.items():
+                        timed = time_route(inst, s, *k.place(o, g, via, brk), k.bounds)
+                        assert timed is not None and route_cost(inst, timed) == cost
+                        checked += 1
+                    for g in range(len(k.kinds) - 1):
+                        for via in [None] + [(d, False) for d in depots]:
+                            for brk in moves:
+                                if (
+                                    (g, via, brk) in priced
+                                    or brk == 3
+                                    or (brk == 1 and (via is not None or k.kinds[g] == DEPOT))
+                                ):
+                                    continue
+                                placed = k.place(o, g, via, brk)
+                                assert time_route(inst, s, *placed, k.bounds) is None
+    assert checked > 50
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(st.integers(0, 10_000))
+def test_kernel_insertions_cost_what_the_evaluator_says(seed: int) -> None:
+    """Orders taken out of a bad day's plan and inserted again at the kernel's cheapest
+    place: the search's own cost of the result is the evaluator's objective of its plan."""
+    problem_, inst, ins = _bad_day(seed)
+    rng = random.Random(seed)
+    movable = [o for o in sorted(ins.sol.provider) if ins.segments.kernel[o]]
+    for o in rng.sample(movable, min(8, len(movable))):
+        if ins.remove(o):
+            found = ins.best(o)
+            if found is not None:
+                ins.apply(found)
+    sol = ins.sol
+    for s, route in sol.routes.items():
+        assert ins.cost.get(s, 0) == (route_cost(inst, ins._timed_as_is(s, route)))
+    sol.cost = solution_cost(inst, sol)
+    assert abs(own_cost(inst, sol) - evaluated_objective(inst, problem_, sol)) < 1e-6
+
+
+def test_the_kernel_can_be_switched_off() -> None:
+    """With `moves.kernel` off no order is priced by the kernel; on, a bad day's are."""
+    _, inst, ins = _bad_day(0)
+    assert any(ins.segments.kernel)
+    off = Inserter(inst, ins.sol, eligible_shifts(inst), moves=MoveParams(kernel=False))
+    assert not any(off.segments.kernel)
+
+
+def test_bounds_hold_every_price_of_their_gap() -> None:
+    """On bad days, `RouteKernel.lower` bounds every price of a gap without a new depot
+    stop (the break anywhere, in the loose kernel), and leaves out only gaps priced at
+    nothing."""
+    checked = 0
+    for seed in range(3):
+        _, inst, ins = _bad_day(seed, orders=80, techs=12)
+        for s, route in ins.sol.routes.items():
+            bounds = ins.kernel_bounds(route)
+            for loose in (False, True):
+                kern = ins.segments.kernel_of(inst, s, route, bounds, loose=loose)
+                if kern is None:
+                    continue
+                for o in range(len(inst.orders)):
+                    if not ins.segments.kernel[o] or o in route.orders:
+                        continue
+                    x = order_seg(inst, o)
+                    lower = {g: bound for bound, g in kern.lower(inst, kern.job(inst, o, x))}
+                    for cost, g, _, _ in kern.price(inst, o, x):
+                        assert lower[g] <= cost
+                        checked += 1
+    assert checked > 50
+
+
+def test_one_break_routes_need_no_timed_search() -> None:
+    """Where the kernel finds no place for an order in routes of one break (moved anywhere
+    by the loose kernel), re-timing those routes in full finds none either; where it
+    finds one, re-timing finds none cheaper."""
+    empty = 0
+    for seed in range(3):
+        _, inst, ins = _bad_day(seed, orders=80, techs=8)
+        served = [o for o in sorted(ins.sol.provider) if ins.segments.kernel[o]]
+        unserved = [o for o in range(len(inst.orders)) if o not in ins.sol.provider]
+        for o in served[::4]:
+            ins.remove(o)
+            unserved.append(o)
+        for o in unserved:
+            if not ins.segments.kernel[o]:
+                continue
+            routes = [ins.kernel_route(o, s) for s in ins.eligible[o]]
+            kerns = [k for k in routes if k is not None and k.other is not None]
+            found = ins._best_kernel(o, kerns, None)
+            timed = ins._best_timed(o, [k.shift for k in kerns])
+            if found is None:
+                empty += 1
+                assert timed is None
+            elif timed is not None:
+                assert found.delta <= timed.delta
+    assert empty > 0
