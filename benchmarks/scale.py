@@ -3,12 +3,14 @@ time limit against a long run of the same day.
 
     python -m benchmarks.scale --orders 1000 --technicians 100 --limits 10,60 --long 600
     python -m benchmarks.scale --orders 5000 --technicians 500 --regions 5 --limits 300
+    python -m benchmarks.scale --orders 1000 --technicians 100 --limits 10 --long 300 --bad-day
 
 Each limit is a separate solve from scratch of the same generated day (`--seed`), with
 `--workers` CP-SAT workers and ruin-and-recreate chains. Reported per run: wall time (the
 whole `solve`, compiling included), whether the evaluator finds the plan feasible, orders
 served, objective, and its gap to the long run (`--long`, 0 = none). Records go to `--out`
-as JSON when given.
+as JSON when given. `--bad-day` (or any of its flags, `benchmarks.generator`) makes the day a
+bad one: dawn outages for crews, linked tests, `after` chains, pinned visits, late shifts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.bad_day import add_bad_day_arguments, bad_day_from_arguments
 from benchmarks.generator import generate_day
 from models import load_problem
 from optimizer.evaluate import evaluate
@@ -61,9 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--long", type=float, default=0.0, help="seconds of the reference run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="write the records here (JSON)")
+    add_bad_day_arguments(parser)
     args = parser.parse_args(argv)
     console = Console()
-    day = generate_day(args.orders, args.technicians, seed=args.seed, regions=args.regions)
+    day = generate_day(
+        args.orders,
+        args.technicians,
+        seed=args.seed,
+        regions=args.regions,
+        bad_day=bad_day_from_arguments(args),
+    )
     problem = load_problem(day)
     limits = [float(x) for x in args.limits.split(",") if x.strip()]
     runs = [(limit, False) for limit in limits] + ([(args.long, True)] if args.long > 0 else [])

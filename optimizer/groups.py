@@ -24,6 +24,7 @@ from optimizer.placement import (
     cheapest,
     pushed_bounds,
 )
+from optimizer.reach import Interval, covered, inside, intersect, loose, reach
 from optimizer.retime import Ties, delayed, peak, peak_rise
 from optimizer.schedule import Timed, route_without, schedule
 from optimizer.solution import RouteSol
@@ -164,6 +165,45 @@ def _spread(times: list[int], most: int, gap: int = 300) -> list[int]:
     return kept[:head] + [rest[int(k * step)] for k in range(2 * most - head)]
 
 
+def anchor_room(
+    ins: Inserter,
+    slots: list[Slot],
+    cands: dict[int, list[int]],
+    relax: Callable[[int], Relaxed | None],
+) -> list[Interval]:
+    """The anchor starts at which the group may fit, as sorted disjoint intervals: where
+    each member's start (the anchor moved by its gap) lies in the `reach` of the routes
+    (relaxed by `relax`) of as many technicians among its candidates as its crew needs. A
+    necessary condition for every placement that the relaxations bound; empty when none
+    can succeed."""
+    inst = ins.inst
+    need: dict[int, int] = {}
+    gaps: dict[int, tuple[int, int]] = {}
+    for sl in slots:
+        need[sl.order] = need.get(sl.order, 0) + 1
+        gaps[sl.order] = (sl.lo, sl.hi)
+    room: list[Interval] | None = None
+    for x, crew in need.items():
+        by_tech: dict[int, list[Interval]] = {}
+        for s in cands[x]:
+            by_tech.setdefault(inst.shifts[s].tech, []).extend(reach(ins, x, s, relax(s)))
+        lo, hi = gaps[x]
+        here = [(a - hi, b - lo) for a, b in covered(list(by_tech.values()), crew)]
+        room = here if room is None else intersect(room, here)
+        if not room:
+            return []
+    return room or []
+
+
+def _kept(
+    store: dict[int, Relaxed | None], s: int, make: Callable[[], Relaxed | None]
+) -> Relaxed | None:
+    """Shift s's relaxation from `store`, made once."""
+    if s not in store:
+        store[s] = make()
+    return store[s]
+
+
 def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertion | None:
     """The cheapest feasible placement of o's whole group (nothing else moves but the
     starts of the routes it joins), or None. With `ties`, placements that delay the tied
@@ -179,6 +219,21 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
         if not ins.eligible[x] or not all(p in sol.start for p in inst.orders[x].after):
             return None
     cands = {x: _candidates(ins, x) for x in members}
+    # Anchors at which a plain placement may fit (crew and linked starts where they are),
+    # and with `ties` a pushed one (those starts free to move later): others fail.
+    # (The first relaxation is the tighter: no room in the second, none in the first.)
+    relaxed: dict[int, Relaxed | None] = {}  # each route's, while nothing changes
+    loosened: dict[int, Relaxed | None] = {}
+    room_pushed = (
+        anchor_room(ins, slots, cands, lambda s: _kept(loosened, s, lambda: loose(ins, s)))
+        if ties
+        else []
+    )
+    if ties is not None and not room_pushed:
+        return None
+    room = anchor_room(ins, slots, cands, lambda s: _kept(relaxed, s, lambda: ins.relaxed(s)))
+    if not room and not room_pushed:
+        return None
     # Anchor starts: when each member could start in each candidate shift (from the shift
     # start, or after each order of its route), moved to the anchor by the member's gap.
     anchors: set[int] = set()
@@ -190,12 +245,13 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
         return None
     best: GroupInsertion | None = None
     tried = 0
-    relaxed: dict[int, Relaxed | None] = {}
     worst = peak(ins)
     spread = _spread(sorted(anchors), ins.moves.crew_starts)
     for t in spread:
         if tried >= ins.moves.crew_starts:
             break
+        if not inside(room, t):
+            continue  # no member's route has room then: it would fit nowhere
         bound = None if best is None else best.delta
         found = _place_at(ins, slots, cands, t, relaxed, bound, worst)
         if found is None:
@@ -205,8 +261,10 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
             best = found
     if ties is not None:
         for t in spread[: ins.moves.pushed_starts]:
+            if not inside(room_pushed, t):
+                continue
             bound = None if best is None else best.delta
-            found = _place_pushed(ins, slots, cands, t, ties, bound, worst)
+            found = _place_pushed(ins, slots, cands, t, ties, loosened, bound, worst)
             if isinstance(found, GroupInsertion) and (best is None or found.delta < best.delta):
                 best = found
     return best
@@ -247,18 +305,29 @@ def _place_pushed(
     cands: dict[int, list[int]],
     anchor: int,
     ties: Ties,
+    relaxed: dict[int, Relaxed | None],
     bound: int | None = None,
     worst: int = 0,
 ) -> Placed:
     """`_place_at` with the tied visits after each member allowed to start later (and their
     partners with them, `optimizer.retime`), positions timed in full in order of their
-    bounds (`push_bound`); priced only while its routes' own costs stay under `bound`."""
+    bounds (the routes' `loose` relaxations, kept in `relaxed` between anchors, or
+    `push_bound` where they have none); priced only while its routes' own costs stay under
+    `bound`."""
 
     def choose(
         x: int, shifts: list[int], lo: int, hi: int, provides: bool, limit: int | None
     ) -> Chosen | Pruned | None:
-        bounds = [b for s in shifts for b in pushed_bounds(ins, x, s, lo, hi, provides)]
-        return cheapest(ins, x, bounds, {}, hi, provides, limit, ties)
+        bounds: list[Bound] = []
+        for s in shifts:
+            if s not in relaxed:
+                relaxed[s] = loose(ins, s)
+            relaxation = relaxed[s]
+            if relaxation is not None:
+                bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
+            else:
+                bounds += pushed_bounds(ins, x, s, lo, hi, provides)
+        return cheapest(ins, x, bounds, relaxed, hi, provides, limit, ties)
 
     return _place(ins, slots, cands, anchor, choose, ties, bound, worst)
 

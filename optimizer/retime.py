@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from optimizer.cp.objective import max_lateness, unassigned_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
+from optimizer.reach import loose
 from optimizer.schedule import Timed, fixed_start, route_cost, schedule
 
 
@@ -174,25 +175,32 @@ def _delta(ins: Inserter, timed: dict[int, Timed]) -> int:
     return sum(route_cost(ins.inst, t) - ins.cost.get(s, 0) for s, t in timed.items())
 
 
-def best_pushed(ins: Inserter, ties: Ties, o: int, bound: int) -> Pushed | None:
-    """The cheapest insertion of unserved single order o that delays tied visits, when it
-    costs less than `bound`, or None.
+def best_pushed(
+    ins: Inserter, ties: Ties, o: int, bound: int, shifts: list[int] | None = None
+) -> Pushed | None:
+    """The cheapest insertion of unserved single order o into one of `shifts` (its nearest
+    routes when not given) that delays tied visits, when it costs less than `bound`, or None.
 
     Each position of o's nearest routes is timed in its own route first, tied starts there
     allowed to move later; that cost is a lower bound of the full one (delaying a partner
     never pays where lateness and overtime are what is priced), so the full push across
-    routes is priced only for the cheapest few, while they may still beat the best."""
+    routes is priced only for the cheapest few, while they may still beat the best. A
+    position is timed only when the route's `loose` relaxation (`optimizer.reach`) lets o
+    start there at a cost that may stay under `bound`."""
     inst, sol = ins.inst, ins.sol
     order = inst.orders[o]
     if order.crew != 1 or ties.tied[o] or not all(p in sol.start for p in order.after):
         return None
     local: list[tuple[int, int, int, tuple[int, int] | None]] = []
     bounds = _bounds(ins, ties, o)  # read only: the same for every route
-    for s in ins.nearest_routes(o):
+    lower = bounds.get(o, 0)
+    for s in ins.nearest_routes(o) if shifts is None else shifts:
         route = sol.routes.get(s)
         seq = route.orders if route is not None else []
         if not any(ties.tied[x] for x in seq):
             continue  # nothing to delay: plain insertion prices it
+        relaxed = loose(ins, s)
+        base = ins.cost.get(s, 0)
         sh = inst.shifts[s]
         stops = [sh.start_loc, *(inst.orders[x].loc for x in seq), sh.end_loc]
         # A depot stop changes the legs, and priced idle time may fall: no bound then.
@@ -204,8 +212,14 @@ def best_pushed(ins: Inserter, ties: Ties, o: int, bound: int) -> Pushed | None:
             detour = inst.t(a, order.loc) + inst.t(order.loc, b) - inst.t(a, b)
             if prune and inst.c_travel * detour >= bound:
                 continue  # the detour alone costs more (nothing else gets cheaper)
-            cand = [*seq[:pos], o, *seq[pos:]]
             depot = ins.depot_options(s, pos, o)[0]
+            if relaxed is not None:
+                # The node before o in the relaxation: past the route's depot stop, one on.
+                g = pos + 1 if depot is not None and pos >= depot[1] else pos
+                least = relaxed.bound(inst, o, lower, g)
+                if least is None or least[0] - base >= bound:
+                    continue  # no timing, or none cheap enough, even relaxed
+            cand = [*seq[:pos], o, *seq[pos:]]
             t = schedule(inst, s, cand, bounds, depot=depot)
             if t is None:
                 continue
@@ -287,12 +301,13 @@ def insert_pushed(ins: Inserter, ties: Ties, o: int) -> list[int] | None:
     plain and the pushed insertion are compared with what each adds to the largest
     lateness."""
     value = unassigned_cost(ins.inst, o)
-    plain = ins.best(o)
+    shifts = ins.nearest_routes(o)
+    plain = ins.best(o, shifts)
     worst = peak(ins)
     bound = value
     if plain is not None:
         bound = min(value, plain.delta + peak_rise(ins, {plain.shift: plain.timed}, worst))
-    pushed = best_pushed(ins, ties, o, bound)
+    pushed = best_pushed(ins, ties, o, bound, shifts)
     if pushed is not None and pushed.delta + peak_rise(ins, pushed.routes, worst) < bound:
         apply_pushed(ins, pushed)
         return sorted(pushed.routes)

@@ -22,7 +22,7 @@ from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import Entry, RoutePool
 from optimizer.retime import Ties
-from optimizer.solution import Solution
+from optimizer.solution import RouteSol, Solution
 from optimizer.state import SegmentCache
 from optimizer.timing import lateness
 
@@ -39,6 +39,8 @@ class Failures:
     Routes elsewhere may still matter through pushed partners and depot stock; they are not
     part of the key: a failure is remembered by the state of the routes tried."""
 
+    STATES = 20000
+
     def __init__(self, inst: Instance, eligible: dict[int, list[int]], most: int) -> None:
         self.inst = inst
         self.eligible = eligible
@@ -50,6 +52,8 @@ class Failures:
         # Per order, the keys of its last failures (oldest first): a rejected move leaves
         # the current solution as it was, so its states recur.
         self.failed: dict[int, dict[FailureKey, None]] = {}
+        # The state of each route object seen, by its id (see `key`).
+        self.states: dict[int, tuple[RouteSol, tuple[object, ...]]] = {}
 
     def known(self, o: int, key: FailureKey) -> bool:
         """Order o failed to fit in routes in this state before."""
@@ -71,13 +75,22 @@ class Failures:
             shifts = self.eligible.get(o, [])
         routes, start = sol.routes, sol.start
         parts: list[object] = [tuple(start.get(p) for p in self.after[o])]
+        states = self.states
         for s in shifts:
             r = routes.get(s)
             if r is None or not r.orders:
                 parts.append(s)
-            else:
+                continue
+            # A route object is replaced, never changed, when its route or starts change:
+            # its state is read once (the object is kept, so its id stays its own).
+            hit = states.get(id(r))
+            if hit is None or hit[0] is not r:
                 starts = tuple(map(start.__getitem__, r.orders))
-                parts.append((s, starts, tuple(r.orders), r.depart, r.depot, tuple(r.breaks)))
+                state = (s, starts, tuple(r.orders), r.depart, r.depot, tuple(r.breaks))
+                if len(states) >= self.STATES:
+                    states.clear()
+                hit = states[id(r)] = (r, state)
+            parts.append(hit[1])
         return tuple(parts)
 
 

@@ -71,6 +71,11 @@ class SegmentCache:
         self.routes: dict[Stops, RouteSegments] = {}
         # See `Inserter.relaxed`.
         self.relaxed: dict[Bounded, Relaxed | None] = {}
+        # Routes relaxed with every start free to move later (`optimizer.placement.loose`),
+        # and the starts an order can take in a relaxation (`optimizer.placement.reach`), by
+        # the order and the relaxation's id (kept with it, so the id stays its own).
+        self.loose: dict[Bounded, Relaxed | None] = {}
+        self.reach: dict[tuple[int, int], tuple[Relaxed, list[tuple[int, int]]]] = {}
         self.new_depots: dict[tuple[int, int], list[int]] = {}  # see Inserter._new_depots
         self._inst = inst
         self._near: list[list[int]] | None = None
@@ -87,6 +92,24 @@ class SegmentCache:
             order = np.lexsort((part, rows), axis=1)
             self._near = np.take_along_axis(part, order, axis=1).tolist()
         return self._near[o]
+
+    def relax(
+        self,
+        store: dict[Bounded, Relaxed | None],
+        s: int,
+        route: RouteSol | None,
+        lower: dict[int, int],
+    ) -> Relaxed | None:
+        """The relaxation of shift s's route with these start bounds, kept in `store` by
+        the route's stops and the bounds."""
+        orders = tuple(route.orders) if route is not None else ()
+        depot = route.depot[:2] if route is not None and route.depot is not None else None
+        key = (s, orders, depot, tuple(lower.items()))
+        if key not in store:
+            if len(store) >= self.LIMIT:
+                store.clear()
+            store[key] = Relaxed.of(self._inst, s, route, lower)
+        return store[key]
 
     def of(self, inst: Instance, s: int, route: RouteSol | None) -> RouteSegments | None:
         """Segments of shift s's route, or None when a stop of it is not plain."""

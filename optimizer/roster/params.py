@@ -83,6 +83,63 @@ class RosterParams(BaseModel):
         "after LNS (a tighter bound; off by default: its arcs are not hinted, and on "
         "Instance8, 14 and 16 at 60-100 s the run then found no solution, its bound no better).",
     )
+    colgen: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Column generation for the Dantzig-Wolfe lower bound (and a roster from "
+        "its columns) after the first whole-model solve (or the first roster, on instances "
+        "solved by parts): auto = on instances with LNS and at most `colgen_max_vars` shift "
+        "variables, when that solve did not prove the optimum; on = always (also without "
+        "LNS, and by parts).",
+    )
+    colgen_max_vars: int = Field(
+        default=1500,
+        ge=0,
+        description="Largest instance (shift variables) where `auto` turns column generation "
+        "on: above it, it takes too much of a minute's budget before converging "
+        "(Instance8-10: not converged in 25 s on a loaded machine), where the bound of the "
+        "whole model is already close and LNS needs the time.",
+    )
+    colgen_share: float = Field(
+        default=0.4,
+        gt=0,
+        le=1,
+        description="Share of the budget left after the first whole-model solve that column "
+        "generation may spend (it stops earlier when the bound can rise no more).",
+    )
+    colgen_dive_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of the budget left after column generation's own share for a "
+        "roster by diving in its master (fix the people whose LP row is whole, else the "
+        "largest, price the others, again); 0: no dive.",
+    )
+    colgen_dive_rounds: int = Field(
+        default=2, ge=0, description="Pricing rounds of the dive between two fixings, at most."
+    )
+    colgen_ip_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of the budget left after column generation for the best roster "
+        "made of its columns (price and branch).",
+    )
+    colgen_smoothing: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description="Dual smoothing of column generation: the weight of the best duals so far "
+        "in the duals each pricing run uses (0: the master's own duals).",
+    )
+    colgen_pricing_time: float = Field(
+        default=2.0, gt=0, description="Seconds (deterministic too) one pricing run gets at most."
+    )
+    colgen_cuts: bool = Field(
+        default=True,
+        description="Give the last whole-model solve the Lagrangian constraints of column "
+        "generation's best duals (each person's reduced cost at least its proven minimum, the "
+        "objective at least the bound they add up to), not only the rounded-up bound.",
+    )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
     def resolved(self, problem: RosterProblem) -> RosterParams:

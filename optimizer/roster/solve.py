@@ -13,6 +13,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from models.roster import RosterObjective, RosterProblem, RosterResult, RosterStatus
+from optimizer.roster.colgen import ColumnGeneration, add_lagrangian_cuts, improve_bound
 from optimizer.roster.evaluate import cover_counts, evaluate_assignment
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import RosterModel, build_model
@@ -51,6 +52,8 @@ class Search:
     improvements: list[tuple[float, int]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     last_status: Any = None
+    lagrangian: ColumnGeneration | None = None
+    """Column generation's outcome, whose bound the last whole-model solve is given."""
 
     def parameters(
         self, solver: cp_model.CpSolver, wall: float, deterministic: float | None, seed: int
@@ -149,6 +152,9 @@ def solve_roster(
     # neighbourhoods. Smaller ones get a share of the budget on the whole model first, where
     # CP-SAT often proves the optimum.
     by_parts = use_lns and num_vars > params.lns_first_only_vars
+    use_colgen = params.colgen == "on" or (
+        params.colgen == "auto" and use_lns and not by_parts and num_vars <= params.colgen_max_vars
+    )
     search = Search(
         inst,
         None if by_parts else build_model(inst, redundant=search_redundant(params)),
@@ -168,7 +174,7 @@ def solve_roster(
         assert search.rm is not None
         if initial is not None:
             search.rm.hint(inst.from_roster(initial))
-        share = params.lns_first_share if use_lns else 1.0
+        share = params.lns_first_share if use_lns or use_colgen else 1.0
         first_det = budget.deterministic_left()
         solver = search.run(
             budget.wall_left() * share,
@@ -186,6 +192,14 @@ def solve_roster(
             search.take(solver)
             search.infeasible = search.last_status == cp_model.INFEASIBLE
     if (
+        use_colgen
+        and search.assignment is not None
+        and not search.proven
+        and not search.infeasible
+        and not budget.exhausted()
+    ):
+        improve_bound(search)
+    if (
         use_lns
         and search.assignment is not None
         and not search.proven
@@ -198,6 +212,8 @@ def solve_roster(
         budget.reserve(0.0)
         if search.rm is not None:
             finish(search)
+    elif use_colgen and search.rm is not None:
+        finish(search)
     search.stats.update(
         num_shift_vars=num_vars,
         lns=use_lns,
@@ -224,6 +240,11 @@ def finish(search: Search) -> None:
     if search.params.last_run_patterns and not search.params.run_patterns:
         search.rm = build_model(search.rm_inst, redundant=("run_patterns",))
     search.rm.hint(search.assignment)
+    if search.bound is not None:
+        # a proven bound (column generation's) lets CP-SAT stop as soon as it meets it
+        search.rm.model.add(search.rm.terms.total() >= search.bound)
+    if search.lagrangian is not None and search.params.colgen_cuts:
+        add_lagrangian_cuts(search.rm, search.lagrangian)
     solver = search.run(budget.wall_left(), budget.deterministic_left(), search.params.seed + 2)
     search.take(solver)
     search.stats["last_solve"] = {

@@ -1,0 +1,630 @@
+"""The Dantzig-Wolfe lower bound of a roster problem by column generation, and rosters from
+its columns (price and branch).
+
+Every labour rule binds one person, so the problem decomposes: each person picks one whole
+roster row that keeps their rules (a column, costing its requests), and the cover rows link
+the people, soft, with an under and an over slack at their weights. The LP of that master is
+far tighter than the compact model's (on this benchmark it often equals the optimum after
+rounding up). The restricted master is solved by GLOP; each person's pricing problem (the
+cheapest row under the cover duals) by a one-person CP-SAT model of their rules.
+
+At any cover duals `pi` inside the slacks' box (-weight over <= pi <= weight under), the
+Lagrangian function
+
+    L(pi) = sum_k pi_k required_k + sum_e min over rows p of e (cost_p - sum_k pi_k a_kp)
+
+is a lower bound on the optimum, whether the column generation has converged or not. The
+duals are rounded to 1/`SCALE` so that each pricing objective is integer and the bound is
+computed exactly in integers; a pricing run stopped before its optimum contributes its proven
+bound, so the bound stays valid. Pricing happens at duals smoothed towards the best ones seen
+(Wentges), which damps the oscillation of the LP duals that makes column generation tail off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from optimizer.roster.constraints import CONSTRAINTS
+from optimizer.roster.evaluate import evaluate_assignment, hard_violations
+from optimizer.roster.instance import OFF, RosterInstance
+from optimizer.roster.model import RosterModel
+from optimizer.roster.params import Budget
+from optimizer.roster.variables import RosterVars
+
+if TYPE_CHECKING:
+    from optimizer.roster.solve import Search
+
+SCALE = 1000
+"""Duals are rounded to multiples of 1/SCALE: pricing objectives are integers times SCALE."""
+EPS = 1e-6
+"""Reduced costs below -EPS price a column into the master."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One person's whole row of shifts, its request cost and the cover rows it counts on."""
+
+    staff: int
+    row: tuple[int, ...]
+    cost: int
+    cells: tuple[int, ...]
+
+
+def ceil_div(a: int, b: int) -> int:
+    """The ceiling of a / b for integers, b > 0."""
+    return -(-a // b)
+
+
+class PersonCosts:
+    """What one person's cells cost in the master: the request cost of each cell (a constant,
+    every on-request unmet, plus a coefficient per cell) and the cover rows it counts on."""
+
+    def __init__(self, inst: RosterInstance, e: int):
+        self.staff = e
+        h, num = inst.num_days, inst.num_shifts
+        self.constant = 0
+        self.request = [[0] * num for _ in range(h)]
+        for r in inst.requests:
+            if r.staff != e:
+                continue
+            if r.on:
+                self.constant += r.weight
+                self.request[r.day][r.shift] -= r.weight
+            else:
+                self.request[r.day][r.shift] += r.weight
+        self.counts_on: list[list[list[int]]] = [[[] for _ in range(num)] for _ in range(h)]
+        for k, c in enumerate(inst.cover):
+            if e in c.staff:
+                self.counts_on[c.day][c.shift].append(k)
+
+    def reduced(self, d: int, s: int, duals: list[int]) -> int:
+        """SCALE x the request cost of cell (d, s) less its cover duals (times SCALE)."""
+        return SCALE * self.request[d][s] - sum(duals[k] for k in self.counts_on[d][s])
+
+    def column(self, row: list[int] | tuple[int, ...]) -> Column:
+        """The column of a row of this person."""
+        cost = self.constant + sum(self.request[d][s] for d, s in enumerate(row) if s != OFF)
+        cells = tuple(k for d, s in enumerate(row) if s != OFF for k in self.counts_on[d][s])
+        return Column(self.staff, tuple(row), cost, cells)
+
+
+class Person(PersonCosts):
+    """One person's rules as a CP-SAT model (their days, their shift types) whose objective
+    is set per pricing run."""
+
+    def __init__(self, inst: RosterInstance, e: int):
+        super().__init__(inst, e)
+        sub = RosterInstance(
+            num_days=inst.num_days,
+            shift_ids=inst.shift_ids,
+            staff_ids=[inst.staff_ids[e]],
+            minutes=inst.minutes,
+            forbidden_next=inst.forbidden_next,
+            rules=[inst.rules[e]],
+            requests=[],
+            cover=[],
+            allowed=[inst.allowed[e]],
+            must_work=[inst.must_work[e]] if inst.must_work else [],
+        )
+        self.model = cp_model.CpModel()
+        self.vars = RosterVars.build(self.model, sub)
+        for _, family in CONSTRAINTS:
+            family(self.model, sub, self.vars)
+        self.cells = [
+            (d, s, var)
+            for d, xed in enumerate(self.vars.x[0])
+            for s, var in enumerate(xed)
+            if var is not None
+        ]
+
+    def price(
+        self, duals: list[int], wall: float, deterministic: float | None, seed: int
+    ) -> tuple[int | None, list[Column], float, bool]:
+        """The cheapest rows under integer duals (the cover duals times SCALE): a lower bound
+        on SCALE x (cost - duals . cells) over this person's rows (None when they have no
+        row or the run found none), the rows found on the way (the last the cheapest), the
+        deterministic time spent, and whether the person is proven to have no row."""
+        coefficients = [self.reduced(d, s, duals) for d, s, _ in self.cells]
+        self.model.minimize(
+            cp_model.LinearExpr.weighted_sum([var for _, _, var in self.cells], coefficients)
+            + SCALE * self.constant
+        )
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = 1
+        # a one-person model: presolve costs more than it saves (Instance8: 70 -> 51 ms a run)
+        p.cp_model_presolve = False
+        p.random_seed = seed
+        p.max_time_in_seconds = max(0.01, wall)
+        if deterministic is not None:
+            p.max_deterministic_time = max(0.001, deterministic)
+        rows: list[list[int]] = []
+        collector = _Rows(self.vars, rows)
+        status = solver.solve(self.model, collector)
+        if status == cp_model.INFEASIBLE:
+            return None, [], solver.deterministic_time, True
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, [], solver.deterministic_time, False
+        # the objective is integer: its proven bound rounds up
+        bound = math.ceil(solver.best_objective_bound - 1e-6)
+        return bound, [self.column(r) for r in rows], solver.deterministic_time, False
+
+
+class _Rows(cp_model.CpSolverSolutionCallback):
+    """Collects the row of every solution of a one-person model."""
+
+    def __init__(self, v: RosterVars, rows: list[list[int]]):
+        super().__init__()
+        self.v, self.rows = v, rows
+
+    def on_solution_callback(self) -> None:
+        row = []
+        for xed in self.v.x[0]:
+            on = [s for s, var in enumerate(xed) if var is not None and self.boolean_value(var)]
+            row.append(on[0] if on else OFF)
+        self.rows.append(row)
+
+
+@dataclass
+class ColumnGeneration:
+    """The outcome of column generation: the best proven lower bound (rounded up), the last
+    restricted master's LP value, every column generated, and how it went."""
+
+    bound: int | None = None
+    lp_value: float | None = None
+    columns: list[Column] = field(default_factory=list)
+    infeasible: bool = False
+    converged: bool = False
+    iterations: int = 0
+    pricing_runs: int = 0
+    history: list[tuple[float, float, int]] = field(default_factory=list)
+    """(wall seconds, LP value, bound) per iteration."""
+    duals: list[int] | None = None
+    """The cover duals (times SCALE) of the best bound."""
+    person_bounds: list[int] = field(default_factory=list)
+    """At those duals, each person's least reduced cost (times SCALE), proven."""
+    dive_roster: list[list[int]] | None = None
+    """The roster of the dive, when asked."""
+    dive_wall_time: float | None = None
+
+    def stats(self) -> dict[str, object]:
+        """A summary for the result's solver statistics."""
+        return {
+            "bound": self.bound,
+            "lp_value": None if self.lp_value is None else round(self.lp_value, 3),
+            "columns": len(self.columns),
+            "iterations": self.iterations,
+            "pricing_runs": self.pricing_runs,
+            "converged": self.converged,
+        }
+
+
+class Master:
+    """The restricted master LP in GLOP: a convexity row per person, a cover row per cover
+    requirement with its under and over slacks, a variable per column."""
+
+    def __init__(self, inst: RosterInstance):
+        self.inst = inst
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        self.convexity = [self.lp.Constraint(1, 1) for _ in range(inst.num_staff)]
+        self.cover = []
+        objective = self.lp.Objective()
+        for c in inst.cover:
+            row = self.lp.Constraint(c.required, c.required)
+            under, over = (
+                self.lp.NumVar(0, self.lp.infinity(), ""),
+                self.lp.NumVar(0, self.lp.infinity(), ""),
+            )
+            row.SetCoefficient(under, 1)
+            row.SetCoefficient(over, -1)
+            objective.SetCoefficient(under, c.weight_under)
+            objective.SetCoefficient(over, c.weight_over)
+            self.cover.append(row)
+        objective.SetMinimization()
+        self.known: set[tuple[int, tuple[int, ...]]] = set()
+        self.columns: list[Column] = []
+        self.vars: list[pywraplp.Variable] = []
+        self.people_with_columns: set[int] = set()
+
+    def add(self, column: Column) -> bool:
+        """Add a column unless it is there already."""
+        key = (column.staff, column.row)
+        if key in self.known:
+            return False
+        self.known.add(key)
+        var = self.lp.NumVar(0, self.lp.infinity(), "")
+        self.convexity[column.staff].SetCoefficient(var, 1)
+        for k in column.cells:
+            self.cover[k].SetCoefficient(var, 1)
+        self.lp.Objective().SetCoefficient(var, column.cost)
+        self.columns.append(column)
+        self.vars.append(var)
+        self.people_with_columns.add(column.staff)
+        return True
+
+    def dive(
+        self,
+        people: list[Person],
+        price_free: Callable[[list[Person]], int],
+        clock: Budget,
+        rounds: int,
+    ) -> list[list[int]]:
+        """A roster by diving: fix every person whose LP row is whole (else the one of the
+        largest value) to that row, price the people still free (`rounds` times at most,
+        while it adds columns), and again until everyone is fixed; when `clock` runs out,
+        everyone left takes their largest row at once. The cover rows' slacks keep every
+        LP feasible, so the dive always ends with a roster."""
+        fixed: dict[int, Column] = {}
+        while len(fixed) < len(people):
+            free = [p for p in people if p.staff not in fixed]
+            for _ in range(rounds):
+                if clock.exhausted() or not price_free(free):
+                    break
+            self.solve()
+            best: dict[int, tuple[float, int]] = {}
+            for j, (column, var) in enumerate(zip(self.columns, self.vars, strict=True)):
+                if column.staff in fixed:
+                    continue
+                value = var.solution_value()
+                if column.staff not in best or value > best[column.staff][0]:
+                    best[column.staff] = (value, j)
+            whole = [e for e, (value, _) in best.items() if value > 1 - EPS]
+            if clock.exhausted():
+                whole = list(best)
+            elif not whole:
+                whole = [max(best, key=lambda e: (best[e][0], -e))]
+            for e in whole:
+                chosen = best[e][1]
+                fixed[e] = self.columns[chosen]
+                for j, column in enumerate(self.columns):
+                    if column.staff == e and j != chosen:
+                        self.vars[j].SetUb(0)
+        return [list(fixed[e].row) for e in range(len(people))]
+
+    def solve(self) -> tuple[float, list[float], list[float]]:
+        """The LP value, the cover duals and the convexity duals."""
+        status = self.lp.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError(f"restricted master not solved to optimality: {status}")
+        return (
+            self.lp.Objective().Value(),
+            [row.dual_value() for row in self.cover],
+            [row.dual_value() for row in self.convexity],
+        )
+
+
+def rounded(inst: RosterInstance, duals: list[float]) -> list[int]:
+    """Cover duals times SCALE, rounded and clipped to the slacks' box (where L is valid)."""
+    return [
+        min(SCALE * c.weight_under, max(-SCALE * c.weight_over, round(SCALE * pi)))
+        for c, pi in zip(inst.cover, duals, strict=True)
+    ]
+
+
+def generate(
+    inst: RosterInstance,
+    budget: Budget,
+    workers: int = 1,
+    seed: int = 0,
+    initial: list[list[int]] | None = None,
+    stop_at: int | None = None,
+    smoothing: float = 0.5,
+    pricing_time: float = 2.0,
+    dive: tuple[float, float | None] | None = None,
+    dive_rounds: int = 2,
+) -> ColumnGeneration:
+    """Column generation until the rounded-up bound can no longer rise (it meets the
+    restricted master's LP value rounded up), reaches `stop_at` (an incumbent's value), or
+    `budget` is spent. `initial` (a roster) seeds the master with its rows; people without a
+    column get one priced at zero duals. Pricing runs on `workers` threads of one CP-SAT
+    worker each, people in order, so that one worker and a deterministic budget reproduce.
+
+    With a `dive` budget (wall and deterministic seconds from its start), a roster follows
+    from the master (`Master.dive`), with at most `dive_rounds` pricing rounds between
+    fixings."""
+    out = ColumnGeneration()
+    people = [Person(inst, e) for e in range(inst.num_staff)]
+    master = Master(inst)
+    if initial is not None:
+        for e, row in enumerate(initial):
+            if not hard_violations(inst, e, row):
+                master.add(people[e].column(row))
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    required = [c.required for c in inst.cover]
+    center: list[int] | None = None
+    best_scaled: int | None = None
+
+    def lagrangian(
+        duals: list[int], who: list[Person], clock: Budget = budget
+    ) -> tuple[int | None, list[Column], list[int]]:
+        """SCALE x L(duals) (None when unknown), the columns the pricing found and each
+        person's proven bound."""
+        det = clock.deterministic_left()
+        # under a deterministic budget, that one binds (the rows then do not depend on load)
+        wall = clock.wall_left() if det is not None else min(pricing_time, clock.wall_left())
+        det_each = None if det is None else min(pricing_time, det / max(1, len(who)))
+        runs = list(
+            pool.map(
+                lambda person: person.price(duals, wall, det_each, seed + out.iterations),
+                who,
+            )
+        )
+        total = sum(d * r for d, r in zip(duals, required, strict=True))
+        found: list[Column] = []
+        bounds: list[int] = []
+        known = True
+        for bound, columns, det_spent, infeasible in runs:
+            clock.spent_deterministic += det_spent
+            out.pricing_runs += 1
+            if infeasible:
+                out.infeasible = True
+            if bound is None:
+                known = False
+            else:
+                total += bound
+                bounds.append(bound)
+            found += columns
+        return (total if known and len(who) == inst.num_staff else None), found, bounds
+
+    try:
+        missing = [p for p in people if p.staff not in master.people_with_columns]
+        if missing:
+            zero = [0] * len(inst.cover)
+            who = people if len(missing) == len(people) else missing
+            scaled, columns, bounds = lagrangian(zero, who)
+            if out.infeasible:
+                return out
+            for column in columns:
+                master.add(column)
+            if scaled is not None:
+                best_scaled, center = scaled, zero
+                out.duals, out.person_bounds = zero, bounds
+            if len(master.people_with_columns) < inst.num_staff:
+                return out
+        alpha = smoothing
+        while not budget.exhausted():
+            lp_value, duals, convexity = master.solve()
+            out.lp_value = lp_value
+            at_lp = rounded(inst, duals)
+            if center is None:
+                at = at_lp
+            else:
+                at = [
+                    round(alpha * c + (1 - alpha) * x) for c, x in zip(center, at_lp, strict=True)
+                ]
+            scaled, columns, bounds = lagrangian(at, people)
+            out.iterations += 1
+            if out.infeasible:
+                return out
+            if scaled is not None and (best_scaled is None or scaled > best_scaled):
+                best_scaled, center = scaled, at
+                out.duals, out.person_bounds = at, bounds
+            if best_scaled is not None:
+                out.bound = ceil_div(best_scaled, SCALE)
+            out.history.append((round(budget.elapsed(), 3), round(lp_value, 3), out.bound or 0))
+            added = 0
+            for column in columns:
+                reduced = (
+                    column.cost - sum(duals[k] for k in column.cells) - convexity[column.staff]
+                )
+                if reduced < -EPS and master.add(column):
+                    added += 1
+            if out.bound is not None and out.bound >= ceil_div(
+                round(lp_value * SCALE - SCALE * EPS), SCALE
+            ):
+                out.converged = True
+                break
+            if stop_at is not None and out.bound is not None and out.bound >= stop_at:
+                break
+            if added == 0:
+                if at == at_lp:
+                    out.converged = scaled is not None
+                    break
+                alpha = 0.0  # mis-priced: the next run prices at the LP duals themselves
+            else:
+                alpha = smoothing
+        proven = stop_at is not None and out.bound is not None and out.bound >= stop_at
+        if dive is not None and not out.infeasible and not proven:
+            clock = Budget(*dive)
+
+            def price_free(free: list[Person]) -> int:
+                """Columns of negative reduced cost at the master's duals for `free`."""
+                _, duals, convexity = master.solve()
+                _, columns, _ = lagrangian(rounded(inst, duals), free, clock)
+                return sum(
+                    1
+                    for column in columns
+                    if column.cost - sum(duals[k] for k in column.cells) - convexity[column.staff]
+                    < -EPS
+                    and master.add(column)
+                )
+
+            out.dive_roster = master.dive(people, price_free, clock, dive_rounds)
+            budget.spent_deterministic += clock.spent_deterministic
+            out.dive_wall_time = round(clock.elapsed(), 3)
+    finally:
+        pool.shutdown(wait=True)
+        out.columns = master.columns
+    return out
+
+
+def integer_master(
+    inst: RosterInstance,
+    columns: list[Column],
+    wall: float,
+    deterministic: float | None,
+    workers: int,
+    seed: int,
+    lower: int | None = None,
+    hint: list[list[int]] | None = None,
+) -> tuple[list[list[int]] | None, float]:
+    """Price and branch: the best roster made of the generated columns, one per person, by
+    CP-SAT within the given time (the cover soft, as in the whole model), hinted with a
+    roster whose rows are columns; `lower` (a proven bound) lets CP-SAT stop at it. Returns
+    the roster (None without one) and the deterministic time spent."""
+    by_staff: list[list[Column]] = [[] for _ in range(inst.num_staff)]
+    for column in columns:
+        by_staff[column.staff].append(column)
+    if any(not cs for cs in by_staff):
+        return None, 0.0
+    model = cp_model.CpModel()
+    pick = [
+        [model.new_bool_var(f"y[{e},{j}]") for j in range(len(cs))]
+        for e, cs in enumerate(by_staff)
+    ]
+    counted: list[list[cp_model.IntVar]] = [[] for _ in inst.cover]
+    who: list[set[int]] = [set() for _ in inst.cover]
+    cost: list[tuple[cp_model.IntVar, int]] = []
+    for e, cs in enumerate(by_staff):
+        model.add_exactly_one(pick[e])
+        for j, column in enumerate(cs):
+            if column.cost:
+                cost.append((pick[e][j], column.cost))
+            for k in column.cells:
+                counted[k].append(pick[e][j])
+                who[k].add(e)
+    hinted = [0] * len(inst.cover)
+    if hint is not None:
+        for e, cs in enumerate(by_staff):
+            for j, column in enumerate(cs):
+                on = list(column.row) == list(hint[e])
+                model.add_hint(pick[e][j], on)
+                for k in column.cells if on else ():
+                    hinted[k] += 1
+    objective: list[cp_model.LinearExprT] = [var * w for var, w in cost]
+    for k, c in enumerate(inst.cover):
+        short = model.new_int_var(0, max(0, c.required), f"under[{k}]")
+        extra = model.new_int_var(0, max(0, len(who[k]) - c.required), f"over[{k}]")
+        model.add(cp_model.LinearExpr.sum(counted[k]) + short - extra == c.required)
+        objective += [c.weight_under * short, c.weight_over * extra]
+        if hint is not None:
+            model.add_hint(short, max(0, c.required - hinted[k]))
+            model.add_hint(extra, max(0, hinted[k] - c.required))
+    total = cp_model.LinearExpr.sum(objective)
+    if lower is not None:
+        model.add(total >= lower)
+    model.minimize(total)
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = workers
+    p.random_seed = seed
+    p.max_time_in_seconds = max(0.01, wall)
+    if deterministic is not None:
+        p.max_deterministic_time = max(0.001, deterministic)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, solver.deterministic_time
+    roster = [
+        list(cs[next(j for j, var in enumerate(pick[e]) if solver.boolean_value(var))].row)
+        for e, cs in enumerate(by_staff)
+    ]
+    assert evaluate_assignment(inst, roster).feasible
+    return roster, solver.deterministic_time
+
+
+def improve_bound(search: Search) -> None:
+    """The column generation phase of a solve: the Dantzig-Wolfe bound within
+    `colgen_share` of the budget left, seeded with the incumbent's rows and stopped when it
+    proves the incumbent; then the best roster of its columns within `colgen_ip_share` of
+    what is left, adopted when it costs less than the incumbent."""
+    params, budget = search.params, search.budget
+    assert params.seed is not None
+    inst = search.rm_inst
+    wall, det = budget.wall_left(), budget.deterministic_left()
+    share, dive = params.colgen_share, params.colgen_dive_share
+    phase = Budget(wall * share, None if det is None else det * share)
+    cg = generate(
+        inst,
+        phase,
+        workers=params.workers or 1,
+        seed=params.seed,
+        initial=search.assignment,
+        stop_at=search.value,
+        smoothing=params.colgen_smoothing,
+        pricing_time=params.colgen_pricing_time,
+        dive=(wall * (1 - share) * dive, None if det is None else det * (1 - share) * dive)
+        if dive > 0
+        else None,
+        dive_rounds=params.colgen_dive_rounds,
+    )
+    budget.spent_deterministic += phase.spent_deterministic
+    search.stats["colgen"] = cg.stats() | {"wall_time": round(phase.elapsed(), 3)}
+    if cg.infeasible:
+        search.infeasible = True
+        return
+    if cg.dive_roster is not None:
+        value = evaluate_assignment(inst, cg.dive_roster).value
+        search.stats["colgen"] |= {"dive_value": value, "dive_wall_time": cg.dive_wall_time}
+        if search.value is None or value < search.value:
+            search.assignment, search.value = cg.dive_roster, value
+            search.note_improvement()
+    search.lagrangian = cg
+    if cg.bound is not None:
+        search.bound = cg.bound if search.bound is None else max(search.bound, cg.bound)
+    if search.value is not None and search.bound is not None and search.bound >= search.value:
+        search.proven = True
+        return
+    if budget.exhausted() or params.colgen_ip_share == 0:
+        return
+    det = budget.deterministic_left()
+    share = params.colgen_ip_share
+    began = budget.elapsed()
+    roster, spent = integer_master(
+        inst,
+        cg.columns,
+        budget.wall_left() * share,
+        None if det is None else det * share,
+        params.workers or 1,
+        params.seed,
+        lower=search.bound,
+        hint=search.assignment,
+    )
+    budget.spent_deterministic += spent
+    found = None if roster is None else evaluate_assignment(inst, roster).value
+    search.stats["colgen"] |= {
+        "integer_value": found,
+        "integer_wall_time": round(budget.elapsed() - began, 3),
+    }
+    if roster is not None and found is not None and (search.value is None or found < search.value):
+        search.assignment, search.value = roster, found
+        search.note_improvement()
+        if search.bound is not None and search.bound >= found:
+            search.proven = True
+
+
+def add_lagrangian_cuts(rm: RosterModel, cg: ColumnGeneration) -> None:
+    """Add the bound of column generation to the whole model as linear constraints that
+    hold for every roster: at the best duals `pi`, each person's reduced cost
+    rc_e(x) = SCALE x (request cost of e's row) - sum of pi over the cover cells e works is at
+    least its proven minimum, and SCALE x objective >= pi . required + sum_e rc_e(x) (the
+    slacks' weights bound the duals). CP-SAT then propagates the Dantzig-Wolfe bound: a
+    person's row may cost at most the gap between the incumbent and the bound more than
+    their cheapest row."""
+    if cg.duals is None or len(cg.person_bounds) != rm.inst.num_staff:
+        return
+    inst, duals = rm.inst, cg.duals
+    model = rm.model
+    reduced = []
+    for e in range(inst.num_staff):
+        person = PersonCosts(inst, e)
+        xs, coefficients = [], []
+        for d, xed in enumerate(rm.vars.x[e]):
+            for s, var in enumerate(xed):
+                if var is None:
+                    continue
+                coefficient = person.reduced(d, s, duals)
+                if coefficient:
+                    xs.append(var)
+                    coefficients.append(coefficient)
+        rc = cp_model.LinearExpr.weighted_sum(xs, coefficients) + SCALE * person.constant
+        model.add(rc >= cg.person_bounds[e])
+        reduced.append(rc)
+    fixed = sum(d * c.required for d, c in zip(duals, inst.cover, strict=True))
+    model.add(SCALE * rm.terms.total() >= fixed + cp_model.LinearExpr.sum(reduced))
