@@ -12,6 +12,7 @@ from optimizer.groups import apply_group, best_group, group_value, is_grouped, r
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.params import MoveParams
+from optimizer.retime import Ties
 from optimizer.solution import Solution
 
 
@@ -98,6 +99,14 @@ def construct(
                 or solution_cost(inst, better.sol) < solution_cost(inst, ins.sol)
             ):
                 ins = better
+        if o not in ins.sol.start:
+            # It fits nowhere even with less valuable work moved aside: an ejection chain
+            # (which may move work as valuable as o, another outage, further along).
+            from optimizer.eject import eject_insert  # eject builds on this module's moves
+
+            ejected = eject_insert(ins, o, ties=Ties(inst))
+            if ejected is not None:
+                ins = ejected
     return ins.sol
 
 

@@ -154,6 +154,13 @@ class RuinRecreateParams(Section):
         description="Most unserved must-serve and priority-1 orders offered back on each move "
         "(besides those it took out): all of them when few; a sample where many fit nowhere.",
     )
+    eject_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of the moves in which the first must-serve or priority-1 order "
+        "offered back that still fits nowhere gets an ejection chain (`optimizer.eject`).",
+    )
     threshold: float = Field(
         default=0.1,
         ge=0,
@@ -263,6 +270,27 @@ class MoveParams(Section):
         ge=1,
         description="Common starts tried for a crew order in one appointment window, earliest "
         "first.",
+    )
+    eject_depth: int = Field(
+        default=3,
+        ge=0,
+        description="Most steps of an ejection chain for an urgent order that fits nowhere "
+        "(0: no ejection).",
+    )
+    eject_trials: int = Field(
+        default=80,
+        ge=1,
+        description="Most sets of visits one ejection chain tries to eject, over all its steps.",
+    )
+    eject_beam: int = Field(
+        default=3,
+        ge=1,
+        description="Cheapest ejections of each chain step whose visits are offered back.",
+    )
+    eject_routes: int = Field(
+        default=4,
+        ge=1,
+        description="Nearest candidate routes of each member an ejection chain ejects from.",
     )
     kernel: bool = Field(
         default=True,

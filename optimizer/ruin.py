@@ -13,14 +13,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimizer.construct import insert, take_out
+from optimizer.construct import take_out
 from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
-from optimizer.groups import _candidates, insert_group, is_grouped
+from optimizer.eject import eject_insert, place
+from optimizer.groups import _candidates, is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import Entry, RoutePool
-from optimizer.retime import Ties, insert_pushed
+from optimizer.retime import Ties
 from optimizer.solution import RouteSol, Solution
 from optimizer.state import SegmentCache
 from optimizer.timing import lateness
@@ -140,6 +141,7 @@ class RuinRecreate:
         self.segments = SegmentCache(inst, self.params.moves)
         self.ties = Ties(inst)
         self.failures = Failures(inst, eligible, self.tuning.failed_keys)
+        self.ejections = Failures(inst, eligible, self.tuning.failed_keys)  # chains that failed
         self.exchange_pays = 1.0  # running share of exchange calls that found something
         self.costs: dict[RouteKey, int] = {}  # route parts of the objective (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
@@ -220,16 +222,16 @@ class RuinRecreate:
             state = self.failures.key(ins, o)
             if self.failures.known(o, state):
                 continue  # its routes are as they were when it once fit nowhere
-            if not self.ties.active:
-                shifts = insert(ins, o)
-            elif is_grouped(inst, o):
-                shifts = insert_group(ins, o, self.ties)
-            else:
-                shifts = insert_pushed(ins, self.ties, o)
+            shifts = place(ins, o, self.ties)
             if shifts is not None:
                 touched.update(shifts)
             else:
                 self.failures.note(o, state)
+        left = [o for o in hurry if o not in ins.sol.start]
+        if left and rng.random() < tuning.eject_share:
+            ins, changed = self._eject(ins, left[0])
+            cand = ins.sol
+            touched.update(changed)
         if rng.random() < max(tuning.exchange_floor, self.exchange_pays):
             # The touched routes exchange their ends (2-opt*) as often as that pays: much
             # on long routes with wide windows, little where skills and depot stops bind.
@@ -237,6 +239,25 @@ class RuinRecreate:
             self.exchange_pays += 0.02 * ((made > 0) - self.exchange_pays)
         cand.cost = solution_cost(inst, cand, self.costs)
         return ins
+
+    def _eject(self, ins: Inserter, o: int) -> tuple[Inserter, set[int]]:
+        """Unserved urgent order o placed by an ejection chain (`optimizer.eject`) when one
+        pays: the inserter then and the shifts whose routes changed. A chain that failed is
+        not tried again before its routes change."""
+        state = self.ejections.key(ins, o)
+        if self.ejections.known(o, state):
+            return ins, set()
+        found = eject_insert(ins, o, self.costs, self.ties)
+        if found is None:
+            self.ejections.note(o, state)
+            return ins, set()
+        old, new = ins.sol.routes, found.sol.routes
+        changed = {
+            s
+            for s in old.keys() | new.keys()
+            if s not in old or s not in new or old[s].orders != new[s].orders
+        }
+        return found, changed
 
     def _related(self, seed: int, sol: Solution) -> list[int]:
         """The seed (if served) and the orders nearest to it (Shaw relatedness by place)."""

@@ -1,0 +1,171 @@
+"""Ejection chains for urgent work (Glover 1996; Rousseau, Gendreau and Pesant 2002): a
+mandatory, pinned or priority-1 order that fits nowhere takes the place of visits of no
+higher value, which are then offered back elsewhere or left out when that is cheaper.
+
+A crew or linked order ejects across the routes its members could join at once: one visit
+of one route, or one visit in each of two routes at about the same time (a crew needs two
+technicians free together). An ejected visit as valuable as the order itself (another
+outage) goes on with the chain: it ejects in turn, never what the chain moved before. Each
+step keeps the few cheapest solutions (a beam), the whole chain a bounded number of trials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from optimizer.construct import _reachable, insert, take_out
+from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
+from optimizer.groups import _candidates, group_value, insert_group, is_grouped
+from optimizer.inserter import Inserter
+from optimizer.instance import Instance
+from optimizer.retime import Ties, insert_pushed
+
+Found = tuple[Inserter, int]
+"""A solution found by a chain and its cost."""
+
+
+def place(ins: Inserter, o: int, ties: Ties | None = None) -> list[int] | None:
+    """Insert unserved o (its whole group) where it is cheapest, when that costs less than
+    leaving it out; with active `ties`, placements that delay the tied visits after it are
+    tried as well (`optimizer.retime`). The shifts touched, or None."""
+    if ties is None or not ties.active:
+        return insert(ins, o)
+    if is_grouped(ins.inst, o):
+        return insert_group(ins, o, ties)
+    return insert_pushed(ins, ties, o)
+
+
+def eject_insert(
+    ins: Inserter,
+    o: int,
+    memo: dict[RouteKey, int] | None = None,
+    ties: Ties | None = None,
+) -> Inserter | None:
+    """An inserter (a copy of `ins`) in which unserved order o, with its group, is served by
+    an ejection chain, when its solution costs less than that of `ins`; otherwise None.
+    `memo` keeps route costs between calls (`solution_cost`); with `ties`, insertions may
+    delay tied visits (a crew's later outages) as in `place`."""
+    inst, moves = ins.inst, ins.moves
+    if o in ins.sol.start or not ins.eligible[o] or moves.eject_depth == 0:
+        return None
+    memo = {} if memo is None else memo
+    before = solution_cost(inst, ins.sol, memo)
+    budget = [moves.eject_trials]
+    found = _chain(ins, o, moves.eject_depth, frozenset(), memo, budget, ties)
+    if found is None or found[1] >= before:
+        return None
+    return found[0]
+
+
+def _chain(
+    ins: Inserter,
+    o: int,
+    depth: int,
+    tabu: frozenset[int],
+    memo: dict[RouteKey, int],
+    budget: list[int],
+    ties: Ties | None,
+) -> Found | None:
+    """The cheapest solution found in which o is served by ejecting visits (and offering
+    them back, going on with the chain for the most valuable one left out while `depth`
+    allows), or None; `budget` holds the trials left for the whole chain."""
+    inst = ins.inst
+    members = inst.linked_group(o)
+    tabu = tabu | set(members)
+    trials: list[tuple[int, int, Inserter, list[int]]] = []
+    for k, victims in enumerate(_victims(ins, o, tabu)):
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        trial = ins.clone()
+        out: list[int] = []
+        # A visit whose route cannot be re-timed without it (a crew's fixed start after it)
+        # may come out once the others have.
+        for v in victims + victims:
+            if v in trial.sol.start and take_out(trial, v) is not None:
+                out += [y for y in inst.linked_group(v) if y not in out]
+        if not out or place(trial, o, ties) is None:
+            continue
+        trials.append((solution_cost(inst, trial.sol, memo), k, trial, out))
+    trials.sort(key=lambda t: (t[0], t[1]))
+    best: Found | None = None
+    for _, _, trial, out in trials[: ins.moves.eject_beam]:
+        for x in sorted(out, key=lambda y: (-unassigned_cost(inst, y), y)):
+            if x not in trial.sol.start:
+                place(trial, x, ties)
+        found: Found = (trial, solution_cost(inst, trial.sol, memo))
+        left = [x for x in out if x not in trial.sol.start]
+        if left and depth > 1:
+            x = min(left, key=lambda y: (-group_value(inst, y), y))
+            deeper = _chain(trial, x, depth - 1, tabu | set(out), memo, budget, ties)
+            if deeper is not None and deeper[1] < found[1]:
+                found = deeper
+        if best is None or found[1] < best[1]:
+            best = found
+    return best
+
+
+def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]:
+    """Sets of visits to eject for o, least valuable first: each visit of the routes its
+    members could join (nearest first, visits nearest to when o could start first), alone,
+    then with the next visit of its route (a single order) or with the visit of another of
+    those routes at about the same time (a group: two technicians free together)."""
+    inst, sol = ins.inst, ins.sol
+    value = group_value(inst, o)
+    members = inst.linked_group(o)
+    grouped = len(members) > 1 or inst.orders[o].crew > 1
+    target = min(_reachable(inst, x) for x in members)
+    dependents = {p for x in sol.start for p in inst.orders[x].after}
+    routes: list[int] = []
+    for x in members:
+        routes += [s for s in _candidates(ins, x)[: ins.moves.eject_routes] if s not in routes]
+
+    def ejectable(v: int) -> bool:
+        order = inst.orders[v]
+        return (
+            v not in tabu
+            and v not in dependents
+            and order.pin_tech is None
+            and order.pin_start is None
+            and not any(y in tabu for y in inst.linked_group(v))
+            and group_value(inst, v) <= value
+        )
+
+    visits = {
+        s: [v for v in sol.routes[s].orders if ejectable(v)]
+        for s in routes
+        if s in sol.routes and sol.routes[s].orders
+    }
+    sets: dict[frozenset[int], tuple[int, int, int]] = {}
+    for rank, (s, vs) in enumerate(visits.items()):
+        for v in vs:
+            far = abs(sol.start[v] - target)
+            base = group_value(inst, v)
+            sets.setdefault(frozenset([v]), (base, rank, far))
+            if not grouped:
+                seq = sol.routes[s].orders
+                at = seq.index(v)
+                if at + 1 < len(seq) and seq[at + 1] in vs:
+                    w = seq[at + 1]
+                    sets.setdefault(frozenset([v, w]), (base + group_value(inst, w), rank, far))
+                continue
+            for s2, ws in visits.items():
+                w = _overlapping(inst, sol.start, v, [y for y in ws if s2 != s and y != v])
+                if w is not None:
+                    pair = frozenset([v, w])
+                    sets.setdefault(pair, (base + group_value(inst, w), rank, far))
+    for victims, _ in sorted(sets.items(), key=lambda kv: (kv[1], sorted(kv[0]))):
+        yield sorted(victims)
+
+
+def _overlapping(inst: Instance, start: dict[int, int], v: int, others: list[int]) -> int | None:
+    """Of `others`, the visit whose time overlaps v's the most (the nearest in time when
+    none overlaps), or None when there are none."""
+    best: tuple[int, int] | None = None
+    lo, hi = start[v], start[v] + inst.orders[v].duration
+    for w in others:
+        a, b = start[w], start[w] + inst.orders[w].duration
+        score = min(hi, b) - max(lo, a)  # overlap, negative for a gap
+        if best is None or score > best[0]:
+            best = (score, w)
+    return None if best is None else best[1]
