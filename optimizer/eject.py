@@ -146,8 +146,10 @@ def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]
                 seq = sol.routes[s].orders
                 at = seq.index(v)
                 if at + 1 < len(seq) and seq[at + 1] in vs:
-                    w = seq[at + 1]
-                    sets.setdefault(frozenset([v, w]), (base + group_value(inst, w), rank, far))
+                    nxt = seq[at + 1]
+                    sets.setdefault(
+                        frozenset([v, nxt]), (base + group_value(inst, nxt), rank, far)
+                    )
                 continue
             for s2, ws in visits.items():
                 w = _overlapping(inst, sol.start, v, [y for y in ws if s2 != s and y != v])
