@@ -33,7 +33,7 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 
 def _routes(r: Record | None) -> str:
-    if r is None:
+    if r is None or "routes_used" not in r:  # none, or a roster
         return "-"
     if r.get("bks_routes") is not None and r["suite"] in ("solomon-hier", "gh200"):
         return f"{r['routes_used']}/{r['bks_routes']}"

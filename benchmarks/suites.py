@@ -51,9 +51,13 @@ def instance_names(suite: str) -> list[str]:
 
 def instance_class(name: str) -> str:
     """Solomon class of an instance name: `C101`, `c1_2_1`, `RC204.100_25-5-5-5` -> C1, C1, RC2;
-    HHCRSP family of a label: `B7` -> B."""
+    HHCRSP family of a label: `B7` -> B; Curtois-Qu instances by the issue's target groups:
+    `Instance5` -> 1-7, `Instance9` -> 8-10, `Instance20` -> 11-24."""
     if re.fullmatch(r"[A-G]\d{1,2}", name):
         return name[0]
+    if m := re.fullmatch(r"Instance(\d+)", name):
+        k = int(m.group(1))
+        return "1-7" if k <= 7 else "8-10" if k <= 10 else "11-24"
     m = re.match(r"([A-Za-z]+)(\d)", name)
     return (m.group(1).upper() + m.group(2)) if m else "?"
 

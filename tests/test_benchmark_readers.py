@@ -305,3 +305,20 @@ def test_report_cli(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "R205" in out and "R2" in out and "1.00%" in out
     assert (tmp_path / "a" / "gaps.png").exists() and (tmp_path / "a" / "gaps_vs_b.png").exists()
+
+
+def test_report_of_rosters(tmp_path, capsys) -> None:
+    """`report` prints roster records (no routes) in the issue's groups of instances."""
+    import json
+
+    from benchmarks.cli import main
+
+    for k, gap in ((5, 0.0026), (9, 0.0046), (12, 0.5)):
+        record = {
+            "suite": "curtois", "instance": f"Instance{k}", "feasible": True, "objective": 1,
+            "bks": 1, "gap": gap, "wall_time": 60.0, "roster": {},
+        }  # fmt: skip
+        (tmp_path / f"Instance{k}.json").write_text(json.dumps(record))
+    assert main(["report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1-7" in out and "8-10" in out and "11-24" in out and "50.00%" in out
