@@ -1,6 +1,7 @@
 """Ejection chains for urgent work (Glover 1996; Rousseau, Gendreau and Pesant 2002): a
-mandatory, pinned or priority-1 order that fits nowhere takes the place of visits of no
-higher value, which are then offered back elsewhere or left out when that is cheaper.
+mandatory, pinned or priority-1 order that fits nowhere takes the place of visits of lower
+value (a priority-1 or pinned one: of no higher value), which are then offered back elsewhere
+or left out when that is cheaper.
 
 A crew or linked order ejects across the routes its members could join at once: one visit
 of one route, or one visit in each of two routes at about the same time (a crew needs two
@@ -113,6 +114,12 @@ def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]
     inst, sol = ins.inst, ins.sol
     value = group_value(inst, o)
     members = inst.linked_group(o)
+    # An urgent order (priority 1 or pinned) may move one as valuable (another outage) to
+    # another crew; any other order only less valuable work: on a day where every order is
+    # mandatory (Solomon, TRSP) a plain one ejects nothing, which only churned the first plan.
+    urgent = any(
+        inst.orders[x].priority == 1 or inst.orders[x].pin_tech is not None for x in members
+    )
     grouped = len(members) > 1 or inst.orders[o].crew > 1
     target = min(_reachable(inst, x) for x in members)
     dependents = {p for x in sol.start for p in inst.orders[x].after}
@@ -128,7 +135,7 @@ def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]
             and order.pin_tech is None
             and order.pin_start is None
             and not any(y in tabu for y in inst.linked_group(v))
-            and group_value(inst, v) <= value
+            and (group_value(inst, v) < value or (urgent and group_value(inst, v) == value))
         )
 
     visits = {

@@ -35,9 +35,10 @@ def _where(inst: Instance, sol: Solution) -> dict[str, list[str]]:
     }
 
 
-def _two_musts():
+def _two_musts(priority: int = 1):
     """A and B each have room for one 90-minute order (08:00-10:00); M1 may go to either,
-    M2 only to A (skill copper). M1 placed first takes A, its cheaper route."""
+    M2 only to A (skill copper); both mandatory, of `priority`. M1 placed first takes A, its
+    cheaper route."""
     return compile_problem(
         problem(
             [
@@ -45,16 +46,32 @@ def _two_musts():
                 tech("B", 20, 0, end="10:00"),
             ],
             [
-                order("M1", 5, 0, 90, mandatory=True),
-                order("M2", -5, 0, 90, mandatory=True, required_skills={"copper": 1}),
+                order("M1", 5, 0, 90, mandatory=True, priority=priority),
+                order(
+                    "M2",
+                    -5,
+                    0,
+                    90,
+                    mandatory=True,
+                    priority=priority,
+                    required_skills={"copper": 1},
+                ),
             ],
         )
     )
 
 
-def test_a_mandatory_order_ejects_one_as_valuable_that_fits_elsewhere() -> None:
-    """M2 fits only where M1 is: M1 is ejected and goes to B, both served (the room made
-    before this moved less valuable work only, and left M2 out)."""
+def test_a_plain_mandatory_order_ejects_only_less_valuable_work() -> None:
+    """Of priority 3, M2 does not eject M1, as valuable (on a day where every order is
+    mandatory, as Solomon's and TRSP's, that only churned the first plan)."""
+    inst = _two_musts(priority=3)
+    ins = _booked(inst, "M1")
+    assert eject_insert(ins, inst.order_idx["M2"]) is None
+
+
+def test_an_urgent_order_ejects_one_as_valuable_that_fits_elsewhere() -> None:
+    """Priority-1 M2 fits only where M1 is: M1 is ejected and goes to B, both served (the
+    room made before this moved less valuable work only, and left M2 out)."""
     inst = _two_musts()
     ins = _booked(inst, "M1")
     assert _where(inst, ins.sol) == {"M1": ["A"]}
