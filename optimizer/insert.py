@@ -15,7 +15,7 @@ from optimizer.segments import (
     between,
     segment_cost,
 )
-from optimizer.state import RouteState, SegmentCache
+from optimizer.state import RouteState
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.timing import INF, Relaxed, start_at
 
@@ -106,14 +106,7 @@ class InsertionSearch(RouteState):
         route = self.sol.routes.get(s)
         orders = route.orders if route is not None else []
         lower = self._lower(orders if seq is None else seq)
-        depot = route.depot[:2] if route is not None and route.depot is not None else None
-        key = (s, tuple(orders), depot, tuple(lower.items()))
-        cache = self.segments.relaxed
-        if key not in cache:
-            if len(cache) >= SegmentCache.LIMIT:
-                cache.clear()
-            cache[key] = Relaxed.of(self.inst, s, route, lower)
-        return cache[key]
+        return self.segments.relax(self.segments.relaxed, s, route, lower)
 
     def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
         """The cheapest feasible insertion of order o into routes that segments cannot
