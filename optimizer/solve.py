@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -20,6 +20,7 @@ from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.plan_builder import build_routes
 from optimizer.reasons import static_reasons
+from optimizer.repair import must_serve, repair
 from optimizer.search import SearchStats, search
 from optimizer.solution import Solution
 
@@ -112,7 +113,8 @@ class Solver:
         searching = budget.until(timing.search())
         if self.context is None:
             static = self.static_reasons
-            sol, stats = search(inst, params, searching, start)
+            sol, stats = search(inst, params, _before_repair(searching, params), start)
+            sol = _repaired(inst, params, searching, sol, stats)
         else:
             from optimizer.replan.fast import fast_path  # replan imports this module
 
@@ -311,10 +313,35 @@ def _probe(
     )
 
 
-def must_serve(inst: Instance, o: int) -> bool:
-    """Order o is mandatory or pinned: a plan without it is infeasible."""
-    order = inst.orders[o]
-    return order.mandatory or order.pin_tech is not None or order.pin_start is not None
+def _before_repair(searching: Budget, params: SolveParams) -> Budget:
+    """The search's part of its stage: all but the repair's share of the time left (under a
+    deterministic limit, of the deterministic seconds; the wall clock stays the safety stop)."""
+    share = params.repair.share
+    if searching.deterministic is not None:
+        return replace(searching, deterministic=(1 - share) * searching.deterministic)
+    return searching.ending(time.monotonic() + (1 - share) * searching.remaining())
+
+
+def _repaired(
+    inst: Instance, params: SolveParams, searching: Budget, sol: Solution, stats: SearchStats
+) -> Solution:
+    """The search's solution with its urgent orders repaired (`optimizer.repair`) in the rest
+    of the search's stage; as it was when the search proved it optimal."""
+    if stats.proven_optimal or params.repair.share == 0:
+        return sol
+    det = searching.deterministic
+    out, done = repair(
+        inst,
+        sol,
+        params,
+        eligible_shifts(inst),
+        deadline=searching.deadline,
+        deterministic=None if det is None else params.repair.share * det,
+    )
+    stats.iterations += done.solves
+    stats.improvements += done.repaired
+    stats.deterministic_time += done.deterministic_time
+    return out
 
 
 def _no_room() -> Reason:
