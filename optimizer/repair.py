@@ -18,11 +18,12 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from optimizer.construct import urgent
+from optimizer.construct import _closing, _late, _reachable, insert, take_out, urgent
 from optimizer.cp.build import CpStatus, add_hint, build, make_scope, run
 from optimizer.cp.constraints import fit_windows
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.cp.variables import Model
+from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.solution import Solution
@@ -132,6 +133,48 @@ def neighbourhood(
     return chosen + rest[: max(need - len(chosen), 0)]
 
 
+def room(
+    inst: Instance,
+    sol: Solution,
+    o: int,
+    shifts: list[int],
+    eligible: dict[int, list[int]],
+    params: SolveParams,
+) -> Solution | None:
+    """A start for the hard model: `sol` with o's group served on time, made by taking out of
+    `shifts` the visits around the time o could be served there (those served in `shifts`
+    only, neither mandatory nor pinned), placing o, then offering those visits back where
+    they fit. None when o does not fit on time even so."""
+    moves = params.moves
+    ins = Inserter(inst, sol.copy(), eligible, moves=moves)
+    group = inst.linked_group(o)
+    if o in ins.sol.start and take_out(ins, o) is None:
+        return None
+    where = ins.sol.shifts_of()
+    inside = set(shifts)
+    lo = min(_reachable(inst, x) for x in group) - moves.room_margin
+    hi = max(_closing(inst, x) for x in group) + moves.room_margin
+    moved: list[int] = []
+    for s in shifts:
+        route = ins.sol.routes.get(s)
+        for x in list(route.orders) if route is not None else []:
+            if x not in ins.sol.start or must_serve(inst, x) or not inside >= set(where[x]):
+                continue
+            start = ins.sol.start[x]
+            if start + inst.orders[x].duration < lo or start > hi:
+                continue
+            if take_out(ins, x) is not None:
+                moved += [y for y in inst.linked_group(x) if y not in moved]
+    if insert(ins, o) is None or _late(inst, ins.sol, o):
+        return None
+    for x in sorted(moved, key=lambda y: (-unassigned_cost(inst, y), y)):
+        if x not in ins.sol.start:
+            insert(ins, x)
+    out = ins.sol
+    out.cost = solution_cost(inst, out)
+    return out
+
+
 class Mode(StrEnum):
     """How a repair solve holds its urgent order."""
 
@@ -236,16 +279,22 @@ def repair(
                 return best, stats
             if deterministic is not None and spent >= deterministic:
                 return best, stats
-            model = build(inst, make_scope(inst, best, shifts, group, eligible))
-            if not _hard(model, group, mode, best):
+            # On time, the model starts from a plan with room made for the order, when one
+            # is found: a hint that breaks the hard constraints leaves CP-SAT to search from
+            # nothing, and in a short step it finds worse plans than the one it had.
+            start = room(inst, best, o, shifts, eligible, params) if mode == Mode.on_time else None
+            start = start or best
+            scope = shifts + [s for s in start.shifts_of().get(o, []) if s not in shifts]
+            model = build(inst, make_scope(inst, start, scope, group, eligible))
+            if not _hard(model, group, mode, start):
                 break
-            add_hint(model, best)
+            add_hint(model, start)
             det = None
             if deterministic is not None:
                 det = min(tuning.step_deterministic, deterministic - spent)
             out = run(
                 model,
-                best,
+                start,
                 time_limit=left if det is not None else min(tuning.step_time, left),
                 workers=params.workers or 1,
                 seed=seed + stats.solves,
