@@ -340,18 +340,18 @@ class RepairParams(Section):
     """CP-SAT repair of urgent work after the search (`optimizer.repair`)."""
 
     share: float = Field(
-        default=0.1,
+        default=0.25,
         ge=0,
-        lt=1,
-        description="Share of the search's time (wall-clock, or deterministic under a "
-        "deterministic limit) kept for repairing urgent orders the search left out or late.",
+        description="Deterministic seconds for repairing urgent orders after the search, as a "
+        "share of the search's deterministic limit (on top of it, as the probes' are); under a "
+        "wall-clock limit the repair has the probes' stage, and 0 turns it off.",
     )
     routes: int = Field(
         default=4, ge=1, description="Routes a repair re-decides (at least the crew plus one)."
     )
     step_time: float = Field(default=1.0, gt=0, description="Most seconds per repair solve.")
     step_deterministic: float = Field(
-        default=0.5,
+        default=0.25,
         gt=0,
         description="Most deterministic seconds per repair solve under a deterministic limit.",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -113,8 +113,7 @@ class Solver:
         searching = budget.until(timing.search())
         if self.context is None:
             static = self.static_reasons
-            sol, stats = search(inst, params, _before_repair(searching, params), start)
-            sol = _repaired(inst, params, searching, sol, stats)
+            sol, stats = search(inst, params, searching, start)
         else:
             from optimizer.replan.fast import fast_path  # replan imports this module
 
@@ -132,6 +131,8 @@ class Solver:
                 if (sol.cost or 0) > (fast.cost or 0):
                     sol = fast
         cut = searching.expired()  # before the probes: their own stage ends later
+        if self.context is None:
+            sol = _repaired(inst, params, budget, sol, stats)
         if stats.mode != "fast-path":
             sol = self._search_on(sol, stats, budget, static)
         plan = self._plan(sol, stats, budget, eligible, static)
@@ -313,30 +314,24 @@ def _probe(
     )
 
 
-def _before_repair(searching: Budget, params: SolveParams) -> Budget:
-    """The search's part of its stage: all but the repair's share of the time left (under a
-    deterministic limit, of the deterministic seconds; the wall clock stays the safety stop)."""
-    share = params.repair.share
-    if searching.deterministic is not None:
-        return replace(searching, deterministic=(1 - share) * searching.deterministic)
-    return searching.ending(time.monotonic() + (1 - share) * searching.remaining())
-
-
 def _repaired(
-    inst: Instance, params: SolveParams, searching: Budget, sol: Solution, stats: SearchStats
+    inst: Instance, params: SolveParams, budget: Budget, sol: Solution, stats: SearchStats
 ) -> Solution:
-    """The search's solution with its urgent orders repaired (`optimizer.repair`) in the rest
-    of the search's stage; as it was when the search proved it optimal."""
-    if stats.proven_optimal or params.repair.share == 0:
+    """The search's solution with its urgent orders repaired (`optimizer.repair`), in the
+    probes' stage (the probes have what it leaves) and, under a deterministic limit, within
+    the repair's share of it in deterministic seconds, on top of the search's (as the probes'
+    are); as it was when the search proved it optimal."""
+    share = params.repair.share
+    if stats.proven_optimal or share == 0:
         return sol
-    det = searching.deterministic
+    det = budget.deterministic
     out, done = repair(
         inst,
         sol,
         params,
         eligible_shifts(inst),
-        deadline=searching.deadline,
-        deterministic=None if det is None else params.repair.share * det,
+        deadline=budget.end_of(params.timing.reasons()),
+        deterministic=None if det is None else share * det,
     )
     stats.iterations += done.solves
     stats.improvements += done.repaired
