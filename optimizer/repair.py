@@ -183,7 +183,7 @@ class Mode(StrEnum):
     served = "served"  # served, the objective as it is
 
 
-def _hard(m: Model, group: list[int], mode: Mode, sol: Solution) -> bool:
+def hold(m: Model, group: list[int], mode: Mode, sol: Solution) -> bool:
     """Make the group's free orders served (by their due in `on_time` mode), and keep every
     mandatory or pinned order that `sol` serves served: False when a member of the group is
     not among the model's free orders (no shift of the neighbourhood may serve it)."""
@@ -286,7 +286,7 @@ def repair(
             start = start or best
             scope = shifts + [s for s in start.shifts_of().get(o, []) if s not in shifts]
             model = build(inst, make_scope(inst, start, scope, group, eligible))
-            if not _hard(model, group, mode, start):
+            if not hold(model, group, mode, start):
                 break
             add_hint(model, start)
             det = None
