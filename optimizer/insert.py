@@ -15,6 +15,7 @@ from optimizer.segments import (
     between,
     segment_cost,
 )
+from optimizer.solution import RouteSol
 from optimizer.state import RouteState
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.timing import INF, Relaxed, start_at
@@ -181,11 +182,33 @@ class InsertionSearch(RouteState):
         price an order of the route); a shift with one break keeps the loose kernel (see
         `RouteKernel.of`) in its `other`."""
         route = self.sol.routes.get(s)
+        memo = self._kernel_memo()
+        hit = memo.get(s)
+        if hit is not None and hit[0] is route:
+            return hit[1]
         bounds = self.kernel_bounds(route) if route is not None else {}
         kern = self.segments.kernel_of(self.inst, s, route, bounds)
         if kern is not None and kern.other is None and len(self.inst.shifts[s].breaks) == 1:
             kern.other = self.segments.kernel_of(self.inst, s, route, bounds, loose=True)
+        # Kept while the route object stays (it is replaced whenever its orders or starts
+        # change), unless its bounds also depend on starts in other routes (`after`).
+        if route is None or not any(self._chained(x) for x in route.orders):
+            memo[s] = (route, kern)
         return kern
+
+    _kernels: tuple[object, dict[int, tuple[RouteSol | None, RouteKernel | None]]] = (None, {})
+    """This solution's route kernels by shift, with the route each was made for (see
+    `kernel_route`); a clone's solution starts its own."""
+
+    def _kernel_memo(self) -> dict[int, tuple[RouteSol | None, RouteKernel | None]]:
+        """The kernels kept for this inserter's solution (`kernel_route`)."""
+        if self._kernels[0] is not self.sol:
+            self._kernels = (self.sol, {})
+        return self._kernels[1]
+
+    def _chained(self, x: int) -> bool:
+        """Order x is in an `after` relation: its kernel bounds follow other routes."""
+        return bool(self.inst.orders[x].after) or x in self.dependents
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -473,6 +496,13 @@ class InsertionSearch(RouteState):
             latest = following.windows[-1][1]
         return after <= latest
 
+    def eligible_set(self, o: int) -> set[int]:
+        """The shifts eligible for order o, as a set (made once, shared by clones)."""
+        allowed = self._eligible_sets.get(o)
+        if allowed is None:
+            allowed = self._eligible_sets[o] = set(self.eligible[o])
+        return allowed
+
     def nearest_routes(self, o: int) -> list[int]:
         """The eligible shifts whose routes pass nearest to o, plus the nearest idle ones
         (all of them when few)."""
@@ -483,16 +513,18 @@ class InsertionSearch(RouteState):
         loc = inst.orders[o].loc
         rows = inst.rows
         # The routes of the orders nearest to o, when enough of them are eligible.
-        allowed = self._eligible_sets.get(o)
-        if allowed is None:
-            allowed = self._eligible_sets[o] = set(shifts)
+        allowed = self.eligible_set(o)
         provider = self.sol.provider
-        busy_routes = [s for s, r in self.sol.routes.items() if r.orders and s in allowed]
-        idle = sorted(
-            (rows[inst.shifts[s].start_loc][loc], s)
-            for s in shifts
-            if s not in self.sol.routes or not self.sol.routes[s].orders
-        )
+        routes = self.sol.routes
+        busy_routes: list[int] = []
+        idle: list[tuple[int, int]] = []
+        for s in shifts:
+            route = routes.get(s)
+            if route is not None and route.orders:
+                busy_routes.append(s)
+            else:
+                idle.append((rows[inst.shifts[s].start_loc][loc], s))
+        idle.sort()
         nearest_idle = [s for _, s in idle[: self.moves.idle_routes]]
         if len(busy_routes) <= self.granularity:
             # Every busy route is offered: their order does not matter.
