@@ -5,6 +5,7 @@ elsewhere."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,10 +105,15 @@ class InsertionSearch(RouteState):
     def relaxed(self, s: int, seq: list[int] | None = None) -> Relaxed | None:
         """The relaxation of shift s's route (`optimizer.timing`), with its orders' start
         bounds as they are now."""
+        if seq is None:
+            return self.per_route("relaxed", s, lambda: self.relaxed(s, self._seq(s)))  # type: ignore[return-value]
         route = self.sol.routes.get(s)
-        orders = route.orders if route is not None else []
-        lower = self._lower(orders if seq is None else seq)
-        return self.segments.relax(self.segments.relaxed, s, route, lower)
+        return self.segments.relax(self.segments.relaxed, s, route, self._lower(seq))
+
+    def _seq(self, s: int) -> list[int]:
+        """The orders of shift s's route (none when it has no route)."""
+        route = self.sol.routes.get(s)
+        return route.orders if route is not None else []
 
     def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
         """The cheapest feasible insertion of order o into routes that segments cannot
@@ -181,33 +187,42 @@ class InsertionSearch(RouteState):
         """The kernel of shift s's route for inserting order o (None where it does not
         price an order of the route); a shift with one break keeps the loose kernel (see
         `RouteKernel.of`) in its `other`."""
+        return self.per_route("kernel", s, lambda: self._kernel_route(s))  # type: ignore[no-any-return]
+
+    def _kernel_route(self, s: int) -> RouteKernel | None:
         route = self.sol.routes.get(s)
-        memo = self._kernel_memo()
-        hit = memo.get(s)
-        if hit is not None and hit[0] is route:
-            return hit[1]
         bounds = self.kernel_bounds(route) if route is not None else {}
         kern = self.segments.kernel_of(self.inst, s, route, bounds)
         if kern is not None and kern.other is None and len(self.inst.shifts[s].breaks) == 1:
             kern.other = self.segments.kernel_of(self.inst, s, route, bounds, loose=True)
-        # Kept while the route object stays (it is replaced whenever its orders or starts
-        # change), unless its bounds also depend on starts in other routes (`after`).
-        if route is None or not any(self._chained(x) for x in route.orders):
-            memo[s] = (route, kern)
         return kern
 
-    _kernels: tuple[object, dict[int, tuple[RouteSol | None, RouteKernel | None]]] = (None, {})
-    """This solution's route kernels by shift, with the route each was made for (see
-    `kernel_route`); a clone's solution starts its own."""
+    _per_route: tuple[object, dict[tuple[str, int], tuple[RouteSol | None, object]]] = (
+        None,
+        {},
+    )
+    """What `per_route` keeps for this inserter's solution; a clone's solution starts its
+    own."""
 
-    def _kernel_memo(self) -> dict[int, tuple[RouteSol | None, RouteKernel | None]]:
-        """The kernels kept for this inserter's solution (`kernel_route`)."""
-        if self._kernels[0] is not self.sol:
-            self._kernels = (self.sol, {})
-        return self._kernels[1]
+    def per_route(self, kind: str, s: int, make: Callable[[], object]) -> object:
+        """`make()`, what shift s's route gives of this `kind` (its kernel, relaxations),
+        kept while the route stands: a route object is replaced whenever its orders or starts
+        change. Not kept for a route with an order in an `after` relation, whose bounds
+        follow starts in other routes."""
+        route = self.sol.routes.get(s)
+        if self._per_route[0] is not self.sol:
+            self._per_route = (self.sol, {})
+        memo = self._per_route[1]
+        hit = memo.get((kind, s))
+        if hit is not None and hit[0] is route:
+            return hit[1]
+        found = make()
+        if route is None or not any(self._chained(x) for x in route.orders):
+            memo[(kind, s)] = (route, found)
+        return found
 
     def _chained(self, x: int) -> bool:
-        """Order x is in an `after` relation: its kernel bounds follow other routes."""
+        """Order x is in an `after` relation: its start bounds follow other routes."""
         return bool(self.inst.orders[x].after) or x in self.dependents
 
     def _best_kernel(
