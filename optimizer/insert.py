@@ -197,7 +197,7 @@ class InsertionSearch(RouteState):
             kern.other = self.segments.kernel_of(self.inst, s, route, bounds, loose=True)
         return kern
 
-    _per_route: tuple[object, dict[tuple[str, int], tuple[RouteSol | None, object]]] = (
+    _per_route: tuple[object, dict[tuple[str, int], tuple[RouteSol | None, tuple, object]]] = (
         None,
         {},
     )
@@ -206,24 +206,33 @@ class InsertionSearch(RouteState):
 
     def per_route(self, kind: str, s: int, make: Callable[[], object]) -> object:
         """`make()`, what shift s's route gives of this `kind` (its kernel, relaxations),
-        kept while the route stands: a route object is replaced whenever its orders or starts
-        change. Not kept for a route with an order in an `after` relation, whose bounds
-        follow starts in other routes."""
+        kept while the route stands (a route object is replaced whenever its orders or
+        starts change) and the starts of the orders its orders follow or precede (`after`)
+        in other routes stay."""
         route = self.sol.routes.get(s)
         if self._per_route[0] is not self.sol:
             self._per_route = (self.sol, {})
         memo = self._per_route[1]
         hit = memo.get((kind, s))
-        if hit is not None and hit[0] is route:
-            return hit[1]
+        stamp = self._chained_starts(route)
+        if hit is not None and hit[0] is route and hit[1] == stamp:
+            return hit[2]
         found = make()
-        if route is None or not any(self._chained(x) for x in route.orders):
-            memo[(kind, s)] = (route, found)
+        memo[(kind, s)] = (route, stamp, found)
         return found
 
-    def _chained(self, x: int) -> bool:
-        """Order x is in an `after` relation: its start bounds follow other routes."""
-        return bool(self.inst.orders[x].after) or x in self.dependents
+    def _chained_starts(self, route: RouteSol | None) -> tuple[int | None, ...]:
+        """The starts of the orders that the route's orders follow or precede (`after`)."""
+        if route is None:
+            return ()
+        orders, start, dependents = self.inst.orders, self.sol.start, self.dependents
+        out: list[int | None] = []
+        for x in route.orders:
+            for y in orders[x].after:
+                out.append(start.get(y))
+            for y in dependents.get(x, ()):
+                out.append(start.get(y))
+        return tuple(out)
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
