@@ -5,8 +5,9 @@ elsewhere."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from optimizer.kernel import Job, RouteKernel, order_seg, time_route
 from optimizer.schedule import Timed, route_cost, schedule, timed_from
@@ -15,9 +16,12 @@ from optimizer.segments import (
     between,
     segment_cost,
 )
+from optimizer.solution import RouteSol
 from optimizer.state import RouteState
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.timing import INF, Relaxed, start_at
+
+T = TypeVar("T")
 
 NO_STOP = (-1, False)
 """A kernel-priced insertion without a new depot stop (first among equals, see `_best_kernel`)."""
@@ -103,10 +107,15 @@ class InsertionSearch(RouteState):
     def relaxed(self, s: int, seq: list[int] | None = None) -> Relaxed | None:
         """The relaxation of shift s's route (`optimizer.timing`), with its orders' start
         bounds as they are now."""
+        if seq is None:
+            return self.per_route("relaxed", s, lambda: self.relaxed(s, self._seq(s)))
         route = self.sol.routes.get(s)
-        orders = route.orders if route is not None else []
-        lower = self._lower(orders if seq is None else seq)
-        return self.segments.relax(self.segments.relaxed, s, route, lower)
+        return self.segments.relax(self.segments.relaxed, s, route, self._lower(seq))
+
+    def _seq(self, s: int) -> list[int]:
+        """The orders of shift s's route (none when it has no route)."""
+        route = self.sol.routes.get(s)
+        return route.orders if route is not None else []
 
     def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
         """The cheapest feasible insertion of order o into routes that segments cannot
@@ -180,12 +189,51 @@ class InsertionSearch(RouteState):
         """The kernel of shift s's route for inserting order o (None where it does not
         price an order of the route); a shift with one break keeps the loose kernel (see
         `RouteKernel.of`) in its `other`."""
+        return self.per_route("kernel", s, lambda: self._kernel_route(s))
+
+    def _kernel_route(self, s: int) -> RouteKernel | None:
         route = self.sol.routes.get(s)
         bounds = self.kernel_bounds(route) if route is not None else {}
         kern = self.segments.kernel_of(self.inst, s, route, bounds)
         if kern is not None and kern.other is None and len(self.inst.shifts[s].breaks) == 1:
             kern.other = self.segments.kernel_of(self.inst, s, route, bounds, loose=True)
         return kern
+
+    _per_route: tuple[
+        object, dict[tuple[str, int], tuple[RouteSol | None, tuple[int | None, ...], object]]
+    ] = (None, {})
+    """What `per_route` keeps for this inserter's solution; a clone's solution starts its
+    own."""
+
+    def per_route(self, kind: str, s: int, make: Callable[[], T]) -> T:
+        """`make()`, what shift s's route gives of this `kind` (its kernel, relaxations),
+        kept while the route stands (a route object is replaced whenever its orders or
+        starts change) and the starts of the orders its orders follow or precede (`after`)
+        in other routes stay."""
+        route = self.sol.routes.get(s)
+        if self._per_route[0] is not self.sol:
+            self._per_route = (self.sol, {})
+        memo = self._per_route[1]
+        hit = memo.get((kind, s))
+        stamp = self._chained_starts(route)
+        if hit is not None and hit[0] is route and hit[1] == stamp:
+            return cast(T, hit[2])
+        found = make()
+        memo[(kind, s)] = (route, stamp, found)
+        return found
+
+    def _chained_starts(self, route: RouteSol | None) -> tuple[int | None, ...]:
+        """The starts of the orders that the route's orders follow or precede (`after`)."""
+        if route is None:
+            return ()
+        orders, start, dependents = self.inst.orders, self.sol.start, self.dependents
+        out: list[int | None] = []
+        for x in route.orders:
+            for y in orders[x].after:
+                out.append(start.get(y))
+            for y in dependents.get(x, ()):
+                out.append(start.get(y))
+        return tuple(out)
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -473,6 +521,13 @@ class InsertionSearch(RouteState):
             latest = following.windows[-1][1]
         return after <= latest
 
+    def eligible_set(self, o: int) -> set[int]:
+        """The shifts eligible for order o, as a set (made once, shared by clones)."""
+        allowed = self._eligible_sets.get(o)
+        if allowed is None:
+            allowed = self._eligible_sets[o] = set(self.eligible[o])
+        return allowed
+
     def nearest_routes(self, o: int) -> list[int]:
         """The eligible shifts whose routes pass nearest to o, plus the nearest idle ones
         (all of them when few)."""
@@ -483,25 +538,27 @@ class InsertionSearch(RouteState):
         loc = inst.orders[o].loc
         rows = inst.rows
         # The routes of the orders nearest to o, when enough of them are eligible.
-        allowed = self._eligible_sets.get(o)
-        if allowed is None:
-            allowed = self._eligible_sets[o] = set(shifts)
+        allowed = self.eligible_set(o)
         provider = self.sol.provider
-        busy_routes = [s for s, r in self.sol.routes.items() if r.orders and s in allowed]
-        idle = sorted(
-            (rows[inst.shifts[s].start_loc][loc], s)
-            for s in shifts
-            if s not in self.sol.routes or not self.sol.routes[s].orders
-        )
+        routes = self.sol.routes
+        busy_routes: list[int] = []
+        idle: list[tuple[int, int]] = []
+        for s in shifts:
+            route = routes.get(s)
+            if route is not None and route.orders:
+                busy_routes.append(s)
+            else:
+                idle.append((rows[inst.shifts[s].start_loc][loc], s))
+        idle.sort()
         nearest_idle = [s for _, s in idle[: self.moves.idle_routes]]
         if len(busy_routes) <= self.granularity:
             # Every busy route is offered: their order does not matter.
             return sorted(busy_routes) + nearest_idle
         near: list[int] = []
         for x in self.segments.near(o):
-            s = provider.get(x)
-            if s is not None and s in allowed and s not in near:
-                near.append(s)
+            served_by = provider.get(x)
+            if served_by is not None and served_by in allowed and served_by not in near:
+                near.append(served_by)
                 if len(near) == self.granularity:
                     return near + nearest_idle
         busy = []

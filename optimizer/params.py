@@ -141,6 +141,16 @@ class RuinRecreateParams(Section):
         "(the others by one of three keys: farthest first, earliest closing, tightest window).",
     )
     max_ruin: int = Field(default=25, ge=2, description="Most orders one ruin removes.")
+    large_day_orders: int = Field(
+        default=400,
+        ge=1,
+        description="Days with more orders than this ruin at most `large_day_ruin` orders a "
+        "move: each re-insertion costs more there, and smaller moves let the acceptance judge "
+        "more of them (1,000-order bad days: better plans at equal CPU time).",
+    )
+    large_day_ruin: int = Field(
+        default=12, ge=2, description="Most orders one ruin removes on a large day."
+    )
     exchange_floor: float = Field(
         default=0.1,
         ge=0,

@@ -12,7 +12,7 @@ from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
-from optimizer.ruin import Failures, RuinRecreate
+from optimizer.ruin import Failures, RuinRecreate, ruin_cap
 from optimizer.solution import Solution
 
 
@@ -54,6 +54,62 @@ def test_note_remembers_the_last_states() -> None:
     assert failures.known(0, key)
     failures.note(0, ("newest",))
     assert not failures.known(0, key) and failures.known(0, ("newest",))
+
+
+def test_untried_leaves_out_the_routes_it_failed_in_until_they_change() -> None:
+    """A single order noted as fitting in none of its routes tries none of them again, and
+    only the one that changes once it does."""
+    rr, failures, ins = _day()
+    sol = ins.sol
+    single = [
+        o
+        for o in range(len(rr.inst.orders))
+        if o not in sol.start
+        and not rr.ties.tied[o]
+        and not rr.inst.orders[o].after
+        and rr.eligible[o]
+    ]
+    o = (
+        single[0]
+        if single
+        else next(o for o in sol.provider if not rr.ties.tied[o] and not rr.inst.orders[o].after)
+    )
+    if o in sol.start:
+        assert ins.remove(o)
+    tried = failures.untried(ins, o)
+    assert tried == ins.nearest_routes(o)
+    failures.note_routes(ins, o, tried)
+    assert failures.untried(ins, o) == []
+    # A route that changes is tried again, alone.
+    s, x = next((s, r.orders[0]) for s, r in sol.routes.items() if s in tried and r.orders)
+    assert ins.remove(x)
+    assert failures.untried(ins, o) == [s]
+
+
+def test_per_route_keeps_a_value_while_its_route_stands() -> None:
+    """`Inserter.per_route` makes a route's value once while the route stands, again once
+    it changes, and afresh for a clone's solution."""
+    _, _, ins = _day()
+    s = next(s for s, r in ins.sol.routes.items() if len(r.orders) >= 2)
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(len(made) + 1)
+        return made[-1]
+
+    assert ins.per_route("test", s, make) == 1 == ins.per_route("test", s, make)
+    assert ins.remove(ins.sol.routes[s].orders[0])
+    assert ins.per_route("test", s, make) == 2
+    assert ins.clone().per_route("test", s, make) == 3
+
+
+def test_ruin_cap_is_smaller_on_a_large_day() -> None:
+    """Days over `large_day_orders` orders ruin at most `large_day_ruin` orders a move."""
+    rr, _, _ = _day()
+    tuning = rr.tuning
+    assert ruin_cap(rr.inst, tuning) == tuning.max_ruin
+    small = tuning.model_copy(update={"large_day_orders": len(rr.inst.orders) - 1})
+    assert ruin_cap(rr.inst, small) == min(tuning.max_ruin, tuning.large_day_ruin) < 25
 
 
 def test_parallel_chains_repeat_with_a_move_budget() -> None:
