@@ -215,3 +215,28 @@ def test_moves_comparison_prices_runs_like_the_recheck(capsys: pytest.CaptureFix
         "late_share": 0.5,
         "threshold": 0.0,
     }
+
+
+def test_ruin_and_recreate_keeps_the_time_when_it_reaches_every_order() -> None:
+    """`search._rr_moves_all` holds on an hhcrsp day whose plan serves every order, not
+    once an order is left out or an order must follow another."""
+    import dataclasses
+
+    from optimizer.construct import construct
+    from optimizer.cp.build import eligible_shifts
+    from optimizer.instance import compile_problem
+    from optimizer.search import _rr_moves_all
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("A3")))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    assert len(sol.start) == len(inst.orders) and _rr_moves_all(inst, sol, eligible)
+    single = next(o for o in sol.start if not inst.orders[o].links)
+    gone = sol.copy()
+    route = gone.routes[gone.provider[single]]
+    route.orders = [x for x in route.orders if x != single]  # left out (times not needed)
+    assert not _rr_moves_all(inst, gone, eligible)
+    orders = list(inst.orders)
+    orders[single] = dataclasses.replace(orders[single], after=[single - 1])
+    chained = dataclasses.replace(inst, orders=orders)
+    assert not _rr_moves_all(chained, sol, eligible)
