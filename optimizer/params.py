@@ -198,7 +198,7 @@ class RuinRecreateParams(Section):
         "removals).",
     )
     partner_strings: bool = Field(
-        default=True,
+        default=False,
         description="A string removal that takes a crew or linked visit also takes a string "
         "around its partner in the partner's route (both routes of the pair, SISR-style): "
         "the pair is placed again with room on both sides.",
