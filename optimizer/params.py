@@ -207,6 +207,12 @@ class RuinRecreateParams(Section):
         description="How far one move's score moves its removal kind's weight (adaptive late "
         "removals).",
     )
+    partner_strings: bool = Field(
+        default=False,
+        description="A string removal that takes a crew or linked visit also takes a string "
+        "around its partner in the partner's route (both routes of the pair, SISR-style): "
+        "the pair is placed again with room on both sides.",
+    )
     failed_keys: int = Field(
         default=16,
         ge=1,

@@ -394,21 +394,36 @@ class RuinRecreate:
     def _strings(self, seed: int, sol: Solution, size: int) -> list[int]:
         """Strings of consecutive orders from the seed's route and the routes of its nearest
         neighbours (Christiaens and Vanden Berghe's SISR ruin)."""
-        rng, out = self.rng, []
+        out: list[int] = []
         routes_seen: set[int] = set()
+        partners = self.tuning.partner_strings
+        shifts_of = sol.shifts_of() if partners else {}
         for o in [seed, *(int(x) for x in self.near[seed])]:
             s = sol.provider.get(o)
             if s is None or s in routes_seen:
                 continue
-            routes_seen.add(s)
-            seq = sol.routes[s].orders
-            length = min(len(seq), rng.randint(1, max(1, size // 2)))
-            at = seq.index(o)
-            first = max(0, min(at - rng.randint(0, length - 1), len(seq) - length))
-            out += seq[first : first + length]
+            taken = self._string(sol, s, o, size, routes_seen)
+            out += taken
+            if partners:
+                # The partners of a crew or linked visit taken, with the visits around them
+                # in their own routes: the pair is placed again with room on both sides.
+                for x in taken:
+                    for y in self.inst.linked_group(x) if is_grouped(self.inst, x) else ():
+                        for t in shifts_of.get(y, ()):
+                            if t not in routes_seen and len(out) < size:
+                                out += self._string(sol, t, y, size, routes_seen)
             if len(routes_seen) >= 3 or len(out) >= size:
                 break
         return out
+
+    def _string(self, sol: Solution, s: int, o: int, size: int, seen: set[int]) -> list[int]:
+        """A string of consecutive visits of shift s's route around o (at most size / 2)."""
+        seen.add(s)
+        seq = sol.routes[s].orders
+        length = min(len(seq), self.rng.randint(1, max(1, size // 2)))
+        at = seq.index(o)
+        first = max(0, min(at - self.rng.randint(0, length - 1), len(seq) - length))
+        return list(seq[first : first + length])
 
     def _route(self, sol: Solution) -> list[int]:
         """Every order of one short route (to try to do without it)."""

@@ -236,3 +236,36 @@ def test_adaptive_weights_follow_the_scores_of_late_removals() -> None:
     fixed = late_draws({"late_adaptive": False}, 0.0)
     assert paying > 120 and idle < 50 and 70 < fixed < 130
     assert late_draws({"late_share": 0.0}, SCORES[0]) == 0
+
+
+def test_partner_strings_take_the_partners_route_too() -> None:
+    """With `partner_strings`, a string removal that takes a linked visit also takes a
+    string around its partner in the partner's route; without, the strings are those of
+    before (the same draws)."""
+    from benchmarks import hhcrsp
+    from optimizer.params import SolveParams
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("C1")))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    shifts_of = sol.shifts_of()
+
+    def strings(partners: bool) -> list[list[int]]:
+        """The strings of 30 removals of size 10 from each served order's seed."""
+        params = SolveParams(ruin_recreate={"partner_strings": partners})
+        rr = RuinRecreate(inst, eligible, random.Random(7), params)
+        return [rr._strings(o, sol, 10) for o in sorted(sol.start)[:30]]
+
+    off, on = strings(False), strings(True)
+    crossed = 0
+    for taken in on:
+        assert len(set(taken)) == len(taken) and set(taken) <= set(sol.start)
+        linked = [x for x in taken if inst.orders[x].links]
+        for x in linked:
+            partners = [y for y in inst.linked_group(x) if y != x]
+            # Each partner's route gave a string unless three routes or the size were reached.
+            crossed += any(set(shifts_of[y]) & {sol.provider[z] for z in taken} for y in partners)
+    assert crossed
+    routes_on = sum(len({sol.provider[x] for x in t}) for t in on)
+    routes_off = sum(len({sol.provider[x] for x in t}) for t in off)
+    assert routes_on > routes_off
