@@ -9,7 +9,13 @@ at max(t + A_i, B_i), so the segment's weighted minutes past the stops' due time
     lateness(t) = const + sum over knees (tau, w) of w * max(0, t - tau),
 
 a convex piecewise-linear function kept as a constant and its sorted knees. `concat` merges
-two segments exactly, lateness included, in time linear in their knees.
+two segments exactly, lateness included, in time linear in their knees (constant without).
+
+Plain routes (`RouteSegments`: single-technician orders with one window, no breaks, no
+priced lateness, no `after`, outside a previous plan) keep every prefix and suffix merged,
+so an insertion, a removal or a route-end exchange (2-opt*) is priced by two merges
+(`between`, `join`; the insertion's innermost loop has them inlined, for plain segments). `seg_cost` prices a whole route's segment; `timed_cost` prices a timed route
+(`optimizer.schedule.route_cost`) from the segment of its stops at their starts.
 
 A break is a stop of its own (its window: earliest start to latest end less its length),
 taken at the location of the stop before it: no travel to it, and the leg after it is the
@@ -20,30 +26,41 @@ of every suffix that begins at a visit, depot stop or the end; an insertion betw
 stops is then priced in constant time (plus the breaks right after the new stop and the
 suffix's knees up to its arrival), and `RouteKernel.timed` places the stops of the one taken.
 
-Where it applies (`kernel_order`, `RouteKernel.of`): single-technician orders with one window
-or a pinned start, no `after` or links, outside a previous plan; and no idle time priced
-(the departure then changes nothing). Plain routes keep the lighter `optimizer.segments`.
+Where `RouteKernel` applies (`kernel_order`, `RouteKernel.of`): single-technician orders
+with one window or a pinned start, no `after` or links, outside a previous plan; and no
+idle time priced (the departure then changes nothing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from optimizer.instance import Instance
-from optimizer.schedule import Timed
-from optimizer.segments import order_segment, route_orders
 from optimizer.solution import RouteSol
 from optimizer.timing import INF
 
-Knees = list[tuple[int, int]]
+if TYPE_CHECKING:
+    from optimizer.exchange import ExchangeView
+
+Knees = tuple[tuple[int, int], ...]
 """A lateness function's knees, sorted: (start from which it grows, weight per second)."""
 
 
-@dataclass(slots=True)
-class Seg:
+@dataclass
+class Timed:
+    """A scheduled route: the route and its service starts."""
+
+    route: RouteSol
+    starts: list[int]
+    travel: int
+
+
+class Seg(NamedTuple):
     """Consecutive stops: least duration, earliest and latest start of the first stop (the
     earliest one without avoidable waiting), first and last location, travel inside, and
-    lateness as a function of the start (`const` and `knees`, see the module)."""
+    lateness as a function of the start (`const` and `knees`, see the module). A tuple, so
+    that the innermost loops unpack it."""
 
     duration: int
     early: int
@@ -52,7 +69,7 @@ class Seg:
     last: int
     travel: int = 0
     const: int = 0
-    knees: Knees = field(default_factory=list)
+    knees: Knees = ()
 
     def lateness(self, t: int) -> int:
         """The segment's weighted lateness when its first stop is reached at t (<= late)."""
@@ -65,62 +82,116 @@ class Seg:
 
     def end(self, t: int) -> int:
         """When the segment's last stop ends if its first is reached at t (<= late)."""
-        return (t if t > self.early else self.early) + self.duration
+        early = self.early
+        return (t if t > early else early) + self.duration
 
 
 def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
     """Segment a followed by segment b (None when b cannot be reached in its window)."""
-    leg = rows[a.last][b.first]
-    at = a.duration + leg
-    if a.early + at > b.late:
+    d1, e1, l1, f1, z1, tr1, c1, k1 = a
+    d2, e2, l2, _, z2, tr2, c2, k2 = b
+    leg = rows[z1][b.first]
+    at = d1 + leg
+    if e1 + at > l2:
         return None
-    wait = b.early - at - a.late
+    wait = e2 - at - l1
     if wait < 0:
         wait = 0
-    early = (b.early - at if b.early - at > a.early else a.early) - wait
-    late = b.late - at if b.late - at < a.late else a.late
+    early = (e2 - at if e2 - at > e1 else e1) - wait
+    late = l2 - at if l2 - at < l1 else l1
+    if not k2:
+        # No lateness grows in b (the plain case): a's knees stand as they are.
+        return Seg(d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, c1 + c2, k1)
     # b is reached at max(t, a.early) + at: its knees move by -at and those below a.early
     # fold into a constant and one knee at a.early.
-    const = a.const + b.const
-    moved: Knees = []
+    const = c1 + c2
+    moved: list[tuple[int, int]] = []
     folded = 0
-    for tau, w in b.knees:
+    for tau, w in k2:
         tau -= at
-        if tau <= a.early:
-            const += w * (a.early - tau)
+        if tau <= e1:
+            const += w * (e1 - tau)
             folded += w
         else:
             moved.append((tau, w))
     if folded:
-        moved.insert(0, (a.early, folded))
-    knees = sorted(a.knees + moved) if a.knees else moved
-    return Seg(
-        a.duration + b.duration + leg + wait,
-        early,
-        late,
-        a.first,
-        b.last,
-        a.travel + b.travel + leg,
-        const,
-        knees,
-    )
+        moved.insert(0, (e1, folded))
+    knees = tuple(sorted(k1 + tuple(moved)) if k1 else moved)
+    return Seg(d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, const, knees)
+
+
+def fold(rows: list[list[int]], first: Seg, nodes: list[Seg]) -> list[Seg | None]:
+    """[first, first+nodes[0], first+nodes[0]+nodes[1], ...]: `concat` along a route (None
+    from where a stop cannot be reached in its window)."""
+    out: list[Seg | None] = [first]
+    seg: Seg | None = first
+    for node in nodes:
+        seg = concat(rows, seg, node) if seg is not None else None
+        out.append(seg)
+    return out
+
+
+def fold_back(rows: list[list[int]], nodes: list[Seg], last: Seg) -> list[Seg | None]:
+    """[..., nodes[-2]+nodes[-1]+last, nodes[-1]+last, last]: `concat` backwards along a
+    route (None up to where a stop cannot be reached in its window)."""
+    out: list[Seg | None] = [last]
+    seg: Seg | None = last
+    for node in reversed(nodes):
+        seg = concat(rows, node, seg) if seg is not None else None
+        out.append(seg)
+    out.reverse()
+    return out
+
+
+def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
+    """a, then x, then b (None when a stop cannot be reached in its window)."""
+    ax = concat(rows, a, x)
+    return concat(rows, ax, b) if ax is not None else None
+
+
+def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
+    """a, then x (several stops, or none), then b (None when a stop cannot be reached in
+    its window): a route-end exchange."""
+    if x is None:
+        return concat(rows, a, b)
+    return between(rows, a, x, b)
+
+
+def seg_cost(inst: Instance, s: int, seg: Seg, service: int) -> int:
+    """Cost of shift s's whole route in objective units, from its segment (start to end)
+    left at its earliest start, and its service and stop time: travel, use, overtime, idle
+    and lateness, as `optimizer.schedule.route_cost` counts them, preferences aside."""
+    travel = seg.travel
+    cost = inst.c_travel * travel + inst.c_used + seg.const
+    over = seg.early + seg.duration - inst.shifts[s].end
+    if over > 0:
+        cost += inst.c_overtime * over
+    if inst.c_idle:
+        cost += inst.c_idle * (seg.duration - travel - service)
+    return cost
+
+
+def order_window(inst: Instance, o: int) -> tuple[int, int]:
+    """Order o's one window, or its pinned start."""
+    order = inst.orders[o]
+    if order.pin_start is not None:
+        return order.pin_start, order.pin_start
+    return order.windows[0]
 
 
 def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> Seg:
     """The one-stop segment of order o: its one window or pinned start (or `window`, see
     `RouteKernel.of`), its due time."""
     order = inst.orders[o]
-    _, _, early, late, _, _, _ = order_segment(inst, o)
-    if window is not None:
-        early, late = window
-    seg = Seg(order.duration, early, late, order.loc, order.loc)
+    early, late = order_window(inst, o) if window is None else window
     due = order.due
     weight = inst.c_lateness[order.priority - 1] if due is not None else 0
     if due is not None and weight:
         # Starting at max(t, early): weight * max(0, max(t, early) - due).
-        seg.const = weight * max(0, early - due)
-        seg.knees = [(max(early, due), weight)]
-    return seg
+        const = weight * max(0, early - due)
+        knees = ((max(early, due), weight),)
+        return Seg(order.duration, early, late, order.loc, order.loc, 0, const, knees)
+    return Seg(order.duration, early, late, order.loc, order.loc)
 
 
 def break_seg(inst: Instance, s: int, k: int, loc: int) -> Seg:
@@ -133,6 +204,114 @@ def depot_seg(inst: Instance, d: int) -> Seg:
     """A stop at depot d."""
     dep = inst.depots[d]
     return Seg(dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc)
+
+
+def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
+    """Order o may be in a plain route (`RouteSegments`): the kernel's case with no
+    lateness priced."""
+    order = inst.orders[o]
+    if order.due is not None and inst.c_lateness[order.priority - 1] > 0:
+        return False
+    return kernel_order(inst, o, has_dependents)
+
+
+def route_orders(inst: Instance, s: int, orders: list[int]) -> tuple[int, dict[str, int]]:
+    """Of the orders of shift s's route: how many are served against their preference,
+    and the parts they use."""
+    tech = inst.shifts[s].tech
+    unpreferred = sum(
+        1 for o in orders if inst.orders[o].preferred and tech not in inst.orders[o].preferred
+    )
+    load: dict[str, int] = {}
+    for o in orders:
+        for k, q in inst.orders[o].parts.items():
+            load[k] = load.get(k, 0) + q
+    return unpreferred, load
+
+
+def shift_ends(inst: Instance, s: int) -> tuple[Seg, Seg]:
+    """The segments of shift s's start and end (the end reached by its overtime's end)."""
+    sh = inst.shifts[s]
+    last = sh.end + sh.max_overtime
+    return (
+        Seg(0, sh.start, last, sh.start_loc, sh.start_loc),
+        Seg(0, 0, last, sh.end_loc, sh.end_loc),
+    )
+
+
+@dataclass
+class RouteSegments:
+    """A plain route's stops (start, orders with the depot stop among them, end) and the
+    segments of its prefixes and suffixes (None where a stop is missed: never in a route
+    of a plan)."""
+
+    shift: int
+    nodes: list[Seg]
+    prefix: list[Seg | None]
+    suffix: list[Seg | None]
+    depot_node: int | None  # index in `nodes` of the depot stop
+    service: int  # service and depot stop time of the route
+    preference: int  # cost of the route's orders served against their preference
+    load: dict[str, int]  # parts the route's orders use
+    _via: dict[int, tuple[list[Seg | None], list[Seg | None]]] = field(default_factory=dict)
+    _tails: list[Seg | None] | None = None
+    exchange_view: ExchangeView | None = None  # see `Exchanges._exchange_view`
+
+    def tails(self, inst: Instance) -> list[Seg | None]:
+        """By node k: the segment of the stops from k to the last before the end (None
+        from the end on); for exchanging route ends between shifts."""
+        if self._tails is None:
+            inner = self.nodes[1:-1]
+            self._tails = [None]
+            if inner:
+                self._tails += fold_back(inst.rows, inner[:-1], inner[-1])
+            self._tails.append(None)
+        return self._tails
+
+    def via_depot(self, inst: Instance, d: int) -> tuple[list[Seg | None], list[Seg | None]]:
+        """For a new stop at depot d, by gap g: the prefix up to g followed by the stop, and
+        the start, the stop, then the orders up to g (the stop first)."""
+        found = self._via.get(d)
+        if found is None:
+            rows = inst.rows
+            dseg = depot_seg(inst, d)
+            after = [concat(rows, p, dseg) if p is not None else None for p in self.prefix[:-1]]
+            first = concat(rows, self.nodes[0], dseg)
+            ahead = fold(rows, first, self.nodes[1:-1]) if first is not None else []
+            ahead += [None] * (len(self.nodes) - 1 - len(ahead))
+            found = self._via[d] = (after, ahead)
+        return found
+
+    @classmethod
+    def of(
+        cls,
+        inst: Instance,
+        route: RouteSol | None,
+        s: int,
+        order_segs: list[Seg] | None = None,
+    ) -> RouteSegments:
+        """The segments of shift s's route (an empty route when None); `order_segs`, when
+        given, holds every order's `order_seg`."""
+        rows = inst.rows
+        start, end = shift_ends(inst, s)
+        orders = route.orders if route is not None else []
+        if order_segs is None:
+            nodes = [start] + [order_seg(inst, o) for o in orders]
+        else:
+            nodes = [start] + [order_segs[o] for o in orders]
+        depot_node = None
+        service = sum(inst.orders[o].duration for o in orders)
+        if route is not None and route.depot is not None:
+            depot_node = route.depot[1] + 1
+            nodes.insert(depot_node, depot_seg(inst, route.depot[0]))
+            service += inst.depots[route.depot[0]].duration
+        nodes.append(end)
+        unpreferred, load = route_orders(inst, s, orders)
+        prefix = fold(rows, start, nodes[1:])
+        suffix = fold_back(rows, nodes[:-1], end)
+        return cls(
+            s, nodes, prefix, suffix, depot_node, service, inst.c_preference * unpreferred, load
+        )
 
 
 def kernel_order(inst: Instance, o: int, has_dependents: bool) -> bool:
@@ -711,3 +890,62 @@ def time_route(
         return None
     route = RouteSol(s, list(seq), sh.start, ret, taken, depot_stop)
     return Timed(route, starts, travel + leg)
+
+
+def timed_cost(inst: Instance, timed: Timed) -> int:
+    """Cost of a timed route in objective units (0 for an empty route): `seg_cost` of the
+    segment of its stops at their starts (the start at the departure, the end at the
+    return), its preferences and its single-technician orders' changes (a crew order's
+    change is priced with its whole crew, by the group's placement)."""
+    r = timed.route
+    if not r.orders:
+        return 0
+    inst_orders, s = inst.orders, r.shift
+    sh = inst.shifts[s]
+    rows = inst.rows
+    seg = Seg(0, r.depart, r.depart, sh.start_loc, sh.start_loc)
+    service = 0
+    brk: dict[int, list[int]] = {}
+    for k, (pos, _) in enumerate(r.breaks):
+        brk.setdefault(pos, []).append(k)
+    depot = r.depot
+
+    def then(seg: Seg, node: Seg) -> Seg:
+        # Every stop is pinned at its start and may be reached by any time: the merge
+        # then holds them where the route has them.
+        merged = concat(rows, seg, node)
+        assert merged is not None
+        return merged
+
+    def breaks_at(seg: Seg, pos: int) -> Seg:
+        nonlocal service
+        for k in brk.get(pos, ()):
+            rule, bs = sh.breaks[k], r.breaks[k][1]
+            seg = then(seg, Seg(rule.duration, bs, INF, seg.last, seg.last))
+            service += rule.duration
+        return seg
+
+    seg = breaks_at(seg, -1)
+    for p, (o, st) in enumerate(zip(r.orders, timed.starts, strict=True)):
+        if depot is not None and depot[1] == p:
+            dep = inst.depots[depot[0]]
+            seg = then(seg, Seg(dep.duration, depot[2], INF, dep.loc, dep.loc))
+            service += dep.duration
+        seg = then(seg, order_seg(inst, o, (st, INF)))
+        service += inst_orders[o].duration
+        seg = breaks_at(seg, p)
+    if depot is not None and depot[1] >= len(r.orders):
+        dep = inst.depots[depot[0]]
+        seg = then(seg, Seg(dep.duration, depot[2], INF, dep.loc, dep.loc))
+        service += dep.duration
+    seg = then(seg, Seg(0, r.ret, INF, sh.end_loc, sh.end_loc))
+    cost = seg_cost(inst, s, seg, service)
+    tech = sh.tech
+    alone = frozenset((tech,))
+    for o, st in zip(r.orders, timed.starts, strict=True):
+        order = inst_orders[o]
+        if order.preferred and tech not in order.preferred:
+            cost += inst.c_preference
+        if inst.prev_known and order.crew == 1:
+            cost += inst.change_cost(o, alone, st)
+    return cost
