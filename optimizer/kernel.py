@@ -14,7 +14,8 @@ two segments exactly, lateness included, in time linear in their knees (constant
 Plain routes (`RouteSegments`: single-technician orders with one window, no breaks, no
 priced lateness, no `after`, outside a previous plan) keep every prefix and suffix merged,
 so an insertion, a removal or a route-end exchange (2-opt*) is priced by two merges
-(`between`, `join`; the insertion's innermost loop has them inlined, for plain segments). `seg_cost` prices a whole route's segment; `timed_cost` prices a timed route
+(`between`, `join`; the insertion's innermost loop has them inlined, for plain segments).
+`seg_cost` prices a whole route's segment; `timed_cost` prices a timed route
 (`optimizer.schedule.route_cost`) from the segment of its stops at their starts.
 
 A break is a stop of its own (its window: earliest start to latest end less its length),
@@ -86,8 +87,15 @@ class Seg(NamedTuple):
         return (t if t > early else early) + self.duration
 
 
+_new = tuple.__new__
+"""`_new(Seg, (...))` makes a `Seg` without the named tuple's own `__new__` (half the time,
+in the innermost loops)."""
+
+
 def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
-    """Segment a followed by segment b (None when b cannot be reached in its window)."""
+    """Segment a followed by segment b (None when b cannot be reached in its window).
+    Knees at or past the merged segment's latest start are left out: it is never reached
+    later, so they add nothing."""
     d1, e1, l1, f1, z1, tr1, c1, k1 = a
     d2, e2, l2, _, z2, tr2, c2, k2 = b
     leg = rows[z1][b.first]
@@ -101,7 +109,7 @@ def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
     late = l2 - at if l2 - at < l1 else l1
     if not k2:
         # No lateness grows in b (the plain case): a's knees stand as they are.
-        return Seg(d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, c1 + c2, k1)
+        return _new(Seg, (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, c1 + c2, k1))
     # b is reached at max(t, a.early) + at: its knees move by -at and those below a.early
     # fold into a constant and one knee at a.early.
     const = c1 + c2
@@ -112,41 +120,128 @@ def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
         if tau <= e1:
             const += w * (e1 - tau)
             folded += w
-        else:
+        elif tau < late:
             moved.append((tau, w))
-    if folded:
+    if folded and e1 < late:
         moved.insert(0, (e1, folded))
     knees = tuple(sorted(k1 + tuple(moved)) if k1 else moved)
-    return Seg(d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, const, knees)
+    return _new(Seg, (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, const, knees))
 
 
 def fold(rows: list[list[int]], first: Seg, nodes: list[Seg]) -> list[Seg | None]:
     """[first, first+nodes[0], first+nodes[0]+nodes[1], ...]: `concat` along a route (None
-    from where a stop cannot be reached in its window)."""
+    from where a stop cannot be reached in its window); inlined for nodes without knees
+    (routes' prefixes are the next most frequent work after insertion)."""
     out: list[Seg | None] = [first]
     seg: Seg | None = first
+    d1, e1, l1, f1, z1, tr1, c1, k1 = first
     for node in nodes:
-        seg = concat(rows, seg, node) if seg is not None else None
+        d2, e2, l2, f2, z2, tr2, c2, k2 = node
+        if k2:
+            seg = concat(rows, seg, node)  # type: ignore[arg-type]
+            if seg is None:
+                break
+            d1, e1, l1, f1, z1, tr1, c1, k1 = seg
+            out.append(seg)
+            continue
+        leg = rows[z1][f2]
+        at = d1 + leg
+        if e1 + at > l2:
+            break
+        wait = e2 - at - l1
+        if wait < 0:
+            wait = 0
+        if e2 - at > e1:
+            e1 = e2 - at
+        if l2 - at < l1:
+            l1 = l2 - at
+        d1 += d2 + leg + wait
+        e1 -= wait
+        tr1 += tr2 + leg
+        c1 += c2
+        z1 = z2
+        seg = _new(Seg, (d1, e1, l1, f1, z1, tr1, c1, k1))
         out.append(seg)
+    out += [None] * (len(nodes) + 1 - len(out))
     return out
 
 
 def fold_back(rows: list[list[int]], nodes: list[Seg], last: Seg) -> list[Seg | None]:
     """[..., nodes[-2]+nodes[-1]+last, nodes[-1]+last, last]: `concat` backwards along a
-    route (None up to where a stop cannot be reached in its window)."""
+    route (None up to where a stop cannot be reached in its window); inlined, as `fold`,
+    while no knee is met."""
     out: list[Seg | None] = [last]
     seg: Seg | None = last
+    d2, e2, l2, f2, z2, tr2, c2, k2 = last
     for node in reversed(nodes):
-        seg = concat(rows, node, seg) if seg is not None else None
+        d1, e1, l1, f1, z1, tr1, c1, k1 = node
+        if k1 or k2:
+            seg = concat(rows, node, seg)  # type: ignore[arg-type]
+            if seg is None:
+                break
+            d2, e2, l2, f2, z2, tr2, c2, k2 = seg
+            out.append(seg)
+            continue
+        leg = rows[z1][f2]
+        at = d1 + leg
+        if e1 + at > l2:
+            break
+        wait = e2 - at - l1
+        if wait < 0:
+            wait = 0
+        e2 = (e2 - at if e2 - at > e1 else e1) - wait
+        l2 = l2 - at if l2 - at < l1 else l1
+        d2 += d1 + leg + wait
+        f2 = f1
+        tr2 += tr1 + leg
+        c2 += c1
+        seg = _new(Seg, (d2, e2, l2, f2, z2, tr2, c2, ()))
         out.append(seg)
+    out += [None] * (len(nodes) + 1 - len(out))
     out.reverse()
     return out
 
 
 def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
-    """a, then x, then b (None when a stop cannot be reached in its window)."""
-    ax = concat(rows, a, x)
-    return concat(rows, ax, b) if ax is not None else None
+    """a, then x, then b (None when a stop cannot be reached in its window); `concat`
+    twice, inlined where no segment has knees (new depot stops and route-end exchanges
+    price with it)."""
+    d1, e1, l1, f1, z1, tr1, c1, k1 = a
+    dx, ex, lx, fx, zx, trx, cx, kx = x
+    d2, e2, l2, f2, z2, tr2, c2, k2 = b
+    if k1 or kx or k2:
+        ax = concat(rows, a, x)
+        return concat(rows, ax, b) if ax is not None else None
+    leg = rows[z1][fx]
+    at = d1 + leg
+    if e1 + at > lx:
+        return None
+    wait = ex - at - l1
+    if wait < 0:
+        wait = 0
+    d1 += dx + leg + wait
+    e1 = (ex - at if ex - at > e1 else e1) - wait
+    l1 = lx - at if lx - at < l1 else l1
+    leg2 = rows[zx][f2]
+    at = d1 + leg2
+    if e1 + at > l2:
+        return None
+    wait = e2 - at - l1
+    if wait < 0:
+        wait = 0
+    early = (e2 - at if e2 - at > e1 else e1) - wait
+    late = l2 - at if l2 - at < l1 else l1
+    seg = (
+        d1 + d2 + leg2 + wait,
+        early,
+        late,
+        f1,
+        z2,
+        tr1 + trx + tr2 + leg + leg2,
+        c1 + cx + c2,
+        (),
+    )
+    return _new(Seg, seg)
 
 
 def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
@@ -190,8 +285,8 @@ def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> 
         # Starting at max(t, early): weight * max(0, max(t, early) - due).
         const = weight * max(0, early - due)
         knees = ((max(early, due), weight),)
-        return Seg(order.duration, early, late, order.loc, order.loc, 0, const, knees)
-    return Seg(order.duration, early, late, order.loc, order.loc)
+        return _new(Seg, (order.duration, early, late, order.loc, order.loc, 0, const, knees))
+    return _new(Seg, (order.duration, early, late, order.loc, order.loc, 0, 0, ()))
 
 
 def break_seg(inst: Instance, s: int, k: int, loc: int) -> Seg:
@@ -893,59 +988,34 @@ def time_route(
 
 
 def timed_cost(inst: Instance, timed: Timed) -> int:
-    """Cost of a timed route in objective units (0 for an empty route): `seg_cost` of the
-    segment of its stops at their starts (the start at the departure, the end at the
-    return), its preferences and its single-technician orders' changes (a crew order's
-    change is priced with its whole crew, by the group's placement)."""
+    """Cost of a timed route in objective units (0 for an empty route): `seg_cost` of its
+    segment from start to end, its preferences and its single-technician orders' changes
+    (a crew order's change is priced with its whole crew, by the group's placement). The
+    segment holds every stop where the route has it: what `concat` gives merging the
+    stops, each with its start as the earliest and no latest, after the start held at the
+    departure (see the tests)."""
     r = timed.route
     if not r.orders:
         return 0
-    inst_orders, s = inst.orders, r.shift
-    sh = inst.shifts[s]
-    rows = inst.rows
-    seg = Seg(0, r.depart, r.depart, sh.start_loc, sh.start_loc)
-    service = 0
-    brk: dict[int, list[int]] = {}
-    for k, (pos, _) in enumerate(r.breaks):
-        brk.setdefault(pos, []).append(k)
-    depot = r.depot
-
-    def then(seg: Seg, node: Seg) -> Seg:
-        # Every stop is pinned at its start and may be reached by any time: the merge
-        # then holds them where the route has them.
-        merged = concat(rows, seg, node)
-        assert merged is not None
-        return merged
-
-    def breaks_at(seg: Seg, pos: int) -> Seg:
-        nonlocal service
-        for k in brk.get(pos, ()):
-            rule, bs = sh.breaks[k], r.breaks[k][1]
-            seg = then(seg, Seg(rule.duration, bs, INF, seg.last, seg.last))
-            service += rule.duration
-        return seg
-
-    seg = breaks_at(seg, -1)
-    for p, (o, st) in enumerate(zip(r.orders, timed.starts, strict=True)):
-        if depot is not None and depot[1] == p:
-            dep = inst.depots[depot[0]]
-            seg = then(seg, Seg(dep.duration, depot[2], INF, dep.loc, dep.loc))
-            service += dep.duration
-        seg = then(seg, order_seg(inst, o, (st, INF)))
-        service += inst_orders[o].duration
-        seg = breaks_at(seg, p)
-    if depot is not None and depot[1] >= len(r.orders):
-        dep = inst.depots[depot[0]]
-        seg = then(seg, Seg(dep.duration, depot[2], INF, dep.loc, dep.loc))
-        service += dep.duration
-    seg = then(seg, Seg(0, r.ret, INF, sh.end_loc, sh.end_loc))
-    cost = seg_cost(inst, s, seg, service)
+    orders, c_lateness, c_preference = inst.orders, inst.c_lateness, inst.c_preference
+    sh = inst.shifts[r.shift]
     tech = sh.tech
-    alone = frozenset((tech,))
+    alone = frozenset((tech,)) if inst.prev_known else None
+    late = other = 0
     for o, st in zip(r.orders, timed.starts, strict=True):
-        order = inst_orders[o]
+        order = orders[o]
+        due = order.due
+        if due is not None and st > due:
+            late += c_lateness[order.priority - 1] * (st - due)
         if order.preferred and tech not in order.preferred:
-            cost += inst.c_preference
-        if inst.prev_known and order.crew == 1:
-            cost += inst.change_cost(o, alone, st)
-    return cost
+            other += c_preference
+        if alone is not None and order.crew == 1:
+            other += inst.change_cost(o, alone, st)
+    service = 0
+    if inst.c_idle:
+        service = sum(orders[o].duration for o in r.orders)
+        service += sum(sh.breaks[k].duration for k in range(len(r.breaks)))
+        if r.depot is not None:
+            service += inst.depots[r.depot[0]].duration
+    seg = (r.ret - r.depart, r.depart, r.depart, sh.start_loc, sh.end_loc, timed.travel, late, ())
+    return seg_cost(inst, r.shift, _new(Seg, seg), service) + other

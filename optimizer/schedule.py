@@ -5,7 +5,8 @@ minimises)."""
 from __future__ import annotations
 
 from optimizer.instance import Instance
-from optimizer.kernel import Timed, timed_cost
+from optimizer.kernel import Timed as Timed  # re-exported: routes are timed here
+from optimizer.kernel import timed_cost
 from optimizer.solution import RouteSol
 from optimizer.timing import start_at
 
