@@ -202,14 +202,15 @@ def fold_back(rows: list[list[int]], nodes: list[Seg], last: Seg) -> list[Seg | 
     return out
 
 
-def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
-    """a, then x, then b (None when a stop cannot be reached in its window); `concat`
-    twice, inlined where no segment has knees (new depot stops and route-end exchanges
-    price with it)."""
+def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
+    """a, then x (several stops, or none), then b (None when a stop cannot be reached in
+    its window): `concat` twice, inlined where no segment has knees (route-end exchanges
+    and new depot stops price with it)."""
+    if x is None:
+        return concat(rows, a, b)
     d1, e1, l1, f1, z1, tr1, c1, k1 = a
     dx, ex, lx, fx, zx, trx, cx, kx = x
-    d2, e2, l2, f2, z2, tr2, c2, k2 = b
-    if k1 or kx or k2:
+    if k1 or kx:
         ax = concat(rows, a, x)
         return concat(rows, ax, b) if ax is not None else None
     leg = rows[z1][fx]
@@ -222,6 +223,9 @@ def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
     d1 += dx + leg + wait
     e1 = (ex - at if ex - at > e1 else e1) - wait
     l1 = lx - at if lx - at < l1 else l1
+    d2, e2, l2, f2, z2, tr2, c2, k2 = b
+    if k2:
+        return concat(rows, _new(Seg, (d1, e1, l1, f1, zx, tr1 + trx + leg, c1 + cx, ())), b)
     leg2 = rows[zx][f2]
     at = d1 + leg2
     if e1 + at > l2:
@@ -244,12 +248,9 @@ def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
     return _new(Seg, seg)
 
 
-def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
-    """a, then x (several stops, or none), then b (None when a stop cannot be reached in
-    its window): a route-end exchange."""
-    if x is None:
-        return concat(rows, a, b)
-    return between(rows, a, x, b)
+def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
+    """a, then x, then b (None when a stop cannot be reached in its window): `join`."""
+    return join(rows, a, x, b)
 
 
 def seg_cost(inst: Instance, s: int, seg: Seg, service: int) -> int:
