@@ -257,13 +257,14 @@ def seg_cost(inst: Instance, s: int, seg: Seg, service: int) -> int:
     """Cost of shift s's whole route in objective units, from its segment (start to end)
     left at its earliest start, and its service and stop time: travel, use, overtime, idle
     and lateness, as `optimizer.schedule.route_cost` counts them, preferences aside."""
-    travel = seg.travel
-    cost = inst.c_travel * travel + inst.c_used + seg.const
-    over = seg.early + seg.duration - inst.shifts[s].end
+    # Unpacked once: a named tuple's fields by name cost a descriptor call each.
+    duration, early, _, _, _, travel, const, _ = seg
+    cost = inst.c_travel * travel + inst.c_used + const
+    over = early + duration - inst.shifts[s].end
     if over > 0:
         cost += inst.c_overtime * over
     if inst.c_idle:
-        cost += inst.c_idle * (seg.duration - travel - service)
+        cost += inst.c_idle * (duration - travel - service)
     return cost
 
 
