@@ -331,24 +331,19 @@ class InsertionSearch(RouteState):
             if order.preferred and sh.tech not in order.preferred:
                 base -= inst.c_preference
             service = segs.service + order.duration
-            prefix, suffix = segs.prefix, segs.suffix
+            suffix = segs.suffix
             end = sh.end
             # With neither idle time nor overtime to price, an insertion costs at least the
             # travel of its detour: skip positions whose detour alone costs more than the
             # best.
             detour_bound = final and not vias and not c_idle and not (c_over and sh.max_overtime)
-            for g in range(len(prefix) - 1):
-                lead = prefix[g]
-                if lead is None:
-                    break  # cannot happen in a plan's route
-                d1, e1, l1, _, z1, tr1, _, _ = lead
+            for g, gap in enumerate(segs.gaps()):
+                if gap is None:
+                    continue  # cannot happen in a plan's route
+                d1, e1, l1, z1, tr1, d2, e2, l2, f2, tr2 = gap
                 leg = rows[z1][fx]
                 if e1 + leg + d1 > lx:
                     break  # o's window has closed; later positions only arrive later
-                tail = suffix[g + 1]
-                if tail is None:
-                    continue  # cannot happen in a plan's route
-                d2, e2, l2, f2, _, tr2, _, _ = tail
                 if detour_bound and c_travel * (leg + from_x[f2] - rows[z1][f2]) > bound:
                     continue
                 if kd is None:
@@ -393,7 +388,8 @@ class InsertionSearch(RouteState):
                     if g > 0:
                         options.append((ahead[g], (d, 0)))
                     for head, stop_at in options:
-                        seg = None if head is None else between(rows, head, x, tail)
+                        tail = suffix[g + 1]
+                        seg = None if head is None else between(rows, head, x, tail)  # type: ignore[arg-type]
                         if seg is None:
                             continue
                         price = seg_cost(inst, s, seg, stop)

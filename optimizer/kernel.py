@@ -47,6 +47,11 @@ if TYPE_CHECKING:
 Knees = tuple[tuple[int, int], ...]
 """A lateness function's knees, sorted: (start from which it grows, weight per second)."""
 
+Gap = tuple[int, int, int, int, int, int, int, int, int, int]
+"""A plain route's gap as insertion reads it (`RouteSegments.gaps`): the prefix's duration,
+early, late, last location and travel, then the suffix's duration, early, late, first
+location and travel."""
+
 
 @dataclass
 class Timed:
@@ -294,13 +299,18 @@ def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> 
 def break_seg(inst: Instance, s: int, k: int, loc: int) -> Seg:
     """Shift s's break k taken at location loc."""
     rule = inst.shifts[s].breaks[k]
-    return Seg(rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc)
+    return _new(
+        Seg, (rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc, 0, 0, ())
+    )
 
 
 def depot_seg(inst: Instance, d: int) -> Seg:
     """A stop at depot d."""
     dep = inst.depots[d]
-    return Seg(dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc)
+    return _new(
+        Seg,
+        (dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc, 0, 0, ()),
+    )
 
 
 def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
@@ -331,8 +341,8 @@ def shift_ends(inst: Instance, s: int) -> tuple[Seg, Seg]:
     sh = inst.shifts[s]
     last = sh.end + sh.max_overtime
     return (
-        Seg(0, sh.start, last, sh.start_loc, sh.start_loc),
-        Seg(0, 0, last, sh.end_loc, sh.end_loc),
+        _new(Seg, (0, sh.start, last, sh.start_loc, sh.start_loc, 0, 0, ())),
+        _new(Seg, (0, 0, last, sh.end_loc, sh.end_loc, 0, 0, ())),
     )
 
 
@@ -352,7 +362,28 @@ class RouteSegments:
     load: dict[str, int]  # parts the route's orders use
     _via: dict[int, tuple[list[Seg | None], list[Seg | None]]] = field(default_factory=dict)
     _tails: list[Seg | None] | None = None
+    _gaps: list[Gap | None] | None = None
     exchange_view: ExchangeView | None = None  # see `Exchanges._exchange_view`
+
+    def gaps(self) -> list[Gap | None]:
+        """By gap g, up to the first missing prefix: what insertion's innermost loop reads
+        of the prefix to g and the suffix from g + 1 (`Gap`; None where the suffix is
+        missing). A plain tuple, unpacked faster than two named tuples (CPython unpacks
+        only exact tuples without the iterator protocol)."""
+        if self._gaps is None:
+            self._gaps = []
+            suffix = self.suffix
+            for g, lead in enumerate(self.prefix[:-1]):
+                if lead is None:
+                    break
+                tail = suffix[g + 1]
+                if tail is None:
+                    self._gaps.append(None)
+                    continue
+                d1, e1, l1, _, z1, tr1, _, _ = lead
+                d2, e2, l2, f2, _, tr2, _, _ = tail
+                self._gaps.append((d1, e1, l1, z1, tr1, d2, e2, l2, f2, tr2))
+        return self._gaps
 
     def tails(self, inst: Instance) -> list[Seg | None]:
         """By node k: the segment of the stops from k to the last before the end (None
