@@ -9,13 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from optimizer.kernel import Job, RouteKernel, order_seg, time_route
-from optimizer.schedule import Timed, route_cost, schedule, timed_from
-from optimizer.segments import (
+from optimizer.kernel import (
+    Job,
+    RouteKernel,
     RouteSegments,
     between,
-    segment_cost,
+    order_seg,
+    seg_cost,
+    time_route,
 )
+from optimizer.schedule import Timed, route_cost, schedule, timed_from
 from optimizer.solution import RouteSol
 from optimizer.state import RouteState
 from optimizer.supply import DepotStock, tech_supply
@@ -346,7 +349,7 @@ class InsertionSearch(RouteState):
         order = inst.orders[o]
         needs = bool(order.parts or order.equipment)
         x = self.segments.order_segs[o]
-        dx, _, ex, lx, fx, _, _ = x
+        dx, ex, lx, fx, _, _, _, _ = x
         from_x = rows[fx]
         c_travel, c_used, c_over, c_idle = inst.c_travel, inst.c_used, inst.c_overtime, inst.c_idle
         bound = float("inf")
@@ -376,19 +379,19 @@ class InsertionSearch(RouteState):
             if order.preferred and sh.tech not in order.preferred:
                 base -= inst.c_preference
             service = segs.service + order.duration
-            prefix, suffix = segs.prefix, segs.suffix
+            suffix = segs.suffix
             end = sh.end
             # With neither idle time nor overtime to price, an insertion costs at least the
             # travel of its detour: skip positions whose detour alone costs more than the
             # best.
             detour_bound = final and not vias and not c_idle and not (c_over and sh.max_overtime)
-            for g in range(len(prefix) - 1):
-                d1, w1, e1, l1, _, z1, tr1 = prefix[g]
+            for g, gap in enumerate(segs.gaps()):
+                if gap is None:
+                    continue  # cannot happen in a plan's route
+                d1, e1, l1, z1, tr1, d2, e2, l2, f2, tr2 = gap
                 leg = rows[z1][fx]
                 if e1 + leg + d1 > lx:
                     break  # o's window has closed; later positions only arrive later
-                tail = suffix[g + 1]
-                d2, w2, e2, l2, f2, _, tr2 = tail
                 if detour_bound and c_travel * (leg + from_x[f2] - rows[z1][f2]) > bound:
                     continue
                 if kd is None:
@@ -397,10 +400,10 @@ class InsertionSearch(RouteState):
                     pos, depot = g, (d_route, kd)
                 else:
                     pos, depot = g - 1, (d_route, kd - 1)
-                # `between(rows, prefix[g], x, tail)` and `segment_cost` inlined: the
+                # `between(rows, prefix[g], x, tail)` and `seg_cost` inlined: the
                 # innermost loop of the search.
-                at = d1 - w1 + leg
-                if plain_ok and not w1 and not w2 and e1 + at <= lx:
+                at = d1 + leg
+                if plain_ok and e1 + at <= lx:
                     wait = ex - at - l1
                     if wait < 0:
                         wait = 0
@@ -432,11 +435,14 @@ class InsertionSearch(RouteState):
                     options = [(after[g], (d, pos))]
                     if g > 0:
                         options.append((ahead[g], (d, 0)))
-                    for lead, stop_at in options:
-                        seg = between(rows, lead, x, tail)
-                        price = None if seg is None else segment_cost(inst, s, seg, stop)
-                        if price is not None and price - base <= bound:
-                            out.append((price - base, s, pos, stop_at, seg[2]))  # type: ignore[index]
+                    for head, stop_at in options:
+                        tail = suffix[g + 1]
+                        seg = None if head is None else between(rows, head, x, tail)  # type: ignore[arg-type]
+                        if seg is None:
+                            continue
+                        price = seg_cost(inst, s, seg, stop)
+                        if price - base <= bound:
+                            out.append((price - base, s, pos, stop_at, seg.early))
 
     def _new_depots(self, o: int, s: int) -> list[int]:
         """Depots where a new stop would supply order o in shift s (none when o needs no
