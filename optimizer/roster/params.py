@@ -134,6 +134,12 @@ class RosterParams(BaseModel):
     colgen_pricing_time: float = Field(
         default=2.0, gt=0, description="Seconds (deterministic too) one pricing run gets at most."
     )
+    colgen_pricing: Literal["dp", "cp_sat"] = Field(
+        default="dp",
+        description="How column generation prices a person's row: dp = dynamic programming "
+        "over the days (CP-SAT where its state would be too large), cp_sat = a one-person "
+        "CP-SAT model.",
+    )
     colgen_cuts: bool = Field(
         default=True,
         description="Give the last whole-model solve the Lagrangian constraints of column "
