@@ -610,7 +610,11 @@ def improve_bound(search: Search) -> None:
     if search.value is not None and search.bound is not None and search.bound >= search.value:
         search.proven = True
         return
-    if budget.exhausted() or params.colgen_ip_share == 0:
+    if budget.exhausted():
+        return
+    if params.colgen_ip_share == 0:
+        if params.colgen_branch_share > 0:
+            branch(search, cg)
         return
     det = budget.deterministic_left()
     share = params.colgen_ip_share
@@ -636,6 +640,31 @@ def improve_bound(search: Search) -> None:
         search.note_improvement()
         if search.bound is not None and search.bound >= found:
             search.proven = True
+    if not search.proven and not budget.exhausted() and params.colgen_branch_share > 0:
+        branch(search, cg)
+
+
+def branch(search: Search, cg: ColumnGeneration) -> None:
+    """Branch and price from column generation's columns within `colgen_branch_share` of
+    the budget left: a better roster is adopted, and a tree searched to the end proves the
+    incumbent optimal (else the least bound of the nodes left may raise the bound)."""
+    from optimizer.roster.branch import branch_and_price
+
+    params, budget = search.params, search.budget
+    share = params.colgen_branch_share
+    det = budget.deterministic_left()
+    phase = Budget(budget.wall_left() * share, None if det is None else det * share)
+    out = branch_and_price(search.rm_inst, cg.columns, phase, search.value, search.bound)
+    budget.spent_deterministic += phase.spent_deterministic
+    search.stats["branch"] = out.stats() | {"wall_time": round(phase.elapsed(), 3)}
+    better = out.value is not None and (search.value is None or out.value < search.value)
+    if out.roster is not None and out.value is not None and better:
+        search.assignment, search.value = out.roster, out.value
+        search.note_improvement()
+    if out.bound is not None:
+        search.bound = out.bound if search.bound is None else max(search.bound, out.bound)
+    if search.value is not None and search.bound is not None and search.bound >= search.value:
+        search.proven = True
 
 
 def add_lagrangian_cuts(rm: RosterModel, cg: ColumnGeneration) -> None:

@@ -124,6 +124,14 @@ class RosterParams(BaseModel):
         description="Share of the budget left after column generation for the best roster "
         "made of its columns (price and branch).",
     )
+    colgen_branch_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the budget left after the roster of the columns for branch and "
+        "price on the master (proves the optimum when its tree is searched to the end); 0: "
+        "none.",
+    )
     colgen_smoothing: float = Field(
         default=0.5,
         ge=0,

@@ -85,6 +85,8 @@ class RowPricer:
         self.shift_of = [s for _, s in nodes]
         self.preds_list = (preds_work, preds_off)
         self._kept: tuple[bool, tuple[int, ...]] = (False, ())
+        self._where: dict[tuple[tuple[bool, tuple[int, ...], int], int], tuple[int, int]] = {}
+        """Each node's group and place in the transitions of a kind of day."""
         self._cache: dict[
             tuple[bool, tuple[int, ...], int], list[tuple[np.ndarray, np.ndarray]]
         ] = {}
@@ -109,9 +111,12 @@ class RowPricer:
         }
         """Types whose cap can bind: those the person could work more often than allowed."""
 
-    def price(self, cost: list[list[int]], constant: int = 0) -> Priced:
-        """The cheapest row under `cost[d][s]` (plus `constant`), exact when the state fits,
-        else the bound of the last relaxation that fitted."""
+    def price(
+        self, cost: list[list[float]], constant: int = 0, work_on: frozenset[int] = frozenset()
+    ) -> Priced:
+        """The cheapest row under `cost[d][s]` (plus `constant`; an infinite cost forbids the
+        cell) that works every day of `work_on`, exact when the state fits, else the bound of
+        the last relaxation that fitted."""
         # start from the resources the last call needed (a pass with more is still exact)
         weekends, caps = self._kept
         work = 0
@@ -119,7 +124,7 @@ class RowPricer:
         while True:
             if not self._fits(weekends, caps):
                 return Priced(None if best is None else best.value, None, False, work)
-            value, row, spent = self._solve(cost, weekends, caps)
+            value, row, spent = self._solve(cost, weekends, caps, work_on)
             work += spent
             if value is None:
                 return Priced(None, None, True, work)
@@ -206,17 +211,24 @@ class RowPricer:
             for nodes, blocks in groups.values()
         ]
         self._cache[key] = out
+        for g, (nodes, _) in enumerate(out):
+            for k, j in enumerate(nodes.tolist()):
+                self._where[(key, j)] = (g, k)
         return out
 
     def _solve(
-        self, cost: list[list[int]], weekends: bool, caps: tuple[int, ...]
+        self,
+        cost: list[list[float]],
+        weekends: bool,
+        caps: tuple[int, ...],
+        work_on: frozenset[int],
     ) -> tuple[float | None, list[int] | None, int]:
         """One pass of the DP with the given resources: the least cost, a row of it, and the
         number of state values computed."""
         h, num = self.num_days, len(self.nodes)
         shape = self._shape(weekends, caps)
         width = math.prod(shape)
-        node_cost = self._node_costs(cost)
+        node_cost = self._node_costs(cost, work_on)
         # day 0: the first run starts, from no resource used
         value = np.full(num * width + 1, INF)
         grid = value[:-1].reshape(num, width)
@@ -261,16 +273,13 @@ class RowPricer:
                 break
             before = values[d - 1]
             target = values[d][state] - node_cost[d, j]
-            state = next(
-                int(i)
-                for nodes, preds in self._transitions(weekends, caps, kinds[d - 1])
-                if j in nodes
-                for i in preds[:, int(np.flatnonzero(nodes == j)[0]) * width + state % width]
-                if before[i] == target
-            )
+            groups = self._transitions(weekends, caps, kinds[d - 1])
+            g, k = self._where[((weekends, caps, kinds[d - 1]), j)]
+            column = groups[g][1][:, k * width + state % width]
+            state = next(int(i) for i in column.tolist() if before[i] == target)
         return least, row, work
 
-    def _node_costs(self, cost: list[list[int]]) -> np.ndarray:
+    def _node_costs(self, cost: list[list[float]], work_on: frozenset[int]) -> np.ndarray:
         """cost[d][node]: what the node's shift costs on day d (a day off nothing), infinite
         where the shift (or the rest, on a day that must be worked) is not allowed."""
         h = self.num_days
@@ -279,7 +288,7 @@ class RowPricer:
             for d in range(h):
                 table[d, k] = cost[d][s] if self.allowed[d][s] else INF
         for d in range(h):
-            if not self.may_rest[d]:
+            if not self.may_rest[d] or d in work_on:
                 table[d, -1] = INF
         column = {s: k for k, s in enumerate(self.shifts)}
         pick = [column.get(s, len(self.shifts)) for s in self.shift_of]

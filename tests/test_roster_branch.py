@@ -1,0 +1,58 @@
+"""Branch and price on the master: it finds and proves the optimum of small instances, its
+bound never passes the optimum when stopped early, fixes are kept by the pricing, and it is
+reproducible."""
+
+from __future__ import annotations
+
+from optimizer.roster import colgen
+from optimizer.roster.branch import BranchAndPrice, Fix, branch_and_price
+from optimizer.roster.evaluate import evaluate_assignment
+from optimizer.roster.instance import OFF
+from optimizer.roster.params import Budget
+from tests.test_roster_colgen import optimum, week
+
+
+def test_branch_and_price_proves_the_optimum_of_generated_weeks() -> None:
+    """From column generation's columns and no incumbent, the tree searched to the end
+    finds a roster of the proven optimum (CP-SAT's) and proves it."""
+    for seed in (1, 2, 3):
+        inst = week(5, seed)
+        cg = colgen.generate(inst, Budget(600.0, 20.0))
+        out = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
+        best = optimum(inst)
+        assert out.complete and out.roster is not None
+        ev = evaluate_assignment(inst, out.roster)
+        assert ev.feasible and ev.value == out.value == out.bound == best
+
+
+def test_a_tree_stopped_early_bounds_the_optimum_from_below() -> None:
+    """With a tiny deterministic budget the tree is not searched to the end; the bound it
+    reports (if any) is at most the optimum."""
+    inst = week(6, 4)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    out = branch_and_price(inst, cg.columns, Budget(600.0, 0.05), None, cg.bound)
+    assert out.bound is None or out.bound <= optimum(inst)
+
+
+def test_the_pricing_keeps_the_fixes() -> None:
+    """A person fixed to work a shift on one day and to rest on another gets rows that do,
+    under any duals; fixing a day off as not off makes them work it."""
+    inst = week(5, 1)
+    bp = BranchAndPrice(inst, [], Budget(600.0))
+    duals = [colgen.SCALE * (k % 3) for k in range(len(inst.cover))]
+    e = 0
+    s = next(s for s in range(inst.num_shifts) if inst.allowed[e][2][s])
+    fixes = [Fix(e, 2, s, True), Fix(e, 4, OFF, True)]
+    _, column = bp.price(e, duals, fixes)
+    assert column is not None and column.row[2] == s and column.row[4] == OFF
+    _, column = bp.price(e, duals, [Fix(e, 5, OFF, False)])
+    assert column is None or column.row[5] != OFF
+
+
+def test_branch_and_price_is_reproducible() -> None:
+    """The same columns and budget give the same nodes, bound and roster."""
+    inst = week(5, 2)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    first = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
+    second = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
+    assert first.stats() == second.stats() and first.roster == second.roster
