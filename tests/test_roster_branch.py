@@ -12,26 +12,40 @@ from optimizer.roster.params import Budget
 from tests.test_roster_colgen import optimum, week
 
 
-def test_branch_and_price_proves_the_optimum_of_generated_weeks() -> None:
-    """From column generation's columns and no incumbent, the tree searched to the end
-    finds a roster of the proven optimum (CP-SAT's) and proves it."""
-    for seed in (1, 2, 3):
+def test_branch_and_price_closes_the_gap_of_the_master() -> None:
+    """Generated weeks of six people whose master's bound (rounded up) is below the
+    optimum (206 of 207, 6 of 8): from column generation's columns and no incumbent, the
+    tree searched to the end finds a roster of the optimum (CP-SAT's) and proves it."""
+    for seed, root, best in ((7, 206, 207), (13, 6, 8)):
+        inst = week(6, seed)
+        cg = colgen.generate(inst, Budget(600.0, 20.0))
+        assert cg.converged and cg.bound == root
+        out = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
+        assert out.complete and out.nodes > 1 and out.roster is not None
+        ev = evaluate_assignment(inst, out.roster)
+        assert ev.feasible and ev.value == out.value == out.bound == best == optimum(inst)
+
+
+def test_branch_and_price_finds_the_optimum_where_the_master_is_whole() -> None:
+    """Generated weeks whose master's bound is the optimum: the tree ends with a roster of
+    that value."""
+    for seed in (1, 2):
         inst = week(5, seed)
         cg = colgen.generate(inst, Budget(600.0, 20.0))
         out = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
-        best = optimum(inst)
         assert out.complete and out.roster is not None
-        ev = evaluate_assignment(inst, out.roster)
-        assert ev.feasible and ev.value == out.value == out.bound == best
+        assert evaluate_assignment(inst, out.roster).value == out.bound == optimum(inst)
 
 
 def test_a_tree_stopped_early_bounds_the_optimum_from_below() -> None:
-    """With a tiny deterministic budget the tree is not searched to the end; the bound it
-    reports (if any) is at most the optimum."""
-    inst = week(6, 4)
+    """With a small deterministic budget the tree of a week with a gap is not searched to
+    the end; the bound it reports is at most the optimum, its roster (if any) at least."""
+    inst = week(6, 13)
     cg = colgen.generate(inst, Budget(600.0, 20.0))
-    out = branch_and_price(inst, cg.columns, Budget(600.0, 0.05), None, cg.bound)
+    out = branch_and_price(inst, cg.columns, Budget(600.0, 0.1), None, cg.bound)
+    assert not out.complete
     assert out.bound is None or out.bound <= optimum(inst)
+    assert out.value is None or out.value >= optimum(inst)
 
 
 def test_the_pricing_keeps_the_fixes() -> None:
@@ -51,7 +65,7 @@ def test_the_pricing_keeps_the_fixes() -> None:
 
 def test_branch_and_price_is_reproducible() -> None:
     """The same columns and budget give the same nodes, bound and roster."""
-    inst = week(5, 2)
+    inst = week(6, 7)
     cg = colgen.generate(inst, Budget(600.0, 20.0))
     first = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
     second = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)

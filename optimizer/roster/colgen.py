@@ -570,13 +570,16 @@ def integer_master(
 def improve_bound(search: Search) -> None:
     """The column generation phase of a solve: the Dantzig-Wolfe bound within
     `colgen_share` of the budget left, seeded with the incumbent's rows and stopped when it
-    proves the incumbent; then the best roster of its columns within `colgen_ip_share` of
-    what is left, adopted when it costs less than the incumbent."""
+    proves the incumbent; then (on instances of at most `colgen_rosters_max_vars` shift
+    variables) a dive, the best roster of its columns within `colgen_ip_share` of what is
+    left, adopted when it costs less than the incumbent, and branch and price."""
     params, budget = search.params, search.budget
     assert params.seed is not None
     inst = search.rm_inst
+    num_vars = sum(a for person in inst.allowed for day in person for a in day)
+    rosters = num_vars <= params.colgen_rosters_max_vars
     wall, det = budget.wall_left(), budget.deterministic_left()
-    share, dive = params.colgen_share, params.colgen_dive_share
+    share, dive = params.colgen_share, params.colgen_dive_share if rosters else 0.0
     phase = Budget(wall * share, None if det is None else det * share)
     cg = generate(
         inst,
@@ -610,7 +613,7 @@ def improve_bound(search: Search) -> None:
     if search.value is not None and search.bound is not None and search.bound >= search.value:
         search.proven = True
         return
-    if budget.exhausted():
+    if budget.exhausted() or not rosters:
         return
     if params.colgen_ip_share == 0:
         if params.colgen_branch_share > 0:

@@ -92,12 +92,21 @@ class RosterParams(BaseModel):
         "LNS, and by parts).",
     )
     colgen_max_vars: int = Field(
-        default=1500,
+        default=6000,
         ge=0,
         description="Largest instance (shift variables) where `auto` turns column generation "
-        "on: above it, it takes too much of a minute's budget before converging "
-        "(Instance8-10: not converged in 25 s on a loaded machine), where the bound of the "
-        "whole model is already close and LNS needs the time.",
+        "on. With dynamic programming pricing it converges on Instance8-11 and 16 in 3-13 CPU "
+        "seconds (Instance14: not in 20); above 6000, instances are solved by parts, where "
+        "LNS needs the time.",
+    )
+    colgen_rosters_max_vars: int = Field(
+        default=1500,
+        ge=0,
+        description="Largest instance (shift variables) where column generation is followed "
+        "by rosters from its master (the dive, the best roster of the columns, branch and "
+        "price); above it, only its bound and Lagrangian constraints are kept (Instance8 at "
+        "60 s: the dive and the roster of the columns were far worse than LNS, 3726 against "
+        "1531, and branch and price solved 8 nodes in 8.6 s).",
     )
     colgen_share: float = Field(
         default=0.4,

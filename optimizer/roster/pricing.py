@@ -66,7 +66,6 @@ class RowPricer:
         nodes: list[tuple[int, int]] = []
         for i in range(len(states)):
             nodes += [(i, s) for s in shifts] if working[i] else [(i, OFF)]
-        self.nodes = nodes
         at = {node: j for j, node in enumerate(nodes)}
         succ: dict[int, list[int]] = {}
         for a, b in moves:
@@ -79,16 +78,25 @@ class RowPricer:
                     if s_a != OFF and s_b != OFF and inst.forbidden_next[s_a][s_b]:
                         continue
                     (preds_work if s_a != OFF else preds_off)[at[(b, s_b)]].append(i)
-        self.first = [
-            j for j, (a, _) in enumerate(nodes) if a in first
-        ]  # day 0's nodes: the first run (worked or not) starts there
-        self.shift_of = [s for _, s in nodes]
+        # nodes in order of their number of predecessors rounded up to a power of two: a day
+        # is then one gather and one minimum per such group, over a slice of the states
+        fan_in = [_bucket(len(w) + len(o)) for w, o in zip(preds_work, preds_off, strict=True)]
+        order = sorted(range(len(nodes)), key=lambda j: (fan_in[j], j))
+        rank = {j: k for k, j in enumerate(order)}
+        self.nodes = [nodes[j] for j in order]
+        self.fan_in = [fan_in[j] for j in order]
+        preds_work = [[rank[i] for i in preds_work[j]] for j in order]
+        preds_off = [[rank[i] for i in preds_off[j]] for j in order]
+        self.first = sorted(
+            rank[j] for j, (a, _) in enumerate(nodes) if a in first
+        )  # day 0's nodes: the first run (worked or not) starts there
+        self.shift_of = [s for _, s in self.nodes]
         self.preds_list = (preds_work, preds_off)
         self._kept: tuple[bool, tuple[int, ...]] = (False, ())
-        self._where: dict[tuple[tuple[bool, tuple[int, ...], int], int], tuple[int, int]] = {}
-        """Each node's group and place in the transitions of a kind of day."""
+        self._where: dict[tuple[tuple[bool, tuple[int, ...], int], int], int] = {}
+        """Each node's group in the transitions of a kind of day."""
         self._cache: dict[
-            tuple[bool, tuple[int, ...], int], list[tuple[np.ndarray, np.ndarray]]
+            tuple[bool, tuple[int, ...], int], list[tuple[int, int, np.ndarray]]
         ] = {}
         g = math.gcd(*(inst.minutes[s] for s in shifts)) if shifts else 1
         self.unit = g
@@ -173,12 +181,12 @@ class RowPricer:
 
     def _transitions(
         self, weekends: bool, caps: tuple[int, ...], kind: int
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    ) -> list[tuple[int, int, np.ndarray]]:
         """The states (node x resources, flat) of the day before that lead to each state of a
         day of `kind` (0: no weekend counted, 1: a counted Saturday, 2: a counted Sunday), by
-        groups of nodes with as many predecessors: the group's nodes, and for each of their
-        states (node-major) a column of its predecessors (the index of an infinite value where
-        one does not exist)."""
+        groups of consecutive nodes with as many predecessors (padded): the group's first
+        and last node + 1, and for each of their states (node-major) a column of its
+        predecessors (the index of an infinite value where one does not exist)."""
         key = (weekends, caps, kind)
         if key in self._cache:
             return self._cache[key]
@@ -189,7 +197,8 @@ class RowPricer:
         pad = len(self.nodes) * width
         flat = np.arange(width)
         day = {0: 0, 1: 5, 2: 6}[kind]
-        groups: dict[int, tuple[list[int], list[np.ndarray]]] = {}
+        out: list[tuple[int, int, np.ndarray]] = []
+        blocks: list[np.ndarray] = []
         for j, s in enumerate(self.shift_of):
             columns = []
             for after_off, preds in zip((False, True), self.preds_list, strict=True):
@@ -201,19 +210,15 @@ class RowPricer:
                 valid = np.all(coords >= np.array(deltas)[:, None], axis=0)
                 source = np.where(valid, flat - int(np.dot(strides, deltas)), -1)
                 columns += [np.where(source >= 0, i * width + source, pad) for i in preds[j]]
-            if not columns:
-                columns = [np.full(width, pad)]
-            nodes, blocks = groups.setdefault(len(columns), ([], []))
-            nodes.append(j)
-            blocks.append(np.stack(columns, axis=1))
-        out = [
-            (np.array(nodes, dtype=np.int64), np.ascontiguousarray(np.concatenate(blocks).T))
-            for nodes, blocks in groups.values()
-        ]
+            columns += [np.full(width, pad)] * (self.fan_in[j] - len(columns))
+            blocks.append(np.stack(columns))
+            if j + 1 == len(self.nodes) or self.fan_in[j + 1] != self.fan_in[j]:
+                start = j + 1 - len(blocks)
+                out.append((start, j + 1, np.ascontiguousarray(np.concatenate(blocks, axis=1))))
+                for k in range(start, j + 1):
+                    self._where[(key, k)] = len(out) - 1
+                blocks = []
         self._cache[key] = out
-        for g, (nodes, _) in enumerate(out):
-            for k, j in enumerate(nodes.tolist()):
-                self._where[(key, j)] = (g, k)
         return out
 
     def _solve(
@@ -249,14 +254,13 @@ class RowPricer:
             kind = 0
             if weekends and week < self.num_weekends and weekday in (5, 6):
                 kind = weekday - 4
-            best = np.empty((num, width))
-            for nodes, preds in self._transitions(weekends, caps, kind):
-                best[nodes] = value[preds].min(axis=0).reshape(len(nodes), width)
+            after = np.empty(num * width + 1)
+            after[-1] = INF
+            for start, end, preds in self._transitions(weekends, caps, kind):
+                np.min(value[preds], axis=0, out=after[start * width : end * width])
                 work += preds.size
-            best += node_cost[d][:, None]
-            value = np.empty(num * width + 1)
-            value[:-1] = best.ravel()
-            value[-1] = INF
+            after[:-1].reshape(num, width)[...] += node_cost[d][:, None]
+            value = after
             values.append(value)
             kinds.append(kind)
         final = value[:-1].reshape(num, *shape)[:, self.min_units :]
@@ -274,8 +278,8 @@ class RowPricer:
             before = values[d - 1]
             target = values[d][state] - node_cost[d, j]
             groups = self._transitions(weekends, caps, kinds[d - 1])
-            g, k = self._where[((weekends, caps, kinds[d - 1]), j)]
-            column = groups[g][1][:, k * width + state % width]
+            start, _, preds = groups[self._where[((weekends, caps, kinds[d - 1]), j)]]
+            column = preds[:, (j - start) * width + state % width]
             state = next(int(i) for i in column.tolist() if before[i] == target)
         return least, row, work
 
@@ -293,3 +297,8 @@ class RowPricer:
         column = {s: k for k, s in enumerate(self.shifts)}
         pick = [column.get(s, len(self.shifts)) for s in self.shift_of]
         return table[:, pick]
+
+
+def _bucket(n: int) -> int:
+    """The least power of two at least n (and 1)."""
+    return 1 << max(0, n - 1).bit_length()
