@@ -12,7 +12,8 @@ from models.roster import load_roster_problem
 from optimizer.roster import colgen
 from optimizer.roster.evaluate import hard_violations
 from optimizer.roster.instance import RosterInstance, Rule
-from optimizer.roster.pricing import RowPricer
+from optimizer.roster.params import RosterParams
+from optimizer.roster.pricing import RowPricer, dp_share
 from tests.test_roster_colgen import every_row, one_shift_a_person
 
 
@@ -124,3 +125,12 @@ def test_a_person_without_a_row_is_infeasible() -> None:
     inst.rules.append(Rule((7,), 4800, 4800, 1, 7, 1, 1, frozenset()))
     out = RowPricer(inst, 0).price([[0]] * 7)
     assert out.exact and out.value is None and out.row is None
+
+
+def test_the_share_of_people_the_dp_prices_alone() -> None:
+    """Every person of Instance5 has a state that fits; on Instance14 (capped types,
+    weekends and 42 days of 8- and 10-hour shifts) most do not, so `auto` leaves column
+    generation off there."""
+    assert dp_share(RosterInstance.from_problem(curtois.load("Instance5"))) == 1.0
+    share = dp_share(RosterInstance.from_problem(curtois.load("Instance14")))
+    assert share < RosterParams().colgen_min_dp_share

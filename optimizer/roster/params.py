@@ -95,9 +95,17 @@ class RosterParams(BaseModel):
         default=6000,
         ge=0,
         description="Largest instance (shift variables) where `auto` turns column generation "
-        "on. With dynamic programming pricing it converges on Instance8-11 and 16 in 3-13 CPU "
-        "seconds (Instance14: not in 20); above 6000, instances are solved by parts, where "
-        "LNS needs the time.",
+        "on (see also `colgen_min_dp_share`); above 6000, instances are solved by parts, "
+        "where LNS needs the time.",
+    )
+    colgen_min_dp_share: float = Field(
+        default=0.67,
+        ge=0,
+        le=1,
+        description="`auto` runs column generation only where the dynamic programme prices "
+        "at least this share of the people without CP-SAT (their whole state fits): "
+        "Instance8 0.8, 9 1, 10 0.68, 11 1, 16 1 converge in 3-13 CPU s; 14 0.34, 17 0.66, "
+        "18 0.18 did not in 13-21 CPU s (the CP-SAT pricing of the others is slow).",
     )
     colgen_rosters_max_vars: int = Field(
         default=1500,

@@ -148,6 +148,11 @@ class RowPricer:
             weekends = weekends or add_weekends
             caps = tuple(sorted((*caps, *over)))
 
+    def fits_whole(self) -> bool:
+        """Whether the state with every resource that can bind fits in `max_cells` (then
+        the DP never needs CP-SAT for this person)."""
+        return self._fits(self.weekends_bind, tuple(sorted(self.caps)))
+
     def _weekends(self, row: list[int]) -> int:
         """Weekends the row works."""
         return sum(
@@ -302,3 +307,9 @@ class RowPricer:
 def _bucket(n: int) -> int:
     """The least power of two at least n (and 1)."""
     return 1 << max(0, n - 1).bit_length()
+
+
+def dp_share(inst: RosterInstance) -> float:
+    """The share of the people whose whole pricing state fits (`RowPricer.fits_whole`)."""
+    fits = sum(RowPricer(inst, e).fits_whole() for e in range(inst.num_staff))
+    return fits / max(1, inst.num_staff)
