@@ -7,10 +7,12 @@ Each instance is compiled once and given its first plan (`optimizer.construct`);
 (`--set` with `key=value,...` of `ruin_recreate` parameters; none: the defaults) then makes
 `--moves` moves of one chain from that plan for each seed, with the threshold falling over the
 moves (no clock, no CP-SAT stages), so the result depends only on the code, the setting and
-the seed and a loaded machine changes the CPU time only. Printed per run: the gap of
-(D + T + Tmax) / 3 to `bks` and the terms (instance units, D read off the whole-second
-matrix); then per family and setting the mean gap, and runs better / worse than the first
-setting.
+the seed and a loaded machine changes the CPU time only. Printed per instance: the first
+plan's gap; per run: the gap of (D + T + Tmax) / 3 to `bks`, the terms (instance units, D
+read off the whole-second matrix) and moves per CPU second; then per family and setting the
+mean gap, runs better / worse than the first setting, and where the excess over `bks` lies:
+the mean of (D - D_bks) / 3 and of (T + Tmax - T_bks - Tmax_bks) / 3 (objective units, the
+published solution's terms). `C1,...,C10` in `--instances` stands for C1 to C10.
 """
 
 from __future__ import annotations
@@ -48,6 +50,47 @@ def terms(inst: Instance, sol: Solution) -> tuple[float, float, float]:
     return distance / scale, sum(late) / scale, max(late, default=0) / scale
 
 
+def labels(text: str) -> list[str]:
+    """The labels of `--instances`: `X,...,Y` stands for every label from X to Y."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    every = hhcrsp.instance_names()
+    out: list[str] = []
+    for k, name in enumerate(names):
+        if name != "...":
+            out.append(name)
+            continue
+        lo, hi = every.index(names[k - 1]), every.index(names[k + 1])
+        out += every[lo + 1 : hi]
+    return out
+
+
+def bks_terms(name: str) -> tuple[float, float, float]:
+    """D, T and Tmax of the published best-known solution of `name`."""
+    row = hhcrsp.read_bks()[name]
+    return (
+        float(row["bks_distance"]),
+        float(row["bks_total_tardiness"]),
+        float(row["bks_max_tardiness"]),
+    )
+
+
+def record(inst: Instance, name: str, sol: Solution) -> dict[str, Any]:
+    """Gap to `bks`, terms and their excess over the published terms of a solution."""
+    d, t, tmax = terms(inst, sol)
+    bd, bt, btmax = bks_terms(name)
+    bks = hhcrsp.bks_value(name)
+    return {
+        "instance": name,
+        "gap": 100 * ((d + t + tmax) / 3 - bks) / bks,
+        "D": d,
+        "T": t,
+        "Tmax": tmax,
+        "excess_D": (d - bd) / 3,
+        "excess_T": (t + tmax - bt - btmax) / 3,
+        "unserved": len(inst.orders) - len(sol.start),
+    }
+
+
 def setting(text: str) -> dict[str, float]:
     """`key=value,...` as ruin-and-recreate parameter overrides."""
     out = {}
@@ -60,12 +103,20 @@ def setting(text: str) -> dict[str, float]:
 def run(
     name: str, settings: Sequence[dict[str, float]], seeds: Sequence[int], moves: int
 ) -> Iterator[dict[str, Any]]:
-    """One record per setting and seed on instance `name`."""
+    """One record per setting and seed on instance `name`, after one of its first plan
+    (setting -1)."""
     inst = compile_problem(hhcrsp.to_problem(hhcrsp.load(name)))
-    bks = hhcrsp.bks_value(name)
     eligible = eligible_shifts(inst)
+    began = time.process_time()
     first = construct(inst, eligible)
     first.cost = solution_cost(inst, first)
+    yield {
+        **record(inst, name, first),
+        "setting": -1,
+        "seed": 0,
+        "cpu": time.process_time() - began,
+        "moves": 0,
+    }
     for k, over in enumerate(settings):
         base = SolveParams()
         params = base.model_copy(
@@ -75,27 +126,23 @@ def run(
             rng = random.Random(seed)
             rr = RuinRecreate(inst, eligible, rng, params)
             began = time.process_time()
-            best, _ = anneal(
+            best, made = anneal(
                 inst, eligible, first, rng, iterations=moves, clock=lambda n: n / moves, rr=rr
             )
-            d, t, tmax = terms(inst, best)
-            value = (d + t + tmax) / 3
             yield {
-                "instance": name,
+                **record(inst, name, best),
                 "setting": k,
                 "seed": seed,
-                "gap": 100 * (value - bks) / bks,
-                "D": d,
-                "T": t,
-                "Tmax": tmax,
-                "unserved": len(inst.orders) - len(best.start),
                 "cpu": time.process_time() - began,
+                "moves": made,
             }
 
 
 def summary(records: Sequence[dict[str, Any]], num_settings: int) -> list[str]:
-    """Per family and setting: runs, mean gap, better / worse than setting 0."""
+    """Per family and setting: runs, mean gap, better / worse than setting 0, mean excess
+    of D and of T + Tmax over the published terms (first plans, setting -1, left out)."""
     lines = []
+    records = [r for r in records if r["setting"] >= 0]
     by_key = {(r["instance"], r["seed"], r["setting"]): r for r in records}
     families = sorted({hhcrsp.family(r["instance"]) for r in records})
     for fam in [*families, "all"]:
@@ -111,8 +158,13 @@ def summary(records: Sequence[dict[str, Any]], num_settings: int) -> list[str]:
             continue
         cells = []
         for s in range(num_settings):
-            gaps = [by_key[(*k, s)]["gap"] for k in keys]
+            runs = [by_key[(*k, s)] for k in keys]
+            gaps = [r["gap"] for r in runs]
             cell = f"{sum(gaps) / len(gaps):.2f}%"
+            cell += " (excess D {:.1f}, T+Tmax {:.1f})".format(
+                sum(r["excess_D"] for r in runs) / len(runs),
+                sum(r["excess_T"] for r in runs) / len(runs),
+            )
             if s:
                 better = sum(by_key[(*k, s)]["gap"] < by_key[(*k, 0)]["gap"] - 0.01 for k in keys)
                 worse = sum(by_key[(*k, s)]["gap"] > by_key[(*k, 0)]["gap"] + 0.01 for k in keys)
@@ -133,13 +185,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = [setting(text) for text in args.set] or [{}]
     seeds = [int(x) for x in args.seeds.split(",")]
     records = []
-    for name in (n.strip() for n in args.instances.split(",") if n.strip()):
+    for name in labels(args.instances):
         for rec in run(name, settings, seeds, args.moves):
             records.append(rec)
+            what = "first plan" if rec["setting"] < 0 else f"setting {rec['setting']}"
+            rate = rec["moves"] / max(rec["cpu"], 1e-9)
             print(
-                f"{rec['instance']} setting {rec['setting']} seed {rec['seed']}: "
+                f"{rec['instance']} {what} seed {rec['seed']}: "
                 f"gap {rec['gap']:.2f}% D {rec['D']:.1f} T {rec['T']:.1f} "
-                f"Tmax {rec['Tmax']:.1f} unserved {rec['unserved']} cpu {rec['cpu']:.1f}s",
+                f"Tmax {rec['Tmax']:.1f} (excess D {rec['excess_D']:.1f}, T+Tmax "
+                f"{rec['excess_T']:.1f}) unserved {rec['unserved']} cpu {rec['cpu']:.1f}s "
+                f"{rate:.0f} moves/s",
                 flush=True,
             )
     for line in summary(records, len(settings)):

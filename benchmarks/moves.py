@@ -28,9 +28,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parents[1]
 
 
-def run_moves(day_path: str, moves: int, seed: int, profile: int = 0) -> dict[str, Any]:
+def run_moves(
+    day_path: str, moves: int, seed: int, profile: int = 0, cpu: float = 0.0
+) -> dict[str, Any]:
     """Time `moves` ruin-and-recreate moves on the day at `day_path` (in this process, with
-    whatever `optimizer` is first on the path)."""
+    whatever `optimizer` is first on the path); with `cpu`, as many moves as fit in that
+    many CPU seconds instead (the threshold falling over them)."""
     import random
 
     from models import load_problem
@@ -54,9 +57,21 @@ def run_moves(day_path: str, moves: int, seed: int, profile: int = 0) -> dict[st
 
         prof = cProfile.Profile()
         prof.enable()
-    best, n = anneal(
-        inst, eligible, first, rng, iterations=moves, clock=lambda k: k / moves, rr=rr
-    )
+    limit = cpu
+    if limit:
+        best, n = anneal(
+            inst,
+            eligible,
+            first,
+            rng,
+            iterations=None,
+            clock=lambda k: (time.process_time() - began) / limit,
+            rr=rr,
+        )
+    else:
+        best, n = anneal(
+            inst, eligible, first, rng, iterations=moves, clock=lambda k: k / moves, rr=rr
+        )
     cpu = time.process_time() - began
     if profile:
         prof.disable()
@@ -111,13 +126,15 @@ def evaluated_objective(inst: Any, problem: Any, sol: Any) -> float:
     return float(evaluate(problem, plan, inst.travel).objective.value)
 
 
-def _worker(tree: str, day_path: str, moves: int, seed: int) -> dict[str, Any]:
+def _worker(tree: str, day_path: str, moves: int, seed: int, cpu: float = 0.0) -> dict[str, Any]:
     """Run `run_moves` in a fresh process whose `optimizer` comes from `tree`."""
     code = (
         f"import sys, json; sys.path.insert(0, {tree!r}); "
         f"sys.path.insert(0, {str(HERE / 'benchmarks')!r}); "
         "import moves as m; "
-        f"print(json.dumps(m.run_moves({day_path!r}, {moves}, {seed})))"
+        f"print(json.dumps(m.run_moves({day_path!r}, {moves}, {seed}"
+        + (f", cpu={cpu}" if cpu else "")
+        + ")))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tree, capture_output=True, text=True, check=False
@@ -137,6 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--moves", type=int, default=300)
     parser.add_argument("--against", default=None, help="another tree to compare with")
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest calls")
+    parser.add_argument(
+        "--cpu",
+        type=float,
+        default=0.0,
+        help="run each tree for this many CPU seconds instead of --moves (the objective at "
+        "equal CPU time)",
+    )
     args = parser.parse_args(argv)
     from benchmarks.generator import BadDay, generate_day
 
@@ -150,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.profile:
                 print(json.dumps(run_moves(path, args.moves, args.seed, args.profile)))
                 continue
-            rows = [(tree, _worker(tree, path, args.moves, args.seed)) for tree in trees]
+            rows = [(tree, _worker(tree, path, args.moves, args.seed, args.cpu)) for tree in trees]
             print(f"{size} orders, {techs} technicians, bad day, seed {args.seed}:")
             for tree, row in rows:
                 print(f"  {tree}: {json.dumps(row)}")

@@ -27,9 +27,10 @@ def urgent(inst: Instance, o: int) -> bool:
     )
 
 
-def insert(ins: Inserter, o: int) -> list[int] | None:
+def insert(ins: Inserter, o: int, shifts: list[int] | None = None) -> list[int] | None:
     """Insert unserved order o (its whole group, for crew and linked orders) where it is
-    cheapest, when that costs less than leaving it out: the shifts it went to, or None."""
+    cheapest, when that costs less than leaving it out: the shifts it went to, or None. A
+    single order goes to one of `shifts` when given (else its nearest routes)."""
     inst = ins.inst
     if is_grouped(inst, o):
         g = best_group(ins, o)
@@ -37,7 +38,7 @@ def insert(ins: Inserter, o: int) -> list[int] | None:
             return None
         apply_group(ins, g)
         return sorted(g.routes)
-    best = ins.best(o)
+    best = ins.best(o, shifts)
     if best is None or best.delta >= unassigned_cost(inst, o):
         return None
     ins.apply(best)

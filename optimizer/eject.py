@@ -25,15 +25,18 @@ Found = tuple[Inserter, int]
 """A solution found by a chain and its cost."""
 
 
-def place(ins: Inserter, o: int, ties: Ties | None = None) -> list[int] | None:
+def place(
+    ins: Inserter, o: int, ties: Ties | None = None, shifts: list[int] | None = None
+) -> list[int] | None:
     """Insert unserved o (its whole group) where it is cheapest, when that costs less than
     leaving it out; with active `ties`, placements that delay the tied visits after it are
-    tried as well (`optimizer.retime`). The shifts touched, or None."""
+    tried as well (`optimizer.retime`). A single order goes to one of `shifts` when given
+    (else its nearest routes). The shifts touched, or None."""
     if ties is None or not ties.active:
-        return insert(ins, o)
+        return insert(ins, o, shifts)
     if is_grouped(ins.inst, o):
         return insert_group(ins, o, ties)
-    return insert_pushed(ins, ties, o)
+    return insert_pushed(ins, ties, o, shifts)
 
 
 def eject_insert(

@@ -1,20 +1,31 @@
-"""Route-end exchanges (2-opt*) between routes, priced on segments."""
+"""Route-end exchanges (2-opt*) between routes, priced by the cost kernel's segments."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optimizer.kernel import RouteSegments, Seg, join, seg_cost
 from optimizer.schedule import timed_from
-from optimizer.segments import (
-    DEPOT,
-    ExchangeView,
-    Segment,
-    join,
-    segment_cost,
-)
 from optimizer.solution import RouteSol
 from optimizer.state import RouteState
 from optimizer.supply import DepotStock, Pickup, tech_supply
+
+DEPOT = -1
+"""A depot stop among a route's orders in an exchange view."""
+
+
+@dataclass
+class ExchangeView:
+    """A route as route-end exchanges see it: its segments, its stops (orders, and `DEPOT`
+    where the depot stop is), each order's node in the segments, and by node the service
+    time and parts used so far."""
+
+    segs: RouteSegments
+    stops: list[int]
+    node: dict[int, int]
+    service: list[int]
+    loads: list[dict[str, int]]
+    depot: int | None  # the depot of the route's stop
 
 
 @dataclass
@@ -32,8 +43,8 @@ class Exchange:
     seq_y: list[int]
     depot_x: tuple[int, int] | None
     depot_y: tuple[int, int] | None
-    seg_x: Segment
-    seg_y: Segment | None
+    seg_x: Seg
+    seg_y: Seg | None
     cost_x: int
     cost_y: int
     had_depot: bool  # either route had a depot stop before
@@ -156,24 +167,25 @@ class Exchanges(RouteState):
         # Orders y keeps and x gives away: is y left empty (a depot stop alone dropped)?
         empty_y = q - 1 - y_keeps + len(vx.stops) - p - x_gives == 0
         rows = inst.rows
-        new_x = join(rows, segs_x.prefix[p], segs_y.tails(inst)[q], segs_x.nodes[-1])
+        lead_x = segs_x.prefix[p]
+        if lead_x is None:
+            return None
+        new_x = join(rows, lead_x, segs_y.tails(inst)[q], segs_x.nodes[-1])
         if new_x is None:
             return None
         service_x = vx.service[p] + vy.service[-1] - vy.service[q - 1]
-        cost_x = segment_cost(inst, x, new_x, service_x)
-        if cost_x is None:
-            return None
-        new_y: Segment | None = None
+        cost_x = seg_cost(inst, x, new_x, service_x)
+        new_y: Seg | None = None
         cost_y = 0
         if not empty_y:
-            new_y = join(rows, segs_y.prefix[q - 1], segs_x.tails(inst)[p + 1], segs_y.nodes[-1])
+            lead_y = segs_y.prefix[q - 1]
+            if lead_y is None:
+                return None
+            new_y = join(rows, lead_y, segs_x.tails(inst)[p + 1], segs_y.nodes[-1])
             if new_y is None:
                 return None
             service_y = vy.service[q - 1] + vx.service[-1] - vx.service[p]
-            found = segment_cost(inst, y, new_y, service_y)
-            if found is None:
-                return None
-            cost_y = found
+            cost_y = seg_cost(inst, y, new_y, service_y)
         delta = cost_x + cost_y - self.cost.get(x, 0) - self.cost.get(y, 0)
         if delta >= bound:
             return None
@@ -269,7 +281,7 @@ class Exchanges(RouteState):
             (move.x, move.seq_x, move.depot_x, move.seg_x, move.cost_x),
             (move.y, move.seq_y, move.depot_y, move.seg_y, move.cost_y),
         ):
-            timed = timed_from(inst, s, seq, depot, seg[2]) if seg is not None else None
+            timed = timed_from(inst, s, seq, depot, seg.early) if seg is not None else None
             tech = inst.shifts[s].tech
             sol.routes[s] = timed.route if timed is not None else RouteSol(s)
             self._segs.pop(s, None)

@@ -5,19 +5,26 @@ elsewhere."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from optimizer.kernel import Job, RouteKernel, order_seg, time_route
-from optimizer.schedule import Timed, route_cost, schedule, timed_from
-from optimizer.segments import (
+from optimizer.kernel import (
+    Job,
+    RouteKernel,
     RouteSegments,
     between,
-    segment_cost,
+    order_seg,
+    seg_cost,
+    time_route,
 )
+from optimizer.schedule import Timed, route_cost, schedule, timed_from
+from optimizer.solution import RouteSol
 from optimizer.state import RouteState
 from optimizer.supply import DepotStock, tech_supply
 from optimizer.timing import INF, Relaxed, start_at
+
+T = TypeVar("T")
 
 NO_STOP = (-1, False)
 """A kernel-priced insertion without a new depot stop (first among equals, see `_best_kernel`)."""
@@ -103,10 +110,15 @@ class InsertionSearch(RouteState):
     def relaxed(self, s: int, seq: list[int] | None = None) -> Relaxed | None:
         """The relaxation of shift s's route (`optimizer.timing`), with its orders' start
         bounds as they are now."""
+        if seq is None:
+            return self.per_route("relaxed", s, lambda: self.relaxed(s, self._seq(s)))
         route = self.sol.routes.get(s)
-        orders = route.orders if route is not None else []
-        lower = self._lower(orders if seq is None else seq)
-        return self.segments.relax(self.segments.relaxed, s, route, lower)
+        return self.segments.relax(self.segments.relaxed, s, route, self._lower(seq))
+
+    def _seq(self, s: int) -> list[int]:
+        """The orders of shift s's route (none when it has no route)."""
+        route = self.sol.routes.get(s)
+        return route.orders if route is not None else []
 
     def _best_timed(self, o: int, shifts: list[int]) -> Insertion | None:
         """The cheapest feasible insertion of order o into routes that segments cannot
@@ -180,12 +192,51 @@ class InsertionSearch(RouteState):
         """The kernel of shift s's route for inserting order o (None where it does not
         price an order of the route); a shift with one break keeps the loose kernel (see
         `RouteKernel.of`) in its `other`."""
+        return self.per_route("kernel", s, lambda: self._kernel_route(s))
+
+    def _kernel_route(self, s: int) -> RouteKernel | None:
         route = self.sol.routes.get(s)
         bounds = self.kernel_bounds(route) if route is not None else {}
         kern = self.segments.kernel_of(self.inst, s, route, bounds)
         if kern is not None and kern.other is None and len(self.inst.shifts[s].breaks) == 1:
             kern.other = self.segments.kernel_of(self.inst, s, route, bounds, loose=True)
         return kern
+
+    _per_route: tuple[
+        object, dict[tuple[str, int], tuple[RouteSol | None, tuple[int | None, ...], object]]
+    ] = (None, {})
+    """What `per_route` keeps for this inserter's solution; a clone's solution starts its
+    own."""
+
+    def per_route(self, kind: str, s: int, make: Callable[[], T]) -> T:
+        """`make()`, what shift s's route gives of this `kind` (its kernel, relaxations),
+        kept while the route stands (a route object is replaced whenever its orders or
+        starts change) and the starts of the orders its orders follow or precede (`after`)
+        in other routes stay."""
+        route = self.sol.routes.get(s)
+        if self._per_route[0] is not self.sol:
+            self._per_route = (self.sol, {})
+        memo = self._per_route[1]
+        hit = memo.get((kind, s))
+        stamp = self._chained_starts(route)
+        if hit is not None and hit[0] is route and hit[1] == stamp:
+            return cast(T, hit[2])
+        found = make()
+        memo[(kind, s)] = (route, stamp, found)
+        return found
+
+    def _chained_starts(self, route: RouteSol | None) -> tuple[int | None, ...]:
+        """The starts of the orders that the route's orders follow or precede (`after`)."""
+        if route is None:
+            return ()
+        orders, start, dependents = self.inst.orders, self.sol.start, self.dependents
+        out: list[int | None] = []
+        for x in route.orders:
+            for y in orders[x].after:
+                out.append(start.get(y))
+            for y in dependents.get(x, ()):
+                out.append(start.get(y))
+        return tuple(out)
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -298,7 +349,7 @@ class InsertionSearch(RouteState):
         order = inst.orders[o]
         needs = bool(order.parts or order.equipment)
         x = self.segments.order_segs[o]
-        dx, _, ex, lx, fx, _, _ = x
+        dx, ex, lx, fx, _, _, _, _ = x
         from_x = rows[fx]
         c_travel, c_used, c_over, c_idle = inst.c_travel, inst.c_used, inst.c_overtime, inst.c_idle
         bound = float("inf")
@@ -328,19 +379,19 @@ class InsertionSearch(RouteState):
             if order.preferred and sh.tech not in order.preferred:
                 base -= inst.c_preference
             service = segs.service + order.duration
-            prefix, suffix = segs.prefix, segs.suffix
+            suffix = segs.suffix
             end = sh.end
             # With neither idle time nor overtime to price, an insertion costs at least the
             # travel of its detour: skip positions whose detour alone costs more than the
             # best.
             detour_bound = final and not vias and not c_idle and not (c_over and sh.max_overtime)
-            for g in range(len(prefix) - 1):
-                d1, w1, e1, l1, _, z1, tr1 = prefix[g]
+            for g, gap in enumerate(segs.gaps()):
+                if gap is None:
+                    continue  # cannot happen in a plan's route
+                d1, e1, l1, z1, tr1, d2, e2, l2, f2, tr2 = gap
                 leg = rows[z1][fx]
                 if e1 + leg + d1 > lx:
                     break  # o's window has closed; later positions only arrive later
-                tail = suffix[g + 1]
-                d2, w2, e2, l2, f2, _, tr2 = tail
                 if detour_bound and c_travel * (leg + from_x[f2] - rows[z1][f2]) > bound:
                     continue
                 if kd is None:
@@ -349,10 +400,10 @@ class InsertionSearch(RouteState):
                     pos, depot = g, (d_route, kd)
                 else:
                     pos, depot = g - 1, (d_route, kd - 1)
-                # `between(rows, prefix[g], x, tail)` and `segment_cost` inlined: the
+                # `between(rows, prefix[g], x, tail)` and `seg_cost` inlined: the
                 # innermost loop of the search.
-                at = d1 - w1 + leg
-                if plain_ok and not w1 and not w2 and e1 + at <= lx:
+                at = d1 + leg
+                if plain_ok and e1 + at <= lx:
                     wait = ex - at - l1
                     if wait < 0:
                         wait = 0
@@ -384,11 +435,14 @@ class InsertionSearch(RouteState):
                     options = [(after[g], (d, pos))]
                     if g > 0:
                         options.append((ahead[g], (d, 0)))
-                    for lead, stop_at in options:
-                        seg = between(rows, lead, x, tail)
-                        price = None if seg is None else segment_cost(inst, s, seg, stop)
-                        if price is not None and price - base <= bound:
-                            out.append((price - base, s, pos, stop_at, seg[2]))  # type: ignore[index]
+                    for head, stop_at in options:
+                        tail = suffix[g + 1]
+                        seg = None if head is None else between(rows, head, x, tail)  # type: ignore[arg-type]
+                        if seg is None:
+                            continue
+                        price = seg_cost(inst, s, seg, stop)
+                        if price - base <= bound:
+                            out.append((price - base, s, pos, stop_at, seg.early))
 
     def _new_depots(self, o: int, s: int) -> list[int]:
         """Depots where a new stop would supply order o in shift s (none when o needs no
@@ -473,6 +527,13 @@ class InsertionSearch(RouteState):
             latest = following.windows[-1][1]
         return after <= latest
 
+    def eligible_set(self, o: int) -> set[int]:
+        """The shifts eligible for order o, as a set (made once, shared by clones)."""
+        allowed = self._eligible_sets.get(o)
+        if allowed is None:
+            allowed = self._eligible_sets[o] = set(self.eligible[o])
+        return allowed
+
     def nearest_routes(self, o: int) -> list[int]:
         """The eligible shifts whose routes pass nearest to o, plus the nearest idle ones
         (all of them when few)."""
@@ -483,25 +544,27 @@ class InsertionSearch(RouteState):
         loc = inst.orders[o].loc
         rows = inst.rows
         # The routes of the orders nearest to o, when enough of them are eligible.
-        allowed = self._eligible_sets.get(o)
-        if allowed is None:
-            allowed = self._eligible_sets[o] = set(shifts)
+        allowed = self.eligible_set(o)
         provider = self.sol.provider
-        busy_routes = [s for s, r in self.sol.routes.items() if r.orders and s in allowed]
-        idle = sorted(
-            (rows[inst.shifts[s].start_loc][loc], s)
-            for s in shifts
-            if s not in self.sol.routes or not self.sol.routes[s].orders
-        )
+        routes = self.sol.routes
+        busy_routes: list[int] = []
+        idle: list[tuple[int, int]] = []
+        for s in shifts:
+            route = routes.get(s)
+            if route is not None and route.orders:
+                busy_routes.append(s)
+            else:
+                idle.append((rows[inst.shifts[s].start_loc][loc], s))
+        idle.sort()
         nearest_idle = [s for _, s in idle[: self.moves.idle_routes]]
         if len(busy_routes) <= self.granularity:
             # Every busy route is offered: their order does not matter.
             return sorted(busy_routes) + nearest_idle
         near: list[int] = []
         for x in self.segments.near(o):
-            s = provider.get(x)
-            if s is not None and s in allowed and s not in near:
-                near.append(s)
+            served_by = provider.get(x)
+            if served_by is not None and served_by in allowed and served_by not in near:
+                near.append(served_by)
                 if len(near) == self.granularity:
                     return near + nearest_idle
         busy = []

@@ -9,7 +9,14 @@ at max(t + A_i, B_i), so the segment's weighted minutes past the stops' due time
     lateness(t) = const + sum over knees (tau, w) of w * max(0, t - tau),
 
 a convex piecewise-linear function kept as a constant and its sorted knees. `concat` merges
-two segments exactly, lateness included, in time linear in their knees.
+two segments exactly, lateness included, in time linear in their knees (constant without).
+
+Plain routes (`RouteSegments`: single-technician orders with one window, no breaks, no
+priced lateness, no `after`, outside a previous plan) keep every prefix and suffix merged,
+so an insertion, a removal or a route-end exchange (2-opt*) is priced by two merges
+(`between`, `join`; the insertion's innermost loop has them inlined, for plain segments).
+`seg_cost` prices a whole route's segment; `timed_cost` prices a timed route
+(`optimizer.schedule.route_cost`) from the segment of its stops at their starts.
 
 A break is a stop of its own (its window: earliest start to latest end less its length),
 taken at the location of the stop before it: no travel to it, and the leg after it is the
@@ -20,30 +27,46 @@ of every suffix that begins at a visit, depot stop or the end; an insertion betw
 stops is then priced in constant time (plus the breaks right after the new stop and the
 suffix's knees up to its arrival), and `RouteKernel.timed` places the stops of the one taken.
 
-Where it applies (`kernel_order`, `RouteKernel.of`): single-technician orders with one window
-or a pinned start, no `after` or links, outside a previous plan; and no idle time priced
-(the departure then changes nothing). Plain routes keep the lighter `optimizer.segments`.
+Where `RouteKernel` applies (`kernel_order`, `RouteKernel.of`): single-technician orders
+with one window or a pinned start, no `after` or links, outside a previous plan; and no
+idle time priced (the departure then changes nothing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from optimizer.instance import Instance
-from optimizer.schedule import Timed
-from optimizer.segments import order_segment, route_orders
 from optimizer.solution import RouteSol
 from optimizer.timing import INF
 
-Knees = list[tuple[int, int]]
+if TYPE_CHECKING:
+    from optimizer.exchange import ExchangeView
+
+Knees = tuple[tuple[int, int], ...]
 """A lateness function's knees, sorted: (start from which it grows, weight per second)."""
 
+Gap = tuple[int, int, int, int, int, int, int, int, int, int]
+"""A plain route's gap as insertion reads it (`RouteSegments.gaps`): the prefix's duration,
+early, late, last location and travel, then the suffix's duration, early, late, first
+location and travel."""
 
-@dataclass(slots=True)
-class Seg:
+
+@dataclass
+class Timed:
+    """A scheduled route: the route and its service starts."""
+
+    route: RouteSol
+    starts: list[int]
+    travel: int
+
+
+class Seg(NamedTuple):
     """Consecutive stops: least duration, earliest and latest start of the first stop (the
     earliest one without avoidable waiting), first and last location, travel inside, and
-    lateness as a function of the start (`const` and `knees`, see the module)."""
+    lateness as a function of the start (`const` and `knees`, see the module). A tuple, so
+    that the innermost loops unpack it."""
 
     duration: int
     early: int
@@ -52,7 +75,7 @@ class Seg:
     last: int
     travel: int = 0
     const: int = 0
-    knees: Knees = field(default_factory=list)
+    knees: Knees = ()
 
     def lateness(self, t: int) -> int:
         """The segment's weighted lateness when its first stop is reached at t (<= late)."""
@@ -65,74 +88,358 @@ class Seg:
 
     def end(self, t: int) -> int:
         """When the segment's last stop ends if its first is reached at t (<= late)."""
-        return (t if t > self.early else self.early) + self.duration
+        early = self.early
+        return (t if t > early else early) + self.duration
+
+
+_new = tuple.__new__
+"""`_new(Seg, (...))` makes a `Seg` without the named tuple's own `__new__` (half the time,
+in the innermost loops)."""
 
 
 def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
-    """Segment a followed by segment b (None when b cannot be reached in its window)."""
-    leg = rows[a.last][b.first]
-    at = a.duration + leg
-    if a.early + at > b.late:
+    """Segment a followed by segment b (None when b cannot be reached in its window).
+    Knees at or past the merged segment's latest start are left out: it is never reached
+    later, so they add nothing."""
+    d1, e1, l1, f1, z1, tr1, c1, k1 = a
+    d2, e2, l2, _, z2, tr2, c2, k2 = b
+    leg = rows[z1][b.first]
+    at = d1 + leg
+    if e1 + at > l2:
         return None
-    wait = b.early - at - a.late
+    wait = e2 - at - l1
     if wait < 0:
         wait = 0
-    early = (b.early - at if b.early - at > a.early else a.early) - wait
-    late = b.late - at if b.late - at < a.late else a.late
+    early = (e2 - at if e2 - at > e1 else e1) - wait
+    late = l2 - at if l2 - at < l1 else l1
+    if not k2:
+        # No lateness grows in b (the plain case): a's knees stand as they are.
+        return _new(Seg, (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, c1 + c2, k1))
     # b is reached at max(t, a.early) + at: its knees move by -at and those below a.early
     # fold into a constant and one knee at a.early.
-    const = a.const + b.const
-    moved: Knees = []
+    const = c1 + c2
+    moved: list[tuple[int, int]] = []
     folded = 0
-    for tau, w in b.knees:
+    for tau, w in k2:
         tau -= at
-        if tau <= a.early:
-            const += w * (a.early - tau)
+        if tau <= e1:
+            const += w * (e1 - tau)
             folded += w
-        else:
+        elif tau < late:
             moved.append((tau, w))
-    if folded:
-        moved.insert(0, (a.early, folded))
-    knees = sorted(a.knees + moved) if a.knees else moved
-    return Seg(
-        a.duration + b.duration + leg + wait,
+    if folded and e1 < late:
+        moved.insert(0, (e1, folded))
+    knees = tuple(sorted(k1 + tuple(moved)) if k1 else moved)
+    return _new(Seg, (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, const, knees))
+
+
+def fold(rows: list[list[int]], first: Seg, nodes: list[Seg]) -> list[Seg | None]:
+    """[first, first+nodes[0], first+nodes[0]+nodes[1], ...]: `concat` along a route (None
+    from where a stop cannot be reached in its window); inlined for nodes without knees
+    (routes' prefixes are the next most frequent work after insertion)."""
+    out: list[Seg | None] = [first]
+    seg: Seg | None = first
+    d1, e1, l1, f1, z1, tr1, c1, k1 = first
+    for node in nodes:
+        d2, e2, l2, f2, z2, tr2, c2, k2 = node
+        if k2:
+            seg = concat(rows, seg, node)  # type: ignore[arg-type]
+            if seg is None:
+                break
+            d1, e1, l1, f1, z1, tr1, c1, k1 = seg
+            out.append(seg)
+            continue
+        leg = rows[z1][f2]
+        at = d1 + leg
+        if e1 + at > l2:
+            break
+        wait = e2 - at - l1
+        if wait < 0:
+            wait = 0
+        if e2 - at > e1:
+            e1 = e2 - at
+        if l2 - at < l1:
+            l1 = l2 - at
+        d1 += d2 + leg + wait
+        e1 -= wait
+        tr1 += tr2 + leg
+        c1 += c2
+        z1 = z2
+        seg = _new(Seg, (d1, e1, l1, f1, z1, tr1, c1, k1))
+        out.append(seg)
+    out += [None] * (len(nodes) + 1 - len(out))
+    return out
+
+
+def fold_back(rows: list[list[int]], nodes: list[Seg], last: Seg) -> list[Seg | None]:
+    """[..., nodes[-2]+nodes[-1]+last, nodes[-1]+last, last]: `concat` backwards along a
+    route (None up to where a stop cannot be reached in its window); inlined, as `fold`,
+    while no knee is met."""
+    out: list[Seg | None] = [last]
+    seg: Seg | None = last
+    d2, e2, l2, f2, z2, tr2, c2, k2 = last
+    for node in reversed(nodes):
+        d1, e1, l1, f1, z1, tr1, c1, k1 = node
+        if k1 or k2:
+            seg = concat(rows, node, seg)  # type: ignore[arg-type]
+            if seg is None:
+                break
+            d2, e2, l2, f2, z2, tr2, c2, k2 = seg
+            out.append(seg)
+            continue
+        leg = rows[z1][f2]
+        at = d1 + leg
+        if e1 + at > l2:
+            break
+        wait = e2 - at - l1
+        if wait < 0:
+            wait = 0
+        e2 = (e2 - at if e2 - at > e1 else e1) - wait
+        l2 = l2 - at if l2 - at < l1 else l1
+        d2 += d1 + leg + wait
+        f2 = f1
+        tr2 += tr1 + leg
+        c2 += c1
+        seg = _new(Seg, (d2, e2, l2, f2, z2, tr2, c2, ()))
+        out.append(seg)
+    out += [None] * (len(nodes) + 1 - len(out))
+    out.reverse()
+    return out
+
+
+def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
+    """a, then x (several stops, or none), then b (None when a stop cannot be reached in
+    its window): `concat` twice, inlined where no segment has knees (route-end exchanges
+    and new depot stops price with it)."""
+    if x is None:
+        return concat(rows, a, b)
+    d1, e1, l1, f1, z1, tr1, c1, k1 = a
+    dx, ex, lx, fx, zx, trx, cx, kx = x
+    if k1 or kx:
+        ax = concat(rows, a, x)
+        return concat(rows, ax, b) if ax is not None else None
+    leg = rows[z1][fx]
+    at = d1 + leg
+    if e1 + at > lx:
+        return None
+    wait = ex - at - l1
+    if wait < 0:
+        wait = 0
+    d1 += dx + leg + wait
+    e1 = (ex - at if ex - at > e1 else e1) - wait
+    l1 = lx - at if lx - at < l1 else l1
+    d2, e2, l2, f2, z2, tr2, c2, k2 = b
+    if k2:
+        return concat(rows, _new(Seg, (d1, e1, l1, f1, zx, tr1 + trx + leg, c1 + cx, ())), b)
+    leg2 = rows[zx][f2]
+    at = d1 + leg2
+    if e1 + at > l2:
+        return None
+    wait = e2 - at - l1
+    if wait < 0:
+        wait = 0
+    early = (e2 - at if e2 - at > e1 else e1) - wait
+    late = l2 - at if l2 - at < l1 else l1
+    seg = (
+        d1 + d2 + leg2 + wait,
         early,
         late,
-        a.first,
-        b.last,
-        a.travel + b.travel + leg,
-        const,
-        knees,
+        f1,
+        z2,
+        tr1 + trx + tr2 + leg + leg2,
+        c1 + cx + c2,
+        (),
     )
+    return _new(Seg, seg)
+
+
+def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
+    """a, then x, then b (None when a stop cannot be reached in its window): `join`."""
+    return join(rows, a, x, b)
+
+
+def seg_cost(inst: Instance, s: int, seg: Seg, service: int) -> int:
+    """Cost of shift s's whole route in objective units, from its segment (start to end)
+    left at its earliest start, and its service and stop time: travel, use, overtime, idle
+    and lateness, as `optimizer.schedule.route_cost` counts them, preferences aside."""
+    # Unpacked once: a named tuple's fields by name cost a descriptor call each.
+    duration, early, _, _, _, travel, const, _ = seg
+    cost = inst.c_travel * travel + inst.c_used + const
+    over = early + duration - inst.shifts[s].end
+    if over > 0:
+        cost += inst.c_overtime * over
+    if inst.c_idle:
+        cost += inst.c_idle * (duration - travel - service)
+    return cost
+
+
+def order_window(inst: Instance, o: int) -> tuple[int, int]:
+    """Order o's one window, or its pinned start."""
+    order = inst.orders[o]
+    if order.pin_start is not None:
+        return order.pin_start, order.pin_start
+    return order.windows[0]
 
 
 def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> Seg:
     """The one-stop segment of order o: its one window or pinned start (or `window`, see
     `RouteKernel.of`), its due time."""
     order = inst.orders[o]
-    _, _, early, late, _, _, _ = order_segment(inst, o)
-    if window is not None:
-        early, late = window
-    seg = Seg(order.duration, early, late, order.loc, order.loc)
+    early, late = order_window(inst, o) if window is None else window
     due = order.due
     weight = inst.c_lateness[order.priority - 1] if due is not None else 0
     if due is not None and weight:
         # Starting at max(t, early): weight * max(0, max(t, early) - due).
-        seg.const = weight * max(0, early - due)
-        seg.knees = [(max(early, due), weight)]
-    return seg
+        const = weight * max(0, early - due)
+        knees = ((max(early, due), weight),)
+        return _new(Seg, (order.duration, early, late, order.loc, order.loc, 0, const, knees))
+    return _new(Seg, (order.duration, early, late, order.loc, order.loc, 0, 0, ()))
 
 
 def break_seg(inst: Instance, s: int, k: int, loc: int) -> Seg:
     """Shift s's break k taken at location loc."""
     rule = inst.shifts[s].breaks[k]
-    return Seg(rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc)
+    return _new(
+        Seg, (rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc, 0, 0, ())
+    )
 
 
 def depot_seg(inst: Instance, d: int) -> Seg:
     """A stop at depot d."""
     dep = inst.depots[d]
-    return Seg(dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc)
+    return _new(
+        Seg,
+        (dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc, 0, 0, ()),
+    )
+
+
+def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
+    """Order o may be in a plain route (`RouteSegments`): the kernel's case with no
+    lateness priced."""
+    order = inst.orders[o]
+    if order.due is not None and inst.c_lateness[order.priority - 1] > 0:
+        return False
+    return kernel_order(inst, o, has_dependents)
+
+
+def route_orders(inst: Instance, s: int, orders: list[int]) -> tuple[int, dict[str, int]]:
+    """Of the orders of shift s's route: how many are served against their preference,
+    and the parts they use."""
+    tech = inst.shifts[s].tech
+    unpreferred = sum(
+        1 for o in orders if inst.orders[o].preferred and tech not in inst.orders[o].preferred
+    )
+    load: dict[str, int] = {}
+    for o in orders:
+        for k, q in inst.orders[o].parts.items():
+            load[k] = load.get(k, 0) + q
+    return unpreferred, load
+
+
+def shift_ends(inst: Instance, s: int) -> tuple[Seg, Seg]:
+    """The segments of shift s's start and end (the end reached by its overtime's end)."""
+    sh = inst.shifts[s]
+    last = sh.end + sh.max_overtime
+    return (
+        _new(Seg, (0, sh.start, last, sh.start_loc, sh.start_loc, 0, 0, ())),
+        _new(Seg, (0, 0, last, sh.end_loc, sh.end_loc, 0, 0, ())),
+    )
+
+
+@dataclass
+class RouteSegments:
+    """A plain route's stops (start, orders with the depot stop among them, end) and the
+    segments of its prefixes and suffixes (None where a stop is missed: never in a route
+    of a plan)."""
+
+    shift: int
+    nodes: list[Seg]
+    prefix: list[Seg | None]
+    suffix: list[Seg | None]
+    depot_node: int | None  # index in `nodes` of the depot stop
+    service: int  # service and depot stop time of the route
+    preference: int  # cost of the route's orders served against their preference
+    load: dict[str, int]  # parts the route's orders use
+    _via: dict[int, tuple[list[Seg | None], list[Seg | None]]] = field(default_factory=dict)
+    _tails: list[Seg | None] | None = None
+    _gaps: list[Gap | None] | None = None
+    exchange_view: ExchangeView | None = None  # see `Exchanges._exchange_view`
+
+    def gaps(self) -> list[Gap | None]:
+        """By gap g, up to the first missing prefix: what insertion's innermost loop reads
+        of the prefix to g and the suffix from g + 1 (`Gap`; None where the suffix is
+        missing). A plain tuple, unpacked faster than two named tuples (CPython unpacks
+        only exact tuples without the iterator protocol)."""
+        if self._gaps is None:
+            self._gaps = []
+            suffix = self.suffix
+            for g, lead in enumerate(self.prefix[:-1]):
+                if lead is None:
+                    break
+                tail = suffix[g + 1]
+                if tail is None:
+                    self._gaps.append(None)
+                    continue
+                d1, e1, l1, _, z1, tr1, _, _ = lead
+                d2, e2, l2, f2, _, tr2, _, _ = tail
+                self._gaps.append((d1, e1, l1, z1, tr1, d2, e2, l2, f2, tr2))
+        return self._gaps
+
+    def tails(self, inst: Instance) -> list[Seg | None]:
+        """By node k: the segment of the stops from k to the last before the end (None
+        from the end on); for exchanging route ends between shifts."""
+        if self._tails is None:
+            inner = self.nodes[1:-1]
+            self._tails = [None]
+            if inner:
+                self._tails += fold_back(inst.rows, inner[:-1], inner[-1])
+            self._tails.append(None)
+        return self._tails
+
+    def via_depot(self, inst: Instance, d: int) -> tuple[list[Seg | None], list[Seg | None]]:
+        """For a new stop at depot d, by gap g: the prefix up to g followed by the stop, and
+        the start, the stop, then the orders up to g (the stop first)."""
+        found = self._via.get(d)
+        if found is None:
+            rows = inst.rows
+            dseg = depot_seg(inst, d)
+            after = [concat(rows, p, dseg) if p is not None else None for p in self.prefix[:-1]]
+            first = concat(rows, self.nodes[0], dseg)
+            ahead = fold(rows, first, self.nodes[1:-1]) if first is not None else []
+            ahead += [None] * (len(self.nodes) - 1 - len(ahead))
+            found = self._via[d] = (after, ahead)
+        return found
+
+    @classmethod
+    def of(
+        cls,
+        inst: Instance,
+        route: RouteSol | None,
+        s: int,
+        order_segs: list[Seg] | None = None,
+    ) -> RouteSegments:
+        """The segments of shift s's route (an empty route when None); `order_segs`, when
+        given, holds every order's `order_seg`."""
+        rows = inst.rows
+        start, end = shift_ends(inst, s)
+        orders = route.orders if route is not None else []
+        if order_segs is None:
+            nodes = [start] + [order_seg(inst, o) for o in orders]
+        else:
+            nodes = [start] + [order_segs[o] for o in orders]
+        depot_node = None
+        service = sum(inst.orders[o].duration for o in orders)
+        if route is not None and route.depot is not None:
+            depot_node = route.depot[1] + 1
+            nodes.insert(depot_node, depot_seg(inst, route.depot[0]))
+            service += inst.depots[route.depot[0]].duration
+        nodes.append(end)
+        unpreferred, load = route_orders(inst, s, orders)
+        prefix = fold(rows, start, nodes[1:])
+        suffix = fold_back(rows, nodes[:-1], end)
+        return cls(
+            s, nodes, prefix, suffix, depot_node, service, inst.c_preference * unpreferred, load
+        )
 
 
 def kernel_order(inst: Instance, o: int, has_dependents: bool) -> bool:
@@ -711,3 +1018,37 @@ def time_route(
         return None
     route = RouteSol(s, list(seq), sh.start, ret, taken, depot_stop)
     return Timed(route, starts, travel + leg)
+
+
+def timed_cost(inst: Instance, timed: Timed) -> int:
+    """Cost of a timed route in objective units (0 for an empty route): `seg_cost` of its
+    segment from start to end, its preferences and its single-technician orders' changes
+    (a crew order's change is priced with its whole crew, by the group's placement). The
+    segment holds every stop where the route has it: what `concat` gives merging the
+    stops, each with its start as the earliest and no latest, after the start held at the
+    departure (see the tests)."""
+    r = timed.route
+    if not r.orders:
+        return 0
+    orders, c_lateness, c_preference = inst.orders, inst.c_lateness, inst.c_preference
+    sh = inst.shifts[r.shift]
+    tech = sh.tech
+    alone = frozenset((tech,)) if inst.prev_known else None
+    late = other = 0
+    for o, st in zip(r.orders, timed.starts, strict=True):
+        order = orders[o]
+        due = order.due
+        if due is not None and st > due:
+            late += c_lateness[order.priority - 1] * (st - due)
+        if order.preferred and tech not in order.preferred:
+            other += c_preference
+        if alone is not None and order.crew == 1:
+            other += inst.change_cost(o, alone, st)
+    service = 0
+    if inst.c_idle:
+        service = sum(orders[o].duration for o in r.orders)
+        service += sum(sh.breaks[k].duration for k in range(len(r.breaks)))
+        if r.depot is not None:
+            service += inst.depots[r.depot[0]].duration
+    seg = (r.ret - r.depart, r.depart, r.depart, sh.start_loc, sh.end_loc, timed.travel, late, ())
+    return seg_cost(inst, r.shift, _new(Seg, seg), service) + other

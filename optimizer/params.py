@@ -141,6 +141,16 @@ class RuinRecreateParams(Section):
         "(the others by one of three keys: farthest first, earliest closing, tightest window).",
     )
     max_ruin: int = Field(default=25, ge=2, description="Most orders one ruin removes.")
+    large_day_orders: int = Field(
+        default=400,
+        ge=1,
+        description="Days with more orders than this ruin at most `large_day_ruin` orders a "
+        "move: each re-insertion costs more there, and smaller moves let the acceptance judge "
+        "more of them (1,000-order bad days: better plans at equal CPU time).",
+    )
+    large_day_ruin: int = Field(
+        default=12, ge=2, description="Most orders one ruin removes on a large day."
+    )
     exchange_floor: float = Field(
         default=0.1,
         ge=0,
@@ -196,6 +206,12 @@ class RuinRecreateParams(Section):
         le=1,
         description="How far one move's score moves its removal kind's weight (adaptive late "
         "removals).",
+    )
+    partner_strings: bool = Field(
+        default=False,
+        description="A string removal that takes a crew or linked visit also takes a string "
+        "around its partner in the partner's route (both routes of the pair, SISR-style): "
+        "the pair is placed again with room on both sides.",
     )
     failed_keys: int = Field(
         default=16,

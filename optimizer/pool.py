@@ -26,7 +26,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from optimizer.cp.objective import order_part, route_part, solution_cost, unassigned_cost
+from optimizer.cp.objective import route_travel, solution_cost, unassigned_cost
 from optimizer.instance import Instance
 from optimizer.params import PoolParams
 from optimizer.schedule import Timed, route_cost, route_without, schedule
@@ -75,10 +75,9 @@ class RoutePool:
                 seen.clear()
             seen.add(key)
             starts = tuple(sol.start[o] for o in r.orders)
-            techs = frozenset((inst.shifts[s].tech,))
-            cost = route_part(inst, s, r) + sum(
-                order_part(inst, o, st, techs) for o, st in zip(r.orders, starts, strict=True)
-            )
+            # Every order is a single technician's here (`applies`): the route's cost is
+            # all its orders cost, changes included.
+            cost = route_cost(inst, Timed(r, list(starts), route_travel(inst, s, r)))
             self._keep((s, frozenset(r.orders)), (cost, r.copy(), starts))
 
     def _keep(self, key: tuple[int, frozenset[int]], entry: Entry) -> None:

@@ -27,6 +27,10 @@ def loose(ins: Inserter, s: int) -> Relaxed | None:
     below by where they are, as a push moves them): every placement, plain or pushed,
     starts its orders no earlier than this relaxation does (None when it cannot be timed
     even so)."""
+    return ins.per_route("loose", s, lambda: _loose(ins, s))
+
+
+def _loose(ins: Inserter, s: int) -> Relaxed | None:
     route = ins.sol.routes.get(s)
     orders = route.orders if route is not None else []
     lower = {x: -v - 1 if v < 0 else v for x, v in ins.lower_bounds(orders).items()}

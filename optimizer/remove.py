@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
+from optimizer.kernel import depot_seg, fold, shift_ends
 from optimizer.schedule import Timed, route_cost, route_without, schedule, timed_from
-from optimizer.segments import (
-    depot_segment,
-    fold,
-)
 from optimizer.solution import RouteSol
 from optimizer.state import RouteState
 from optimizer.supply import tech_supply
@@ -60,16 +57,15 @@ class Removal(RouteState):
         inst, cache = self.inst, self.segments
         if not cache.plain_shift[s] or not (cache.all_plain or all(cache.plain[x] for x in seq)):
             return schedule(inst, s, seq, self._lower(seq), depot=depot)
-        sh = inst.shifts[s]
+        start, end = shift_ends(inst, s)
         nodes = [cache.order_segs[x] for x in seq]
         if depot is not None:
-            nodes.insert(depot[1], depot_segment(inst, depot[0]))
-        nodes.append((0, 0, 0, sh.end + sh.max_overtime, sh.end_loc, sh.end_loc, 0))
-        start = (0, 0, sh.start, sh.end + sh.max_overtime, sh.start_loc, sh.start_loc, 0)
+            nodes.insert(depot[1], depot_seg(inst, depot[0]))
+        nodes.append(end)
         merged = fold(inst.rows, start, nodes)[-1]
-        if merged[1]:
+        if merged is None:
             return None
-        return timed_from(inst, s, seq, depot, merged[2])
+        return timed_from(inst, s, seq, depot, merged.early)
 
     def drop_idle_depot_stop(self, s: int) -> None:
         """Remove a route's depot stop when the orders no longer need it."""

@@ -52,6 +52,12 @@ class Ties:
                 self.pulls[p].append((x, inst.orders[p].duration))
         self.tied = [bool(self.pulls[x]) or order.crew > 1 for x, order in enumerate(inst.orders)]
         self.active = any(self.tied)
+        self.tied_orders = [x for x, tied in enumerate(self.tied) if tied]
+        # Starts a push may move: the tied ones and those they pull.
+        self.movable = list(self.tied)
+        for pulls in self.pulls:
+            for y, _ in pulls:
+                self.movable[y] = True
 
 
 def _propagate(
@@ -66,13 +72,16 @@ def _propagate(
     """Time the routes in `work` with `bounds` on starts, raising the bounds of tied starts
     and re-timing their routes until every relation holds; the routes timed, or None."""
     inst, sol = ins.inst, ins.sol
+    # The routes of each start a push may move.
+    tied = ties.movable
     routes_of: dict[int, list[int]] = {}
     for s, r in sol.routes.items():
         for x in seqs.get(s, r.orders):
-            routes_of.setdefault(x, []).append(s)
+            if tied[x]:
+                routes_of.setdefault(x, []).append(s)
     for s, seq in seqs.items():
         for x in seq:
-            if s not in routes_of.setdefault(x, []):
+            if tied[x] and s not in routes_of.setdefault(x, []):
                 routes_of[x].append(s)
     timed: dict[int, Timed] = {}
     queued = set(work)
@@ -258,11 +267,11 @@ def best_pushed(
 def _bounds(ins: Inserter, ties: Ties, o: int) -> dict[int, int]:
     """Every served tied start bounded below by where it is now (a push only delays), and
     order o's (unless negative) by its predecessors' ends."""
-    sol = ins.sol
-    out = {x: st for x, st in sol.start.items() if ties.tied[x]}
+    start = ins.sol.start
+    out = {x: start[x] for x in ties.tied_orders if x in start}
     if o < 0:
         return out
-    ends = [sol.start[p] + ins.inst.orders[p].duration for p in ins.inst.orders[o].after]
+    ends = [start[p] + ins.inst.orders[p].duration for p in ins.inst.orders[o].after]
     if ends:
         out[o] = max(ends)
     return out
@@ -295,13 +304,15 @@ def apply_pushed(ins: Inserter, p: Pushed) -> None:
     ins.resupply(techs, stock)
 
 
-def insert_pushed(ins: Inserter, ties: Ties, o: int) -> list[int] | None:
-    """Insert unserved single order o where it is cheapest, tied visits delayed where that
-    pays, when that costs less than leaving it out: the shifts it touched, or None. The
-    plain and the pushed insertion are compared with what each adds to the largest
-    lateness."""
+def insert_pushed(
+    ins: Inserter, ties: Ties, o: int, shifts: list[int] | None = None
+) -> list[int] | None:
+    """Insert unserved single order o where it is cheapest (in one of `shifts` when given,
+    else of its nearest routes), tied visits delayed where that pays, when that costs less
+    than leaving it out: the shifts it touched, or None. The plain and the pushed insertion
+    are compared with what each adds to the largest lateness."""
     value = unassigned_cost(ins.inst, o)
-    shifts = ins.nearest_routes(o)
+    shifts = ins.nearest_routes(o) if shifts is None else shifts
     plain = ins.best(o, shifts)
     worst = peak(ins)
     bound = value

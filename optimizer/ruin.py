@@ -19,7 +19,7 @@ from optimizer.eject import eject_insert, place
 from optimizer.groups import _candidates, is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
-from optimizer.params import SolveParams
+from optimizer.params import RuinRecreateParams, SolveParams
 from optimizer.pool import Entry, RoutePool
 from optimizer.retime import Ties
 from optimizer.solution import RouteSol, Solution
@@ -61,6 +61,9 @@ class Failures:
         self.failed: dict[int, dict[FailureKey, None]] = {}
         # The state of each route object seen, by its id (see `key`).
         self.states: dict[int, tuple[RouteSol, tuple[object, ...]]] = {}
+        # Per single order, the state of each route in which it last failed to fit (`_state`),
+        # and at -1 its predecessors' starts then (`untried`).
+        self.routes_failed: dict[int, dict[int, object]] = {}
 
     def known(self, o: int, key: FailureKey) -> bool:
         """Order o failed to fit in routes in this state before."""
@@ -73,6 +76,31 @@ class Failures:
         if len(keys) > self.most:
             del keys[next(iter(keys))]
 
+    def untried(self, ins: Inserter, o: int) -> list[int]:
+        """The routes an insertion of single order o tries (`Inserter.nearest_routes`) less
+        those in which it failed before and that are as they were then (the same route
+        state, its predecessors' starts the same): empty when it would fail again. Per
+        route, so a move that changed one of them re-prices that one only."""
+        sol = ins.sol
+        shifts = ins.nearest_routes(o)
+        seen = self.routes_failed.get(o)
+        if not seen:
+            return shifts
+        if seen[-1] != tuple(map(sol.start.get, self.after[o])):
+            del self.routes_failed[o]
+            return shifts
+        return [s for s in shifts if seen.get(s) != self._state(ins, s)]
+
+    def note_routes(self, ins: Inserter, o: int, shifts: list[int]) -> None:
+        """Single order o fits in none of these routes as they are now."""
+        sol = ins.sol
+        starts = tuple(map(sol.start.get, self.after[o]))
+        seen = self.routes_failed.get(o)
+        if seen is None or seen[-1] != starts:
+            seen = self.routes_failed[o] = {-1: starts}
+        for s in shifts:
+            seen[s] = self._state(ins, s)
+
     def key(self, ins: Inserter, o: int) -> FailureKey:
         """The state of the routes an insertion of o tries, and its predecessors' starts."""
         inst, sol = self.inst, ins.sol
@@ -80,25 +108,27 @@ class Failures:
             shifts = sorted({s for x in inst.linked_group(o) for s in _candidates(ins, x)})
         else:
             shifts = self.eligible.get(o, [])
-        routes, start = sol.routes, sol.start
-        parts: list[object] = [tuple(start.get(p) for p in self.after[o])]
-        states = self.states
-        for s in shifts:
-            r = routes.get(s)
-            if r is None or not r.orders:
-                parts.append(s)
-                continue
-            # A route object is replaced, never changed, when its route or starts change:
-            # its state is read once (the object is kept, so its id stays its own).
-            hit = states.get(id(r))
-            if hit is None or hit[0] is not r:
-                starts = tuple(map(start.__getitem__, r.orders))
-                state = (s, starts, tuple(r.orders), r.depart, r.depot, tuple(r.breaks))
-                if len(states) >= self.STATES:
-                    states.clear()
-                hit = states[id(r)] = (r, state)
-            parts.append(hit[1])
+        parts: list[object] = [tuple(sol.start.get(p) for p in self.after[o])]
+        parts += [self._state(ins, s) for s in shifts]
         return tuple(parts)
+
+    def _state(self, ins: Inserter, s: int) -> object:
+        """The state of shift s's route: its stops, starts, breaks and depot stop (the
+        shift alone when it has no orders)."""
+        r = ins.sol.routes.get(s)
+        if r is None or not r.orders:
+            return s
+        # A route object is replaced, never changed, when its route or starts change:
+        # its state is read once (the object is kept, so its id stays its own).
+        states = self.states
+        hit = states.get(id(r))
+        if hit is None or hit[0] is not r:
+            starts = tuple(map(ins.sol.start.__getitem__, r.orders))
+            state = (s, starts, tuple(r.orders), r.depart, r.depot, tuple(r.breaks))
+            if len(states) >= self.STATES:
+                states.clear()
+            hit = states[id(r)] = (r, state)
+        return hit[1]
 
 
 class RuinRecreate:
@@ -218,6 +248,17 @@ class RuinRecreate:
             unserved.sort(key=lambda o: (-self.value[o], key[o], rng.random()))
         for o in unserved:
             if o in cand.start:
+                continue
+            if not is_grouped(inst, o):
+                # Only the routes that changed since it last failed in them are tried.
+                tried = self.failures.untried(ins, o)
+                if not tried:
+                    continue
+                shifts = place(ins, o, self.ties, tried)
+                if shifts is not None:
+                    touched.update(shifts)
+                else:
+                    self.failures.note_routes(ins, o, tried)
                 continue
             state = self.failures.key(ins, o)
             if self.failures.known(o, state):
@@ -353,21 +394,36 @@ class RuinRecreate:
     def _strings(self, seed: int, sol: Solution, size: int) -> list[int]:
         """Strings of consecutive orders from the seed's route and the routes of its nearest
         neighbours (Christiaens and Vanden Berghe's SISR ruin)."""
-        rng, out = self.rng, []
+        out: list[int] = []
         routes_seen: set[int] = set()
+        partners = self.tuning.partner_strings
+        shifts_of = sol.shifts_of() if partners else {}
         for o in [seed, *(int(x) for x in self.near[seed])]:
             s = sol.provider.get(o)
             if s is None or s in routes_seen:
                 continue
-            routes_seen.add(s)
-            seq = sol.routes[s].orders
-            length = min(len(seq), rng.randint(1, max(1, size // 2)))
-            at = seq.index(o)
-            first = max(0, min(at - rng.randint(0, length - 1), len(seq) - length))
-            out += seq[first : first + length]
+            taken = self._string(sol, s, o, size, routes_seen)
+            out += taken
+            if partners:
+                # The partners of a crew or linked visit taken, with the visits around them
+                # in their own routes: the pair is placed again with room on both sides.
+                for x in taken:
+                    for y in self.inst.linked_group(x) if is_grouped(self.inst, x) else ():
+                        for t in shifts_of.get(y, ()):
+                            if t not in routes_seen and len(out) < size:
+                                out += self._string(sol, t, y, size, routes_seen)
             if len(routes_seen) >= 3 or len(out) >= size:
                 break
         return out
+
+    def _string(self, sol: Solution, s: int, o: int, size: int, seen: set[int]) -> list[int]:
+        """A string of consecutive visits of shift s's route around o (at most size / 2)."""
+        seen.add(s)
+        seq = sol.routes[s].orders
+        length = min(len(seq), self.rng.randint(1, max(1, size // 2)))
+        at = seq.index(o)
+        first = max(0, min(at - self.rng.randint(0, length - 1), len(seq) - length))
+        return list(seq[first : first + length])
 
     def _route(self, sol: Solution) -> list[int]:
         """Every order of one short route (to try to do without it)."""
@@ -377,6 +433,14 @@ class RuinRecreate:
         routes.sort(key=lambda r: (len(r.orders), r.shift))
         pick = routes[min(int(self.rng.expovariate(0.5)), len(routes) - 1)]
         return list(pick.orders)
+
+
+def ruin_cap(inst: Instance, tuning: RuinRecreateParams) -> int:
+    """The most orders one ruin removes on this day: `max_ruin`, or `large_day_ruin` on a
+    day of more than `large_day_orders` orders."""
+    if len(inst.orders) > tuning.large_day_orders:
+        return min(tuning.max_ruin, tuning.large_day_ruin)
+    return tuning.max_ruin
 
 
 def start_threshold(inst: Instance, sol: Solution, share: float) -> float:
@@ -412,7 +476,7 @@ def anneal(
         rr.rng = rng
     best = sol
     first = start_threshold(inst, sol, rr.tuning.threshold)
-    most = rr.tuning.max_ruin
+    most = ruin_cap(inst, rr.tuning)
     n = 0
     current = rr.inserter(sol)
     while True:

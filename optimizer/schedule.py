@@ -4,10 +4,9 @@ minimises)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from optimizer.cp.objective import order_part, route_part
 from optimizer.instance import Instance
+from optimizer.kernel import Timed as Timed  # re-exported: routes are timed here
+from optimizer.kernel import timed_cost
 from optimizer.solution import RouteSol
 from optimizer.timing import start_at
 
@@ -15,15 +14,6 @@ from optimizer.timing import start_at
 def fixed_start(start: int) -> int:
     """A `lower` entry that fixes the start exactly (kept apart from bounds by its sign)."""
     return -start - 1
-
-
-@dataclass
-class Timed:
-    """A scheduled route: the route and its service starts."""
-
-    route: RouteSol
-    starts: list[int]
-    travel: int
 
 
 def schedule(
@@ -270,13 +260,6 @@ def route_without(route: RouteSol, o: int) -> tuple[int, list[int], tuple[int, i
 
 
 def route_cost(inst: Instance, timed: Timed) -> int:
-    """Cost of a scheduled route in objective units (what insertion minimises)."""
-    r = timed.route
-    if not r.orders:
-        return 0
-    alone = frozenset((inst.shifts[r.shift].tech,))
-    cost = route_part(inst, r.shift, r, timed.travel)
-    for o, st in zip(r.orders, timed.starts, strict=True):
-        # A crew order's change is priced with its whole crew, by the group's placement.
-        cost += order_part(inst, o, st, alone if inst.orders[o].crew == 1 else None)
-    return cost
+    """Cost of a scheduled route in objective units (what insertion minimises), priced by
+    the cost kernel (`optimizer.kernel.timed_cost`)."""
+    return timed_cost(inst, timed)

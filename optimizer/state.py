@@ -11,14 +11,18 @@ import numpy as np
 
 from optimizer.cp.objective import route_travel
 from optimizer.instance import Instance
-from optimizer.kernel import RouteKernel, kernel_member, kernel_order
+from optimizer.kernel import (
+    RouteKernel,
+    RouteSegments,
+    Seg,
+    kernel_member,
+    kernel_order,
+    order_plain,
+    order_seg,
+    order_window,
+)
 from optimizer.params import MoveParams
 from optimizer.schedule import Timed, fixed_start, route_cost
-from optimizer.segments import (
-    RouteSegments,
-    order_plain,
-    order_segment,
-)
 from optimizer.solution import RouteSol, Solution
 from optimizer.supply import DepotStock, Pickup, tech_supply
 from optimizer.timing import Relaxed
@@ -46,7 +50,7 @@ class SegmentCache:
         # Route ends may be exchanged (2-opt*) where no preference is priced.
         self.exchange_ok = not any(order.preferred for order in inst.orders)
         self.order_segs = [
-            order_segment(inst, o) if self.plain[o] else (0, 0, 0, 0, 0, 0, 0)
+            order_seg(inst, o) if self.plain[o] else Seg(0, 0, 0, 0, 0)
             for o in range(len(inst.orders))
         ]
         self.plain_shift = [not sh.breaks for sh in inst.shifts]
@@ -260,7 +264,7 @@ class RouteState:
                 out[o] = (start[o], start[o])
             elif order.after or o in self.dependents:
                 low = self._lower([o]).get(o, 0)
-                early, late = order_segment(inst, o)[2:4]
+                early, late = order_window(inst, o)
                 for q in self.dependents.get(o, ()):
                     if q in start and q not in route.orders:
                         late = min(late, start[q] - order.duration)

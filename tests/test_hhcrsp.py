@@ -197,17 +197,46 @@ def test_moves_comparison_prices_runs_like_the_recheck(capsys: pytest.CaptureFix
     from benchmarks import hhcrsp_moves
 
     settings = [{}, {"late_share": 0.0}]
-    first = list(hhcrsp_moves.run("A2", settings, [1, 1], 20))
+    plan, *first = list(hhcrsp_moves.run("A2", settings, [1, 1], 20))
+    assert plan["setting"] == -1 and plan["gap"] > 0 and plan["moves"] == 0
     assert len(first) == 4 and first[0]["gap"] == first[1]["gap"] >= -1e-6
     assert all(r["unserved"] == 0 for r in first)
     r = first[0]
     value = (r["D"] + r["T"] + r["Tmax"]) / 3
     assert value == pytest.approx(hhcrsp.bks_value("A2") * (1 + r["gap"] / 100))
-    lines = hhcrsp_moves.summary(first, 2)
+    assert r["excess_D"] + r["excess_T"] == pytest.approx(value - hhcrsp.bks_value("A2"), abs=0.01)
+    lines = hhcrsp_moves.summary([plan, *first], 2)
     assert lines[0].startswith("A: 1 runs") and lines[-1].startswith("all")
     assert hhcrsp_moves.main(["--instances", "A1", "--moves", "5"]) == 0
-    assert "A1 setting 0 seed 1: gap" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "A1 first plan seed 0: gap" in out and "A1 setting 0 seed 1: gap" in out
+    assert hhcrsp_moves.labels("A9,...,B2,C1") == ["A9", "A10", "B1", "B2", "C1"]
     assert hhcrsp_moves.setting("late_share=0.5,threshold=0") == {
         "late_share": 0.5,
         "threshold": 0.0,
     }
+
+
+def test_ruin_and_recreate_keeps_the_time_when_it_reaches_every_order() -> None:
+    """`search._rr_moves_all` holds on an hhcrsp day whose plan serves every order, not
+    once an order is left out or an order must follow another."""
+    import dataclasses
+
+    from optimizer.construct import construct
+    from optimizer.cp.build import eligible_shifts
+    from optimizer.instance import compile_problem
+    from optimizer.search import _rr_moves_all
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("A3")))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    assert len(sol.start) == len(inst.orders) and _rr_moves_all(inst, sol, eligible)
+    single = next(o for o in sol.start if not inst.orders[o].links)
+    gone = sol.copy()
+    route = gone.routes[gone.provider[single]]
+    route.orders = [x for x in route.orders if x != single]  # left out (times not needed)
+    assert not _rr_moves_all(inst, gone, eligible)
+    orders = list(inst.orders)
+    orders[single] = dataclasses.replace(orders[single], after=[single - 1])
+    chained = dataclasses.replace(inst, orders=orders)
+    assert not _rr_moves_all(chained, sol, eligible)

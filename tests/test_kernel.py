@@ -14,13 +14,23 @@ from benchmarks.moves import evaluated_objective, own_cost
 from models import load_problem
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
-from optimizer.cp.objective import solution_cost
+from optimizer.cp.objective import order_part, route_part, solution_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import compile_problem
-from optimizer.kernel import BREAK, DEPOT, RouteKernel, Seg, concat, order_seg, time_route
+from optimizer.kernel import (
+    BREAK,
+    DEPOT,
+    RouteKernel,
+    Seg,
+    concat,
+    fold,
+    fold_back,
+    order_seg,
+    seg_cost,
+    time_route,
+)
 from optimizer.params import MoveParams
 from optimizer.schedule import route_cost
-from optimizer.segments import fold
 from optimizer.solution import RouteSol
 
 SETTINGS = settings(
@@ -48,10 +58,11 @@ ROWS = [[0, 7, 12, 5], [7, 0, 9, 11], [12, 9, 0, 4], [5, 11, 4, 0]]
 
 def _seg(stop: Stop) -> Seg:
     loc, duration, early, late, due, w = stop
-    seg = Seg(duration, early, late, loc, loc)
     if w:
-        seg.const, seg.knees = w * max(0, early - due), [(max(early, due), w)]
-    return seg
+        return Seg(
+            duration, early, late, loc, loc, 0, w * max(0, early - due), ((max(early, due), w),)
+        )
+    return Seg(duration, early, late, loc, loc)
 
 
 def _simulate(path: list[Stop], t: int) -> tuple[int, int] | None:
@@ -90,27 +101,38 @@ def test_concat_is_timing_stop_by_stop(a: list[Stop], b: list[Stop], t: int) -> 
     assert timed == (whole.end(t), whole.lateness(t))
 
 
+def _warp(path: list[Stop]) -> tuple[int, int, int, int, int]:
+    """Vidal's time-warp fold of the path without due times, written out stop by stop:
+    (duration, time warp, earliest start, latest start, travel)."""
+    loc, d1, e1, l1, _, _ = path[0]
+    w1 = tr1 = 0
+    for where, d2, e2, l2, _, _ in path[1:]:
+        leg = ROWS[loc][where]
+        at = d1 - w1 + leg
+        wait = max(0, e2 - at - l1)
+        warp = max(0, e1 + at - l2)
+        e1, l1 = max(e2 - at, e1) - wait, min(l2 - at, l1) + warp
+        d1, w1, tr1, loc = d1 + d2 + leg + wait, w1 + warp, tr1 + leg, where
+    return d1, w1, e1, l1, tr1
+
+
 @SETTINGS
 @given(stops)
-def test_plain_segments_are_the_kernels_without_dues(path: list[Stop]) -> None:
-    """Without due times, the kernel's merge along a route is the plain segments' fold
-    (`optimizer.segments`, Vidal's time warp): same duration, start window and travel
-    where it is on time, refused exactly where the fold is late somewhere."""
-    plain = [(d, 0, e, la, loc, loc, 0) for loc, d, e, la, _, _ in path]
-    folded = fold(ROWS, plain[0], plain[1:])[-1]
-    merged: Seg | None = _seg((*path[0][:4], 0, 0))
-    for stop in path[1:]:
-        if merged is not None:
-            merged = concat(ROWS, merged, _seg((*stop[:4], 0, 0)))
-    if folded[1]:
+def test_plain_segments_are_the_time_warp_fold(path: list[Stop]) -> None:
+    """Without due times, the kernel's merge along a route (`fold`) is Vidal's time-warp
+    fold: same duration, start window and travel where it is on time, refused exactly
+    where the fold is late somewhere."""
+    duration, warp, early, late, travel = _warp(path)
+    merged = fold(ROWS, _seg((*path[0][:4], 0, 0)), [_seg((*s[:4], 0, 0)) for s in path[1:]])[-1]
+    if warp:
         assert merged is None
         return
     assert merged is not None and not merged.knees
     assert (merged.duration, merged.early, merged.late, merged.travel) == (
-        folded[0],
-        folded[2],
-        folded[3],
-        folded[6],
+        duration,
+        early,
+        late,
+        travel,
     )
 
 
@@ -296,3 +318,81 @@ def test_one_break_routes_need_no_timed_search() -> None:
             elif timed is not None:
                 assert found.delta <= timed.delta
     assert empty > 0
+
+
+def _merged_cost(inst, timed) -> int:
+    """A timed route's cost from `concat` over its stops, each held at its start (the
+    start at the departure, breaks and the depot stop where the route has them, the end at
+    the return), priced by `seg_cost`, plus its preferences and changes."""
+    r = timed.route
+    sh = inst.shifts[r.shift]
+    seg = Seg(0, r.depart, r.depart, sh.start_loc, sh.start_loc)
+    service = 0
+    far = 1 << 60
+
+    def then(node: Seg) -> None:
+        nonlocal seg, service
+        merged = concat(inst.rows, seg, node)
+        assert merged is not None
+        seg, service = merged, service + node.duration
+
+    for p in range(-1, len(r.orders)):
+        if p >= 0:
+            then(order_seg(inst, r.orders[p], (timed.starts[p], far)))
+        for k, (pos, start) in enumerate(r.breaks):
+            if pos == p:
+                then(Seg(sh.breaks[k].duration, start, far, seg.last, seg.last))
+        if r.depot is not None and r.depot[1] == p + 1:
+            dep = inst.depots[r.depot[0]]
+            then(Seg(dep.duration, r.depot[2], far, dep.loc, dep.loc))
+    then(Seg(0, r.ret, far, sh.end_loc, sh.end_loc))
+    assert not seg.knees and seg.early == r.depart
+    alone = frozenset((sh.tech,))
+    other = sum(
+        inst.c_preference
+        * (bool(inst.orders[o].preferred) and sh.tech not in inst.orders[o].preferred)
+        + (inst.change_cost(o, alone, st) if inst.orders[o].crew == 1 else 0)
+        for o, st in zip(r.orders, timed.starts, strict=True)
+    )
+    return seg_cost(inst, r.shift, seg, service) + other
+
+
+def test_route_cost_is_the_merge_of_its_stops() -> None:
+    """On bad days (breaks, depot stops, SLA lateness, crews), `route_cost` of every route
+    of a plan is the cost of merging its stops held at their starts, and the CP objective's
+    route and order parts of it."""
+    checked = 0
+    for seed in range(3):
+        _, inst, ins = _bad_day(seed, orders=60, techs=8)
+        for s, route in ins.sol.routes.items():
+            if not route.orders:
+                continue
+            timed = ins._timed_as_is(s, route)
+            cost = route_cost(inst, timed)
+            assert cost == _merged_cost(inst, timed)
+            alone = frozenset((inst.shifts[s].tech,))
+            parts = route_part(inst, s, route) + sum(
+                order_part(inst, o, st, alone if inst.orders[o].crew == 1 else None)
+                for o, st in zip(route.orders, timed.starts, strict=True)
+            )
+            assert cost == parts
+            checked += bool(route.breaks) + (route.depot is not None)
+    assert checked > 10
+
+
+@SETTINGS
+@given(stops)
+def test_folds_are_concat_along_the_route(path: list[Stop]) -> None:
+    """`fold` and `fold_back` (inlined where no knee is met) give the segments `concat`
+    gives merging stop by stop, lateness included, and None exactly where that refuses."""
+    segs = [_seg(stop) for stop in path]
+    ahead: list[Seg | None] = [segs[0]]
+    for seg in segs[1:]:
+        last = ahead[-1]
+        ahead.append(concat(ROWS, last, seg) if last is not None else None)
+    assert fold(ROWS, segs[0], segs[1:]) == ahead
+    behind: list[Seg | None] = [segs[-1]]
+    for seg in reversed(segs[:-1]):
+        first = behind[0]
+        behind.insert(0, concat(ROWS, seg, first) if first is not None else None)
+    assert fold_back(ROWS, segs[:-1], segs[-1]) == behind

@@ -79,6 +79,7 @@ def test_lns_ends_with_a_whole_model_solve_that_proves_the_optimum() -> None:
         lns_first_share=0.003,  # 0.09 deterministic s, 1.8 wall s: the deterministic one binds
         lns_last_share=0.97,  # LNS too short for a neighbourhood of everyone, which proves
         lns_step_time=0.2,
+        colgen="off",  # branch and price would prove it before LNS
         **(DETERMINISTIC | {"time_limit": 600.0}),
     )
     result = solve_roster(problem, params)

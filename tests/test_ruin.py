@@ -12,7 +12,7 @@ from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
-from optimizer.ruin import Failures, RuinRecreate
+from optimizer.ruin import Failures, RuinRecreate, ruin_cap
 from optimizer.solution import Solution
 
 
@@ -54,6 +54,62 @@ def test_note_remembers_the_last_states() -> None:
     assert failures.known(0, key)
     failures.note(0, ("newest",))
     assert not failures.known(0, key) and failures.known(0, ("newest",))
+
+
+def test_untried_leaves_out_the_routes_it_failed_in_until_they_change() -> None:
+    """A single order noted as fitting in none of its routes tries none of them again, and
+    only the one that changes once it does."""
+    rr, failures, ins = _day()
+    sol = ins.sol
+    single = [
+        o
+        for o in range(len(rr.inst.orders))
+        if o not in sol.start
+        and not rr.ties.tied[o]
+        and not rr.inst.orders[o].after
+        and rr.eligible[o]
+    ]
+    o = (
+        single[0]
+        if single
+        else next(o for o in sol.provider if not rr.ties.tied[o] and not rr.inst.orders[o].after)
+    )
+    if o in sol.start:
+        assert ins.remove(o)
+    tried = failures.untried(ins, o)
+    assert tried == ins.nearest_routes(o)
+    failures.note_routes(ins, o, tried)
+    assert failures.untried(ins, o) == []
+    # A route that changes is tried again, alone.
+    s, x = next((s, r.orders[0]) for s, r in sol.routes.items() if s in tried and r.orders)
+    assert ins.remove(x)
+    assert failures.untried(ins, o) == [s]
+
+
+def test_per_route_keeps_a_value_while_its_route_stands() -> None:
+    """`Inserter.per_route` makes a route's value once while the route stands, again once
+    it changes, and afresh for a clone's solution."""
+    _, _, ins = _day()
+    s = next(s for s, r in ins.sol.routes.items() if len(r.orders) >= 2)
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(len(made) + 1)
+        return made[-1]
+
+    assert ins.per_route("test", s, make) == 1 == ins.per_route("test", s, make)
+    assert ins.remove(ins.sol.routes[s].orders[0])
+    assert ins.per_route("test", s, make) == 2
+    assert ins.clone().per_route("test", s, make) == 3
+
+
+def test_ruin_cap_is_smaller_on_a_large_day() -> None:
+    """Days over `large_day_orders` orders ruin at most `large_day_ruin` orders a move."""
+    rr, _, _ = _day()
+    tuning = rr.tuning
+    assert ruin_cap(rr.inst, tuning) == tuning.max_ruin
+    small = tuning.model_copy(update={"large_day_orders": len(rr.inst.orders) - 1})
+    assert ruin_cap(rr.inst, small) == min(tuning.max_ruin, tuning.large_day_ruin) < 25
 
 
 def test_parallel_chains_repeat_with_a_move_budget() -> None:
@@ -180,3 +236,36 @@ def test_adaptive_weights_follow_the_scores_of_late_removals() -> None:
     fixed = late_draws({"late_adaptive": False}, 0.0)
     assert paying > 120 and idle < 50 and 70 < fixed < 130
     assert late_draws({"late_share": 0.0}, SCORES[0]) == 0
+
+
+def test_partner_strings_take_the_partners_route_too() -> None:
+    """With `partner_strings`, a string removal that takes a linked visit also takes a
+    string around its partner in the partner's route; without, the strings are those of
+    before (the same draws)."""
+    from benchmarks import hhcrsp
+    from optimizer.params import SolveParams
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("C1")))
+    eligible = eligible_shifts(inst)
+    sol = construct(inst, eligible)
+    shifts_of = sol.shifts_of()
+
+    def strings(partners: bool) -> list[list[int]]:
+        """The strings of 30 removals of size 10 from each served order's seed."""
+        params = SolveParams(ruin_recreate={"partner_strings": partners})
+        rr = RuinRecreate(inst, eligible, random.Random(7), params)
+        return [rr._strings(o, sol, 10) for o in sorted(sol.start)[:30]]
+
+    off, on = strings(False), strings(True)
+    crossed = 0
+    for taken in on:
+        assert len(set(taken)) == len(taken) and set(taken) <= set(sol.start)
+        linked = [x for x in taken if inst.orders[x].links]
+        for x in linked:
+            partners = [y for y in inst.linked_group(x) if y != x]
+            # Each partner's route gave a string unless three routes or the size were reached.
+            crossed += any(set(shifts_of[y]) & {sol.provider[z] for z in taken} for y in partners)
+    assert crossed
+    routes_on = sum(len({sol.provider[x] for x in t}) for t in on)
+    routes_off = sum(len({sol.provider[x] for x in t}) for t in off)
+    assert routes_on > routes_off

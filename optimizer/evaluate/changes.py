@@ -42,11 +42,14 @@ def _changed(
     known = set(old) | {u.order for u in previous.unassigned}
     out = []
     for order in problem.orders:
-        before, after = old.get(order.id), new.get(order.id)
-        if order.id not in known or (before is None and after is None):
+        if order.id not in known:
             continue
-        if frozen_before is not None and any(
-            s is not None and s.start < frozen_before for s in (before, after)
+        before, after = old.get(order.id), new.get(order.id)
+        if before is None and after is None:
+            continue
+        if frozen_before is not None and (
+            (before is not None and before.start < frozen_before)
+            or (after is not None and after.start < frozen_before)
         ):
             continue
         if (

@@ -287,15 +287,19 @@ def _visits_by_order(plan: Plan) -> dict[str, list[_Visit]]:
 
 def _summarise(visits: dict[str, list[_Visit]]) -> dict[str, _Served]:
     """How each visited order is served."""
-    return {
-        order: _Served(
+    out = {}
+    for order, vs in visits.items():
+        if len(vs) == 1:  # most orders: one technician
+            v = vs[0].visit
+            out[order] = _Served(frozenset((vs[0].technician,)), v.arrival, v.start, v.end)
+            continue
+        out[order] = _Served(
             technicians=frozenset(v.technician for v in vs),
             arrival=min(v.visit.arrival for v in vs),
             start=min(v.visit.start for v in vs),
             end=max(v.visit.end for v in vs),
         )
-        for order, vs in visits.items()
-    }
+    return out
 
 
 def _provider(visit: VisitItem, route: Route) -> str:

@@ -10,6 +10,7 @@ from models.events import Event, OrderAdded
 from models.plan import Change, Plan, Recommendation
 from models.problem import Order, Problem
 from optimizer.budget import Budget
+from optimizer.collector import collector_paused
 from optimizer.context import Context
 from optimizer.cp.build import eligible_for
 from optimizer.cp.objective import unassigned_cost
@@ -60,6 +61,22 @@ def recommend(
     given)."""
     if budget is None and time_limit is not None:
         budget = Budget.start(time_limit)
+    with collector_paused():  # a coordinator waits on it (see `optimizer.collector`)
+        return _recommend(problem, plan, order, now, k, tolerance, travel, budget, day)
+
+
+def _recommend(
+    problem: Problem,
+    plan: Plan,
+    order: Order,
+    now: datetime,
+    k: int,
+    tolerance: timedelta,
+    travel: TravelMatrix | None,
+    budget: Budget | None,
+    day: KeptDay | None,
+) -> list[Recommendation]:
+    """`recommend` with its budget started."""
     day = kept_for(day, problem)
     added: list[Event] = [OrderAdded(type="order_added", order=order)]
     updated = apply_events(problem, added, valid=day is not None and day.valid)

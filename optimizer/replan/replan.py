@@ -14,6 +14,7 @@ from models.events import (
 from models.plan import BreakItem, Change, EndItem, Plan, Route, SolveStatus
 from models.problem import Problem
 from optimizer.budget import Budget
+from optimizer.collector import collector_paused
 from optimizer.context import Context
 from optimizer.evaluate import evaluate, recompute_route_totals
 from optimizer.evaluate.visits import breaks_owed
@@ -61,6 +62,23 @@ def replan(
     params = (params or SolveParams()).resolved(problem)
     if params.time_limit is None:
         params = params.model_copy(update={"time_limit": 5.0})
+    # The fast path alone is what a coordinator waits on: no collection lands in it.
+    with collector_paused(params.time_limit == 0):
+        return _replan(problem, plan, now, events, params, tolerance, budget, travel, day)
+
+
+def _replan(
+    problem: Problem,
+    plan: Plan,
+    now: datetime,
+    events: list[Event],
+    params: SolveParams,
+    tolerance: timedelta,
+    budget: Budget | None,
+    travel: TravelMatrix | None,
+    day: KeptDay | None,
+) -> ReplanResult:
+    """`replan` with its parameters resolved."""
     if budget is None:
         budget = Budget.start(params.time_limit, params.deterministic_limit)
     day = kept_for(day, problem)

@@ -36,7 +36,11 @@ from optimizer.roster.evaluate import evaluate_assignment, hard_violations
 from optimizer.roster.instance import OFF, RosterInstance
 from optimizer.roster.model import RosterModel
 from optimizer.roster.params import Budget
+from optimizer.roster.pricing import WORK_CELL_COST, RowPricer
 from optimizer.roster.variables import RosterVars
+
+Cell = tuple[int, int, cp_model.IntVar]
+"""A cell of the one-person model: (day, shift, its Boolean)."""
 
 if TYPE_CHECKING:
     from optimizer.roster.solve import Search
@@ -96,33 +100,44 @@ class PersonCosts:
 
 
 class Person(PersonCosts):
-    """One person's rules as a CP-SAT model (their days, their shift types) whose objective
-    is set per pricing run."""
+    """One person's pricing: the dynamic programme over their days (`pricing.RowPricer`),
+    with a one-person CP-SAT model of their rules (built when first needed) where the DP's
+    state would be too large, or when asked for (`dp=False`)."""
 
-    def __init__(self, inst: RosterInstance, e: int):
+    def __init__(self, inst: RosterInstance, e: int, dp: bool = True):
         super().__init__(inst, e)
-        sub = RosterInstance(
-            num_days=inst.num_days,
-            shift_ids=inst.shift_ids,
-            staff_ids=[inst.staff_ids[e]],
-            minutes=inst.minutes,
-            forbidden_next=inst.forbidden_next,
-            rules=[inst.rules[e]],
-            requests=[],
-            cover=[],
-            allowed=[inst.allowed[e]],
-            must_work=[inst.must_work[e]] if inst.must_work else [],
-        )
-        self.model = cp_model.CpModel()
-        self.vars = RosterVars.build(self.model, sub)
-        for _, family in CONSTRAINTS:
-            family(self.model, sub, self.vars)
-        self.cells = [
-            (d, s, var)
-            for d, xed in enumerate(self.vars.x[0])
-            for s, var in enumerate(xed)
-            if var is not None
-        ]
+        self.inst = inst
+        self.dp = RowPricer(inst, e) if dp else None
+        self._model: tuple[cp_model.CpModel, RosterVars, list[Cell]] | None = None
+
+    def model(self) -> tuple[cp_model.CpModel, RosterVars, list[Cell]]:
+        """The one-person CP-SAT model, its variables and its cells (d, s, variable)."""
+        if self._model is None:
+            inst, e = self.inst, self.staff
+            sub = RosterInstance(
+                num_days=inst.num_days,
+                shift_ids=inst.shift_ids,
+                staff_ids=[inst.staff_ids[e]],
+                minutes=inst.minutes,
+                forbidden_next=inst.forbidden_next,
+                rules=[inst.rules[e]],
+                requests=[],
+                cover=[],
+                allowed=[inst.allowed[e]],
+                must_work=[inst.must_work[e]] if inst.must_work else [],
+            )
+            model = cp_model.CpModel()
+            v = RosterVars.build(model, sub)
+            for _, family in CONSTRAINTS:
+                family(model, sub, v)
+            cells = [
+                (d, s, var)
+                for d, xed in enumerate(v.x[0])
+                for s, var in enumerate(xed)
+                if var is not None
+            ]
+            self._model = (model, v, cells)
+        return self._model
 
     def price(
         self, duals: list[int], wall: float, deterministic: float | None, seed: int
@@ -130,10 +145,35 @@ class Person(PersonCosts):
         """The cheapest rows under integer duals (the cover duals times SCALE): a lower bound
         on SCALE x (cost - duals . cells) over this person's rows (None when they have no
         row or the run found none), the rows found on the way (the last the cheapest), the
-        deterministic time spent, and whether the person is proven to have no row."""
-        coefficients = [self.reduced(d, s, duals) for d, s, _ in self.cells]
-        self.model.minimize(
-            cp_model.LinearExpr.weighted_sum([var for _, _, var in self.cells], coefficients)
+        deterministic time spent, and whether the person is proven to have no row. The DP
+        answers exactly when its state fits; else CP-SAT does, and the larger bound counts."""
+        relaxed: int | None = None
+        spent = 0.0
+        if self.dp is not None:
+            cost = [
+                [self.reduced(d, s, duals) for s in range(self.inst.num_shifts)]
+                for d in range(self.inst.num_days)
+            ]
+            out = self.dp.price(cost, SCALE * self.constant)
+            spent = out.work * WORK_CELL_COST
+            if out.exact:
+                if out.value is None or out.row is None:
+                    return None, [], spent, True
+                return int(out.value), [self.column(out.row)], spent, False
+            relaxed = None if out.value is None else int(out.value)
+        bound, columns, det, infeasible = self.price_cp_sat(duals, wall, deterministic, seed)
+        if relaxed is not None:
+            bound = relaxed if bound is None else max(bound, relaxed)
+        return bound, columns, spent + det, infeasible
+
+    def price_cp_sat(
+        self, duals: list[int], wall: float, deterministic: float | None, seed: int
+    ) -> tuple[int | None, list[Column], float, bool]:
+        """`price` by the one-person CP-SAT model."""
+        model, v, cells = self.model()
+        coefficients = [self.reduced(d, s, duals) for d, s, _ in cells]
+        model.minimize(
+            cp_model.LinearExpr.weighted_sum([var for _, _, var in cells], coefficients)
             + SCALE * self.constant
         )
         solver = cp_model.CpSolver()
@@ -146,8 +186,8 @@ class Person(PersonCosts):
         if deterministic is not None:
             p.max_deterministic_time = max(0.001, deterministic)
         rows: list[list[int]] = []
-        collector = _Rows(self.vars, rows)
-        status = solver.solve(self.model, collector)
+        collector = _Rows(v, rows)
+        status = solver.solve(model, collector)
         if status == cp_model.INFEASIBLE:
             return None, [], solver.deterministic_time, True
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -319,6 +359,7 @@ def generate(
     pricing_time: float = 2.0,
     dive: tuple[float, float | None] | None = None,
     dive_rounds: int = 2,
+    dp: bool = True,
 ) -> ColumnGeneration:
     """Column generation until the rounded-up bound can no longer rise (it meets the
     restricted master's LP value rounded up), reaches `stop_at` (an incumbent's value), or
@@ -328,9 +369,9 @@ def generate(
 
     With a `dive` budget (wall and deterministic seconds from its start), a roster follows
     from the master (`Master.dive`), with at most `dive_rounds` pricing rounds between
-    fixings."""
+    fixings. `dp`: price by dynamic programming (else by CP-SAT alone)."""
     out = ColumnGeneration()
-    people = [Person(inst, e) for e in range(inst.num_staff)]
+    people = [Person(inst, e, dp) for e in range(inst.num_staff)]
     master = Master(inst)
     if initial is not None:
         for e, row in enumerate(initial):
@@ -532,13 +573,16 @@ def integer_master(
 def improve_bound(search: Search) -> None:
     """The column generation phase of a solve: the Dantzig-Wolfe bound within
     `colgen_share` of the budget left, seeded with the incumbent's rows and stopped when it
-    proves the incumbent; then the best roster of its columns within `colgen_ip_share` of
-    what is left, adopted when it costs less than the incumbent."""
+    proves the incumbent; then (on instances of at most `colgen_rosters_max_vars` shift
+    variables) a dive, the best roster of its columns within `colgen_ip_share` of what is
+    left, adopted when it costs less than the incumbent, and branch and price."""
     params, budget = search.params, search.budget
     assert params.seed is not None
     inst = search.rm_inst
+    num_vars = sum(a for person in inst.allowed for day in person for a in day)
+    rosters = num_vars <= params.colgen_rosters_max_vars
     wall, det = budget.wall_left(), budget.deterministic_left()
-    share, dive = params.colgen_share, params.colgen_dive_share
+    share, dive = params.colgen_share, params.colgen_dive_share if rosters else 0.0
     phase = Budget(wall * share, None if det is None else det * share)
     cg = generate(
         inst,
@@ -553,6 +597,7 @@ def improve_bound(search: Search) -> None:
         if dive > 0
         else None,
         dive_rounds=params.colgen_dive_rounds,
+        dp=params.colgen_pricing == "dp",
     )
     budget.spent_deterministic += phase.spent_deterministic
     search.stats["colgen"] = cg.stats() | {"wall_time": round(phase.elapsed(), 3)}
@@ -571,7 +616,11 @@ def improve_bound(search: Search) -> None:
     if search.value is not None and search.bound is not None and search.bound >= search.value:
         search.proven = True
         return
-    if budget.exhausted() or params.colgen_ip_share == 0:
+    if budget.exhausted() or not rosters:
+        return
+    if params.colgen_ip_share == 0:
+        if params.colgen_branch_share > 0:
+            branch(search, cg)
         return
     det = budget.deterministic_left()
     share = params.colgen_ip_share
@@ -597,6 +646,31 @@ def improve_bound(search: Search) -> None:
         search.note_improvement()
         if search.bound is not None and search.bound >= found:
             search.proven = True
+    if not search.proven and not budget.exhausted() and params.colgen_branch_share > 0:
+        branch(search, cg)
+
+
+def branch(search: Search, cg: ColumnGeneration) -> None:
+    """Branch and price from column generation's columns within `colgen_branch_share` of
+    the budget left: a better roster is adopted, and a tree searched to the end proves the
+    incumbent optimal (else the least bound of the nodes left may raise the bound)."""
+    from optimizer.roster.branch import branch_and_price
+
+    params, budget = search.params, search.budget
+    share = params.colgen_branch_share
+    det = budget.deterministic_left()
+    phase = Budget(budget.wall_left() * share, None if det is None else det * share)
+    out = branch_and_price(search.rm_inst, cg.columns, phase, search.value, search.bound)
+    budget.spent_deterministic += phase.spent_deterministic
+    search.stats["branch"] = out.stats() | {"wall_time": round(phase.elapsed(), 3)}
+    better = out.value is not None and (search.value is None or out.value < search.value)
+    if out.roster is not None and out.value is not None and better:
+        search.assignment, search.value = out.roster, out.value
+        search.note_improvement()
+    if out.bound is not None:
+        search.bound = out.bound if search.bound is None else max(search.bound, out.bound)
+    if search.value is not None and search.bound is not None and search.bound >= search.value:
+        search.proven = True
 
 
 def add_lagrangian_cuts(rm: RosterModel, cg: ColumnGeneration) -> None:

@@ -92,12 +92,29 @@ class RosterParams(BaseModel):
         "LNS, and by parts).",
     )
     colgen_max_vars: int = Field(
-        default=1500,
+        default=6000,
         ge=0,
         description="Largest instance (shift variables) where `auto` turns column generation "
-        "on: above it, it takes too much of a minute's budget before converging "
-        "(Instance8-10: not converged in 25 s on a loaded machine), where the bound of the "
-        "whole model is already close and LNS needs the time.",
+        "on (see also `colgen_min_dp_share`); above 6000, instances are solved by parts, "
+        "where LNS needs the time.",
+    )
+    colgen_min_dp_share: float = Field(
+        default=0.67,
+        ge=0,
+        le=1,
+        description="`auto` runs column generation only where the dynamic programme prices "
+        "at least this share of the people without CP-SAT (their whole state fits): "
+        "Instance8 0.8, 9 1, 10 0.68, 11 1, 16 1 converge in 3-13 CPU s; 14 0.34, 17 0.66, "
+        "18 0.18 did not in 13-21 CPU s (the CP-SAT pricing of the others is slow).",
+    )
+    colgen_rosters_max_vars: int = Field(
+        default=1500,
+        ge=0,
+        description="Largest instance (shift variables) where column generation is followed "
+        "by rosters from its master (the dive, the best roster of the columns, branch and "
+        "price); above it, only its bound and Lagrangian constraints are kept (Instance8 at "
+        "60 s: the dive and the roster of the columns were far worse than LNS, 3726 against "
+        "1531, and branch and price solved 8 nodes in 8.6 s).",
     )
     colgen_share: float = Field(
         default=0.4,
@@ -124,6 +141,14 @@ class RosterParams(BaseModel):
         description="Share of the budget left after column generation for the best roster "
         "made of its columns (price and branch).",
     )
+    colgen_branch_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the budget left after the roster of the columns for branch and "
+        "price on the master (proves the optimum when its tree is searched to the end); 0: "
+        "none.",
+    )
     colgen_smoothing: float = Field(
         default=0.5,
         ge=0,
@@ -133,6 +158,12 @@ class RosterParams(BaseModel):
     )
     colgen_pricing_time: float = Field(
         default=2.0, gt=0, description="Seconds (deterministic too) one pricing run gets at most."
+    )
+    colgen_pricing: Literal["dp", "cp_sat"] = Field(
+        default="dp",
+        description="How column generation prices a person's row: dp = dynamic programming "
+        "over the days (CP-SAT where its state would be too large), cp_sat = a one-person "
+        "CP-SAT model.",
     )
     colgen_cuts: bool = Field(
         default=True,

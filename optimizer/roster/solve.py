@@ -18,6 +18,7 @@ from optimizer.roster.evaluate import cover_counts, evaluate_assignment
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import RosterModel, build_model
 from optimizer.roster.params import Budget, RosterParams
+from optimizer.roster.pricing import dp_share
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -153,7 +154,11 @@ def solve_roster(
     # CP-SAT often proves the optimum.
     by_parts = use_lns and num_vars > params.lns_first_only_vars
     use_colgen = params.colgen == "on" or (
-        params.colgen == "auto" and use_lns and not by_parts and num_vars <= params.colgen_max_vars
+        params.colgen == "auto"
+        and use_lns
+        and not by_parts
+        and num_vars <= params.colgen_max_vars
+        and (params.colgen_pricing == "cp_sat" or dp_share(inst) >= params.colgen_min_dp_share)
     )
     search = Search(
         inst,

@@ -1,0 +1,288 @@
+"""Branch and price on the Dantzig-Wolfe master of column generation.
+
+The master's LP bound is often one or two units short of the optimum; closing that needs
+branching. A node fixes cells of people: person e on day d works shift s (`on`) or does not
+work s. Columns that break a node's fixes are held at zero in the master, and each person's
+pricing (the dynamic programme of `pricing.RowPricer`, exact) keeps them, so the node's
+column generation gives the Lagrangian bound of the node's rosters. Depth first, the most
+fractional cell first, the child that rounds it first; a node whose bound (rounded up)
+reaches the incumbent is pruned, and a node whose LP is whole gives a roster. When every node
+is done, the incumbent is optimal; else the least bound of the nodes left is a proven bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optimizer.roster.colgen import (
+    EPS,
+    SCALE,
+    Column,
+    Master,
+    PersonCosts,
+    ceil_div,
+    rounded,
+)
+from optimizer.roster.evaluate import evaluate_assignment
+from optimizer.roster.instance import OFF, RosterInstance
+from optimizer.roster.params import Budget
+from optimizer.roster.pricing import INF, WORK_CELL_COST, RowPricer
+
+NODE_COST = 0.01
+"""Deterministic seconds charged per restricted master solved (GLOP's own time is not
+counted by any deterministic clock)."""
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A branching decision: person `staff` works `shift` on `day` (on) or does not (off)."""
+
+    staff: int
+    day: int
+    shift: int
+    on: bool
+
+    def keeps(self, row: tuple[int, ...] | list[int]) -> bool:
+        """Whether a row of this person keeps the decision."""
+        return (row[self.day] == self.shift) == self.on
+
+
+@dataclass
+class BranchOutcome:
+    """The best roster found (None: none better than the incumbent given), its value, the
+    proven bound, whether the tree was searched to the end, and how it went."""
+
+    roster: list[list[int]] | None = None
+    value: int | None = None
+    bound: int | None = None
+    complete: bool = False
+    nodes: int = 0
+    pruned: int = 0
+    columns: int = 0
+    inexact: bool = False
+    history: list[tuple[int, int, int]] = field(default_factory=list)
+    """(node, depth, node bound) per node solved."""
+
+    def stats(self) -> dict[str, object]:
+        """A summary for the result's solver statistics."""
+        return {
+            "nodes": self.nodes,
+            "pruned": self.pruned,
+            "complete": self.complete,
+            "bound": self.bound,
+            "value": self.value,
+            "columns": self.columns,
+            "inexact_pricing": self.inexact,
+        }
+
+
+class BranchAndPrice:
+    """The tree search over one master shared by every node (columns only accumulate)."""
+
+    def __init__(self, inst: RosterInstance, columns: list[Column], budget: Budget):
+        self.inst, self.budget = inst, budget
+        self.master = Master(inst)
+        for column in columns:
+            self.master.add(column)
+        self.costs = [PersonCosts(inst, e) for e in range(inst.num_staff)]
+        self.pricers = [RowPricer(inst, e) for e in range(inst.num_staff)]
+        self.required = [c.required for c in inst.cover]
+        self.inexact = False
+
+    def price(
+        self, e: int, duals: list[int], fixes: list[Fix]
+    ) -> tuple[float | None, Column | None]:
+        """Person e's least reduced cost (times SCALE) under the node's fixes and one row of
+        it; (None, None) when they have no row there. Sets `inexact` when the DP's state did
+        not fit (the node's bound is then unknown)."""
+        costs = self.costs[e]
+        cost: list[list[float]] = [
+            [costs.reduced(d, s, duals) for s in range(self.inst.num_shifts)]
+            for d in range(self.inst.num_days)
+        ]
+        work_on = set()
+        for fix in fixes:
+            if fix.staff != e:
+                continue
+            if fix.shift == OFF:
+                if fix.on:  # a day off: no shift that day
+                    cost[fix.day] = [INF] * self.inst.num_shifts
+                else:
+                    work_on.add(fix.day)
+            elif fix.on:
+                work_on.add(fix.day)
+                cost[fix.day] = [c if s == fix.shift else INF for s, c in enumerate(cost[fix.day])]
+            else:
+                cost[fix.day][fix.shift] = INF
+        out = self.pricers[e].price(cost, SCALE * costs.constant, frozenset(work_on))
+        self.budget.spent_deterministic += out.work * WORK_CELL_COST
+        if not out.exact:
+            self.inexact = True
+            return out.value, None
+        if out.value is None or out.row is None:
+            return None, None
+        return out.value, costs.column(out.row)
+
+    def solve(self) -> tuple[float, list[float], list[float]]:
+        """The master's LP (`Master.solve`); GLOP's warm start fails now and then after the
+        bounds changed (ABNORMAL): the master is then built again with the same columns."""
+        try:
+            return self.master.solve()
+        except RuntimeError:
+            old = self.master
+            self.master = Master(self.inst)
+            for column, var in zip(old.columns, old.vars, strict=True):
+                self.master.add(column)
+                self.master.vars[-1].SetUb(var.ub())
+            return self.master.solve()
+
+    def restrict(self, fixes: list[Fix]) -> None:
+        """Hold every column that breaks a fix at zero, free the others."""
+        by_staff: dict[int, list[Fix]] = {}
+        for fix in fixes:
+            by_staff.setdefault(fix.staff, []).append(fix)
+        for column, var in zip(self.master.columns, self.master.vars, strict=True):
+            keeps = all(fix.keeps(column.row) for fix in by_staff.get(column.staff, []))
+            var.SetUb(self.master.lp.infinity() if keeps else 0.0)
+
+    def node(self, fixes: list[Fix], incumbent: int | None) -> tuple[int | None, list[float]]:
+        """Column generation at a node: its proven bound (None: no roster keeps the fixes)
+        and the LP values of the master's columns at the end (empty when pruned)."""
+        self.restrict(fixes)
+        free = [
+            e
+            for e in range(self.inst.num_staff)
+            if not any(
+                var.ub() > 0
+                for column, var in zip(self.master.columns, self.master.vars, strict=True)
+                if column.staff == e
+            )
+        ]
+        zero = [0] * len(self.inst.cover)
+        for e in free:
+            _, column = self.price(e, zero, fixes)
+            if column is None:
+                return None, []
+            self.master.add(column)
+        bound: int | None = None
+        while True:
+            _, duals, convexity = self.solve()
+            self.budget.spent_deterministic += NODE_COST
+            at = rounded(self.inst, duals)
+            total = sum(d * r for d, r in zip(at, self.required, strict=True))
+            added = 0
+            for e in range(self.inst.num_staff):
+                value, column = self.price(e, at, fixes)
+                if value is None and not self.inexact:
+                    return None, []
+                if value is not None:
+                    total += int(value)
+                if column is None:
+                    continue
+                reduced = column.cost - sum(duals[k] for k in column.cells) - convexity[e]
+                if reduced < -EPS and self.master.add(column):
+                    added += 1
+            if not self.inexact:
+                lagrangian = ceil_div(total, SCALE)
+                bound = lagrangian if bound is None else max(bound, lagrangian)
+            if bound is not None and incumbent is not None and bound >= incumbent:
+                return bound, []
+            if added == 0 or self.budget.exhausted():
+                break
+        self.solve()
+        return bound, [var.solution_value() for var in self.master.vars]
+
+    def fractional(self, values: list[float]) -> tuple[Fix | None, list[list[int]] | None]:
+        """The cell to branch on (person, day, shift whose LP value is nearest 1/2, on when
+        at least 1/2), or None and the roster when every person's row is whole."""
+        share: dict[tuple[int, int, int], float] = {}
+        whole: dict[int, tuple[int, ...]] = {}
+        for column, value in zip(self.master.columns, values, strict=True):
+            if value <= EPS:
+                continue
+            if value >= 1 - EPS:
+                whole[column.staff] = column.row
+            for d, s in enumerate(column.row):
+                key = (column.staff, d, s)
+                share[key] = share.get(key, 0.0) + value
+        if len(whole) == self.inst.num_staff:
+            return None, [list(whole[e]) for e in range(self.inst.num_staff)]
+        e, d, s = min(
+            (key for key, v in share.items() if EPS < v < 1 - EPS),
+            key=lambda key: (abs(share[key] - 0.5), key),
+        )
+        return Fix(e, d, s, share[(e, d, s)] >= 0.5), None
+
+    def search(self, incumbent: int | None, root_bound: int | None) -> BranchOutcome:
+        """Depth-first branch and price below an incumbent's value."""
+        out = BranchOutcome()
+        stack: list[tuple[list[Fix], int | None, int]] = [([], root_bound, 0)]
+        while stack:
+            if self.budget.exhausted() or self.inexact:
+                break
+            fixes, parent_bound, depth = stack.pop()
+            out.nodes += 1
+            bound, values = self.node(fixes, incumbent)
+            if self.inexact:
+                stack.append((fixes, parent_bound, depth))
+                break
+            if bound is None and not values:
+                out.pruned += 1  # no roster keeps these fixes
+                continue
+            if parent_bound is not None:
+                bound = parent_bound if bound is None else max(bound, parent_bound)
+            out.history.append((out.nodes, depth, -1 if bound is None else bound))
+            if not values:
+                out.pruned += 1
+                continue
+            if self.budget.exhausted():
+                stack.append((fixes, bound, depth))
+                break
+            fix, roster = self.fractional(values)
+            if roster is not None:
+                value = evaluate_assignment(self.inst, roster).value
+                if incumbent is None or value < incumbent:
+                    incumbent, out.roster, out.value = value, roster, value
+                if bound is not None and bound >= value:
+                    continue
+                # whole but not proven optimal at this node: branch on a person's row
+                fix = self._any_cell(values, fixes)
+                if fix is None:
+                    continue
+            assert fix is not None
+            other = Fix(fix.staff, fix.day, fix.shift, not fix.on)
+            stack.append(([*fixes, other], bound, depth + 1))
+            stack.append(([*fixes, fix], bound, depth + 1))
+        out.complete = not stack and not self.inexact
+        left = [b for _, b, _ in stack]
+        if out.complete:
+            out.bound = incumbent
+        elif left and all(b is not None for b in left):
+            least = min(b for b in left if b is not None)
+            out.bound = least if incumbent is None else min(least, incumbent)
+        out.columns = len(self.master.columns)
+        out.inexact = self.inexact
+        return out
+
+    def _any_cell(self, values: list[float], fixes: list[Fix]) -> Fix | None:
+        """A cell of a whole LP row not fixed yet (to branch on when the LP is whole but its
+        bound is not proven), or None."""
+        fixed = {(f.staff, f.day) for f in fixes}
+        for column, value in zip(self.master.columns, values, strict=True):
+            if value >= 1 - EPS:
+                for d, s in enumerate(column.row):
+                    if (column.staff, d) not in fixed:
+                        return Fix(column.staff, d, s, True)
+        return None
+
+
+def branch_and_price(
+    inst: RosterInstance,
+    columns: list[Column],
+    budget: Budget,
+    incumbent: int | None = None,
+    root_bound: int | None = None,
+) -> BranchOutcome:
+    """Branch and price from column generation's columns within `budget`, below
+    `incumbent` (a roster's value) and from the root's proven bound."""
+    return BranchAndPrice(inst, columns, budget).search(incumbent, root_bound)
