@@ -9,7 +9,8 @@ late or leaves out, the routes that serve it and the eligible routes passing nea
 deterministic seconds each): once free, once with that order served by its due (hard). The
 verdict per order:
 
-- `infeasible`: no on-time placement in that neighbourhood (other urgent work holds the crews);
+- `infeasible`: no on-time placement in that neighbourhood that keeps the mandatory and pinned
+  work it serves (other urgent work holds the crews);
 - `dearer`: on time costs more than the lateness it saves (the weights prefer it late);
 - `missed`: on time is cheaper than the plan (the search missed it).
 
@@ -31,6 +32,7 @@ from optimizer.cp.build import add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
+from optimizer.repair import Mode, hold, room
 from optimizer.solution import Solution
 from optimizer.solve import solve
 
@@ -74,14 +76,20 @@ def verdicts(
         scope_shifts = _near_routes(inst, sol, o, eligible[o], routes)
         costs: dict[bool, int | None] = {}
         for hard in (False, True):
-            model = build(inst, make_scope(inst, sol, scope_shifts, [o], eligible))
-            if hard and o in model.orders:
-                model.cp.add(model.orders[o].served == 1)
-                model.cp.add(model.orders[o].start <= order.due)
-            add_hint(model, sol)
+            # On time: from a plan with room made for it where one is found (as the solver's
+            # repair starts), the mandatory work served kept served.
+            begin = (room(inst, sol, o, scope_shifts, eligible, params) if hard else None) or sol
+            shifts = scope_shifts + [
+                s for s in begin.shifts_of().get(o, []) if s not in scope_shifts
+            ]
+            model = build(inst, make_scope(inst, begin, shifts, [o], eligible))
+            if hard and not hold(model, inst.linked_group(o), Mode.on_time, begin):
+                costs[hard] = None
+                continue
+            add_hint(model, begin)
             found = run(
                 model,
-                sol,
+                begin,
                 time_limit=60 * repair_limit + 60,
                 workers=1,
                 seed=0,

@@ -95,7 +95,7 @@ def own_cost(inst: Any, sol: Any) -> float:
     search keeps must-serve orders in (which no plan pays)."""
     from optimizer.cp.objective import MUST_SERVE_FACTOR
     from optimizer.instance import SCALE
-    from optimizer.solve import must_serve
+    from optimizer.repair import must_serve
 
     served = sol.shifts_of()
     left = sum(1 for o in range(len(inst.orders)) if must_serve(inst, o) and o not in served)

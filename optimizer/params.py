@@ -352,6 +352,30 @@ class DecomposeParams(Section):
     part_orders: int = Field(default=1000, ge=1, description="Orders per part, about.")
 
 
+class RepairParams(Section):
+    """CP-SAT repair of urgent work after the search (`optimizer.repair`)."""
+
+    share: float = Field(
+        default=0.25,
+        ge=0,
+        description="Deterministic seconds for repairing urgent orders after the search, as a "
+        "share of the search's deterministic limit (on top of it, as the probes' are); under a "
+        "wall-clock limit the repair has the probes' stage, and 0 turns it off.",
+    )
+    routes: int = Field(
+        default=4, ge=1, description="Routes a repair re-decides (at least the crew plus one)."
+    )
+    step_time: float = Field(default=1.0, gt=0, description="Most seconds per repair solve.")
+    step_deterministic: float = Field(
+        default=0.25,
+        gt=0,
+        description="Most deterministic seconds per repair solve under a deterministic limit.",
+    )
+    least_seconds: float = Field(
+        default=0.05, gt=0, description="Least seconds left for another repair solve."
+    )
+
+
 class TimingParams(Section):
     """Where the stages of a solve end within its time budget."""
 
@@ -437,6 +461,9 @@ class SolveParams(BaseModel):
         default_factory=DecomposeParams, description="Very large days."
     )
     timing: TimingParams = Field(default_factory=TimingParams, description="Budget stages.")
+    repair: RepairParams = Field(
+        default_factory=RepairParams, description="Repair of urgent work."
+    )
 
     def resolved(self, problem: Problem) -> SolveParams:
         """These parameters with every unset field taken from the problem's options."""

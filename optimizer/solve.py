@@ -20,6 +20,7 @@ from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
 from optimizer.plan_builder import build_routes
 from optimizer.reasons import static_reasons
+from optimizer.repair import must_serve, repair
 from optimizer.search import SearchStats, search
 from optimizer.solution import Solution
 
@@ -130,6 +131,8 @@ class Solver:
                 if (sol.cost or 0) > (fast.cost or 0):
                     sol = fast
         cut = searching.expired()  # before the probes: their own stage ends later
+        if self.context is None:
+            sol = _repaired(inst, params, budget, sol, stats)
         if stats.mode != "fast-path":
             sol = self._search_on(sol, stats, budget, static)
         plan = self._plan(sol, stats, budget, eligible, static)
@@ -311,10 +314,29 @@ def _probe(
     )
 
 
-def must_serve(inst: Instance, o: int) -> bool:
-    """Order o is mandatory or pinned: a plan without it is infeasible."""
-    order = inst.orders[o]
-    return order.mandatory or order.pin_tech is not None or order.pin_start is not None
+def _repaired(
+    inst: Instance, params: SolveParams, budget: Budget, sol: Solution, stats: SearchStats
+) -> Solution:
+    """The search's solution with its urgent orders repaired (`optimizer.repair`), in the
+    probes' stage (the probes have what it leaves) and, under a deterministic limit, within
+    the repair's share of it in deterministic seconds, on top of the search's (as the probes'
+    are); as it was when the search proved it optimal."""
+    share = params.repair.share
+    if stats.proven_optimal or share == 0:
+        return sol
+    det = budget.deterministic
+    out, done = repair(
+        inst,
+        sol,
+        params,
+        eligible_shifts(inst),
+        deadline=budget.end_of(params.timing.reasons()),
+        deterministic=None if det is None else share * det,
+    )
+    stats.iterations += done.solves
+    stats.improvements += done.repaired
+    stats.deterministic_time += done.deterministic_time
+    return out
 
 
 def _no_room() -> Reason:

@@ -40,6 +40,7 @@ def test_the_default_preset_writes_every_tuning_field():
         "pool",
         "decompose",
         "timing",
+        "repair",
     }
     for name, section in sections.items():
         assert set(written[name]) == set(section.model_fields), name
