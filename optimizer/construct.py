@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Iterable
 
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.groups import apply_group, best_group, group_value, is_grouped, remove_group
@@ -125,26 +126,16 @@ def make_room(ins: Inserter, o: int) -> Inserter | None:
             if s not in near:
                 near.append(s)
     near = near[: max(ins.moves.room_routes, need + 1)]
-    margin = ins.moves.room_margin
-    lo = min(_reachable(inst, x) for x in members) - margin
-    hi = max(_closing(inst, x) for x in members) + margin
     best: Inserter | None = None
     best_cost: int | None = None
     for combo in itertools.combinations(near, min(need, len(near))):
         trial = ins.clone()
-        moved: list[int] = []
-        for s in combo:
-            route = trial.sol.routes.get(s)
-            for x in list(route.orders) if route is not None else []:
-                if x not in trial.sol.start or x in members:
-                    continue
-                st = trial.sol.start[x]
-                if st + inst.orders[x].duration < lo or st > hi:
-                    continue
-                if urgent(inst, x) or unassigned_cost(inst, x) >= value:
-                    continue
-                if take_out(trial, x) is not None:
-                    moved += [y for y in inst.linked_group(x) if y not in moved]
+        moved = take_out_around(
+            trial,
+            o,
+            combo,
+            lambda x: x in members or urgent(inst, x) or unassigned_cost(inst, x) >= value,
+        )
         if not moved:
             continue  # nothing made room: o would go where it went (or fit nowhere) again
         if insert(trial, o) is None:
@@ -159,6 +150,31 @@ def make_room(ins: Inserter, o: int) -> Inserter | None:
         return None
     before = solution_cost(inst, ins.sol)
     return best if best_cost < before else None
+
+
+def take_out_around(
+    ins: Inserter, o: int, shifts: Iterable[int], keep: Callable[[int], bool]
+) -> list[int]:
+    """Take out of the routes of `shifts` the visits around the time o's group could be
+    served (from its earliest start to its closing, `room_margin` either side), except those
+    `keep` holds: the orders taken out, with their groups, in the order they came out."""
+    inst = ins.inst
+    group = inst.linked_group(o)
+    margin = ins.moves.room_margin
+    lo = min(_reachable(inst, x) for x in group) - margin
+    hi = max(_closing(inst, x) for x in group) + margin
+    moved: list[int] = []
+    for s in shifts:
+        route = ins.sol.routes.get(s)
+        for x in list(route.orders) if route is not None else []:
+            if x not in ins.sol.start or keep(x):
+                continue
+            start = ins.sol.start[x]
+            if start + inst.orders[x].duration < lo or start > hi:
+                continue
+            if take_out(ins, x) is not None:
+                moved += [y for y in inst.linked_group(x) if y not in moved]
+    return moved
 
 
 def _late(inst: Instance, sol: Solution, o: int) -> bool:

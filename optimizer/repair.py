@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from optimizer.construct import _closing, _late, _reachable, insert, take_out, urgent
+from optimizer.construct import _late, insert, take_out, take_out_around, urgent
 from optimizer.cp.build import CpStatus, add_hint, build, make_scope, run
 from optimizer.cp.constraints import fit_windows
 from optimizer.cp.objective import solution_cost, unassigned_cost
@@ -145,26 +145,14 @@ def room(
     `shifts` the visits around the time o could be served there (those served in `shifts`
     only, neither mandatory nor pinned), placing o, then offering those visits back where
     they fit. None when o does not fit on time even so."""
-    moves = params.moves
-    ins = Inserter(inst, sol.copy(), eligible, moves=moves)
-    group = inst.linked_group(o)
+    ins = Inserter(inst, sol.copy(), eligible, moves=params.moves)
     if o in ins.sol.start and take_out(ins, o) is None:
         return None
     where = ins.sol.shifts_of()
     inside = set(shifts)
-    lo = min(_reachable(inst, x) for x in group) - moves.room_margin
-    hi = max(_closing(inst, x) for x in group) + moves.room_margin
-    moved: list[int] = []
-    for s in shifts:
-        route = ins.sol.routes.get(s)
-        for x in list(route.orders) if route is not None else []:
-            if x not in ins.sol.start or must_serve(inst, x) or not inside >= set(where[x]):
-                continue
-            start = ins.sol.start[x]
-            if start + inst.orders[x].duration < lo or start > hi:
-                continue
-            if take_out(ins, x) is not None:
-                moved += [y for y in inst.linked_group(x) if y not in moved]
+    moved = take_out_around(
+        ins, o, shifts, lambda x: must_serve(inst, x) or not inside >= set(where[x])
+    )
     if insert(ins, o) is None or _late(inst, ins.sol, o):
         return None
     for x in sorted(moved, key=lambda y: (-unassigned_cost(inst, y), y)):

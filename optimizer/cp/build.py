@@ -260,10 +260,8 @@ def run(
     deterministic_limit: float | None = None,
     log: bool = False,
     light_presolve: bool = False,
-    repair_hint: bool = False,
 ) -> SolveOutcome:
-    """Solve the model within the limits and merge its answer into the incumbent;
-    `repair_hint`: the hint breaks a constraint, CP-SAT starts by repairing it."""
+    """Solve the model within the limits and merge its answer into the incumbent."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.max_time_in_seconds = max(time_limit, 0.001)
@@ -278,8 +276,6 @@ def run(
         # Short neighbourhood solves: probing in presolve would eat the whole step.
         prm.cp_model_probing_level = 0
         prm.symmetry_level = 0
-    if repair_hint:
-        prm.repair_hint = True
     code = solver.solve(m.cp)
     status = {
         cp_model.OPTIMAL: CpStatus.optimal,
