@@ -30,28 +30,28 @@ def _visit_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
     for i, item in enumerate(view.route.items):
         if not isinstance(item, VisitItem):
             continue
-        where = f"{view.where}.items[{i}]"
         order = ctx.orders.get(item.order)
         if order is None:
+            where = f"{view.where}.items[{i}]"
             yield Violation("unknown_id", f"{where}.order", f"unknown order '{item.order}'")
             continue
         if item.end - item.start != order.duration:
             yield Violation(
                 "duration",
-                where,
+                f"{view.where}.items[{i}]",
                 f"lasts {_minutes(item.end - item.start):g} min, order '{order.id}' takes "
                 f"{_minutes(order.duration):g} min",
             )
         if not _in_windows(item.start, order.time_windows or [ctx.problem.horizon]):
             yield Violation(
                 "time_window",
-                where,
+                f"{view.where}.items[{i}]",
                 f"starts at {item.start.isoformat()}, outside every time window of '{order.id}'",
             )
         if view.shift is not None and view.shift.on_call and not _urgent(order):
             yield Violation(
                 "on_call",
-                where,
+                f"{view.where}.items[{i}]",
                 f"on-call shift '{view.shift.id}' serves '{order.id}', which is neither an "
                 f"emergency nor priority 1",
             )
@@ -62,7 +62,7 @@ def _visit_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
             if lacking:
                 yield Violation(
                     "skill",
-                    where,
+                    f"{view.where}.items[{i}]",
                     f"technician '{tech.id}' lacks the level of {', '.join(lacking)} that "
                     f"'{order.id}' requires",
                 )
