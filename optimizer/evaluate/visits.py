@@ -110,18 +110,15 @@ def _break_rules(view: _RouteView, frozen_before: datetime | None) -> Iterator[V
     if frozen_before is not None:
         past = [it for _, it in taken if it.start < frozen_before]
         # Under way: begun, or the stop the technician has set off to.
-        begun = [
-            _finish(it)
-            for it, leg in zip(view.route.items[:-1], view.legs, strict=False)
-            if _begin(it) < frozen_before
-            or (
+        free = None  # when the work under way ends
+        for it, leg in zip(view.route.items[:-1], view.legs, strict=False):
+            if _begin(it) < frozen_before or (
                 isinstance(it, VisitItem | DepotItem)
                 and it.arrival - timedelta(seconds=leg) < frozen_before
-            )
-        ]
-        wanted = breaks_owed(
-            wanted, [(b.start, b.end) for b in past], max(begun, default=None), frozen_before
-        )
+            ):
+                end = _finish(it)
+                free = end if free is None else max(free, end)
+        wanted = breaks_owed(wanted, [(b.start, b.end) for b in past], free, frozen_before)
         taken = taken[len(past) :]
     for brk, (i, item) in zip(wanted, taken, strict=False):
         where = f"{view.where}.items[{i}]"

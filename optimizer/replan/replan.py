@@ -148,7 +148,8 @@ def _merge(
             items += [it for it in r.items[1:]]  # the residual start is where f leaves off
         else:
             items += _go_home(updated, shift_id, f, travel, now)
-        route = Route(
+        # Items of the validated plan and of the residual one (built by the solver).
+        route = Route.model_construct(
             technician=f.route.technician,
             shift=f.route.shift,
             items=items,
