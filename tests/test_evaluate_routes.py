@@ -56,7 +56,6 @@ def test_totals_are_recomputed() -> None:
     assert recomputed == [(r.travel, r.working, r.overtime) for r in result.routes]
 
 
-
 def test_fill_totals_sets_the_recomputed_totals() -> None:
     """`fill_totals` writes each route's recomputed totals into the plan instead of checking
     the given ones, which are reported without it."""
@@ -72,6 +71,7 @@ def test_fill_totals_sets_the_recomputed_totals() -> None:
         (timedelta(minutes=20), timedelta(minutes=60), timedelta(0)),
     ]
     assert filled == evaluate(problem, plan)
+
 
 CASES: list[tuple[str, Mutation, set[str]]] = [
     ("travel", put(f"{T1}.items[1].arrival", t("08:09")), {"travel"}),
