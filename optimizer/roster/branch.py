@@ -13,6 +13,7 @@ is done, the incumbent is optimal; else the least bound of the nodes left is a p
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from optimizer.roster.colgen import (
@@ -27,7 +28,7 @@ from optimizer.roster.colgen import (
 from optimizer.roster.evaluate import evaluate_assignment
 from optimizer.roster.instance import OFF, RosterInstance
 from optimizer.roster.params import Budget
-from optimizer.roster.pricing import INF, WORK_CELL_COST, RowPricer
+from optimizer.roster.pricing import INF, WORK_CELL_COST, Priced, RowPricer
 
 NODE_COST = 0.01
 """Deterministic seconds charged per restricted master solved (GLOP's own time is not
@@ -80,8 +81,15 @@ class BranchOutcome:
 class BranchAndPrice:
     """The tree search over one master shared by every node (columns only accumulate)."""
 
-    def __init__(self, inst: RosterInstance, columns: list[Column], budget: Budget):
+    def __init__(
+        self,
+        inst: RosterInstance,
+        columns: list[Column],
+        budget: Budget,
+        pool: ThreadPoolExecutor | None = None,
+    ):
         self.inst, self.budget = inst, budget
+        self.pool = pool or ThreadPoolExecutor(max_workers=1)
         self.master = Master(inst)
         for column in columns:
             self.master.add(column)
@@ -96,6 +104,21 @@ class BranchAndPrice:
         """Person e's least reduced cost (times SCALE) under the node's fixes and one row of
         it; (None, None) when they have no row there. Sets `inexact` when the DP's state did
         not fit (the node's bound is then unknown)."""
+        return self._take(e, self._run(e, duals, fixes))
+
+    def price_all(
+        self, duals: list[int], fixes: list[Fix]
+    ) -> list[tuple[float | None, Column | None]]:
+        """`price` for every person, on the pool's threads (the DP's numpy work runs outside
+        the interpreter's lock), taken in order so that the outcome does not depend on them."""
+        runs = list(
+            self.pool.map(lambda e: self._run(e, duals, fixes), range(self.inst.num_staff))
+        )
+        return [self._take(e, out) for e, out in enumerate(runs)]
+
+    def _run(self, e: int, duals: list[int], fixes: list[Fix]) -> Priced:
+        """Person e's pricing pass under the node's fixes (no side effect but the pricer's
+        own cache)."""
         costs = self.costs[e]
         cost: list[list[float]] = [
             [costs.reduced(d, s, duals) for s in range(self.inst.num_shifts)]
@@ -115,14 +138,17 @@ class BranchAndPrice:
                 cost[fix.day] = [c if s == fix.shift else INF for s, c in enumerate(cost[fix.day])]
             else:
                 cost[fix.day][fix.shift] = INF
-        out = self.pricers[e].price(cost, SCALE * costs.constant, frozenset(work_on))
+        return self.pricers[e].price(cost, SCALE * costs.constant, frozenset(work_on))
+
+    def _take(self, e: int, out: Priced) -> tuple[float | None, Column | None]:
+        """A pricing pass counted in the budget: its value and column (`price`)."""
         self.budget.spent_deterministic += out.work * WORK_CELL_COST
         if not out.exact:
             self.inexact = True
             return out.value, None
         if out.value is None or out.row is None:
             return None, None
-        return out.value, costs.column(out.row)
+        return out.value, self.costs[e].column(out.row)
 
     def solve(self) -> tuple[float, list[float], list[float]]:
         """The master's LP (`Master.solve`); GLOP's warm start fails now and then after the
@@ -172,8 +198,7 @@ class BranchAndPrice:
             at = rounded(self.inst, duals)
             total = sum(d * r for d, r in zip(at, self.required, strict=True))
             added = 0
-            for e in range(self.inst.num_staff):
-                value, column = self.price(e, at, fixes)
+            for e, (value, column) in enumerate(self.price_all(at, fixes)):
                 if value is None and not self.inexact:
                     return None, []
                 if value is not None:
@@ -285,7 +310,10 @@ def branch_and_price(
     budget: Budget,
     incumbent: int | None = None,
     root_bound: int | None = None,
+    workers: int = 1,
 ) -> BranchOutcome:
     """Branch and price from column generation's columns within `budget`, below
-    `incumbent` (a roster's value) and from the root's proven bound."""
-    return BranchAndPrice(inst, columns, budget).search(incumbent, root_bound)
+    `incumbent` (a roster's value) and from the root's proven bound, pricing on `workers`
+    threads (the same outcome with any number)."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return BranchAndPrice(inst, columns, budget, pool).search(incumbent, root_bound)

@@ -660,7 +660,9 @@ def branch(search: Search, cg: ColumnGeneration) -> None:
     share = params.colgen_branch_share
     det = budget.deterministic_left()
     phase = Budget(budget.wall_left() * share, None if det is None else det * share)
-    out = branch_and_price(search.rm_inst, cg.columns, phase, search.value, search.bound)
+    out = branch_and_price(
+        search.rm_inst, cg.columns, phase, search.value, search.bound, params.workers or 1
+    )
     budget.spent_deterministic += phase.spent_deterministic
     search.stats["branch"] = out.stats() | {"wall_time": round(phase.elapsed(), 3)}
     better = out.value is not None and (search.value is None or out.value < search.value)
