@@ -11,7 +11,7 @@ from optimizer.roster.colgen import PersonCosts
 from optimizer.roster.evaluate import evaluate_assignment, evaluate_roster
 from optimizer.roster.instance import OFF
 from optimizer.roster.params import Budget, RosterParams
-from optimizer.roster.solve import solve_roster
+from optimizer.roster.solve import Search, solve_roster
 from tests.test_roster_colgen import optimum, week
 
 
@@ -86,6 +86,22 @@ def test_threads_do_not_change_the_tree() -> None:
     one = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound, workers=1)
     two = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound, workers=2)
     assert one.complete and one.stats() == two.stats() and one.roster == two.roster
+
+
+def test_a_better_incumbent_after_lns_is_proven_by_a_second_tree() -> None:
+    """A week whose master is 2 short of the optimum, the first tree run below a roster 5
+    worse: when LNS brings the optimum, the second tree proves it; with no better roster
+    than the first tree had, no second tree runs."""
+    inst = week(6, 13)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    params = RosterParams(workers=1, seed=0, time_limit=600.0, deterministic_limit=30.0)
+    best = optimum(inst)
+    for value, proven in ((best, True), (best + 5, False)):
+        search = Search(inst, None, params, Budget(600.0, 30.0), value=value, bound=cg.bound)
+        search.lagrangian, search.stats["branch"] = cg, {"incumbent": best + 5}
+        colgen.prove(search)
+        assert search.proven == proven and ("branch_after_lns" in search.stats) == proven
+        assert search.bound == (best if proven else cg.bound)
 
 
 def test_branch_and_price_is_reproducible() -> None:
