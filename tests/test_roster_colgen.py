@@ -195,6 +195,23 @@ def test_the_dive_fixing_a_share_at_a_time_keeps_the_rules_and_reproduces() -> N
     assert again.dive_roster == out.dive_roster
 
 
+def test_a_dive_out_of_time_keeps_the_initial_rows_when_they_cost_less() -> None:
+    """A dive whose clock is spent at once fixes everyone at their largest LP rows, or at
+    their rows of the initial roster when those cost less: seeded with a generated week's
+    optimum, it returns a roster of that value."""
+    inst = week(6, 7)
+    rm = build_model(inst)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 60.0
+    assert solver.solve(rm.model) == cp_model.OPTIMAL
+    best = rm.assignment(solver)
+    out = colgen.generate(inst, Budget(600.0, 20.0), initial=best, dive=(600.0, 1e-4))
+    assert out.dive_roster is not None
+    value = evaluate_assignment(inst, out.dive_roster).value
+    assert value == evaluate_assignment(inst, best).value == optimum(inst)
+
+
 def test_lagrangian_cuts_keep_the_optimum() -> None:
     """The whole model of generated weeks with column generation's Lagrangian constraints
     added has the same proven optimum as without them (they cut off no optimal roster),

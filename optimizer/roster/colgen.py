@@ -299,15 +299,18 @@ class Master:
         rounds: int,
         threshold: float = 1.0,
         fix_share: float = 0.0,
+        fallback: list[list[int]] | None = None,
     ) -> tuple[list[list[int]], int]:
         """A roster by diving: fix every person whose largest LP row is at least `threshold`,
         and the `fix_share` of the people still free whose largest rows are the largest (one
         at least), to that row; price the people still free (`rounds` times at most, while
         it adds columns), and again until everyone is fixed; when `clock` runs out, everyone
-        left takes their largest row at once. The cover rows' slacks keep every LP feasible,
-        so the dive always ends with a roster. Returns the roster and the number of steps."""
+        left takes their largest row at once, or their row of `fallback` (a roster) when that
+        costs less. The cover rows' slacks keep every LP feasible, so the dive always ends
+        with a roster. Returns the roster and the number of steps."""
         fixed: dict[int, Column] = {}
         steps = 0
+        free_at_end: list[int] = []
         while len(fixed) < len(people):
             steps += 1
             free = [p for p in people if p.staff not in fixed]
@@ -323,7 +326,7 @@ class Master:
                 if column.staff not in best or value > best[column.staff][0]:
                     best[column.staff] = (value, j)
             if clock.exhausted():
-                chosen = list(best)
+                chosen = free_at_end = list(best)
             else:
                 # the largest first, ties by index, so that one worker reproduces the dive
                 ranked = sorted(best, key=lambda e: (-best[e][0], e))
@@ -337,7 +340,18 @@ class Master:
             for j, column in enumerate(self.columns):
                 if now.get(column.staff, j) != j:
                     self.vars[j].SetUb(0)
-        return [list(fixed[e].row) for e in range(len(people))], steps
+        roster = [list(fixed[e].row) for e in range(len(people))]
+        if fallback is not None and free_at_end:
+            other = [list(row) for row in roster]
+            for e in free_at_end:
+                if not hard_violations(self.inst, e, fallback[e]):
+                    other[e] = list(fallback[e])
+            if (
+                evaluate_assignment(self.inst, other).value
+                < evaluate_assignment(self.inst, roster).value
+            ):
+                roster = other
+        return roster, steps
 
     def solve(self) -> tuple[float, list[float], list[float]]:
         """The LP value, the cover duals and the convexity duals."""
@@ -383,8 +397,9 @@ def generate(
     With a `dive` budget (wall and deterministic seconds from its start), a roster follows
     from the master (`Master.dive`), with at most `dive_rounds` pricing rounds between
     fixings, fixing the rows of LP value `dive_threshold` or more and the `dive_fix_share` of
-    the people free whose rows are the largest. `dp`: price by dynamic programming (else by
-    CP-SAT alone)."""
+    the people free whose rows are the largest; when its clock runs out, the people left
+    take their largest rows, or their rows of `initial` when that costs less. `dp`: price by
+    dynamic programming (else by CP-SAT alone)."""
     out = ColumnGeneration()
     people = [Person(inst, e, dp) for e in range(inst.num_staff)]
     master = Master(inst)
@@ -503,7 +518,7 @@ def generate(
                 )
 
             out.dive_roster, out.dive_steps = master.dive(
-                people, price_free, clock, dive_rounds, dive_threshold, dive_fix_share
+                people, price_free, clock, dive_rounds, dive_threshold, dive_fix_share, initial
             )
             budget.spent_deterministic += clock.spent_deterministic
             out.dive_wall_time = round(clock.elapsed(), 3)
