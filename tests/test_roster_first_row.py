@@ -54,12 +54,13 @@ def test_the_programme_finds_the_best_pattern_of_days_worked() -> None:
         value[list(inst.rules[0].days_off)] = first_row.NEG
         rule = inst.rules[0]
         fewest, most = rule.min_minutes // 480, min(14, rule.max_minutes // 480)
-        row = first_row.best_path(inst, value, set(rule.days_off), fewest, most, True)
+        paths = first_row.best_paths(inst, value, set(rule.days_off), fewest, most, True, 1)
         expected = brute_force(inst, value)
         if expected is None:
-            assert row is None
+            assert paths == {}
             continue
-        assert row is not None
+        [(total, row)] = paths.values()
+        assert total == expected
         assert hard_violations(inst, 0, [0 if w else OFF for w in row]) == []
         assert sum(value[d] for d, w in enumerate(row) if w) == expected
 

@@ -103,3 +103,27 @@ def test_by_parts_same_seed_one_worker_same_roster() -> None:
     assert first.solver["by_parts"] is True and first.solver["lns_steps"] > 0
     assert first.roster == second.roster
     assert evaluate_roster(problem, first.roster).feasible
+
+
+def test_a_first_row_tries_fewer_days_for_longer_shifts() -> None:
+    """One person, a week, exactly 2880 minutes: six 480-minute shifts, whose cover is full,
+    or four 720-minute ones, whose cover is short every day. The programme counts days, so its
+    best pattern has six (all short shifts: 6 over + 7 short x 100 = 706); with other counts
+    tried, the row is four long shifts (3 short x 100 = 300)."""
+    from optimizer.roster.instance import OFF, CoverIdx, Rule
+
+    rule = Rule((7, 7), 2880, 2880, 1, 7, 1, 1, frozenset())
+    cover = [CoverIdx(d, s, (0,), s, 100, 1) for d in range(7) for s in (0, 1)]
+    allowed = [[[True, True]] * 7]
+    inst = RosterInstance(
+        7, ["S", "L"], ["A"], [480, 720], [[False] * 2] * 2, [rule], [], cover, allowed, []
+    )
+    inst = inst.subproblem([0], [[OFF] * 7])
+    search = Search(inst, None, RosterParams(workers=1, seed=0), Budget(10.0, 5.0))
+    values = {}
+    for counts in (1, 8):
+        search.params = RosterParams(workers=1, seed=0, lns_day_counts=counts)
+        row = lns.person_row(search, inst, 1.0, 1.0, 0)
+        assert row is not None
+        values[counts] = evaluate_assignment(inst, [row]).value
+    assert values == {1: 706, 8: 300}

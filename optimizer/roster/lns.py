@@ -105,17 +105,20 @@ def construct(search: Search) -> None:
 def person_row(
     search: Search, sub: RosterInstance, wall: float, deterministic: float | None, seed: int
 ) -> list[int] | None:
-    """The row of the one person of `sub`: days worked by the dynamic programme, their shift
-    types by a Viterbi pass, kept when they meet every rule (caps per type and minutes may
-    not); else CP-SAT on those days, hinted with them; else the whole one-person model."""
+    """The row of the one person of `sub`: days worked by the dynamic programme (its best
+    pattern and patterns with other numbers of days, `RosterParams.lns_day_counts` in all),
+    their shift types by a Viterbi pass; the cheapest of those rows that meets every rule
+    (caps per type and minutes may not); else CP-SAT on the best pattern's days, hinted with
+    its types; else the whole one-person model."""
     gain = first_row.day_gains(sub)
-    days = first_row.worked_days(sub, gain)
-    if days is not None:
-        row = first_row.capped_types(sub, days, gain)
-        if not hard_violations(sub, 0, row):
-            return row
-        rm = build_model(first_row.with_days_worked(sub, days))
-        rm.hint([row])
+    options = first_row.worked_days_options(sub, gain, search.params.lns_day_counts)
+    rows = [first_row.capped_types(sub, days, gain) for days in options]
+    kept = [row for row in rows if not hard_violations(sub, 0, row)]
+    if kept:
+        return min(kept, key=lambda row: evaluate_assignment(sub, [row]).value)
+    if options:
+        rm = build_model(first_row.with_days_worked(sub, options[0]))
+        rm.hint([rows[0]])
         found = solve_row(search, rm, wall, deterministic, seed)
         if found is not None:
             return found

@@ -63,6 +63,12 @@ class RosterParams(BaseModel):
         le=1,
         description="Neighbourhood size factor after a sub-solve ran out of time.",
     )
+    lns_day_counts: int = Field(
+        default=8,
+        ge=1,
+        description="Numbers of days worked a first row tries (the best pattern of days and "
+        "others spread over the counts the minutes allow), the cheapest row kept.",
+    )
     lns_row_time: float = Field(
         default=0.5, gt=0, description="Wall seconds a one-person model gets at least."
     )
