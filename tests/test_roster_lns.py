@@ -127,3 +127,30 @@ def test_a_first_row_tries_fewer_days_for_longer_shifts() -> None:
         assert row is not None
         values[counts] = evaluate_assignment(inst, [row]).value
     assert values == {1: 706, 8: 300}
+
+
+def test_a_cover_neighbourhood_frees_who_could_fill_the_short_row() -> None:
+    """Day 3 asks for two on A and has one (person 0): the only short row. Person 1 is on B,
+    which is over, person 3 is off, person 2 is on C, which is exactly covered: a group of two
+    is persons 1 and 3 (person 0 already works A), over four days around day 3."""
+    from optimizer.roster.instance import OFF, CoverIdx, Rule
+
+    h, staff = 7, (0, 1, 2, 3)
+    rule = Rule((h,) * 3, 0, 10_000, 1, h, 1, 1, frozenset())
+    want = {(3, 0): 2, (3, 1): 0, (3, 2): 1}
+    cover = [
+        CoverIdx(d, s, staff, want.get((d, s), 0), 100, 1) for d in range(h) for s in range(3)
+    ]
+    allowed = [[[True] * 3] * h] * 4
+    inst = RosterInstance(
+        h, ["A", "B", "C"], ["p0", "p1", "p2", "p3"], [480] * 3, [[False] * 3] * 3,
+        [rule] * 4, [], cover, allowed, [frozenset()] * 4,
+    )  # fmt: skip
+    assignment = [[OFF] * h for _ in staff]
+    assignment[0][3], assignment[1][3], assignment[2][3] = 0, 1, 2
+    for seed in range(5):
+        people, days = lns.cover_part(inst, assignment, 2, 4, random.Random(seed))
+        assert people == [1, 3]
+        assert days == {1, 2, 3, 4}
+    people, _ = lns.cover_part(inst, assignment, 3, 4, random.Random(0))
+    assert people == [1, 2, 3]

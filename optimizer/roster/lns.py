@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer.roster import first_row
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
 KINDS = ("days", "staff", "block")
 """Neighbourhoods in turn: everyone over a window of days, a group of people over every day,
 and a group of twice as many people over a window of twice the days."""
-KINDS_BY_PARTS = ("row", "staff", "block")
+KINDS_BY_PARTS = ("row", "staff", "block", "cover")
 """On instances solved by parts, everyone over a window costs too much to build (a model of
-every person over the whole horizon); "row" is one person's best row given the others."""
+every person over the whole horizon); "row" is one person's best row given the others;
+"cover" the people who could fill a cover row that is short (`cover_part`) over a window of
+twice the days around it, the rows that cost the most drawn most often."""
 
 
 def solve_part(
@@ -196,6 +199,7 @@ def improve(search: Search) -> None:
         "days": float(params.lns_days),
         "staff": float(params.lns_staff),
         "block": float(2 * params.lns_days),
+        "cover": float(2 * params.lns_staff),
     }
     steps = accepted = 0
     kinds = KINDS if search.rm is not None else KINDS_BY_PARTS
@@ -212,6 +216,10 @@ def improve(search: Search) -> None:
         if kind == "staff":
             size = max(1, min(num_staff, round(sizes[kind])))
             people, days = sorted(rng.sample(range(num_staff), size)), None
+        elif kind == "cover":
+            size = max(1, min(num_staff, round(sizes[kind])))
+            window = min(num_days, 2 * params.lns_days)
+            people, days = cover_part(inst, search.assignment, size, window, rng)
         else:
             size = max(1, min(num_days, round(sizes[kind])))
             group = num_staff if kind == "days" else max(2, 2 * round(sizes["staff"]))
@@ -241,8 +249,42 @@ def improve(search: Search) -> None:
             if kind == "staff" and size == num_staff:
                 search.proven = True  # every person free: the whole model was solved
                 break
-            limit = num_staff if kind == "staff" else num_days
+            limit = num_staff if kind in ("staff", "cover") else num_days
             sizes[kind] = min(float(limit), sizes[kind] * params.lns_grow)
         else:
             sizes[kind] = max(1.0, sizes[kind] * params.lns_shrink)
     search.stats.update(lns_steps=steps, lns_improving_steps=accepted)
+
+
+def cover_part(
+    inst: RosterInstance,
+    assignment: list[list[int]],
+    size: int,
+    window: int,
+    rng: random.Random,
+) -> tuple[list[int], set[int]]:
+    """A neighbourhood around a cover row that is short (drawn by its cost; any row when none
+    is): `size` of the people it counts who may work it and do not, those off that day or on
+    a row that is over first, over `window` days around its day."""
+    dense = np.asarray(assignment, dtype=np.int64)
+    counts = [
+        int(np.count_nonzero(dense[np.asarray(c.staff, dtype=np.int64), c.day] == c.shift))
+        for c in inst.cover
+    ]
+    short = [
+        c.weight_under * max(0, c.required - n) for c, n in zip(inst.cover, counts, strict=True)
+    ]
+    if sum(short):
+        c = inst.cover[rng.choices(range(len(inst.cover)), weights=short)[0]]
+    else:
+        c = inst.cover[rng.randrange(len(inst.cover))]
+    spare = {(r.day, r.shift) for r, n in zip(inst.cover, counts, strict=True) if n > r.required}
+    able = [e for e in c.staff if inst.allowed[e][c.day][c.shift] and dense[e, c.day] != c.shift]
+    rng.shuffle(able)
+    able.sort(key=lambda e: dense[e, c.day] != OFF and (c.day, int(dense[e, c.day])) not in spare)
+    people = able[:size]
+    if len(people) < size:
+        rest = sorted(set(range(inst.num_staff)) - set(people))
+        people += rng.sample(rest, min(len(rest), size - len(people)))
+    first = min(max(0, c.day - window // 2), inst.num_days - window)
+    return sorted(people), set(range(first, first + window))
