@@ -73,10 +73,17 @@ def worked_days_options(sub: RosterInstance, gain: np.ndarray, limit: int) -> li
     usable = [s for s in range(sub.num_shifts) if rule.max_shifts[s] > 0]
     if not usable:
         return [[False] * h] if rule.min_minutes == 0 else []
-    shortest = min(sub.minutes[s] for s in usable)
-    longest = max(sub.minutes[s] for s in usable)
-    most = min(h, sum(rule.max_shifts[s] for s in usable), rule.max_minutes // shortest)
-    fewest = -(-rule.min_minutes // longest)
+    # the k longest (shortest) shifts the caps allow bound the minutes of k days worked
+    each = np.repeat(
+        [sub.minutes[s] for s in usable], [min(h, rule.max_shifts[s]) for s in usable]
+    )
+    longest_first = np.concatenate(([0], np.cumsum(np.sort(each)[::-1])))
+    shortest_first = np.concatenate(([0], np.cumsum(np.sort(each))))
+    reach = np.flatnonzero(longest_first >= rule.min_minutes)
+    if not len(reach):
+        return []
+    fewest = int(reach[0])
+    most = min(h, int(np.flatnonzero(shortest_first <= rule.max_minutes)[-1]))
     if fewest > most:
         return []
     value = np.where(np.asarray(sub.allowed[0]), gain, NEG).max(axis=1)
@@ -176,16 +183,18 @@ def with_days_worked(sub: RosterInstance, row: list[bool]) -> RosterInstance:
     return replace(sub, allowed=[allowed], must_work=[must])
 
 
-def capped_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[int]:
+def capped_types(
+    sub: RosterInstance, days: list[bool], gain: np.ndarray, rounds: int = 24
+) -> list[int]:
     """`best_types` with a price on each type worked more often than its cap (doubled while
     it still is) and a price per minute that moves the total into the person's window
-    (doubled while on one side, halved when it crosses): a Lagrangian repair, 24 rounds at
+    (doubled while on one side, halved when it crosses): a Lagrangian repair, `rounds` at
     most; the last row may still break a cap or the minutes."""
     rule = sub.rules[0]
     caps, minutes = np.asarray(rule.max_shifts), np.asarray(sub.minutes, dtype=float)
     price, step = np.zeros(sub.num_shifts), np.ones(sub.num_shifts)
     per_minute, minute_step, side = 0.0, 1 / 480, 0
-    for _ in range(24):
+    for _ in range(rounds):
         row = best_types(sub, days, gain - price - per_minute * minutes)
         counts = np.bincount([s for s in row if s != OFF], minlength=sub.num_shifts)
         over = counts > caps

@@ -115,7 +115,11 @@ def person_row(
     its types; else the whole one-person model."""
     gain = first_row.day_gains(sub)
     options = first_row.worked_days_options(sub, gain, search.params.lns_day_counts)
-    rows = [first_row.capped_types(sub, days, gain) for days in options]
+    # the other counts get fewer rounds of prices: their rows seldom win when those fail
+    rows = [
+        first_row.capped_types(sub, days, gain, 24 if k == 0 else search.params.lns_day_rounds)
+        for k, days in enumerate(options)
+    ]
     kept = [row for row in rows if not hard_violations(sub, 0, row)]
     if kept:
         return min(kept, key=lambda row: evaluate_assignment(sub, [row]).value)

@@ -69,6 +69,12 @@ class RosterParams(BaseModel):
         description="Numbers of days worked a first row tries (the best pattern of days and "
         "others spread over the counts the minutes allow), the cheapest row kept.",
     )
+    lns_day_rounds: int = Field(
+        default=8,
+        ge=1,
+        description="Rounds of prices on the shift types (caps, minutes) of a first row with "
+        "another number of days than the best one (the best gets 24).",
+    )
     lns_row_time: float = Field(
         default=0.5, gt=0, description="Wall seconds a one-person model gets at least."
     )
