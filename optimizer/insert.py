@@ -26,6 +26,9 @@ from optimizer.timing import INF, Relaxed, start_at
 
 T = TypeVar("T")
 
+PER_ROUTE_LIMIT = 20000
+"""Most entries `InsertionSearch.per_route` keeps (it starts again when full)."""
+
 NO_STOP = (-1, False)
 """A kernel-priced insertion without a new depot stop (first among equals, see `_best_kernel`)."""
 Priced = tuple[int, int, int, "tuple[int, int] | None", int]
@@ -203,10 +206,11 @@ class InsertionSearch(RouteState):
         return kern
 
     _per_route: tuple[
-        object, dict[tuple[str, int], tuple[RouteSol | None, tuple[int | None, ...], object]]
+        object,
+        dict[tuple[str, int, int], tuple[RouteSol | None, tuple[int | None, ...], object]],
     ] = (None, {})
-    """What `per_route` keeps for this inserter's solution; a clone's solution starts its
-    own."""
+    """What `per_route` keeps, shared by the inserters over one search's segments (a clone
+    shares its original's route objects, `RouteState.clone`)."""
 
     def per_route(self, kind: str, s: int, make: Callable[[], T]) -> T:
         """`make()`, what shift s's route gives of this `kind` (its kernel, relaxations),
@@ -214,15 +218,19 @@ class InsertionSearch(RouteState):
         starts change) and the starts of the orders its orders follow or precede (`after`)
         in other routes stay."""
         route = self.sol.routes.get(s)
-        if self._per_route[0] is not self.sol:
-            self._per_route = (self.sol, {})
+        if self._per_route[0] is not self.segments:
+            self._per_route = (self.segments, {})
         memo = self._per_route[1]
-        hit = memo.get((kind, s))
+        # By the route object too: the current solution's and a move's routes both stay.
+        key = (kind, s, id(route))
+        hit = memo.get(key)
         stamp = self._chained_starts(route)
         if hit is not None and hit[0] is route and hit[1] == stamp:
             return cast(T, hit[2])
         found = make()
-        memo[(kind, s)] = (route, stamp, found)
+        if len(memo) >= PER_ROUTE_LIMIT:
+            memo.clear()
+        memo[key] = (route, stamp, found)
         return found
 
     def _chained_starts(self, route: RouteSol | None) -> tuple[int | None, ...]:

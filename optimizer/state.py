@@ -202,7 +202,11 @@ class RouteState:
     def clone(self) -> Self:
         """An independent inserter over a copy of the solution (cheaper than a new one)."""
         new = copy.copy(self)
-        new.sol = self.sol.copy()
+        # The route objects are shared: a move replaces a route, never changes one (the
+        # per-route caches, `InsertionSearch.per_route`, rely on it), so copying them all
+        # on every move is wasted.
+        sol = self.sol
+        new.sol = Solution(dict(sol.routes), dict(sol.start), dict(sol.provider), sol.cost)
         new.cost = dict(self.cost)
         new.provided = {t: set(v) for t, v in self.provided.items()}
         new.stock = self.stock if self.segments.unlimited else self.stock.copy()

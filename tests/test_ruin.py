@@ -87,8 +87,8 @@ def test_untried_leaves_out_the_routes_it_failed_in_until_they_change() -> None:
 
 
 def test_per_route_keeps_a_value_while_its_route_stands() -> None:
-    """`Inserter.per_route` makes a route's value once while the route stands, again once
-    it changes, and afresh for a clone's solution."""
+    """`Inserter.per_route` makes a route's value once while the route stands (in a clone
+    too, which shares the route), again once it changes, and keeps both versions."""
     _, _, ins = _day()
     s = next(s for s, r in ins.sol.routes.items() if len(r.orders) >= 2)
     made: list[int] = []
@@ -100,7 +100,11 @@ def test_per_route_keeps_a_value_while_its_route_stands() -> None:
     assert ins.per_route("test", s, make) == 1 == ins.per_route("test", s, make)
     assert ins.remove(ins.sol.routes[s].orders[0])
     assert ins.per_route("test", s, make) == 2
-    assert ins.clone().per_route("test", s, make) == 3
+    twin = ins.clone()
+    assert twin.per_route("test", s, make) == 2
+    assert twin.remove(twin.sol.routes[s].orders[0])
+    assert twin.per_route("test", s, make) == 3
+    assert ins.per_route("test", s, make) == 2
 
 
 def test_ruin_cap_is_smaller_on_a_large_day() -> None:
@@ -269,3 +273,18 @@ def test_partner_strings_take_the_partners_route_too() -> None:
     routes_on = sum(len({sol.provider[x] for x in t}) for t in on)
     routes_off = sum(len({sol.provider[x] for x in t}) for t in off)
     assert routes_on > routes_off
+
+
+def test_urgent_orders_rest_after_failing_in_a_row() -> None:
+    """An urgent order offered back in vain rests 1, 2, 4 ... moves (at most `urgent_rest`),
+    and rests no more once it fits."""
+    rr, _, _ = _day()
+    rr.tuning = rr.tuning.model_copy(update={"urgent_rest": 4})
+    waits = []
+    for _ in range(5):
+        rr._rest([7, 8], [7])
+        waits.append(rr.resting[7][0] - rr.made)
+    assert waits == [1, 2, 4, 4, 4]
+    assert 8 not in rr.resting
+    rr._rest([7], [])
+    assert 7 not in rr.resting
