@@ -88,19 +88,8 @@ def group_value(inst: Instance, o: int) -> int:
 def _candidates(ins: Inserter, o: int) -> list[int]:
     """The eligible shifts nearest to order o: by the closest stop of their route (or their
     start location), so idle technicians near the site are offered as well as busy ones."""
-    inst, sol = ins.inst, ins.sol
-    loc = inst.orders[o].loc
-    rows = inst.rows
-    scored = []
-    for s in ins.eligible[o]:
-        sh = inst.shifts[s]
-        gap = rows[sh.start_loc][loc]
-        route = sol.routes.get(s)
-        if route is not None:
-            for x in route.orders:
-                gap = min(gap, rows[inst.orders[x].loc][loc])
-        scored.append((gap, s))
-    scored.sort()
+    loc = ins.inst.orders[o].loc
+    scored = sorted((ins.route_gap(s, loc), s) for s in ins.eligible[o])
     return [s for _, s in scored[: ins.moves.crew_routes]]
 
 

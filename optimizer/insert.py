@@ -237,14 +237,7 @@ class InsertionSearch(RouteState):
         """The starts of the orders that the route's orders follow or precede (`after`)."""
         if route is None:
             return ()
-        orders, start, dependents = self.inst.orders, self.sol.start, self.dependents
-        out: list[int | None] = []
-        for x in route.orders:
-            for y in orders[x].after:
-                out.append(start.get(y))
-            for y in dependents.get(x, ()):
-                out.append(start.get(y))
-        return tuple(out)
+        return tuple(map(self.sol.start.get, self.segments.route_facts(route)[1]))
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -575,14 +568,17 @@ class InsertionSearch(RouteState):
                 near.append(served_by)
                 if len(near) == self.granularity:
                     return near + nearest_idle
-        busy = []
-        for s in busy_routes:
-            gap = rows[inst.shifts[s].start_loc][loc]
-            for x in self.sol.routes[s].orders:
-                gap = min(gap, rows[inst.orders[x].loc][loc])
-            busy.append((gap, s))
+        busy = [(self.route_gap(s, loc), s) for s in busy_routes]
         busy.sort()
         return [s for _, s in busy[: self.granularity]] + nearest_idle
+
+    def route_gap(self, s: int, loc: int) -> int:
+        """Travel seconds to `loc` from the nearest of shift s's start and its route's stops."""
+        into = self.segments.into(loc)
+        route = self.sol.routes.get(s)
+        if route is None:
+            return into[self.inst.shifts[s].start_loc]
+        return min(map(into.__getitem__, self.segments.route_facts(route)[0]))
 
     def apply(self, ins: Insertion) -> None:
         """Commit an insertion into the solution."""
