@@ -308,7 +308,7 @@ class RuinRecreate:
         state = self.ejections.key(ins, o)
         if self.ejections.known(o, state):
             return ins, set()
-        found = eject_insert(ins, o, self.costs, self.ties)
+        found = eject_insert(ins, o, self.costs, self.ties, stuck=True)
         if found is None:
             self.ejections.note(o, state)
             return ins, set()
