@@ -167,9 +167,9 @@ class RuinRecreateParams(Section):
     urgent_rest: int = Field(
         default=16,
         ge=1,
-        description="Most moves an unserved must-serve or priority-1 order rests (is not "
-        "among the urgent orders offered back) after failing to fit in a row: 1 move after "
-        "one failure, twice as many after each further one.",
+        description="Most moves an unserved must-serve or priority-1 crew or linked order "
+        "rests (is not among the urgent orders offered back) after failing to fit in a row: "
+        "1 move after one failure, twice as many after each further one.",
     )
     eject_share: float = Field(
         default=0.1,

@@ -288,13 +288,16 @@ class RuinRecreate:
         return ins
 
     def _rest(self, hurry: list[int], left: list[int]) -> None:
-        """The urgent orders offered back this move that still fit nowhere (`left`) rest for
-        twice as many moves as the last time, up to `urgent_rest`; the others rest no more.
-        Most of a bad day's unserved outages fit nowhere move after move (no crew free at
-        once), and offering each of them back every move took most of the moves' time."""
+        """The urgent crew and linked orders offered back this move that still fit nowhere
+        (`left`) rest for twice as many moves as the last time, up to `urgent_rest`; the
+        others rest no more. Most of a bad day's unserved outages fit nowhere move after
+        move (no crew free at once), and offering each of them back every move took most
+        of the moves' time. A single order's failures are remembered per route
+        (`Failures.untried`), which costs little: it does not rest (on Solomon and TRSP days,
+        where every order is mandatory, resting ones cost plans at an equal move budget)."""
         self.made += 1
         for o in hurry:
-            if o not in left:
+            if o not in left or not is_grouped(self.inst, o):
                 self.resting.pop(o, None)
                 continue
             fails = self.resting.get(o, (0, 0))[1] + 1

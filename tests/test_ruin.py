@@ -10,6 +10,7 @@ from models import load_problem
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
+from optimizer.groups import is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.ruin import Failures, RuinRecreate, ruin_cap
@@ -275,16 +276,19 @@ def test_partner_strings_take_the_partners_route_too() -> None:
     assert routes_on > routes_off
 
 
-def test_urgent_orders_rest_after_failing_in_a_row() -> None:
-    """An urgent order offered back in vain rests 1, 2, 4 ... moves (at most `urgent_rest`),
-    and rests no more once it fits."""
+def test_urgent_groups_rest_after_failing_in_a_row() -> None:
+    """An urgent crew order offered back in vain rests 1, 2, 4 ... moves (at most
+    `urgent_rest`) and no more once it fits; a single order never rests."""
     rr, _, _ = _day()
+    inst = rr.inst
+    crew = next(o for o in range(len(inst.orders)) if inst.orders[o].crew > 1)
+    single = next(o for o in range(len(inst.orders)) if not is_grouped(inst, o))
     rr.tuning = rr.tuning.model_copy(update={"urgent_rest": 4})
     waits = []
     for _ in range(5):
-        rr._rest([7, 8], [7])
-        waits.append(rr.resting[7][0] - rr.made)
+        rr._rest([crew, single], [crew, single])
+        waits.append(rr.resting[crew][0] - rr.made)
     assert waits == [1, 2, 4, 4, 4]
-    assert 8 not in rr.resting
-    rr._rest([7], [])
-    assert 7 not in rr.resting
+    assert single not in rr.resting
+    rr._rest([crew], [])
+    assert crew not in rr.resting
