@@ -142,12 +142,14 @@ class RosterParams(BaseModel):
         "made of its columns (price and branch).",
     )
     colgen_branch_share: float = Field(
-        default=0.5,
+        default=0.8,
         ge=0,
         le=1,
         description="Share of the budget left after the roster of the columns for branch and "
-        "price on the master (proves the optimum when its tree is searched to the end); 0: "
-        "none.",
+        "price on the master (proves the optimum when its tree is searched to the end; again "
+        "after LNS when it found a better roster); 0: none. Instance7 at a deterministic 20 s, "
+        "one worker: 0.5 stopped the tree after 71 nodes at 1057, 0.8 found and proved 1056 in "
+        "89 nodes.",
     )
     colgen_smoothing: float = Field(
         default=0.5,

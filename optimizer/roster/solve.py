@@ -13,7 +13,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from models.roster import RosterObjective, RosterProblem, RosterResult, RosterStatus
-from optimizer.roster.colgen import ColumnGeneration, add_lagrangian_cuts, improve_bound
+from optimizer.roster.colgen import ColumnGeneration, add_lagrangian_cuts, improve_bound, prove
 from optimizer.roster.evaluate import cover_counts, evaluate_assignment
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import RosterModel, build_model
@@ -215,6 +215,7 @@ def solve_roster(
             budget.reserve(params.lns_last_share)
         lns.improve(search)
         budget.reserve(0.0)
+        prove(search)
         if search.rm is not None:
             finish(search)
     elif use_colgen and search.rm is not None:
