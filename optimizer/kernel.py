@@ -652,13 +652,16 @@ class RouteKernel:
         (0 for an empty route)."""
         if not self.orders:
             return 0
-        over = self.departs[-1] - inst.shifts[self.shift].end
-        return (
-            inst.c_travel * self.travel
-            + self.fixed
-            + self.late_before[-1]
-            + (inst.c_overtime * over if over > 0 else 0)
-        )
+        return self._priced(inst, self.travel, self.late_before[-1], self.departs[-1], self.fixed)
+
+    def _priced(self, inst: Instance, travel: int, late: int, ret: int, fixed: int) -> int:
+        """The route's cost with this travel and weighted lateness, back at `ret`, and
+        `fixed` for its use and preferences: `seg_cost` of it as one segment from the shift
+        start (the kernel applies where no idle time is priced, so the departure is
+        immaterial)."""
+        sh = inst.shifts[self.shift]
+        seg = (ret - sh.start, sh.start, sh.start, sh.start_loc, sh.end_loc, travel, late, ())
+        return seg_cost(inst, self.shift, seg, 0) - inst.c_used + fixed
 
     def price(
         self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None, limit: float = INF
@@ -709,6 +712,7 @@ class RouteKernel:
         rows, departs, locs, kinds = inst.rows, self.departs, self.locs, self.kinds
         late_before, suffix, first, last = self.late_before, self.suffix, x[FIRST], x[LAST]
         early, duration = x[EARLY], x[DURATION]
+        # `_priced` inlined: the bound of every gap of every insertion on rich days.
         c_travel, c_over, end = inst.c_travel, inst.c_overtime, inst.shifts[self.shift].end
         base = c_travel * self.travel + fixed
         out = []
@@ -860,10 +864,7 @@ class RouteKernel:
         ret = seg_end(seg, u)
         late += lateness(seg, u)
         travel += leg + self.travel - self.travel_to[r]
-        cost = inst.c_travel * travel + fixed + late
-        if ret > sh.end:
-            cost += inst.c_overtime * (ret - sh.end)
-        out.append((cost, g, via, brk))
+        out.append((self._priced(inst, travel, late, ret, fixed), g, via, brk))
 
     def _later(self, inst: Instance, job: Job, g: int, head: Head, via: Via) -> None:
         """The loose break after a stop past the new one (`head`: leaving it, after node g):
@@ -903,15 +904,13 @@ class RouteKernel:
             u = end + leg
             if u > seg[LATE]:
                 continue
-            ret = seg_end(seg, u)
-            cost = (
-                inst.c_travel * (travel + leg + self.travel - self.travel_to[r + 1])
-                + fixed
-                + late
-                + lateness(seg, u)
+            cost = self._priced(
+                inst,
+                travel + leg + self.travel - self.travel_to[r + 1],
+                late + lateness(seg, u),
+                seg_end(seg, u),
+                fixed,
             )
-            if ret > sh.end:
-                cost += inst.c_overtime * (ret - sh.end)
             if best is None or cost < best[0]:
                 best = (cost, r)
         if best is not None:
