@@ -156,7 +156,6 @@ def solve_roster(
     use_colgen = params.colgen == "on" or (
         params.colgen == "auto"
         and use_lns
-        and not by_parts
         and num_vars <= params.colgen_max_vars
         and (params.colgen_pricing == "cp_sat" or dp_share(inst) >= params.colgen_min_dp_share)
     )
