@@ -164,6 +164,13 @@ class RuinRecreateParams(Section):
         description="Most unserved must-serve and priority-1 orders offered back on each move "
         "(besides those it took out): all of them when few; a sample where many fit nowhere.",
     )
+    urgent_rest: int = Field(
+        default=16,
+        ge=1,
+        description="Most moves an unserved must-serve or priority-1 crew or linked order "
+        "rests (is not among the urgent orders offered back) after failing to fit in a row: "
+        "1 move after one failure, twice as many after each further one.",
+    )
     eject_share: float = Field(
         default=0.1,
         ge=0,
