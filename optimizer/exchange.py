@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.kernel import RouteSegments, Seg, join, seg_cost
+from optimizer.kernel import EARLY, RouteSegments, Seg, join, seg_cost
 from optimizer.schedule import timed_from
 from optimizer.solution import RouteSol
 from optimizer.state import RouteState
@@ -281,7 +281,7 @@ class Exchanges(RouteState):
             (move.x, move.seq_x, move.depot_x, move.seg_x, move.cost_x),
             (move.y, move.seq_y, move.depot_y, move.seg_y, move.cost_y),
         ):
-            timed = timed_from(inst, s, seq, depot, seg.early) if seg is not None else None
+            timed = timed_from(inst, s, seq, depot, seg[EARLY]) if seg is not None else None
             tech = inst.shifts[s].tech
             sol.routes[s] = timed.route if timed is not None else RouteSol(s)
             self._segs.pop(s, None)

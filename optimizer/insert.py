@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from optimizer.kernel import (
+    EARLY,
     Job,
     RouteKernel,
     RouteSegments,
@@ -442,7 +443,7 @@ class InsertionSearch(RouteState):
                             continue
                         price = seg_cost(inst, s, seg, stop)
                         if price - base <= bound:
-                            out.append((price - base, s, pos, stop_at, seg.early))
+                            out.append((price - base, s, pos, stop_at, seg[EARLY]))
 
     def _new_depots(self, o: int, s: int) -> list[int]:
         """Depots where a new stop would supply order o in shift s (none when o needs no

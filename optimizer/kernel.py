@@ -35,7 +35,7 @@ idle time priced (the departure then changes nothing).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final
 
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol
@@ -62,39 +62,53 @@ class Timed:
     travel: int
 
 
-class Seg(NamedTuple):
-    """Consecutive stops: least duration, earliest and latest start of the first stop (the
-    earliest one without avoidable waiting), first and last location, travel inside, and
-    lateness as a function of the start (`const` and `knees`, see the module). A tuple, so
-    that the innermost loops unpack it."""
+Seg = tuple[int, int, int, int, int, int, int, Knees]
+"""Consecutive stops: least duration, earliest and latest start of the first stop (the
+earliest one without avoidable waiting), first and last location, travel inside, and
+lateness as a function of the start (a constant and knees, see the module); read by the
+index constants below or unpacked whole. A plain tuple: CPython 3.11 unpacks and indexes
+exact tuples on its fast paths (a named tuple takes the slow ones), and the innermost loops
+do little else."""
 
-    duration: int
-    early: int
-    late: int
-    first: int
-    last: int
-    travel: int = 0
-    const: int = 0
-    knees: Knees = ()
-
-    def lateness(self, t: int) -> int:
-        """The segment's weighted lateness when its first stop is reached at t (<= late)."""
-        cost = self.const
-        for tau, w in self.knees:
-            if tau >= t:
-                break
-            cost += w * (t - tau)
-        return cost
-
-    def end(self, t: int) -> int:
-        """When the segment's last stop ends if its first is reached at t (<= late)."""
-        early = self.early
-        return (t if t > early else early) + self.duration
+# The fields of a `Seg`, by index (final, so that the type checker knows each one's type).
+DURATION: Final = 0
+EARLY: Final = 1
+LATE: Final = 2
+FIRST: Final = 3
+LAST: Final = 4
+TRAVEL: Final = 5
+CONST: Final = 6
+KNEES: Final = 7
 
 
-_new = tuple.__new__
-"""`_new(Seg, (...))` makes a `Seg` without the named tuple's own `__new__` (half the time,
-in the innermost loops)."""
+def segment(
+    duration: int,
+    early: int,
+    late: int,
+    first: int,
+    last: int,
+    travel: int = 0,
+    const: int = 0,
+    knees: Knees = (),
+) -> Seg:
+    """A `Seg` from its fields (the innermost loops build the tuple in place)."""
+    return (duration, early, late, first, last, travel, const, knees)
+
+
+def lateness(seg: Seg, t: int) -> int:
+    """The segment's weighted lateness when its first stop is reached at t (<= its late)."""
+    cost = seg[CONST]
+    for tau, w in seg[KNEES]:
+        if tau >= t:
+            break
+        cost += w * (t - tau)
+    return cost
+
+
+def seg_end(seg: Seg, t: int) -> int:
+    """When the segment's last stop ends if its first is reached at t (<= its late)."""
+    early = seg[EARLY]
+    return (t if t > early else early) + seg[DURATION]
 
 
 def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
@@ -103,7 +117,7 @@ def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
     later, so they add nothing."""
     d1, e1, l1, f1, z1, tr1, c1, k1 = a
     d2, e2, l2, _, z2, tr2, c2, k2 = b
-    leg = rows[z1][b.first]
+    leg = rows[z1][b[FIRST]]
     at = d1 + leg
     if e1 + at > l2:
         return None
@@ -114,9 +128,9 @@ def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
     late = l2 - at if l2 - at < l1 else l1
     if not k2:
         # No lateness grows in b (the plain case): a's knees stand as they are.
-        return _new(Seg, (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, c1 + c2, k1))
-    # b is reached at max(t, a.early) + at: its knees move by -at and those below a.early
-    # fold into a constant and one knee at a.early.
+        return (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, c1 + c2, k1)
+    # b is reached at max(t, a[EARLY]) + at: its knees move by -at and those below a[EARLY]
+    # fold into a constant and one knee at a[EARLY].
     const = c1 + c2
     moved: list[tuple[int, int]] = []
     folded = 0
@@ -130,7 +144,7 @@ def concat(rows: list[list[int]], a: Seg, b: Seg) -> Seg | None:
     if folded and e1 < late:
         moved.insert(0, (e1, folded))
     knees = tuple(sorted(k1 + tuple(moved)) if k1 else moved)
-    return _new(Seg, (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, const, knees))
+    return (d1 + d2 + leg + wait, early, late, f1, z2, tr1 + tr2 + leg, const, knees)
 
 
 def fold(rows: list[list[int]], first: Seg, nodes: list[Seg]) -> list[Seg | None]:
@@ -165,7 +179,7 @@ def fold(rows: list[list[int]], first: Seg, nodes: list[Seg]) -> list[Seg | None
         tr1 += tr2 + leg
         c1 += c2
         z1 = z2
-        seg = _new(Seg, (d1, e1, l1, f1, z1, tr1, c1, k1))
+        seg = (d1, e1, l1, f1, z1, tr1, c1, k1)
         out.append(seg)
     out += [None] * (len(nodes) + 1 - len(out))
     return out
@@ -200,7 +214,7 @@ def fold_back(rows: list[list[int]], nodes: list[Seg], last: Seg) -> list[Seg | 
         f2 = f1
         tr2 += tr1 + leg
         c2 += c1
-        seg = _new(Seg, (d2, e2, l2, f2, z2, tr2, c2, ()))
+        seg = (d2, e2, l2, f2, z2, tr2, c2, ())
         out.append(seg)
     out += [None] * (len(nodes) + 1 - len(out))
     out.reverse()
@@ -230,7 +244,7 @@ def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
     l1 = lx - at if lx - at < l1 else l1
     d2, e2, l2, f2, z2, tr2, c2, k2 = b
     if k2:
-        return concat(rows, _new(Seg, (d1, e1, l1, f1, zx, tr1 + trx + leg, c1 + cx, ())), b)
+        return concat(rows, (d1, e1, l1, f1, zx, tr1 + trx + leg, c1 + cx, ()), b)
     leg2 = rows[zx][f2]
     at = d1 + leg2
     if e1 + at > l2:
@@ -240,7 +254,7 @@ def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
         wait = 0
     early = (e2 - at if e2 - at > e1 else e1) - wait
     late = l2 - at if l2 - at < l1 else l1
-    seg = (
+    return (
         d1 + d2 + leg2 + wait,
         early,
         late,
@@ -250,7 +264,6 @@ def join(rows: list[list[int]], a: Seg, x: Seg | None, b: Seg) -> Seg | None:
         c1 + cx + c2,
         (),
     )
-    return _new(Seg, seg)
 
 
 def between(rows: list[list[int]], a: Seg, x: Seg, b: Seg) -> Seg | None:
@@ -262,7 +275,6 @@ def seg_cost(inst: Instance, s: int, seg: Seg, service: int) -> int:
     """Cost of shift s's whole route in objective units, from its segment (start to end)
     left at its earliest start, and its service and stop time: travel, use, overtime, idle
     and lateness, as `optimizer.schedule.route_cost` counts them, preferences aside."""
-    # Unpacked once: a named tuple's fields by name cost a descriptor call each.
     duration, early, _, _, _, travel, const, _ = seg
     cost = inst.c_travel * travel + inst.c_used + const
     over = early + duration - inst.shifts[s].end
@@ -292,25 +304,20 @@ def order_seg(inst: Instance, o: int, window: tuple[int, int] | None = None) -> 
         # Starting at max(t, early): weight * max(0, max(t, early) - due).
         const = weight * max(0, early - due)
         knees = ((max(early, due), weight),)
-        return _new(Seg, (order.duration, early, late, order.loc, order.loc, 0, const, knees))
-    return _new(Seg, (order.duration, early, late, order.loc, order.loc, 0, 0, ()))
+        return (order.duration, early, late, order.loc, order.loc, 0, const, knees)
+    return (order.duration, early, late, order.loc, order.loc, 0, 0, ())
 
 
 def break_seg(inst: Instance, s: int, k: int, loc: int) -> Seg:
     """Shift s's break k taken at location loc."""
     rule = inst.shifts[s].breaks[k]
-    return _new(
-        Seg, (rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc, 0, 0, ())
-    )
+    return (rule.duration, rule.earliest, rule.latest_end - rule.duration, loc, loc, 0, 0, ())
 
 
 def depot_seg(inst: Instance, d: int) -> Seg:
     """A stop at depot d."""
     dep = inst.depots[d]
-    return _new(
-        Seg,
-        (dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc, 0, 0, ()),
-    )
+    return (dep.duration, dep.open_start, dep.open_end - dep.duration, dep.loc, dep.loc, 0, 0, ())
 
 
 def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
@@ -341,8 +348,8 @@ def shift_ends(inst: Instance, s: int) -> tuple[Seg, Seg]:
     sh = inst.shifts[s]
     last = sh.end + sh.max_overtime
     return (
-        _new(Seg, (0, sh.start, last, sh.start_loc, sh.start_loc, 0, 0, ())),
-        _new(Seg, (0, 0, last, sh.end_loc, sh.end_loc, 0, 0, ())),
+        (0, sh.start, last, sh.start_loc, sh.start_loc, 0, 0, ()),
+        (0, 0, last, sh.end_loc, sh.end_loc, 0, 0, ()),
     )
 
 
@@ -560,16 +567,16 @@ class RouteKernel:
         departs, late_before, travel_to = [sh.start], [0], [0]
         t, late, travel = sh.start, 0, 0
         last = sh.end + sh.max_overtime
-        segs = [Seg(0, sh.start, last, sh.start_loc, sh.start_loc)]
+        segs = [segment(0, sh.start, last, sh.start_loc, sh.start_loc)]
         for j in range(1, n - 1):
             seg = _node_seg(inst, s, kinds[j], index[j], locs[j], bounds)
             segs.append(seg)
             leg = rows[locs[j - 1]][locs[j]]
             arrival = t + leg
-            if arrival > seg.late:
+            if arrival > seg[LATE]:
                 return None
-            late += seg.lateness(arrival)
-            t = seg.end(arrival)
+            late += lateness(seg, arrival)
+            t = seg_end(seg, arrival)
             travel += leg
             departs.append(t)
             late_before.append(late)
@@ -582,7 +589,7 @@ class RouteKernel:
         travel_to.append(travel + leg)
         # Backward: suffixes from every node but a break.
         suffix: list[Seg | None] = [None] * n
-        seg = Seg(0, 0, last, sh.end_loc, sh.end_loc)
+        seg = segment(0, 0, last, sh.end_loc, sh.end_loc)
         suffix[-1] = seg
         for j in range(n - 2, 0, -1):
             merged = concat(rows, segs[j], seg)
@@ -625,8 +632,8 @@ class RouteKernel:
             if prev is not None:
                 node = self.nodes[g]
                 arrival = prev[0] + rows[self.locs[g - 1]][self.locs[g]]
-                if arrival <= node.late:
-                    best = (node.end(arrival), prev[1] + node.lateness(arrival), prev[2])
+                if arrival <= node[LATE]:
+                    best = (seg_end(node, arrival), prev[1] + lateness(node, arrival), prev[2])
             if self.kinds[g] != DEPOT:
                 t = self.departs[g]
                 end = (t if t > rule.earliest else rule.earliest) + rule.duration
@@ -681,7 +688,7 @@ class RouteKernel:
     def gaps(self, inst: Instance, x: Seg) -> range:
         """The gaps after which a stop x may be reached in its window (the route's nodes
         are left no earlier with it, so later gaps reach x later still)."""
-        rows, departs, locs, first, late = inst.rows, self.departs, self.locs, x.first, x.late
+        rows, departs, locs, first, late = inst.rows, self.departs, self.locs, x[FIRST], x[LATE]
         n = len(self.kinds) - 1
         for g in range(n):
             if departs[g] + rows[locs[g]][first] > late:
@@ -695,8 +702,8 @@ class RouteKernel:
         they, and a loose break anywhere, only delay the stops after it)."""
         x, fixed = job[0], job[1]
         rows, departs, locs, kinds = inst.rows, self.departs, self.locs, self.kinds
-        late_before, suffix, first, last = self.late_before, self.suffix, x.first, x.last
-        early, duration = x.early, x.duration
+        late_before, suffix, first, last = self.late_before, self.suffix, x[FIRST], x[LAST]
+        early, duration = x[EARLY], x[DURATION]
         c_travel, c_over, end = inst.c_travel, inst.c_overtime, inst.shifts[self.shift].end
         base = c_travel * self.travel + fixed
         out = []
@@ -707,20 +714,20 @@ class RouteKernel:
                 r += 1
             seg = suffix[r]
             assert seg is not None
-            nxt = seg.first
+            nxt = seg[FIRST]
             to_x, from_x = rows[loc][first], rows[last][nxt]
             arrival = departs[g] + to_x
             u = (arrival if arrival > early else early) + duration + from_x
-            if u > seg.late:
+            if u > seg[LATE]:
                 continue
             cost = (
                 base
                 + c_travel * (to_x + from_x - rows[loc][nxt])
                 + late_before[g]
-                + x.lateness(arrival)
-                + seg.lateness(u)
+                + lateness(x, arrival)
+                + lateness(seg, u)
             )
-            ret = seg.end(u)
+            ret = seg_end(seg, u)
             if ret > end:
                 cost += c_over * (ret - end)
             out.append((cost, g))
@@ -741,7 +748,7 @@ class RouteKernel:
             # A loose kernel has no break among its nodes: node g + 1 is the next stop. The
             # break only delays, so the detour and the lateness so far bound every option.
             nxt = self.locs[g + 1]
-            detour = rows[loc][x.first] + rows[x.last][nxt] - rows[loc][nxt]
+            detour = rows[loc][x[FIRST]] + rows[x[LAST]][nxt] - rows[loc][nxt]
             if (
                 not self.loose
                 or inst.c_travel * (self.travel + detour) + fixed + late_before < limit
@@ -752,14 +759,14 @@ class RouteKernel:
                 if early is not None and early[2] != g:
                     self._tail(inst, job, g, (early[0], early[1], loc, travel_to), None, 3)
         for d, seg, first in stops:
-            leg = rows[loc][seg.first]
-            if t + leg <= seg.late:
+            leg = rows[loc][seg[FIRST]]
+            if t + leg <= seg[LATE]:
                 for brk in moves:
                     if brk != 1:
-                        head = (seg.end(t + leg), late_before, seg.last, travel_to + leg)
+                        head = (seg_end(seg, t + leg), late_before, seg[LAST], travel_to + leg)
                         self._tail(inst, job, g, head, (d, False), brk)
-            if early is not None and early[2] != g and early[0] + leg <= seg.late:
-                head = (seg.end(early[0] + leg), early[1], seg.last, travel_to + leg)
+            if early is not None and early[2] != g and early[0] + leg <= seg[LATE]:
+                head = (seg_end(seg, early[0] + leg), early[1], seg[LAST], travel_to + leg)
                 self._tail(inst, job, g, head, (d, False), 3)
             if first is not None and g > first[0]:
                 ft, flate, ftravel = first[1][g], first[2][g], first[3][g]
@@ -779,13 +786,13 @@ class RouteKernel:
             rows = inst.rows
             k = self.kinds.index(ORDER) - 1
             seg = depot_seg(inst, d)
-            leg = rows[self.locs[k]][seg.first]
+            leg = rows[self.locs[k]][seg[FIRST]]
             n = len(self.kinds)
             departs: list[int | None] = [None] * n
             lates, travels = [0] * n, [0] * n
             t: int | None = None
-            if self.departs[k] + leg <= seg.late:
-                t, loc = seg.end(self.departs[k] + leg), seg.last
+            if self.departs[k] + leg <= seg[LATE]:
+                t, loc = seg_end(seg, self.departs[k] + leg), seg[LAST]
                 late, travel = self.late_before[k], self.travel_to[k] + leg
             for j in range(k + 1, n - 1):
                 if t is None:
@@ -794,10 +801,10 @@ class RouteKernel:
                     inst, self.shift, self.kinds[j], self.index[j], self.locs[j], self.bounds
                 )
                 leg = rows[loc][self.locs[j]] if self.kinds[j] != BREAK else 0
-                if t + leg > node.late:
+                if t + leg > node[LATE]:
                     break
-                late += node.lateness(t + leg)
-                t = node.end(t + leg)
+                late += lateness(node, t + leg)
+                t = seg_end(node, t + leg)
                 travel += leg
                 loc = self.locs[j] if self.kinds[j] != BREAK else loc
                 departs[j], lates[j], travels[j] = t, late, travel
@@ -817,14 +824,14 @@ class RouteKernel:
             t = (t if t > rule.earliest else rule.earliest) + rule.duration
             if t > rule.latest_end:
                 return
-        arrival = t + rows[loc][x.first]
-        if arrival > x.late:
+        arrival = t + rows[loc][x[FIRST]]
+        if arrival > x[LATE]:
             return
-        travel += rows[loc][x.first]
-        late += x.lateness(arrival)
-        t = x.end(arrival)
+        travel += rows[loc][x[FIRST]]
+        late += lateness(x, arrival)
+        t = seg_end(x, arrival)
         if brk == LATER:
-            self._later(inst, job, g, (t, late, x.last, travel), via)
+            self._later(inst, job, g, (t, late, x[LAST], travel), via)
             return
         if brk == 2:
             rule = sh.breaks[0]
@@ -841,12 +848,12 @@ class RouteKernel:
             r += 1
         seg = self.suffix[r]
         assert seg is not None
-        leg = rows[x.last][seg.first]
+        leg = rows[x[LAST]][seg[FIRST]]
         u = t + leg
-        if u > seg.late:
+        if u > seg[LATE]:
             return
-        ret = seg.end(u)
-        late += seg.lateness(u)
+        ret = seg_end(seg, u)
+        late += lateness(seg, u)
         travel += leg + self.travel - self.travel_to[r]
         cost = inst.c_travel * travel + fixed + late
         if ret > sh.end:
@@ -872,12 +879,12 @@ class RouteKernel:
             node = nodes[r]
             leg = rows[loc][locs[r]]
             arrival = t + leg
-            if arrival > node.late:
+            if arrival > node[LATE]:
                 break
-            late += node.lateness(arrival)
+            late += lateness(node, arrival)
             if c_travel + fixed + late >= limit:
                 break  # lateness only grows
-            t = node.end(arrival)
+            t = seg_end(node, arrival)
             travel += leg
             loc = locs[r]
             if kinds[r] == DEPOT:
@@ -887,16 +894,16 @@ class RouteKernel:
                 break  # later stops end later still
             seg = suffix[r + 1]
             assert seg is not None
-            leg = rows[loc][seg.first]
+            leg = rows[loc][seg[FIRST]]
             u = end + leg
-            if u > seg.late:
+            if u > seg[LATE]:
                 continue
-            ret = seg.end(u)
+            ret = seg_end(seg, u)
             cost = (
                 inst.c_travel * (travel + leg + self.travel - self.travel_to[r + 1])
                 + fixed
                 + late
-                + seg.lateness(u)
+                + lateness(seg, u)
             )
             if ret > sh.end:
                 cost += inst.c_overtime * (ret - sh.end)
@@ -1051,4 +1058,4 @@ def timed_cost(inst: Instance, timed: Timed) -> int:
         if r.depot is not None:
             service += inst.depots[r.depot[0]].duration
     seg = (r.ret - r.depart, r.depart, r.depart, sh.start_loc, sh.end_loc, timed.travel, late, ())
-    return seg_cost(inst, r.shift, _new(Seg, seg), service) + other
+    return seg_cost(inst, r.shift, seg, service) + other

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.kernel import depot_seg, fold, shift_ends
+from optimizer.kernel import EARLY, depot_seg, fold, shift_ends
 from optimizer.schedule import Timed, route_cost, route_without, schedule, timed_from
 from optimizer.solution import RouteSol
 from optimizer.state import RouteState
@@ -65,7 +65,7 @@ class Removal(RouteState):
         merged = fold(inst.rows, start, nodes)[-1]
         if merged is None:
             return None
-        return timed_from(inst, s, seq, depot, merged.early)
+        return timed_from(inst, s, seq, depot, merged[EARLY])
 
     def drop_idle_depot_stop(self, s: int) -> None:
         """Remove a route's depot stop when the orders no longer need it."""

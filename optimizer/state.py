@@ -14,12 +14,12 @@ from optimizer.instance import Instance
 from optimizer.kernel import (
     RouteKernel,
     RouteSegments,
-    Seg,
     kernel_member,
     kernel_order,
     order_plain,
     order_seg,
     order_window,
+    segment,
 )
 from optimizer.params import MoveParams
 from optimizer.schedule import Timed, fixed_start, route_cost
@@ -50,7 +50,7 @@ class SegmentCache:
         # Route ends may be exchanged (2-opt*) where no preference is priced.
         self.exchange_ok = not any(order.preferred for order in inst.orders)
         self.order_segs = [
-            order_seg(inst, o) if self.plain[o] else Seg(0, 0, 0, 0, 0)
+            order_seg(inst, o) if self.plain[o] else segment(0, 0, 0, 0, 0)
             for o in range(len(inst.orders))
         ]
         self.plain_shift = [not sh.breaks for sh in inst.shifts]

@@ -20,13 +20,22 @@ from optimizer.instance import compile_problem
 from optimizer.kernel import (
     BREAK,
     DEPOT,
+    DURATION,
+    EARLY,
+    KNEES,
+    LAST,
+    LATE,
+    TRAVEL,
     RouteKernel,
     Seg,
     concat,
     fold,
     fold_back,
+    lateness,
     order_seg,
     seg_cost,
+    seg_end,
+    segment,
     time_route,
 )
 from optimizer.params import MoveParams
@@ -59,10 +68,10 @@ ROWS = [[0, 7, 12, 5], [7, 0, 9, 11], [12, 9, 0, 4], [5, 11, 4, 0]]
 def _seg(stop: Stop) -> Seg:
     loc, duration, early, late, due, w = stop
     if w:
-        return Seg(
+        return segment(
             duration, early, late, loc, loc, 0, w * max(0, early - due), ((max(early, due), w),)
         )
-    return Seg(duration, early, late, loc, loc)
+    return segment(duration, early, late, loc, loc)
 
 
 def _simulate(path: list[Stop], t: int) -> tuple[int, int] | None:
@@ -95,10 +104,10 @@ def test_concat_is_timing_stop_by_stop(a: list[Stop], b: list[Stop], t: int) -> 
         right = concat(ROWS, _seg(stop), right) if right is not None else None
     whole = concat(ROWS, left, right) if left is not None and right is not None else None
     timed = _simulate(path, t - ROWS[path[0][0]][path[0][0]])
-    if whole is None or t > whole.late:
+    if whole is None or t > whole[LATE]:
         assert timed is None
         return
-    assert timed == (whole.end(t), whole.lateness(t))
+    assert timed == (seg_end(whole, t), lateness(whole, t))
 
 
 def _warp(path: list[Stop]) -> tuple[int, int, int, int, int]:
@@ -127,8 +136,8 @@ def test_plain_segments_are_the_time_warp_fold(path: list[Stop]) -> None:
     if warp:
         assert merged is None
         return
-    assert merged is not None and not merged.knees
-    assert (merged.duration, merged.early, merged.late, merged.travel) == (
+    assert merged is not None and not merged[KNEES]
+    assert (merged[DURATION], merged[EARLY], merged[LATE], merged[TRAVEL]) == (
         duration,
         early,
         late,
@@ -326,7 +335,7 @@ def _merged_cost(inst, timed) -> int:
     the return), priced by `seg_cost`, plus its preferences and changes."""
     r = timed.route
     sh = inst.shifts[r.shift]
-    seg = Seg(0, r.depart, r.depart, sh.start_loc, sh.start_loc)
+    seg = segment(0, r.depart, r.depart, sh.start_loc, sh.start_loc)
     service = 0
     far = 1 << 60
 
@@ -334,19 +343,19 @@ def _merged_cost(inst, timed) -> int:
         nonlocal seg, service
         merged = concat(inst.rows, seg, node)
         assert merged is not None
-        seg, service = merged, service + node.duration
+        seg, service = merged, service + node[DURATION]
 
     for p in range(-1, len(r.orders)):
         if p >= 0:
             then(order_seg(inst, r.orders[p], (timed.starts[p], far)))
         for k, (pos, start) in enumerate(r.breaks):
             if pos == p:
-                then(Seg(sh.breaks[k].duration, start, far, seg.last, seg.last))
+                then(segment(sh.breaks[k].duration, start, far, seg[LAST], seg[LAST]))
         if r.depot is not None and r.depot[1] == p + 1:
             dep = inst.depots[r.depot[0]]
-            then(Seg(dep.duration, r.depot[2], far, dep.loc, dep.loc))
-    then(Seg(0, r.ret, far, sh.end_loc, sh.end_loc))
-    assert not seg.knees and seg.early == r.depart
+            then(segment(dep.duration, r.depot[2], far, dep.loc, dep.loc))
+    then(segment(0, r.ret, far, sh.end_loc, sh.end_loc))
+    assert not seg[KNEES] and seg[EARLY] == r.depart
     alone = frozenset((sh.tech,))
     other = sum(
         inst.c_preference

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from optimizer.kernel import RouteSegments, Seg, between, concat, join, seg_cost
+from optimizer.kernel import RouteSegments, between, concat, join, seg_cost, segment
 from tests.inserter_cases import ruined
 
 
@@ -23,21 +23,21 @@ def test_route_segment_cost_is_the_route_cost() -> None:
 def test_concat_detects_lateness() -> None:
     """A stop reached after its window's end is refused; the other order fits."""
     rows = [[0, 10], [10, 0]]
-    a = Seg(5, 0, 100, 0, 0)  # starts in [0, 100], takes 5
-    b = Seg(5, 0, 12, 1, 1)  # must start by 12
+    a = segment(5, 0, 100, 0, 0)  # starts in [0, 100], takes 5
+    b = segment(5, 0, 12, 1, 1)  # must start by 12
     assert concat(rows, a, b) is None  # earliest arrival 15: three late
-    assert concat(rows, b, a) == Seg(20, 0, 12, 1, 0, 10)
+    assert concat(rows, b, a) == segment(20, 0, 12, 1, 0, 10)
 
 
 def test_join_is_concat_twice() -> None:
     """`join` and `between` (concat inlined) merge as `concat` twice, refusals included."""
     rows = [[0, 10, 4], [10, 0, 7], [4, 7, 0]]
-    a = Seg(5, 0, 100, 0, 0)
-    x = Seg(20, 30, 40, 1, 2, 7)  # two stops, from place 1 to place 2
-    b = Seg(0, 0, 200, 2, 2)
+    a = segment(5, 0, 100, 0, 0)
+    x = segment(20, 30, 40, 1, 2, 7)  # two stops, from place 1 to place 2
+    b = segment(0, 0, 200, 2, 2)
     twice = concat(rows, concat(rows, a, x), b)  # type: ignore[arg-type]
     assert join(rows, a, x, b) == twice == between(rows, a, x, b)
     assert join(rows, a, None, b) == concat(rows, a, b)
-    late = Seg(0, 0, 40, 2, 2)  # x cannot end before 50
+    late = segment(0, 0, 40, 2, 2)  # x cannot end before 50
     assert join(rows, a, x, late) is None
     assert concat(rows, concat(rows, a, x), late) is None  # type: ignore[arg-type]
