@@ -152,7 +152,7 @@ def _route(
     travel += leg
     ret = t + leg
     items.append(EndItem.model_construct(type="end", arrival=at(ret)))
-    return Route(
+    return Route.model_construct(
         technician=inst.techs[sh.tech].id,
         shift=sh.id,
         items=items,

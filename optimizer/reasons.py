@@ -157,7 +157,8 @@ def _order_reasons(inst: Instance, o: int, reachable: list[list[int]]) -> list[R
         )
     if reasons:
         return reasons
-    providers = [t for t in qualified if inst.van_ok[o, t] or (inst.supply_ok[o, t] and depots[t])]
+    van_ok, supply_ok = inst.van_ok[o].tolist(), inst.supply_ok[o].tolist()
+    providers = [t for t in qualified if van_ok[t] or (supply_ok[t] and depots[t])]
     if order.pin_start is not None and not any(
         ws <= order.pin_start <= we for ws, we in order.windows
     ):

@@ -65,6 +65,10 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
     ("after-unserved", put("problem.orders[1].after", ["U"]), {"after"}),
     ("after-too-early", put("problem.orders[0].after", ["B"]), {"after"}),
     ("crew-one-route", put(T2, None), {"crew_mismatch"}),
+    ("single-visit-other-crew", put(f"{T1}.items[1].crew", ["T2"]), {"crew_mismatch"}),
+    ("single-visit-crew-twice", put(f"{T1}.items[1].crew", ["T1", "T1"]), {"crew_mismatch"}),
+    ("single-visit-no-crew", put(f"{T1}.items[1].crew", []), {"crew_mismatch"}),
+    ("single-visit-crew-of-two", put(f"{T1}.items[1].crew", ["T1", "T2"]), {"crew_mismatch"}),
     (
         "crew-too-small",
         both(put(T2, None), put(f"{T1}.items[4].crew", ["T1"])),

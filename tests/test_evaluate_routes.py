@@ -56,6 +56,23 @@ def test_totals_are_recomputed() -> None:
     assert recomputed == [(r.travel, r.working, r.overtime) for r in result.routes]
 
 
+def test_fill_totals_sets_the_recomputed_totals() -> None:
+    """`fill_totals` writes each route's recomputed totals into the plan instead of checking
+    the given ones, which are reported without it."""
+    doc = base_plan()
+    for route in doc["routes"]:
+        route |= {"travel_time": "PT0S", "working_time": "PT0S", "overtime": "PT0S"}
+    problem, plan = load_problem(base_problem()), Plan.model_validate(doc)
+    assert "route_totals" in evaluate(problem, plan).codes
+    filled = evaluate(problem, plan, fill_totals=True)
+    assert filled.feasible, filled.violations
+    assert [(r.travel_time, r.working_time, r.overtime) for r in plan.routes] == [
+        (timedelta(minutes=40), timedelta(minutes=155), timedelta(minutes=5)),
+        (timedelta(minutes=20), timedelta(minutes=60), timedelta(0)),
+    ]
+    assert filled == evaluate(problem, plan)
+
+
 CASES: list[tuple[str, Mutation, set[str]]] = [
     ("travel", put(f"{T1}.items[1].arrival", t("08:09")), {"travel"}),
     ("travel-one-second", put(f"{T1}.items[1].arrival", f"{DAY}T08:09:59+00:00"), {"travel"}),

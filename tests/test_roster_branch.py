@@ -7,10 +7,11 @@ from __future__ import annotations
 from benchmarks import curtois
 from optimizer.roster import colgen
 from optimizer.roster.branch import BranchAndPrice, Fix, branch_and_price
+from optimizer.roster.colgen import PersonCosts
 from optimizer.roster.evaluate import evaluate_assignment, evaluate_roster
 from optimizer.roster.instance import OFF
 from optimizer.roster.params import Budget, RosterParams
-from optimizer.roster.solve import solve_roster
+from optimizer.roster.solve import Search, solve_roster
 from tests.test_roster_colgen import optimum, week
 
 
@@ -63,6 +64,44 @@ def test_the_pricing_keeps_the_fixes() -> None:
     assert column is not None and column.row[2] == s and column.row[4] == OFF
     _, column = bp.price(e, duals, [Fix(e, 5, OFF, False)])
     assert column is None or column.row[5] != OFF
+
+
+def test_a_day_worked_or_not_is_branched_on_before_a_shift() -> None:
+    """Person 0 half on a row working shift 0 on days 0 and 1, half on one working shift 1
+    on day 0 and resting day 1 (every other person whole): cells (0, 0, 0), (0, 0, 1) and
+    (0, 1, 0) are as fractional as the day off (0, 1), which is branched on, rest first."""
+    inst = week(5, 1)
+    rest = [OFF] * inst.num_days
+    rows = {0: [[0, 0, *rest[2:]], [1, *rest[1:]]]} | {e: [rest] for e in range(1, 5)}
+    columns = [PersonCosts(inst, e).column(row) for e in range(5) for row in rows[e]]
+    bp = BranchAndPrice(inst, columns, Budget(600.0))
+    fix, roster = bp.fractional([0.5, 0.5, 1.0, 1.0, 1.0, 1.0])
+    assert roster is None and fix == Fix(0, 1, OFF, True)
+
+
+def test_threads_do_not_change_the_tree() -> None:
+    """Pricing on two threads gives the same nodes, bound and roster as on one."""
+    inst = week(6, 13)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    one = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound, workers=1)
+    two = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound, workers=2)
+    assert one.complete and one.stats() == two.stats() and one.roster == two.roster
+
+
+def test_a_better_incumbent_after_lns_is_proven_by_a_second_tree() -> None:
+    """A week whose master is 2 short of the optimum, the first tree run below a roster 5
+    worse: when LNS brings the optimum, the second tree proves it; with no better roster
+    than the first tree had, no second tree runs."""
+    inst = week(6, 13)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    params = RosterParams(workers=1, seed=0, time_limit=600.0, deterministic_limit=30.0)
+    best = optimum(inst)
+    for value, proven in ((best, True), (best + 5, False)):
+        search = Search(inst, None, params, Budget(600.0, 30.0), value=value, bound=cg.bound)
+        search.lagrangian, search.stats["branch"] = cg, {"incumbent": best + 5}
+        colgen.prove(search)
+        assert search.proven == proven and ("branch_after_lns" in search.stats) == proven
+        assert search.bound == (best if proven else cg.bound)
 
 
 def test_branch_and_price_is_reproducible() -> None:

@@ -5,6 +5,7 @@ bound in a solve."""
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 from ortools.sat.python import cp_model
@@ -168,6 +169,49 @@ def test_the_dive_ends_with_a_roster_that_keeps_every_rule() -> None:
     assert ev.feasible and ev.value >= out.bound
 
 
+def test_the_dive_fixing_a_share_at_a_time_keeps_the_rules_and_reproduces() -> None:
+    """Diving in the fractional master of a generated week (root 206, optimum 207) fixing
+    half of the free people at a time takes at most 1 + log2(people) steps, ends with a
+    roster that keeps every rule and costs at least the bound, and gives the same roster
+    when run again."""
+    inst = week(6, 7)
+
+    def run() -> colgen.ColumnGeneration:
+        """Column generation and a dive fixing half of the free people at a time."""
+        return colgen.generate(
+            inst,
+            Budget(600.0, 20.0),
+            dive=(600.0, 20.0),
+            dive_rounds=10,
+            dive_threshold=0.9,
+            dive_fix_share=0.5,
+        )
+
+    out, again = run(), run()
+    assert out.dive_roster is not None and out.bound is not None
+    assert 1 <= out.dive_steps <= 1 + math.ceil(math.log2(inst.num_staff))
+    ev = evaluate_assignment(inst, out.dive_roster)
+    assert ev.feasible and ev.value >= out.bound
+    assert again.dive_roster == out.dive_roster
+
+
+def test_a_dive_out_of_time_keeps_the_initial_rows_when_they_cost_less() -> None:
+    """A dive whose clock is spent at once fixes everyone at their largest LP rows, or at
+    their rows of the initial roster when those cost less: seeded with a generated week's
+    optimum, it returns a roster of that value."""
+    inst = week(6, 7)
+    rm = build_model(inst)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 60.0
+    assert solver.solve(rm.model) == cp_model.OPTIMAL
+    best = rm.assignment(solver)
+    out = colgen.generate(inst, Budget(600.0, 20.0), initial=best, dive=(600.0, 1e-4))
+    assert out.dive_roster is not None
+    value = evaluate_assignment(inst, out.dive_roster).value
+    assert value == evaluate_assignment(inst, best).value == optimum(inst)
+
+
 def test_lagrangian_cuts_keep_the_optimum() -> None:
     """The whole model of generated weeks with column generation's Lagrangian constraints
     added has the same proven optimum as without them (they cut off no optimal roster),
@@ -186,9 +230,10 @@ def test_lagrangian_cuts_keep_the_optimum() -> None:
 
 
 def test_column_generation_proves_an_instance_solved_by_parts() -> None:
-    """Instance2 forced to work by parts with column generation on: the bound reaches the
-    optimum 828 and the dive finds a roster of that value, so the result is proven optimal
-    (and held against the evaluator) without LNS."""
+    """Instance2 forced to work by parts: the DP prices all its people, so `colgen = "auto"`
+    turns column generation on there too; the bound reaches the optimum 828 and the dive
+    finds a roster of that value, so the result is proven optimal (and held against the
+    evaluator) without LNS. Above `colgen_max_vars`, no column generation."""
     problem = curtois.load("Instance2")
     params = RosterParams(
         workers=1,
@@ -197,7 +242,6 @@ def test_column_generation_proves_an_instance_solved_by_parts() -> None:
         deterministic_limit=1.5,
         lns="on",
         lns_first_only_vars=0,
-        colgen="on",
     )
     result = solve_roster(problem, params)
     assert result.solver["by_parts"] is True and result.solver["colgen"]["dive_value"] == 828
@@ -205,3 +249,5 @@ def test_column_generation_proves_an_instance_solved_by_parts() -> None:
     assert ev.feasible and ev.value == result.objective.value
     assert result.status == "optimal"
     assert result.objective.value == result.objective.bound == 828
+    params = params.model_copy(update={"colgen_max_vars": 10})
+    assert "colgen" not in solve_roster(problem, params).solver

@@ -103,6 +103,7 @@ def evaluate(
     previous: Plan | None = None,
     change_tolerance: timedelta = timedelta(minutes=15),
     frozen_before: datetime | None = None,
+    fill_totals: bool = False,
 ) -> Evaluation:
     """Check a plan against its problem and recompute its objective and KPIs.
 
@@ -124,6 +125,10 @@ def evaluate(
         Re-planning only: `now`. Orders whose old or new start is before it (frozen work)
         never count as changes; breaks begun before it stand as they were, and the breaks
         still owed are those of `visits.breaks_owed` (late after an overrun, none once past).
+    fill_totals
+        For a plan being assembled (a re-plan's merged day): each route's travel_time,
+        working_time and overtime are set to the recomputed totals (`recompute_route_totals`)
+        before the plan is checked, instead of being checked as given.
 
     Returns
     -------
@@ -134,6 +139,10 @@ def evaluate(
     travel = travel if travel is not None else TravelMatrix.from_problem(problem)
     ctx = _Context.build(problem, travel)
     views = [_view(ctx, r, route) for r, route in enumerate(plan.routes)]
+    if fill_totals:
+        for view in views:
+            route, t = view.route, view.totals
+            route.travel_time, route.working_time, route.overtime = t.travel, t.working, t.overtime
     visits = _visits_by_order(plan)
     served = _summarise(visits)
 

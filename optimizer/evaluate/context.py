@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from models.plan import (
     BreakItem,
@@ -144,8 +144,7 @@ class _RouteView:
         return bool(items) and isinstance(items[0], StartItem) and isinstance(items[-1], EndItem)
 
 
-@dataclass(frozen=True)
-class _Visit:
+class _Visit(NamedTuple):  # a tuple: a plan makes hundreds of them per evaluation
     """One visit item of a plan, with its route and item index."""
 
     route: int
@@ -154,8 +153,7 @@ class _Visit:
     visit: VisitItem
 
 
-@dataclass(frozen=True)
-class _Served:
+class _Served(NamedTuple):
     """How an order is served: its technicians, earliest start and latest end."""
 
     technicians: frozenset[str]

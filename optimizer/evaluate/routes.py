@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from models.plan import (
+    BreakItem,
     DepotItem,
     EndItem,
     StartItem,
@@ -14,9 +15,7 @@ from models.plan import (
 )
 from optimizer.evaluate.context import (
     Violation,
-    _begin,
     _Context,
-    _finish,
     _instants,
     _minutes,
     _RouteView,
@@ -71,25 +70,40 @@ def _shape_rules(view: _RouteView) -> Iterator[Violation]:
 def _timing_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
     """Shift start, travel between consecutive items, start after arrival, overtime, horizon."""
     horizon = ctx.problem.horizon
-    items, shift = view.route.items, view.shift
+    items, shift, legs = view.route.items, view.shift, view.legs
+    ready = None  # the previous item's end plus the travel into this one
     for i, item in enumerate(items):
-        where = f"{view.where}.items[{i}]"
-        for name, instant in _instants(item):
-            if not horizon.start <= instant <= horizon.end:
-                yield Violation(
-                    "horizon", where, f"{name} {instant.isoformat()} lies outside the horizon"
-                )
-        if i > 0:
-            ready = _finish(items[i - 1]) + timedelta(seconds=view.legs[i])
-            if _begin(item) < ready:
+        # An item's instants, earliest and latest (each in time order when the item is sound).
+        if isinstance(item, StartItem):
+            begin = finish = first = last = item.time
+        elif isinstance(item, EndItem):
+            begin = finish = first = last = item.arrival
+        elif isinstance(item, BreakItem):
+            begin, finish = item.start, item.end
+            first, last = min(begin, finish), max(begin, finish)
+        else:
+            begin, finish = item.arrival, item.end
+            first, last = min(begin, item.start, finish), max(begin, item.start, finish)
+        if first < horizon.start or last > horizon.end:
+            for name, instant in _instants(item):
+                if not horizon.start <= instant <= horizon.end:
+                    yield Violation(
+                        "horizon",
+                        f"{view.where}.items[{i}]",
+                        f"{name} {instant.isoformat()} lies outside the horizon",
+                    )
+        if ready is not None:
+            ready += timedelta(seconds=legs[i])
+            if begin < ready:
                 yield Violation(
                     "travel",
-                    where,
-                    f"begins at {_begin(item).isoformat()}, before {ready.isoformat()} (the "
-                    f"previous item's end plus {view.legs[i]} s of travel)",
+                    f"{view.where}.items[{i}]",
+                    f"begins at {begin.isoformat()}, before {ready.isoformat()} (the "
+                    f"previous item's end plus {legs[i]} s of travel)",
                 )
         if isinstance(item, VisitItem | DepotItem) and item.start < item.arrival:
-            yield Violation("arrival", where, "starts before it arrives")
+            yield Violation("arrival", f"{view.where}.items[{i}]", "starts before it arrives")
+        ready = finish
     if shift is None or not items:
         return
     if isinstance(items[0], StartItem) and items[0].time < shift.start:
@@ -99,12 +113,12 @@ def _timing_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
             f"leaves at {items[0].time.isoformat()}, before the shift starts at "
             f"{shift.start.isoformat()}",
         )
-    last = items[-1]
-    if isinstance(last, EndItem) and last.arrival > shift.end + shift.max_overtime:
+    end = items[-1]
+    if isinstance(end, EndItem) and end.arrival > shift.end + shift.max_overtime:
         yield Violation(
             "overtime",
             f"{view.where}.items[{len(items) - 1}]",
-            f"{_minutes(last.arrival - shift.end):g} min past the shift end, more than the "
+            f"{_minutes(end.arrival - shift.end):g} min past the shift end, more than the "
             f"{_minutes(shift.max_overtime):g} min of overtime allowed",
         )
 

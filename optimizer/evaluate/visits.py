@@ -30,28 +30,28 @@ def _visit_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
     for i, item in enumerate(view.route.items):
         if not isinstance(item, VisitItem):
             continue
-        where = f"{view.where}.items[{i}]"
         order = ctx.orders.get(item.order)
         if order is None:
+            where = f"{view.where}.items[{i}]"
             yield Violation("unknown_id", f"{where}.order", f"unknown order '{item.order}'")
             continue
         if item.end - item.start != order.duration:
             yield Violation(
                 "duration",
-                where,
+                f"{view.where}.items[{i}]",
                 f"lasts {_minutes(item.end - item.start):g} min, order '{order.id}' takes "
                 f"{_minutes(order.duration):g} min",
             )
         if not _in_windows(item.start, order.time_windows or [ctx.problem.horizon]):
             yield Violation(
                 "time_window",
-                where,
+                f"{view.where}.items[{i}]",
                 f"starts at {item.start.isoformat()}, outside every time window of '{order.id}'",
             )
         if view.shift is not None and view.shift.on_call and not _urgent(order):
             yield Violation(
                 "on_call",
-                where,
+                f"{view.where}.items[{i}]",
                 f"on-call shift '{view.shift.id}' serves '{order.id}', which is neither an "
                 f"emergency nor priority 1",
             )
@@ -62,7 +62,7 @@ def _visit_rules(ctx: _Context, view: _RouteView) -> Iterator[Violation]:
             if lacking:
                 yield Violation(
                     "skill",
-                    where,
+                    f"{view.where}.items[{i}]",
                     f"technician '{tech.id}' lacks the level of {', '.join(lacking)} that "
                     f"'{order.id}' requires",
                 )
@@ -110,18 +110,15 @@ def _break_rules(view: _RouteView, frozen_before: datetime | None) -> Iterator[V
     if frozen_before is not None:
         past = [it for _, it in taken if it.start < frozen_before]
         # Under way: begun, or the stop the technician has set off to.
-        begun = [
-            _finish(it)
-            for it, leg in zip(view.route.items[:-1], view.legs, strict=False)
-            if _begin(it) < frozen_before
-            or (
+        free = None  # when the work under way ends
+        for it, leg in zip(view.route.items[:-1], view.legs, strict=False):
+            if _begin(it) < frozen_before or (
                 isinstance(it, VisitItem | DepotItem)
                 and it.arrival - timedelta(seconds=leg) < frozen_before
-            )
-        ]
-        wanted = breaks_owed(
-            wanted, [(b.start, b.end) for b in past], max(begun, default=None), frozen_before
-        )
+            ):
+                end = _finish(it)
+                free = end if free is None else max(free, end)
+        wanted = breaks_owed(wanted, [(b.start, b.end) for b in past], free, frozen_before)
         taken = taken[len(past) :]
     for brk, (i, item) in zip(wanted, taken, strict=False):
         where = f"{view.where}.items[{i}]"

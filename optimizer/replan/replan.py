@@ -16,7 +16,7 @@ from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.collector import collector_paused
 from optimizer.context import Context
-from optimizer.evaluate import evaluate, recompute_route_totals
+from optimizer.evaluate import evaluate
 from optimizer.evaluate.visits import breaks_owed
 from optimizer.params import SolveParams
 from optimizer.replan.events import apply_events
@@ -101,8 +101,15 @@ def _replan(
     stats = result.stats
     residual_plan = result.plan
     merged = _merge(updated, frozen, residual_plan, travel, now)
+    # The evaluator sets the merged routes' totals as it checks the day.
     ev = evaluate(
-        updated, merged, travel, previous=plan, change_tolerance=tolerance, frozen_before=now
+        updated,
+        merged,
+        travel,
+        previous=plan,
+        change_tolerance=tolerance,
+        frozen_before=now,
+        fill_totals=True,
     )
     merged.objective = ev.objective
     merged.kpis = ev.kpis
@@ -122,7 +129,8 @@ def _merge(
     travel: TravelMatrix,
     now: datetime,
 ) -> Plan:
-    """Frozen prefixes followed by the re-planned rest, one route per shift."""
+    """Frozen prefixes followed by the re-planned rest, one route per shift (its route totals
+    are left to the evaluator)."""
     new_routes = residual.routes
     by_shift = {r.shift: r for r in new_routes}
     routes: list[Route] = []
@@ -140,7 +148,8 @@ def _merge(
             items += [it for it in r.items[1:]]  # the residual start is where f leaves off
         else:
             items += _go_home(updated, shift_id, f, travel, now)
-        route = Route(
+        # Items of the validated plan and of the residual one (built by the solver).
+        route = Route.model_construct(
             technician=f.route.technician,
             shift=f.route.shift,
             items=items,
@@ -159,10 +168,7 @@ def _merge(
         plan.routes = []
         served_before = {it.order for f in frozen.values() for it in f.items if it.type == "visit"}
         plan.unassigned = [u for u in plan.unassigned if u.order not in served_before]
-    totals = recompute_route_totals(updated, plan, travel)
-    for route, (driven, working, overtime) in zip(plan.routes, totals, strict=True):
-        route.travel_time, route.working_time, route.overtime = driven, working, overtime
-    return plan
+    return plan  # its route totals are set by the evaluator (`fill_totals`)
 
 
 def _go_home(

@@ -233,6 +233,8 @@ class ColumnGeneration:
     dive_roster: list[list[int]] | None = None
     """The roster of the dive, when asked."""
     dive_wall_time: float | None = None
+    dive_steps: int = 0
+    """The dive's fixing steps (LP solves that fixed people)."""
 
     def stats(self) -> dict[str, object]:
         """A summary for the result's solver statistics."""
@@ -295,14 +297,22 @@ class Master:
         price_free: Callable[[list[Person]], int],
         clock: Budget,
         rounds: int,
-    ) -> list[list[int]]:
-        """A roster by diving: fix every person whose LP row is whole (else the one of the
-        largest value) to that row, price the people still free (`rounds` times at most,
-        while it adds columns), and again until everyone is fixed; when `clock` runs out,
-        everyone left takes their largest row at once. The cover rows' slacks keep every
-        LP feasible, so the dive always ends with a roster."""
+        threshold: float = 1.0,
+        fix_share: float = 0.0,
+        fallback: list[list[int]] | None = None,
+    ) -> tuple[list[list[int]], int]:
+        """A roster by diving: fix every person whose largest LP row is at least `threshold`,
+        and the `fix_share` of the people still free whose largest rows are the largest (one
+        at least), to that row; price the people still free (`rounds` times at most, while
+        it adds columns), and again until everyone is fixed; when `clock` runs out, everyone
+        left takes their largest row at once, or their row of `fallback` (a roster) when that
+        costs less. The cover rows' slacks keep every LP feasible, so the dive always ends
+        with a roster. Returns the roster and the number of steps."""
         fixed: dict[int, Column] = {}
+        steps = 0
+        free_at_end: list[int] = []
         while len(fixed) < len(people):
+            steps += 1
             free = [p for p in people if p.staff not in fixed]
             for _ in range(rounds):
                 if clock.exhausted() or not price_free(free):
@@ -315,18 +325,33 @@ class Master:
                 value = var.solution_value()
                 if column.staff not in best or value > best[column.staff][0]:
                     best[column.staff] = (value, j)
-            whole = [e for e, (value, _) in best.items() if value > 1 - EPS]
             if clock.exhausted():
-                whole = list(best)
-            elif not whole:
-                whole = [max(best, key=lambda e: (best[e][0], -e))]
-            for e in whole:
-                chosen = best[e][1]
-                fixed[e] = self.columns[chosen]
-                for j, column in enumerate(self.columns):
-                    if column.staff == e and j != chosen:
-                        self.vars[j].SetUb(0)
-        return [list(fixed[e].row) for e in range(len(people))]
+                chosen = free_at_end = list(best)
+            else:
+                # the largest first, ties by index, so that one worker reproduces the dive
+                ranked = sorted(best, key=lambda e: (-best[e][0], e))
+                many = max(1, math.ceil(fix_share * len(ranked)))
+                chosen = [
+                    e for k, e in enumerate(ranked) if k < many or best[e][0] >= threshold - EPS
+                ]
+            for e in chosen:
+                fixed[e] = self.columns[best[e][1]]
+            now = {e: best[e][1] for e in chosen}
+            for j, column in enumerate(self.columns):
+                if now.get(column.staff, j) != j:
+                    self.vars[j].SetUb(0)
+        roster = [list(fixed[e].row) for e in range(len(people))]
+        if fallback is not None and free_at_end:
+            other = [list(row) for row in roster]
+            for e in free_at_end:
+                if not hard_violations(self.inst, e, fallback[e]):
+                    other[e] = list(fallback[e])
+            if (
+                evaluate_assignment(self.inst, other).value
+                < evaluate_assignment(self.inst, roster).value
+            ):
+                roster = other
+        return roster, steps
 
     def solve(self) -> tuple[float, list[float], list[float]]:
         """The LP value, the cover duals and the convexity duals."""
@@ -359,6 +384,8 @@ def generate(
     pricing_time: float = 2.0,
     dive: tuple[float, float | None] | None = None,
     dive_rounds: int = 2,
+    dive_threshold: float = 1.0,
+    dive_fix_share: float = 0.0,
     dp: bool = True,
 ) -> ColumnGeneration:
     """Column generation until the rounded-up bound can no longer rise (it meets the
@@ -369,7 +396,10 @@ def generate(
 
     With a `dive` budget (wall and deterministic seconds from its start), a roster follows
     from the master (`Master.dive`), with at most `dive_rounds` pricing rounds between
-    fixings. `dp`: price by dynamic programming (else by CP-SAT alone)."""
+    fixings, fixing the rows of LP value `dive_threshold` or more and the `dive_fix_share` of
+    the people free whose rows are the largest; when its clock runs out, the people left
+    take their largest rows, or their rows of `initial` when that costs less. `dp`: price by
+    dynamic programming (else by CP-SAT alone)."""
     out = ColumnGeneration()
     people = [Person(inst, e, dp) for e in range(inst.num_staff)]
     master = Master(inst)
@@ -487,7 +517,9 @@ def generate(
                     and master.add(column)
                 )
 
-            out.dive_roster = master.dive(people, price_free, clock, dive_rounds)
+            out.dive_roster, out.dive_steps = master.dive(
+                people, price_free, clock, dive_rounds, dive_threshold, dive_fix_share, initial
+            )
             budget.spent_deterministic += clock.spent_deterministic
             out.dive_wall_time = round(clock.elapsed(), 3)
     finally:
@@ -573,16 +605,16 @@ def integer_master(
 def improve_bound(search: Search) -> None:
     """The column generation phase of a solve: the Dantzig-Wolfe bound within
     `colgen_share` of the budget left, seeded with the incumbent's rows and stopped when it
-    proves the incumbent; then (on instances of at most `colgen_rosters_max_vars` shift
-    variables) a dive, the best roster of its columns within `colgen_ip_share` of what is
-    left, adopted when it costs less than the incumbent, and branch and price."""
+    proves the incumbent; then a dive, and (on instances of at most `colgen_rosters_max_vars`
+    shift variables) the best roster of its columns within `colgen_ip_share` of what is left
+    and branch and price; a roster is adopted when it costs less than the incumbent."""
     params, budget = search.params, search.budget
     assert params.seed is not None
     inst = search.rm_inst
     num_vars = sum(a for person in inst.allowed for day in person for a in day)
     rosters = num_vars <= params.colgen_rosters_max_vars
     wall, det = budget.wall_left(), budget.deterministic_left()
-    share, dive = params.colgen_share, params.colgen_dive_share if rosters else 0.0
+    share, dive = params.colgen_share, params.colgen_dive_share
     phase = Budget(wall * share, None if det is None else det * share)
     cg = generate(
         inst,
@@ -597,6 +629,8 @@ def improve_bound(search: Search) -> None:
         if dive > 0
         else None,
         dive_rounds=params.colgen_dive_rounds,
+        dive_threshold=params.colgen_dive_threshold,
+        dive_fix_share=params.colgen_dive_fix,
         dp=params.colgen_pricing == "dp",
     )
     budget.spent_deterministic += phase.spent_deterministic
@@ -606,7 +640,11 @@ def improve_bound(search: Search) -> None:
         return
     if cg.dive_roster is not None:
         value = evaluate_assignment(inst, cg.dive_roster).value
-        search.stats["colgen"] |= {"dive_value": value, "dive_wall_time": cg.dive_wall_time}
+        search.stats["colgen"] |= {
+            "dive_value": value,
+            "dive_wall_time": cg.dive_wall_time,
+            "dive_steps": cg.dive_steps,
+        }
         if search.value is None or value < search.value:
             search.assignment, search.value = cg.dive_roster, value
             search.note_improvement()
@@ -650,19 +688,26 @@ def improve_bound(search: Search) -> None:
         branch(search, cg)
 
 
-def branch(search: Search, cg: ColumnGeneration) -> None:
+def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
     """Branch and price from column generation's columns within `colgen_branch_share` of
     the budget left: a better roster is adopted, and a tree searched to the end proves the
-    incumbent optimal (else the least bound of the nodes left may raise the bound)."""
+    incumbent optimal (else the least bound of the nodes left may raise the bound). Its
+    statistics go under `key`."""
     from optimizer.roster.branch import branch_and_price
 
     params, budget = search.params, search.budget
+    incumbent = search.value
     share = params.colgen_branch_share
     det = budget.deterministic_left()
     phase = Budget(budget.wall_left() * share, None if det is None else det * share)
-    out = branch_and_price(search.rm_inst, cg.columns, phase, search.value, search.bound)
+    out = branch_and_price(
+        search.rm_inst, cg.columns, phase, search.value, search.bound, params.workers or 1
+    )
     budget.spent_deterministic += phase.spent_deterministic
-    search.stats["branch"] = out.stats() | {"wall_time": round(phase.elapsed(), 3)}
+    search.stats[key] = out.stats() | {
+        "incumbent": incumbent,
+        "wall_time": round(phase.elapsed(), 3),
+    }
     better = out.value is not None and (search.value is None or out.value < search.value)
     if out.roster is not None and out.value is not None and better:
         search.assignment, search.value = out.roster, out.value
@@ -671,6 +716,27 @@ def branch(search: Search, cg: ColumnGeneration) -> None:
         search.bound = out.bound if search.bound is None else max(search.bound, out.bound)
     if search.value is not None and search.bound is not None and search.bound >= search.value:
         search.proven = True
+
+
+def prove(search: Search) -> None:
+    """After LNS, on an instance whose master gave rosters: branch and price again, below
+    the incumbent LNS found when it is better than the one the first tree had (a tree
+    prunes a node whose bound reaches the incumbent: Instance7's optimum proves itself in 9
+    nodes, where from a roster 444 units worse the tree took 105 nodes to find and prove it)."""
+    cg, params = search.lagrangian, search.params
+    before = search.stats.get("branch", {}).get("incumbent")
+    num_vars = sum(a for person in search.rm_inst.allowed for day in person for a in day)
+    if (
+        cg is None
+        or search.proven
+        or search.value is None
+        or search.budget.exhausted()
+        or params.colgen_branch_share == 0
+        or num_vars > params.colgen_rosters_max_vars
+        or (before is not None and search.value >= before)
+    ):
+        return
+    branch(search, cg, key="branch_after_lns")
 
 
 def add_lagrangian_cuts(rm: RosterModel, cg: ColumnGeneration) -> None:

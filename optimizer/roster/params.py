@@ -92,11 +92,12 @@ class RosterParams(BaseModel):
         "LNS, and by parts).",
     )
     colgen_max_vars: int = Field(
-        default=6000,
+        default=12000,
         ge=0,
         description="Largest instance (shift variables) where `auto` turns column generation "
-        "on (see also `colgen_min_dp_share`); above 6000, instances are solved by parts, "
-        "where LNS needs the time.",
+        "on (see also `colgen_min_dp_share`), also on instances solved by parts (Instance12, "
+        "10452 variables, all priced by the DP: its dive gave 4270 where LNS alone ended at "
+        "4754 in 300 s).",
     )
     colgen_min_dp_share: float = Field(
         default=0.67,
@@ -110,11 +111,10 @@ class RosterParams(BaseModel):
     colgen_rosters_max_vars: int = Field(
         default=1500,
         ge=0,
-        description="Largest instance (shift variables) where column generation is followed "
-        "by rosters from its master (the dive, the best roster of the columns, branch and "
-        "price); above it, only its bound and Lagrangian constraints are kept (Instance8 at "
-        "60 s: the dive and the roster of the columns were far worse than LNS, 3726 against "
-        "1531, and branch and price solved 8 nodes in 8.6 s).",
+        description="Largest instance (shift variables) where column generation's dive is "
+        "followed by the best roster of the columns and branch and price; above it, the dive "
+        "alone (Instance8 at 60 s: the roster of the columns was far worse than LNS, 3726 "
+        "against 1531, and branch and price solved 8 nodes in 8.6 s).",
     )
     colgen_share: float = Field(
         default=0.4,
@@ -128,11 +128,30 @@ class RosterParams(BaseModel):
         ge=0,
         le=1,
         description="Share of the budget left after column generation's own share for a "
-        "roster by diving in its master (fix the people whose LP row is whole, else the "
-        "largest, price the others, again); 0: no dive.",
+        "roster by diving in its master (fix the people whose largest LP row is nearly "
+        "whole, and a share of the others, price the rest, again), on every instance with "
+        "column generation; 0: no dive.",
     )
     colgen_dive_rounds: int = Field(
-        default=2, ge=0, description="Pricing rounds of the dive between two fixings, at most."
+        default=10,
+        ge=0,
+        description="Pricing rounds of the dive between two fixings, at most (Instance8 and "
+        "11: with 2, the LP drifts away from the bound as people are fixed).",
+    )
+    colgen_dive_threshold: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="The dive fixes every person whose largest LP row has at least this value.",
+    )
+    colgen_dive_fix: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of the people still free that the dive fixes at each step (those "
+        "whose largest LP rows are the largest; one at least), besides those at the "
+        "threshold: 0 fixes one at a time (Instance8 did not finish its dive in 60 s of a "
+        "loaded machine; 0.1: 1403, 0.25: 1626).",
     )
     colgen_ip_share: float = Field(
         default=0.1,
@@ -142,12 +161,14 @@ class RosterParams(BaseModel):
         "made of its columns (price and branch).",
     )
     colgen_branch_share: float = Field(
-        default=0.5,
+        default=0.8,
         ge=0,
         le=1,
         description="Share of the budget left after the roster of the columns for branch and "
-        "price on the master (proves the optimum when its tree is searched to the end); 0: "
-        "none.",
+        "price on the master (proves the optimum when its tree is searched to the end; again "
+        "after LNS when it found a better roster); 0: none. Instance7 at a deterministic 20 s, "
+        "one worker: 0.5 stopped the tree after 71 nodes at 1057, 0.8 found and proved 1056 in "
+        "89 nodes.",
     )
     colgen_smoothing: float = Field(
         default=0.5,

@@ -266,7 +266,8 @@ class RowPricer:
             after = np.empty(num * width + 1)
             after[-1] = INF
             for start, end, preds in self._transitions(weekends, caps, kind):
-                np.min(value[preds], axis=0, out=after[start * width : end * width])
+                # the ufunc's own reduce: np.min's wrapper cost a third of it on small groups
+                np.minimum.reduce(value[preds], axis=0, out=after[start * width : end * width])
                 work += preds.size
             after[:-1].reshape(num, width)[...] += node_cost[d][:, None]
             value = after

@@ -13,7 +13,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from models.roster import RosterObjective, RosterProblem, RosterResult, RosterStatus
-from optimizer.roster.colgen import ColumnGeneration, add_lagrangian_cuts, improve_bound
+from optimizer.roster.colgen import ColumnGeneration, add_lagrangian_cuts, improve_bound, prove
 from optimizer.roster.evaluate import cover_counts, evaluate_assignment
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import RosterModel, build_model
@@ -156,7 +156,6 @@ def solve_roster(
     use_colgen = params.colgen == "on" or (
         params.colgen == "auto"
         and use_lns
-        and not by_parts
         and num_vars <= params.colgen_max_vars
         and (params.colgen_pricing == "cp_sat" or dp_share(inst) >= params.colgen_min_dp_share)
     )
@@ -215,6 +214,7 @@ def solve_roster(
             budget.reserve(params.lns_last_share)
         lns.improve(search)
         budget.reserve(0.0)
+        prove(search)
         if search.rm is not None:
             finish(search)
     elif use_colgen and search.rm is not None:
