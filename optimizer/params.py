@@ -47,6 +47,25 @@ class SearchParams(Section):
         description="Least share of the search's limit the first plan gets, however late the "
         "search starts (a late plan is better than an empty one).",
     )
+    construct_tries: int = Field(
+        default=1,
+        ge=1,
+        description="First plans built on a day with crew or linked orders, each offering the "
+        "orders in another order within their value classes; the cheapest is kept (6 made "
+        "hhcrsp D and E first plans 25% cheaper but not the plans 300 moves later).",
+    )
+    construct_tries_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of the search's time after which no further first plan is tried "
+        "(the first is always built).",
+    )
+    construct_tries_orders: int = Field(
+        default=500,
+        ge=0,
+        description="Days of more orders than this build one first plan only.",
+    )
     urgent_share: float = Field(
         default=0.3,
         ge=0,
