@@ -154,3 +154,15 @@ def test_a_cover_neighbourhood_frees_who_could_fill_the_short_row() -> None:
         assert days == {1, 2, 3, 4}
     people, _ = lns.cover_part(inst, assignment, 3, 4, random.Random(0))
     assert people == [1, 2, 3]
+
+
+def test_by_parts_with_the_cover_neighbourhood_stays_feasible() -> None:
+    """With the cover neighbourhood in the rotation (`lns_cover`), LNS by parts on Instance1
+    takes its steps and ends feasible, no worse than its first roster."""
+    problem = curtois.load("Instance1")
+    params = by_parts(seed=0, deterministic_limit=0.8).model_copy(update={"lns_cover": True})
+    result = solve_roster(problem, params)
+    ev = evaluate_roster(problem, result.roster)
+    assert ev.feasible and result.objective.value == ev.value
+    assert result.solver["lns_steps"] >= 4
+    assert ev.value <= result.solver["improvements"][0][1]

@@ -28,11 +28,12 @@ if TYPE_CHECKING:
 KINDS = ("days", "staff", "block")
 """Neighbourhoods in turn: everyone over a window of days, a group of people over every day,
 and a group of twice as many people over a window of twice the days."""
-KINDS_BY_PARTS = ("row", "staff", "block", "cover")
+KINDS_BY_PARTS = ("row", "staff", "block")
 """On instances solved by parts, everyone over a window costs too much to build (a model of
-every person over the whole horizon); "row" is one person's best row given the others;
-"cover" the people who could fill a cover row that is short (`cover_part`) over a window of
-twice the days around it, the rows that cost the most drawn most often."""
+every person over the whole horizon); "row" is one person's best row given the others.
+With `RosterParams.lns_cover`, also "cover": the people who could fill a cover row that is
+short (`cover_part`) over a window of twice the days around it, the rows that cost the most
+drawn most often."""
 
 
 def solve_part(
@@ -206,7 +207,9 @@ def improve(search: Search) -> None:
         "cover": float(2 * params.lns_staff),
     }
     steps = accepted = 0
-    kinds = KINDS if search.rm is not None else KINDS_BY_PARTS
+    kinds: tuple[str, ...] = KINDS if search.rm is not None else KINDS_BY_PARTS
+    if params.lns_cover and search.rm is None:
+        kinds = (*kinds, "cover")
     while not budget.exhausted() and not search.infeasible:
         kind = kinds[steps % len(kinds)]
         if kind == "row":
