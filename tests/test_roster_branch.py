@@ -130,3 +130,14 @@ def test_a_solve_proves_instance1_by_branch_and_price() -> None:
     assert result.solver["branch"]["complete"] and "lns_steps" not in result.solver
     assert result.status == "optimal" and result.objective.value == result.objective.bound == 607
     assert evaluate_roster(problem, result.roster).value == 607
+
+
+def test_a_node_stops_pricing_once_its_bound_meets_the_lp_value() -> None:
+    """A week of six people with a gap of two: some nodes end their column generation as soon
+    as their bound meets the restricted master's LP value rounded up, and the tree still
+    finds and proves the optimum (8)."""
+    inst = week(6, 13)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    out = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
+    assert out.tailed > 0 and out.stats()["tailed"] == out.tailed
+    assert out.complete and out.value == out.bound == optimum(inst) == 8
