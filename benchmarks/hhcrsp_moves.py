@@ -3,7 +3,8 @@
     python -m benchmarks.hhcrsp_moves --instances C1,D1 --seeds 1,2 --moves 300 \\
         --set late_share=0 --set late_share=0.5
 
-Each instance is compiled once and given its first plan (`optimizer.construct`); each setting
+Each instance is compiled once and given its first plan (`optimizer.construct.first_plan`, the
+cheapest of `--tries` constructions, `--moves 0`: the first plan only); each setting
 (`--set` with `key=value,...` of `ruin_recreate` parameters; none: the defaults) then makes
 `--moves` moves of one chain from that plan for each seed, with the threshold falling over the
 moves (no clock, no CP-SAT stages), so the result depends only on the code, the setting and
@@ -25,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from benchmarks import hhcrsp
-from optimizer.construct import construct
+from optimizer.construct import first_plan
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.instance import Instance, compile_problem
@@ -101,14 +102,18 @@ def setting(text: str) -> dict[str, float]:
 
 
 def run(
-    name: str, settings: Sequence[dict[str, float]], seeds: Sequence[int], moves: int
+    name: str,
+    settings: Sequence[dict[str, float]],
+    seeds: Sequence[int],
+    moves: int,
+    tries: int = 1,
 ) -> Iterator[dict[str, Any]]:
     """One record per setting and seed on instance `name`, after one of its first plan
-    (setting -1)."""
+    (setting -1, the cheapest of `tries` constructions, `optimizer.construct.first_plan`)."""
     inst = compile_problem(hhcrsp.to_problem(hhcrsp.load(name)))
     eligible = eligible_shifts(inst)
     began = time.process_time()
-    first = construct(inst, eligible)
+    first = first_plan(inst, eligible, tries=tries)
     first.cost = solution_cost(inst, first)
     yield {
         **record(inst, name, first),
@@ -117,7 +122,7 @@ def run(
         "cpu": time.process_time() - began,
         "moves": 0,
     }
-    for k, over in enumerate(settings):
+    for k, over in enumerate(settings if moves > 0 else ()):
         base = SolveParams()
         params = base.model_copy(
             update={"ruin_recreate": base.ruin_recreate.model_copy(update=over)}
@@ -180,13 +185,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--instances", required=True, help="comma-separated bks labels")
     ap.add_argument("--seeds", default="1", help="comma-separated seeds")
     ap.add_argument("--moves", type=int, default=300, help="moves per run")
+    ap.add_argument(
+        "--tries",
+        type=int,
+        default=SolveParams().search.construct_tries,
+        help="first plans built, the cheapest kept (search.construct_tries)",
+    )
     ap.add_argument("--set", action="append", default=[], help="key=value,... (repeatable)")
     args = ap.parse_args(argv)
     settings = [setting(text) for text in args.set] or [{}]
     seeds = [int(x) for x in args.seeds.split(",")]
     records = []
     for name in labels(args.instances):
-        for rec in run(name, settings, seeds, args.moves):
+        for rec in run(name, settings, seeds, args.moves, args.tries):
             records.append(rec)
             what = "first plan" if rec["setting"] < 0 else f"setting {rec['setting']}"
             rate = rec["moves"] / max(rec["cpu"], 1e-9)

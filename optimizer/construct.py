@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections.abc import Callable, Iterable
 
@@ -54,6 +55,77 @@ def take_out(ins: Inserter, o: int) -> list[int] | None:
     return [s] if ins.remove(o) else None
 
 
+Rank = Callable[[int], tuple[object, ...]]
+"""The key by which construction offers the orders (the smallest first)."""
+
+
+def first_rank(
+    inst: Instance,
+    eligible: dict[int, list[int]],
+    spread: float = 0.0,
+    seed: int = 0,
+    tight_first: bool = False,
+) -> Rank:
+    """Construction's key: pinned visits first (each has one place only), then the other
+    must-serve work, then by value; among equals, urgent work by its due time (earliest
+    first), then the hardest to place: crews, tight windows, few technicians. With `spread`,
+    each due time is moved later by up to that share of its window (a draw of `seed`); with
+    `tight_first`, the hardest to place come before the due times."""
+    noise = random.Random(seed)
+    late = [noise.random() * spread for _ in inst.orders]
+
+    def key(o: int) -> tuple[object, ...]:
+        order = inst.orders[o]
+        close = min(order.due or inst.horizon, order.windows[-1][1])
+        width = sum(we - ws for ws, we in order.windows)
+        pinned = order.pin_tech is not None or order.pin_start is not None
+        due = 0.0
+        if order.due is not None and urgent(inst, o):
+            due = order.due + late[o] * max(order.due - order.windows[0][0], 0)
+        hard = (-order.crew, width * len(eligible[o]))
+        if tight_first:
+            return (not pinned, -unassigned_cost(inst, o), *hard, due, close)
+        return (not pinned, -unassigned_cost(inst, o), due, *hard, close)
+
+    return key
+
+
+def first_plan(
+    inst: Instance,
+    eligible: dict[int, list[int]],
+    sol: Solution | None = None,
+    deadline: float | None = None,
+    moves: MoveParams | None = None,
+    *,
+    tries: int = 1,
+    until: float | None = None,
+) -> Solution:
+    """The cheapest of up to `tries` constructions (`construct`) from sol, each offering the
+    orders in another order of the same value classes (`first_rank`: due times, then the
+    hardest to place first, then due times drawn later within their windows). The tries
+    after the first stop at `until` (a `time.monotonic()` instant). More than one try only
+    on a day with linked or crew orders, whose greedy first plans differ most by the order
+    of insertion (hhcrsp D and E: the cheapest of six 77% above `bks` on average, the first
+    alone 99%)."""
+    best = construct(inst, eligible, sol, deadline=deadline, moves=moves)
+    if not any(o.links or o.crew > 1 for o in inst.orders):
+        return best
+    best.cost = solution_cost(inst, best)
+    for k in range(1, tries):
+        if until is not None and time.monotonic() > until:
+            break
+        rank = (
+            first_rank(inst, eligible, tight_first=True)
+            if k == 1
+            else first_rank(inst, eligible, spread=0.25, seed=k - 2)
+        )
+        trial = construct(inst, eligible, sol, deadline=deadline, moves=moves, rank=rank)
+        trial.cost = solution_cost(inst, trial)
+        if trial.cost < best.cost:
+            best = trial
+    return best
+
+
 def construct(
     inst: Instance,
     eligible: dict[int, list[int]],
@@ -61,6 +133,7 @@ def construct(
     only: set[int] | None = None,
     deadline: float | None = None,
     moves: MoveParams | None = None,
+    rank: Rank | None = None,
 ) -> Solution:
     """Insert every unserved order (or those in `only`), most valuable and most urgent first,
     at its cheapest feasible position when that costs less than leaving it out; an urgent
@@ -70,20 +143,9 @@ def construct(
     sol = sol.copy() if sol is not None else Solution()
     ins = Inserter(inst, sol, eligible, moves=moves)
 
-    def key(o: int) -> tuple[bool, int, int, int, int, int]:
-        order = inst.orders[o]
-        close = min(order.due or inst.horizon, order.windows[-1][1])
-        width = sum(we - ws for ws, we in order.windows)
-        # Pinned visits first (each has one place only), then the other must-serve work,
-        # then by value; the hardest to place first among equals: crews, tight windows, few
-        # technicians.
-        pinned = order.pin_tech is not None or order.pin_start is not None
-        value = unassigned_cost(inst, o)
-        # Urgent work with an SLA by its due time (earliest due first).
-        due = order.due if order.due is not None and urgent(inst, o) else 0
-        return (not pinned, -value, due, -order.crew, width * len(eligible[o]), close)
-
-    for o in sorted(range(len(inst.orders)) if only is None else only, key=key):
+    key = rank if rank is not None else first_rank(inst, eligible)
+    todo = range(len(inst.orders)) if only is None else only
+    for o in sorted(todo, key=key):
         if deadline is not None and time.monotonic() > deadline:
             break
         if o in ins.sol.start or not eligible[o]:

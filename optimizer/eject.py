@@ -26,17 +26,31 @@ Found = tuple[Inserter, int]
 
 
 def place(
-    ins: Inserter, o: int, ties: Ties | None = None, shifts: list[int] | None = None
+    ins: Inserter,
+    o: int,
+    ties: Ties | None = None,
+    shifts: list[int] | None = None,
+    near: set[int] | None = None,
 ) -> list[int] | None:
     """Insert unserved o (its whole group) where it is cheapest, when that costs less than
     leaving it out; with active `ties`, placements that delay the tied visits after it are
     tried as well (`optimizer.retime`). A single order goes to one of `shifts` when given
-    (else its nearest routes). The shifts touched, or None."""
+    (else its nearest routes); with `near`, a group has a member in one of those shifts.
+    The shifts touched, or None."""
     if ties is None or not ties.active:
         return insert(ins, o, shifts)
     if is_grouped(ins.inst, o):
-        return insert_group(ins, o, ties)
+        return insert_group(ins, o, ties, near)
     return insert_pushed(ins, ties, o, shifts)
+
+
+def _place_changed(ins: Inserter, o: int, ties: Ties | None, changed: set[int]) -> bool:
+    """`place` for an order that fit nowhere before these shifts' routes changed (and
+    nothing else did): it can fit only with one of them, so only those are tried."""
+    if is_grouped(ins.inst, o):
+        return place(ins, o, ties, near=changed) is not None
+    shifts = [s for s in ins.nearest_routes(o) if s in changed]
+    return bool(shifts) and place(ins, o, ties, shifts) is not None
 
 
 def eject_insert(
@@ -44,18 +58,21 @@ def eject_insert(
     o: int,
     memo: dict[RouteKey, int] | None = None,
     ties: Ties | None = None,
+    stuck: bool = False,
 ) -> Inserter | None:
     """An inserter (a copy of `ins`) in which unserved order o, with its group, is served by
     an ejection chain, when its solution costs less than that of `ins`; otherwise None.
     `memo` keeps route costs between calls (`solution_cost`); with `ties`, insertions may
-    delay tied visits (a crew's later outages) as in `place`."""
+    delay tied visits (a crew's later outages) as in `place`. `stuck`: o is known to fit
+    nowhere in `ins` as it is (else that is tried first)."""
     inst, moves = ins.inst, ins.moves
     if o in ins.sol.start or not ins.eligible[o] or moves.eject_depth == 0:
         return None
     memo = {} if memo is None else memo
     before = solution_cost(inst, ins.sol, memo)
     budget = [moves.eject_trials]
-    found = _chain(ins, o, moves.eject_depth, frozenset(), memo, budget, ties)
+    stuck = stuck or place(ins.clone(), o, ties) is None
+    found = _chain(ins, o, moves.eject_depth, frozenset(), memo, budget, ties, stuck)
     if found is None or found[1] >= before:
         return None
     return found[0]
@@ -69,10 +86,12 @@ def _chain(
     memo: dict[RouteKey, int],
     budget: list[int],
     ties: Ties | None,
+    stuck: bool = True,
 ) -> Found | None:
     """The cheapest solution found in which o is served by ejecting visits (and offering
     them back, going on with the chain for the most valuable one left out while `depth`
-    allows), or None; `budget` holds the trials left for the whole chain."""
+    allows), or None; `budget` holds the trials left for the whole chain. `stuck`: o fits
+    nowhere in `ins`, so a trial places it only in a route its ejection changed."""
     inst = ins.inst
     members = inst.linked_group(o)
     tabu = tabu | set(members)
@@ -83,12 +102,18 @@ def _chain(
         budget[0] -= 1
         trial = ins.clone()
         out: list[int] = []
+        changed: set[int] = set()
         # A visit whose route cannot be re-timed without it (a crew's fixed start after it)
         # may come out once the others have.
         for v in victims + victims:
-            if v in trial.sol.start and take_out(trial, v) is not None:
-                out += [y for y in inst.linked_group(v) if y not in out]
-        if not out or place(trial, o, ties) is None:
+            if v in trial.sol.start:
+                shifts = take_out(trial, v)
+                if shifts is not None:
+                    out += [y for y in inst.linked_group(v) if y not in out]
+                    changed.update(shifts)
+        if not out:
+            continue
+        if not (_place_changed(trial, o, ties, changed) if stuck else place(trial, o, ties)):
             continue
         trials.append((solution_cost(inst, trial.sol, memo), k, trial, out))
     trials.sort(key=lambda t: (t[0], t[1]))

@@ -26,6 +26,7 @@ class ExchangeView:
     service: list[int]
     loads: list[dict[str, int]]
     depot: int | None  # the depot of the route's stop
+    tails: list[Seg | None]  # `RouteSegments.tails`
 
 
 @dataclass
@@ -111,7 +112,9 @@ class Exchanges(RouteState):
             else:
                 loads.append(loads[-1])
         node = {o: k + 1 for k, o in enumerate(stops) if o != DEPOT}
-        segs.exchange_view = ExchangeView(segs, stops, node, service, loads, depot)
+        segs.exchange_view = ExchangeView(
+            segs, stops, node, service, loads, depot, segs.tails(inst)
+        )
         return segs.exchange_view
 
     def _best_exchange(self, s1: int) -> Exchange | None:
@@ -170,23 +173,26 @@ class Exchanges(RouteState):
         lead_x = segs_x.prefix[p]
         if lead_x is None:
             return None
-        new_x = join(rows, lead_x, segs_y.tails(inst)[q], segs_x.nodes[-1])
+        new_x = join(rows, lead_x, vy.tails[q], segs_x.nodes[-1])
         if new_x is None:
             return None
         service_x = vx.service[p] + vy.service[-1] - vy.service[q - 1]
         cost_x = seg_cost(inst, x, new_x, service_x)
+        base = self.cost.get(x, 0) + self.cost.get(y, 0)
+        if cost_x - base >= bound:
+            return None  # y's new route costs nothing or more
         new_y: Seg | None = None
         cost_y = 0
         if not empty_y:
             lead_y = segs_y.prefix[q - 1]
             if lead_y is None:
                 return None
-            new_y = join(rows, lead_y, segs_x.tails(inst)[p + 1], segs_y.nodes[-1])
+            new_y = join(rows, lead_y, vx.tails[p + 1], segs_y.nodes[-1])
             if new_y is None:
                 return None
             service_y = vy.service[q - 1] + vx.service[-1] - vx.service[p]
             cost_y = seg_cost(inst, y, new_y, service_y)
-        delta = cost_x + cost_y - self.cost.get(x, 0) - self.cost.get(y, 0)
+        delta = cost_x + cost_y - base
         if delta >= bound:
             return None
         head_x, tail_x = vx.stops[:p], vx.stops[p:]

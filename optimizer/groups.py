@@ -88,19 +88,8 @@ def group_value(inst: Instance, o: int) -> int:
 def _candidates(ins: Inserter, o: int) -> list[int]:
     """The eligible shifts nearest to order o: by the closest stop of their route (or their
     start location), so idle technicians near the site are offered as well as busy ones."""
-    inst, sol = ins.inst, ins.sol
-    loc = inst.orders[o].loc
-    rows = inst.rows
-    scored = []
-    for s in ins.eligible[o]:
-        sh = inst.shifts[s]
-        gap = rows[sh.start_loc][loc]
-        route = sol.routes.get(s)
-        if route is not None:
-            for x in route.orders:
-                gap = min(gap, rows[inst.orders[x].loc][loc])
-        scored.append((gap, s))
-    scored.sort()
+    loc = ins.inst.orders[o].loc
+    scored = sorted((ins.route_gap(s, loc), s) for s in ins.eligible[o])
     return [s for _, s in scored[: ins.moves.crew_routes]]
 
 
@@ -170,12 +159,14 @@ def anchor_room(
     slots: list[Slot],
     cands: dict[int, list[int]],
     relax: Callable[[int], Relaxed | None],
+    near: set[int] | None = None,
 ) -> list[Interval]:
     """The anchor starts at which the group may fit, as sorted disjoint intervals: where
     each member's start (the anchor moved by its gap) lies in the `reach` of the routes
     (relaxed by `relax`) of as many technicians among its candidates as its crew needs. A
     necessary condition for every placement that the relaxations bound; empty when none
-    can succeed."""
+    can succeed. With `near`, only where a member can start in one of those shifts (a
+    group that fit nowhere fits after a change only in a changed route)."""
     inst = ins.inst
     need: dict[int, int] = {}
     gaps: dict[int, tuple[int, int]] = {}
@@ -183,15 +174,21 @@ def anchor_room(
         need[sl.order] = need.get(sl.order, 0) + 1
         gaps[sl.order] = (sl.lo, sl.hi)
     room: list[Interval] | None = None
+    touch: list[list[Interval]] = []
     for x, crew in need.items():
         by_tech: dict[int, list[Interval]] = {}
-        for s in cands[x]:
-            by_tech.setdefault(inst.shifts[s].tech, []).extend(reach(ins, x, s, relax(s)))
         lo, hi = gaps[x]
+        for s in cands[x]:
+            spans = reach(ins, x, s, relax(s))
+            by_tech.setdefault(inst.shifts[s].tech, []).extend(spans)
+            if near is not None and s in near:
+                touch.append([(a - hi, b - lo) for a, b in spans])
         here = [(a - hi, b - lo) for a, b in covered(list(by_tech.values()), crew)]
         room = here if room is None else intersect(room, here)
         if not room:
             return []
+    if near is not None:
+        room = intersect(room or [], covered(touch, 1))
     return room or []
 
 
@@ -204,10 +201,13 @@ def _kept(
     return store[s]
 
 
-def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertion | None:
+def best_group(
+    ins: Inserter, o: int, ties: Ties | None = None, near: set[int] | None = None
+) -> GroupInsertion | None:
     """The cheapest feasible placement of o's whole group (nothing else moves but the
     starts of the routes it joins), or None. With `ties`, placements that delay the tied
-    visits after it (and their partners, `optimizer.retime`) are tried as well."""
+    visits after it (and their partners, `optimizer.retime`) are tried as well. With
+    `near`, only placements with a member in one of those shifts (`anchor_room`)."""
     inst, sol = ins.inst, ins.sol
     slots = slots_of(inst, o)
     if slots is None:
@@ -225,13 +225,15 @@ def best_group(ins: Inserter, o: int, ties: Ties | None = None) -> GroupInsertio
     relaxed: dict[int, Relaxed | None] = {}  # each route's, while nothing changes
     loosened: dict[int, Relaxed | None] = {}
     room_pushed = (
-        anchor_room(ins, slots, cands, lambda s: _kept(loosened, s, lambda: loose(ins, s)))
+        anchor_room(ins, slots, cands, lambda s: _kept(loosened, s, lambda: loose(ins, s)), near)
         if ties
         else []
     )
     if ties is not None and not room_pushed:
         return None
-    room = anchor_room(ins, slots, cands, lambda s: _kept(relaxed, s, lambda: ins.relaxed(s)))
+    room = anchor_room(
+        ins, slots, cands, lambda s: _kept(relaxed, s, lambda: ins.relaxed(s)), near
+    )
     if not room and not room_pushed:
         return None
     # Anchor starts: when each member could start in each candidate shift (from the shift
@@ -451,10 +453,13 @@ def remove_group(ins: Inserter, o: int) -> list[int] | None:
     return sorted(touched)
 
 
-def insert_group(ins: Inserter, o: int, ties: Ties) -> list[int] | None:
+def insert_group(
+    ins: Inserter, o: int, ties: Ties, near: set[int] | None = None
+) -> list[int] | None:
     """Insert unserved o's whole group where it is cheapest, tied visits delayed where that
-    pays, when that costs less than leaving it out: the shifts touched, or None."""
-    g = best_group(ins, o, ties)
+    pays, when that costs less than leaving it out (with `near`, a member in one of those
+    shifts): the shifts touched, or None."""
+    g = best_group(ins, o, ties, near)
     if g is None or g.delta >= group_value(ins.inst, o):
         return None
     apply_group(ins, g)

@@ -27,6 +27,9 @@ from optimizer.timing import INF, Relaxed, start_at
 
 T = TypeVar("T")
 
+PER_ROUTE_LIMIT = 20000
+"""Most entries `InsertionSearch.per_route` keeps (it starts again when full)."""
+
 NO_STOP = (-1, False)
 """A kernel-priced insertion without a new depot stop (first among equals, see `_best_kernel`)."""
 Priced = tuple[int, int, int, "tuple[int, int] | None", int]
@@ -204,10 +207,11 @@ class InsertionSearch(RouteState):
         return kern
 
     _per_route: tuple[
-        object, dict[tuple[str, int], tuple[RouteSol | None, tuple[int | None, ...], object]]
+        object,
+        dict[tuple[str, int, int], tuple[RouteSol | None, tuple[int | None, ...], object]],
     ] = (None, {})
-    """What `per_route` keeps for this inserter's solution; a clone's solution starts its
-    own."""
+    """What `per_route` keeps, shared by the inserters over one search's segments (a clone
+    shares its original's route objects, `RouteState.clone`)."""
 
     def per_route(self, kind: str, s: int, make: Callable[[], T]) -> T:
         """`make()`, what shift s's route gives of this `kind` (its kernel, relaxations),
@@ -215,29 +219,26 @@ class InsertionSearch(RouteState):
         starts change) and the starts of the orders its orders follow or precede (`after`)
         in other routes stay."""
         route = self.sol.routes.get(s)
-        if self._per_route[0] is not self.sol:
-            self._per_route = (self.sol, {})
+        if self._per_route[0] is not self.segments:
+            self._per_route = (self.segments, {})
         memo = self._per_route[1]
-        hit = memo.get((kind, s))
+        # By the route object too: the current solution's and a move's routes both stay.
+        key = (kind, s, id(route))
+        hit = memo.get(key)
         stamp = self._chained_starts(route)
         if hit is not None and hit[0] is route and hit[1] == stamp:
             return cast(T, hit[2])
         found = make()
-        memo[(kind, s)] = (route, stamp, found)
+        if len(memo) >= PER_ROUTE_LIMIT:
+            memo.clear()
+        memo[key] = (route, stamp, found)
         return found
 
     def _chained_starts(self, route: RouteSol | None) -> tuple[int | None, ...]:
         """The starts of the orders that the route's orders follow or precede (`after`)."""
         if route is None:
             return ()
-        orders, start, dependents = self.inst.orders, self.sol.start, self.dependents
-        out: list[int | None] = []
-        for x in route.orders:
-            for y in orders[x].after:
-                out.append(start.get(y))
-            for y in dependents.get(x, ()):
-                out.append(start.get(y))
-        return tuple(out)
+        return tuple(map(self.sol.start.get, self.segments.route_facts(route)[1]))
 
     def _best_kernel(
         self, o: int, routes: list[RouteKernel], best: Insertion | None
@@ -568,14 +569,17 @@ class InsertionSearch(RouteState):
                 near.append(served_by)
                 if len(near) == self.granularity:
                     return near + nearest_idle
-        busy = []
-        for s in busy_routes:
-            gap = rows[inst.shifts[s].start_loc][loc]
-            for x in self.sol.routes[s].orders:
-                gap = min(gap, rows[inst.orders[x].loc][loc])
-            busy.append((gap, s))
+        busy = [(self.route_gap(s, loc), s) for s in busy_routes]
         busy.sort()
         return [s for _, s in busy[: self.granularity]] + nearest_idle
+
+    def route_gap(self, s: int, loc: int) -> int:
+        """Travel seconds to `loc` from the nearest of shift s's start and its route's stops."""
+        into = self.segments.into(loc)
+        route = self.sol.routes.get(s)
+        if route is None:
+            return into[self.inst.shifts[s].start_loc]
+        return min(map(into.__getitem__, self.segments.route_facts(route)[0]))
 
     def apply(self, ins: Insertion) -> None:
         """Commit an insertion into the solution."""

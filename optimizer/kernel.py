@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Final
 from optimizer.instance import Instance
 from optimizer.solution import RouteSol
 from optimizer.timing import INF
+from optimizer.timing import lateness as order_lateness
 
 if TYPE_CHECKING:
     from optimizer.exchange import ExchangeView
@@ -332,15 +333,19 @@ def order_plain(inst: Instance, o: int, has_dependents: bool) -> bool:
 def route_orders(inst: Instance, s: int, orders: list[int]) -> tuple[int, dict[str, int]]:
     """Of the orders of shift s's route: how many are served against their preference,
     and the parts they use."""
-    tech = inst.shifts[s].tech
-    unpreferred = sum(
-        1 for o in orders if inst.orders[o].preferred and tech not in inst.orders[o].preferred
-    )
     load: dict[str, int] = {}
     for o in orders:
         for k, q in inst.orders[o].parts.items():
             load[k] = load.get(k, 0) + q
-    return unpreferred, load
+    return against_preference(inst, s, orders), load
+
+
+def against_preference(inst: Instance, s: int, orders: list[int]) -> int:
+    """How many of the orders shift s serves against their preference."""
+    tech = inst.shifts[s].tech
+    return sum(
+        1 for o in orders if inst.orders[o].preferred and tech not in inst.orders[o].preferred
+    )
 
 
 def shift_ends(inst: Instance, s: int) -> tuple[Seg, Seg]:
@@ -647,13 +652,16 @@ class RouteKernel:
         (0 for an empty route)."""
         if not self.orders:
             return 0
-        over = self.departs[-1] - inst.shifts[self.shift].end
-        return (
-            inst.c_travel * self.travel
-            + self.fixed
-            + self.late_before[-1]
-            + (inst.c_overtime * over if over > 0 else 0)
-        )
+        return self._priced(inst, self.travel, self.late_before[-1], self.departs[-1], self.fixed)
+
+    def _priced(self, inst: Instance, travel: int, late: int, ret: int, fixed: int) -> int:
+        """The route's cost with this travel and weighted lateness, back at `ret`, and
+        `fixed` for its use and preferences: `seg_cost` of it as one segment from the shift
+        start (the kernel applies where no idle time is priced, so the departure is
+        immaterial)."""
+        sh = inst.shifts[self.shift]
+        seg = (ret - sh.start, sh.start, sh.start, sh.start_loc, sh.end_loc, travel, late, ())
+        return seg_cost(inst, self.shift, seg, 0) - inst.c_used + fixed
 
     def price(
         self, inst: Instance, o: int, x: Seg, depots: list[int] | None = None, limit: float = INF
@@ -704,6 +712,7 @@ class RouteKernel:
         rows, departs, locs, kinds = inst.rows, self.departs, self.locs, self.kinds
         late_before, suffix, first, last = self.late_before, self.suffix, x[FIRST], x[LAST]
         early, duration = x[EARLY], x[DURATION]
+        # `_priced` inlined: the bound of every gap of every insertion on rich days.
         c_travel, c_over, end = inst.c_travel, inst.c_overtime, inst.shifts[self.shift].end
         base = c_travel * self.travel + fixed
         out = []
@@ -855,10 +864,7 @@ class RouteKernel:
         ret = seg_end(seg, u)
         late += lateness(seg, u)
         travel += leg + self.travel - self.travel_to[r]
-        cost = inst.c_travel * travel + fixed + late
-        if ret > sh.end:
-            cost += inst.c_overtime * (ret - sh.end)
-        out.append((cost, g, via, brk))
+        out.append((self._priced(inst, travel, late, ret, fixed), g, via, brk))
 
     def _later(self, inst: Instance, job: Job, g: int, head: Head, via: Via) -> None:
         """The loose break after a stop past the new one (`head`: leaving it, after node g):
@@ -898,15 +904,13 @@ class RouteKernel:
             u = end + leg
             if u > seg[LATE]:
                 continue
-            ret = seg_end(seg, u)
-            cost = (
-                inst.c_travel * (travel + leg + self.travel - self.travel_to[r + 1])
-                + fixed
-                + late
-                + lateness(seg, u)
+            cost = self._priced(
+                inst,
+                travel + leg + self.travel - self.travel_to[r + 1],
+                late + lateness(seg, u),
+                seg_end(seg, u),
+                fixed,
             )
-            if ret > sh.end:
-                cost += inst.c_overtime * (ret - sh.end)
             if best is None or cost < best[0]:
                 best = (cost, r)
         if best is not None:
@@ -1027,35 +1031,46 @@ def time_route(
     return Timed(route, starts, travel + leg)
 
 
+def route_seg(inst: Instance, s: int, r: RouteSol, travel: int, late: int) -> Seg:
+    """A timed route as one segment from its departure to its return, with its travel and
+    its weighted lateness: what `concat` gives merging its stops, each with its start as the
+    earliest and no latest, after the start held at the departure (see the tests)."""
+    sh = inst.shifts[s]
+    return (r.ret - r.depart, r.depart, r.depart, sh.start_loc, sh.end_loc, travel, late, ())
+
+
+def stop_time(inst: Instance, s: int, r: RouteSol) -> int:
+    """Time a non-empty route spends at its stops (visits, breaks, the depot stop): neither
+    travel nor idle."""
+    service = sum(inst.orders[o].duration for o in r.orders)
+    service += sum(b.duration for b in inst.shifts[s].breaks)
+    if r.depot is not None:
+        service += inst.depots[r.depot[0]].duration
+    return service
+
+
+def route_price(inst: Instance, s: int, r: RouteSol, travel: int, late: int) -> int:
+    """Cost of a timed non-empty route in objective units, given its travel and its
+    orders' weighted lateness: `seg_cost` of its `route_seg`, and its preferences (what
+    `timed_cost` and the solution's cost, `optimizer.cp.objective.solution_cost`, both
+    price a route by)."""
+    service = stop_time(inst, s, r) if inst.c_idle else 0
+    cost = seg_cost(inst, s, route_seg(inst, s, r, travel, late), service)
+    return cost + inst.c_preference * against_preference(inst, s, r.orders)
+
+
 def timed_cost(inst: Instance, timed: Timed) -> int:
-    """Cost of a timed route in objective units (0 for an empty route): `seg_cost` of its
-    segment from start to end, its preferences and its single-technician orders' changes
-    (a crew order's change is priced with its whole crew, by the group's placement). The
-    segment holds every stop where the route has it: what `concat` gives merging the
-    stops, each with its start as the earliest and no latest, after the start held at the
-    departure (see the tests)."""
+    """Cost of a timed route in objective units (0 for an empty route): `route_price` with
+    its orders' lateness (`optimizer.timing.lateness`), and its single-technician orders'
+    changes (a crew order's change is priced with its whole crew, by the group's
+    placement)."""
     r = timed.route
     if not r.orders:
         return 0
-    orders, c_lateness, c_preference = inst.orders, inst.c_lateness, inst.c_preference
-    sh = inst.shifts[r.shift]
-    tech = sh.tech
-    alone = frozenset((tech,)) if inst.prev_known else None
-    late = other = 0
+    late = change = 0
+    alone = frozenset((inst.shifts[r.shift].tech,)) if inst.prev_known else None
     for o, st in zip(r.orders, timed.starts, strict=True):
-        order = orders[o]
-        due = order.due
-        if due is not None and st > due:
-            late += c_lateness[order.priority - 1] * (st - due)
-        if order.preferred and tech not in order.preferred:
-            other += c_preference
-        if alone is not None and order.crew == 1:
-            other += inst.change_cost(o, alone, st)
-    service = 0
-    if inst.c_idle:
-        service = sum(orders[o].duration for o in r.orders)
-        service += sum(sh.breaks[k].duration for k in range(len(r.breaks)))
-        if r.depot is not None:
-            service += inst.depots[r.depot[0]].duration
-    seg = (r.ret - r.depart, r.depart, r.depart, sh.start_loc, sh.end_loc, timed.travel, late, ())
-    return seg_cost(inst, r.shift, seg, service) + other
+        late += order_lateness(inst, o, st)
+        if alone is not None and inst.orders[o].crew == 1:
+            change += inst.change_cost(o, alone, st)
+    return route_price(inst, r.shift, r, timed.travel, late) + change

@@ -47,6 +47,25 @@ class SearchParams(Section):
         description="Least share of the search's limit the first plan gets, however late the "
         "search starts (a late plan is better than an empty one).",
     )
+    construct_tries: int = Field(
+        default=1,
+        ge=1,
+        description="First plans built on a day with crew or linked orders, each offering the "
+        "orders in another order within their value classes; the cheapest is kept (6 made "
+        "hhcrsp D and E first plans 25% cheaper but not the plans 300 moves later).",
+    )
+    construct_tries_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of the search's time after which no further first plan is tried "
+        "(the first is always built).",
+    )
+    construct_tries_orders: int = Field(
+        default=500,
+        ge=0,
+        description="Days of more orders than this build one first plan only.",
+    )
     urgent_share: float = Field(
         default=0.3,
         ge=0,
@@ -163,6 +182,13 @@ class RuinRecreateParams(Section):
         ge=0,
         description="Most unserved must-serve and priority-1 orders offered back on each move "
         "(besides those it took out): all of them when few; a sample where many fit nowhere.",
+    )
+    urgent_rest: int = Field(
+        default=16,
+        ge=1,
+        description="Most moves an unserved must-serve or priority-1 crew or linked order "
+        "rests (is not among the urgent orders offered back) after failing to fit in a row: "
+        "1 move after one failure, twice as many after each further one.",
     )
     eject_share: float = Field(
         default=0.1,

@@ -172,6 +172,10 @@ class RuinRecreate:
         self.ties = Ties(inst)
         self.failures = Failures(inst, eligible, self.tuning.failed_keys)
         self.ejections = Failures(inst, eligible, self.tuning.failed_keys)  # chains that failed
+        # Unserved urgent orders offered back in vain: the move from which each is offered
+        # again and how many times in a row it failed (`urgent_rest`).
+        self.resting: dict[int, tuple[int, int]] = {}
+        self.made = 0  # moves made
         self.exchange_pays = 1.0  # running share of exchange calls that found something
         self.costs: dict[RouteKey, int] = {}  # route parts of the objective (`solution_cost`)
         # Keys of the orders in which recreate offers orders back (Christiaens and Vanden
@@ -238,7 +242,8 @@ class RuinRecreate:
         # A few of the unserved urgent orders each move: some may fit nowhere at all, and
         # trying every one of them on every move would take most of the move's time.
         tuning = self.tuning
-        hurry = rng.sample(urgent, min(len(urgent), tuning.urgent_tries))
+        rested = [o for o in urgent if self.resting.get(o, (0, 0))[0] <= self.made]
+        hurry = rng.sample(rested, min(len(rested), tuning.urgent_tries))
         unserved = removed + list(dict.fromkeys(hurry + sample))
         pick, share = rng.random(), tuning.random_order
         if pick < share:
@@ -269,6 +274,7 @@ class RuinRecreate:
             else:
                 self.failures.note(o, state)
         left = [o for o in hurry if o not in ins.sol.start]
+        self._rest(hurry, left)
         if left and rng.random() < tuning.eject_share:
             ins, changed = self._eject(ins, left[0])
             cand = ins.sol
@@ -281,6 +287,23 @@ class RuinRecreate:
         cand.cost = solution_cost(inst, cand, self.costs)
         return ins
 
+    def _rest(self, hurry: list[int], left: list[int]) -> None:
+        """The urgent crew and linked orders offered back this move that still fit nowhere
+        (`left`) rest for twice as many moves as the last time, up to `urgent_rest`; the
+        others rest no more. Most of a bad day's unserved outages fit nowhere move after
+        move (no crew free at once), and offering each of them back every move took most
+        of the moves' time. A single order's failures are remembered per route
+        (`Failures.untried`), which costs little: it does not rest (on Solomon and TRSP days,
+        where every order is mandatory, resting ones cost plans at an equal move budget)."""
+        self.made += 1
+        for o in hurry:
+            if o not in left or not is_grouped(self.inst, o):
+                self.resting.pop(o, None)
+                continue
+            fails = self.resting.get(o, (0, 0))[1] + 1
+            wait = min(1 << (fails - 1), self.tuning.urgent_rest)
+            self.resting[o] = (self.made + wait, fails)
+
     def _eject(self, ins: Inserter, o: int) -> tuple[Inserter, set[int]]:
         """Unserved urgent order o placed by an ejection chain (`optimizer.eject`) when one
         pays: the inserter then and the shifts whose routes changed. A chain that failed is
@@ -288,7 +311,7 @@ class RuinRecreate:
         state = self.ejections.key(ins, o)
         if self.ejections.known(o, state):
             return ins, set()
-        found = eject_insert(ins, o, self.costs, self.ties)
+        found = eject_insert(ins, o, self.costs, self.ties, stuck=True)
         if found is None:
             self.ejections.note(o, state)
             return ins, set()

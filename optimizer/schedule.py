@@ -141,6 +141,8 @@ def schedule(
             shifted = schedule(inst, s, seq, lower, depart=start_time + delay, depot=depot)
             if shifted is not None and shifted.route.ret <= ret:
                 return shifted
+    if seq:
+        timed.route.depart = _plan_departure(inst, timed)
     return timed
 
 
@@ -190,6 +192,22 @@ def timed_from(
     if ret > sh.end + sh.max_overtime:
         return None
     return Timed(RouteSol(s, list(seq), depart, ret, [], depot_stop), starts, travel + leg)
+
+
+def _plan_departure(inst: Instance, timed: Timed) -> int:
+    """When the plan built from the route leaves (`optimizer.plan_builder`): as late as its
+    first stop, or a break at the start location, allows. Waiting before it is no idle time,
+    to the plan and so to the route's cost."""
+    r = timed.route
+    sh = inst.shifts[r.shift]
+    at_start = [start for pos, start in r.breaks if pos < 0]
+    if at_start:
+        depart = min(at_start)
+    elif r.depot is not None and r.depot[1] == 0:
+        depart = r.depot[2] - inst.t(sh.start_loc, inst.depots[r.depot[0]].loc)
+    else:
+        depart = timed.starts[0] - inst.t(sh.start_loc, inst.orders[r.orders[0]].loc)
+    return max(sh.start, r.depart, depart)
 
 
 def _first_wait(inst: Instance, timed: Timed) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.budget import Budget
-from optimizer.construct import construct
+from optimizer.construct import first_plan
 from optimizer.cp.build import CpStatus, add_hint, build, eligible_shifts, make_scope, run
 from optimizer.cp.objective import solution_cost, unassigned_cost
 from optimizer.decompose import should_decompose, solve_parts
@@ -64,8 +64,15 @@ def search(
     tuning = params.search
     floor = tuning.construct_floor * budget.limit
     until = opened + tuning.construct_share * max(deadline - opened, floor)
-    incumbent = construct(
-        inst, eligible, initial, deadline=_stage_end(budget, until), moves=params.moves
+    tries = tuning.construct_tries if len(inst.orders) <= tuning.construct_tries_orders else 1
+    incumbent = first_plan(
+        inst,
+        eligible,
+        initial,
+        _stage_end(budget, until),
+        params.moves,
+        tries=tries,
+        until=_stage_end(budget, opened + tuning.construct_tries_share * (deadline - opened)),
     )
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()

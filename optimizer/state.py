@@ -83,6 +83,34 @@ class SegmentCache:
         self.new_depots: dict[tuple[int, int], list[int]] = {}  # see Inserter._new_depots
         self._inst = inst
         self._near: list[list[int]] | None = None
+        self._into: list[list[int]] | None = None
+        # Per route object (kept with it, so its id stays its own): the locations it leaves
+        # from (its shift's start and its stops) and the orders whose starts its orders
+        # follow or precede (`after`), see `route_facts`.
+        self.facts: dict[int, tuple[RouteSol, tuple[int, ...], tuple[int, ...]]] = {}
+
+    def into(self, loc: int) -> list[int]:
+        """Travel seconds from every location to `loc` (a column of the travel matrix)."""
+        if self._into is None:
+            self._into = self._inst.travel.seconds.T.tolist()
+        return self._into[loc]
+
+    def route_facts(self, route: RouteSol) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The locations route leaves from (its shift's start, then its stops) and the
+        orders its orders follow or precede (`after`), made once per route object."""
+        hit = self.facts.get(id(route))
+        if hit is not None and hit[0] is route:
+            return hit[1], hit[2]
+        inst, dependents = self._inst, self.dependents
+        locs = (inst.shifts[route.shift].start_loc, *(inst.orders[x].loc for x in route.orders))
+        chained: list[int] = []
+        for x in route.orders:
+            chained += inst.orders[x].after
+            chained += dependents.get(x, ())
+        if len(self.facts) >= self.LIMIT:
+            self.facts.clear()
+        self.facts[id(route)] = (route, locs, tuple(chained))
+        return locs, tuple(chained)
 
     def near(self, o: int) -> list[int]:
         """The orders from which o is nearest to reach, nearest first (`MoveParams.near`)."""
@@ -202,7 +230,11 @@ class RouteState:
     def clone(self) -> Self:
         """An independent inserter over a copy of the solution (cheaper than a new one)."""
         new = copy.copy(self)
-        new.sol = self.sol.copy()
+        # The route objects are shared: a move replaces a route, never changes one (the
+        # per-route caches, `InsertionSearch.per_route`, rely on it), so copying them all
+        # on every move is wasted.
+        sol = self.sol
+        new.sol = Solution(dict(sol.routes), dict(sol.start), dict(sol.provider), sol.cost)
         new.cost = dict(self.cost)
         new.provided = {t: set(v) for t, v in self.provided.items()}
         new.stock = self.stock if self.segments.unlimited else self.stock.copy()

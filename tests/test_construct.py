@@ -61,3 +61,43 @@ def test_only_the_given_orders_are_placed_and_none_after_the_deadline() -> None:
     assert _served(inst, construct(inst, eligible, only={0, 2})) == ["A", "C"]
     assert _served(inst, construct(inst, eligible)) == ["A", "B", "C"]
     assert _served(inst, construct(inst, eligible, deadline=time.monotonic() - 1)) == []
+
+
+def test_first_plan_is_the_cheapest_of_its_tries_on_a_day_with_linked_orders() -> None:
+    """On hhcrsp C1 (linked visits) the plan kept is served in full, no dearer than the first
+    construction and as cheap as the cheapest of the orderings tried; a second call gives
+    the same plan."""
+    from benchmarks import hhcrsp
+    from optimizer.construct import first_plan, first_rank
+    from optimizer.cp.objective import solution_cost
+
+    inst = compile_problem(hhcrsp.to_problem(hhcrsp.load("C1")))
+    eligible = eligible_shifts(inst)
+    costs = [solution_cost(inst, construct(inst, eligible))]
+    for rank in (
+        first_rank(inst, eligible, tight_first=True),
+        first_rank(inst, eligible, spread=0.25, seed=0),
+    ):
+        costs.append(solution_cost(inst, construct(inst, eligible, rank=rank)))
+    best = first_plan(inst, eligible, tries=3)
+    assert len(best.start) == len(inst.orders)
+    assert best.cost == min(costs) and len(set(costs)) > 1
+    assert first_plan(inst, eligible, tries=3).start == best.start
+    assert first_plan(inst, eligible, tries=3, until=time.monotonic() - 1).cost == costs[0]
+
+
+def test_first_plan_builds_one_plan_on_a_day_without_crews_or_links() -> None:
+    """Without crew or linked orders the first construction is the plan, whatever `tries`
+    says; the default rank offers pinned work first, then by value and due time."""
+    from optimizer.construct import first_plan, first_rank
+
+    inst = compile_problem(
+        problem(
+            [tech("T", 0, 0)],
+            [order("A", 10, 0, priority=4), order("B", 20, 0, priority=1), order("C", 30, 0)],
+        )
+    )
+    eligible = eligible_shifts(inst)
+    assert first_plan(inst, eligible, tries=5).start == construct(inst, eligible).start
+    rank = first_rank(inst, eligible)
+    assert sorted(range(3), key=rank)[0] == 1

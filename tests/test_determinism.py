@@ -46,13 +46,13 @@ def test_a_slow_machine_gives_the_same_plan(monkeypatch: pytest.MonkeyPatch) -> 
     plan = _plan(DAY)
     real, jump = time.monotonic, [0.0]
     monkeypatch.setattr(time, "monotonic", lambda: real() + jump[0])
-    built = search_module.construct
+    built = search_module.first_plan
 
     def stalled(*args: Any, **kwargs: Any) -> Solution:
         jump[0] = 0.9 * LIMIT
         return built(*args, **kwargs)
 
-    monkeypatch.setattr(search_module, "construct", stalled)
+    monkeypatch.setattr(search_module, "first_plan", stalled)
     slow = _plan(DAY)
     assert jump[0] > 0 and "wall_limit_bound" not in slow["solver"]
     assert slow == plan
@@ -61,13 +61,13 @@ def test_a_slow_machine_gives_the_same_plan(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_record_says_when_the_wall_limit_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine that stalls past the wall limit still gives a plan, marked as cut short."""
     real = time.monotonic
-    built = search_module.construct
+    built = search_module.first_plan
 
     def stalled(*args: Any, **kwargs: Any) -> Solution:
         monkeypatch.setattr(time, "monotonic", lambda: real() + 2 * LIMIT)
         return built(*args, **kwargs)
 
-    monkeypatch.setattr(search_module, "construct", stalled)
+    monkeypatch.setattr(search_module, "first_plan", stalled)
     plan = _plan(DAY)
     assert plan["solver"]["wall_limit_bound"] is True
     assert plan["routes"] or plan["unassigned"]

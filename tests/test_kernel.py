@@ -196,9 +196,13 @@ def test_empty_route_takes_its_break_before_or_after() -> None:
         assert timed is not None and route_cost(inst, timed) == cost
 
 
-def _bad_day(seed: int, orders: int = 40, techs: int = 6):
-    """A generated bad day compiled, with its first plan in an inserter."""
-    problem_ = load_problem(generate_day(orders, techs, seed=seed, bad_day=BadDay.realistic()))
+def _bad_day(seed: int, orders: int = 40, techs: int = 6, weights: dict | None = None):
+    """A generated bad day compiled (with `weights`, when given), with its first plan in an
+    inserter."""
+    day = generate_day(orders, techs, seed=seed, bad_day=BadDay.realistic())
+    if weights is not None:
+        day["weights"] = weights
+    problem_ = load_problem(day)
     inst = compile_problem(problem_)
     eligible = eligible_shifts(inst)
     sol = construct(inst, eligible)
@@ -266,6 +270,39 @@ def test_kernel_insertions_cost_what_the_evaluator_says(seed: int) -> None:
     sol = ins.sol
     for s, route in sol.routes.items():
         assert ins.cost.get(s, 0) == (route_cost(inst, ins._timed_as_is(s, route)))
+    sol.cost = solution_cost(inst, sol)
+    assert abs(own_cost(inst, sol) - evaluated_objective(inst, problem_, sol)) < 1e-6
+
+
+WEIGHTS = st.fixed_dictionaries(
+    {
+        "travel": st.integers(0, 3),
+        "idle": st.integers(0, 2),
+        "overtime": st.integers(0, 10),
+        "technician_used": st.integers(0, 300),
+        "preference": st.integers(0, 60),
+        "max_lateness": st.integers(0, 5),
+        "lateness": st.fixed_dictionaries({str(p): st.integers(0, 20) for p in range(1, 6)}),
+    }
+)
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(st.integers(0, 10_000), WEIGHTS)
+def test_search_cost_is_the_evaluators_under_any_weights(seed: int, weights: dict) -> None:
+    """Under any weights (idle time with breaks and depot stops, overtime, use, preferences,
+    lateness), orders of a bad day's plan taken out and inserted again: the search's own cost
+    of the result (the kernel's route prices) is the evaluator's objective of its plan."""
+    problem_, inst, ins = _bad_day(seed, weights=weights)
+    rng = random.Random(seed)
+    for o in rng.sample(sorted(ins.sol.provider), min(6, len(ins.sol.provider))):
+        if inst.orders[o].crew == 1 and ins.remove(o):
+            found = ins.best(o)
+            if found is not None:
+                ins.apply(found)
+    sol = ins.sol
+    for s, route in sol.routes.items():
+        assert ins.cost.get(s, 0) == route_cost(inst, ins._timed_as_is(s, route))
     sol.cost = solution_cost(inst, sol)
     assert abs(own_cost(inst, sol) - evaluated_objective(inst, problem_, sol)) < 1e-6
 

@@ -10,6 +10,7 @@ from models import load_problem
 from optimizer.construct import construct
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
+from optimizer.groups import is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.ruin import Failures, RuinRecreate, ruin_cap
@@ -87,8 +88,8 @@ def test_untried_leaves_out_the_routes_it_failed_in_until_they_change() -> None:
 
 
 def test_per_route_keeps_a_value_while_its_route_stands() -> None:
-    """`Inserter.per_route` makes a route's value once while the route stands, again once
-    it changes, and afresh for a clone's solution."""
+    """`Inserter.per_route` makes a route's value once while the route stands (in a clone
+    too, which shares the route), again once it changes, and keeps both versions."""
     _, _, ins = _day()
     s = next(s for s, r in ins.sol.routes.items() if len(r.orders) >= 2)
     made: list[int] = []
@@ -100,7 +101,11 @@ def test_per_route_keeps_a_value_while_its_route_stands() -> None:
     assert ins.per_route("test", s, make) == 1 == ins.per_route("test", s, make)
     assert ins.remove(ins.sol.routes[s].orders[0])
     assert ins.per_route("test", s, make) == 2
-    assert ins.clone().per_route("test", s, make) == 3
+    twin = ins.clone()
+    assert twin.per_route("test", s, make) == 2
+    assert twin.remove(twin.sol.routes[s].orders[0])
+    assert twin.per_route("test", s, make) == 3
+    assert ins.per_route("test", s, make) == 2
 
 
 def test_ruin_cap_is_smaller_on_a_large_day() -> None:
@@ -269,3 +274,21 @@ def test_partner_strings_take_the_partners_route_too() -> None:
     routes_on = sum(len({sol.provider[x] for x in t}) for t in on)
     routes_off = sum(len({sol.provider[x] for x in t}) for t in off)
     assert routes_on > routes_off
+
+
+def test_urgent_groups_rest_after_failing_in_a_row() -> None:
+    """An urgent crew order offered back in vain rests 1, 2, 4 ... moves (at most
+    `urgent_rest`) and no more once it fits; a single order never rests."""
+    rr, _, _ = _day()
+    inst = rr.inst
+    crew = next(o for o in range(len(inst.orders)) if inst.orders[o].crew > 1)
+    single = next(o for o in range(len(inst.orders)) if not is_grouped(inst, o))
+    rr.tuning = rr.tuning.model_copy(update={"urgent_rest": 4})
+    waits = []
+    for _ in range(5):
+        rr._rest([crew, single], [crew, single])
+        waits.append(rr.resting[crew][0] - rr.made)
+    assert waits == [1, 2, 4, 4, 4]
+    assert single not in rr.resting
+    rr._rest([crew], [])
+    assert crew not in rr.resting

@@ -6,6 +6,7 @@ import itertools
 
 from optimizer.cp.variables import LinearExpr, Model
 from optimizer.instance import Instance
+from optimizer.kernel import route_price
 from optimizer.solution import RouteSol, Solution
 from optimizer.timing import lateness
 
@@ -177,21 +178,10 @@ def route_travel(inst: Instance, s: int, r: RouteSol) -> int:
 
 
 def route_part(inst: Instance, s: int, r: RouteSol, travel: int | None = None) -> int:
-    """What one non-empty route adds to the objective: travel, use, overtime, idle (the
-    depot stop's time is neither idle nor service, as the model counts it), preferences.
-    `travel` when known, else `route_travel`."""
-    sh = inst.shifts[s]
+    """What shift s's non-empty route r adds to the objective: travel, use, overtime, idle
+    (the depot stop's time is neither idle nor service, as the model counts it) and
+    preferences, priced by the cost kernel (`optimizer.kernel.route_price`; lateness is
+    the orders' part). `travel` when known, else `route_travel`."""
     if travel is None:
         travel = route_travel(inst, s, r)
-    cost = inst.c_travel * travel + inst.c_used
-    cost += inst.c_overtime * max(0, r.ret - sh.end)
-    if inst.c_idle:
-        service = sum(inst.orders[o].duration for o in r.orders)
-        brk = sum(b.duration for b in sh.breaks)
-        stop = inst.depots[r.depot[0]].duration if r.depot is not None else 0
-        cost += inst.c_idle * (r.ret - r.depart - travel - service - brk - stop)
-    for o in r.orders:
-        pref = inst.orders[o].preferred
-        if pref and sh.tech not in pref:
-            cost += inst.c_preference
-    return cost
+    return route_price(inst, s, r, travel, 0)
