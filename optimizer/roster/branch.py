@@ -4,11 +4,14 @@ The master's LP bound is often one or two units short of the optimum; closing th
 branching. A node fixes cells of people: person e on day d works shift s (`on`) or does not
 work s. Columns that break a node's fixes are held at zero in the master, and each person's
 pricing (the dynamic programme of `pricing.RowPricer`, exact) keeps them, so the node's
-column generation gives the Lagrangian bound of the node's rosters. Depth first, on whether
-a person works a day at all first (the day off whose LP value is nearest 1/2), then on the
-cell nearest 1/2, the child that rounds it first; a node whose bound (rounded up)
-reaches the incumbent is pruned, and a node whose LP is whole gives a roster. When every node
-is done, the incumbent is optimal; else the least bound of the nodes left is a proven bound.
+column generation gives the Lagrangian bound of the node's rosters; it stops as soon as that
+bound meets the restricted master's LP value rounded up (more columns could not raise it:
+Instance5 below 1148, 147 nodes in 6.3 deterministic s before, 137 in 5.0 after). Depth
+first, on whether a person works a day at all first (the day off whose LP value is nearest
+1/2), then on the cell nearest 1/2, the child that rounds it first; a node whose bound
+(rounded up) reaches the incumbent is pruned, and a node whose LP is whole gives a roster.
+When every node is done, the incumbent is optimal; else the least bound of the nodes left is
+a proven bound.
 """
 
 from __future__ import annotations
