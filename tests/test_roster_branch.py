@@ -5,6 +5,8 @@ by the pricing, and it is reproducible."""
 from __future__ import annotations
 
 from benchmarks import curtois
+from benchmarks.roster_generator import generate_roster
+from models.roster import load_roster_problem
 from optimizer.roster import colgen
 from optimizer.roster.branch import BranchAndPrice, Fix, branch_and_price
 from optimizer.roster.colgen import PersonCosts
@@ -130,3 +132,36 @@ def test_a_solve_proves_instance1_by_branch_and_price() -> None:
     assert result.solver["branch"]["complete"] and "lns_steps" not in result.solver
     assert result.status == "optimal" and result.objective.value == result.objective.bound == 607
     assert evaluate_roster(problem, result.roster).value == 607
+
+
+def test_a_node_stops_pricing_once_its_bound_meets_the_lp_value() -> None:
+    """A week of six people with a gap of two: some nodes end their column generation as soon
+    as their bound meets the restricted master's LP value rounded up, and the tree still
+    finds and proves the optimum (8)."""
+    inst = week(6, 13)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    out = branch_and_price(inst, cg.columns, Budget(600.0, 60.0), None, cg.bound)
+    assert out.tailed > 0 and out.stats()["tailed"] == out.tailed
+    assert out.complete and out.value == out.bound == optimum(inst) == 8
+
+
+def test_branch_and_price_runs_above_the_size_of_the_roster_of_the_columns() -> None:
+    """A week whose master is two short, on an instance above `colgen_rosters_max_vars` (no
+    roster of the columns) but within `colgen_branch_max_vars`: the tree runs from the dive's
+    roster and proves the optimum; with `colgen_branch_max_vars` below it, no tree runs."""
+    problem = load_roster_problem(generate_roster(6, seed=13, days=7))
+    base = dict(lns="off", colgen="on", lns_first_share=0.001, colgen_rosters_max_vars=0)
+    for limit, tree in ((2500, True), (0, False)):
+        params = RosterParams(
+            **base,
+            colgen_branch_max_vars=limit,
+            deterministic_limit=3.0,
+            workers=1,
+            seed=0,
+            time_limit=600.0,
+        )
+        result = solve_roster(problem, params)
+        assert "integer_value" not in result.solver["colgen"]
+        assert ("branch" in result.solver) == tree
+        if tree:
+            assert result.status == "optimal" and result.objective.value == 8

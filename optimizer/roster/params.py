@@ -134,6 +134,14 @@ class RosterParams(BaseModel):
         "alone (Instance8 at 60 s: the roster of the columns was far worse than LNS, 3726 "
         "against 1531, and branch and price solved 8 nodes in 8.6 s).",
     )
+    colgen_branch_max_vars: int = Field(
+        default=2500,
+        ge=0,
+        description="Largest instance (shift variables) where column generation is followed by "
+        "branch and price (also above `colgen_rosters_max_vars`, from the dive's roster: on "
+        "Instance8, 2158 variables, its depth-first tree below the dive's 1403 found 1304 in "
+        "110 nodes, 10 deterministic s).",
+    )
     colgen_share: float = Field(
         default=0.4,
         gt=0,
