@@ -54,12 +54,13 @@ def test_the_programme_finds_the_best_pattern_of_days_worked() -> None:
         value[list(inst.rules[0].days_off)] = first_row.NEG
         rule = inst.rules[0]
         fewest, most = rule.min_minutes // 480, min(14, rule.max_minutes // 480)
-        row = first_row.best_path(inst, value, set(rule.days_off), fewest, most, True)
+        paths = first_row.best_paths(inst, value, set(rule.days_off), fewest, most, True, 1)
         expected = brute_force(inst, value)
         if expected is None:
-            assert row is None
+            assert paths == {}
             continue
-        assert row is not None
+        [(total, row)] = paths.values()
+        assert total == expected
         assert hard_violations(inst, 0, [0 if w else OFF for w in row]) == []
         assert sum(value[d] for d, w in enumerate(row) if w) == expected
 
@@ -124,3 +125,18 @@ def test_viterbi_keeps_the_rotation() -> None:
     assert first_row.best_types(inst, [True, True, True], gain) == [0, 0, 0]
     gain[2, 0] = 2.0  # early-early-early = 4 < 6
     assert first_row.best_types(inst, [True, True, True], gain) == [1, 1, 1]
+
+
+def test_the_counts_of_days_tried_respect_the_caps_per_type() -> None:
+    """At least 2880 minutes, at most 3360, with two 720-minute shifts at most: five days are
+    the fewest (2 x 720 + 3 x 480), not four, and seven the most (7 x 480); one pattern per
+    count, each with its number of days."""
+    rule = Rule((7, 2), 2880, 3360, 1, 7, 1, 1, frozenset())
+    inst = RosterInstance(
+        7, ["S", "L"], ["A"], [480, 720], [[False] * 2] * 2, [rule], [], [],
+        [[[True, True]] * 7], [frozenset()],
+    )  # fmt: skip
+    gain = np.ones((7, 2))
+    options = first_row.worked_days_options(inst, gain, 8)
+    assert sorted(sum(days) for days in options) == [5, 6, 7]
+    assert sum(first_row.worked_days_options(inst, gain, 1)[0]) == 7

@@ -103,3 +103,66 @@ def test_by_parts_same_seed_one_worker_same_roster() -> None:
     assert first.solver["by_parts"] is True and first.solver["lns_steps"] > 0
     assert first.roster == second.roster
     assert evaluate_roster(problem, first.roster).feasible
+
+
+def test_a_first_row_tries_fewer_days_for_longer_shifts() -> None:
+    """One person, a week, exactly 2880 minutes: six 480-minute shifts, whose cover is full,
+    or four 720-minute ones, whose cover is short every day. The programme counts days, so its
+    best pattern has six (all short shifts: 6 over + 7 short x 100 = 706); with other counts
+    tried, the row is four long shifts (3 short x 100 = 300)."""
+    from optimizer.roster.instance import OFF, CoverIdx, Rule
+
+    rule = Rule((7, 7), 2880, 2880, 1, 7, 1, 1, frozenset())
+    cover = [CoverIdx(d, s, (0,), s, 100, 1) for d in range(7) for s in (0, 1)]
+    allowed = [[[True, True]] * 7]
+    inst = RosterInstance(
+        7, ["S", "L"], ["A"], [480, 720], [[False] * 2] * 2, [rule], [], cover, allowed, []
+    )
+    inst = inst.subproblem([0], [[OFF] * 7])
+    search = Search(inst, None, RosterParams(workers=1, seed=0), Budget(10.0, 5.0))
+    values = {}
+    for counts in (1, 8):
+        search.params = RosterParams(workers=1, seed=0, lns_day_counts=counts)
+        row = lns.person_row(search, inst, 1.0, 1.0, 0)
+        assert row is not None
+        values[counts] = evaluate_assignment(inst, [row]).value
+    assert values == {1: 706, 8: 300}
+
+
+def test_a_cover_neighbourhood_frees_who_could_fill_the_short_row() -> None:
+    """Day 3 asks for two on A and has one (person 0): the only short row. Person 1 is on B,
+    which is over, person 3 is off, person 2 is on C, which is exactly covered: a group of two
+    is persons 1 and 3 (person 0 already works A), over four days around day 3."""
+    from optimizer.roster.instance import OFF, CoverIdx, Rule
+
+    h, staff = 7, (0, 1, 2, 3)
+    rule = Rule((h,) * 3, 0, 10_000, 1, h, 1, 1, frozenset())
+    want = {(3, 0): 2, (3, 1): 0, (3, 2): 1}
+    cover = [
+        CoverIdx(d, s, staff, want.get((d, s), 0), 100, 1) for d in range(h) for s in range(3)
+    ]
+    allowed = [[[True] * 3] * h] * 4
+    inst = RosterInstance(
+        h, ["A", "B", "C"], ["p0", "p1", "p2", "p3"], [480] * 3, [[False] * 3] * 3,
+        [rule] * 4, [], cover, allowed, [frozenset()] * 4,
+    )  # fmt: skip
+    assignment = [[OFF] * h for _ in staff]
+    assignment[0][3], assignment[1][3], assignment[2][3] = 0, 1, 2
+    for seed in range(5):
+        people, days = lns.cover_part(inst, assignment, 2, 4, random.Random(seed))
+        assert people == [1, 3]
+        assert days == {1, 2, 3, 4}
+    people, _ = lns.cover_part(inst, assignment, 3, 4, random.Random(0))
+    assert people == [1, 2, 3]
+
+
+def test_by_parts_with_the_cover_neighbourhood_stays_feasible() -> None:
+    """With the cover neighbourhood in the rotation (`lns_cover`), LNS by parts on Instance1
+    takes its steps and ends feasible, no worse than its first roster."""
+    problem = curtois.load("Instance1")
+    params = by_parts(seed=0, deterministic_limit=0.8).model_copy(update={"lns_cover": True})
+    result = solve_roster(problem, params)
+    ev = evaluate_roster(problem, result.roster)
+    assert ev.feasible and result.objective.value == ev.value
+    assert result.solver["lns_steps"] >= 4
+    assert ev.value <= result.solver["improvements"][0][1]

@@ -59,16 +59,33 @@ def worked_days(sub: RosterInstance, gain: np.ndarray) -> list[bool] | None:
     """The most valuable days-worked pattern of person 0 that keeps the run-length rules, the
     days off, the weekend cap and a number of days worked that the minutes allow; None when
     there is none."""
+    options = worked_days_options(sub, gain, 1)
+    return options[0] if options else None
+
+
+def worked_days_options(sub: RosterInstance, gain: np.ndarray, limit: int) -> list[list[bool]]:
+    """Up to `limit` days-worked patterns of person 0, each the most valuable one with its
+    number of days worked, the best first, the others spread over the counts the minutes
+    allow (empty when there is none). A pattern with fewer days leaves room for the longer
+    shift types: the programme counts days, not minutes, so its best pattern alone would take
+    as many short shifts as it can, leaving the long ones short for everyone."""
     rule, h = sub.rules[0], sub.num_days
     usable = [s for s in range(sub.num_shifts) if rule.max_shifts[s] > 0]
     if not usable:
-        return [False] * h if rule.min_minutes == 0 else None
-    shortest = min(sub.minutes[s] for s in usable)
-    longest = max(sub.minutes[s] for s in usable)
-    most = min(h, sum(rule.max_shifts[s] for s in usable), rule.max_minutes // shortest)
-    fewest = -(-rule.min_minutes // longest)
+        return [[False] * h] if rule.min_minutes == 0 else []
+    # the k longest (shortest) shifts the caps allow bound the minutes of k days worked
+    each = np.repeat(
+        [sub.minutes[s] for s in usable], [min(h, rule.max_shifts[s]) for s in usable]
+    )
+    longest_first = np.concatenate(([0], np.cumsum(np.sort(each)[::-1])))
+    shortest_first = np.concatenate(([0], np.cumsum(np.sort(each))))
+    reach = np.flatnonzero(longest_first >= rule.min_minutes)
+    if not len(reach):
+        return []
+    fewest = int(reach[0])
+    most = min(h, int(np.flatnonzero(shortest_first <= rule.max_minutes)[-1]))
     if fewest > most:
-        return None
+        return []
     value = np.where(np.asarray(sub.allowed[0]), gain, NEG).max(axis=1)
     for weekends in weekend_choices(sub, gain):
         off = set(rule.days_off)
@@ -76,22 +93,25 @@ def worked_days(sub: RosterInstance, gain: np.ndarray) -> list[bool] | None:
             off |= {
                 7 * w + k for w in range(sub.num_weekends) if w not in weekends for k in (5, 6)
             }
-        row = best_path(sub, value, off, fewest, most, weekends is None)
-        if row is not None:
-            return row
-    return None
+        paths = best_paths(sub, value, off, fewest, most, weekends is None, limit)
+        if paths:
+            return [row for _, row in paths.values()]
+    return []
 
 
-def best_path(
+def best_paths(
     sub: RosterInstance,
     value: np.ndarray,
     off: set[int],
     fewest: int,
     most: int,
     count_weekends: bool,
-) -> list[bool] | None:
-    """The dynamic programme over (day, run state, weekends worked, days worked); weekends
-    are counted only when asked (else the axis has one entry)."""
+    limit: int,
+) -> dict[int, tuple[float, list[bool]]]:
+    """The dynamic programme over (day, run state, weekends worked, days worked), weekends
+    counted only when asked (else the axis has one entry): the most valuable pattern for up
+    to `limit` numbers of days worked from `fewest` to `most`, the best count first, then
+    others spread over the range; count -> (its value, the pattern), empty when none."""
     rule, h = sub.rules[0], sub.num_days
     states, first, moves = run_automaton(
         rule.min_consecutive_shifts,
@@ -128,20 +148,29 @@ def best_path(
             nxt[b][better] = cand[better]
             back[d, b][better] = a
         best = nxt
-    window = best[:, :, fewest : most + 1]
-    if window.max() <= NEG / 2:
-        return None
-    state, wk, count = (int(i) for i in np.unravel_index(int(window.argmax()), window.shape))
-    count += fewest
-    row = [False] * h
-    for d in range(h - 1, 0, -1):
-        row[d] = working[state]
-        prev = int(back[d, state, wk, count])
-        wk -= step(d, prev, state)
-        count -= int(working[state])
-        state = prev
-    row[0] = working[state]
-    return row
+    top = best.max(axis=(0, 1))
+    counts = [c for c in range(fewest, most + 1) if top[c] > NEG / 2]
+    if not counts:
+        return {}
+    first_count = max(counts, key=lambda c: (top[c], -c))
+    rest = [c for c in counts if c != first_count]
+    if len(rest) > limit - 1:
+        stride = len(rest) / max(1, limit - 1)
+        rest = [rest[int(k * stride)] for k in range(limit - 1)]
+    paths: dict[int, tuple[float, list[bool]]] = {}
+    for count in [first_count, *rest]:
+        column = best[:, :, count]
+        state, wk = (int(i) for i in np.unravel_index(int(column.argmax()), column.shape))
+        row, left = [False] * h, count
+        for d in range(h - 1, 0, -1):
+            row[d] = working[state]
+            prev = int(back[d, state, wk, left])
+            wk -= step(d, prev, state)
+            left -= int(working[state])
+            state = prev
+        row[0] = working[state]
+        paths[count] = (float(column.max()), row)
+    return paths
 
 
 def with_days_worked(sub: RosterInstance, row: list[bool]) -> RosterInstance:
@@ -154,16 +183,18 @@ def with_days_worked(sub: RosterInstance, row: list[bool]) -> RosterInstance:
     return replace(sub, allowed=[allowed], must_work=[must])
 
 
-def capped_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[int]:
+def capped_types(
+    sub: RosterInstance, days: list[bool], gain: np.ndarray, rounds: int = 24
+) -> list[int]:
     """`best_types` with a price on each type worked more often than its cap (doubled while
     it still is) and a price per minute that moves the total into the person's window
-    (doubled while on one side, halved when it crosses): a Lagrangian repair, 24 rounds at
+    (doubled while on one side, halved when it crosses): a Lagrangian repair, `rounds` at
     most; the last row may still break a cap or the minutes."""
     rule = sub.rules[0]
     caps, minutes = np.asarray(rule.max_shifts), np.asarray(sub.minutes, dtype=float)
     price, step = np.zeros(sub.num_shifts), np.ones(sub.num_shifts)
     per_minute, minute_step, side = 0.0, 1 / 480, 0
-    for _ in range(24):
+    for _ in range(rounds):
         row = best_types(sub, days, gain - price - per_minute * minutes)
         counts = np.bincount([s for s in row if s != OFF], minlength=sub.num_shifts)
         over = counts > caps

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer.roster import first_row
@@ -29,7 +30,10 @@ KINDS = ("days", "staff", "block")
 and a group of twice as many people over a window of twice the days."""
 KINDS_BY_PARTS = ("row", "staff", "block")
 """On instances solved by parts, everyone over a window costs too much to build (a model of
-every person over the whole horizon); "row" is one person's best row given the others."""
+every person over the whole horizon); "row" is one person's best row given the others.
+With `RosterParams.lns_cover`, also "cover": the people who could fill a cover row that is
+short (`cover_part`) over a window of twice the days around it, the rows that cost the most
+drawn most often."""
 
 
 def solve_part(
@@ -105,17 +109,24 @@ def construct(search: Search) -> None:
 def person_row(
     search: Search, sub: RosterInstance, wall: float, deterministic: float | None, seed: int
 ) -> list[int] | None:
-    """The row of the one person of `sub`: days worked by the dynamic programme, their shift
-    types by a Viterbi pass, kept when they meet every rule (caps per type and minutes may
-    not); else CP-SAT on those days, hinted with them; else the whole one-person model."""
+    """The row of the one person of `sub`: days worked by the dynamic programme (its best
+    pattern and patterns with other numbers of days, `RosterParams.lns_day_counts` in all),
+    their shift types by a Viterbi pass; the cheapest of those rows that meets every rule
+    (caps per type and minutes may not); else CP-SAT on the best pattern's days, hinted with
+    its types; else the whole one-person model."""
     gain = first_row.day_gains(sub)
-    days = first_row.worked_days(sub, gain)
-    if days is not None:
-        row = first_row.capped_types(sub, days, gain)
-        if not hard_violations(sub, 0, row):
-            return row
-        rm = build_model(first_row.with_days_worked(sub, days))
-        rm.hint([row])
+    options = first_row.worked_days_options(sub, gain, search.params.lns_day_counts)
+    # the other counts get fewer rounds of prices: their rows seldom win when those fail
+    rows = [
+        first_row.capped_types(sub, days, gain, 24 if k == 0 else search.params.lns_day_rounds)
+        for k, days in enumerate(options)
+    ]
+    kept = [row for row in rows if not hard_violations(sub, 0, row)]
+    if kept:
+        return min(kept, key=lambda row: evaluate_assignment(sub, [row]).value)
+    if options:
+        rm = build_model(first_row.with_days_worked(sub, options[0]))
+        rm.hint([rows[0]])
         found = solve_row(search, rm, wall, deterministic, seed)
         if found is not None:
             return found
@@ -193,9 +204,12 @@ def improve(search: Search) -> None:
         "days": float(params.lns_days),
         "staff": float(params.lns_staff),
         "block": float(2 * params.lns_days),
+        "cover": float(2 * params.lns_staff),
     }
     steps = accepted = 0
-    kinds = KINDS if search.rm is not None else KINDS_BY_PARTS
+    kinds: tuple[str, ...] = KINDS if search.rm is not None else KINDS_BY_PARTS
+    if params.lns_cover and search.rm is None:
+        kinds = (*kinds, "cover")
     while not budget.exhausted() and not search.infeasible:
         kind = kinds[steps % len(kinds)]
         if kind == "row":
@@ -209,6 +223,10 @@ def improve(search: Search) -> None:
         if kind == "staff":
             size = max(1, min(num_staff, round(sizes[kind])))
             people, days = sorted(rng.sample(range(num_staff), size)), None
+        elif kind == "cover":
+            size = max(1, min(num_staff, round(sizes[kind])))
+            window = min(num_days, 2 * params.lns_days)
+            people, days = cover_part(inst, search.assignment, size, window, rng)
         else:
             size = max(1, min(num_days, round(sizes[kind])))
             group = num_staff if kind == "days" else max(2, 2 * round(sizes["staff"]))
@@ -238,8 +256,42 @@ def improve(search: Search) -> None:
             if kind == "staff" and size == num_staff:
                 search.proven = True  # every person free: the whole model was solved
                 break
-            limit = num_staff if kind == "staff" else num_days
+            limit = num_staff if kind in ("staff", "cover") else num_days
             sizes[kind] = min(float(limit), sizes[kind] * params.lns_grow)
         else:
             sizes[kind] = max(1.0, sizes[kind] * params.lns_shrink)
     search.stats.update(lns_steps=steps, lns_improving_steps=accepted)
+
+
+def cover_part(
+    inst: RosterInstance,
+    assignment: list[list[int]],
+    size: int,
+    window: int,
+    rng: random.Random,
+) -> tuple[list[int], set[int]]:
+    """A neighbourhood around a cover row that is short (drawn by its cost; any row when none
+    is): `size` of the people it counts who may work it and do not, those off that day or on
+    a row that is over first, over `window` days around its day."""
+    dense = np.asarray(assignment, dtype=np.int64)
+    counts = [
+        int(np.count_nonzero(dense[np.asarray(c.staff, dtype=np.int64), c.day] == c.shift))
+        for c in inst.cover
+    ]
+    short = [
+        c.weight_under * max(0, c.required - n) for c, n in zip(inst.cover, counts, strict=True)
+    ]
+    if sum(short):
+        c = inst.cover[rng.choices(range(len(inst.cover)), weights=short)[0]]
+    else:
+        c = inst.cover[rng.randrange(len(inst.cover))]
+    spare = {(r.day, r.shift) for r, n in zip(inst.cover, counts, strict=True) if n > r.required}
+    able = [e for e in c.staff if inst.allowed[e][c.day][c.shift] and dense[e, c.day] != c.shift]
+    rng.shuffle(able)
+    able.sort(key=lambda e: dense[e, c.day] != OFF and (c.day, int(dense[e, c.day])) not in spare)
+    people = able[:size]
+    if len(people) < size:
+        rest = sorted(set(range(inst.num_staff)) - set(people))
+        people += rng.sample(rest, min(len(rest), size - len(people)))
+    first = min(max(0, c.day - window // 2), inst.num_days - window)
+    return sorted(people), set(range(first, first + window))

@@ -63,6 +63,24 @@ class RosterParams(BaseModel):
         le=1,
         description="Neighbourhood size factor after a sub-solve ran out of time.",
     )
+    lns_day_counts: int = Field(
+        default=8,
+        ge=1,
+        description="Numbers of days worked a first row tries (the best pattern of days and "
+        "others spread over the counts the minutes allow), the cheapest row kept.",
+    )
+    lns_day_rounds: int = Field(
+        default=8,
+        ge=1,
+        description="Rounds of prices on the shift types (caps, minutes) of a first row with "
+        "another number of days than the best one (the best gets 24).",
+    )
+    lns_cover: bool = Field(
+        default=False,
+        description="Add the cover neighbourhood (the people who could fill a short cover row, "
+        "over a window of days) to LNS by parts; off by default: at a deterministic 30 s, one "
+        "worker, Instance13 9149 with it against 7058 without, 15 6455/6476, 19 5796/5306.",
+    )
     lns_row_time: float = Field(
         default=0.5, gt=0, description="Wall seconds a one-person model gets at least."
     )
