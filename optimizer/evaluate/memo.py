@@ -49,12 +49,12 @@ class RouteMemo:
         held: list[object] = [shift, tech]
         items: list[Hashable] = []
         for item in route.items:
-            values = tuple(_hashable(v) for v in item.__dict__.values())
-            items.append(values)
-            order = ctx.orders.get(getattr(item, "order", ""))
+            fields = item.__dict__  # not getattr: a model's missing attribute is slow
+            items.append(tuple(map(_hashable, fields.values())))
+            order = ctx.orders.get(fields.get("order", ""))
             if order is not None:
                 items.append(self._order_key(order))
-            depot = ctx.depots.get(getattr(item, "depot", ""))
+            depot = ctx.depots.get(fields.get("depot", ""))
             if depot is not None:
                 held.append(depot)
         totals = None if fill_totals else (route.travel_time, route.working_time, route.overtime)
@@ -110,8 +110,9 @@ class RouteMemo:
 
 def _hashable(value: Any) -> Hashable:
     """A plan item's field as a hashable value (its lists and dicts as tuples)."""
-    if isinstance(value, list):
+    kind = type(value)
+    if kind is list:
         return tuple(value)
-    if isinstance(value, dict):
+    if kind is dict:
         return tuple(sorted(value.items()))
     return value  # type: ignore[no-any-return]
