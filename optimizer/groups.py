@@ -88,8 +88,7 @@ def group_value(inst: Instance, o: int) -> int:
 def _candidates(ins: Inserter, o: int) -> list[int]:
     """The eligible shifts nearest to order o: by the closest stop of their route (or their
     start location), so idle technicians near the site are offered as well as busy ones."""
-    loc = ins.inst.orders[o].loc
-    scored = sorted((ins.route_gap(s, loc), s) for s in ins.eligible[o])
+    scored = sorted(zip(ins.order_gaps(o), ins.eligible[o], strict=True))
     return [s for _, s in scored[: ins.moves.crew_routes]]
 
 

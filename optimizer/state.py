@@ -88,6 +88,9 @@ class SegmentCache:
         # from (its shift's start and its stops) and the orders whose starts its orders
         # follow or precede (`after`), see `route_facts`.
         self.facts: dict[int, tuple[RouteSol, tuple[int, ...], tuple[int, ...]]] = {}
+        # Per order, the routes of its eligible shifts as last measured, their distances to
+        # it and the shifts (`Inserter.order_gaps`).
+        self.gaps: dict[int, tuple[tuple[RouteSol | None, ...], list[int], list[int]]] = {}
 
     def into(self, loc: int) -> list[int]:
         """Travel seconds from every location to `loc` (a column of the travel matrix)."""
