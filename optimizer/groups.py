@@ -28,6 +28,7 @@ from optimizer.reach import Interval, covered, inside, intersect, loose, reach
 from optimizer.retime import Ties, delayed, peak, peak_rise
 from optimizer.schedule import Timed, route_without, schedule
 from optimizer.solution import RouteSol
+from optimizer.state import SegmentCache
 from optimizer.timing import Relaxed, lateness
 
 
@@ -96,11 +97,24 @@ def _openings(ins: Inserter, o: int, s: int) -> list[int]:
     """Starts of o worth trying in shift s: its earliest from the shift start, right after
     each order of the route and after each break (a visit that would cover a break's window
     fits only once the break is taken), each also through a depot that supplies what the
-    van lacks, moved into o's next window."""
+    van lacks, moved into o's next window. Kept with the route object (replaced whenever
+    its orders or starts change)."""
+    route = ins.sol.routes.get(s)
+    memo = ins.segments.openings
+    hit = memo.get((o, s))
+    if hit is not None and hit[0] is route:
+        return hit[1]
+    found = _opening_times(ins, o, s, route)
+    if len(memo) >= SegmentCache.LIMIT:
+        memo.clear()
+    memo[(o, s)] = (route, found)
+    return found
+
+
+def _opening_times(ins: Inserter, o: int, s: int, route: RouteSol | None) -> list[int]:
     inst, sol = ins.inst, ins.sol
     order = inst.orders[o]
     sh = inst.shifts[s]
-    route = sol.routes.get(s)
     # Where and when the technician could set off for o.
     free = [(sh.start, sh.start_loc)]
     if route is not None and route.orders:

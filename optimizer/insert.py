@@ -627,7 +627,7 @@ class InsertionSearch(RouteState):
         for o, st in zip(ins.timed.route.orders, ins.timed.starts, strict=True):
             sol.start[o] = st
         sol.provider[ins.order] = s
-        self.provided[tech].add(ins.order)
+        self.provided[tech] = self.provided[tech] | {ins.order}
         self.cost[s] = self.cost.get(s, 0) + ins.delta
         if not van_only and not self.segments.unlimited:
             self.picks[tech] = (
