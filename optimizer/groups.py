@@ -24,7 +24,7 @@ from optimizer.placement import (
     cheapest,
     pushed_bounds,
 )
-from optimizer.reach import Interval, covered, inside, intersect, loose, reach
+from optimizer.reach import Interval, covered, inside, intersect, loose, meets, reach
 from optimizer.retime import Ties, delayed, peak, peak_rise
 from optimizer.schedule import Timed, route_without, schedule
 from optimizer.solution import RouteSol
@@ -307,7 +307,8 @@ def _place_at(
             if s not in relaxed:
                 relaxed[s] = ins.relaxed(s)
             relaxation = relaxed[s]
-            if relaxation is not None:
+            # A route in which x can start at no time in [lo, hi] (`reach`) has no position.
+            if relaxation is not None and meets(reach(ins, x, s, relaxation), lo, hi):
                 bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
         return cheapest(ins, x, bounds, relaxed, hi, provides, limit)
 
@@ -338,10 +339,10 @@ def _place_pushed(
             if s not in relaxed:
                 relaxed[s] = loose(ins, s)
             relaxation = relaxed[s]
-            if relaxation is not None:
-                bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
-            else:
+            if relaxation is None:
                 bounds += pushed_bounds(ins, x, s, lo, hi, provides)
+            elif meets(reach(ins, x, s, relaxation), lo, hi):
+                bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
         return cheapest(ins, x, bounds, relaxed, hi, provides, limit, ties)
 
     return _place(ins, slots, cands, anchor, choose, ties, bound, worst)
