@@ -81,6 +81,20 @@ class RosterParams(BaseModel):
         "over a window of days) to LNS by parts; off by default: at a deterministic 30 s, one "
         "worker, Instance13 9149 with it against 7058 without, 15 6455/6476, 19 5796/5306.",
     )
+    lns_adaptive: bool = Field(
+        default=True,
+        description="Choose each LNS step's kind of neighbourhood by its recent improvement "
+        "per second (each kind at least `lns_adaptive_floor` of the best); false: in turn.",
+    )
+    lns_adaptive_floor: float = Field(
+        default=0.1, ge=0, le=1, description="Least weight of a kind, a share of the best's."
+    )
+    lns_adaptive_decay: float = Field(
+        default=0.8,
+        ge=0,
+        lt=1,
+        description="Weight of a kind's past rate in its rate after one more step.",
+    )
     lns_row_time: float = Field(
         default=0.5, gt=0, description="Wall seconds a one-person model gets at least."
     )
