@@ -219,7 +219,8 @@ def best_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[
     h, num = sub.num_days, sub.num_shifts
     allowed = np.asarray(sub.allowed[0])
     forbidden = np.asarray(sub.forbidden_next)
-    score = np.where(allowed[0], gain[0], NEG) if days[0] else np.zeros(num)
+    own_all = np.where(allowed, gain, NEG)
+    score = own_all[0] if days[0] else np.zeros(num)
     back = np.zeros((h, num), dtype=np.int64)
     top = np.zeros(h, dtype=np.int64)  # the best type of day d as the last of its run
     top[0] = int(score.argmax())
@@ -227,7 +228,7 @@ def best_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[
         if not days[d]:
             score = np.full(num, score.max())
             continue
-        own = np.where(allowed[d], gain[d], NEG)
+        own = own_all[d]
         if days[d - 1]:
             moves = np.where(forbidden, NEG, score[:, None])  # [previous, next]
             back[d] = moves.argmax(axis=0)

@@ -259,7 +259,6 @@ def improve(search: Search) -> None:
     if params.lns_cover and search.rm is None:
         kinds = (*kinds, "cover")
     records = {kind: KindRecord() for kind in kinds}
-    sweep: list[int] = []
     deterministic = budget.deterministic is not None
     while not budget.exhausted() and not search.infeasible:
         if params.lns_adaptive:
@@ -268,7 +267,7 @@ def improve(search: Search) -> None:
             kind = kinds[steps % len(kinds)]
         began = budget.spent_deterministic if deterministic else time.process_time()
         value_before = search.value
-        outcome = step(search, kind, sizes, rng, sweep, params.seed + steps + 1)
+        outcome = step(search, kind, sizes, rng, params.seed + steps + 1)
         steps += 1
         assert search.value is not None
         spent = (budget.spent_deterministic if deterministic else time.process_time()) - began
@@ -307,12 +306,11 @@ def step(
     kind: str,
     sizes: dict[str, float],
     rng: random.Random,
-    sweep: list[int],
     seed: int,
 ) -> tuple[int, bool] | None:
     """One LNS step of `kind`, the incumbent and its value updated when it improves: "row"
-    re-optimises the next person of a sweep over everyone (shuffled again at each pass);
-    the others a part drawn at random and solved by CP-SAT. Returns (the part's size, whether
+    gives a person drawn at random their best row given the others (`best_row`); the others
+    re-optimise a part drawn at random by CP-SAT. Returns (the part's size, whether
     it was solved to optimality), None for a row or a part without a solution (whose size
     then shrinks)."""
     params, budget = search.params, search.budget
@@ -320,9 +318,7 @@ def step(
     assert search.assignment is not None and search.value is not None
     num_staff, num_days = inst.num_staff, inst.num_days
     if kind == "row":
-        if not sweep:
-            sweep.extend(rng.sample(range(num_staff), num_staff))
-        search.value += best_row(search, sweep.pop(), seed)
+        search.value += best_row(search, rng.randrange(num_staff), seed)
         return None
     if kind == "staff":
         size = max(1, min(num_staff, round(sizes[kind])))
