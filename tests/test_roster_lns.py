@@ -205,11 +205,13 @@ def test_the_kind_chosen_follows_the_improvement_per_second() -> None:
 
 
 def test_by_parts_steps_are_counted_by_kind() -> None:
-    """LNS by parts on Instance1 records each kind's steps (they add up to all the steps),
-    the improving ones among them and the objective each kind removed, which adds up to the
-    first roster's value less the result's."""
+    """LNS by parts on Instance1, kinds drawn by their rates (`lns_adaptive`), records each
+    kind's steps (they add up to all the steps), the improving ones among them and the
+    objective each kind removed, which adds up to the first roster's value less the result's."""
     problem = curtois.load("Instance1")
-    result = solve_roster(problem, by_parts(seed=1, deterministic_limit=0.8))
+    params = by_parts(seed=1, deterministic_limit=0.8).model_copy(update={"lns_adaptive": True})
+    result = solve_roster(problem, params)
+    assert evaluate_roster(problem, result.roster).feasible
     kinds = result.solver["lns_kinds"]
     assert set(kinds) == set(lns.KINDS_BY_PARTS)
     assert sum(k["steps"] for k in kinds.values()) == result.solver["lns_steps"]
