@@ -209,7 +209,7 @@ def test_by_parts_steps_are_counted_by_kind() -> None:
     kind's steps (they add up to all the steps), the improving ones among them and the
     objective each kind removed, which adds up to the first roster's value less the result's."""
     problem = curtois.load("Instance1")
-    params = by_parts(seed=1, deterministic_limit=0.8).model_copy(update={"lns_adaptive": True})
+    params = by_parts(seed=1, deterministic_limit=0.8).model_copy(update={"lns_adaptive": "on"})
     result = solve_roster(problem, params)
     assert evaluate_roster(problem, result.roster).feasible
     kinds = result.solver["lns_kinds"]

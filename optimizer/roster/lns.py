@@ -239,7 +239,8 @@ def choose_kind(records: dict[str, KindRecord], rng: random.Random, floor: float
 
 def improve(search: Search) -> None:
     """Run LNS steps on `search` (which holds a first solution) while its budget lasts, the
-    kind of each step chosen by `choose_kind` (`RosterParams.lns_adaptive`; else in turn).
+    kind of each step chosen by `choose_kind` (`RosterParams.lns_adaptive`: by default on
+    instances solved by parts) or in turn.
     Steps are timed in deterministic seconds under a deterministic budget (so that the
     choices reproduce), else in CPU seconds."""
     params, budget = search.params, search.budget
@@ -260,8 +261,9 @@ def improve(search: Search) -> None:
         kinds = (*kinds, "cover")
     records = {kind: KindRecord() for kind in kinds}
     deterministic = budget.deterministic is not None
+    adaptive = params.lns_adaptive == "on" or (params.lns_adaptive == "auto" and search.rm is None)
     while not budget.exhausted() and not search.infeasible:
-        if params.lns_adaptive:
+        if adaptive:
             kind = choose_kind(records, rng, params.lns_adaptive_floor)
         else:
             kind = kinds[steps % len(kinds)]
