@@ -242,6 +242,12 @@ def finish(search: Search) -> None:
     budget = search.budget
     if search.assignment is None or search.proven or search.infeasible or budget.exhausted():
         return
+    if search.lagrangian is not None and search.params.colgen_restricted:
+        from optimizer.roster.restricted import improve_restricted
+
+        ended = improve_restricted(search, budget.wall_left(), budget.deterministic_left())
+        if ended != "skipped":
+            return
     if search.params.last_run_patterns and not search.params.run_patterns:
         search.rm = build_model(search.rm_inst, redundant=("run_patterns",))
     search.rm.hint(search.assignment)
