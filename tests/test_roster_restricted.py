@@ -35,11 +35,11 @@ def solve_restricted(inst: RosterInstance, cg: colgen.ColumnGeneration, incumben
     """The restricted model below `incumbent` solved to the end: status and roster."""
     fixings = restricted.reduced_cost_fixing(inst, cg, incumbent)
     assert fixings is not None and fixings.slack >= 0
-    model, rm = restricted.restricted_model(inst, cg, fixings, incumbent)
+    rm = restricted.restricted_model(inst, cg, fixings, incumbent)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = 60.0
-    status = solver.solve(model)
+    status = solver.solve(rm.model)
     found = rm.assignment(solver) if status == cp_model.OPTIMAL else None
     return status, found
 

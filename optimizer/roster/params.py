@@ -225,6 +225,14 @@ class RosterParams(BaseModel):
         "against the incumbent, each person's reduced cost bounded, the objective below the "
         "incumbent (infeasible: the incumbent is optimal).",
     )
+    colgen_restricted_fixing_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Share of the restricted phase's budget for reduced-cost fixing (a DP "
+        "per person and cell: about 3 deterministic s on Instance8); the cells it has not "
+        "examined by then stay free.",
+    )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
     def resolved(self, problem: RosterProblem) -> RosterParams:

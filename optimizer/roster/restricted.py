@@ -31,7 +31,7 @@ from ortools.sat.python import cp_model
 from optimizer.roster.colgen import SCALE, ColumnGeneration, PersonCosts
 from optimizer.roster.evaluate import evaluate_assignment
 from optimizer.roster.instance import OFF, RosterInstance
-from optimizer.roster.model import build_model
+from optimizer.roster.model import RosterModel, build_model
 from optimizer.roster.params import Budget
 from optimizer.roster.pricing import INF, WORK_CELL_COST, RowPricer
 
@@ -152,10 +152,9 @@ def cheapest_through(
 
 def restricted_model(
     inst: RosterInstance, cg: ColumnGeneration, fixings: Fixings, incumbent: int
-) -> tuple[cp_model.CpModel, object]:
+) -> RosterModel:
     """The whole model with the fixings, each person's reduced cost within [m_e, m_e +
-    slack], the Lagrangian inequality and the objective at most incumbent - 1; returns the
-    model and its `RosterModel`."""
+    slack], the Lagrangian inequality and the objective at most incumbent - 1."""
     assert cg.duals is not None
     rm = build_model(inst)
     model, v = rm.model, rm.vars
@@ -184,7 +183,7 @@ def restricted_model(
     total = rm.terms.total()
     model.add(SCALE * total >= fixed + cp_model.LinearExpr.sum(reduced))
     model.add(total <= incumbent - 1)
-    return model, rm
+    return rm
 
 
 def improve_restricted(search: Search, wall: float, deterministic: float | None) -> str:
@@ -203,10 +202,14 @@ def improve_restricted(search: Search, wall: float, deterministic: float | None)
     search.stats["restricted"] = stats
     ended = "unknown"
     seed = search.params.seed + 3
+    share = search.params.colgen_restricted_fixing_share
     while not phase.exhausted():
-        before = phase.spent_deterministic
-        fixings = reduced_cost_fixing(inst, cg, search.value, phase)
-        search.budget.spent_deterministic += phase.spent_deterministic - before
+        det = phase.deterministic_left()
+        # the fixing gets a share of what is left; what it proved before it stopped holds
+        fixing = Budget(phase.wall_left() * share, None if det is None else det * share)
+        fixings = reduced_cost_fixing(inst, cg, search.value, fixing)
+        phase.spent_deterministic += fixing.spent_deterministic
+        search.budget.spent_deterministic += fixing.spent_deterministic
         if fixings is None:
             ended = "skipped"
             break
@@ -215,12 +218,10 @@ def improve_restricted(search: Search, wall: float, deterministic: float | None)
         if fixings.slack < 0:
             ended = "optimal"
             break
-        if not fixings.complete:
-            break
-        model, rm = restricted_model(inst, cg, fixings, search.value)
-        rm.hint(search.assignment)  # type: ignore[attr-defined]
+        rm = restricted_model(inst, cg, fixings, search.value)
+        rm.hint(search.assignment)
         solver, status = search.run_model(
-            model, phase.wall_left(), phase.deterministic_left(), seed
+            rm.model, phase.wall_left(), phase.deterministic_left(), seed
         )
         phase.spent_deterministic += solver.deterministic_time
         round_stats["status"] = solver.status_name(status)
@@ -233,7 +234,7 @@ def improve_restricted(search: Search, wall: float, deterministic: float | None)
                 least = min(search.value, math.ceil(solver.best_objective_bound - 1e-6))
                 search.bound = least if search.bound is None else max(search.bound, least)
             break
-        assignment = rm.assignment(solver)  # type: ignore[attr-defined]
+        assignment = rm.assignment(solver)
         value = evaluate_assignment(inst, assignment).value
         round_stats["value"] = value
         if value >= search.value:
