@@ -237,7 +237,8 @@ def finish(search: Search) -> None:
     """The last phase after LNS on an instance with a whole model: CP-SAT on the whole model
     again, hinted with the incumbent, for the rest of the budget. The neighbourhoods find good
     rosters but cannot prove one optimal; this run keeps improving from the incumbent and its
-    bound (the larger of both runs' is kept) can prove it."""
+    bound (the larger of both runs' is kept) can prove it. After column generation (and with
+    `colgen_restricted`), that run is the restricted model of `restricted.py` instead."""
     assert search.rm is not None and search.params.seed is not None
     budget = search.budget
     if search.assignment is None or search.proven or search.infeasible or budget.exhausted():
