@@ -237,6 +237,21 @@ class RosterParams(BaseModel):
         "generation's best duals (each person's reduced cost at least its proven minimum, the "
         "objective at least the bound they add up to), not only the rounded-up bound.",
     )
+    colgen_restricted: bool = Field(
+        default=True,
+        description="Make the last whole-model solve (after LNS, on instances with column "
+        "generation) the restricted model of `restricted.py`: cells fixed by reduced costs "
+        "against the incumbent, each person's reduced cost bounded, the objective below the "
+        "incumbent (infeasible: the incumbent is optimal).",
+    )
+    colgen_restricted_fixing_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Share of the restricted phase's budget for reduced-cost fixing (a DP "
+        "per person and cell: about 3 deterministic s on Instance8); the cells it has not "
+        "examined by then stay free.",
+    )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 
     def resolved(self, problem: RosterProblem) -> RosterParams:
