@@ -97,3 +97,19 @@ def test_memo_checks_a_changed_route_again(bad_day):
     full = evaluate(longer, plan, travel)
     assert "duration" in full.codes
     assert evaluate(longer, plan, travel, memo=memo) == full
+
+
+def test_memo_summarises_each_previous_plan_of_its_own(bad_day):
+    """The memo's kept summary of the previous plan serves only that plan object: against
+    another previous plan (or the first again) the changes are the full evaluation's."""
+    p, plan = bad_day
+    travel = TravelMatrix.from_problem(p)
+    other = plan.model_copy(deep=True)
+    route = next(r for r in other.routes if any(it.type == "visit" for it in r.items))
+    other.routes.remove(route)
+    memo = RouteMemo()
+    for previous in [plan, other, plan, other]:
+        full = evaluate(p, plan, travel, previous=previous)
+        assert evaluate(p, plan, travel, previous=previous, memo=memo) == full
+    assert evaluate(p, plan, travel, previous=other).changed_orders  # the plans differ
+    assert not evaluate(p, plan, travel, previous=plan).changed_orders
