@@ -106,7 +106,8 @@ class RouteMemo:
             return hit[1]
         key = (
             order.id,
-            repr(order.location),
+            type(order.location),  # its kind and fields: what its repr shows, made faster
+            tuple(order.location.__dict__.values()),
             order.duration,
             tuple((w.start, w.end) for w in order.time_windows),
             order.kind,
