@@ -108,7 +108,7 @@ def first_plan(
     of insertion (hhcrsp D and E: the cheapest of six 77% above `bks` on average, the first
     alone 99%)."""
     best = construct(inst, eligible, sol, deadline=deadline, moves=moves)
-    if not any(o.links or o.crew > 1 for o in inst.orders):
+    if tries <= 1 or not any(o.links or o.crew > 1 for o in inst.orders):
         return best
     best.cost = solution_cost(inst, best)
     for k in range(1, tries):
@@ -145,33 +145,74 @@ def construct(
 
     key = rank if rank is not None else first_rank(inst, eligible)
     todo = range(len(inst.orders)) if only is None else only
-    for o in sorted(todo, key=key):
+    queue = sorted(todo, key=key)
+    clock = _Clock(deadline, sum(1 for o in queue if urgent(inst, o)), len(queue))
+    for o in queue:
         if deadline is not None and time.monotonic() > deadline:
             break
+        clock.next(urgent(inst, o))
         if o in ins.sol.start or not eligible[o]:
             continue
         if not urgent(inst, o):
-            insert(ins, o)
+            clock.insert(ins, o)
             continue
         # Urgent work fits where it is cheapest, or where room is made for it when it fits
         # nowhere or only late.
         before = ins.clone()
-        if insert(ins, o) is None or _late(inst, ins.sol, o):
+        if clock.insert(ins, o) is None or _late(inst, ins.sol, o):
             better = make_room(before, o)
             if better is not None and (
                 o not in ins.sol.start
                 or solution_cost(inst, better.sol) < solution_cost(inst, ins.sol)
             ):
                 ins = better
-        if o not in ins.sol.start:
+        chain = clock.chain()
+        if o not in ins.sol.start and chain != 0.0:
             # It fits nowhere even with less valuable work moved aside: an ejection chain
             # (which may move work as valuable as o, another outage, further along).
             from optimizer.eject import eject_insert  # eject builds on this module's moves
 
-            ejected = eject_insert(ins, o, ties=Ties(inst))
+            ejected = eject_insert(ins, o, ties=Ties(inst), deadline=chain)
             if ejected is not None:
                 ins = ejected
     return ins.sol
+
+
+class _Clock:
+    """Construction's time, when it has a deadline: what an insertion takes on average, and
+    so the share of the time left that an ejection chain may take while the rest of the
+    orders still get their insertion (the urgent orders still to come, each as much)."""
+
+    def __init__(self, deadline: float | None, urgent: int, total: int) -> None:
+        self.deadline = deadline
+        self.urgent, self.left = urgent, total
+        self.inserts, self.spent = 0, 0.0
+
+    def next(self, is_urgent: bool) -> None:
+        """One more order offered."""
+        self.left -= 1
+        self.urgent -= is_urgent
+
+    def insert(self, ins: Inserter, o: int) -> list[int] | None:
+        """`insert`, timed."""
+        if self.deadline is None:
+            return insert(ins, o)
+        began = time.monotonic()
+        try:
+            return insert(ins, o)
+        finally:
+            self.inserts += 1
+            self.spent += time.monotonic() - began
+
+    def chain(self) -> float | None:
+        """When an ejection chain must stop: None (no deadline: the chain's own trial budget
+        bounds it), or an instant; 0.0 when the rest of the orders need the time left."""
+        if self.deadline is None:
+            return None
+        now = time.monotonic()
+        rest = self.left * self.spent / max(self.inserts, 1)
+        share = (self.deadline - now - rest) / (self.urgent + 1)
+        return now + share if share > 0 else 0.0
 
 
 def make_room(ins: Inserter, o: int) -> Inserter | None:

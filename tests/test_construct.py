@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from optimizer.construct import construct, urgent
+from optimizer.construct import _Clock, construct, urgent
 from optimizer.cp.build import eligible_shifts
 from optimizer.instance import Instance, compile_problem
 from optimizer.solution import Solution
@@ -101,3 +101,17 @@ def test_first_plan_builds_one_plan_on_a_day_without_crews_or_links() -> None:
     assert first_plan(inst, eligible, tries=5).start == construct(inst, eligible).start
     rank = first_rank(inst, eligible)
     assert sorted(range(3), key=rank)[0] == 1
+
+
+def test_a_chain_gets_no_time_that_the_remaining_insertions_need() -> None:
+    """With 100 orders left at 0.1 s an insertion and 1 s to go, an ejection chain gets no
+    time (0.0); with 2 left, it shares what they leave with the one urgent order to come."""
+    now = time.monotonic()
+    clock = _Clock(now + 1.0, urgent=2, total=101)
+    clock.inserts, clock.spent = 1, 0.1
+    clock.next(True)
+    assert clock.chain() == 0.0
+    clock.left = 2
+    chain = clock.chain()
+    assert chain is not None and now < chain < now + 0.5
+    assert _Clock(None, 1, 1).chain() is None
