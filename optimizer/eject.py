@@ -100,6 +100,7 @@ def _chain(
     ties: Ties | None,
     stuck: bool = True,
     deadline: float | None = None,
+    top: bool = True,
 ) -> Found | None:
     """The cheapest solution found in which o is served by ejecting visits (and offering
     them back, going on with the chain for the most valuable one left out while `depth`
@@ -108,6 +109,9 @@ def _chain(
     inst = ins.inst
     members = inst.linked_group(o)
     tabu = tabu | set(members)
+    # The first step keeps its beam; the steps after it follow their cheapest ejection only
+    # (a beam at every step made a chain of three steps cost 13 steps' trials).
+    beam = ins.moves.eject_beam if top else 1
     trials: list[tuple[int, int, Inserter, list[int]]] = []
     for k, victims in enumerate(_victims(ins, o, tabu)):
         if budget[0] <= 0 or (deadline is not None and time.monotonic() > deadline):
@@ -129,11 +133,11 @@ def _chain(
         if not (_place_changed(trial, o, ties, changed) if stuck else place(trial, o, ties)):
             continue
         trials.append((solution_cost(inst, trial.sol, memo), k, trial, out))
-        if len(trials) >= ENOUGH * ins.moves.eject_beam:
+        if len(trials) >= ENOUGH * beam:
             break  # the victims come least valuable first: later ones rarely pay more
     trials.sort(key=lambda t: (t[0], t[1]))
     best: Found | None = None
-    for _, _, trial, out in trials[: ins.moves.eject_beam]:
+    for _, _, trial, out in trials[:beam]:
         for x in sorted(out, key=lambda y: (-unassigned_cost(inst, y), y)):
             if x not in trial.sol.start:
                 place(trial, x, ties)
@@ -142,7 +146,15 @@ def _chain(
         if left and depth > 1:
             x = min(left, key=lambda y: (-group_value(inst, y), y))
             deeper = _chain(
-                trial, x, depth - 1, tabu | set(out), memo, budget, ties, deadline=deadline
+                trial,
+                x,
+                depth - 1,
+                tabu | set(out),
+                memo,
+                budget,
+                ties,
+                deadline=deadline,
+                top=False,
             )
             if deeper is not None and deeper[1] < found[1]:
                 found = deeper
