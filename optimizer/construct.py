@@ -99,6 +99,7 @@ def first_plan(
     *,
     tries: int = 1,
     until: float | None = None,
+    shared: bool = True,
 ) -> Solution:
     """The cheapest of up to `tries` constructions (`construct`) from sol, each offering the
     orders in another order of the same value classes (`first_rank`: due times, then the
@@ -107,7 +108,7 @@ def first_plan(
     on a day with linked or crew orders, whose greedy first plans differ most by the order
     of insertion (hhcrsp D and E: the cheapest of six 77% above `bks` on average, the first
     alone 99%)."""
-    best = construct(inst, eligible, sol, deadline=deadline, moves=moves)
+    best = construct(inst, eligible, sol, deadline=deadline, moves=moves, shared=shared)
     if tries <= 1 or not any(o.links or o.crew > 1 for o in inst.orders):
         return best
     best.cost = solution_cost(inst, best)
@@ -119,7 +120,9 @@ def first_plan(
             if k == 1
             else first_rank(inst, eligible, spread=0.25, seed=k - 2)
         )
-        trial = construct(inst, eligible, sol, deadline=deadline, moves=moves, rank=rank)
+        trial = construct(
+            inst, eligible, sol, deadline=deadline, moves=moves, rank=rank, shared=shared
+        )
         trial.cost = solution_cost(inst, trial)
         if trial.cost < best.cost:
             best = trial
@@ -134,19 +137,22 @@ def construct(
     deadline: float | None = None,
     moves: MoveParams | None = None,
     rank: Rank | None = None,
+    shared: bool = True,
 ) -> Solution:
     """Insert every unserved order (or those in `only`), most valuable and most urgent first,
     at its cheapest feasible position when that costs less than leaving it out; an urgent
     order that fits nowhere has room made for it by moving less valuable work aside.
-    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved.
-    `moves` says how far insertion looks (the defaults when not given)."""
+    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved; with
+    `shared`, an ejection chain gets a share of the time left (`_Clock`), else the deadline
+    only stops it (under a deterministic limit, where the plan must not depend on the
+    machine's speed). `moves` says how far insertion looks (the defaults when not given)."""
     sol = sol.copy() if sol is not None else Solution()
     ins = Inserter(inst, sol, eligible, moves=moves)
 
     key = rank if rank is not None else first_rank(inst, eligible)
     todo = range(len(inst.orders)) if only is None else only
     queue = sorted(todo, key=key)
-    clock = _Clock(deadline, sum(1 for o in queue if urgent(inst, o)), len(queue))
+    clock = _Clock(deadline, sum(1 for o in queue if urgent(inst, o)), len(queue), shared)
     for o in queue:
         if deadline is not None and time.monotonic() > deadline:
             break
@@ -181,10 +187,14 @@ def construct(
 class _Clock:
     """Construction's time, when it has a deadline: what an insertion takes on average, and
     so the share of the time left that an ejection chain may take while the rest of the
-    orders still get their insertion (the urgent orders still to come, each as much)."""
+    orders still get their insertion (the urgent orders still to come, each as much). Not
+    `shared`: the deadline is only a stop for the chains."""
 
-    def __init__(self, deadline: float | None, urgent: int, total: int) -> None:
-        self.deadline = deadline
+    def __init__(
+        self, deadline: float | None, urgent: int, total: int, shared: bool = True
+    ) -> None:
+        self.deadline = deadline if shared else None
+        self.stop = deadline
         self.urgent, self.left = urgent, total
         self.inserts, self.spent = 0, 0.0
 
@@ -206,9 +216,10 @@ class _Clock:
 
     def chain(self) -> float | None:
         """When an ejection chain must stop: None (no deadline: the chain's own trial budget
-        bounds it), or an instant; 0.0 when the rest of the orders need the time left."""
+        bounds it), or an instant (the deadline itself when not shared); 0.0 when the rest
+        of the orders need the time left."""
         if self.deadline is None:
-            return None
+            return self.stop
         now = time.monotonic()
         rest = self.left * self.spent / max(self.inserts, 1)
         share = (self.deadline - now - rest) / (self.urgent + 1)

@@ -74,6 +74,7 @@ def search(
         params.moves,
         tries=tries,
         until=_stage_end(budget, opened + tuning.construct_tries_share * (deadline - opened)),
+        shared=budget.deterministic is None,
     )
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()

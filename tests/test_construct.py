@@ -115,3 +115,11 @@ def test_a_chain_gets_no_time_that_the_remaining_insertions_need() -> None:
     chain = clock.chain()
     assert chain is not None and now < chain < now + 0.5
     assert _Clock(None, 1, 1).chain() is None
+
+
+def test_an_unshared_clock_stops_chains_at_the_deadline_only() -> None:
+    """Under a deterministic limit (not shared) a chain stops at the deadline, whatever the
+    insertions still to come would need."""
+    now = time.monotonic()
+    clock = _Clock(now + 1.0, urgent=2, total=101, shared=False)
+    assert clock.chain() == now + 1.0
