@@ -250,6 +250,8 @@ def repair(
     holds are repaired."""
     tuning = params.repair
     stats = RepairStats()
+    if deadline - time.monotonic() < tuning.least_seconds:
+        return sol, stats  # a loaded machine spent the time: not even the targets are sought
     best = sol.copy()
     best.cost = solution_cost(inst, best)
     spent = 0.0
