@@ -153,10 +153,12 @@ def construct(
     todo = range(len(inst.orders)) if only is None else only
     queue = sorted(todo, key=key)
     clock = _Clock(deadline, sum(1 for o in queue if urgent(inst, o)), len(queue), shared)
+    clock.must = sum(1 for o in queue if _must(inst, o))
     for o in queue:
         if deadline is not None and time.monotonic() > deadline:
             break
         clock.next(urgent(inst, o))
+        clock.must -= _must(inst, o)
         if o in ins.sol.start or not eligible[o]:
             continue
         if not urgent(inst, o):
@@ -172,7 +174,7 @@ def construct(
                 or solution_cost(inst, better.sol) < solution_cost(inst, ins.sol)
             ):
                 ins = better
-        chain = clock.chain()
+        chain = clock.chain(_must(inst, o))
         if o not in ins.sol.start and chain != 0.0:
             # It fits nowhere even with less valuable work moved aside: an ejection chain
             # (which may move work as valuable as o, another outage, further along).
@@ -197,6 +199,7 @@ class _Clock:
         self.stop = deadline
         self.urgent, self.left = urgent, total
         self.inserts, self.spent = 0, 0.0
+        self.must = 0  # mandatory or pinned orders still to come (they come first)
 
     def next(self, is_urgent: bool) -> None:
         """One more order offered."""
@@ -214,16 +217,23 @@ class _Clock:
             self.inserts += 1
             self.spent += time.monotonic() - began
 
-    def chain(self) -> float | None:
+    def chain(self, must: bool = False) -> float | None:
         """When an ejection chain must stop: None (no deadline: the chain's own trial budget
         bounds it), or an instant (the deadline itself when not shared); 0.0 when the rest
-        of the orders need the time left."""
+        of the orders need the time left. A mandatory or pinned order's chain shares the
+        time with the mandatory and pinned orders still to come only."""
         if self.deadline is None:
             return self.stop
         now = time.monotonic()
         rest = self.left * self.spent / max(self.inserts, 1)
-        share = (self.deadline - now - rest) / (self.urgent + 1)
+        share = (self.deadline - now - rest) / ((self.must if must else self.urgent) + 1)
         return now + share if share > 0 else 0.0
+
+
+def _must(inst: Instance, o: int) -> bool:
+    """Order o is mandatory or pinned."""
+    order = inst.orders[o]
+    return order.mandatory or order.pin_tech is not None or order.pin_start is not None
 
 
 def make_room(ins: Inserter, o: int) -> Inserter | None:

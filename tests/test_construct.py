@@ -123,3 +123,14 @@ def test_an_unshared_clock_stops_chains_at_the_deadline_only() -> None:
     now = time.monotonic()
     clock = _Clock(now + 1.0, urgent=2, total=101, shared=False)
     assert clock.chain() == now + 1.0
+
+
+def test_a_mandatory_chain_shares_the_time_with_the_mandatory_orders_only() -> None:
+    """One mandatory order among 100 urgent ones to come: its chain gets half the time left,
+    a priority-1 order's chain a hundred-and-first."""
+    now = time.monotonic()
+    clock = _Clock(now + 10.0, urgent=100, total=100)
+    clock.must = 1
+    must, other = clock.chain(True), clock.chain(False)
+    assert must is not None and other is not None
+    assert now + 4.0 < must < now + 5.5 and other < now + 0.2
