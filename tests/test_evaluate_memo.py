@@ -97,3 +97,37 @@ def test_memo_checks_a_changed_route_again(bad_day):
     full = evaluate(longer, plan, travel)
     assert "duration" in full.codes
     assert evaluate(longer, plan, travel, memo=memo) == full
+
+
+def test_memo_summarises_each_previous_plan_of_its_own(bad_day):
+    """The memo's kept summary of the previous plan serves only that plan object: against
+    another previous plan (or the first again) the changes are the full evaluation's."""
+    p, plan = bad_day
+    travel = TravelMatrix.from_problem(p)
+    other = plan.model_copy(deep=True)
+    route = next(r for r in other.routes if any(it.type == "visit" for it in r.items))
+    other.routes.remove(route)
+    memo = RouteMemo()
+    for previous in [plan, other, plan, other]:
+        full = evaluate(p, plan, travel, previous=previous)
+        assert evaluate(p, plan, travel, previous=previous, memo=memo) == full
+    assert evaluate(p, plan, travel, previous=other).changed_orders  # the plans differ
+    assert not evaluate(p, plan, travel, previous=plan).changed_orders
+
+
+def test_memo_checks_a_route_again_when_its_order_moves(bad_day):
+    """An order of a route moved elsewhere (another object, another location) is checked
+    again: the memo gives the full evaluation's legs and totals over the new place."""
+    p, plan = bad_day
+    memo = RouteMemo()
+    travel = TravelMatrix.from_problem(p)
+    before = evaluate(p, plan, travel)
+    assert evaluate(p, plan, travel, memo=memo) == before
+    oid = next(it.order for r in plan.routes for it in r.items if it.type == "visit")
+    far = p.depots[0].location if p.depots else p.technicians[0].shifts[0].start_location
+    moved = p.model_copy()
+    moved.orders = [o.model_copy(update={"location": far}) if o.id == oid else o for o in p.orders]
+    travel = TravelMatrix.from_problem(moved)
+    full = evaluate(moved, plan, travel)
+    assert full.travel_seconds != before.travel_seconds
+    assert evaluate(moved, plan, travel, memo=memo) == full

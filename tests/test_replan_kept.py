@@ -230,3 +230,31 @@ def test_kept_orders_are_not_taken_for_another_horizon(bad_day):
     fresh = compile_problem(longer, context=context)
     derived = compile_problem(longer, context=dataclasses.replace(context, kept=day.instance))
     _same_instance(derived, fresh)
+
+
+def test_folded_orders_are_kept_once_and_equal_the_fresh_ones(bad_day):
+    """Started visits folded with a kept cache equal those folded afresh, come back as the same
+    objects at another `now` for the same visits, and an order object of the same id but
+    another content is folded again, not taken from the cache."""
+    p, plan = bad_day
+    cache: dict[Any, Any] = {}
+    first = None
+    for hour in (11, 13):
+        now = datetime.combine(p.horizon.start.date(), datetime.min.time(), p.horizon.start.tzinfo)
+        now = now.replace(hour=hour)
+        frozen = freeze(p, plan, now, [])
+        fresh = fold_frozen(p, frozen)
+        cached = fold_frozen(p, frozen, cache=cache)
+        assert cached == fresh
+        pinned = [o for o in cached.orders if o.pinned is not None and o not in p.orders]
+        assert pinned  # some visits had started
+        if first is None:
+            first = {o.id: o for o in pinned}
+        else:
+            assert any(first.get(o.id) is o for o in pinned)  # the same copy, made once
+    o = next(o for o in p.orders if o.id in first)
+    changed = o.model_copy(update={"priority": o.priority % 3 + 1})
+    other = p.model_copy(update={"orders": [changed if x is o else x for x in p.orders]})
+    again = fold_frozen(other, freeze(other, plan, now, []), cache=cache)
+    assert again == fold_frozen(other, freeze(other, plan, now, []))
+    assert next(x for x in again.orders if x.id == o.id).priority == changed.priority

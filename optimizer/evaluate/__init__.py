@@ -185,7 +185,8 @@ def evaluate(
 
     changed = None
     if previous is not None:
-        changed = _changed(problem, served, previous, change_tolerance, frozen_before)
+        summary = memo.previous(previous) if memo is not None else None
+        changed = _changed(problem, served, previous, change_tolerance, frozen_before, summary)
     totals = [v.totals for v in views]
     return Evaluation(
         feasible=not violations,

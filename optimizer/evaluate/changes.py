@@ -30,16 +30,27 @@ def changed_orders(
     )
 
 
+Summary = tuple[dict[str, _Served], set[str]]
+"""How a previous plan serves its orders, and the ids of the orders it mentions."""
+
+
+def previous_summary(previous: Plan) -> Summary:
+    """How `previous` serves its orders, and every order it mentions (served or not)."""
+    old = _summarise(_visits_by_order(previous))
+    return old, set(old) | {u.order for u in previous.unassigned}
+
+
 def _changed(
     problem: Problem,
     new: dict[str, _Served],
     previous: Plan,
     tolerance: timedelta,
     frozen_before: datetime | None,
+    summary: Summary | None = None,
 ) -> list[str]:
-    """`changed_orders`, given how the new plan serves its orders."""
-    old = _summarise(_visits_by_order(previous))
-    known = set(old) | {u.order for u in previous.unassigned}
+    """`changed_orders`, given how the new plan serves its orders (and `summary`, the
+    previous plan's `previous_summary` when the caller keeps it)."""
+    old, known = summary if summary is not None else previous_summary(previous)
     out = []
     for order in problem.orders:
         if order.id not in known:

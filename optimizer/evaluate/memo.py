@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from models.plan import Route
+from models.plan import Plan, Route
 from models.problem import Order
+from optimizer.evaluate.changes import Summary, previous_summary
 from optimizer.evaluate.context import RouteTotals, Violation, _Context, _RouteView, _view
 from optimizer.evaluate.routes import _timing_rules, _totals_rules
 from optimizer.evaluate.stock import _depot_stop_rules
@@ -36,6 +37,16 @@ class RouteMemo:
         self.orders: dict[int, tuple[Order, Hashable]] = {}
         self.hits = 0
         self.misses = 0
+        # The last previous plan summarised (held, so that its id is not reused).
+        self._previous: tuple[Plan, Summary] | None = None
+
+    def previous(self, plan: Plan) -> Summary:
+        """The `previous_summary` of a previous plan, made once for the plan object while
+        it is the last one asked for (a day's re-plans start from one plan version; plans,
+        like problems, are values: a plan changed in place must come as a new object)."""
+        if self._previous is None or self._previous[0] is not plan:
+            self._previous = (plan, previous_summary(plan))
+        return self._previous[1]
 
     def route_rules(
         self, ctx: _Context, index: int, route: Route, fill_totals: bool
@@ -95,7 +106,8 @@ class RouteMemo:
             return hit[1]
         key = (
             order.id,
-            repr(order.location),
+            type(order.location),  # its kind and fields: what its repr shows, made faster
+            tuple(order.location.__dict__.values()),
             order.duration,
             tuple((w.start, w.end) for w in order.time_windows),
             order.kind,

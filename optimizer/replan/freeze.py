@@ -12,7 +12,7 @@ from models.events import (
     TechnicianPosition,
 )
 from models.plan import EndItem, Item, Plan, Route, StartItem, VisitItem
-from models.problem import Pin, Problem
+from models.problem import Order, Pin, Problem
 from optimizer.replan.events import visit_times
 
 
@@ -160,12 +160,28 @@ def freeze(problem: Problem, plan: Plan, now: datetime, events: list[Event]) -> 
     return out
 
 
-def fold_frozen(updated: Problem, frozen: dict[str, Frozen], *, pins: bool = True) -> Problem:
+FoldCache = dict[tuple[str, bool, tuple[str, datetime, datetime] | None], tuple[Order, Order]]
+"""A day's folded orders: (order id, made mandatory, its frozen visit's lead, start, end) ->
+(the order, its folded copy). A kept day keeps one: its re-plans fold the same started
+visits into the same objects (and the evaluator's memo then knows them)."""
+
+FOLD_LIMIT = 20000
+"""Most folded orders a cache holds (it starts again when full)."""
+
+
+def fold_frozen(
+    updated: Problem,
+    frozen: dict[str, Frozen],
+    *,
+    pins: bool = True,
+    cache: FoldCache | None = None,
+) -> Problem:
     """The updated problem with every frozen visit as it happened: pinned to its technician
     and start, lasting as long as it does. An unstarted order linked to a started one must be
     served now (linked orders are served both or neither): it becomes mandatory. `pins`
     False: the frozen visits are left as they are (for a caller that plans only the rest,
-    which leaves them out)."""
+    which leaves them out). `cache`: a kept day's folded orders, reused when the same order
+    object is folded alike again (orders are values: the same copies, made once)."""
     out = updated.model_copy()
     actual: dict[str, tuple[str, datetime, datetime]] = {}
     for f in frozen.values():
@@ -176,22 +192,43 @@ def fold_frozen(updated: Problem, frozen: dict[str, Frozen], *, pins: bool = Tru
     bound = {p for p, _ in _linked_to_started(out, set(actual))}
     orders = []
     for o in out.orders:
-        if o.id in bound and not o.mandatory:
-            o = o.model_copy(update={"mandatory": True})
-        if pins and o.id in actual:
-            lead, start, end = actual[o.id]
-            inside = any(w.start <= start <= w.end for w in o.time_windows)
-            o = o.model_copy(
-                update={
-                    "duration": end - start,
-                    # Both from the validated plan: nothing to validate again.
-                    "pinned": Pin.model_construct(technician=lead, start=start),
-                    "time_windows": o.time_windows if inside else [],
-                }
-            )
-        orders.append(o)
+        mandatory = o.id in bound and not o.mandatory
+        pin = actual.get(o.id) if pins else None
+        if not mandatory and pin is None:
+            orders.append(o)
+            continue
+        key = (o.id, mandatory, pin)
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None and hit[0] is o:
+            orders.append(hit[1])
+            continue
+        folded = _folded(o, mandatory, pin)
+        if cache is not None:
+            if len(cache) >= FOLD_LIMIT:
+                cache.clear()
+            cache[key] = (o, folded)
+        orders.append(folded)
     out.orders = orders
     return out
+
+
+def _folded(o: Order, mandatory: bool, pin: tuple[str, datetime, datetime] | None) -> Order:
+    """Order o made mandatory, and pinned to its frozen visit's lead and start (lasting as
+    the visit does), as `fold_frozen` folds it."""
+    if mandatory:
+        o = o.model_copy(update={"mandatory": True})
+    if pin is not None:
+        lead, start, end = pin
+        inside = any(w.start <= start <= w.end for w in o.time_windows)
+        o = o.model_copy(
+            update={
+                "duration": end - start,
+                # Both from the validated plan: nothing to validate again.
+                "pinned": Pin.model_construct(technician=lead, start=start),
+                "time_windows": o.time_windows if inside else [],
+            }
+        )
+    return o
 
 
 def _linked_to_started(

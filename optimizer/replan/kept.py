@@ -12,6 +12,7 @@ from models.problem import Problem
 from models.validation import check_problem
 from optimizer.evaluate.memo import RouteMemo
 from optimizer.instance import Instance, compile_problem
+from optimizer.replan.freeze import FoldCache
 from optimizer.travel import TravelMatrix
 
 
@@ -36,6 +37,8 @@ class KeptDay:
     valid: bool = False  # the problem passed `check_problem` when it was kept
     # The evaluator's findings on single routes of this day's plans (over its matrix).
     memo: RouteMemo = field(default_factory=RouteMemo, compare=False, repr=False)
+    # The started visits folded into this day's orders by its re-plans (`fold_frozen`).
+    folded: FoldCache = field(default_factory=dict, compare=False, repr=False)
 
     def serves(self, problem: Problem) -> bool:
         """The day was kept for this problem: the same object, or one of the same content."""

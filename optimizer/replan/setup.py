@@ -54,7 +54,8 @@ def residual_day(
     day = kept_for(day, problem)
     updated = apply_events(problem, events, valid=day is not None and day.valid)
     frozen = freeze(updated, plan, now, events)
-    updated = fold_frozen(updated, frozen, pins=whole_day)
+    folded = day.folded if day is not None else None
+    updated = fold_frozen(updated, frozen, pins=whole_day, cache=folded)
     residual = residual_problem(updated, frozen, now)
     kept = travel or (day.travel if day is not None else None)
     if whole_day:
