@@ -92,18 +92,39 @@ def test_threads_do_not_change_the_tree() -> None:
 
 def test_a_better_incumbent_after_lns_is_proven_by_a_second_tree() -> None:
     """A week whose master is 2 short of the optimum, the first tree run below a roster 5
-    worse: when LNS brings the optimum, the second tree proves it; with no better roster
-    than the first tree had, no second tree runs."""
+    worse and searched to the end: when LNS brings the optimum, the second tree proves it;
+    with no better roster than the first tree had, no second tree runs."""
     inst = week(6, 13)
     cg = colgen.generate(inst, Budget(600.0, 20.0))
     params = RosterParams(workers=1, seed=0, time_limit=600.0, deterministic_limit=30.0)
     best = optimum(inst)
     for value, proven in ((best, True), (best + 5, False)):
         search = Search(inst, None, params, Budget(600.0, 30.0), value=value, bound=cg.bound)
-        search.lagrangian, search.stats["branch"] = cg, {"incumbent": best + 5}
+        search.lagrangian = cg
+        search.stats["branch"] = {"incumbent": best + 5, "complete": True}
         colgen.prove(search)
         assert search.proven == proven and ("branch_after_lns" in search.stats) == proven
         assert search.bound == (best if proven else cg.bound)
+
+
+def test_a_tree_stopped_on_its_budget_is_resumed_from_its_columns() -> None:
+    """The first tree of a week with a gap, below a roster 5 worse than the optimum, stopped
+    on a small budget: the proof after LNS runs though LNS found nothing better, starts
+    from the first tree's master (more columns than column generation's) and proves the
+    optimum."""
+    inst = week(6, 13)
+    cg = colgen.generate(inst, Budget(600.0, 20.0))
+    params = RosterParams(workers=1, seed=0, time_limit=600.0, deterministic_limit=30.0)
+    best = optimum(inst)
+    search = Search(inst, None, params, Budget(600.0, 0.15), value=best + 5, bound=cg.bound)
+    search.lagrangian = cg
+    colgen.branch(search, cg)
+    assert not search.stats["branch"]["complete"] and not search.proven
+    assert cg.tree_columns is not None and len(cg.tree_columns) > len(cg.columns)
+    search.budget = Budget(600.0, 30.0)
+    colgen.prove(search)
+    assert search.proven and search.value == best
+    assert "branch_after_lns" in search.stats
 
 
 def test_branch_and_price_is_reproducible() -> None:

@@ -74,6 +74,8 @@ class BranchOutcome:
     """(node, depth, node bound) per node solved."""
     found: list[tuple[int, int]] = field(default_factory=list)
     """(node, value) of every roster better than the incumbent, in the order found."""
+    pool: list[Column] = field(default_factory=list)
+    """The master's columns at the end (those given and every one the nodes priced)."""
 
     def stats(self) -> dict[str, object]:
         """A summary for the result's solver statistics."""
@@ -331,6 +333,7 @@ class BranchAndPrice:
             least = min(b for b in left if b is not None)
             out.bound = least if incumbent is None else min(least, incumbent)
         out.columns = len(self.master.columns)
+        out.pool = list(self.master.columns)
         out.inexact = self.inexact
         out.tailed = self.tailed
         return out

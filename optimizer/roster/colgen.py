@@ -235,6 +235,9 @@ class ColumnGeneration:
     dive_wall_time: float | None = None
     dive_steps: int = 0
     """The dive's fixing steps (LP solves that fixed people)."""
+    tree_columns: list[Column] | None = None
+    """The columns of the last branch-and-price tree's master (those of column generation and
+    every column its nodes priced), for a later tree to start from."""
 
     def stats(self) -> dict[str, object]:
         """A summary for the result's solver statistics."""
@@ -691,10 +694,11 @@ def improve_bound(search: Search) -> None:
 
 
 def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
-    """Branch and price from column generation's columns within `colgen_branch_share` of
-    the budget left: a better roster is adopted, and a tree searched to the end proves the
-    incumbent optimal (else the least bound of the nodes left may raise the bound). Its
-    statistics go under `key`."""
+    """Branch and price from the columns of column generation (or of the last tree) within
+    `colgen_branch_share` of the budget left: a better roster is adopted, and a tree searched
+    to the end proves the incumbent optimal (else the least bound of the nodes left may raise
+    the bound). Its statistics go under `key`; its master's columns are kept in
+    `cg.tree_columns`."""
     from optimizer.roster.branch import branch_and_price
 
     params, budget = search.params, search.budget
@@ -702,13 +706,16 @@ def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
     share = params.colgen_branch_share
     det = budget.deterministic_left()
     phase = Budget(budget.wall_left() * share, None if det is None else det * share)
+    columns = cg.columns if cg.tree_columns is None else cg.tree_columns
     out = branch_and_price(
-        search.rm_inst, cg.columns, phase, search.value, search.bound, params.workers or 1
+        search.rm_inst, columns, phase, search.value, search.bound, params.workers or 1
     )
     budget.spent_deterministic += phase.spent_deterministic
+    cg.tree_columns = out.pool
     search.stats[key] = out.stats() | {
         "incumbent": incumbent,
         "wall_time": round(phase.elapsed(), 3),
+        "deterministic_time": round(phase.spent_deterministic, 3),
     }
     better = out.value is not None and (search.value is None or out.value < search.value)
     if out.roster is not None and out.value is not None and better:
@@ -721,23 +728,26 @@ def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
 
 
 def prove(search: Search) -> None:
-    """After LNS, on an instance whose master gave rosters: branch and price again, below
-    the incumbent LNS found when it is better than the one the first tree had (a tree
-    prunes a node whose bound reaches the incumbent: Instance7's optimum proves itself in 9
-    nodes, where from a roster 444 units worse the tree took 105 nodes to find and prove it)."""
+    """After LNS, on an instance whose first tree stopped on its budget (or LNS beat the
+    roster it had): branch and price again below the incumbent, from the first tree's
+    columns (a tree prunes a node whose bound reaches the incumbent: Instance7's optimum
+    proves itself in 9 nodes, where from a roster 444 units worse the tree took 105 nodes to
+    find and prove it). The caller keeps this tree's share of the budget in reserve during
+    LNS (`colgen_prove_share`)."""
     cg, params = search.lagrangian, search.params
-    before = search.stats.get("branch", {}).get("incumbent")
-    num_vars = sum(a for person in search.rm_inst.allowed for day in person for a in day)
+    first = search.stats.get("branch")
     if (
         cg is None
+        or first is None
         or search.proven
         or search.value is None
         or search.budget.exhausted()
         or params.colgen_branch_share == 0
-        or num_vars > params.colgen_branch_max_vars
-        or (before is not None and search.value >= before)
     ):
         return
+    done = first.get("complete") and first.get("incumbent") is not None
+    if done and search.value >= first["incumbent"]:
+        return  # the tree searched to the end below its incumbent: only a better one counts
     branch(search, cg, key="branch_after_lns")
 
 
