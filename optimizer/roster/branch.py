@@ -272,9 +272,13 @@ class BranchAndPrice:
         rounds the cell first (a plunge); when a plunge ends, the open node whose parent's LP
         value is least next (Instance7 from its columns below 1158: 85 nodes depth first, 37
         so, the optimum 1056 found at node 36 instead of 73)."""
+        self.start(root_bound)
+        return self.search_on(incumbent)
+
+    def start(self, root_bound: int | None) -> None:
+        """Open the tree at its root, whose proven bound is `root_bound`."""
         self.heap, self.made = [], 0
         self.plunge = ([], root_bound, 0)
-        return self.search_on(incumbent)
 
     def search_on(self, incumbent: int | None) -> BranchOutcome:
         """Go on with the open nodes where the last search stopped (on its budget), below
@@ -376,21 +380,8 @@ def branch_and_price(
     """Branch and price from column generation's columns within `budget`, below
     `incumbent` (a roster's value) and from the root's proven bound, pricing on `workers`
     threads (the same outcome with any number)."""
-    return open_tree(inst, columns, budget, incumbent, root_bound, workers)[1]
-
-
-def open_tree(
-    inst: RosterInstance,
-    columns: list[Column],
-    budget: Budget,
-    incumbent: int | None = None,
-    root_bound: int | None = None,
-    workers: int = 1,
-) -> tuple[BranchAndPrice, BranchOutcome]:
-    """`branch_and_price`, and the tree (to `resume_tree` where it stopped)."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        tree = BranchAndPrice(inst, columns, budget, pool)
-        return tree, tree.search(incumbent, root_bound)
+        return BranchAndPrice(inst, columns, budget, pool).search(incumbent, root_bound)
 
 
 def resume_tree(

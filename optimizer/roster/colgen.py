@@ -700,19 +700,17 @@ def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
     stopped: a better roster is adopted, and a tree searched to the end proves the incumbent
     optimal (else the least bound of the nodes left may raise the bound). Its statistics go
     under `key`; a tree stopped on its budget is kept in `cg.tree`."""
-    from optimizer.roster.branch import open_tree, resume_tree
+    from optimizer.roster.branch import BranchAndPrice, resume_tree
 
     params, budget = search.params, search.budget
     incumbent, workers = search.value, params.workers or 1
     share = params.colgen_branch_share
     det = budget.deterministic_left()
     phase = Budget(budget.wall_left() * share, None if det is None else det * share)
-    if cg.tree is not None:
-        out = resume_tree(cg.tree, phase, search.value, workers)
-    else:
-        cg.tree, out = open_tree(
-            search.rm_inst, cg.columns, phase, search.value, search.bound, workers
-        )
+    if cg.tree is None:
+        cg.tree = BranchAndPrice(search.rm_inst, cg.columns, phase)
+        cg.tree.start(search.bound)
+    out = resume_tree(cg.tree, phase, search.value, workers)
     budget.spent_deterministic += phase.spent_deterministic
     if out.complete or out.inexact:
         cg.tree = None
