@@ -99,6 +99,7 @@ def first_plan(
     *,
     tries: int = 1,
     until: float | None = None,
+    shared: bool = True,
 ) -> Solution:
     """The cheapest of up to `tries` constructions (`construct`) from sol, each offering the
     orders in another order of the same value classes (`first_rank`: due times, then the
@@ -107,8 +108,8 @@ def first_plan(
     on a day with linked or crew orders, whose greedy first plans differ most by the order
     of insertion (hhcrsp D and E: the cheapest of six 77% above `bks` on average, the first
     alone 99%)."""
-    best = construct(inst, eligible, sol, deadline=deadline, moves=moves)
-    if not any(o.links or o.crew > 1 for o in inst.orders):
+    best = construct(inst, eligible, sol, deadline=deadline, moves=moves, shared=shared)
+    if tries <= 1 or not any(o.links or o.crew > 1 for o in inst.orders):
         return best
     best.cost = solution_cost(inst, best)
     for k in range(1, tries):
@@ -119,7 +120,9 @@ def first_plan(
             if k == 1
             else first_rank(inst, eligible, spread=0.25, seed=k - 2)
         )
-        trial = construct(inst, eligible, sol, deadline=deadline, moves=moves, rank=rank)
+        trial = construct(
+            inst, eligible, sol, deadline=deadline, moves=moves, rank=rank, shared=shared
+        )
         trial.cost = solution_cost(inst, trial)
         if trial.cost < best.cost:
             best = trial
@@ -134,44 +137,103 @@ def construct(
     deadline: float | None = None,
     moves: MoveParams | None = None,
     rank: Rank | None = None,
+    shared: bool = True,
 ) -> Solution:
     """Insert every unserved order (or those in `only`), most valuable and most urgent first,
     at its cheapest feasible position when that costs less than leaving it out; an urgent
     order that fits nowhere has room made for it by moving less valuable work aside.
-    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved.
-    `moves` says how far insertion looks (the defaults when not given)."""
+    Orders not reached by `deadline` (a `time.monotonic()` instant) stay unserved; with
+    `shared`, an ejection chain gets a share of the time left (`_Clock`), else the deadline
+    only stops it (under a deterministic limit, where the plan must not depend on the
+    machine's speed). `moves` says how far insertion looks (the defaults when not given)."""
     sol = sol.copy() if sol is not None else Solution()
     ins = Inserter(inst, sol, eligible, moves=moves)
 
     key = rank if rank is not None else first_rank(inst, eligible)
     todo = range(len(inst.orders)) if only is None else only
-    for o in sorted(todo, key=key):
+    queue = sorted(todo, key=key)
+    clock = _Clock(deadline, sum(1 for o in queue if urgent(inst, o)), len(queue), shared)
+    clock.must = sum(1 for o in queue if _must(inst, o))
+    for o in queue:
         if deadline is not None and time.monotonic() > deadline:
             break
+        clock.next(urgent(inst, o))
+        clock.must -= _must(inst, o)
         if o in ins.sol.start or not eligible[o]:
             continue
         if not urgent(inst, o):
-            insert(ins, o)
+            clock.insert(ins, o)
             continue
         # Urgent work fits where it is cheapest, or where room is made for it when it fits
         # nowhere or only late.
         before = ins.clone()
-        if insert(ins, o) is None or _late(inst, ins.sol, o):
+        if clock.insert(ins, o) is None or _late(inst, ins.sol, o):
             better = make_room(before, o)
             if better is not None and (
                 o not in ins.sol.start
                 or solution_cost(inst, better.sol) < solution_cost(inst, ins.sol)
             ):
                 ins = better
-        if o not in ins.sol.start:
+        chain = clock.chain(_must(inst, o))
+        if o not in ins.sol.start and chain != 0.0:
             # It fits nowhere even with less valuable work moved aside: an ejection chain
             # (which may move work as valuable as o, another outage, further along).
             from optimizer.eject import eject_insert  # eject builds on this module's moves
 
-            ejected = eject_insert(ins, o, ties=Ties(inst))
+            ejected = eject_insert(ins, o, ties=Ties(inst), deadline=chain)
             if ejected is not None:
                 ins = ejected
     return ins.sol
+
+
+class _Clock:
+    """Construction's time, when it has a deadline: what an insertion takes on average, and
+    so the share of the time left that an ejection chain may take while the rest of the
+    orders still get their insertion (the urgent orders still to come, each as much). Not
+    `shared`: the deadline is only a stop for the chains."""
+
+    def __init__(
+        self, deadline: float | None, urgent: int, total: int, shared: bool = True
+    ) -> None:
+        self.deadline = deadline if shared else None
+        self.stop = deadline
+        self.urgent, self.left = urgent, total
+        self.inserts, self.spent = 0, 0.0
+        self.must = 0  # mandatory or pinned orders still to come (they come first)
+
+    def next(self, is_urgent: bool) -> None:
+        """One more order offered."""
+        self.left -= 1
+        self.urgent -= is_urgent
+
+    def insert(self, ins: Inserter, o: int) -> list[int] | None:
+        """`insert`, timed."""
+        if self.deadline is None:
+            return insert(ins, o)
+        began = time.monotonic()
+        try:
+            return insert(ins, o)
+        finally:
+            self.inserts += 1
+            self.spent += time.monotonic() - began
+
+    def chain(self, must: bool = False) -> float | None:
+        """When an ejection chain must stop: None (no deadline: the chain's own trial budget
+        bounds it), or an instant (the deadline itself when not shared); 0.0 when the rest
+        of the orders need the time left. A mandatory or pinned order's chain shares the
+        time with the mandatory and pinned orders still to come only."""
+        if self.deadline is None:
+            return self.stop
+        now = time.monotonic()
+        rest = self.left * self.spent / max(self.inserts, 1)
+        share = (self.deadline - now - rest) / ((self.must if must else self.urgent) + 1)
+        return now + share if share > 0 else 0.0
+
+
+def _must(inst: Instance, o: int) -> bool:
+    """Order o is mandatory or pinned."""
+    order = inst.orders[o]
+    return order.mandatory or order.pin_tech is not None or order.pin_start is not None
 
 
 def make_room(ins: Inserter, o: int) -> Inserter | None:

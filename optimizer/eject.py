@@ -12,7 +12,8 @@ step keeps the few cheapest solutions (a beam), the whole chain a bounded number
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 from optimizer.construct import _reachable, insert, take_out
 from optimizer.cp.objective import RouteKey, solution_cost, unassigned_cost
@@ -20,6 +21,9 @@ from optimizer.groups import _candidates, group_value, insert_group, is_grouped
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance
 from optimizer.retime import Ties, insert_pushed
+
+ENOUGH = 2
+"""A chain step stops trying ejections once this many times its beam placed the order."""
 
 Found = tuple[Inserter, int]
 """A solution found by a chain and its cost."""
@@ -59,20 +63,28 @@ def eject_insert(
     memo: dict[RouteKey, int] | None = None,
     ties: Ties | None = None,
     stuck: bool = False,
+    *,
+    trials: int | None = None,
+    deadline: float | None = None,
 ) -> Inserter | None:
     """An inserter (a copy of `ins`) in which unserved order o, with its group, is served by
     an ejection chain, when its solution costs less than that of `ins`; otherwise None.
     `memo` keeps route costs between calls (`solution_cost`); with `ties`, insertions may
     delay tied visits (a crew's later outages) as in `place`. `stuck`: o is known to fit
-    nowhere in `ins` as it is (else that is tried first)."""
+    nowhere in `ins` as it is (else that is tried first). The chain tries at most `trials`
+    ejections (default `eject_trials`), none after `deadline` (a `time.monotonic()` instant).
+    An order that fits nowhere even with every visit a chain may eject for it taken out
+    (`hopeless`) costs one placement, not a chain."""
     inst, moves = ins.inst, ins.moves
     if o in ins.sol.start or not ins.eligible[o] or moves.eject_depth == 0:
         return None
     memo = {} if memo is None else memo
     before = solution_cost(inst, ins.sol, memo)
-    budget = [moves.eject_trials]
+    budget = [moves.eject_trials if trials is None else trials]
     stuck = stuck or place(ins.clone(), o, ties) is None
-    found = _chain(ins, o, moves.eject_depth, frozenset(), memo, budget, ties, stuck)
+    if stuck and hopeless(ins, o, ties):
+        return None
+    found = _chain(ins, o, moves.eject_depth, frozenset(), memo, budget, ties, stuck, deadline)
     if found is None or found[1] >= before:
         return None
     return found[0]
@@ -87,6 +99,8 @@ def _chain(
     budget: list[int],
     ties: Ties | None,
     stuck: bool = True,
+    deadline: float | None = None,
+    top: bool = True,
 ) -> Found | None:
     """The cheapest solution found in which o is served by ejecting visits (and offering
     them back, going on with the chain for the most valuable one left out while `depth`
@@ -95,9 +109,12 @@ def _chain(
     inst = ins.inst
     members = inst.linked_group(o)
     tabu = tabu | set(members)
+    # The first step keeps its beam; the steps after it follow their cheapest ejection only
+    # (a beam at every step made a chain of three steps cost 13 steps' trials).
+    beam = ins.moves.eject_beam if top else 1
     trials: list[tuple[int, int, Inserter, list[int]]] = []
     for k, victims in enumerate(_victims(ins, o, tabu)):
-        if budget[0] <= 0:
+        if budget[0] <= 0 or (deadline is not None and time.monotonic() > deadline):
             break
         budget[0] -= 1
         trial = ins.clone()
@@ -116,9 +133,11 @@ def _chain(
         if not (_place_changed(trial, o, ties, changed) if stuck else place(trial, o, ties)):
             continue
         trials.append((solution_cost(inst, trial.sol, memo), k, trial, out))
+        if len(trials) >= ENOUGH * beam:
+            break  # the victims come least valuable first: later ones rarely pay more
     trials.sort(key=lambda t: (t[0], t[1]))
     best: Found | None = None
-    for _, _, trial, out in trials[: ins.moves.eject_beam]:
+    for _, _, trial, out in trials[:beam]:
         for x in sorted(out, key=lambda y: (-unassigned_cost(inst, y), y)):
             if x not in trial.sol.start:
                 place(trial, x, ties)
@@ -126,7 +145,17 @@ def _chain(
         left = [x for x in out if x not in trial.sol.start]
         if left and depth > 1:
             x = min(left, key=lambda y: (-group_value(inst, y), y))
-            deeper = _chain(trial, x, depth - 1, tabu | set(out), memo, budget, ties)
+            deeper = _chain(
+                trial,
+                x,
+                depth - 1,
+                tabu | set(out),
+                memo,
+                budget,
+                ties,
+                deadline=deadline,
+                top=False,
+            )
             if deeper is not None and deeper[1] < found[1]:
                 found = deeper
         if best is None or found[1] < best[1]:
@@ -134,11 +163,32 @@ def _chain(
     return best
 
 
-def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]:
-    """Sets of visits to eject for o, least valuable first: each visit of the routes its
-    members could join (nearest first, visits nearest to when o could start first), alone,
-    then with the next visit of its route (a single order) or with the visit of another of
-    those routes at about the same time (a group: two technicians free together)."""
+def hopeless(ins: Inserter, o: int, ties: Ties | None = None) -> bool:
+    """No ejection chain can serve unserved o: it fits nowhere even once every visit that a
+    chain may eject for it (`_ejectable`, in the routes it ejects from) is taken out, a lower
+    bound of every chain's first step (taking visits out only frees time)."""
+    inst = ins.inst
+    trial = ins.clone()
+    may = _ejectable(ins, o, frozenset(inst.linked_group(o)))
+    for s in _routes(ins, o):
+        route = trial.sol.routes.get(s)
+        for v in list(route.orders) if route is not None else []:
+            if v in trial.sol.start and may(v):
+                take_out(trial, v)
+    return place(trial, o, ties) is None
+
+
+def _routes(ins: Inserter, o: int) -> list[int]:
+    """The routes a chain for o ejects from: the nearest candidates of each member."""
+    routes: list[int] = []
+    for x in ins.inst.linked_group(o):
+        routes += [s for s in _candidates(ins, x)[: ins.moves.eject_routes] if s not in routes]
+    return routes
+
+
+def _ejectable(ins: Inserter, o: int, tabu: frozenset[int]) -> Callable[[int], bool]:
+    """Whether a served visit may be ejected for o: not tabu, pinned or waited for, and of
+    lower value (an urgent order's: of no higher value)."""
     inst, sol = ins.inst, ins.sol
     value = group_value(inst, o)
     members = inst.linked_group(o)
@@ -148,12 +198,7 @@ def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]
     urgent = any(
         inst.orders[x].priority == 1 or inst.orders[x].pin_tech is not None for x in members
     )
-    grouped = len(members) > 1 or inst.orders[o].crew > 1
-    target = min(_reachable(inst, x) for x in members)
     dependents = {p for x in sol.start for p in inst.orders[x].after}
-    routes: list[int] = []
-    for x in members:
-        routes += [s for s in _candidates(ins, x)[: ins.moves.eject_routes] if s not in routes]
 
     def ejectable(v: int) -> bool:
         order = inst.orders[v]
@@ -165,6 +210,21 @@ def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]
             and not any(y in tabu for y in inst.linked_group(v))
             and (group_value(inst, v) < value or (urgent and group_value(inst, v) == value))
         )
+
+    return ejectable
+
+
+def _victims(ins: Inserter, o: int, tabu: frozenset[int]) -> Iterator[list[int]]:
+    """Sets of visits to eject for o, least valuable first: each visit of the routes its
+    members could join (nearest first, visits nearest to when o could start first), alone,
+    then with the next visit of its route (a single order) or with the visit of another of
+    those routes at about the same time (a group: two technicians free together)."""
+    inst, sol = ins.inst, ins.sol
+    members = inst.linked_group(o)
+    grouped = len(members) > 1 or inst.orders[o].crew > 1
+    target = min(_reachable(inst, x) for x in members)
+    routes = _routes(ins, o)
+    ejectable = _ejectable(ins, o, tabu)
 
     visits = {
         s: [v for v in sol.routes[s].orders if ejectable(v)]

@@ -394,6 +394,14 @@ class RepairParams(Section):
         "share of the search's deterministic limit (on top of it, as the probes' are); under a "
         "wall-clock limit the repair has the probes' stage, and 0 turns it off.",
     )
+    first_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of the search's time (of its deterministic limit, when set) for "
+        "repairing the first plan's unserved mandatory and priority-1 crew orders on a day too "
+        "large for one model; 0 turns it off.",
+    )
     routes: int = Field(
         default=4, ge=1, description="Routes a repair re-decides (at least the crew plus one)."
     )

@@ -15,6 +15,7 @@ once around the urgent order, which is what an on-time crew at dawn often needs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -238,20 +239,26 @@ def repair(
     *,
     deadline: float,
     deterministic: float | None = None,
+    pick: Callable[[int], bool] | None = None,
 ) -> tuple[Solution, RepairStats]:
     """The solution with its urgent orders repaired one neighbourhood at a time (see the
     module), until `deadline` (a `time.monotonic()` instant) or, when given, `deterministic`
     CP-SAT seconds in all. Each neighbourhood is solved twice at most: its order on time
     (hard, when a crew could reach it by its due), then, when no plan has it on time, with its
     lateness minimised first, or, when the plan on time costs more and the order was left
-    out, served at whatever time pays best (`_next_mode`)."""
+    out, served at whatever time pays best (`_next_mode`). With `pick`, only the orders it
+    holds are repaired."""
     tuning = params.repair
     stats = RepairStats()
+    if deadline - time.monotonic() < tuning.least_seconds:
+        return sol, stats  # a loaded machine spent the time: not even the targets are sought
     best = sol.copy()
     best.cost = solution_cost(inst, best)
     spent = 0.0
     seed = params.seed or 0
     for o in targets(inst, best, eligible):
+        if pick is not None and not pick(o):
+            continue
         if not wanted(inst, best, o, eligible):
             continue  # an earlier repair served it (on time)
         stats.targets += 1
@@ -301,3 +308,34 @@ def repair(
                     stats.repaired += 1
             mode = _next_mode(mode, out.status, kept, unserved=o not in sol.start)
     return best, stats
+
+
+def first_repair(
+    inst: Instance,
+    sol: Solution,
+    params: SolveParams,
+    eligible: dict[int, list[int]],
+    *,
+    deadline: float,
+    deterministic: float | None = None,
+) -> tuple[Solution, RepairStats]:
+    """The first plan with its unserved mandatory and pinned orders, and its unserved
+    priority-1 crew orders, repaired (`repair`: each order hard in a neighbourhood of the
+    routes that could host it, the rest of their work optional), right after construction,
+    whose insertions place one order or crew at a time. Not on a day where every order is
+    mandatory (Solomon, TRSP): there an order left out is one of many that compete for room,
+    which the search's neighbourhoods weigh."""
+    orders = range(len(inst.orders))
+    if all(must_serve(inst, o) for o in orders):
+        return sol, RepairStats()
+
+    def pick(o: int) -> bool:
+        order = inst.orders[o]
+        crew = order.crew > 1 or bool(order.links)
+        return o not in sol.start and (must_serve(inst, o) or (order.priority == 1 and crew))
+
+    if not any(pick(o) and eligible[o] for o in orders):
+        return sol, RepairStats()
+    return repair(
+        inst, sol, params, eligible, deadline=deadline, deterministic=deterministic, pick=pick
+    )

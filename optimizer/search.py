@@ -19,6 +19,7 @@ from optimizer.decompose import should_decompose, solve_parts
 from optimizer.instance import Instance
 from optimizer.params import SolveParams
 from optimizer.pool import RoutePool
+from optimizer.repair import first_repair
 from optimizer.ruin import anneal, anneal_chains, can_fork_chains, phase_clock
 from optimizer.solution import Solution
 
@@ -73,6 +74,7 @@ def search(
         params.moves,
         tries=tries,
         until=_stage_end(budget, opened + tuning.construct_tries_share * (deadline - opened)),
+        shared=budget.deterministic is None,
     )
     incumbent.cost = solution_cost(inst, incumbent)
     stats = SearchStats()
@@ -88,6 +90,19 @@ def search(
     # One route too long for the full model (5,000 orders, one technician): ruin and
     # recreate has all the time; building that model would outlast any time limit.
     alone = small and not fits
+    first = params.repair.first_share
+    if not small and first > 0:
+        incumbent, fixed = first_repair(
+            inst,
+            incumbent,
+            params,
+            eligible,
+            deadline=_stage_end(budget, began + first * total),
+            deterministic=None if det is None else first * det,
+        )
+        stats.iterations += fixed.solves
+        stats.improvements += fixed.repaired
+        stats.deterministic_time += fixed.deterministic_time
     if not small:
         incumbent = _cp_lns(
             inst,

@@ -90,6 +90,11 @@ class Solver:
         return 2 * per_order * (len(self.instance.orders) + len(done))
 
     @cached_property
+    def eligible(self) -> dict[int, list[int]]:
+        """The shifts that may serve each order, found once for the repair and the probes."""
+        return eligible_shifts(self.instance)
+
+    @cached_property
     def static_reasons(self) -> dict[int, list[Reason]]:
         """Orders no plan can serve, with their reasons: found once, before the first search
         (inside its budget: after it, the time is the plan's)."""
@@ -132,9 +137,11 @@ class Solver:
                     sol = fast
         cut = searching.expired()  # before the probes: their own stage ends later
         if self.context is None:
-            sol = _repaired(inst, params, budget, sol, stats)
+            sol = _repaired(inst, params, budget, sol, stats, self.eligible)
         if stats.mode != "fast-path":
             sol = self._search_on(sol, stats, budget, static)
+        if eligible is None and self.context is None:
+            eligible = self.eligible
         plan = self._plan(sol, stats, budget, eligible, static)
         cut = cut or time.monotonic() >= budget.end_of(timing.reasons())
         if budget.deterministic is not None and cut:
@@ -315,7 +322,12 @@ def _probe(
 
 
 def _repaired(
-    inst: Instance, params: SolveParams, budget: Budget, sol: Solution, stats: SearchStats
+    inst: Instance,
+    params: SolveParams,
+    budget: Budget,
+    sol: Solution,
+    stats: SearchStats,
+    eligible: dict[int, list[int]],
 ) -> Solution:
     """The search's solution with its urgent orders repaired (`optimizer.repair`), in the
     probes' stage (the probes have what it leaves) and, under a deterministic limit, within
@@ -329,7 +341,7 @@ def _repaired(
         inst,
         sol,
         params,
-        eligible_shifts(inst),
+        eligible,
         deadline=budget.end_of(params.timing.reasons()),
         deterministic=None if det is None else share * det,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from optimizer.construct import construct, urgent
+from optimizer.construct import _Clock, construct, urgent
 from optimizer.cp.build import eligible_shifts
 from optimizer.instance import Instance, compile_problem
 from optimizer.solution import Solution
@@ -101,3 +101,36 @@ def test_first_plan_builds_one_plan_on_a_day_without_crews_or_links() -> None:
     assert first_plan(inst, eligible, tries=5).start == construct(inst, eligible).start
     rank = first_rank(inst, eligible)
     assert sorted(range(3), key=rank)[0] == 1
+
+
+def test_a_chain_gets_no_time_that_the_remaining_insertions_need() -> None:
+    """With 100 orders left at 0.1 s an insertion and 1 s to go, an ejection chain gets no
+    time (0.0); with 2 left, it shares what they leave with the one urgent order to come."""
+    now = time.monotonic()
+    clock = _Clock(now + 1.0, urgent=2, total=101)
+    clock.inserts, clock.spent = 1, 0.1
+    clock.next(True)
+    assert clock.chain() == 0.0
+    clock.left = 2
+    chain = clock.chain()
+    assert chain is not None and now < chain < now + 0.5
+    assert _Clock(None, 1, 1).chain() is None
+
+
+def test_an_unshared_clock_stops_chains_at_the_deadline_only() -> None:
+    """Under a deterministic limit (not shared) a chain stops at the deadline, whatever the
+    insertions still to come would need."""
+    now = time.monotonic()
+    clock = _Clock(now + 1.0, urgent=2, total=101, shared=False)
+    assert clock.chain() == now + 1.0
+
+
+def test_a_mandatory_chain_shares_the_time_with_the_mandatory_orders_only() -> None:
+    """One mandatory order among 100 urgent ones to come: its chain gets half the time left,
+    a priority-1 order's chain a hundred-and-first."""
+    now = time.monotonic()
+    clock = _Clock(now + 10.0, urgent=100, total=100)
+    clock.must = 1
+    must, other = clock.chain(True), clock.chain(False)
+    assert must is not None and other is not None
+    assert now + 4.0 < must < now + 5.5 and other < now + 0.2

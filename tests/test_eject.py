@@ -4,13 +4,14 @@ takes the place of work of no higher value, which goes elsewhere or is left out.
 from __future__ import annotations
 
 import random
+import time
 
 from factory import at, order, problem, tech
 
 from optimizer.construct import construct, insert
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
-from optimizer.eject import eject_insert
+from optimizer.eject import eject_insert, hopeless
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import MoveParams, SolveParams
@@ -262,3 +263,20 @@ def test_a_crew_outage_fits_mid_route_with_the_later_outage_delayed() -> None:
     served = _where(inst, found.sol)
     assert served["OUT-3"] == ["A", "B"] and {"OUT-1", "OUT-2"} <= served.keys()
     assert found.sol.start[out3] <= inst.orders[out3].due
+
+
+def test_an_order_with_no_room_even_after_every_possible_ejection_is_hopeless() -> None:
+    """Priority-3 M2 may eject nothing as valuable as M1, which fills A: hopeless, so the
+    chain gives up after one placement; priority-1 M2 may eject M1: not hopeless."""
+    plain = _two_musts(priority=3)
+    assert hopeless(_booked(plain, "M1"), plain.order_idx["M2"])
+    urgent = _two_musts()
+    assert not hopeless(_booked(urgent, "M1"), urgent.order_idx["M2"])
+
+
+def test_a_chain_past_its_deadline_tries_nothing() -> None:
+    """With its deadline already passed, the chain that would serve M2 tries no ejection."""
+    inst = _two_musts()
+    ins = _booked(inst, "M1")
+    assert eject_insert(ins, inst.order_idx["M2"], deadline=time.monotonic() - 1) is None
+    assert eject_insert(ins, inst.order_idx["M2"], trials=0) is None

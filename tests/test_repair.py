@@ -15,7 +15,7 @@ from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
 from optimizer.instance import Instance, compile_problem
 from optimizer.params import SolveParams
-from optimizer.repair import on_time_alone, repair, targets
+from optimizer.repair import first_repair, on_time_alone, repair, targets
 from optimizer.solution import Solution
 
 PARAMS = SolveParams(workers=1, seed=0)
@@ -166,3 +166,34 @@ def test_a_solve_serves_the_outage_on_time_and_the_same_twice() -> None:
 def _instant(hhmm: str) -> datetime:
     """The test day's instant at hh:mm."""
     return datetime.fromisoformat(at(hhmm))
+
+
+def test_the_first_repair_serves_an_unserved_crew_outage_and_leaves_late_ones() -> None:
+    """From a plan holding A on T1 and U (priority 1, crew of two) out, the repair after
+    construction serves U by T1 and T2 with A on T3; from construction's plan, which serves
+    U late, it solves nothing (late work is the search's and the final repair's)."""
+    inst = compile_problem(_blocked_day(2))
+    eligible = eligible_shifts(inst)
+    a = inst.order_idx["A"]
+    held = construct(inst, eligible, only={a})
+    deadline = time.monotonic() + 60
+    sol, stats = first_repair(inst, held, PARAMS, eligible, deadline=deadline)
+    assert _where(inst, sol) == {"A": ["T3"], "U": ["T1", "T2"]}
+    assert stats.repaired == 1
+    late = construct(inst, eligible)
+    same, stats = first_repair(inst, late, PARAMS, eligible, deadline=deadline)
+    assert stats.solves == 0 and same.start == late.start
+
+
+def test_the_first_repair_leaves_a_day_where_every_order_is_mandatory() -> None:
+    """Every order mandatory (as on Solomon and TRSP days): M2 left out is not repaired."""
+    inst = compile_problem(
+        problem(
+            [tech("A", 0, 0, end="10:00"), tech("B", 20, 0, end="10:00")],
+            [order("M1", 5, 0, 90, mandatory=True), order("M2", -5, 0, 90, mandatory=True)],
+        )
+    )
+    eligible = eligible_shifts(inst)
+    held = construct(inst, eligible, only={0})
+    sol, stats = first_repair(inst, held, PARAMS, eligible, deadline=time.monotonic() + 60)
+    assert stats.solves == 0 and sol.start == held.start
