@@ -90,20 +90,51 @@ def test_threads_do_not_change_the_tree() -> None:
     assert one.complete and one.stats() == two.stats() and one.roster == two.roster
 
 
-def test_a_better_incumbent_after_lns_is_proven_by_a_second_tree() -> None:
-    """A week whose master is 2 short of the optimum, the first tree run below a roster 5
-    worse: when LNS brings the optimum, the second tree proves it; with no better roster
-    than the first tree had, no second tree runs."""
+def stopped_tree(budget: float) -> tuple[Search, int]:
+    """A week whose master is 2 short of the optimum, its first tree below a roster 5 worse
+    than the optimum stopped on a small deterministic budget; and the optimum."""
     inst = week(6, 13)
     cg = colgen.generate(inst, Budget(600.0, 20.0))
     params = RosterParams(workers=1, seed=0, time_limit=600.0, deterministic_limit=30.0)
     best = optimum(inst)
-    for value, proven in ((best, True), (best + 5, False)):
-        search = Search(inst, None, params, Budget(600.0, 30.0), value=value, bound=cg.bound)
-        search.lagrangian, search.stats["branch"] = cg, {"incumbent": best + 5}
+    search = Search(inst, None, params, Budget(600.0, budget), value=best + 5, bound=cg.bound)
+    search.lagrangian = cg
+    colgen.branch(search, cg)
+    return search, best
+
+
+def test_a_tree_stopped_on_its_budget_goes_on_after_lns() -> None:
+    """The proof after LNS goes on with the first tree where it stopped (though LNS found
+    nothing better) and proves the optimum; a tree searched to the end is not kept."""
+    search, best = stopped_tree(0.15)
+    cg = search.lagrangian
+    assert cg is not None and cg.tree is not None
+    assert not search.stats["branch"]["complete"] and not search.proven
+    search.budget = Budget(600.0, 30.0)
+    colgen.prove(search)
+    assert search.proven and search.value == search.bound == best
+    assert search.stats["branch_after_lns"]["complete"] and cg.tree is None
+
+
+def test_a_better_incumbent_after_lns_prunes_the_open_nodes() -> None:
+    """When LNS brings the optimum, the resumed tree prunes the open nodes its bound reaches
+    and proves it in fewer nodes than from the first tree's roster; with no tree kept (the
+    first searched to the end), no second tree runs."""
+    nodes = []
+    for lns_found in (False, True):
+        search, best = stopped_tree(0.15)
+        if lns_found:
+            search.value = best
+        search.budget = Budget(600.0, 30.0)
         colgen.prove(search)
-        assert search.proven == proven and ("branch_after_lns" in search.stats) == proven
-        assert search.bound == (best if proven else cg.bound)
+        assert search.proven and search.value == best
+        nodes.append(search.stats["branch_after_lns"]["nodes"])
+    assert nodes[1] < nodes[0]
+    search, best = stopped_tree(30.0)
+    assert search.proven and "branch_after_lns" not in search.stats
+    search.proven, search.value = False, best - 1
+    colgen.prove(search)
+    assert "branch_after_lns" not in search.stats
 
 
 def test_branch_and_price_is_reproducible() -> None:

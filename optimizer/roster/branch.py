@@ -112,6 +112,11 @@ class BranchAndPrice:
         """Nodes whose column generation stopped once the bound met the LP value."""
         self.lp_value = 0.0
         """The restricted master's LP value at the end of the last node solved."""
+        self.heap: list[tuple[float, int, int, list[Fix], int | None, int]] = []
+        """Open nodes: (parent's LP value, -depth, order made, fixes, parent's bound, depth)."""
+        self.made = 0
+        self.plunge: tuple[list[Fix], int | None, int] | None = None
+        """The node the plunge goes on with: (fixes, parent's bound, depth)."""
 
     def price(
         self, e: int, duals: list[int], fixes: list[Fix]
@@ -267,16 +272,32 @@ class BranchAndPrice:
         rounds the cell first (a plunge); when a plunge ends, the open node whose parent's LP
         value is least next (Instance7 from its columns below 1158: 85 nodes depth first, 37
         so, the optimum 1056 found at node 36 instead of 73)."""
+        self.start(root_bound)
+        return self.search_on(incumbent)
+
+    def start(self, root_bound: int | None) -> None:
+        """Open the tree at its root, whose proven bound is `root_bound`."""
+        self.heap, self.made = [], 0
+        self.plunge = ([], root_bound, 0)
+
+    def search_on(self, incumbent: int | None) -> BranchOutcome:
+        """Go on with the open nodes where the last search stopped (on its budget), below
+        `incumbent` (open nodes whose bound reaches it are pruned first; `resume_tree` sets a
+        new budget and pool). The outcome counts this run's nodes."""
         out = BranchOutcome()
-        # open nodes: (parent's LP value, -depth, order made, fixes, parent's bound, depth)
-        heap: list[tuple[float, int, int, list[Fix], int | None, int]] = []
-        made = 0
-        plunge: tuple[list[Fix], int | None, int] | None = ([], root_bound, 0)
+        heap, plunge, tailed = self.heap, self.plunge, self.tailed
+        if incumbent is not None:
+            kept = [n for n in heap if n[4] is None or n[4] < incumbent]
+            out.pruned += len(heap) - len(kept)
+            heap = kept
+            heapq.heapify(heap)
+            if plunge is not None and plunge[1] is not None and plunge[1] >= incumbent:
+                plunge = None
+                out.pruned += 1
 
         def shelve(fixes: list[Fix], bound: int | None, depth: int, estimate: float) -> None:
-            nonlocal made
-            heapq.heappush(heap, (estimate, -depth, made, fixes, bound, depth))
-            made += 1
+            heapq.heappush(heap, (estimate, -depth, self.made, fixes, bound, depth))
+            self.made += 1
 
         while plunge is not None or heap:
             if plunge is None:
@@ -323,6 +344,7 @@ class BranchAndPrice:
             other = Fix(fix.staff, fix.day, fix.shift, not fix.on)
             shelve([*fixes, other], bound, depth + 1, self.lp_value)
             plunge = ([*fixes, fix], bound, depth + 1)
+        self.heap, self.plunge = heap, plunge
         left = [b for *_, b, _ in heap] + ([] if plunge is None else [plunge[1]])
         out.complete = not left and not self.inexact
         if out.complete:
@@ -332,7 +354,7 @@ class BranchAndPrice:
             out.bound = least if incumbent is None else min(least, incumbent)
         out.columns = len(self.master.columns)
         out.inexact = self.inexact
-        out.tailed = self.tailed
+        out.tailed = self.tailed - tailed
         return out
 
     def _any_cell(self, values: list[float], fixes: list[Fix]) -> Fix | None:
@@ -360,3 +382,13 @@ def branch_and_price(
     threads (the same outcome with any number)."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return BranchAndPrice(inst, columns, budget, pool).search(incumbent, root_bound)
+
+
+def resume_tree(
+    tree: BranchAndPrice, budget: Budget, incumbent: int | None, workers: int = 1
+) -> BranchOutcome:
+    """Go on with a tree stopped on its budget, within `budget` and below `incumbent`."""
+    tree.budget = budget
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        tree.pool = pool
+        return tree.search_on(incumbent)

@@ -43,6 +43,7 @@ Cell = tuple[int, int, cp_model.IntVar]
 """A cell of the one-person model: (day, shift, its Boolean)."""
 
 if TYPE_CHECKING:
+    from optimizer.roster.branch import BranchAndPrice
     from optimizer.roster.solve import Search
 
 SCALE = 1000
@@ -235,6 +236,9 @@ class ColumnGeneration:
     dive_wall_time: float | None = None
     dive_steps: int = 0
     """The dive's fixing steps (LP solves that fixed people)."""
+    tree: BranchAndPrice | None = None
+    """The branch-and-price tree (`branch.BranchAndPrice`) when it stopped on its budget, for
+    the proof after LNS to go on with."""
 
     def stats(self) -> dict[str, object]:
         """A summary for the result's solver statistics."""
@@ -692,23 +696,28 @@ def improve_bound(search: Search) -> None:
 
 def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
     """Branch and price from column generation's columns within `colgen_branch_share` of
-    the budget left: a better roster is adopted, and a tree searched to the end proves the
-    incumbent optimal (else the least bound of the nodes left may raise the bound). Its
-    statistics go under `key`."""
-    from optimizer.roster.branch import branch_and_price
+    the budget left, or (`key` "branch_after_lns") the first tree gone on with where it
+    stopped: a better roster is adopted, and a tree searched to the end proves the incumbent
+    optimal (else the least bound of the nodes left may raise the bound). Its statistics go
+    under `key`; a tree stopped on its budget is kept in `cg.tree`."""
+    from optimizer.roster.branch import BranchAndPrice, resume_tree
 
     params, budget = search.params, search.budget
-    incumbent = search.value
+    incumbent, workers = search.value, params.workers or 1
     share = params.colgen_branch_share
     det = budget.deterministic_left()
     phase = Budget(budget.wall_left() * share, None if det is None else det * share)
-    out = branch_and_price(
-        search.rm_inst, cg.columns, phase, search.value, search.bound, params.workers or 1
-    )
+    if cg.tree is None:
+        cg.tree = BranchAndPrice(search.rm_inst, cg.columns, phase)
+        cg.tree.start(search.bound)
+    out = resume_tree(cg.tree, phase, search.value, workers)
     budget.spent_deterministic += phase.spent_deterministic
+    if out.complete or out.inexact:
+        cg.tree = None
     search.stats[key] = out.stats() | {
         "incumbent": incumbent,
         "wall_time": round(phase.elapsed(), 3),
+        "deterministic_time": round(phase.spent_deterministic, 3),
     }
     better = out.value is not None and (search.value is None or out.value < search.value)
     if out.roster is not None and out.value is not None and better:
@@ -720,22 +729,32 @@ def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
         search.proven = True
 
 
+def reserve_for_proof(search: Search) -> float:
+    """The share of the budget left to keep from LNS: `colgen_prove_share` when the first
+    tree stopped on its budget after finding a better roster (Instance7: 1057 found, bound
+    1056, its proof cut short by LNS), else `lns_last_share` for the last whole-model solve
+    (none without a whole model)."""
+    params = search.params
+    share = params.lns_last_share if search.rm is not None else 0.0
+    cg, first = search.lagrangian, search.stats.get("branch", {})
+    if cg is not None and cg.tree is not None and first.get("value") is not None:
+        share = max(share, params.colgen_prove_share)
+    return share
+
+
 def prove(search: Search) -> None:
-    """After LNS, on an instance whose master gave rosters: branch and price again, below
-    the incumbent LNS found when it is better than the one the first tree had (a tree
-    prunes a node whose bound reaches the incumbent: Instance7's optimum proves itself in 9
-    nodes, where from a roster 444 units worse the tree took 105 nodes to find and prove it)."""
+    """After LNS, on an instance whose first branch-and-price tree stopped on its budget: go
+    on with that tree below the incumbent (LNS's when better; open nodes whose bound reaches
+    it are pruned), its master keeping every column priced so far. (A tree searched to the
+    end has proven its incumbent, which LNS cannot beat.)"""
     cg, params = search.lagrangian, search.params
-    before = search.stats.get("branch", {}).get("incumbent")
-    num_vars = sum(a for person in search.rm_inst.allowed for day in person for a in day)
     if (
         cg is None
+        or cg.tree is None
         or search.proven
         or search.value is None
         or search.budget.exhausted()
         or params.colgen_branch_share == 0
-        or num_vars > params.colgen_branch_max_vars
-        or (before is not None and search.value >= before)
     ):
         return
     branch(search, cg, key="branch_after_lns")

@@ -215,6 +215,14 @@ class RosterParams(BaseModel):
         "one worker: 0.5 stopped the tree after 71 nodes at 1057, 0.8 found and proved 1056 in "
         "89 nodes.",
     )
+    colgen_prove_share: float = Field(
+        default=0.7,
+        ge=0,
+        lt=1,
+        description="Share of the budget left after the first branch-and-price tree kept "
+        "from LNS for going on with that tree, when it stopped on its budget after finding a "
+        "better roster (else `lns_last_share` is kept, for the last whole-model solve).",
+    )
     colgen_smoothing: float = Field(
         default=0.5,
         ge=0,

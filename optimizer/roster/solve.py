@@ -13,7 +13,13 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from models.roster import RosterObjective, RosterProblem, RosterResult, RosterStatus
-from optimizer.roster.colgen import ColumnGeneration, add_lagrangian_cuts, improve_bound, prove
+from optimizer.roster.colgen import (
+    ColumnGeneration,
+    add_lagrangian_cuts,
+    improve_bound,
+    prove,
+    reserve_for_proof,
+)
 from optimizer.roster.evaluate import cover_counts, evaluate_assignment
 from optimizer.roster.instance import RosterInstance
 from optimizer.roster.model import RosterModel, build_model
@@ -210,8 +216,7 @@ def solve_roster(
         and not search.infeasible
         and not budget.exhausted()
     ):
-        if search.rm is not None:
-            budget.reserve(params.lns_last_share)
+        budget.reserve(reserve_for_proof(search))
         lns.improve(search)
         budget.reserve(0.0)
         prove(search)
