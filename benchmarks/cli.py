@@ -18,7 +18,7 @@ from rich.console import Console
 
 from benchmarks.report import compare_tables, plot_gaps, single_tables
 from benchmarks.run import failed_record, read_records, run_case, write_record
-from benchmarks.suites import SUITES, instance_names, load_case, resolve_name
+from benchmarks.suites import SUITES, expand_names, instance_names, load_case
 
 SOLVERS = ("ours", "pyvrp", "ortools")
 """`--solver` values: our solver, or a peer from `benchmarks.peers` (imported when used)."""
@@ -91,9 +91,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     names = (
-        [resolve_name(args.suite, n.strip()) for n in args.instances.split(",") if n.strip()]
-        if args.instances
-        else instance_names(args.suite)
+        expand_names(args.suite, args.instances) if args.instances else instance_names(args.suite)
     )
     params = SolveParams(
         time_limit=args.time_limit,

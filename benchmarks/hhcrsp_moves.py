@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from benchmarks import hhcrsp
+from benchmarks.suites import expand_names
 from optimizer.construct import first_plan
 from optimizer.cp.build import eligible_shifts
 from optimizer.cp.objective import solution_cost
@@ -53,16 +54,7 @@ def terms(inst: Instance, sol: Solution) -> tuple[float, float, float]:
 
 def labels(text: str) -> list[str]:
     """The labels of `--instances`: `X,...,Y` stands for every label from X to Y."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    every = hhcrsp.instance_names()
-    out: list[str] = []
-    for k, name in enumerate(names):
-        if name != "...":
-            out.append(name)
-            continue
-        lo, hi = every.index(names[k - 1]), every.index(names[k + 1])
-        out += every[lo + 1 : hi]
-    return out
+    return expand_names("hhcrsp", text)
 
 
 def bks_terms(name: str) -> tuple[float, float, float]:

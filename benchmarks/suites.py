@@ -78,6 +78,22 @@ def resolve_name(suite: str, name: str) -> str:
     raise ValueError(f"no instance {name!r} in suite {suite!r}")
 
 
+def expand_names(suite: str, text: str) -> list[str]:
+    """The instances of a comma-separated `--instances`, each by `resolve_name`; `X,...,Y`
+    stands for every instance from X to Y in the suite's order (`instance_names`)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    names = [n if n == "..." else resolve_name(suite, n) for n in names]
+    every = instance_names(suite)
+    out: list[str] = []
+    for k, name in enumerate(names):
+        if name != "...":
+            out.append(name)
+        elif 0 < k < len(names) - 1 and names[k + 1] != "...":
+            lo, hi = every.index(names[k - 1]), every.index(names[k + 1])
+            out += every[lo + 1 : hi]
+    return out
+
+
 @dataclass
 class Case:
     """One instance of a suite as a contract problem, with its best-known value."""

@@ -203,6 +203,12 @@ class RuinRecreateParams(Section):
         description="Starting acceptance threshold per removed order, as a share of the "
         "routing cost per served order (it falls to 0).",
     )
+    threshold_power: float = Field(
+        default=1.0,
+        gt=0,
+        description="Shape of the threshold's fall: after a share u of the budget it is "
+        "(1 - u) ** threshold_power of its start (1: linear; more: sooner low).",
+    )
     late_share: float = Field(
         default=0.5,
         ge=0,

@@ -475,6 +475,13 @@ def start_threshold(inst: Instance, sol: Solution, share: float) -> float:
     return share * routing / max(len(served), 1)
 
 
+def threshold_left(used: float, power: float) -> float:
+    """The share of the starting threshold left after a share `used` of the budget:
+    (1 - used) ** power (`RuinRecreateParams.threshold_power`), 1 at the start, 0 at the
+    end."""
+    return float(max(1.0 - used, 0.0) ** power)
+
+
 def anneal(
     inst: Instance,
     eligible: dict[int, list[int]],
@@ -490,9 +497,9 @@ def anneal(
     """Threshold-accepting ruin and recreate; returns the best solution and the moves made.
 
     `clock(n)` says which fraction of the budget is used after n moves (1.0 stops). The
-    acceptance threshold falls from `start_threshold` to 0. A given search state `rr` is
-    reused with rng (its parameters then hold, not `params`). The routes of every solution it
-    builds go into `pool` when given."""
+    acceptance threshold falls from `start_threshold` to 0 (`threshold_left`). A given
+    search state `rr` is reused with rng (its parameters then hold, not `params`). The routes
+    of every solution it builds go into `pool` when given."""
     if rr is None:
         rr = RuinRecreate(inst, eligible, rng, params)
     else:
@@ -500,6 +507,7 @@ def anneal(
     best = sol
     first = start_threshold(inst, sol, rr.tuning.threshold)
     most = ruin_cap(inst, rr.tuning)
+    power = rr.tuning.threshold_power
     n = 0
     current = rr.inserter(sol)
     while True:
@@ -509,7 +517,7 @@ def anneal(
         size = rng.randint(2, max(2, min(most, len(inst.orders) // 4)))
         cand = rr.step(current, size)
         n += 1
-        allowed = first * (1.0 - used)
+        allowed = first * threshold_left(used, power)
         if pool is not None:
             pool.add(cand.sol)
         value = cand.sol.objective()

@@ -217,6 +217,16 @@ def test_moves_comparison_prices_runs_like_the_recheck(capsys: pytest.CaptureFix
     }
 
 
+def test_instances_shorthand_spans_the_suites_order() -> None:
+    """`X,...,Y` in `--instances` stands for every instance from X to Y, any suite."""
+    from benchmarks.suites import expand_names
+
+    assert expand_names("hhcrsp", "c9,...,D2") == ["C9", "C10", "D1", "D2"]
+    assert expand_names("solomon", "C101,...,C103,R101") == ["C101", "C102", "C103", "R101"]
+    with pytest.raises(ValueError, match="no instance"):
+        expand_names("hhcrsp", "C1,...,Z9")
+
+
 def test_ruin_and_recreate_keeps_the_time_when_it_reaches_every_order() -> None:
     """`search._rr_moves_all` holds on an hhcrsp day whose plan serves every order, not
     once an order is left out or an order must follow another."""

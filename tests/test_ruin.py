@@ -292,3 +292,13 @@ def test_urgent_groups_rest_after_failing_in_a_row() -> None:
     assert single not in rr.resting
     rr._rest([crew], [])
     assert crew not in rr.resting
+
+
+def test_threshold_falls_by_its_power() -> None:
+    """The threshold left is (1 - used) ** power: linear at 1, sooner low at 2, 0 at the end."""
+    from optimizer.ruin import threshold_left
+
+    assert threshold_left(0.0, 2.0) == 1.0
+    assert threshold_left(0.5, 1.0) == 0.5
+    assert threshold_left(0.5, 2.0) == 0.25
+    assert threshold_left(1.0, 2.0) == threshold_left(1.2, 1.0) == 0.0

@@ -79,6 +79,7 @@ from optimizer.evaluate.context import (
 )
 from optimizer.evaluate.coverage import _coverage_rules, _status_rules
 from optimizer.evaluate.crews import _crew_rules, _link_rules, _order_rules
+from optimizer.evaluate.memo import RouteMemo
 from optimizer.evaluate.objective import _kpis, _objective
 from optimizer.evaluate.routes import _route_rules, _timing_rules, _totals_rules
 from optimizer.evaluate.stock import _depot_stock_rules, _depot_stop_rules, _van_rules
@@ -87,6 +88,7 @@ from optimizer.travel import TravelMatrix
 
 __all__ = [
     "Evaluation",
+    "RouteMemo",
     "RouteTotals",
     "Violation",
     "changed_orders",
@@ -104,6 +106,7 @@ def evaluate(
     change_tolerance: timedelta = timedelta(minutes=15),
     frozen_before: datetime | None = None,
     fill_totals: bool = False,
+    memo: RouteMemo | None = None,
 ) -> Evaluation:
     """Check a plan against its problem and recompute its objective and KPIs.
 
@@ -129,6 +132,10 @@ def evaluate(
         For a plan being assembled (a re-plan's merged day): each route's travel_time,
         working_time and overtime are set to the recomputed totals (`recompute_route_totals`)
         before the plan is checked, instead of being checked as given.
+    memo
+        Findings on single routes kept from earlier evaluations of plans of the same day over
+        the same travel (`memo.RouteMemo`): a route found there is not checked again. The
+        evaluation is the same with it or without.
 
     Returns
     -------
@@ -138,7 +145,16 @@ def evaluate(
     """
     travel = travel if travel is not None else TravelMatrix.from_problem(problem)
     ctx = _Context.build(problem, travel)
-    views = [_view(ctx, r, route) for r, route in enumerate(plan.routes)]
+    # With a memo, each route as found before (or now): its view and its own rules.
+    kept = (
+        [memo.route_rules(ctx, r, x, fill_totals) for r, x in enumerate(plan.routes)]
+        if memo is not None
+        else []
+    )
+    if memo is not None:
+        views = [view for view, _, _ in kept]
+    else:
+        views = [_view(ctx, r, route) for r, route in enumerate(plan.routes)]
     if fill_totals:
         for view in views:
             route, t = view.route, view.totals
@@ -148,7 +164,13 @@ def evaluate(
 
     violations = list(_status_rules(ctx, plan, served))
     violations += _route_rules(ctx, views)
-    for view in views:
+    for r, view in enumerate(views):
+        if memo is not None:
+            _, rules, totals_rules = kept[r]
+            violations += rules
+            violations += _break_rules(view, frozen_before)
+            violations += totals_rules
+            continue
         violations += _timing_rules(ctx, view)
         violations += _visit_rules(ctx, view)
         violations += _depot_stop_rules(ctx, view)

@@ -105,6 +105,8 @@ def _break_rules(view: _RouteView, frozen_before: datetime | None) -> Iterator[V
     """
     if view.shift is None:
         return
+    if not view.shift.breaks and not any(isinstance(it, BreakItem) for it in view.route.items):
+        return  # nothing owed, nothing taken
     wanted = sorted(view.shift.breaks, key=lambda b: b.earliest_start)
     taken = [(i, it) for i, it in enumerate(view.route.items) if isinstance(it, BreakItem)]
     if frozen_before is not None:

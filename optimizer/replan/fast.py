@@ -69,8 +69,10 @@ def _make_room(
         return sol
     urgent.sort(key=lambda o: -unassigned_cost(inst, o))
     dropped_all: list[int] = []
+    # One inserter over the solution for them all: its moves keep its route costs and
+    # supplies up to date.
+    ins = Inserter(inst, sol, eligible, moves=moves)
     for o in urgent:
-        ins = Inserter(inst, sol, eligible, moves=moves)
         direct = ins.best(o)
         if direct is not None:
             ins.apply(direct)

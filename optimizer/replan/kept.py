@@ -6,10 +6,11 @@ are taken as compiled, their compatibility rows sliced) instead of compiling the
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.problem import Problem
 from models.validation import check_problem
+from optimizer.evaluate.memo import RouteMemo
 from optimizer.instance import Instance, compile_problem
 from optimizer.travel import TravelMatrix
 
@@ -23,7 +24,9 @@ def problem_key(problem: Problem) -> str:
 class KeptDay:
     """A day compiled once: the problem, its content key, its travel matrix, its compiled
     instance (over that matrix, without a re-plan's context) and whether it is valid (then
-    a call checks only what its events change). Problems are values: a kept day serves the
+    a call checks only what its events change); and the evaluator's findings on the routes
+    of the plans re-planned on it (`RouteMemo`: a re-plan checks again only the routes that
+    changed). Problems are values: a kept day serves the
     problem it was made of, not one changed in place since."""
 
     problem: Problem
@@ -31,6 +34,8 @@ class KeptDay:
     travel: TravelMatrix
     instance: Instance
     valid: bool = False  # the problem passed `check_problem` when it was kept
+    # The evaluator's findings on single routes of this day's plans (over its matrix).
+    memo: RouteMemo = field(default_factory=RouteMemo, compare=False, repr=False)
 
     def serves(self, problem: Problem) -> bool:
         """The day was kept for this problem: the same object, or one of the same content."""

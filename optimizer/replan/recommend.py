@@ -11,17 +11,15 @@ from models.plan import Change, Plan, Recommendation
 from models.problem import Order, Problem
 from optimizer.budget import Budget
 from optimizer.collector import collector_paused
-from optimizer.context import Context
 from optimizer.cp.build import eligible_for
 from optimizer.cp.objective import unassigned_cost
 from optimizer.groups import GroupInsertion, best_group, is_grouped
 from optimizer.insert import Insertion
 from optimizer.inserter import Inserter
 from optimizer.instance import Instance, compile_problem
-from optimizer.replan.events import apply_events
-from optimizer.replan.freeze import fold_frozen, freeze
-from optimizer.replan.kept import KeptDay, kept_for
-from optimizer.replan.residual import matrix, previous_solution, residual_problem
+from optimizer.replan.kept import KeptDay
+from optimizer.replan.residual import previous_solution
+from optimizer.replan.setup import residual_day
 from optimizer.schedule import Timed
 from optimizer.solution import Solution
 from optimizer.travel import TravelMatrix
@@ -77,20 +75,11 @@ def _recommend(
     day: KeptDay | None,
 ) -> list[Recommendation]:
     """`recommend` with its budget started."""
-    day = kept_for(day, problem)
     added: list[Event] = [OrderAdded(type="order_added", order=order)]
-    updated = apply_events(problem, added, valid=day is not None and day.valid)
-    frozen = freeze(updated, plan, now, [])
-    updated = fold_frozen(updated, frozen, pins=False)  # the residual leaves them out
-    residual = residual_problem(updated, frozen, now)
-    travel = matrix(residual, [], travel or (day.travel if day is not None else None))
-    context = Context(
-        previous=plan,
-        frozen=frozen,
-        tolerance=tolerance,
-        travel=travel,
-        kept=day.instance if day is not None else None,
+    rest = residual_day(
+        problem, plan, now, added, tolerance=tolerance, travel=travel, day=day, whole_day=False
     )
+    frozen, residual, context = rest.frozen, rest.residual, rest.context
     inst = compile_problem(residual, context=context)
     o = inst.order_idx[order.id]
     eligible = {o: eligible_for(inst, o)}

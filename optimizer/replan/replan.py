@@ -15,14 +15,12 @@ from models.plan import BreakItem, Change, EndItem, Plan, Route, SolveStatus
 from models.problem import Problem
 from optimizer.budget import Budget
 from optimizer.collector import collector_paused
-from optimizer.context import Context
 from optimizer.evaluate import evaluate
 from optimizer.evaluate.visits import breaks_owed
 from optimizer.params import SolveParams
-from optimizer.replan.events import apply_events
-from optimizer.replan.freeze import Frozen, fold_frozen, freeze
-from optimizer.replan.kept import KeptDay, kept_for
-from optimizer.replan.residual import matrix, residual_problem
+from optimizer.replan.freeze import Frozen
+from optimizer.replan.kept import KeptDay
+from optimizer.replan.setup import residual_day
 from optimizer.search import SearchStats
 from optimizer.solve import solve
 from optimizer.travel import TravelMatrix
@@ -81,21 +79,14 @@ def _replan(
     """`replan` with its parameters resolved."""
     if budget is None:
         budget = Budget.start(params.time_limit, params.deterministic_limit)
-    day = kept_for(day, problem)
-    updated = apply_events(problem, events, valid=day is not None and day.valid)
-    frozen = freeze(updated, plan, now, events)
-    updated = fold_frozen(updated, frozen)
-    residual = residual_problem(updated, frozen, now)
     # One matrix serves the residual day, the way home of finished routes and the evaluation.
-    travel = travel or (day.travel if day is not None else None)
-    travel = matrix(updated, [f.free_loc for f in frozen.values()], travel)
-    context = Context(
-        previous=plan,
-        frozen=frozen,
-        tolerance=tolerance,
-        travel=travel,
-        kept=day.instance if day is not None else None,
+    rest = residual_day(
+        problem, plan, now, events, tolerance=tolerance, travel=travel, day=day, whole_day=True
     )
+    # Routes of the kept day's plans are checked once (its matrix, not one of the caller's).
+    memo = rest.day.memo if rest.day is not None and travel is None else None
+    updated, frozen, residual, travel = rest.updated, rest.frozen, rest.residual, rest.travel
+    context = rest.context
     # The residual plan is scored once merged with the frozen part, below.
     result = solve(residual, params, context=context, budget=budget)
     stats = result.stats
@@ -110,6 +101,7 @@ def _replan(
         change_tolerance=tolerance,
         frozen_before=now,
         fill_totals=True,
+        memo=memo,
     )
     merged.objective = ev.objective
     merged.kpis = ev.kpis
