@@ -296,8 +296,9 @@ class Exchanges(RouteState):
                 sol.start[o] = st
                 old = sol.provider.get(o)
                 if old != s:
-                    self.provided[inst.shifts[old].tech].discard(o)  # type: ignore[index]
-                    self.provided[tech].add(o)
+                    was = inst.shifts[old].tech  # type: ignore[index]
+                    self.provided[was] = self.provided[was] - {o}
+                    self.provided[tech] = self.provided[tech] | {o}
                     sol.provider[o] = s
         if move.picks is not None:
             picks_x, picks_y, self.stock = move.picks

@@ -24,10 +24,11 @@ from optimizer.placement import (
     cheapest,
     pushed_bounds,
 )
-from optimizer.reach import Interval, covered, inside, intersect, loose, reach
+from optimizer.reach import Interval, covered, inside, intersect, loose, meets, reach
 from optimizer.retime import Ties, delayed, peak, peak_rise
 from optimizer.schedule import Timed, route_without, schedule
 from optimizer.solution import RouteSol
+from optimizer.state import SegmentCache
 from optimizer.timing import Relaxed, lateness
 
 
@@ -88,8 +89,7 @@ def group_value(inst: Instance, o: int) -> int:
 def _candidates(ins: Inserter, o: int) -> list[int]:
     """The eligible shifts nearest to order o: by the closest stop of their route (or their
     start location), so idle technicians near the site are offered as well as busy ones."""
-    loc = ins.inst.orders[o].loc
-    scored = sorted((ins.route_gap(s, loc), s) for s in ins.eligible[o])
+    scored = sorted(zip(ins.order_gaps(o), ins.eligible[o], strict=True))
     return [s for _, s in scored[: ins.moves.crew_routes]]
 
 
@@ -97,11 +97,24 @@ def _openings(ins: Inserter, o: int, s: int) -> list[int]:
     """Starts of o worth trying in shift s: its earliest from the shift start, right after
     each order of the route and after each break (a visit that would cover a break's window
     fits only once the break is taken), each also through a depot that supplies what the
-    van lacks, moved into o's next window."""
+    van lacks, moved into o's next window. Kept with the route object (replaced whenever
+    its orders or starts change)."""
+    route = ins.sol.routes.get(s)
+    memo = ins.segments.openings
+    hit = memo.get((o, s))
+    if hit is not None and hit[0] is route:
+        return hit[1]
+    found = _opening_times(ins, o, s, route)
+    if len(memo) >= SegmentCache.LIMIT:
+        memo.clear()
+    memo[(o, s)] = (route, found)
+    return found
+
+
+def _opening_times(ins: Inserter, o: int, s: int, route: RouteSol | None) -> list[int]:
     inst, sol = ins.inst, ins.sol
     order = inst.orders[o]
     sh = inst.shifts[s]
-    route = sol.routes.get(s)
     # Where and when the technician could set off for o.
     free = [(sh.start, sh.start_loc)]
     if route is not None and route.orders:
@@ -294,7 +307,8 @@ def _place_at(
             if s not in relaxed:
                 relaxed[s] = ins.relaxed(s)
             relaxation = relaxed[s]
-            if relaxation is not None:
+            # A route in which x can start at no time in [lo, hi] (`reach`) has no position.
+            if relaxation is not None and meets(reach(ins, x, s, relaxation), lo, hi):
                 bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
         return cheapest(ins, x, bounds, relaxed, hi, provides, limit)
 
@@ -325,10 +339,10 @@ def _place_pushed(
             if s not in relaxed:
                 relaxed[s] = loose(ins, s)
             relaxation = relaxed[s]
-            if relaxation is not None:
-                bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
-            else:
+            if relaxation is None:
                 bounds += pushed_bounds(ins, x, s, lo, hi, provides)
+            elif meets(reach(ins, x, s, relaxation), lo, hi):
+                bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
         return cheapest(ins, x, bounds, relaxed, hi, provides, limit, ties)
 
     return _place(ins, slots, cands, anchor, choose, ties, bound, worst)

@@ -569,9 +569,38 @@ class InsertionSearch(RouteState):
                 near.append(served_by)
                 if len(near) == self.granularity:
                     return near + nearest_idle
-        busy = [(self.route_gap(s, loc), s) for s in busy_routes]
+        busy = [
+            (g, s)
+            for g, s in zip(self.order_gaps(o), shifts, strict=True)
+            if (r := routes.get(s)) is not None and r.orders
+        ]
         busy.sort()
         return [s for _, s in busy[: self.granularity]] + nearest_idle
+
+    def order_gaps(self, o: int) -> list[int]:
+        """`route_gap` of each of order o's eligible shifts to its site, in their order.
+
+        Kept per order with the route objects measured (`SegmentCache.gaps`, shared by
+        clones): a move replaces a few routes, so only those are measured again, and an
+        order asked again before any of its routes changed is answered at once."""
+        shifts = self.eligible[o]
+        routes = tuple(map(self.sol.routes.get, shifts))
+        memo = self.segments.gaps
+        hit = memo.get(o)
+        if hit is not None and hit[2] != shifts:
+            hit = None  # another search's eligible shifts
+        if hit is not None and hit[0] == routes:
+            return hit[1]
+        loc = self.inst.orders[o].loc
+        if hit is None:
+            gaps = [self.route_gap(s, loc) for s in shifts]
+        else:
+            gaps = [
+                g if r is old else self.route_gap(s, loc)
+                for s, r, old, g in zip(shifts, routes, hit[0], hit[1], strict=True)
+            ]
+        memo[o] = (routes, gaps, shifts)
+        return gaps
 
     def route_gap(self, s: int, loc: int) -> int:
         """Travel seconds to `loc` from the nearest of shift s's start and its route's stops."""
@@ -598,7 +627,7 @@ class InsertionSearch(RouteState):
         for o, st in zip(ins.timed.route.orders, ins.timed.starts, strict=True):
             sol.start[o] = st
         sol.provider[ins.order] = s
-        self.provided[tech].add(ins.order)
+        self.provided[tech] = self.provided[tech] | {ins.order}
         self.cost[s] = self.cost.get(s, 0) + ins.delta
         if not van_only and not self.segments.unlimited:
             self.picks[tech] = (

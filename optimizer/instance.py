@@ -170,6 +170,8 @@ class Instance:
     def __post_init__(self) -> None:
         for name in ("qualified", "van_ok", "supply_ok"):
             getattr(self, name).flags.writeable = False
+        # The groups of linked orders, made once each (`linked_group`).
+        object.__setattr__(self, "_groups", {})
 
     def change_cost(self, o: int, techs: frozenset[int], start: int) -> int:
         """Cost of serving o by `techs` at `start` against the previous plan (0 if unchanged
@@ -189,6 +191,14 @@ class Instance:
 
     def linked_group(self, o: int) -> list[int]:
         """Order o and every order linked to it, directly or through others, sorted."""
+        if not self.orders[o].links:
+            return [o]
+        groups: dict[int, list[int]] = self._groups  # type: ignore[attr-defined]
+        if o not in groups:
+            groups[o] = self._linked_group(o)
+        return list(groups[o])
+
+    def _linked_group(self, o: int) -> list[int]:
         seen = {o}
         todo = [o]
         while todo:

@@ -135,6 +135,12 @@ def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
     return out
 
 
+def meets(spans: list[Interval], lo: int, hi: int) -> bool:
+    """One of the sorted disjoint intervals has a time in [lo, hi]."""
+    k = bisect.bisect_right(spans, (hi, INF)) - 1
+    return k >= 0 and spans[k][1] >= lo
+
+
 def inside(spans: list[Interval], t: int) -> bool:
     """Time t lies in one of the sorted disjoint intervals."""
     k = bisect.bisect_right(spans, (t, INF)) - 1

@@ -249,7 +249,8 @@ def best_pushed(
         route = sol.routes.get(s)
         seq = route.orders if route is not None else []
         cand = [*seq[:pos], o, *seq[pos:]]
-        timed = _propagate(ins, ties, {s: cand}, {s: depot}, _bounds(ins, ties, o), [s])
+        # A copy: the push raises the bounds it is given.
+        timed = _propagate(ins, ties, {s: cand}, {s: depot}, dict(bounds), [s])
         if timed is None or not _consistent(ins, ties, timed):
             continue
         if not ins.dependents_ok(cand, timed[s]):

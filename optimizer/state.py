@@ -88,6 +88,12 @@ class SegmentCache:
         # from (its shift's start and its stops) and the orders whose starts its orders
         # follow or precede (`after`), see `route_facts`.
         self.facts: dict[int, tuple[RouteSol, tuple[int, ...], tuple[int, ...]]] = {}
+        # Per order, the routes of its eligible shifts as last measured, their distances to
+        # it and the shifts (`Inserter.order_gaps`).
+        self.gaps: dict[int, tuple[tuple[RouteSol | None, ...], list[int], list[int]]] = {}
+        # Per order and shift, the route object and the order's openings in it
+        # (`optimizer.groups._openings`).
+        self.openings: dict[tuple[int, int], tuple[RouteSol | None, list[int]]] = {}
 
     def into(self, loc: int) -> list[int]:
         """Travel seconds from every location to `loc` (a column of the travel matrix)."""
@@ -236,7 +242,8 @@ class RouteState:
         sol = self.sol
         new.sol = Solution(dict(sol.routes), dict(sol.start), dict(sol.provider), sol.cost)
         new.cost = dict(self.cost)
-        new.provided = {t: set(v) for t, v in self.provided.items()}
+        # Each technician's set is replaced, never changed, once the inserter is made.
+        new.provided = dict(self.provided)
         new.stock = self.stock if self.segments.unlimited else self.stock.copy()
         new.picks = dict(self.picks)
         new._segs = dict(self._segs)
@@ -344,14 +351,16 @@ class RouteState:
     def set_provider(self, o: int, s: int) -> None:
         """Shift s provides order o's equipment and parts."""
         self.sol.provider[o] = s
-        self.provided[self.inst.shifts[s].tech].add(o)
+        tech = self.inst.shifts[s].tech
+        self.provided[tech] = self.provided[tech] | {o}
 
     def drop_order(self, o: int) -> None:
         """Forget order o's start and provider (its routes no longer visit it)."""
         self.sol.start.pop(o, None)
         s = self.sol.provider.pop(o, None)
         if s is not None:
-            self.provided[self.inst.shifts[s].tech].discard(o)
+            tech = self.inst.shifts[s].tech
+            self.provided[tech] = self.provided[tech] - {o}
 
     def release(self, techs: set[int]) -> DepotStock:
         """Depot stock as if these technicians had taken nothing: taken before their routes

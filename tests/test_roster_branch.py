@@ -165,3 +165,35 @@ def test_branch_and_price_runs_above_the_size_of_the_roster_of_the_columns() -> 
         assert ("branch" in result.solver) == tree
         if tree:
             assert result.status == "optimal" and result.objective.value == 8
+
+
+def test_a_plunge_that_ends_goes_on_at_the_open_node_of_least_lp_value() -> None:
+    """A scripted tree (no pricing): the root (LP 5.0) branches on f, its child f (LP 5.6)
+    on g, and f-and-g has no roster: the plunge ends there, and the open node not-f (its
+    parent's LP 5.0) comes before f-and-not-g (5.6), which depth first would take first;
+    both reach the incumbent and are pruned, so the tree is complete."""
+    inst = week(5, 1)
+    bp = BranchAndPrice(inst, [], Budget(600.0))
+    f, g = Fix(0, 0, 0, True), Fix(1, 0, 0, True)
+    not_f, not_g = Fix(0, 0, 0, False), Fix(1, 0, 0, False)
+    script = {(): (5, 5.0, f), (f,): (5, 5.6, g), (f, g): None, (f, not_g): 9, (not_f,): 9}
+    seen: list[tuple[Fix, ...]] = []
+
+    def node(fixes: list[Fix], incumbent: int | None) -> tuple[int | None, list[float]]:
+        seen.append(tuple(fixes))
+        step = script[tuple(fixes)]
+        if step is None or isinstance(step, int):
+            return step, []
+        bound, bp.lp_value, _ = step
+        return bound, [0.5]
+
+    def fractional(values: list[float]) -> tuple[Fix | None, None]:
+        step = script[seen[-1]]
+        assert isinstance(step, tuple)
+        return step[2], None
+
+    bp.node = node  # type: ignore[method-assign]
+    bp.fractional = fractional  # type: ignore[method-assign]
+    out = bp.search(9, 5)
+    assert seen == [(), (f,), (f, g), (not_f,), (f, not_g)]
+    assert out.complete and out.nodes == 5 and out.bound == 9

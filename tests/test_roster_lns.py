@@ -166,3 +166,68 @@ def test_by_parts_with_the_cover_neighbourhood_stays_feasible() -> None:
     assert ev.feasible and result.objective.value == ev.value
     assert result.solver["lns_steps"] >= 4
     assert ev.value <= result.solver["improvements"][0][1]
+
+
+def test_row_costs_score_as_the_evaluator() -> None:
+    """The vectorised cost of a person's row in a one-person sub-instance equals the
+    evaluator's value of that sub-instance, for several people and rows (theirs, a day
+    moved, all off)."""
+    from optimizer.roster import first_row
+    from optimizer.roster.instance import OFF
+
+    inst, assignment = reference("Instance5")
+    for e in (0, 7, 15):
+        sub = inst.subproblem([e], assignment)
+        moved = assignment[e][1:] + assignment[e][:1]
+        rows = [assignment[e], moved, [OFF] * inst.num_days]
+        expected = [evaluate_assignment(sub, [row]).value for row in rows]
+        assert first_row.row_costs(sub, rows) == expected
+        assert len(set(expected)) > 1
+
+
+def test_the_kind_chosen_follows_the_improvement_per_second() -> None:
+    """Each kind is tried once first; then the kind that removed the most per second is
+    drawn most often, and a kind at the floor is still drawn now and then."""
+    records = {kind: lns.KindRecord() for kind in ("row", "staff", "block")}
+    rng = random.Random(0)
+    seen = []
+    for gain, seconds in ((50, 1.0), (5, 1.0), (0, 2.0)):
+        kind = lns.choose_kind(records, rng, 0.1)
+        seen.append(kind)
+        records[kind].add(gain, seconds, 0.8)
+    assert seen == ["row", "staff", "block"]
+    drawn = [lns.choose_kind(records, rng, 0.1) for _ in range(1000)]
+    # weights 50, 5 (the floor, a tenth of 50) and 5: row about 5/6 of the draws
+    assert 750 < drawn.count("row") < 920
+    assert drawn.count("block") > 30
+    records["row"].add(0, 1.0, 0.8)  # its rate decays to 0.8 * 50 = 40
+    assert records["row"].rate == 40.0 and records["row"].improving == 1
+
+
+def test_by_parts_steps_are_counted_by_kind() -> None:
+    """LNS by parts on Instance1, kinds drawn by their rates (`lns_adaptive`), records each
+    kind's steps (they add up to all the steps), the improving ones among them and the
+    objective each kind removed, which adds up to the first roster's value less the result's."""
+    problem = curtois.load("Instance1")
+    params = by_parts(seed=1, deterministic_limit=0.8).model_copy(update={"lns_adaptive": "on"})
+    result = solve_roster(problem, params)
+    assert evaluate_roster(problem, result.roster).feasible
+    kinds = result.solver["lns_kinds"]
+    assert set(kinds) == set(lns.KINDS_BY_PARTS)
+    assert sum(k["steps"] for k in kinds.values()) == result.solver["lns_steps"]
+    assert sum(k["improving"] for k in kinds.values()) == result.solver["lns_improving_steps"]
+    first = result.solver["improvements"][0][1]
+    assert sum(k["gain"] for k in kinds.values()) == first - result.objective.value
+
+
+def test_a_first_roster_behind_its_time_keeps_every_rule() -> None:
+    """Without a deterministic budget and with almost no time, the first roster by parts
+    falls behind its share and gives the rest of the people the best pattern of days alone:
+    the roster still keeps every rule."""
+    problem = curtois.load("Instance3")
+    params = by_parts(seed=0, deterministic_limit=1.0).model_copy(
+        update={"deterministic_limit": None, "time_limit": 0.05, "lns": "on"}
+    )
+    result = solve_roster(problem, params)
+    ev = evaluate_roster(problem, result.roster)
+    assert result.roster and ev.feasible and result.objective.value == ev.value

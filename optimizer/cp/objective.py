@@ -81,12 +81,12 @@ def _max_lateness(m: Model) -> LinearExpr:
 
 def max_lateness(inst: Instance, sol: Solution, skip: set[int] | None = None) -> int:
     """Seconds of the largest lateness over the orders the solution serves (but `skip`)."""
-    served = sol.shifts_of()
     worst = 0
-    for o, shifts in served.items():
-        due = inst.orders[o].due
-        if shifts and due is not None and (skip is None or o not in skip):
-            worst = max(worst, sol.start[o] - due)
+    orders, start = inst.orders, sol.start
+    for o in {o for r in sol.routes.values() for o in r.orders}:
+        due = orders[o].due
+        if due is not None and (skip is None or o not in skip):
+            worst = max(worst, start[o] - due)
     return worst
 
 
@@ -128,7 +128,10 @@ def solution_cost(inst: Instance, sol: Solution, memo: dict[RouteKey, int] | Non
 
     `memo` keeps each route's part between calls (a search prices many solutions that
     differ in a few routes)."""
-    served = sol.shifts_of()
+    # Who serves an order matters only in a re-plan (the cost of changing it).
+    served: dict[int, list[int]] | set[int] = (
+        sol.shifts_of() if inst.prev_known else {o for r in sol.routes.values() for o in r.orders}
+    )
     cost = 0
     for s, r in sol.routes.items():
         if not r.orders:
@@ -147,8 +150,11 @@ def solution_cost(inst: Instance, sol: Solution, memo: dict[RouteKey, int] | Non
         if o not in served:
             cost += unassigned_cost(inst, o)
             continue
-        techs = frozenset(inst.shifts[s].tech for s in served[o]) if inst.prev_known else None
-        cost += order_part(inst, o, sol.start[o], techs)
+        if isinstance(served, dict):
+            techs = frozenset(inst.shifts[s].tech for s in served[o])
+            cost += order_part(inst, o, sol.start[o], techs)
+        else:
+            cost += lateness(inst, o, sol.start[o])
     if inst.c_max_lateness:
         # A global maximum: no route's or order's part can hold it.
         cost += inst.c_max_lateness * max_lateness(inst, sol)

@@ -219,7 +219,8 @@ def best_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[
     h, num = sub.num_days, sub.num_shifts
     allowed = np.asarray(sub.allowed[0])
     forbidden = np.asarray(sub.forbidden_next)
-    score = np.where(allowed[0], gain[0], NEG) if days[0] else np.zeros(num)
+    own_all = np.where(allowed, gain, NEG)
+    score = own_all[0] if days[0] else np.zeros(num)
     back = np.zeros((h, num), dtype=np.int64)
     top = np.zeros(h, dtype=np.int64)  # the best type of day d as the last of its run
     top[0] = int(score.argmax())
@@ -227,7 +228,7 @@ def best_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[
         if not days[d]:
             score = np.full(num, score.max())
             continue
-        own = np.where(allowed[d], gain[d], NEG)
+        own = own_all[d]
         if days[d - 1]:
             moves = np.where(forbidden, NEG, score[:, None])  # [previous, next]
             back[d] = moves.argmax(axis=0)
@@ -245,3 +246,26 @@ def best_types(sub: RosterInstance, days: list[bool], gain: np.ndarray) -> list[
         row[d] = s
         s = int(back[d, s])
     return row
+
+
+def row_costs(sub: RosterInstance, rows: list[list[int]]) -> list[int]:
+    """The objective of the one-person sub-instance with person 0 on each of `rows`, as
+    `evaluate_assignment` counts it (the rules aside), vectorised over the cover rows."""
+    counted = [c for c in sub.cover if c.staff]
+    fixed = sum(
+        c.weight_under * max(0, c.required) + c.weight_over * max(0, -c.required)
+        for c in sub.cover
+        if not c.staff
+    )
+    day = np.fromiter((c.day for c in counted), dtype=np.int64, count=len(counted))
+    shift = np.fromiter((c.shift for c in counted), dtype=np.int64, count=len(counted))
+    required = np.fromiter((c.required for c in counted), dtype=np.int64, count=len(counted))
+    under = np.fromiter((c.weight_under for c in counted), dtype=np.int64, count=len(counted))
+    over = np.fromiter((c.weight_over for c in counted), dtype=np.int64, count=len(counted))
+    out = []
+    for row in rows:
+        short = required - (np.asarray(row, dtype=np.int64)[day] == shift)
+        cover = int(under @ np.maximum(short, 0) + over @ np.maximum(-short, 0))
+        asked = sum(r.weight for r in sub.requests if (row[r.day] == r.shift) != r.on)
+        out.append(fixed + cover + asked)
+    return out

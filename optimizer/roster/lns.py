@@ -11,6 +11,8 @@ Building it costs what its free part costs, whatever the size of the whole insta
 from __future__ import annotations
 
 import random
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -97,7 +99,10 @@ def construct(search: Search) -> None:
         if det is not None:
             det_share = max(0.0, det - (budget.spent_deterministic - det_began)) / left
         sub = inst.subproblem([e], assignment)
-        row = person_row(search, sub, wall_share, det_share, params.seed + k)
+        # without a deterministic budget the clock is watched: a phase behind its share
+        # of time gives the rest the best pattern of days alone
+        late = det is None and k > 0 and budget.elapsed() - began > wall * k / inst.num_staff
+        row = person_row(search, sub, wall_share, det_share, params.seed + k, 1 if late else None)
         if row is None:
             return
         assignment[e] = row
@@ -107,15 +112,20 @@ def construct(search: Search) -> None:
 
 
 def person_row(
-    search: Search, sub: RosterInstance, wall: float, deterministic: float | None, seed: int
+    search: Search,
+    sub: RosterInstance,
+    wall: float,
+    deterministic: float | None,
+    seed: int,
+    counts: int | None = None,
 ) -> list[int] | None:
     """The row of the one person of `sub`: days worked by the dynamic programme (its best
     pattern and patterns with other numbers of days, `RosterParams.lns_day_counts` in all),
     their shift types by a Viterbi pass; the cheapest of those rows that meets every rule
     (caps per type and minutes may not); else CP-SAT on the best pattern's days, hinted with
-    its types; else the whole one-person model."""
+    its types; else the whole one-person model. `counts` overrides `lns_day_counts`."""
     gain = first_row.day_gains(sub)
-    options = first_row.worked_days_options(sub, gain, search.params.lns_day_counts)
+    options = first_row.worked_days_options(sub, gain, counts or search.params.lns_day_counts)
     # the other counts get fewer rounds of prices: their rows seldom win when those fail
     rows = [
         first_row.capped_types(sub, days, gain, 24 if k == 0 else search.params.lns_day_rounds)
@@ -123,7 +133,8 @@ def person_row(
     ]
     kept = [row for row in rows if not hard_violations(sub, 0, row)]
     if kept:
-        return min(kept, key=lambda row: evaluate_assignment(sub, [row]).value)
+        costs = first_row.row_costs(sub, kept)
+        return kept[costs.index(min(costs))]
     if options:
         rm = build_model(first_row.with_days_worked(sub, options[0]))
         rm.hint([rows[0]])
@@ -176,10 +187,8 @@ def best_row(search: Search, e: int, seed: int) -> int:
     search.budget.spent_deterministic += search.params.lns_step_cost
     if row is None:
         return 0
-    delta = (
-        evaluate_assignment(sub, [row]).value
-        - evaluate_assignment(sub, [search.assignment[e]]).value
-    )
+    new, old = first_row.row_costs(sub, [row, search.assignment[e]])
+    delta = new - old
     if delta < 0:
         search.assignment[e] = row
     return min(0, delta)
@@ -192,8 +201,48 @@ def construct_order(inst: RosterInstance) -> list[int]:
     return sorted(range(inst.num_staff), key=lambda e: (options[e], e))
 
 
+@dataclass
+class KindRecord:
+    """What one kind of neighbourhood has done: steps, improving steps, the objective it
+    removed, the budget it spent, and its recent rate (objective removed per second)."""
+
+    steps: int = 0
+    improving: int = 0
+    gain: int = 0
+    seconds: float = 0.0
+    rate: float = 0.0
+
+    def add(self, gain: int, seconds: float, decay: float) -> None:
+        """Count one step that removed `gain` from the objective in `seconds`."""
+        self.steps += 1
+        self.improving += gain > 0
+        self.gain += gain
+        self.seconds += seconds
+        step_rate = gain / max(seconds, 1e-3)
+        self.rate = step_rate if self.steps == 1 else decay * self.rate + (1 - decay) * step_rate
+
+
+def choose_kind(records: dict[str, KindRecord], rng: random.Random, floor: float) -> str:
+    """The kind of the next step: each kind once, then drawn with weights by recent
+    improvement per second, each kind keeping at least `floor` of the best weight (so that a
+    kind that stopped paying is still tried now and then)."""
+    kinds = list(records)
+    for kind in kinds:
+        if records[kind].steps == 0:
+            return kind
+    best = max(r.rate for r in records.values())
+    if best <= 0:
+        return rng.choice(kinds)
+    weights = [max(records[k].rate, floor * best) for k in kinds]
+    return rng.choices(kinds, weights=weights)[0]
+
+
 def improve(search: Search) -> None:
-    """Run LNS steps on `search` (which holds a first solution) while its budget lasts."""
+    """Run LNS steps on `search` (which holds a first solution) while its budget lasts, the
+    kind of each step chosen by `choose_kind` (`RosterParams.lns_adaptive`: by default on
+    instances solved by parts) or in turn.
+    Steps are timed in deterministic seconds under a deterministic budget (so that the
+    choices reproduce), else in CPU seconds."""
     params, budget = search.params, search.budget
     inst: RosterInstance = search.rm_inst
     assert search.assignment is not None and search.value is not None
@@ -210,48 +259,27 @@ def improve(search: Search) -> None:
     kinds: tuple[str, ...] = KINDS if search.rm is not None else KINDS_BY_PARTS
     if params.lns_cover and search.rm is None:
         kinds = (*kinds, "cover")
+    records = {kind: KindRecord() for kind in kinds}
+    deterministic = budget.deterministic is not None
+    adaptive = params.lns_adaptive == "on" or (params.lns_adaptive == "auto" and search.rm is None)
     while not budget.exhausted() and not search.infeasible:
-        kind = kinds[steps % len(kinds)]
-        if kind == "row":
-            delta = best_row(search, rng.randrange(num_staff), params.seed + steps + 1)
-            steps += 1
-            if delta < 0:
-                accepted += 1
-                search.value += delta
-                search.note_improvement()
-            continue
-        if kind == "staff":
-            size = max(1, min(num_staff, round(sizes[kind])))
-            people, days = sorted(rng.sample(range(num_staff), size)), None
-        elif kind == "cover":
-            size = max(1, min(num_staff, round(sizes[kind])))
-            window = min(num_days, 2 * params.lns_days)
-            people, days = cover_part(inst, search.assignment, size, window, rng)
+        if adaptive:
+            kind = choose_kind(records, rng, params.lns_adaptive_floor)
         else:
-            size = max(1, min(num_days, round(sizes[kind])))
-            group = num_staff if kind == "days" else max(2, 2 * round(sizes["staff"]))
-            people = sorted(rng.sample(range(num_staff), min(num_staff, group)))
-            first = rng.randrange(0, num_days - size + 1)
-            days = set(range(first, first + size))
-        det = budget.deterministic_left()
-        step = params.lns_step_time
-        outcome = solve_part(
-            search,
-            people,
-            days,
-            min(step, budget.wall_left()) if det is None else budget.wall_left(),
-            None if det is None else min(step, det),
-            params.seed + steps + 1,
-        )
+            kind = kinds[steps % len(kinds)]
+        began = budget.spent_deterministic if deterministic else time.process_time()
+        value_before = search.value
+        outcome = step(search, kind, sizes, rng, params.seed + steps + 1)
         steps += 1
-        if outcome is None:
-            sizes[kind] = max(1.0, sizes[kind] * params.lns_shrink)
-            continue
-        delta, optimal = outcome
-        if delta < 0:
+        assert search.value is not None
+        spent = (budget.spent_deterministic if deterministic else time.process_time()) - began
+        records[kind].add(value_before - search.value, spent, params.lns_adaptive_decay)
+        if search.value < value_before:
             accepted += 1
-            search.value += delta
             search.note_improvement()
+        if outcome is None or kind == "row":
+            continue
+        size, optimal = outcome
         if optimal:
             if kind == "staff" and size == num_staff:
                 search.proven = True  # every person free: the whole model was solved
@@ -260,7 +288,69 @@ def improve(search: Search) -> None:
             sizes[kind] = min(float(limit), sizes[kind] * params.lns_grow)
         else:
             sizes[kind] = max(1.0, sizes[kind] * params.lns_shrink)
-    search.stats.update(lns_steps=steps, lns_improving_steps=accepted)
+    search.stats.update(
+        lns_steps=steps,
+        lns_improving_steps=accepted,
+        lns_kinds={
+            kind: {
+                "steps": r.steps,
+                "improving": r.improving,
+                "gain": r.gain,
+                "seconds": round(r.seconds, 3),
+            }
+            for kind, r in records.items()
+        },
+    )
+
+
+def step(
+    search: Search,
+    kind: str,
+    sizes: dict[str, float],
+    rng: random.Random,
+    seed: int,
+) -> tuple[int, bool] | None:
+    """One LNS step of `kind`, the incumbent and its value updated when it improves: "row"
+    gives a person drawn at random their best row given the others (`best_row`); the others
+    re-optimise a part drawn at random by CP-SAT. Returns (the part's size, whether
+    it was solved to optimality), None for a row or a part without a solution (whose size
+    then shrinks)."""
+    params, budget = search.params, search.budget
+    inst = search.rm_inst
+    assert search.assignment is not None and search.value is not None
+    num_staff, num_days = inst.num_staff, inst.num_days
+    if kind == "row":
+        search.value += best_row(search, rng.randrange(num_staff), seed)
+        return None
+    if kind == "staff":
+        size = max(1, min(num_staff, round(sizes[kind])))
+        people, days = sorted(rng.sample(range(num_staff), size)), None
+    elif kind == "cover":
+        size = max(1, min(num_staff, round(sizes[kind])))
+        window = min(num_days, 2 * params.lns_days)
+        people, days = cover_part(inst, search.assignment, size, window, rng)
+    else:
+        size = max(1, min(num_days, round(sizes[kind])))
+        group = num_staff if kind == "days" else max(2, 2 * round(sizes["staff"]))
+        people = sorted(rng.sample(range(num_staff), min(num_staff, group)))
+        first = rng.randrange(0, num_days - size + 1)
+        days = set(range(first, first + size))
+    det = budget.deterministic_left()
+    limit = params.lns_step_time
+    outcome = solve_part(
+        search,
+        people,
+        days,
+        min(limit, budget.wall_left()) if det is None else budget.wall_left(),
+        None if det is None else min(limit, det),
+        seed,
+    )
+    if outcome is None:
+        sizes[kind] = max(1.0, sizes[kind] * params.lns_shrink)
+        return None
+    delta, optimal = outcome
+    search.value += min(0, delta)
+    return size, optimal
 
 
 def cover_part(

@@ -81,6 +81,25 @@ class RosterParams(BaseModel):
         "over a window of days) to LNS by parts; off by default: at a deterministic 30 s, one "
         "worker, Instance13 9149 with it against 7058 without, 15 6455/6476, 19 5796/5306.",
     )
+    lns_adaptive: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Choose each LNS step's kind of neighbourhood by its recent improvement "
+        "per second (CPU seconds; deterministic ones under a deterministic budget), each kind at "
+        "least `lns_adaptive_floor` of the best; off: in turn; auto: on for instances solved by "
+        "parts (at a deterministic 20 s, one worker: Instance13 7669 against 9056 in turn, "
+        "Instance19 7223 against 7879; with floor 0.1 and decay 0.8 it was worse there, 10699 "
+        "and 8961, and better at 300 s, 2 workers, loaded: Instance13 5470 against 5967, "
+        "Instance24 922,059 against 1,082,132).",
+    )
+    lns_adaptive_floor: float = Field(
+        default=0.3, ge=0, le=1, description="Least weight of a kind, a share of the best's."
+    )
+    lns_adaptive_decay: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description="Weight of a kind's past rate in its rate after one more step.",
+    )
     lns_row_time: float = Field(
         default=0.5, gt=0, description="Wall seconds a one-person model gets at least."
     )
@@ -217,6 +236,21 @@ class RosterParams(BaseModel):
         description="Give the last whole-model solve the Lagrangian constraints of column "
         "generation's best duals (each person's reduced cost at least its proven minimum, the "
         "objective at least the bound they add up to), not only the rounded-up bound.",
+    )
+    colgen_restricted: bool = Field(
+        default=True,
+        description="Make the last whole-model solve (after LNS, on instances with column "
+        "generation) the restricted model of `restricted.py`: cells fixed by reduced costs "
+        "against the incumbent, each person's reduced cost bounded, the objective below the "
+        "incumbent (infeasible: the incumbent is optimal).",
+    )
+    colgen_restricted_fixing_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Share of the restricted phase's budget for reduced-cost fixing (a DP "
+        "per person and cell: about 3 deterministic s on Instance8); the cells it has not "
+        "examined by then stay free.",
     )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
 

@@ -237,11 +237,18 @@ def finish(search: Search) -> None:
     """The last phase after LNS on an instance with a whole model: CP-SAT on the whole model
     again, hinted with the incumbent, for the rest of the budget. The neighbourhoods find good
     rosters but cannot prove one optimal; this run keeps improving from the incumbent and its
-    bound (the larger of both runs' is kept) can prove it."""
+    bound (the larger of both runs' is kept) can prove it. After column generation (and with
+    `colgen_restricted`), that run is the restricted model of `restricted.py` instead."""
     assert search.rm is not None and search.params.seed is not None
     budget = search.budget
     if search.assignment is None or search.proven or search.infeasible or budget.exhausted():
         return
+    if search.lagrangian is not None and search.params.colgen_restricted:
+        from optimizer.roster.restricted import improve_restricted
+
+        ended = improve_restricted(search, budget.wall_left(), budget.deterministic_left())
+        if ended != "skipped":
+            return
     if search.params.last_run_patterns and not search.params.run_patterns:
         search.rm = build_model(search.rm_inst, redundant=("run_patterns",))
     search.rm.hint(search.assignment)
