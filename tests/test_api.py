@@ -7,6 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,17 @@ def db_url(tmp_path: Path) -> Iterator[str]:
     """A fresh database: a SQLite file in `tmp_path`, or, when DISPATCH_TEST_POSTGRES names a
     PostgreSQL server (`postgresql://user@host:port/postgres`), a new database on it that is
     dropped afterwards."""
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(folder: Path) -> Iterator[str]:
+    """The URL of a new database (SQLite in `folder`, or on DISPATCH_TEST_POSTGRES's server,
+    dropped when the block ends)."""
     server = os.environ.get("DISPATCH_TEST_POSTGRES")
     if not server:
-        yield f"sqlite:///{tmp_path / 'dispatch.db'}"
+        yield f"sqlite:///{folder / 'dispatch.db'}"
         return
     name = f"dispatch_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
@@ -135,6 +144,17 @@ def service(db_url: str) -> Iterator[Service]:
     keys = make_keys(settings)
     with TestClient(create_app(settings)) as client:
         yield Service(client, keys, settings)
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One service for the module's tests that change nothing (every request refused or not
+    found), started once instead of once a test."""
+    with fresh_database(tmp_path_factory.mktemp("refusing")) as url:
+        settings = make_settings(url)
+        keys = make_keys(settings)
+        with TestClient(create_app(settings)) as client:
+            yield Service(client, keys, settings)
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
@@ -180,16 +200,16 @@ ROUTES = [
 
 
 @pytest.mark.parametrize(("method", "url"), ROUTES)
-def test_every_route_but_health_needs_a_key(service: Service, method: str, url: str) -> None:
+def test_every_route_but_health_needs_a_key(refusing: Service, method: str, url: str) -> None:
     """No key, a malformed key, a wrong secret: 401 problem+json with WWW-Authenticate."""
-    bad_secret = service.keys["admin"][:-4] + "abcd"
+    bad_secret = refusing.keys["admin"][:-4] + "abcd"
     for headers in (
         {},
         {"Authorization": "Bearer nope"},
         {"Authorization": f"Bearer {bad_secret}"},
         {"Authorization": "Basic dXNlcjpwYXNz"},
     ):
-        response = service.client.request(method, url, headers=headers, json={})
+        response = refusing.client.request(method, url, headers=headers, json={})
         assert_problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
 
@@ -206,9 +226,11 @@ def test_every_route_but_health_needs_a_key(service: Service, method: str, url: 
         ("coordinator", "DELETE", "/v1/keys/x"),
     ],
 )
-def test_a_role_below_the_route_is_403(service: Service, role: str, method: str, url: str) -> None:
+def test_a_role_below_the_route_is_403(
+    refusing: Service, role: str, method: str, url: str
+) -> None:
     """Each role is refused what only the roles above it may do."""
-    response = service.client.request(method, url, headers=service.auth(role), json={})
+    response = refusing.client.request(method, url, headers=refusing.auth(role), json={})
     body = assert_problem(response, 403)
     assert role in body["detail"]
 
@@ -223,11 +245,11 @@ def test_a_role_below_the_route_is_403(service: Service, role: str, method: str,
     ],
 )
 def test_a_role_allowed_reaches_the_route(
-    service: Service, role: str, method: str, url: str
+    refusing: Service, role: str, method: str, url: str
 ) -> None:
     """A key whose role suffices gets past access control (here to a 404 or a 422)."""
     body = {"now": at("10:00"), "events": []} if url.endswith("events") else None
-    response = service.client.request(method, url, headers=service.auth(role), json=body)
+    response = refusing.client.request(method, url, headers=refusing.auth(role), json=body)
     assert response.status_code in (404, 422), response.text
 
 
@@ -319,13 +341,13 @@ def test_invalid_problem_is_422_with_every_error(service: Service) -> None:
     ],
 )
 def test_malformed_request_is_422_with_paths(
-    service: Service, content: bytes, paths: set[str]
+    refusing: Service, content: bytes, paths: set[str]
 ) -> None:
     """Bad JSON, a wrong shape, unknown fields, bad options: 422 with each path."""
-    response = service.client.post(
+    response = refusing.client.post(
         "/v1/plans",
         content=content,
-        headers={**service.auth("dispatcher"), "Content-Type": "application/json"},
+        headers={**refusing.auth("dispatcher"), "Content-Type": "application/json"},
     )
     assert paths <= error_paths(assert_problem(response, 422))
 

@@ -290,7 +290,8 @@ def test_viewers_never_see_customers(service: Service) -> None:
 
 def test_every_read_is_in_the_access_log_for_admins_only(service: Service) -> None:
     """Reads of a plan, its versions, its record and its offers are logged with key id,
-    role, route and time; only admins read the log."""
+    role, route and time; only admins read the log; its time filters take ISO instants, not
+    numbers (pydantic would read those as Unix times)."""
     plan_id = solved(service)
     viewer = service.auth("viewer")
     service.client.get(f"/v1/plans/{plan_id}", headers=viewer)
@@ -315,6 +316,11 @@ def test_every_read_is_in_the_access_log_for_admins_only(service: Service) -> No
         f"/v1/audit?key_id={viewer_id}", headers=service.auth("admin")
     ).json()
     assert mine["total"] >= 2 and {e["key_id"] for e in mine["items"]} == {viewer_id}
+    admin = service.auth("admin")
+    numbers = service.client.get("/v1/audit?until=-10628260&since=5", headers=admin)
+    assert error_paths(assert_problem(numbers, 422)) == {"query.since", "query.until"}
+    iso = service.client.get("/v1/audit?since=2020-01-01T00:00:00Z", headers=admin)
+    assert iso.status_code == 200 and iso.json()["total"] >= 2
 
 
 def test_record_archives_versions_events_changes_kpis_and_access(service: Service) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.auth import Role
 from api.cli import app
 from api.store import Store
 
@@ -72,15 +73,15 @@ def test_revoke_by_id_prefix_and_list(tmp_path: Path) -> None:
 def test_revoke_unknown_or_ambiguous_exits_2(tmp_path: Path) -> None:
     """An id that matches no key, or several, exits 2 with one line saying so."""
     url = db_url(tmp_path)
-    for _ in range(40):  # 40 keys: two share a first hex digit for sure
-        create(url, "--role", "viewer")
-    unknown = CliRunner().invoke(app, ["keys", "revoke", "zzzz", "--db", url])
-    assert unknown.exit_code == 2 and "no such key" in unknown.output
     store = Store.open(url)
     try:
+        for number in range(17):  # 17 hex ids: two share a first digit for sure
+            store.create_key(Role.viewer, f"viewer {number}")
         ids = [k.id for k in store.list_keys()]
     finally:
         store.close()
+    unknown = CliRunner().invoke(app, ["keys", "revoke", "zzzz", "--db", url])
+    assert unknown.exit_code == 2 and "no such key" in unknown.output
     shared = next(i[0] for i in ids if sum(j.startswith(i[0]) for j in ids) > 1)
     ambiguous = CliRunner().invoke(app, ["keys", "revoke", shared, "--db", url])
     assert ambiguous.exit_code == 2 and "more than one" in ambiguous.output

@@ -69,7 +69,7 @@ def server(url: str, port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a hang guard: start-up took over 60 s at load 39
         while True:
             assert process.poll() is None, log.read_text()
             try:

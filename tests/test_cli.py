@@ -29,6 +29,13 @@ def dispatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess
     )
 
 
+def dispatch_here(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in this process, answered like `dispatch` (for the exits on bad input: an
+    uncaught error would exit 1 here, not 2; the tests that need a process use `dispatch`)."""
+    result = CliRunner().invoke(app, [*map(str, args)])
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 def write_json(path: Path, data: Any) -> Path:
     """Write `data` as JSON and return the path."""
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -68,7 +75,7 @@ def test_validate_lists_every_error_with_its_path(tmp_path: Path) -> None:
 
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
     """A missing problem file exits 2 with a single line naming it."""
-    done = dispatch("validate", tmp_path / "nowhere.json")
+    done = dispatch_here("validate", tmp_path / "nowhere.json")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "nowhere.json" in done.stderr and "Traceback" not in done.stderr
@@ -85,7 +92,7 @@ def test_unparseable_file_exits_2(tmp_path: Path, content: str | bytes, fragment
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    done = dispatch("validate", path)
+    done = dispatch_here("validate", path)
     assert done.returncode == 2
     assert fragment in done.stderr and "Traceback" not in done.stderr
 
@@ -94,13 +101,13 @@ def test_out_of_range_number_exits_2(tmp_path: Path) -> None:
     """A duration too large for any clock exits 2 without a traceback."""
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     data["orders"][0]["duration"] = 1e300
-    done = dispatch("validate", write_json(tmp_path / "huge.json", data))
+    done = dispatch_here("validate", write_json(tmp_path / "huge.json", data))
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     """A directory given as the problem exits 2 with one line."""
-    done = dispatch("validate", tmp_path)
+    done = dispatch_here("validate", tmp_path)
     assert done.returncode == 2 and done.stderr.strip().count("\n") == 0
 
 
@@ -158,7 +165,7 @@ def test_solve_invalid_problem_writes_nothing(tmp_path: Path) -> None:
 )
 def test_solve_bad_option_exits_2(option: list[str]) -> None:
     """Out-of-range options and an unknown preset exit 2 before solving."""
-    done = dispatch("solve", EXAMPLE, *option)
+    done = dispatch_here("solve", EXAMPLE, *option)
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 

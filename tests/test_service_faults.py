@@ -147,9 +147,8 @@ class Proxy:
 
 @pytest.fixture
 def proxied(db_url: str) -> Iterator[tuple[Service, Proxy]]:
-    """A service on PostgreSQL through a proxy (skipped without DISPATCH_TEST_POSTGRES)."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("needs a PostgreSQL server: DISPATCH_TEST_POSTGRES")
+    """A service on PostgreSQL through a proxy (its tests are marked `postgres`)."""
+    assert db_url.startswith("postgresql"), "needs a PostgreSQL server: DISPATCH_TEST_POSTGRES"
     url = make_url(db_url)
     proxy = Proxy(url.host or HOST, url.port or 5432)
     through = url.set(host=HOST, port=proxy.port).render_as_string(hide_password=False)
@@ -162,6 +161,7 @@ def proxied(db_url: str) -> Iterator[tuple[Service, Proxy]]:
         proxy.close()
 
 
+@pytest.mark.postgres
 def test_a_database_outage_during_a_solve_loses_nothing(
     proxied: tuple[Service, Proxy],
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,7 +10,7 @@ from api.booking_schemas import AccessPage
 from api.booking_store import AccessFilter, BookingStore
 from api.deps import AdminKey, StoreDep
 from api.errors import responses
-from api.routers.plans import _in_utc
+from api.routers.plans import QueryInstant, _in_utc
 from api.service_record import access_entry
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -27,8 +26,10 @@ def read_access_log(
     key_id: Annotated[
         str | None, Query(max_length=64, description="Only requests made with this key.")
     ] = None,
-    since: Annotated[datetime | None, Query(description="Only entries at or after this.")] = None,
-    until: Annotated[datetime | None, Query(description="Only entries before this.")] = None,
+    since: Annotated[
+        QueryInstant | None, Query(description="Only entries at or after this.")
+    ] = None,
+    until: Annotated[QueryInstant | None, Query(description="Only entries before this.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     offset: Annotated[
         int, Query(ge=0, le=1_000_000_000, description="Entries to skip (paging).")
