@@ -18,7 +18,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected, like the slow ones), rather than skipping them in every default run."""
     if os.environ.get("DISPATCH_TEST_POSTGRES"):
         return
-    kept = [item for item in items if item.get_closest_marker("postgres") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+    kept, left = [], []
+    for item in items:
+        (left if item.get_closest_marker("postgres") else kept).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
         items[:] = kept
