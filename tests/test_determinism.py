@@ -113,7 +113,7 @@ def test_a_tiny_crew_day_ends_by_work_not_by_the_clock() -> None:
     p = problem([tech("A", 0, 0), tech("B", 0, 10)], [order("C", 0, 5, crew_size=2, priority=1)])
     runs = [
         solve(p, SolveParams(deterministic_limit=0.2, workers=1, seed=0, time_limit=limit))
-        for limit in (5.0, 30.0)
+        for limit in (30.0, 120.0)  # neither binds, even on a machine loaded 40 deep
     ]
     assert runs[0].stats.iterations == runs[1].stats.iterations < 20
     assert runs[0].plan.routes == runs[1].plan.routes

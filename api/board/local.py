@@ -50,10 +50,26 @@ class LocalService:
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
 
-    def solved_plan(self, problem: dict[str, Any], time_limit: float, wait: float = 60) -> str:
-        """Submit a problem with one solver worker, wait for its plan; the plan's id."""
-        body = {"problem": problem, "options": {"time_limit": time_limit, "workers": 1}}
+    def solved_plan(
+        self,
+        problem: dict[str, Any],
+        time_limit: float,
+        wait: float = 60,
+        deterministic_limit: float | None = None,
+    ) -> str:
+        """Submit a problem with one solver worker and wait up to `wait` seconds for its plan
+        (the submission waits as long as the service lets it, then the job is polled); the
+        plan's id. With a `deterministic_limit` (and a `time_limit` that does not bind) the
+        plan does not depend on the machine's load."""
+        options: dict[str, Any] = {"time_limit": time_limit, "workers": 1}
+        if deterministic_limit is not None:
+            options["deterministic_limit"] = deterministic_limit
+        deadline = time.monotonic() + wait
+        body = {"problem": problem, "options": options}
         job = self.call("POST", f"/v1/plans?wait={wait}", "dispatcher", body)
+        while job["status"] in ("queued", "solving") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = self.call("GET", f"/v1/plans/{job['id']}")
         if job["status"] != "done":
             raise RuntimeError(f"the solve did not end in time: {job['status']}")
         return str(job["id"])

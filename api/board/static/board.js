@@ -389,7 +389,9 @@
           .join("")
       : `<option>best so far</option>`;
     select.disabled = !S.versions.length;
-    if (solving || S.history.length) {
+    // A solve that ended before this page saw it solving still shows its best plan's point.
+    const solvedUnseen = job.status === "done" && job.version === 1 && !S.history.length;
+    if (solving || S.history.length || solvedUnseen) {
       if (job.plan && job.plan.objective.value !== S.lastObjective) {
         // The job's last change is when its best plan was stored.
         const since = (ms(job.updated_at) - ms(job.started_at || job.created_at)) / 1000;
