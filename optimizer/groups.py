@@ -9,6 +9,7 @@ out (`remove_group`) and placing it again (`best_group`).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,6 @@ from optimizer.instance import Instance
 from optimizer.placement import (
     PRUNED,
     Bound,
-    Chosen,
     Pruned,
     bounds_in,
     cheapest,
@@ -299,9 +299,7 @@ def _place_at(
     cannot cost less than `bound`. `relaxed` keeps the routes' relaxations
     (`optimizer.timing`) between anchors."""
 
-    def choose(
-        x: int, shifts: list[int], lo: int, hi: int, provides: bool, limit: int | None
-    ) -> Chosen | Pruned | None:
+    def bounded(x: int, shifts: list[int], lo: int, hi: int, provides: bool) -> list[Bound]:
         bounds: list[Bound] = []
         for s in shifts:
             if s not in relaxed:
@@ -310,9 +308,9 @@ def _place_at(
             # A route in which x can start at no time in [lo, hi] (`reach`) has no position.
             if relaxation is not None and meets(reach(ins, x, s, relaxation), lo, hi):
                 bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
-        return cheapest(ins, x, bounds, relaxed, hi, provides, limit)
+        return bounds
 
-    return _place(ins, slots, cands, anchor, choose, bound=bound, worst=worst)
+    return _place(ins, slots, cands, anchor, bounded, relaxed, bound=bound, worst=worst)
 
 
 def _place_pushed(
@@ -331,9 +329,7 @@ def _place_pushed(
     `push_bound` where they have none); priced only while its routes' own costs stay under
     `bound`."""
 
-    def choose(
-        x: int, shifts: list[int], lo: int, hi: int, provides: bool, limit: int | None
-    ) -> Chosen | Pruned | None:
+    def bounded(x: int, shifts: list[int], lo: int, hi: int, provides: bool) -> list[Bound]:
         bounds: list[Bound] = []
         for s in shifts:
             if s not in relaxed:
@@ -343,9 +339,25 @@ def _place_pushed(
                 bounds += pushed_bounds(ins, x, s, lo, hi, provides)
             elif meets(reach(ins, x, s, relaxation), lo, hi):
                 bounds += bounds_in(ins, relaxation, x, lo, hi, provides)
-        return cheapest(ins, x, bounds, relaxed, hi, provides, limit, ties)
+        return bounds
 
-    return _place(ins, slots, cands, anchor, choose, ties, bound, worst)
+    return _place(ins, slots, cands, anchor, bounded, relaxed, ties, bound, worst)
+
+
+def _refined(
+    ins: Inserter, x: int, bounds: list[Bound], relaxed: dict[int, Relaxed | None], hi: int
+) -> list[Bound]:
+    """`bounds` of x's positions as a heap whose least is bounded in full: the least ones
+    bounded through their routes' relaxations (as `cheapest` does), those that cannot
+    start x by `hi` left out."""
+    heapq.heapify(bounds)
+    while bounds and not bounds[0][8]:
+        _, s, rank, pos, d, lower, g, via, _ = heapq.heappop(bounds)
+        found = relaxed[s].bound(ins.inst, x, lower, g, via)  # type: ignore[union-attr]
+        if found is not None and found[1] <= hi:
+            lb = found[0] - ins.cost.get(s, 0)
+            heapq.heappush(bounds, (lb, s, rank, pos, d, lower, g, via, True))
+    return bounds
 
 
 Placed = GroupInsertion | Pruned | None
@@ -358,53 +370,87 @@ def _place(
     slots: list[Slot],
     cands: dict[int, list[int]],
     anchor: int,
-    choose: Callable[[int, list[int], int, int, bool, int | None], Chosen | Pruned | None],
+    bounded: Callable[[int, list[int], int, int, bool], list[Bound]],
+    relaxed: dict[int, Relaxed | None],
     ties: Ties | None = None,
     bound: int | None = None,
     worst: int = 0,
 ) -> Placed:
-    """Each slot of the group in the route `choose` picks among its candidates (crew
-    members on distinct technicians, a crew pinned to its first member's technician), the
-    anchor starting at `anchor`; with `ties`, the tied visits it delays are pushed along
-    (`optimizer.retime`). Only while the routes' own costs stay under `bound`: a member's
-    cost only adds (its detour and lateness; delaying others, a crew's later members at
-    its lateness), so `PRUNED` once they reach it. The cost includes what the placement adds
-    to the largest lateness (`worst` now, `optimizer.retime.peak`)."""
+    """Each slot of the group in the cheapest of the positions `bounded` offers among its
+    candidates (crew members on distinct technicians, a crew pinned to its first member's
+    technician), the anchor starting at `anchor`; with `ties`, the tied visits it delays
+    are pushed along (`optimizer.retime`). Only while the routes' own costs stay under
+    `bound`: a member's cost only adds (its detour and lateness; delaying others, a crew's
+    later members at its lateness), and is at least the least bound of its positions, so
+    `PRUNED` once what is placed and those bounds of the members still to place reach it.
+    The cost includes what the placement adds to the largest lateness (`worst` now,
+    `optimizer.retime.peak`)."""
     inst = ins.inst
+    heads: list[bool] = []
+    for sl in slots:
+        heads.append(all(sl.order != other.order for other in slots[: len(heads)]))
+
+    def positions(k: int) -> list[Bound]:
+        """Slot k's positions, a crew's first member (a pinned crew's on its technician)."""
+        sl = slots[k]
+        order = inst.orders[sl.order]
+        shifts = cands[sl.order]
+        if order.pin_tech is not None and order.crew > 1:
+            shifts = [s for s in shifts if inst.shifts[s].tech == order.pin_tech]
+        provides = bool(order.parts) or bool(order.equipment)
+        return bounded(sl.order, shifts, anchor + sl.lo, anchor + sl.hi, provides)
+
+    # Against a bound, each order's first member is bounded before any is timed: the least
+    # bounds of the members after a slot cut its own search, and their sum the group's.
+    first: dict[int, list[Bound]] = {}
+    least = [0] * (len(slots) + 1)
+    if bound is not None:
+        total = 0
+        for k, sl in enumerate(slots):
+            if not heads[k]:
+                continue
+            found = _refined(ins, sl.order, positions(k), relaxed, anchor + sl.hi)
+            if not found:
+                return None
+            first[sl.order] = found
+            total += max(found[0][0], 0)
+            if total >= bound:
+                return PRUNED
+        for k in range(len(slots) - 1, -1, -1):
+            own = max(first[slots[k].order][0][0], 0) if heads[k] else 0
+            least[k] = least[k + 1] + own
     used_shifts: set[int] = set()
     used_techs: dict[int, set[int]] = {}
     starts: dict[int, int] = {}
     routes: dict[int, Timed] = {}
     provider: dict[int, int] = {}
     delta = 0
-    for sl in slots:
+    for k, sl in enumerate(slots):
         x = sl.order
         order = inst.orders[x]
-        lo, hi = anchor + sl.lo, anchor + sl.hi
-        if x in starts:
-            lo = hi = starts[x]  # a crew's later members join the first one's start
         taken = used_techs.setdefault(x, set())
         # The first member placed of an order provides its equipment and parts.
         provides = x not in provider and (bool(order.parts) or bool(order.equipment))
-        pinned = order.pin_tech is not None and order.crew > 1 and not taken
-        shifts = [
-            s
-            for s in cands[x]
-            if s not in used_shifts
-            and inst.shifts[s].tech not in taken
-            # The pinned technician is the crew's first.
-            and (not pinned or inst.shifts[s].tech == order.pin_tech)
-        ]
+        if heads[k]:
+            bounds = [b for b in first.get(x) or positions(k) if b[1] not in used_shifts]
+            hi = anchor + sl.hi
+        else:
+            # A crew's later members join the first one's start.
+            shifts = [
+                s for s in cands[x] if s not in used_shifts and inst.shifts[s].tech not in taken
+            ]
+            hi = starts[x]
+            bounds = bounded(x, shifts, hi, hi, provides)
         # A crew's lateness is counted in each of its routes, once in its cost: a later
         # member's own lateness (at the first one's start) does not count towards the bound.
         again = lateness(inst, x, starts[x]) if x in starts else 0
-        limit = None if bound is None else bound - delta + again
-        chosen = choose(x, shifts, lo, hi, provides, limit)
+        limit = None if bound is None else bound - delta + again - least[k + 1]
+        chosen = cheapest(ins, x, bounds, relaxed, hi, provides, limit, ties)
         if chosen is None or chosen is PRUNED:
             return chosen
         cost, s, timed, start = chosen  # type: ignore[misc]
         delta += cost - again
-        if bound is not None and delta >= bound:
+        if bound is not None and delta + least[k + 1] >= bound:
             return PRUNED
         routes[s] = timed
         used_shifts.add(s)

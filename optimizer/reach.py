@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 
 from optimizer.inserter import Inserter
+from optimizer.instance import Instance
 from optimizer.state import SegmentCache
 from optimizer.timing import INF, NEVER, Relaxed, latest_start
 
@@ -59,8 +60,12 @@ def reach(ins: Inserter, x: int, s: int, relaxed: Relaxed | None) -> list[Interv
     if relaxed.depot is None:
         depots = [d[0] for d in ins.depot_options(s, 0, x) if d is not None]
     order = inst.orders[x]
+    plain = not inst.shifts[s].breaks and order.pin_start is None and len(order.windows) == 1
     for g in range(len(relaxed.locs) - 1):
-        spans += relaxed.starts(inst, x, g)
+        if plain:
+            spans += _plain_starts(inst, x, relaxed, g)
+        else:
+            spans += relaxed.starts(inst, x, g)
         if not depots:
             continue
         # Through a new depot stop (right before x, or first thing): x is reached on
@@ -88,6 +93,29 @@ def reach(ins: Inserter, x: int, s: int, relaxed: Relaxed | None) -> list[Interv
         memo.clear()
     memo[(x, id(relaxed))] = (relaxed, out)
     return out
+
+
+def _plain_starts(inst: Instance, x: int, relaxed: Relaxed, g: int) -> list[Interval]:
+    """`Relaxed.starts` of order x between nodes g and g + 1 of a route without breaks, x
+    with one window and no pinned start: the same interval, worked out inline (not kept in
+    the relaxation's memo)."""
+    dep = relaxed.departures[g][0]
+    top = relaxed.latest[g + 1][0]
+    if dep >= INF or top <= NEVER:
+        return []
+    order = inst.orders[x]
+    ws, we = order.windows[0]
+    rows = inst.rows
+    arrive = dep + rows[relaxed.locs[g]][order.loc]
+    arrive = arrive if arrive > 0 else 0
+    if arrive > we:
+        return []
+    first = arrive if arrive > ws else ws
+    last = top - rows[order.loc][relaxed.locs[g + 1]] - order.duration
+    last = we if we < last else last
+    if (ws if ws > 0 else 0) > last or first > last:
+        return []
+    return [(first, last)]
 
 
 def covered(spans: list[list[Interval]], most: int) -> list[Interval]:

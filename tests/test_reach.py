@@ -116,3 +116,30 @@ def test_kept_reach_is_never_stale() -> None:
                 kept = reach.reach(ins, x, s, relaxed)
                 memo.clear()
                 assert reach.reach(ins, x, s, relaxed) == kept
+
+
+def test_plain_starts_match_the_relaxation_on_hhcrsp() -> None:
+    """On hhcrsp C1 after a few moves (no breaks, one window per order), the inline start
+    intervals of `reach` equal `Relaxed.starts` at every position of every route, for both
+    relaxations, and for orders in and out of the route."""
+    from benchmarks.suites import load_case
+
+    inst = compile_problem(load_case("hhcrsp", "C1").problem)
+    eligible = eligible_shifts(inst)
+    first = construct(inst, eligible)
+    first.cost = solution_cost(inst, first)
+    rng = random.Random(1)
+    rr = RuinRecreate(inst, eligible, rng)
+    best, _ = anneal(inst, eligible, first, rng, iterations=10, clock=lambda n: 0.0, rr=rr)
+    ins = rr.inserter(best)
+    checked = nonempty = 0
+    for s in range(len(inst.shifts)):
+        for relaxed in (ins.relaxed(s), loose(ins, s)):
+            assert relaxed is not None
+            for x in range(0, len(inst.orders), 3):
+                for g in range(len(relaxed.locs) - 1):
+                    plain = reach._plain_starts(inst, x, relaxed, g)
+                    assert plain == relaxed.starts(inst, x, g)
+                    checked += 1
+                    nonempty += bool(plain)
+    assert checked > 1000 and 0 < nonempty < checked
