@@ -579,9 +579,15 @@ def test_recommendations_rank_ways_to_fit_an_order(service: Service) -> None:
         assert path in error_paths(assert_problem(response, 422))
 
 
-def test_recommendations_keep_the_versions_travel_matrix(service: Service) -> None:
-    """The first recommendation on a version leaves its travel matrix with the service; the
-    next one, given it, answers the same."""
+def test_recommendations_keep_the_versions_travel_matrix(db_url: str) -> None:
+    """Without day workers, the first recommendation on a version leaves its travel matrix
+    with the service; the next one, given it, answers the same."""
+    settings = make_settings(db_url, kept_days=0)
+    with TestClient(create_app(settings)) as client:
+        _travel_matrix_kept(Service(client, make_keys(settings), settings))
+
+
+def _travel_matrix_kept(service: Service) -> None:
     job = service.submit(tiny_problem(), wait=30).json()
     url = f"/v1/plans/{job['id']}/recommendations"
     body = {"order": order("O4", 20, 10, priority=1, due=at("12:00")), "now": at("08:30")}

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.day_workers import StoredVersion
 from api.db import KeyRecord, VersionRecord
 from api.deps import CoordinatorKey, PlanLocksDep, SettingsDep, StoreDep, TasksDep, ViewerKey
 from api.errors import conflict, invalid, not_found, responses
@@ -107,7 +108,9 @@ def post_events(
             "tolerance": body.tolerance.total_seconds(),
         }
         try:  # in a worker process: the CPU work and the chains it forks stay out of here
-            result = tasks.run("replan", args, limit.total_seconds())
+            # The fast path alone runs where the version is kept (no search, no chains).
+            fast = StoredVersion.of(stored) if not limit else None
+            result = tasks.run("replan", args, limit.total_seconds(), fast)
         except InvalidInput as exc:
             raise invalid(exc.errors) from None
         changes = [Change.model_validate(c) for c in result["changes"]]
