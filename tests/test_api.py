@@ -603,6 +603,32 @@ def _travel_matrix_kept(service: Service) -> None:
     assert again.json()["items"] == first.json()["items"]
 
 
+def test_recommendations_and_fast_replans_keep_the_version(service: Service) -> None:
+    """A day worker keeps each version asked about: a second recommendation answers as the
+    first, and a fast-path re-plan's new version is kept apart from the old one."""
+    job = service.submit(tiny_problem(), wait=30).json()
+    url = f"/v1/plans/{job['id']}/recommendations"
+    body = {"order": order("O4", 20, 10, priority=1, due=at("12:00")), "now": at("08:30")}
+    dispatcher = service.auth("dispatcher")
+    first = service.client.post(url, json=body, headers=dispatcher)
+    assert first.status_code == 200, first.text
+    again = service.client.post(url, json=body, headers=dispatcher)
+    assert again.json() == first.json()
+    days = service.client.app.state.tasks._days  # type: ignore[attr-defined]
+    (worker,) = days._idle
+    assert [key[:2] for key in worker.held] == [(job["id"], 1)]
+    cancel = {"now": at("07:00"), "events": [{"type": "order_cancelled", "order": "O2"}]}
+    replanned = service.client.post(
+        f"/v1/plans/{job['id']}/events",
+        json={**cancel, "time_limit": 0},
+        headers=service.auth("coordinator"),
+    )
+    assert replanned.status_code == 200, replanned.text
+    after = service.client.post(url, json=body, headers=dispatcher)
+    assert after.status_code == 200 and after.json()["version"] == 2
+    assert [key[:2] for key in worker.held] == [(job["id"], 1), (job["id"], 2)]
+
+
 def test_travel_cache_is_keyed_on_the_problems_content() -> None:
     """A kept matrix is found for its version's problem (keys in any order), never for the
     same version with another problem."""
