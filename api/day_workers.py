@@ -18,12 +18,13 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
-from api.worker import COLD, DONE, MISSING, VersionKey, kept_args, serve_days
+from api.worker import ADOPT, COLD, DONE, MISSING, VersionKey, kept_args, serve_days
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext, SpawnContext
@@ -47,6 +48,11 @@ class StoredVersion:
         return cls(key, record.problem, record.plan)
 
 
+KEPT_AS = "kept_as"
+"""The key of a re-plan's answer that names its result in the worker that made it (for
+`DayWorkers.adopt`)."""
+
+
 class WorkerLost(RuntimeError):
     """The day worker overran the time limit or ended; it has been stopped."""
 
@@ -58,6 +64,7 @@ class DayWorker:
     def __init__(self, context: ForkServerContext | SpawnContext, capacity: int) -> None:
         self.capacity = capacity
         self.held: OrderedDict[VersionKey, None] = OrderedDict()
+        self.token: str | None = None  # of the last re-plan, while its result is kept
         self._conn, child = context.Pipe(duplex=True)
         self._process: BaseProcess = context.Process(
             target=serve_days,
@@ -67,6 +74,19 @@ class DayWorker:
         )
         self._process.start()
         child.close()
+
+    def adopt(self, token: str, key: VersionKey) -> None:
+        """Have the worker keep the result of its last re-plan (`token`) as the version
+        `key`; no answer is awaited (the next call finds it kept)."""
+        self.token = None
+        self._send((ADOPT, key, None, token))
+        self._keep(key)
+
+    def _keep(self, key: VersionKey) -> None:
+        self.held[key] = None
+        self.held.move_to_end(key)
+        while len(self.held) > self.capacity:
+            self.held.popitem(last=False)
 
     def holds(self, key: VersionKey) -> bool:
         """Whether the worker keeps the version."""
@@ -80,6 +100,8 @@ class DayWorker:
         the worker overruns or ends (it is stopped then)."""
         small = kept_args(task, args)
         small["clock"] = args["clock"]
+        # A re-plan's result may become the next version: the worker keeps it a while.
+        self.token = small["token"] = uuid.uuid4().hex if task == "replan" else None
         documents = None if self.holds(version.key) else (version.problem, version.plan)
         self._send((task, version.key, documents, small))
         kind, payload = self._receive(deadline)
@@ -87,12 +109,11 @@ class DayWorker:
             self._send((task, version.key, (version.problem, version.plan), small))
             kind, payload = self._receive(deadline)
         if kind in (DONE, COLD):
-            self.held[version.key] = None
-            self.held.move_to_end(version.key)
-            while len(self.held) > self.capacity:
-                self.held.popitem(last=False)
+            self._keep(version.key)
         else:
             self.held.pop(version.key, None)
+        if kind != DONE:
+            self.token = None
         return kind, payload
 
     def alive(self) -> bool:
@@ -155,7 +176,28 @@ class DayWorkers:
                 self._busy.discard(worker)
             raise
         self._give_back(worker)
-        return answer
+        kind, payload = answer
+        if kind == DONE and worker.token is not None:
+            payload = {**payload, KEPT_AS: worker.token}
+        return kind, payload
+
+    def adopt(self, token: str, key: VersionKey) -> None:
+        """The result of the re-plan that answered with `token` (in `kept_as`) was stored as
+        the version `key`: the worker that made it keeps it, when it is idle and has not run
+        another re-plan since (otherwise the version is made when first asked about)."""
+        with self._lock:
+            worker = next((w for w in self._idle if w.token == token), None)
+            if worker is None:
+                return
+            self._idle.remove(worker)
+            self._busy.add(worker)
+        try:
+            worker.adopt(token, key)
+        except WorkerLost:
+            with self._lock:
+                self._busy.discard(worker)
+            return
+        self._give_back(worker)
 
     def _take(self, key: VersionKey) -> DayWorker:
         with self._lock:

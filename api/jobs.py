@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
-from api.day_workers import DayWorkers, StoredVersion, WorkerLost
+from api.day_workers import KEPT_AS, DayWorkers, StoredVersion, WorkerLost
 from api.store import Store, database_down
 from api.worker import COLD, DONE, FAILED, INVALID, PLAN, run_solve, run_task, timed_out_plan
 from models import FieldError, InvalidInput
@@ -441,6 +441,13 @@ class TaskRunner:
     def keeps_days(self) -> bool:
         """Whether tasks given a stored version run in day workers that keep it."""
         return self._days is not None
+
+    def adopt(self, result: dict[str, Any], stored: StoredVersion) -> None:
+        """A re-plan's result was stored as the version `stored`: the day worker that made
+        it keeps it for the calls on that version (nothing when a fresh process made it)."""
+        token = result.get(KEPT_AS)
+        if self._days is not None and token is not None:
+            self._days.adopt(token, stored.key)
 
     def close(self) -> None:
         """Stop the day workers."""

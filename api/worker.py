@@ -332,6 +332,7 @@ def run_task(conn: Connection, task: str, args: dict[str, Any], service_pid: int
 
 MISSING = "missing"
 COLD = "cold"
+ADOPT = "adopt"
 
 
 class ColdNeeded(Exception):
@@ -424,15 +425,26 @@ def serve_days(conn: Connection, service_pid: int, capacity: int) -> None:
     version's problem and plan or None; the answer is `("done", result)`,
     `("missing", None)` when the documents are needed, `("cold", None)` when the fresh task
     must run instead, or `("failed", message)` (that version is dropped: it is made afresh
-    next time)."""
+    next time). A re-plan given a `token` in its arguments keeps its result's documents
+    until the next message; `("adopt", key, None, token)` (no answer) then keeps them as the
+    version `key`, which the service stored them as."""
     _exit_with_parent(service_pid)
     held: OrderedDict[VersionKey, KeptVersion] = OrderedDict()
+    last: tuple[str, dict[str, Any], dict[str, Any]] | None = None
     try:
         while True:
             try:
                 task, key, documents, args = conn.recv()
             except (EOFError, OSError):
                 return
+            made, last = last, None
+            if task == ADOPT:
+                if made is not None and made[0] == args:
+                    with contextlib.suppress(Exception):  # then made afresh when asked for
+                        held[key] = keep_version(made[1], made[2])
+                        while len(held) > capacity:
+                            held.popitem(last=False)
+                continue
             kept = held.get(key)
             if kept is None and documents is None:
                 conn.send((MISSING, None))
@@ -447,7 +459,10 @@ def serve_days(conn: Connection, service_pid: int, capacity: int) -> None:
                     while len(held) > capacity:
                         held.popitem(last=False)
                 held.move_to_end(key)
-                conn.send((DONE, KEPT_TASKS[task](kept, args)))
+                result = KEPT_TASKS[task](kept, args)
+                conn.send((DONE, result))
+                if args.get("token"):
+                    last = (args["token"], result["problem"], result["plan"])
             except ColdNeeded:
                 conn.send((COLD, None))
             except Exception as exc:

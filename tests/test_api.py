@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
 from api.auth import Role
+from api.day_workers import StoredVersion
 from api.db import normalize_url
 from api.settings import Settings
 from api.store import INTERRUPTED, Author, Store
@@ -605,7 +606,8 @@ def _travel_matrix_kept(service: Service) -> None:
 
 def test_recommendations_and_fast_replans_keep_the_version(service: Service) -> None:
     """A day worker keeps each version asked about: a second recommendation answers as the
-    first, and a fast-path re-plan's new version is kept apart from the old one."""
+    first; a re-plan with time limit 0 runs the fast path alone there, and its result is
+    kept as the new version, apart from the old one."""
     job = service.submit(tiny_problem(), wait=30).json()
     url = f"/v1/plans/{job['id']}/recommendations"
     body = {"order": order("O4", 20, 10, priority=1, due=at("12:00")), "now": at("08:30")}
@@ -624,9 +626,19 @@ def test_recommendations_and_fast_replans_keep_the_version(service: Service) -> 
         headers=service.auth("coordinator"),
     )
     assert replanned.status_code == 200, replanned.text
+    assert replanned.json()["plan"]["solver"]["search"] == "fast-path"  # 0 is no search
+    # The re-plan's result is kept as version 2, under the key the store reads back.
+    store = service.client.app.state.store  # type: ignore[attr-defined]
+    stored = StoredVersion.of(store.get_version(job["id"], 2))
+    assert list(worker.held) == [(job["id"], 1, worker_key(store, job["id"], 1)), stored.key]
     after = service.client.post(url, json=body, headers=dispatcher)
     assert after.status_code == 200 and after.json()["version"] == 2
     assert [key[:2] for key in worker.held] == [(job["id"], 1), (job["id"], 2)]
+
+
+def worker_key(store: Store, plan_id: str, number: int) -> str:
+    """The storage time in a stored version's key."""
+    return StoredVersion.of(store.get_version(plan_id, number)).key[2]
 
 
 def test_travel_cache_is_keyed_on_the_problems_content() -> None:

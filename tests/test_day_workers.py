@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from api.day_workers import StoredVersion
+from api.day_workers import KEPT_AS, StoredVersion
 from api.jobs import TaskFailed, TaskRunner
-from api.worker import DONE, MISSING, document, kept_args, serve_days
+from api.worker import ADOPT, DONE, MISSING, document, kept_args, serve_days
 from models import InvalidInput
 from tests.replan_cases import emergency, small_bad_day
 
@@ -91,9 +91,11 @@ def test_kept_fast_path_matches_a_fresh_one(
 
 
 def untimed(result: dict[str, Any]) -> dict[str, Any]:
-    """A re-plan's result without the wall time its plan reports."""
+    """A re-plan's result without the wall time its plan reports (nor a day worker's name
+    for it)."""
     solver = {k: v for k, v in result["plan"]["solver"].items() if k != "wall_time"}
-    return {**result, "plan": {**result["plan"], "solver": solver}}
+    rest = {k: v for k, v in result.items() if k != KEPT_AS}
+    return {**rest, "plan": {**result["plan"], "solver": solver}}
 
 
 def test_refused_input_gets_the_fresh_tasks_errors(
@@ -192,6 +194,44 @@ def test_a_worker_keeps_versions_until_they_are_the_least_recent(version: Stored
         conn.close()
         thread.join(10.0)
     assert not thread.is_alive()
+
+
+def test_a_replans_result_is_kept_as_the_version_it_was_stored_as(
+    version: StoredVersion,
+) -> None:
+    """After a re-plan, `adopt` with its token keeps its result as the stored version: a
+    recommendation on it is answered without the documents, as one given them would be; a
+    stale token keeps nothing."""
+    conn, thread = _serve(capacity=2)
+    try:
+        call = recommend_args(version, 2)
+        added = {"type": "order_added", "order": call["with_order"]["orders"][-1]}
+        replan = {**kept_args("replan", replan_args(version, added, call["now"])), "token": "t"}
+        conn.send(("replan", version.key, (version.problem, version.plan), replan))
+        kind, result = conn.recv()
+        assert kind == DONE
+        stale, second = ("plan-a", 2, "x"), ("plan-a", 2, "t2")
+        conn.send((ADOPT, stale, None, "other"))
+        question = kept_args("recommend", recommend_args(version, 1))
+        conn.send(("recommend", stale, None, question))
+        assert conn.recv() == (MISSING, None)  # the stale token kept nothing
+        conn.send(("replan", version.key, None, replan))
+        assert conn.recv()[0] == DONE
+        conn.send((ADOPT, second, None, "t"))
+        conn.send(("recommend", second, None, question))
+        kind, adopted = conn.recv()
+        assert kind == DONE
+        fresh, fresh_thread = _serve(capacity=1)
+        try:
+            documents = (result["problem"], result["plan"])
+            fresh.send(("recommend", ("other", 2, "t2"), documents, question))
+            assert fresh.recv() == (DONE, adopted)
+        finally:
+            fresh.close()
+            fresh_thread.join(10.0)
+    finally:
+        conn.close()
+        thread.join(10.0)
 
 
 def test_stored_version_key_names_the_version() -> None:

@@ -93,7 +93,9 @@ def post_events(
         if stored is None:
             raise not_found(f"version of plan '{plan_id}'", base)
         options = EffectiveOptions.model_validate(record.options)
-        asked = body.time_limit or timedelta(seconds=settings.replan_time_limit)
+        # 0 asks for the fast path alone (no search): it is not "unset".
+        default = timedelta(seconds=settings.replan_time_limit)
+        asked = body.time_limit if body.time_limit is not None else default
         limit = min(asked, timedelta(seconds=settings.max_replan_time_limit))
         params = SolveParams(
             time_limit=limit.total_seconds(), seed=options.seed, workers=options.workers
@@ -127,6 +129,7 @@ def post_events(
             )
         except VersionConflict as exc:
             raise conflict(f"another version was stored meanwhile ({exc})") from None
+        tasks.adopt(result, StoredVersion.of(version))  # the next call on it finds it kept
     return ReplanResponse(
         plan_id=plan_id,
         version=version.number,
