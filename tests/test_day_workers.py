@@ -245,3 +245,14 @@ def test_stored_version_key_names_the_version() -> None:
     assert StoredVersion.of(record).key == ("p", 3, at.isoformat())
     later = VersionRecord(plan_id="p", number=3, created_at=at + timedelta(seconds=1))
     assert StoredVersion.of(later).key != StoredVersion.of(record).key
+
+
+def test_closing_the_runner_stops_its_day_workers(version: StoredVersion) -> None:
+    """`TaskRunner.close` (the service's shutdown) ends the day worker processes."""
+    runner = TaskRunner(pool_size=1, queue_size=1, grace_seconds=5.0, kept_days=1)
+    runner.run("recommend", recommend_args(version, 0), LIMIT, version)
+    assert runner._days is not None
+    workers = _all_workers(runner._days)
+    assert workers and all(w.alive() for w in workers)
+    runner.close()
+    assert not any(w.alive() for w in workers)
