@@ -101,7 +101,8 @@ def untimed(result: dict[str, Any]) -> dict[str, Any]:
 def test_refused_input_gets_the_fresh_tasks_errors(
     runners: tuple[TaskRunner, TaskRunner], version: StoredVersion
 ) -> None:
-    """An order the kept path refuses is reported with a fresh task's errors and paths."""
+    """An order or an event the kept path refuses is reported with a fresh task's errors and
+    paths."""
     kept, fresh = runners
     args = recommend_args(version, 0)
     taken = version.problem["orders"][0]["id"]
@@ -112,6 +113,13 @@ def test_refused_input_gets_the_fresh_tasks_errors(
             runner.run("recommend", args, LIMIT, given)
         errors.append(caught.value.errors)
     assert errors[0] == errors[1] and errors[0]
+    unknown = replan_args(version, {"type": "order_cancelled", "order": "NOPE"}, args["now"])
+    errors = []
+    for runner, given in ((fresh, None), (kept, version)):
+        with pytest.raises(InvalidInput) as caught:
+            runner.run("replan", unknown, 0.0, given)
+        errors.append(caught.value.errors)
+    assert errors[0] == errors[1] and errors[0][0].path == "events[0].order"
 
 
 def test_a_dead_worker_is_replaced(
