@@ -175,10 +175,11 @@ class DayWorkers:
             with self._lock:
                 self._busy.discard(worker)
             raise
-        self._give_back(worker)
         kind, payload = answer
-        if kind == DONE and worker.token is not None:
-            payload = {**payload, KEPT_AS: worker.token}
+        token = worker.token  # read before another call may take the worker
+        self._give_back(worker)
+        if kind == DONE and token is not None:
+            payload = {**payload, KEPT_AS: token}
         return kind, payload
 
     def adopt(self, token: str, key: VersionKey) -> None:
