@@ -98,12 +98,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_size=settings.short_pool_size,
             queue_size=settings.short_queue_size,
             grace_seconds=settings.grace_seconds,
+            kept_days=settings.kept_days,
         )
         app.state.roster_runner = rosters.start_roster_runner(store, settings)
         try:
             yield
         finally:
             app.state.roster_runner.shutdown()
+            app.state.tasks.close()
             runner.shutdown()
             store.close()
 

@@ -32,8 +32,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
+from api.day_workers import KEPT_AS, DayWorkers, StoredVersion, WorkerLost
 from api.store import Store, database_down
-from api.worker import DONE, FAILED, INVALID, PLAN, run_solve, run_task, timed_out_plan
+from api.worker import COLD, DONE, FAILED, INVALID, PLAN, run_solve, run_task, timed_out_plan
 from models import FieldError, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -422,9 +423,11 @@ class TaskRunner:
         pool_size: int,
         queue_size: int,
         grace_seconds: float,
+        kept_days: int = 0,
         context: WorkerContext | None = None,
     ) -> None:
         self._context = context or default_context()
+        self._days = DayWorkers(self._context, kept_days) if kept_days > 0 else None
         self._slots = threading.BoundedSemaphore(pool_size)
         # A task's own time limit is short and its process starts cold: more slack than a
         # solve gets before it is given up.
@@ -434,9 +437,34 @@ class TaskRunner:
         self._admitted = 0
         self._ends: list[float] = []
 
-    def run(self, task: str, args: dict[str, Any], time_limit: float) -> Any:
+    @property
+    def keeps_days(self) -> bool:
+        """Whether tasks given a stored version run in day workers that keep it."""
+        return self._days is not None
+
+    def adopt(self, result: dict[str, Any], stored: StoredVersion) -> None:
+        """A re-plan's result was stored as the version `stored`: the day worker that made
+        it keeps it for the calls on that version (nothing when a fresh process made it)."""
+        token = result.get(KEPT_AS)
+        if self._days is not None and token is not None:
+            self._days.adopt(token, stored.key)
+
+    def close(self) -> None:
+        """Stop the day workers."""
+        if self._days is not None:
+            self._days.close()
+
+    def run(
+        self,
+        task: str,
+        args: dict[str, Any],
+        time_limit: float,
+        version: StoredVersion | None = None,
+    ) -> Any:
         """Run the task and return its result; raise `QueueFull` when there is no room,
-        `InvalidInput` for input the task refused, `TaskFailed` otherwise."""
+        `InvalidInput` for input the task refused, `TaskFailed` otherwise. With the stored
+        `version` the task works on (a recommendation, a fast-path re-plan), it runs in a day
+        worker that keeps the version (`api.day_workers`), when the runner has them."""
         with self._lock:
             if self._admitted >= self._room:
                 now = time.monotonic()
@@ -448,6 +476,8 @@ class TaskRunner:
                 with self._lock:
                     self._ends.append(end)
                 try:
+                    if version is not None and self._days is not None:
+                        return self._run_kept(task, args, time_limit, end - time_limit, version)
                     return self._run(task, args, time_limit, started=end - time_limit)
                 finally:
                     with self._lock:
@@ -455,6 +485,30 @@ class TaskRunner:
         finally:
             with self._lock:
                 self._admitted -= 1
+
+    def _run_kept(
+        self,
+        task: str,
+        args: dict[str, Any],
+        time_limit: float,
+        started: float,
+        version: StoredVersion,
+    ) -> Any:
+        """`_run` in a day worker; input it refuses goes to a fresh task process."""
+        assert self._days is not None
+        clock = {"started": started, "time_limit": time_limit}
+        try:
+            kind, payload = self._days.run(
+                task, version, {**args, "clock": clock}, started + time_limit + self._grace
+            )
+        except WorkerLost as exc:
+            raise TaskFailed(f"the {task} {exc}") from None
+        if kind == DONE:
+            return payload
+        if kind == COLD:
+            return self._run(task, args, time_limit, started)
+        log.error("%s failed: %s", task, payload)
+        raise TaskFailed(str(payload).splitlines()[0])
 
     def _run(self, task: str, args: dict[str, Any], time_limit: float, started: float) -> Any:
         reader, writer = self._context.Pipe(duplex=False)

@@ -123,6 +123,14 @@ class Settings(BaseSettings):
         description="Re-plans and recommendations that may wait for a short-job worker; "
         "beyond that, 429.",
     )
+    kept_days: int = Field(
+        default=4,
+        ge=0,
+        le=64,
+        description="Plan versions each short-job worker keeps compiled, so that "
+        "recommendations and fast-path re-plans (time limit 0) on a version asked about "
+        "before skip validating and compiling its day; 0 runs each in a fresh process.",
+    )
     db_password_file: str | None = Field(
         default=None,
         description="File holding the database password (its first line), so that it is "

@@ -20,12 +20,14 @@ import os
 import threading
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api import checking
 from api.settings import Settings
@@ -33,7 +35,9 @@ from models import (
     Event,
     InvalidInput,
     Objective,
+    Order,
     Plan,
+    Problem,
     Reason,
     SolveStatus,
     Unassigned,
@@ -43,7 +47,7 @@ from models.common import format_duration
 from models.problem import Weights
 from optimizer.budget import Budget
 from optimizer.params import SolveParams
-from optimizer.replan import day_matrix, recommend, replan
+from optimizer.replan import KeptDay, day_matrix, keep_day, recommend, replan
 from optimizer.solve import Solver
 from optimizer.travel import TravelMatrix
 
@@ -320,5 +324,152 @@ def run_task(conn: Connection, task: str, args: dict[str, Any], service_pid: int
     except Exception as exc:
         with contextlib.suppress(OSError):
             conn.send((FAILED, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- kept days
+
+MISSING = "missing"
+COLD = "cold"
+ADOPT = "adopt"
+
+
+class ColdNeeded(Exception):
+    """The kept path cannot answer this call the way a fresh task would (input it refused):
+    the caller runs the fresh task instead, which reports the errors as it always has."""
+
+
+@dataclass(frozen=True)
+class KeptVersion:
+    """A stored plan version held by a day worker: its problem and plan validated, and its
+    day compiled (`optimizer.replan.keep_day`)."""
+
+    problem: Problem
+    plan: Plan
+    day: KeptDay
+
+
+def keep_version(problem_doc: dict[str, Any], plan_doc: dict[str, Any]) -> KeptVersion:
+    """Validate a stored version's problem and plan and keep its day."""
+    problem = load_problem(problem_doc)
+    return KeptVersion(problem, Plan.model_validate(plan_doc), keep_day(problem))
+
+
+def kept_args(task: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A task's arguments without the stored version's documents (the day worker holds
+    them): the order, the events, the time and the options."""
+    if task == "recommend":
+        return {"order": args["with_order"]["orders"][-1], "now": args["now"], "k": args["k"]}
+    return {k: args[k] for k in ("now", "events", "params", "tolerance")}
+
+
+def kept_recommend(kept: KeptVersion, args: dict[str, Any]) -> dict[str, Any]:
+    """`recommend_task` on a kept version: the same items (no matrix to hand back)."""
+    try:
+        order = Order.model_validate(args["order"])
+        items = recommend(
+            kept.problem,
+            kept.plan,
+            order,
+            datetime.fromisoformat(args["now"]),
+            k=args["k"],
+            budget=task_budget(args, len(kept.problem.orders) + 1),
+            day=kept.day,
+        )
+    except (ValidationError, InvalidInput) as exc:
+        raise ColdNeeded from exc
+    return {"items": [document(item) for item in items], "travel": None}
+
+
+def kept_replan(kept: KeptVersion, args: dict[str, Any]) -> dict[str, Any]:
+    """`replan_task` on a kept version: the same problem, plan and changes."""
+    params = SolveParams.model_validate(args["params"])
+    try:
+        events = _EVENTS.validate_python(args["events"])
+        result = replan(
+            kept.problem,
+            kept.plan,
+            datetime.fromisoformat(args["now"]),
+            events,
+            params,
+            tolerance=timedelta(seconds=args["tolerance"]),
+            budget=task_budget(
+                args, len(kept.problem.orders), params.time_limit, params.deterministic_limit
+            ),
+            day=kept.day,
+        )
+    except (ValidationError, InvalidInput) as exc:
+        raise ColdNeeded from exc
+    return {
+        "problem": document(result.problem),
+        "plan": document(result.plan),
+        "changes": [document(c) for c in result.plan.changes or []],
+    }
+
+
+KEPT_TASKS: dict[str, Callable[[KeptVersion, dict[str, Any]], dict[str, Any]]] = {
+    "recommend": kept_recommend,
+    "replan": kept_replan,
+}
+"""The short tasks a day worker runs on a kept version, by name."""
+
+VersionKey = tuple[str, int, str]
+"""A stored version: plan id, version number and when it was stored (versions never change)."""
+
+
+def serve_days(conn: Connection, service_pid: int, capacity: int) -> None:
+    """A day worker: run the tasks the service sends, one at a time, on the stored versions
+    it keeps (at most `capacity`, the least recently used dropped first), until the service
+    closes its end. Each message is `(task, key, documents, args)`, `documents` the
+    version's problem and plan or None; the answer is `("done", result)`,
+    `("missing", None)` when the documents are needed, `("cold", None)` when the fresh task
+    must run instead, or `("failed", message)` (that version is dropped: it is made afresh
+    next time). A re-plan given a `token` in its arguments keeps its result's documents
+    until the next message; `("adopt", key, None, token)` (no answer) then keeps them as the
+    version `key`, which the service stored them as."""
+    _exit_with_parent(service_pid)
+    held: OrderedDict[VersionKey, KeptVersion] = OrderedDict()
+    last: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+    try:
+        while True:
+            try:
+                task, key, documents, args = conn.recv()
+            except (EOFError, OSError):
+                return
+            made, last = last, None
+            if task == ADOPT:
+                if made is not None and made[0] == args:
+                    with contextlib.suppress(Exception):  # then made afresh when asked for
+                        held[key] = keep_version(made[1], made[2])
+                        while len(held) > capacity:
+                            held.popitem(last=False)
+                continue
+            kept = held.get(key)
+            if kept is None and documents is None:
+                conn.send((MISSING, None))
+                continue
+            try:
+                if kept is None:
+                    try:
+                        kept = keep_version(*documents)
+                    except InvalidInput as exc:  # the fresh task reports it
+                        raise ColdNeeded from exc
+                    held[key] = kept
+                    while len(held) > capacity:
+                        held.popitem(last=False)
+                held.move_to_end(key)
+                result = KEPT_TASKS[task](kept, args)
+                conn.send((DONE, result))
+                if args.get("token"):
+                    last = (args["token"], result["problem"], result["plan"])
+            except ColdNeeded:
+                conn.send((COLD, None))
+            except Exception as exc:
+                held.pop(key, None)
+                message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+                conn.send((FAILED, message))
+    except (BrokenPipeError, OSError):  # the service is gone: nobody to tell
+        pass
     finally:
         conn.close()

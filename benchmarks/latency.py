@@ -32,8 +32,13 @@ warms the process up and is not counted. Wall time (`perf_counter`) and the proc
 (`process_time`, which a loaded machine inflates less) are reported. `--service` also times
 the service's task functions (`api.worker.recommend_task` / `replan_task`: the JSON problem
 and plan validated, then the call; what a task process runs, the process start excluded),
-and `recommend_task_kept` with the version's matrix passed in, as the service passes the one
-it keeps from an earlier call on the version.
+and `recommend_task_kept` with the version's matrix passed in, as the service without day
+workers passes the one it keeps from an earlier call on the version; where the service has day
+workers (`api.day_workers`: long-lived task processes that keep the versions asked about),
+`recommend_task_day` and `replan_task_day` time what a day worker runs for a call on a version
+it keeps (the order or events validated, the call with the day kept, the result as JSON; the
+same results asserted), and `keep_version` what it runs once per version (the problem and plan
+validated, `keep_day`). The pipe to the task process is not included.
 `--cli N` also times N runs of `dispatch recommend` per day and code, each a new process
 (wall, and the child's CPU time): what a coordinator at a terminal waits for.
 Every result is checked after it is timed: recommendations sorted by cost, and the fast path's
@@ -62,8 +67,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 KINDS = (
     *("recommend", "fast_path", "recommend_kept", "fast_path_kept", "recommend_day"),
-    *("fast_path_day", "recommend_task", "recommend_task_kept", "replan_task"),
-    *("cli_recommend", "day_matrix", "keep_day"),
+    *("fast_path_day", "recommend_task", "recommend_task_kept", "recommend_task_day"),
+    *("replan_task", "replan_task_day", "cli_recommend", "day_matrix", "keep_day"),
+    "keep_version",
 )
 
 Timings = dict[str, list[Sequence[float]]]
@@ -176,6 +182,7 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
 
         wall, cpu, day = _timed(keep_day, problem)
         times["keep_day"] = [(wall, cpu)]
+    version = None  # the version a day worker keeps (`--service`, when the code has them)
     for i, item in enumerate(events):
         now = datetime.fromisoformat(item["now"])
         order = Order.model_validate(item["order"])
@@ -212,23 +219,42 @@ def measure(problem_path: Path, plan_path: Path, count: int, seed: int, service:
                 times[f"fast_path_{name}"].append((wall, cpu, len(broken)))
         if not service:
             continue
-        from api.worker import recommend_task, replan_task
+        import api.worker as tasks
 
+        # A service with day workers keeps the version (`api.day_workers`): each call on it
+        # is the kept task alone, from the small arguments the worker is sent.
+        if version is None and hasattr(tasks, "keep_version"):
+            wall, cpu, version = _timed(tasks.keep_version, doc, plan_doc)
+            times["keep_version"] = [(wall, cpu)]
         # What the service sends (older services also sent the problem without the order).
         args = {"problem": doc, "with_order": {**doc, "orders": [*doc["orders"], item["order"]]}}
         args |= {"plan": plan_doc, "now": item["now"], "k": 5}
-        wall, cpu, _ = _timed(recommend_task, args)
+        wall, cpu, fresh = _timed(tasks.recommend_task, args)
         if i:
             times["recommend_task"].append((wall, cpu))
         if kept is not None:  # the version's matrix kept by the service, passed to the task
-            wall, cpu, _ = _timed(recommend_task, {**args, "travel": (kept.keys, kept.seconds)})
+            given = {**args, "travel": (kept.keys, kept.seconds)}
+            wall, cpu, _ = _timed(tasks.recommend_task, given)
             if i:
                 times["recommend_task_kept"].append((wall, cpu))
+        if version is not None:
+            small = tasks.kept_args("recommend", args)
+            wall, cpu, same = _timed(tasks.kept_recommend, version, small)
+            assert same["items"] == fresh["items"], "the day worker changed the recommendations"
+            if i:
+                times["recommend_task_day"].append((wall, cpu))
         args = {"problem": doc, "plan": plan_doc, "now": item["now"], "events": [item["event"]]}
         args |= {"params": {"time_limit": 0}, "tolerance": 900}
-        wall, cpu, _ = _timed(replan_task, args)
+        wall, cpu, fresh = _timed(tasks.replan_task, args)
         if i:
             times["replan_task"].append((wall, cpu))
+        if version is not None:
+            small = tasks.kept_args("replan", args)
+            wall, cpu, same = _timed(tasks.kept_replan, version, small)
+            assert same["plan"]["routes"] == fresh["plan"]["routes"], "the day worker changed it"
+            assert same["changes"] == fresh["changes"], "the day worker changed the changes"
+            if i:
+                times["replan_task_day"].append((wall, cpu))
     return {k: v for k, v in times.items() if v}
 
 

@@ -18,6 +18,7 @@ def test_latency_measures_every_call(tmp_path: Path) -> None:
     assert {"recommend", "fast_path", "recommend_kept", "fast_path_kept"} <= set(found)
     assert {"recommend_task", "replan_task", "day_matrix"} <= set(found)
     assert {"recommend_day", "fast_path_day", "keep_day"} <= set(found)
+    assert {"recommend_task_day", "replan_task_day", "keep_version"} <= set(found)
     assert all(len(found[k]) == 2 for k in ("recommend", "fast_path", "replan_task"))
     s = summary(found["fast_path"])
     assert s["n"] == 2 and s["cpu_median"] > 0

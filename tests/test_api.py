@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
 from api.auth import Role
+from api.day_workers import StoredVersion
 from api.db import normalize_url
 from api.settings import Settings
 from api.store import INTERRUPTED, Author, Store
@@ -579,9 +580,15 @@ def test_recommendations_rank_ways_to_fit_an_order(service: Service) -> None:
         assert path in error_paths(assert_problem(response, 422))
 
 
-def test_recommendations_keep_the_versions_travel_matrix(service: Service) -> None:
-    """The first recommendation on a version leaves its travel matrix with the service; the
-    next one, given it, answers the same."""
+def test_recommendations_keep_the_versions_travel_matrix(db_url: str) -> None:
+    """Without day workers, the first recommendation on a version leaves its travel matrix
+    with the service; the next one, given it, answers the same."""
+    settings = make_settings(db_url, kept_days=0)
+    with TestClient(create_app(settings)) as client:
+        _travel_matrix_kept(Service(client, make_keys(settings), settings))
+
+
+def _travel_matrix_kept(service: Service) -> None:
     job = service.submit(tiny_problem(), wait=30).json()
     url = f"/v1/plans/{job['id']}/recommendations"
     body = {"order": order("O4", 20, 10, priority=1, due=at("12:00")), "now": at("08:30")}
@@ -595,6 +602,43 @@ def test_recommendations_keep_the_versions_travel_matrix(service: Service) -> No
     again = service.client.post(url, json=body, headers=service.auth("dispatcher"))
     assert again.status_code == 200, again.text
     assert again.json()["items"] == first.json()["items"]
+
+
+def test_recommendations_and_fast_replans_keep_the_version(service: Service) -> None:
+    """A day worker keeps each version asked about: a second recommendation answers as the
+    first; a re-plan with time limit 0 runs the fast path alone there, and its result is
+    kept as the new version, apart from the old one."""
+    job = service.submit(tiny_problem(), wait=30).json()
+    url = f"/v1/plans/{job['id']}/recommendations"
+    body = {"order": order("O4", 20, 10, priority=1, due=at("12:00")), "now": at("08:30")}
+    dispatcher = service.auth("dispatcher")
+    first = service.client.post(url, json=body, headers=dispatcher)
+    assert first.status_code == 200, first.text
+    again = service.client.post(url, json=body, headers=dispatcher)
+    assert again.json() == first.json()
+    days = service.client.app.state.tasks._days  # type: ignore[attr-defined]
+    (worker,) = days._idle
+    assert [key[:2] for key in worker.held] == [(job["id"], 1)]
+    cancel = {"now": at("07:00"), "events": [{"type": "order_cancelled", "order": "O2"}]}
+    replanned = service.client.post(
+        f"/v1/plans/{job['id']}/events",
+        json={**cancel, "time_limit": 0},
+        headers=service.auth("coordinator"),
+    )
+    assert replanned.status_code == 200, replanned.text
+    assert replanned.json()["plan"]["solver"]["search"] == "fast-path"  # 0 is no search
+    # The re-plan's result is kept as version 2, under the key the store reads back.
+    store = service.client.app.state.store  # type: ignore[attr-defined]
+    stored = StoredVersion.of(store.get_version(job["id"], 2))
+    assert list(worker.held) == [(job["id"], 1, worker_key(store, job["id"], 1)), stored.key]
+    after = service.client.post(url, json=body, headers=dispatcher)
+    assert after.status_code == 200 and after.json()["version"] == 2
+    assert [key[:2] for key in worker.held] == [(job["id"], 1), (job["id"], 2)]
+
+
+def worker_key(store: Store, plan_id: str, number: int) -> str:
+    """The storage time in a stored version's key."""
+    return StoredVersion.of(store.get_version(plan_id, number)).key[2]
 
 
 def test_travel_cache_is_keyed_on_the_problems_content() -> None:

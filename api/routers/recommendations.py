@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
+from api.day_workers import StoredVersion
 from api.deps import DispatcherKey, StoreDep, TasksDep
 from api.errors import conflict, invalid, responses
 from api.guard import GuardedRoute
@@ -56,13 +57,14 @@ def recommend_order(
         "now": body.now.isoformat(),
         "k": body.k,
     }
-    # The version's travel matrix, kept from an earlier call on it (slot offers share it);
-    # without it the task computes it and hands it back to be kept.
-    kept = travel.find(plan_id, record.version, stored.problem)
+    # A day worker keeps the version whole; without one, the version's travel matrix, kept
+    # from an earlier call on it (slot offers share it), or the task computes it and hands
+    # it back to be kept.
+    kept = None if tasks.keeps_days else travel.find(plan_id, record.version, stored.problem)
     args["travel"] = None if kept is None else travel_args(kept)
     try:  # in a worker process, like re-plans; the order is checked there, in the context
         # of the problem (references, ids, crews)
-        found = tasks.run("recommend", args, RECOMMEND_SECONDS)
+        found = tasks.run("recommend", args, RECOMMEND_SECONDS, StoredVersion.of(stored))
     except InvalidInput as exc:
         raise invalid(_order_errors(exc.errors, index)) from None
     if found["travel"] is not None:

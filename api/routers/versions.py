@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.day_workers import StoredVersion
 from api.db import KeyRecord, VersionRecord
 from api.deps import CoordinatorKey, PlanLocksDep, SettingsDep, StoreDep, TasksDep, ViewerKey
 from api.errors import conflict, invalid, not_found, responses
@@ -92,7 +93,9 @@ def post_events(
         if stored is None:
             raise not_found(f"version of plan '{plan_id}'", base)
         options = EffectiveOptions.model_validate(record.options)
-        asked = body.time_limit or timedelta(seconds=settings.replan_time_limit)
+        # 0 asks for the fast path alone (no search): it is not "unset".
+        default = timedelta(seconds=settings.replan_time_limit)
+        asked = body.time_limit if body.time_limit is not None else default
         limit = min(asked, timedelta(seconds=settings.max_replan_time_limit))
         params = SolveParams(
             time_limit=limit.total_seconds(), seed=options.seed, workers=options.workers
@@ -107,7 +110,9 @@ def post_events(
             "tolerance": body.tolerance.total_seconds(),
         }
         try:  # in a worker process: the CPU work and the chains it forks stay out of here
-            result = tasks.run("replan", args, limit.total_seconds())
+            # The fast path alone runs where the version is kept (no search, no chains).
+            fast = StoredVersion.of(stored) if not limit else None
+            result = tasks.run("replan", args, limit.total_seconds(), fast)
         except InvalidInput as exc:
             raise invalid(exc.errors) from None
         changes = [Change.model_validate(c) for c in result["changes"]]
@@ -124,6 +129,7 @@ def post_events(
             )
         except VersionConflict as exc:
             raise conflict(f"another version was stored meanwhile ({exc})") from None
+        tasks.adopt(result, StoredVersion.of(version))  # the next call on it finds it kept
     return ReplanResponse(
         plan_id=plan_id,
         version=version.number,
