@@ -11,6 +11,12 @@ whole `solve`, compiling included), whether the evaluator finds the plan feasibl
 served, objective, and its gap to the long run (`--long`, 0 = none). Records go to `--out`
 as JSON when given. `--bad-day` (or any of its flags, `benchmarks.generator`) makes the day a
 bad one: dawn outages for crews, linked tests, `after` chains, pinned visits, late shifts.
+
+On a loaded machine, wall-clock limits are noise. `--deterministic-limit` bounds the
+`--limits` runs by work instead (deterministic seconds; the wall-clock limit is then only the
+safety stop). `--cpu-clock` (one worker) makes every limit and stage of the solve count this
+process's CPU seconds instead of the wall clock: a quiet machine emulated on a loaded one,
+with the solve's own time split (CP-SAT's own limits stay wall-clock; its steps are short).
 """
 
 from __future__ import annotations
@@ -33,10 +39,18 @@ from optimizer.params import SolveParams
 from optimizer.solve import solve
 
 
-def run_day(problem: Any, limit: float, seed: int, workers: int) -> dict[str, Any]:
-    """Solve once and assess the plan with the evaluator."""
+def run_day(
+    problem: Any, limit: float, seed: int, workers: int, deterministic: float | None = None
+) -> dict[str, Any]:
+    """Solve once (within `deterministic` CP-SAT deterministic seconds too, when given) and
+    assess the plan with the evaluator."""
     began = time.monotonic()
-    result = solve(problem, SolveParams(time_limit=limit, seed=seed, workers=workers))
+    result = solve(
+        problem,
+        SolveParams(
+            time_limit=limit, seed=seed, workers=workers, deterministic_limit=deterministic
+        ),
+    )
     wall = time.monotonic() - began
     plan = result.plan
     ev = evaluate(problem, plan)
@@ -63,9 +77,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limits", default="10,60", help="comma-separated seconds")
     parser.add_argument("--long", type=float, default=0.0, help="seconds of the reference run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--deterministic-limit",
+        type=float,
+        default=None,
+        help="deterministic seconds of the `--limits` runs (not the long one), whose wall-clock "
+        "limits are then only safety stops: with one worker, the same plan on any machine",
+    )
+    parser.add_argument(
+        "--cpu-clock",
+        action="store_true",
+        help="stages end by this process's CPU seconds, not the wall clock (one worker)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the records here (JSON)")
     add_bad_day_arguments(parser)
     args = parser.parse_args(argv)
+    if args.cpu_clock:
+        if args.workers != 1:
+            parser.error("--cpu-clock needs --workers 1 (other chains' CPU is not this process's)")
+        # Every deadline of the solve is read from time.monotonic: CPU seconds stand in.
+        time.monotonic = time.process_time
     console = Console()
     day = generate_day(
         args.orders,
@@ -79,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = [(limit, False) for limit in limits] + ([(args.long, True)] if args.long > 0 else [])
     records = []
     for limit, is_reference in runs:
-        record = run_day(problem, limit, args.seed, args.workers)
+        det = None if is_reference else args.deterministic_limit
+        record = run_day(problem, limit, args.seed, args.workers, det)
         record["reference"] = is_reference
         records.append(record)
         console.print(f"limit {limit:g} s: {record}")

@@ -97,6 +97,15 @@ class SearchParams(Section):
         "ruin and recreate's 425.7 to 404.4 where the one model found nothing, on B4 the one "
         "model 435.7 to 411.3 where they found nothing.",
     )
+    large_day_orders: int = Field(
+        default=400,
+        ge=0,
+        description="A day too large for one model with more orders than this gives ruin and "
+        "recreate the CP-SAT neighbourhoods' time (before it, around unserved crew orders, and "
+        "after it; the repair of the first plan stays): on 1,000-order bad days they improved "
+        "almost nothing in it, where the moves serve more (10 CPU seconds, one worker, seeds "
+        "1-3: 0.19-0.47% lower objectives; 500 orders, seed 1: 0.48%).",
+    )
     rr_share: float = Field(
         default=0.75,
         ge=0,

@@ -52,7 +52,8 @@ def search(
     """Best solution found within the budget.
 
     Construction, then ruin and recreate, then CP-SAT: one exact model for a small day, or
-    neighbourhoods (the unserved urgent and crew orders first) for a large one. With a
+    neighbourhoods (the unserved urgent and crew orders first) for a large one, none for a
+    day of more than `large_day_orders` (ruin and recreate has their time). With a
     deterministic limit every phase is bounded by work, not by the clock.
     """
     if decompose and initial is None and should_decompose(inst, params.decompose):
@@ -103,7 +104,9 @@ def search(
         stats.iterations += fixed.solves
         stats.improvements += fixed.repaired
         stats.deterministic_time += fixed.deterministic_time
-    if not small:
+    # A very large day: the neighbourhoods' time is ruin and recreate's (see the parameter).
+    moves_only = not small and len(inst.orders) > tuning.large_day_orders
+    if not small and not moves_only:
         incumbent = _cp_lns(
             inst,
             params,
@@ -120,7 +123,7 @@ def search(
     # they improved nothing in their quarter of the time, so ruin and recreate keeps it.
     share = (
         1.0
-        if RoutePool.applies(inst) or _rr_moves_all(inst, incumbent, eligible)
+        if moves_only or RoutePool.applies(inst) or _rr_moves_all(inst, incumbent, eligible)
         else tuning.rr_share
     )
     share = _small_share(inst, params) if small else share
@@ -155,9 +158,18 @@ def search(
             )
             det = None if det is None else (1 - share) * det
         return _full_model(inst, params, deadline, incumbent, eligible, stats, det)
-    incumbent = _cp_lns(
-        inst, params, deadline, incumbent, eligible, stats, rng, urgent_only=False, det_budget=det
-    )
+    if not moves_only:
+        incumbent = _cp_lns(
+            inst,
+            params,
+            deadline,
+            incumbent,
+            eligible,
+            stats,
+            rng,
+            urgent_only=False,
+            det_budget=det,
+        )
     return incumbent, stats
 
 

@@ -325,6 +325,24 @@ def test_lns_keeps_every_constraint():
     assert result.stats.iterations > 1
 
 
+def test_very_large_day_gives_neighbourhoods_time_to_moves():
+    """A day of more orders than `large_day_orders` runs no CP-SAT neighbourhood (the repairs
+    off too): ruin and recreate alone, and the plan is still feasible."""
+    from benchmarks.generator import generate_day
+
+    p = load_problem(generate_day(40, 6, seed=3))
+    result, _ = solve_checked(
+        p,
+        deterministic_limit=0.5,
+        search={"full_model_arcs": 0, "large_day_orders": 39},
+        repair={"share": 0.0, "first_share": 0.0},
+        timing={"probe_deterministic": 0.02},
+    )
+    assert result.stats.mode == "lns"
+    assert result.stats.iterations == 0
+    assert result.stats.moves > 0
+
+
 def test_same_seed_one_worker_deterministic_limit_same_plan():
     """Same input, seed, one worker and a deterministic limit give the same plan."""
     from benchmarks.generator import generate_day
