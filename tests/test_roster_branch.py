@@ -148,11 +148,13 @@ def test_branch_and_price_is_reproducible() -> None:
 
 def test_a_solve_proves_instance1_by_branch_and_price() -> None:
     """Instance1, whose master is 49 units short (558 of the optimum 607), with the first
-    whole-model solve too short to prove it: branch and price proves 607 before LNS."""
+    whole-model solve too short to prove it and no floor on the under-cover: branch and
+    price proves 607 before LNS."""
     problem = curtois.load("Instance1")
     params = RosterParams(
         lns="on",
-        lns_first_share=0.003,
+        colgen_first_share=0.003,
+        colgen_floor_share=0.0,
         deterministic_limit=30.0,
         workers=1,
         seed=0,

@@ -38,14 +38,19 @@ def every_row(inst: RosterInstance, e: int) -> list[list[int]]:
     ]
 
 
-def optimum(inst: RosterInstance) -> int:
-    """The optimum of the whole CP-SAT model, proven."""
+def optimal_roster(inst: RosterInstance) -> list[list[int]]:
+    """A roster of the whole CP-SAT model, proven optimal."""
     rm = build_model(inst)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = 60.0
     assert solver.solve(rm.model) == cp_model.OPTIMAL
-    return evaluate_assignment(inst, rm.assignment(solver)).value
+    return rm.assignment(solver)
+
+
+def optimum(inst: RosterInstance) -> int:
+    """The optimum of the whole CP-SAT model, proven."""
+    return evaluate_assignment(inst, optimal_roster(inst)).value
 
 
 def test_pricing_rows_keep_every_rule_and_cost_their_requests() -> None:
@@ -200,12 +205,7 @@ def test_a_dive_out_of_time_keeps_the_initial_rows_when_they_cost_less() -> None
     their rows of the initial roster when those cost less: seeded with a generated week's
     optimum, it returns a roster of that value."""
     inst = week(6, 7)
-    rm = build_model(inst)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = 60.0
-    assert solver.solve(rm.model) == cp_model.OPTIMAL
-    best = rm.assignment(solver)
+    best = optimal_roster(inst)
     out = colgen.generate(inst, Budget(600.0, 20.0), initial=best, dive=(600.0, 1e-4))
     assert out.dive_roster is not None
     value = evaluate_assignment(inst, out.dive_roster).value
@@ -251,3 +251,48 @@ def test_column_generation_proves_an_instance_solved_by_parts() -> None:
     assert result.objective.value == result.objective.bound == 828
     params = params.model_copy(update={"colgen_max_vars": 10})
     assert "colgen" not in solve_roster(problem, params).solver
+
+
+def test_the_under_cover_floor_closes_the_gap_of_instance1() -> None:
+    """Instance1's master covers 5.5 places under at its LP (bound 558, optimum 607); every
+    roster covers 6 or more (`under_floor`), and with that row in the master the bound is
+    607. The optimal roster keeps the floor, its Lagrangian inequality at the floored duals,
+    and every reduced-cost fixing against 608."""
+    from optimizer.roster import restricted
+
+    inst = RosterInstance.from_problem(curtois.load("Instance1"))
+    plain = colgen.generate(inst, Budget(600.0, 20.0))
+    floored = colgen.generate(inst, Budget(600.0, 20.0), floor_share=0.5)
+    assert plain.bound == 558 and plain.floor == 0
+    assert floored.floor == 6 and floored.bound == 607 and floored.duals is not None
+    roster = optimal_roster(inst)
+    assert evaluate_assignment(inst, roster).value == 607
+    places = sum(
+        max(0, c.required - sum(1 for e in c.staff if roster[e][c.day] == c.shift))
+        for c in inst.cover
+        if c.weight_under > 0
+    )
+    assert places >= floored.floor
+    reduced = []
+    for e, row in enumerate(roster):
+        column = colgen.PersonCosts(inst, e).column(row)
+        rc = colgen.SCALE * column.cost - sum(floored.duals[k] for k in column.cells)
+        assert rc >= floored.person_bounds[e]
+        reduced.append(rc)
+    assert colgen.dual_constant(inst, floored.duals, 6) + sum(reduced) <= colgen.SCALE * 607
+    fixings = restricted.reduced_cost_fixing(inst, floored, 608)
+    assert fixings is not None and fixings.complete
+    assert not any(roster[e][d] == s for e, d, s in fixings.off_cells)
+    assert all(roster[e][d] != OFF for e, d in fixings.worked_days)
+    assert all(roster[e][d] == OFF for e, d in fixings.rest_days)
+
+
+def test_the_first_solve_is_shorter_where_column_generation_gives_rosters() -> None:
+    """Column generation's rosters follow the first whole-model solve (which then gets
+    `colgen_first_share`) with column generation and at most `colgen_rosters_max_vars`
+    shift variables only."""
+    params = RosterParams()
+    small = params.colgen_rosters_max_vars
+    assert colgen.rosters_follow(params, small, True)
+    assert not colgen.rosters_follow(params, small + 1, True)
+    assert not colgen.rosters_follow(params, small, False)

@@ -29,6 +29,7 @@ from optimizer.roster.colgen import (
     Master,
     PersonCosts,
     ceil_div,
+    dual_constant,
     rounded,
 )
 from optimizer.roster.evaluate import evaluate_assignment
@@ -98,15 +99,15 @@ class BranchAndPrice:
         columns: list[Column],
         budget: Budget,
         pool: ThreadPoolExecutor | None = None,
+        floor: int = 0,
     ):
         self.inst, self.budget = inst, budget
         self.pool = pool or ThreadPoolExecutor(max_workers=1)
-        self.master = Master(inst)
+        self.master = Master(inst, floor)
         for column in columns:
             self.master.add(column)
         self.costs = [PersonCosts(inst, e) for e in range(inst.num_staff)]
         self.pricers = [RowPricer(inst, e) for e in range(inst.num_staff)]
-        self.required = [c.required for c in inst.cover]
         self.inexact = False
         self.tailed = 0
         """Nodes whose column generation stopped once the bound met the LP value."""
@@ -177,7 +178,7 @@ class BranchAndPrice:
             return self.master.solve()
         except RuntimeError:
             old = self.master
-            self.master = Master(self.inst)
+            self.master = Master(self.inst, old.floor)
             for column, var in zip(old.columns, old.vars, strict=True):
                 self.master.add(column)
                 self.master.vars[-1].SetUb(var.ub())
@@ -217,7 +218,7 @@ class BranchAndPrice:
             lp_value, duals, convexity = self.solve()
             self.budget.spent_deterministic += NODE_COST
             at = rounded(self.inst, duals)
-            total = sum(d * r for d, r in zip(at, self.required, strict=True))
+            total = dual_constant(self.inst, at, self.master.floor)
             added = 0
             for e, (value, column) in enumerate(self.price_all(at, fixes)):
                 if value is None and not self.inexact:
@@ -376,12 +377,14 @@ def branch_and_price(
     incumbent: int | None = None,
     root_bound: int | None = None,
     workers: int = 1,
+    floor: int = 0,
 ) -> BranchOutcome:
     """Branch and price from column generation's columns within `budget`, below
     `incumbent` (a roster's value) and from the root's proven bound, pricing on `workers`
-    threads (the same outcome with any number)."""
+    threads (the same outcome with any number); `floor` as in `colgen.Master`."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return BranchAndPrice(inst, columns, budget, pool).search(incumbent, root_bound)
+        tree = BranchAndPrice(inst, columns, budget, pool, floor)
+        return tree.search(incumbent, root_bound)
 
 
 def resume_tree(

@@ -18,10 +18,19 @@ duals are rounded to 1/`SCALE` so that each pricing objective is integer and the
 computed exactly in integers; a pricing run stopped before its optimum contributes its proven
 bound, so the bound stays valid. Pricing happens at duals smoothed towards the best ones seen
 (Wentges), which damps the oscillation of the LP duals that makes column generation tail off.
+
+Every roster leaves a whole number of places under-covered, at least the least LP number
+rounded up (`under_floor`: the same column generation with one unit of cost per place under
+and no other cost). Where the master's LP leaves fewer, the row `sum of the under slacks >=
+floor` cuts it off; its multiplier sigma only narrows the duals' box (pi <= weight_under -
+sigma), so the pricing is unchanged and L(pi) gains floor x sigma (`dual_constant`).
+Instance9: the LP covers 3.67 places under, every roster 4, and the bound rises from 406 to
+439, the optimum (a 100 a place under); Instance1 from 558 to 607.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +44,7 @@ from optimizer.roster.constraints import CONSTRAINTS
 from optimizer.roster.evaluate import evaluate_assignment, hard_violations
 from optimizer.roster.instance import OFF, RosterInstance
 from optimizer.roster.model import RosterModel
-from optimizer.roster.params import Budget
+from optimizer.roster.params import Budget, RosterParams
 from optimizer.roster.pricing import WORK_CELL_COST, RowPricer
 from optimizer.roster.variables import RosterVars
 
@@ -236,6 +245,11 @@ class ColumnGeneration:
     dive_wall_time: float | None = None
     dive_steps: int = 0
     """The dive's fixing steps (LP solves that fixed people)."""
+    floor_tried: bool = False
+    """Whether `under_floor` was computed (the LP's under-cover count was fractional)."""
+    floor: int = 0
+    """The floor on the under-cover count in the master (`under_floor`), which the bound,
+    the duals' Lagrangian constraints and every later master take over."""
     tree: BranchAndPrice | None = None
     """The branch-and-price tree (`branch.BranchAndPrice`) when it stopped on its budget, for
     the proof after LNS to go on with."""
@@ -249,18 +263,21 @@ class ColumnGeneration:
             "iterations": self.iterations,
             "pricing_runs": self.pricing_runs,
             "converged": self.converged,
+            "floor": self.floor,
         }
 
 
 class Master:
     """The restricted master LP in GLOP: a convexity row per person, a cover row per cover
-    requirement with its under and over slacks, a variable per column."""
+    requirement with its under and over slacks, a variable per column, and with a `floor`
+    the row `sum of the under slacks >= floor` (`under_floor`)."""
 
-    def __init__(self, inst: RosterInstance):
+    def __init__(self, inst: RosterInstance, floor: int = 0):
         self.inst = inst
         self.lp = pywraplp.Solver.CreateSolver("GLOP")
         self.convexity = [self.lp.Constraint(1, 1) for _ in range(inst.num_staff)]
         self.cover = []
+        self.under: list[pywraplp.Variable] = []
         objective = self.lp.Objective()
         for c in inst.cover:
             row = self.lp.Constraint(c.required, c.required)
@@ -273,11 +290,34 @@ class Master:
             objective.SetCoefficient(under, c.weight_under)
             objective.SetCoefficient(over, c.weight_over)
             self.cover.append(row)
+            self.under.append(under)
         objective.SetMinimization()
+        self.floor = 0
+        self.set_floor(floor)
         self.known: set[tuple[int, tuple[int, ...]]] = set()
         self.columns: list[Column] = []
         self.vars: list[pywraplp.Variable] = []
         self.people_with_columns: set[int] = set()
+
+    def set_floor(self, floor: int) -> None:
+        """Add the row `sum of the under slacks of the rows with an under weight >= floor`
+        (a proven least under-cover count, `under_floor`); nothing when it is not above the
+        floor there already."""
+        if floor <= self.floor:
+            return
+        row = self.lp.Constraint(floor, self.lp.infinity())
+        for c, under in zip(self.inst.cover, self.under, strict=True):
+            if c.weight_under > 0:
+                row.SetCoefficient(under, 1)
+        self.floor = floor
+
+    def under_value(self) -> float:
+        """The under slacks' sum in the last LP solution (the rows with an under weight)."""
+        return sum(
+            float(u.solution_value())
+            for c, u in zip(self.inst.cover, self.under, strict=True)
+            if c.weight_under > 0
+        )
 
     def add(self, column: Column) -> bool:
         """Add a column unless it is there already."""
@@ -369,6 +409,25 @@ class Master:
         )
 
 
+def dual_constant(inst: RosterInstance, duals: list[int], floor: int = 0) -> int:
+    """SCALE x the part of the Lagrangian bound that no row changes: pi . required, and with
+    a `floor` on the under-cover count (`under_floor`), floor x the largest multiplier of it
+    that the duals leave room for (the least SCALE x weight_under - pi over the rows it
+    counts; the under slacks' costs stay non-negative there, so the bound holds)."""
+    total = sum(d * c.required for d, c in zip(duals, inst.cover, strict=True))
+    if floor > 0:
+        room = min(
+            (
+                SCALE * c.weight_under - d
+                for d, c in zip(duals, inst.cover, strict=True)
+                if c.weight_under > 0
+            ),
+            default=0,
+        )
+        total += floor * max(0, room)
+    return total
+
+
 def rounded(inst: RosterInstance, duals: list[float]) -> list[int]:
     """Cover duals times SCALE, rounded and clipped to the slacks' box (where L is valid)."""
     return [
@@ -391,6 +450,9 @@ def generate(
     dive_threshold: float = 1.0,
     dive_fix_share: float = 0.0,
     dp: bool = True,
+    floor: int = 0,
+    columns: list[Column] | None = None,
+    floor_share: float = 0.0,
 ) -> ColumnGeneration:
     """Column generation until the rounded-up bound can no longer rise (it meets the
     restricted master's LP value rounded up), reaches `stop_at` (an incumbent's value), or
@@ -403,16 +465,21 @@ def generate(
     fixings, fixing the rows of LP value `dive_threshold` or more and the `dive_fix_share` of
     the people free whose rows are the largest; when its clock runs out, the people left
     take their largest rows, or their rows of `initial` when that costs less. `dp`: price by
-    dynamic programming (else by CP-SAT alone)."""
-    out = ColumnGeneration()
+    dynamic programming (else by CP-SAT alone). `floor`: the master has the row `sum of the
+    under slacks >= floor` (a proven `under_floor`); `columns` seed the master too. With a
+    `floor_share` of what is left, when the master converged with a fractional number of
+    under-covered rows, that floor is found (`under_floor`) and column generation goes on
+    with it when it cuts the LP off."""
+    out = ColumnGeneration(floor=floor)
     people = [Person(inst, e, dp) for e in range(inst.num_staff)]
-    master = Master(inst)
+    master = Master(inst, floor)
+    for column in columns or ():
+        master.add(column)
     if initial is not None:
         for e, row in enumerate(initial):
             if not hard_violations(inst, e, row):
                 master.add(people[e].column(row))
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    required = [c.required for c in inst.cover]
     center: list[int] | None = None
     best_scaled: int | None = None
 
@@ -431,7 +498,7 @@ def generate(
                 who,
             )
         )
-        total = sum(d * r for d, r in zip(duals, required, strict=True))
+        total = dual_constant(inst, duals, master.floor)
         found: list[Column] = []
         bounds: list[int] = []
         known = True
@@ -463,49 +530,79 @@ def generate(
                 out.duals, out.person_bounds = zero, bounds
             if len(master.people_with_columns) < inst.num_staff:
                 return out
-        alpha = smoothing
-        while not budget.exhausted():
-            lp_value, duals, convexity = master.solve()
-            out.lp_value = lp_value
-            at_lp = rounded(inst, duals)
-            if center is None:
-                at = at_lp
-            else:
-                at = [
-                    round(alpha * c + (1 - alpha) * x) for c, x in zip(center, at_lp, strict=True)
-                ]
-            scaled, columns, bounds = lagrangian(at, people)
-            out.iterations += 1
-            if out.infeasible:
-                return out
-            if scaled is not None and (best_scaled is None or scaled > best_scaled):
-                best_scaled, center = scaled, at
-                out.duals, out.person_bounds = at, bounds
-            if best_scaled is not None:
-                out.bound = ceil_div(best_scaled, SCALE)
-            out.history.append((round(budget.elapsed(), 3), round(lp_value, 3), out.bound or 0))
-            added = 0
-            for column in columns:
-                reduced = (
-                    column.cost - sum(duals[k] for k in column.cells) - convexity[column.staff]
+
+        def converge() -> None:
+            """Column generation until the bound meets the LP value (or `stop_at`, or the
+            budget ends), from the master as it is."""
+            nonlocal best_scaled, center
+            alpha = smoothing
+            while not budget.exhausted():
+                lp_value, duals, convexity = master.solve()
+                out.lp_value = lp_value
+                at_lp = rounded(inst, duals)
+                if center is None:
+                    at = at_lp
+                else:
+                    at = [
+                        round(alpha * c + (1 - alpha) * x)
+                        for c, x in zip(center, at_lp, strict=True)
+                    ]
+                scaled, columns, bounds = lagrangian(at, people)
+                out.iterations += 1
+                if out.infeasible:
+                    return
+                if scaled is not None and (best_scaled is None or scaled > best_scaled):
+                    best_scaled, center = scaled, at
+                    out.duals, out.person_bounds = at, bounds
+                if best_scaled is not None:
+                    out.bound = ceil_div(best_scaled, SCALE)
+                out.history.append(
+                    (round(budget.elapsed(), 3), round(lp_value, 3), out.bound or 0)
                 )
-                if reduced < -EPS and master.add(column):
-                    added += 1
-            if out.bound is not None and out.bound >= ceil_div(
-                round(lp_value * SCALE - SCALE * EPS), SCALE
-            ):
-                out.converged = True
-                break
-            if stop_at is not None and out.bound is not None and out.bound >= stop_at:
-                break
-            if added == 0:
-                if at == at_lp:
-                    out.converged = scaled is not None
+                added = 0
+                for column in columns:
+                    reduced = column.cost - sum(duals[k] for k in column.cells)
+                    reduced -= convexity[column.staff]
+                    if reduced < -EPS and master.add(column):
+                        added += 1
+                if out.bound is not None and out.bound >= ceil_div(
+                    round(lp_value * SCALE - SCALE * EPS), SCALE
+                ):
+                    out.converged = True
                     break
-                alpha = 0.0  # mis-priced: the next run prices at the LP duals themselves
-            else:
-                alpha = smoothing
+                if stop_at is not None and out.bound is not None and out.bound >= stop_at:
+                    break
+                if added == 0:
+                    if at == at_lp:
+                        out.converged = scaled is not None
+                        break
+                    alpha = 0.0  # mis-priced: the next run prices at the LP duals themselves
+                else:
+                    alpha = smoothing
+
+        converge()
+        if out.infeasible:
+            return out
         proven = stop_at is not None and out.bound is not None and out.bound >= stop_at
+        if floor_share > 0 and out.converged and not proven:
+            master.solve()
+            under = master.under_value()
+            if abs(under - round(under)) > 1e-6:
+                # the LP covers a fractional number of places under: every roster covers at
+                # least the least LP number (rounded up), which may cut this LP off
+                det = budget.deterministic_left()
+                det = None if det is None else det * floor_share
+                sub = Budget(budget.wall_left() * floor_share, det)
+                least, spent = under_floor(inst, sub, workers, seed, stop_at=math.ceil(under))
+                budget.spent_deterministic += spent
+                out.floor_tried = True
+                if least > under + 1e-6:
+                    master.set_floor(least)
+                    out.floor, out.converged = least, False
+                    converge()
+                    if out.infeasible:
+                        return out
+                    proven = stop_at is not None and out.bound is not None and out.bound >= stop_at
         if dive is not None and not out.infeasible and not proven:
             clock = Budget(*dive)
 
@@ -530,6 +627,29 @@ def generate(
         pool.shutdown(wait=True)
         out.columns = master.columns
     return out
+
+
+def under_floor(
+    inst: RosterInstance,
+    budget: Budget,
+    workers: int = 1,
+    seed: int = 0,
+    stop_at: int | None = None,
+) -> tuple[int, float]:
+    """A proven least number of under-covered places over every roster (the rows with an
+    under weight): column generation's bound on the problem whose only cost is one per place
+    under-covered (no requests, no over-cover cost), stopped at `stop_at`; and the
+    deterministic time spent. Every roster keeps it, so the master may have it as a row."""
+    counted = dataclasses.replace(
+        inst,
+        requests=[],
+        cover=[
+            dataclasses.replace(c, weight_under=1 if c.weight_under > 0 else 0, weight_over=0)
+            for c in inst.cover
+        ],
+    )
+    out = generate(counted, budget, workers=workers, seed=seed, stop_at=stop_at)
+    return max(0, out.bound or 0), budget.spent_deterministic
 
 
 def integer_master(
@@ -606,6 +726,13 @@ def integer_master(
     return roster, solver.deterministic_time
 
 
+def rosters_follow(params: RosterParams, num_vars: int, use_colgen: bool) -> bool:
+    """Whether column generation's rosters (the dive, the roster of the columns, branch and
+    price) follow the first whole-model solve (at most `colgen_rosters_max_vars` shift
+    variables): that solve then gets `colgen_first_share` of the budget."""
+    return use_colgen and num_vars <= params.colgen_rosters_max_vars
+
+
 def improve_bound(search: Search) -> None:
     """The column generation phase of a solve: the Dantzig-Wolfe bound within
     `colgen_share` of the budget left, seeded with the incumbent's rows and stopped when it
@@ -638,6 +765,7 @@ def improve_bound(search: Search) -> None:
         dive_threshold=params.colgen_dive_threshold,
         dive_fix_share=params.colgen_dive_fix,
         dp=params.colgen_pricing == "dp",
+        floor_share=params.colgen_floor_share,
     )
     budget.spent_deterministic += phase.spent_deterministic
     search.stats["colgen"] = cg.stats() | {"wall_time": round(phase.elapsed(), 3)}
@@ -708,7 +836,7 @@ def branch(search: Search, cg: ColumnGeneration, key: str = "branch") -> None:
     det = budget.deterministic_left()
     phase = Budget(budget.wall_left() * share, None if det is None else det * share)
     if cg.tree is None:
-        cg.tree = BranchAndPrice(search.rm_inst, cg.columns, phase)
+        cg.tree = BranchAndPrice(search.rm_inst, cg.columns, phase, floor=cg.floor)
         cg.tree.start(search.bound)
     out = resume_tree(cg.tree, phase, search.value, workers)
     budget.spent_deterministic += phase.spent_deterministic
@@ -787,5 +915,5 @@ def add_lagrangian_cuts(rm: RosterModel, cg: ColumnGeneration) -> None:
         rc = cp_model.LinearExpr.weighted_sum(xs, coefficients) + SCALE * person.constant
         model.add(rc >= cg.person_bounds[e])
         reduced.append(rc)
-    fixed = sum(d * c.required for d, c in zip(duals, inst.cover, strict=True))
+    fixed = dual_constant(inst, duals, cg.floor)
     model.add(SCALE * rm.terms.total() >= fixed + cp_model.LinearExpr.sum(reduced))

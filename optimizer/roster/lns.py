@@ -262,7 +262,7 @@ def improve(search: Search) -> None:
     records = {kind: KindRecord() for kind in kinds}
     deterministic = budget.deterministic is not None
     adaptive = params.lns_adaptive == "on" or (params.lns_adaptive == "auto" and search.rm is None)
-    while not budget.exhausted() and not search.infeasible:
+    while not budget.exhausted() and not search.infeasible and search.value > (search.bound or -1):
         if adaptive:
             kind = choose_kind(records, rng, params.lns_adaptive_floor)
         else:

@@ -261,6 +261,25 @@ class RosterParams(BaseModel):
         "examined by then stay free.",
     )
     log: bool = Field(default=False, description="Print CP-SAT progress on stderr.")
+    colgen_floor_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of column generation's budget left, once its master converged "
+        "with a fractional number of under-covered places, for the least such number over "
+        "every roster (`colgen.under_floor`), which then joins the master as a row: "
+        "Instance9's bound 406 -> 439, the optimum (its LP covers 3.67 places under, every "
+        "roster 4 or more); 0: never.",
+    )
+    colgen_first_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="`lns_first_share` on instances where column generation's rosters (the "
+        "dive, the roster of the columns, branch and price) follow the first whole-model "
+        "solve (at most `colgen_rosters_max_vars` shift variables): their rosters replace its "
+        "roster (Instance7: 1287 after 18 deterministic s, the dive 1064).",
+    )
 
     def resolved(self, problem: RosterProblem) -> RosterParams:
         """These parameters with every unset field taken from the problem's options."""

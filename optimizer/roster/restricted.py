@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from optimizer.roster.colgen import SCALE, ColumnGeneration, PersonCosts
+from optimizer.roster.colgen import SCALE, ColumnGeneration, PersonCosts, dual_constant
 from optimizer.roster.evaluate import evaluate_assignment
 from optimizer.roster.instance import OFF, RosterInstance
 from optimizer.roster.model import RosterModel, build_model
@@ -83,8 +83,7 @@ def lagrangian_scaled(inst: RosterInstance, cg: ColumnGeneration) -> int | None:
     """SCALE x the Lagrangian bound at column generation's best duals (None without them)."""
     if cg.duals is None or len(cg.person_bounds) != inst.num_staff:
         return None
-    fixed = sum(pi * c.required for pi, c in zip(cg.duals, inst.cover, strict=True))
-    return fixed + sum(cg.person_bounds)
+    return dual_constant(inst, cg.duals, cg.floor) + sum(cg.person_bounds)
 
 
 def reduced_cost_fixing(
@@ -179,7 +178,7 @@ def restricted_model(
         bound = cg.person_bounds[e]
         model.add_linear_constraint(rc, bound, bound + fixings.slack)
         reduced.append(rc)
-    fixed = sum(pi * c.required for pi, c in zip(cg.duals, inst.cover, strict=True))
+    fixed = dual_constant(inst, cg.duals, cg.floor)
     total = rm.terms.total()
     model.add(SCALE * total >= fixed + cp_model.LinearExpr.sum(reduced))
     model.add(total <= incumbent - 1)

@@ -19,6 +19,7 @@ from optimizer.roster.colgen import (
     improve_bound,
     prove,
     reserve_for_proof,
+    rosters_follow,
 )
 from optimizer.roster.evaluate import cover_counts, evaluate_assignment
 from optimizer.roster.instance import RosterInstance
@@ -184,7 +185,11 @@ def solve_roster(
         assert search.rm is not None
         if initial is not None:
             search.rm.hint(inst.from_roster(initial))
+        # where column generation's rosters follow, the first solve is short (and its
+        # fallback stops at its first roster)
+        follow = rosters_follow(params, num_vars, use_colgen and use_lns)
         share = params.lns_first_share if use_lns or use_colgen else 1.0
+        share = params.colgen_first_share if follow else share
         first_det = budget.deterministic_left()
         solver = search.run(
             budget.wall_left() * share,
@@ -198,7 +203,9 @@ def solve_roster(
             search.proven = status == cp_model.OPTIMAL
         search.infeasible = status == cp_model.INFEASIBLE
         if search.assignment is None and not search.infeasible and not budget.exhausted():
-            solver = search.run(budget.wall_left(), budget.deterministic_left(), params.seed + 1)
+            solver = search.run(
+                budget.wall_left(), budget.deterministic_left(), params.seed + 1, follow
+            )
             search.take(solver)
             search.infeasible = search.last_status == cp_model.INFEASIBLE
     if (
