@@ -4,6 +4,7 @@ requests; re-optimising a part keeps every rule; a first roster, then LNS, by pa
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from benchmarks import curtois
 from optimizer.roster import lns
@@ -31,6 +32,7 @@ def by_parts(seed: int, deterministic_limit: float) -> RosterParams:
         lns="on",
         lns_first_only_vars=0,
         lns_step_time=0.2,
+        lns_parts_step_time=0.2,
         colgen="off",
     )
 
@@ -229,5 +231,37 @@ def test_a_first_roster_behind_its_time_keeps_every_rule() -> None:
         update={"deterministic_limit": None, "time_limit": 0.05, "lns": "on"}
     )
     result = solve_roster(problem, params)
+    ev = evaluate_roster(problem, result.roster)
+    assert result.roster and ev.feasible and result.objective.value == ev.value
+
+
+def test_steps_by_parts_take_their_own_time_limit(monkeypatch: Any) -> None:
+    """LNS by parts limits each sub-solve to `lns_parts_step_time`, not `lns_step_time`."""
+    limits: list[float | None] = []
+    solve_part = lns.solve_part
+
+    def spy(search: Search, people: list[int], days: set[int] | None, *rest: Any) -> Any:
+        limits.append(rest[1])
+        return solve_part(search, people, days, *rest)
+
+    monkeypatch.setattr(lns, "solve_part", spy)
+    params = by_parts(seed=0, deterministic_limit=0.6).model_copy(
+        update={"lns_step_time": 5.0, "lns_parts_step_time": 0.05}
+    )
+    result = solve_roster(curtois.load("Instance1"), params)
+    assert result.solver["by_parts"] and limits
+    assert all(limit is not None and limit <= 0.05 for limit in limits)
+
+
+def test_a_whole_model_without_a_roster_falls_back_to_the_first_roster() -> None:
+    """When the whole model's first solve finds no roster in its share (Instance17, a
+    deterministic 1.5 s), the solve goes on from the first roster person by person, then
+    LNS, and returns a roster that keeps every rule."""
+    problem = curtois.load("Instance17")
+    params = RosterParams(
+        workers=1, seed=0, time_limit=120.0, deterministic_limit=1.5, colgen="off"
+    )
+    result = solve_roster(problem, params)
+    assert not result.solver["by_parts"] and result.solver["lns"]
     ev = evaluate_roster(problem, result.roster)
     assert result.roster and ev.feasible and result.objective.value == ev.value

@@ -336,7 +336,7 @@ def step(
         first = rng.randrange(0, num_days - size + 1)
         days = set(range(first, first + size))
     det = budget.deterministic_left()
-    limit = params.lns_step_time
+    limit = params.lns_step_time if search.rm is not None else params.lns_parts_step_time
     outcome = solve_part(
         search,
         people,

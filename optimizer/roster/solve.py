@@ -203,11 +203,16 @@ def solve_roster(
             search.proven = status == cp_model.OPTIMAL
         search.infeasible = status == cp_model.INFEASIBLE
         if search.assignment is None and not search.infeasible and not budget.exhausted():
-            solver = search.run(
-                budget.wall_left(), budget.deterministic_left(), params.seed + 1, follow
-            )
-            search.take(solver)
-            search.infeasible = search.last_status == cp_model.INFEASIBLE
+            if use_lns:
+                # the whole model found no roster in its share (Instance17 at a deterministic
+                # 60 s, one worker, found none in all of it): the first roster person by person
+                lns.construct(search)
+            else:
+                solver = search.run(
+                    budget.wall_left(), budget.deterministic_left(), params.seed + 1, follow
+                )
+                search.take(solver)
+                search.infeasible = search.last_status == cp_model.INFEASIBLE
     if (
         use_colgen
         and search.assignment is not None
